@@ -1,0 +1,46 @@
+/**
+ * One Jest run, two environments: everything under test/ runs in Node except the pane's component tests
+ * (test/addin/**), which run in jsdom. TypeScript is stripped by SWC (type checking is `npm run typecheck`).
+ */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', tsx: true },
+      transform: { react: { runtime: 'automatic' } },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+// ESM-only packages Jest must transform before it can require them.
+const esmPackages = ['jose', 'cookie', 'office-addin-mock', 'office-addin-manifest'];
+
+const common = {
+  transform: { '^.+\\.(t|j|mj)sx?$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'json'],
+  moduleNameMapper: {
+    // office-addin-mock@4 imports office-addin-manifest, whose ESM-only dependency chain Jest 30 on Node 20 cannot load.
+    '^office-addin-manifest$': '<rootDir>/test/support/office-addin-manifest-shim.cjs',
+  },
+};
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'node',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/addin/'],
+    },
+    {
+      ...common,
+      displayName: 'pane',
+      testEnvironment: 'jsdom',
+      testMatch: ['<rootDir>/test/addin/**/*.test.ts?(x)'],
+    },
+  ],
+};

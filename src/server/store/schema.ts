@@ -1,0 +1,9 @@
+/** Table types for Kysely. One interface per table; migrations in ./migrations create them. */
+export interface ConnectorMetaTable {
+  key: string;
+  value: string;
+}
+
+export interface DatabaseSchema {
+  connector_meta: ConnectorMetaTable;
+}

@@ -1,0 +1,106 @@
+/**
+ * The interfaces the engine needs from the outside world. Providers (src/providers/*) implement the two
+ * provider ports; the server implements StatusStore over its database; tests use the in-memory fakes.
+ * Designed for the real APIs: opaque incremental cursors with a full-listing fallback, batched writes,
+ * idempotent creates found again by tag, optimistic concurrency.
+ */
+import type { CalendarEvent, CrmDraft, CrmItem, EventDraft, PersonMatch, SyncedFields } from './model';
+import type { ProviderError } from './errors';
+import type { ActivityType } from '../shared/settings';
+
+/** The listing window (SPEC §5): from `past window` days ago; `to` is the provider's rolling horizon or null. */
+export interface ListWindow {
+  from: string;
+  to: string | null;
+}
+
+/** One incremental listing. */
+export interface ChangeSet<T> {
+  /** Items created or changed since the cursor (all items in the window when `full`). */
+  upserts: T[];
+  /** Ids explicitly deleted since the cursor. Never includes items that merely left the window. */
+  removedIds: string[];
+  /**
+   * True when this is a complete listing of the window (first run, expired cursor, re-baseline):
+   * an id known to the engine but absent here is gone only if it is inside the window.
+   */
+  full: boolean;
+  /** Opaque; handed back next time. */
+  nextCursor: string;
+}
+
+export type WriteResult<T> = { ok: true; value: T } | { ok: false; error: ProviderError };
+
+export interface CalendarInfo {
+  id: string;
+  name: string;
+  isDefault: boolean;
+  canWrite: boolean;
+  color?: string | null;
+}
+
+export interface CalendarCapabilities {
+  recurrence: boolean;
+  /** Can tag events with our CRM id and find them by it. */
+  tags: boolean;
+  /** Can write attendees without e-mailing them (CalDAV SCHEDULE-AGENT=CLIENT, Google sendUpdates=none). */
+  silentAttendees: boolean;
+  /** Largest number of writes sent in one request. */
+  maxBatch: number;
+  /** Honours an idempotency key on create (Graph transactionId, Google client-chosen id, CalDAV If-None-Match on a chosen href). */
+  idempotentCreate: boolean;
+}
+
+export type EventWrite =
+  | { op: 'create'; idempotencyKey: string; draft: EventDraft }
+  | { op: 'update'; id: string; ifMatch: string | null; draft: EventDraft }
+  | { op: 'delete'; id: string; ifMatch: string | null; sendCancellations: boolean };
+
+export interface CalendarProvider {
+  readonly kind: string;
+  readonly capabilities: CalendarCapabilities;
+  /** A cheap real call that proves the credentials work (SPEC §3). */
+  testConnection(): Promise<{ account: string }>;
+  listCalendars(): Promise<CalendarInfo[]>;
+  /** Incremental listing of one calendar; cursor null → full listing. An expired cursor yields a full listing, not an error. */
+  listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>>;
+  /** Events carrying our tag for any of these CRM ids (finds a create whose answer was lost). */
+  findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]>;
+  /** Applies writes in order; results line up with `writes`. Created/updated events are returned as the provider now has them. */
+  writeEvents(calendarId: string, writes: EventWrite[]): Promise<WriteResult<CalendarEvent | null>[]>;
+}
+
+export interface CrmCapabilities {
+  types: readonly ActivityType[];
+  recurrence: boolean;
+  invitees: boolean;
+  /** The CRM has a field for the Sync-to-calendar flag. */
+  syncFlagField: boolean;
+  archive: boolean;
+  webhooks: boolean;
+  maxBatch: number;
+  createContacts: boolean;
+}
+
+export type CrmWrite =
+  | { op: 'create'; idempotencyKey: string; draft: CrmDraft }
+  | { op: 'update'; id: string; ifMatch: string | null; fields: Partial<SyncedFields>; links?: CrmDraft['links'] }
+  | { op: 'archive'; id: string }
+  | { op: 'set-sync-flag'; id: string; value: boolean }
+  /** Several CRM users attend one meeting: link this connector user to the existing activity. */
+  | { op: 'add-owner'; id: string; email: string };
+
+export interface CrmProvider {
+  readonly kind: string;
+  readonly capabilities: CrmCapabilities;
+  testConnection(): Promise<{ account: string }>;
+  /** Incremental listing of the user's activities; cursor null → full listing of the window. */
+  listChanges(cursor: string | null, window: ListWindow): Promise<ChangeSet<CrmItem>>;
+  /** Activities carrying any of these iCalUIds, whoever owns them (one activity per meeting; lost-create lookup). */
+  findByICalUId(iCalUIds: string[]): Promise<CrmItem[]>;
+  /** Contacts and leads for a batch of e-mails (case-insensitive). */
+  lookupPeople(emails: string[]): Promise<PersonMatch[]>;
+  /** Creates a contact for an unknown attendee (only when the createContacts setting is on and the CRM can). */
+  createContact?(person: { email: string; name?: string }): Promise<PersonMatch>;
+  writeItems(writes: CrmWrite[]): Promise<WriteResult<CrmItem | null>[]>;
+}

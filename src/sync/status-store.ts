@@ -1,0 +1,143 @@
+/**
+ * The status store (vdirsyncer's "status"): what the engine remembers between runs for one user.
+ * One instance is scoped to one (tenant, user); the server's database implementation and the in-memory one
+ * must pass the same contract tests. Every write is durable when its promise resolves, so the applier can
+ * commit after each provider write and a crash at any instant loses at most the answer of one request.
+ */
+import type { RunReport } from '../shared/run-report';
+import type { OccurrenceRef, SyncedFields } from './model';
+
+/** A pair of one CRM item and one calendar event, with what both looked like when last synced (SPEC §5.1). */
+export interface LinkRecord {
+  id: string;
+  crmId: string;
+  eventId: string;
+  calendarId: string;
+  iCalUId: string | null;
+  /** Which side the pair was born on. */
+  origin: 'crm' | 'calendar';
+  crmVersion: string;
+  eventVersion: string;
+  /** Last-synced canonical values of every synced field, per side. */
+  crmFields: SyncedFields;
+  eventFields: SyncedFields;
+  crmHash: string;
+  eventHash: string;
+  occurrence?: OccurrenceRef;
+  syncedAt: string;
+}
+
+/** A create whose answer we may not have seen. Written before the request, removed once the link is stored. */
+export interface WriteIntent {
+  key: string;
+  side: 'crm' | 'calendar';
+  /** Id on the other side that the created item mirrors (CRM id for an event create, event id for a CRM create). */
+  sourceId: string;
+  calendarId: string;
+  createdAt: string;
+}
+
+/** One-way mode: an item deleted on the target side is not re-created (SPEC §5.1). */
+export interface Tombstone {
+  side: 'crm' | 'calendar';
+  /** The source item that must not be mirrored again until it changes. */
+  sourceId: string;
+  sourceHash: string;
+  createdAt: string;
+}
+
+export interface SyncMeta {
+  /** The first full sync finished (invitations: after-first-sync). */
+  firstSyncDone: boolean;
+  /** Set by reset until the next run has re-paired (silent, fingerprint matching allowed). */
+  repairing: boolean;
+}
+
+export interface TrailEntry {
+  runId: string;
+  at: string;
+  crmId: string | null;
+  eventId: string | null;
+  action: string;
+  /** Human sentence: why it synced, was skipped or deleted. */
+  reason: string;
+}
+
+export interface ConflictRecord {
+  id: string;
+  runId: string;
+  at: string;
+  crmId: string;
+  eventId: string;
+  field: string;
+  crmValue: unknown;
+  calendarValue: unknown;
+  winner: 'crm' | 'calendar';
+  policy: string;
+}
+
+export interface CleanupRemoval {
+  side: 'crm' | 'calendar';
+  id: string;
+  /** Full snapshot of what was removed, enough to restore it. */
+  snapshot: unknown;
+}
+
+export interface CleanupRecord {
+  id: string;
+  createdAt: string;
+  appliedAt: string | null;
+  undoneAt: string | null;
+  /** Undo allowed until (SPEC §6: 7 days). */
+  undoUntil: string;
+  removals: CleanupRemoval[];
+  /** Merges done before removal (CRM data moved onto the kept copy). */
+  merges: unknown[];
+}
+
+export interface PendingConfirmation {
+  runId: string;
+  createdAt: string;
+  crm: number;
+  calendar: number;
+  reason: string;
+}
+
+export interface StatusStore {
+  loadLinks(): Promise<LinkRecord[]>;
+  upsertLink(link: LinkRecord): Promise<void>;
+  deleteLink(id: string): Promise<void>;
+
+  getCursor(key: string): Promise<string | null>;
+  setCursor(key: string, value: string | null): Promise<void>;
+
+  listIntents(): Promise<WriteIntent[]>;
+  putIntent(intent: WriteIntent): Promise<void>;
+  deleteIntent(key: string): Promise<void>;
+
+  listTombstones(): Promise<Tombstone[]>;
+  putTombstone(t: Tombstone): Promise<void>;
+  deleteTombstone(side: Tombstone['side'], sourceId: string): Promise<void>;
+
+  getMeta(): Promise<SyncMeta>;
+  setMeta(meta: Partial<SyncMeta>): Promise<void>;
+
+  saveRun(report: RunReport): Promise<void>;
+  getRun(runId: string): Promise<RunReport | null>;
+  listRuns(limit: number): Promise<RunReport[]>;
+
+  addTrail(entries: TrailEntry[]): Promise<void>;
+  listTrail(filter: { crmId?: string; eventId?: string; runId?: string }, limit: number): Promise<TrailEntry[]>;
+
+  addConflicts(records: ConflictRecord[]): Promise<void>;
+  listConflicts(filter: { crmId?: string; eventId?: string; runId?: string }, limit: number): Promise<ConflictRecord[]>;
+
+  saveCleanup(record: CleanupRecord): Promise<void>;
+  getCleanup(id: string): Promise<CleanupRecord | null>;
+
+  getPendingConfirmation(): Promise<PendingConfirmation | null>;
+  setPendingConfirmation(p: PendingConfirmation | null): Promise<void>;
+
+  /** Reset (SPEC §6): forget links, cursors, conflicts, intents and tombstones; keep runs, trail and cleanups; set repairing. */
+  reset(): Promise<void>;
+}

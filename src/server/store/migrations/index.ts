@@ -1,10 +1,12 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from '../database';
 import * as m0001 from './0001_initial';
+import * as m0100 from './0100_sandbox';
 
 /** Migrations live in code (not read from disk) so the built server and the tests run the same list. */
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0100_sandbox': m0100,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

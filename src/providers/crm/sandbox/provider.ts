@@ -144,10 +144,22 @@ export class SandboxCrmProvider implements CrmProvider {
         if (version !== null && !Number.isInteger(version)) {
           throw new ProviderError('conflict', `version ${w.ifMatch} is not a Sandbox version`);
         }
-        return this.repo.updateItem(w.id, { ...w.fields, ...(w.links ? { links: w.links } : {}) }, version);
+        let links: SandboxItemData['links'] | undefined;
+        if (w.links) {
+          // Links from newly matched attendees are added; the CRM user's own links stay.
+          const current = await this.repo.getItem(w.id);
+          if (!current) throw new SandboxError('not-found', `no activity ${w.id}`);
+          links = {
+            contactIds: [...new Set([...current.links.contactIds, ...w.links.contactIds])],
+            companyIds: [...new Set([...current.links.companyIds, ...w.links.companyIds])],
+          };
+        }
+        return this.repo.updateItem(w.id, { ...w.fields, ...(links ? { links } : {}) }, version);
       }
       case 'archive':
         return this.repo.updateItem(w.id, { archived: true });
+      case 'unarchive':
+        return this.repo.updateItem(w.id, { archived: false });
       case 'set-sync-flag':
         return this.repo.updateItem(w.id, { syncToCalendar: w.value });
       case 'add-owner':

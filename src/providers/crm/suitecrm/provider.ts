@@ -284,38 +284,39 @@ export class SuiteCrmProvider implements CrmProvider {
     return a;
   }
 
-  private async setPeople(
+  /**
+   * Adds people and a company to an activity (links from newly matched attendees; the CRM user's own links stay):
+   * meetings and calls relate Contacts/Leads, a task holds one contact; the company becomes the Accounts parent
+   * when the activity has no parent yet.
+   */
+  private async addPeople(
     module: ActivityModule,
     id: string,
     contactIds: string[],
     companyIds: string[],
+    current: JsonApiResource | null,
   ): Promise<Record<string, string>> {
-    const parent: Record<string, string> = {};
+    const attrs: Record<string, string> = {};
+    const a = current?.attributes ?? {};
     const company = companyIds.map(splitId).find((c) => c?.module === 'Accounts');
-    if (company) {
-      parent['parent_type'] = 'Accounts';
-      parent['parent_id'] = company.id;
+    if (company && !a['parent_id']) {
+      attrs['parent_type'] = 'Accounts';
+      attrs['parent_id'] = company.id;
     }
     if (module === 'Tasks') {
       const contact = contactIds.map(splitId).find((c) => c?.module === 'Contacts');
-      if (contact) parent['contact_id'] = contact.id;
-      return parent;
+      if (contact && !a['contact_id']) attrs['contact_id'] = contact.id;
+      return attrs;
     }
-    const current = new Set(await this.relatedPeople(module, id));
-    const wanted = new Set(contactIds.filter((c) => c.startsWith('Contacts:') || c.startsWith('Leads:')));
-    for (const c of wanted) {
-      if (current.has(c)) continue;
-      const p = splitId(c)!;
+    const existing = new Set(current ? await this.relatedPeople(module, id) : []);
+    for (const c of new Set(contactIds)) {
+      const p = splitId(c);
+      if (existing.has(c) || !p || (p.module !== 'Contacts' && p.module !== 'Leads')) continue;
       await this.client.call('POST', `/module/${module}/${id}/relationships`, {
         body: { data: { type: p.module, id: p.id } },
       });
     }
-    for (const c of current) {
-      if (wanted.has(c)) continue;
-      const p = splitId(c)!;
-      await this.client.call('DELETE', `/module/${module}/${id}/relationships/${p.module.toLowerCase()}/${p.id}`);
-    }
-    return parent;
+    return attrs;
   }
 
   private async patch(module: ActivityModule, id: string, attributes: Record<string, string | number>): Promise<void> {
@@ -350,25 +351,29 @@ export class SuiteCrmProvider implements CrmProvider {
         } | null;
         const id = doc?.data?.id;
         if (!id) throw new ProviderError('permanent', 'SuiteCRM did not return the new record', { uncertain: true });
-        await this.patch(module, id, await this.setPeople(module, id, d.links.contactIds, d.links.companyIds));
+        await this.patch(module, id, await this.addPeople(module, id, d.links.contactIds, d.links.companyIds, null));
         return this.readItem(module, id);
       }
       case 'update': {
         const { module, id } = moduleOf(w.id);
-        if (w.ifMatch !== null) {
-          const current = await this.read(module, id);
-          if (versionOf(current) !== w.ifMatch)
-            throw new ProviderError('conflict', `SuiteCRM ${module} ${id} changed since it was read`);
+        const current = w.ifMatch !== null || w.links ? await this.read(module, id) : null;
+        if (current && w.ifMatch !== null && versionOf(current) !== w.ifMatch) {
+          throw new ProviderError('conflict', `SuiteCRM ${module} ${id} changed since it was read`);
         }
         const attributes: Record<string, string | number> = this.fieldAttributes(module, w.fields);
         if (w.links)
-          Object.assign(attributes, await this.setPeople(module, id, w.links.contactIds, w.links.companyIds));
+          Object.assign(attributes, await this.addPeople(module, id, w.links.contactIds, w.links.companyIds, current));
         await this.patch(module, id, attributes);
         return this.readItem(module, id);
       }
       case 'archive': {
         const { module, id } = moduleOf(w.id);
         await this.patch(module, id, { status: module === 'Tasks' ? 'Deferred' : 'Not Held' });
+        return this.readItem(module, id);
+      }
+      case 'unarchive': {
+        const { module, id } = moduleOf(w.id);
+        await this.patch(module, id, { status: module === 'Tasks' ? 'Not Started' : 'Planned' });
         return this.readItem(module, id);
       }
       case 'set-sync-flag': {

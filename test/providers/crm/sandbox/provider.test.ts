@@ -114,10 +114,24 @@ describe('Sandbox CRM provider', () => {
     expect(again!.ok && again!.value!.id).toBe(id);
 
     const [upd, stale] = await provider.writeItems([
-      { op: 'update', id, ifMatch: '1', fields: { subject: 'renamed', location: '' } },
+      {
+        op: 'update',
+        id,
+        ifMatch: '1',
+        fields: { subject: 'renamed', location: '' },
+        links: { contactIds: ['c2'], companyIds: ['k1'] },
+      },
       { op: 'update', id, ifMatch: '1', fields: { subject: 'lost update' } },
     ]);
-    expect(upd).toMatchObject({ ok: true, value: { version: '2', fields: { subject: 'renamed', location: '' } } });
+    expect(upd).toMatchObject({
+      ok: true,
+      // Links are added to the existing ones.
+      value: {
+        version: '2',
+        fields: { subject: 'renamed', location: '' },
+        links: { contactIds: ['c1', 'c2'], companyIds: ['k1'] },
+      },
+    });
     expect(stale).toMatchObject({ ok: false, error: { kind: 'conflict' } });
 
     const [archived, flag, missing] = await provider.writeItems([
@@ -127,6 +141,8 @@ describe('Sandbox CRM provider', () => {
     ]);
     expect(archived).toMatchObject({ ok: true, value: { archived: true } });
     expect(flag).toMatchObject({ ok: true, value: { syncToCalendar: false, archived: true } });
+    const [unarchived] = await provider.writeItems([{ op: 'unarchive', id }]);
+    expect(unarchived).toMatchObject({ ok: true, value: { archived: false } });
     expect(missing).toMatchObject({ ok: false, error: { kind: 'not-found' } });
 
     const bob = new SandboxCrmProvider(sdb.repoFor({ tenantId, userEmail: 'bob@corp.example' }), 'https://c.example');

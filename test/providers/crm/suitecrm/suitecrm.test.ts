@@ -369,20 +369,23 @@ describe('SuiteCRM V8 connector', () => {
       expect(upd).toMatchObject({
         ok: true,
         value: {
-          fields: { subject: 'Renamed', attendees: [{ email: 'lee@lead.example' }] },
-          links: { contactIds: [`Leads:${lee}`] },
+          // Links are added; the existing ones stay.
+          fields: { subject: 'Renamed', attendees: [{ email: 'ann@acme.example' }, { email: 'lee@lead.example' }] },
+          links: { contactIds: [`Contacts:${ann}`, `Leads:${lee}`], companyIds: [`Accounts:${acme}`] },
         },
       });
       const [stale] = await p.writeItems([
         { op: 'update', id: item!.id, ifMatch: item!.version, fields: { subject: 'Lost' } },
       ]);
       expect(stale).toMatchObject({ ok: false, error: { kind: 'conflict' } });
-      const [arch, flag, missing, bad] = await p.writeItems([
+      const [unarch, arch, flag, missing, bad] = await p.writeItems([
+        { op: 'unarchive', id: item!.id },
         { op: 'archive', id: item!.id },
         { op: 'set-sync-flag', id: item!.id, value: false },
         { op: 'archive', id: 'Meetings:does-not-exist' },
         { op: 'archive', id: 'Opportunities:1' },
       ]);
+      expect(unarch).toMatchObject({ ok: true, value: { archived: false } });
       expect(arch).toMatchObject({ ok: true, value: { archived: true } });
       expect(flag).toMatchObject({ ok: false, error: { kind: 'invalid' } });
       expect(missing).toMatchObject({ ok: false, error: { kind: 'not-found' } });

@@ -3,6 +3,7 @@
  * Each provider package adds its connector to one of the two lists.
  */
 import type { CalendarConnector, CrmConnector } from './connector';
+import { salesforceConnector } from './crm/salesforce/connector';
 import { suiteCrmConnector } from './crm/suitecrm/connector';
 
 export const calendarConnectors: readonly CalendarConnector[] = [];
@@ -11,7 +12,7 @@ export const calendarConnectors: readonly CalendarConnector[] = [];
  * Remote CRMs. The built-in Sandbox CRM is not listed here because it needs the server's database: the server
  * adds `createSandboxConnector(kyselySandboxRepositories(db.kysely))` (src/providers/crm/sandbox) in front.
  */
-export const crmConnectors: readonly CrmConnector[] = [suiteCrmConnector];
+export const crmConnectors: readonly CrmConnector[] = [suiteCrmConnector, salesforceConnector];
 
 export function findCalendarConnector(id: string): CalendarConnector | undefined {
   return calendarConnectors.find((c) => c.descriptor.id === id);

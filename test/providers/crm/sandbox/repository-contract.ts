@@ -41,7 +41,7 @@ export function repositoryContract(
   beforeAll(async () => {
     ({ repoFor, close } = await setup());
   });
-  afterAll(() => close());
+  afterAll(() => close?.());
 
   let n = 0;
   const fresh = () => {

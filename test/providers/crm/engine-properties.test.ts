@@ -1,6 +1,8 @@
 /**
  * The engine's model-based properties (SPEC §10 guarantees 1–7, test/support/engine-properties.ts) with real CRM
- * connectors on the CRM side: the Sandbox CRM over its SQLite store, and SuiteCRM over its V8 API double.
+ * connector on the CRM side: the Sandbox CRM over its SQLite store. (SuiteCRM runs the engine's scenarios in
+ * engine-scenarios.test.ts; under the property harness it cannot converge on what SuiteCRM has no field for —
+ * a task holds one contact — see docs/crm.md.)
  */
 import { describeEngineProperties, type EngineWorld } from '../../support/engine-properties';
 import { MemoryCalendar } from '../../../src/sync';

@@ -34,6 +34,22 @@ export function toDbDate(iso: string): string {
 
 const dayMs = 86_400_000;
 
+/**
+ * Calls and Tasks have no location field in SuiteCRM: the event's location is kept on the description's last
+ * line, in a marker the connector writes and reads back (so a location never gets lost in a round trip).
+ */
+const locationLine = /(?:^|\n)\[\[location: (.*)\]\]$/;
+
+export function splitLocation(description: string): { body: string; location: string } {
+  const m = locationLine.exec(description);
+  return m ? { body: description.slice(0, m.index), location: m[1] ?? '' } : { body: description, location: '' };
+}
+
+export function joinLocation(body: string, location: string): string {
+  const clean = location.replace(/\s+/g, ' ').trim();
+  return clean ? `${body}${body ? '\n' : ''}[[location: ${clean}]]` : body;
+}
+
 function timingOf(start: string | null, end: string | null): Timing | null {
   if (!start) return null;
   const e = end && end >= start ? end : start;
@@ -105,8 +121,9 @@ export function toCrmItem(resource: JsonApiResource, ctx: RecordContext): CrmIte
   const fields: Omit<SyncedFields, 'timing'> & { timing: Timing | null } = {
     subject: str(a['name']),
     timing,
-    body: str(a['description']),
-    location: module === 'Meetings' ? str(a['location']) : '',
+    ...(module === 'Meetings'
+      ? { body: str(a['description']), location: str(a['location']) }
+      : splitLocation(str(a['description']))),
     visibility: 'normal',
     showAs: isTask && status === 'Completed' ? 'free' : 'busy',
     attendees,

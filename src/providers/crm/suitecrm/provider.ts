@@ -16,6 +16,8 @@ import type { JsonApiResource, SuiteCrmClient } from './client';
 import {
   activityModules,
   composeId,
+  joinLocation,
+  splitLocation,
   priorityToSuite,
   splitId,
   timingToDb,
@@ -261,11 +263,21 @@ export class SuiteCrmProvider implements CrmProvider {
     return item;
   }
 
-  private fieldAttributes(module: ActivityModule, fields: Partial<SyncedFields>): Record<string, string | number> {
+  /** `current` supplies the other half of a Call's or Task's description when only body or location changes. */
+  private fieldAttributes(
+    module: ActivityModule,
+    fields: Partial<SyncedFields>,
+    current: JsonApiResource | null = null,
+  ): Record<string, string | number> {
     const a: Record<string, string | number> = {};
     if (fields.subject !== undefined) a['name'] = fields.subject;
-    if (fields.body !== undefined) a['description'] = fields.body;
-    if (fields.location !== undefined && module === 'Meetings') a['location'] = fields.location;
+    if (module === 'Meetings') {
+      if (fields.body !== undefined) a['description'] = fields.body;
+      if (fields.location !== undefined) a['location'] = fields.location;
+    } else if (fields.body !== undefined || fields.location !== undefined) {
+      const was = splitLocation(String(current?.attributes?.['description'] ?? ''));
+      a['description'] = joinLocation(fields.body ?? was.body, fields.location ?? was.location);
+    }
     if (fields.reminderMinutes !== undefined && module !== 'Tasks') {
       a['reminder_time'] = fields.reminderMinutes === null ? -1 : fields.reminderMinutes * 60;
     }
@@ -319,6 +331,44 @@ export class SuiteCrmProvider implements CrmProvider {
     return attrs;
   }
 
+  /**
+   * Makes the invitees of an activity the CRM people with these e-mails (SuiteCRM holds invitees only as
+   * Contacts/Leads relationships; an address the CRM does not know cannot be stored). Tasks hold one contact.
+   */
+  private async setAttendees(
+    module: ActivityModule,
+    id: string,
+    attendees: { email: string }[],
+  ): Promise<Record<string, string>> {
+    const directory = await this.loadDirectory();
+    const byEmail = new Map<string, DirectoryPerson>();
+    for (const p of [...directory.values()].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'contact' ? -1 : 1))) {
+      if (!byEmail.has(p.email)) byEmail.set(p.email, p);
+    }
+    const wanted = attendees
+      .map((a) => byEmail.get(a.email.trim().toLowerCase()))
+      .filter((p): p is DirectoryPerson => Boolean(p));
+    if (module === 'Tasks') {
+      const contact = wanted.find((p) => p.kind === 'contact');
+      return { contact_id: contact ? (splitId(contact.id)?.id ?? '') : '' };
+    }
+    const wantedIds = new Set(wanted.map((p) => p.id));
+    const current = await this.relatedPeople(module, id);
+    for (const c of current) {
+      if (wantedIds.has(c)) continue;
+      const p = splitId(c)!;
+      await this.client.call('DELETE', `/module/${module}/${id}/relationships/${p.module.toLowerCase()}/${p.id}`);
+    }
+    for (const c of wantedIds) {
+      if (current.includes(c)) continue;
+      const p = splitId(c)!;
+      await this.client.call('POST', `/module/${module}/${id}/relationships`, {
+        body: { data: { type: p.module, id: p.id } },
+      });
+    }
+    return {};
+  }
+
   private async patch(module: ActivityModule, id: string, attributes: Record<string, string | number>): Promise<void> {
     if (Object.keys(attributes).length === 0) return;
     await this.client.call('PATCH', '/module', { body: { data: { type: module, id, attributes } } });
@@ -335,6 +385,8 @@ export class SuiteCrmProvider implements CrmProvider {
           // A create whose answer was lost carries the same iCalUId: find it instead of creating a second one.
           const q = new URLSearchParams({ 'filter[outlook_id][eq]': d.iCalUId });
           if (this.options.me.id) q.set('filter[assigned_user_id][eq]', this.options.me.id);
+          // An archived one is the user's decision, not a lost create: a new activity is wanted then.
+          q.set('filter[status][neq]', 'Not Held');
           const [existing] = await this.client.listAll(module, q);
           if (existing) return this.readItem(module, existing.id);
         }
@@ -356,11 +408,16 @@ export class SuiteCrmProvider implements CrmProvider {
       }
       case 'update': {
         const { module, id } = moduleOf(w.id);
-        const current = w.ifMatch !== null || w.links ? await this.read(module, id) : null;
+        const needsCurrent =
+          w.ifMatch !== null ||
+          w.links ||
+          (module !== 'Meetings' && (w.fields.body !== undefined || w.fields.location !== undefined));
+        const current = needsCurrent ? await this.read(module, id) : null;
         if (current && w.ifMatch !== null && versionOf(current) !== w.ifMatch) {
           throw new ProviderError('conflict', `SuiteCRM ${module} ${id} changed since it was read`);
         }
-        const attributes: Record<string, string | number> = this.fieldAttributes(module, w.fields);
+        const attributes: Record<string, string | number> = this.fieldAttributes(module, w.fields, current);
+        if (w.fields.attendees) Object.assign(attributes, await this.setAttendees(module, id, w.fields.attendees));
         if (w.links)
           Object.assign(attributes, await this.addPeople(module, id, w.links.contactIds, w.links.companyIds, current));
         await this.patch(module, id, attributes);

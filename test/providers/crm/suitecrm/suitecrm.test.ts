@@ -392,6 +392,56 @@ describe('SuiteCRM V8 connector', () => {
       expect(bad).toMatchObject({ ok: false, error: { kind: 'not-found' } });
     });
 
+    test('a call keeps its location in the description; attendees follow the event; an archived activity is not reused', async () => {
+      const p = await open();
+      const draft: CrmDraft = {
+        type: 'call',
+        iCalUId: 'ical-call',
+        syncToCalendar: true,
+        links: { contactIds: [], companyIds: [] },
+        fields: {
+          subject: 'Call',
+          timing: {
+            kind: 'timed',
+            start: '2030-06-01T09:00:00.000Z',
+            end: '2030-06-01T09:30:00.000Z',
+            timeZone: 'UTC',
+          },
+          body: 'Notes',
+          location: 'Phone bridge',
+          visibility: 'normal',
+          showAs: 'busy',
+          attendees: [],
+          recurrence: null,
+          reminderMinutes: null,
+        },
+      };
+      const [call] = await p.writeItems([{ op: 'create', idempotencyKey: 'c', draft }]);
+      expect(call).toMatchObject({
+        ok: true,
+        value: { type: 'call', fields: { body: 'Notes', location: 'Phone bridge' } },
+      });
+      const id = call!.ok ? call!.value!.id : '';
+      expect(crm.get('Calls', id.split(':')[1]!)?.['description']).toBe('Notes\n[[location: Phone bridge]]');
+      const [moved] = await p.writeItems([
+        {
+          op: 'update',
+          id,
+          ifMatch: null,
+          fields: { location: 'Room 5', attendees: [{ email: 'ANN@acme.example' }, { email: 'stranger@x.example' }] },
+        },
+      ]);
+      expect(moved).toMatchObject({
+        ok: true,
+        value: { fields: { body: 'Notes', location: 'Room 5', attendees: [{ email: 'ann@acme.example' }] } },
+      });
+      const [none] = await p.writeItems([{ op: 'update', id, ifMatch: null, fields: { attendees: [] } }]);
+      expect(none).toMatchObject({ ok: true, value: { fields: { attendees: [] }, links: { contactIds: [] } } });
+      await p.writeItems([{ op: 'archive', id }]);
+      const [again] = await p.writeItems([{ op: 'create', idempotencyKey: 'c2', draft }]);
+      expect(again!.ok && again!.value!.id).not.toBe(id);
+    });
+
     test('the Sync-to-calendar flag in a custom field, tasks, all-day, add-owner, new contacts', async () => {
       const p = await open({ syncFlagField: 'sync_to_calendar_c' });
       expect(p.capabilities.syncFlagField).toBe(true);

@@ -378,6 +378,26 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
           },
         };
       }
+      if (req.path === `${base}/composite/sobjects` && req.method === 'DELETE') {
+        const ids = (req.query.get('ids') ?? '').split(',').filter(Boolean);
+        if (ids.length > 200) return sfError(400, 'EXCEEDED_ID_LIMIT', 'record limit reached');
+        return {
+          status: 200,
+          body: ids.map((id) => {
+            const type = Object.keys(prefixOf).find((t) => id.startsWith(prefixOf[t]!)) ?? '';
+            const rec = table(type).get(id);
+            if (!rec || rec['IsDeleted'])
+              return {
+                id,
+                success: false,
+                errors: [{ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] }],
+              };
+            rec['IsDeleted'] = true;
+            deleted.push({ type, id, at: clock });
+            return { id, success: true, errors: [] };
+          }),
+        };
+      }
       if (req.path === `${base}/composite/sobjects` && (req.method === 'POST' || req.method === 'PATCH')) {
         const body = req.body as { allOrNone?: boolean; records?: SfRecord[] };
         const records = body.records ?? [];

@@ -392,11 +392,15 @@ export class SalesforceProvider implements CrmProvider {
               Id: w.id,
               ...this.recordFields(type, w.fields),
             };
+            if (w.fields.attendees) {
+              const wanted = await this.setInvitees(type, w.id, w.fields.attendees);
+              record['WhoId'] = wanted[0] ?? null;
+            }
             if (w.links) {
               const sf = await this.readRaw(w.id);
               const person = w.links.contactIds.find(isPersonId);
               const account = w.links.companyIds.find((c) => c.startsWith(prefixes.account));
-              if (!sf?.WhoId && person) record['WhoId'] = person;
+              if (!sf?.WhoId && !record['WhoId'] && person) record['WhoId'] = person;
               if (!sf?.WhatId && account) record['WhatId'] = account;
               if (type === 'Event') invitees.push({ eventId: w.id, personIds: w.links.contactIds });
             }
@@ -456,6 +460,30 @@ export class SalesforceProvider implements CrmProvider {
         ? { ok: true, value: item }
         : { ok: false, error: new ProviderError('not-found', 'record vanished after the write') };
     });
+  }
+
+  /**
+   * Makes the event's contact/lead invitees the CRM people with these e-mails (addresses Salesforce does not know
+   * cannot be stored); returns their ids, the first becoming WhoId.
+   */
+  private async setInvitees(type: 'Event' | 'Task', id: string, attendees: { email: string }[]): Promise<string[]> {
+    const matches = await this.lookupPeople(attendees.map((a) => a.email));
+    const wanted = matches.map((m) => m.contactId);
+    if (type === 'Task') return wanted.slice(0, 1);
+    const rows = await this.client.query<{ Id: string; RelationId: string }>(
+      `SELECT Id, RelationId FROM EventRelation WHERE EventId = ${soqlString(id)} AND IsInvitee = true`,
+    );
+    const stale = rows.filter((r) => isPersonId(r.RelationId) && !wanted.includes(r.RelationId)).map((r) => r.Id);
+    for (const part of chunks(stale, 200)) {
+      const res = (await this.client.call(
+        'DELETE',
+        `${data}/composite/sobjects?allOrNone=false&ids=${part.join(',')}`,
+      )) as CompositeResult[];
+      const failed = res.find((r) => !r.success);
+      if (failed) throw compositeError(failed);
+    }
+    await this.addInvitees([{ eventId: id, personIds: wanted }]);
+    return wanted;
   }
 
   private async readRaw(id: string): Promise<{ WhoId: string | null; WhatId: string | null } | null> {

@@ -362,6 +362,25 @@ describe('Salesforce connector', () => {
           .filter((r) => r['EventId'] === id)
           .map((r) => r['RelationId']),
       ).toEqual([ann, lee, sf.users[1]!.id]);
+      // Attendees follow the event: Lee leaves, an unknown address cannot be stored, Ann stays WhoId.
+      const [moved] = await p.writeItems([
+        {
+          op: 'update',
+          id,
+          ifMatch: null,
+          fields: { attendees: [{ email: 'ANN@acme.example' }, { email: 'stranger@x.example' }] },
+        },
+      ]);
+      expect(moved).toMatchObject({
+        ok: true,
+        value: { fields: { attendees: [{ email: 'ann@acme.example' }] }, links: { contactIds: [ann] } },
+      });
+      expect(
+        sf
+          .all('EventRelation')
+          .filter((r) => r['EventId'] === id)
+          .map((r) => r['RelationId']),
+      ).toEqual([ann, sf.users[1]!.id]);
       const [gone] = await p.writeItems([
         { op: 'update', id: '00U000000000999AAA', ifMatch: null, fields: { subject: 'x' } },
       ]);

@@ -1,5 +1,5 @@
 import { ProviderError } from '../../../src/sync/errors';
-import { decorationMarker } from '../../../src/providers/calendar/graph';
+import { decorationMarker, openGraphProvider } from '../../../src/providers/calendar/graph';
 import { draft, startHarness, window, type Harness } from './helpers';
 
 let h: Harness;
@@ -27,10 +27,13 @@ describe('Graph provider: connection and calendars', () => {
     h.double.token = 'rotated-server-side';
     await expect(h.provider.listCalendars()).resolves.toHaveLength(1);
     expect(h.double.log.filter((l) => l.url.startsWith('/v1.0/me/calendars')).length).toBe(3);
-    const { openGraphProvider } = await import('../../../src/providers/calendar/graph');
     const stale = openGraphProvider({
       account: 'sam@contoso.example',
-      env: { fetch: (u, i) => fetch(u, i), graphBaseUrl: h.double.baseUrl, now: () => h.clock.now },
+      env: {
+        fetch: (u: string | URL, i?: RequestInit) => fetch(u, i),
+        graphBaseUrl: h.double.baseUrl,
+        now: () => h.clock.now,
+      },
       getToken: () => Promise.resolve('expired'),
     });
     const err = await stale.listCalendars().catch((e: unknown) => e);
@@ -79,8 +82,8 @@ describe('Graph provider: writing', () => {
     const [c] = await h.provider.writeEvents(cal(), [
       { op: 'create', idempotencyKey: 'k1', draft: draft({ sendInvitations: true }, { attendees: [alice] }) },
     ]);
-    expect(c?.ok && c.value).toBeTruthy();
-    const created = c!.ok ? c.value! : null;
+    expect(c?.ok).toBe(true);
+    const created = c!.ok ? c!.value! : null;
     expect(h.double.mails.map((m) => m.kind)).toEqual(['invitation']);
     const [u] = await h.provider.writeEvents(cal(), [
       {
@@ -140,7 +143,7 @@ describe('Graph provider: writing', () => {
 
   test('If-Match: an update against a stale changeKey is a conflict; deleting a gone event is fine', async () => {
     const [c] = await h.provider.writeEvents(cal(), [{ op: 'create', idempotencyKey: 'k', draft: draft() }]);
-    const ev = c!.ok ? c.value! : null;
+    const ev = c!.ok ? c!.value! : null;
     h.double.userUpdate(ev!.id, { subject: 'Edited in Outlook' });
     const [u] = await h.provider.writeEvents(cal(), [
       { op: 'update', id: ev!.id, ifMatch: ev!.version, draft: draft({}, { subject: 'From CRM' }) },
@@ -235,10 +238,14 @@ describe('Graph provider: reading with calendarView delta', () => {
         end: { dateTime: `2026-12-${String(i + 1).padStart(2, '0')}T10:00:00`, timeZone: 'UTC' },
       });
     }
-    const small = (await import('../../../src/providers/calendar/graph')).openGraphProvider(
+    const small = openGraphProvider(
       {
         account: 'sam@contoso.example',
-        env: { fetch: (u, i) => fetch(u, i), graphBaseUrl: h.double.baseUrl, now: () => h.clock.now },
+        env: {
+          fetch: (u: string | URL, i?: RequestInit) => fetch(u, i),
+          graphBaseUrl: h.double.baseUrl,
+          now: () => h.clock.now,
+        },
         getToken: () => Promise.resolve(h.double.token),
       },
       { pageSize: 10 },

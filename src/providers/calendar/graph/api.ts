@@ -1,17 +1,8 @@
-import { Client, GraphError, type MiddlewareOptions } from '@microsoft/microsoft-graph-client';
+import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { CallSlot } from './call-slot';
 import { ProviderError, type ProviderErrorKind } from '../../../sync/errors';
 import { parseRetryAfter } from '../../http/retry-after';
 import type { GraphTransport } from './transport';
-
-/** Carries a transport failure past the Graph client, which would otherwise flatten it into a GraphError. */
-class CallSlot implements MiddlewareOptions {
-  error: ProviderError | undefined;
-}
-
-/** The CallSlot the transport writes into, when the call carries one. */
-export function callSlotOf(context: { middlewareControl?: { getMiddlewareOptions(c: unknown): unknown } }) {
-  return context.middlewareControl?.getMiddlewareOptions(CallSlot) as CallSlot | undefined;
-}
 
 export function kindForStatus(status: number): ProviderErrorKind {
   if (status === 401) return 'auth';

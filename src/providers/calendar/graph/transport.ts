@@ -4,7 +4,7 @@ import type { FetchLike } from '../../http/safe-fetch';
 import { parseRetryAfter } from '../../http/retry-after';
 import { providerErrorFromNetwork } from '../../http/provider-errors';
 import type { Semaphore } from './semaphore';
-import { callSlotOf } from './api';
+import { callSlotOf } from './call-slot';
 
 /** Preferences Graph must apply to every call (SPEC §12): immutable ids and UTC times. */
 export const basePreferences = ['IdType="ImmutableId"', 'outlook.timezone="UTC"'];

@@ -170,8 +170,10 @@ export function renderDraft(draft: EventDraft, o: RenderOptions): Event {
     showAs: f.showAs,
     isReminderOn: f.reminderMinutes !== null,
     ...(f.reminderMinutes !== null ? { reminderMinutesBeforeStart: f.reminderMinutes } : {}),
-    singleValueExtendedProperties: [{ id: tagPropertyId, value: draft.crmTag }],
   };
+  // The tag is written once, at creation: Graph's update shape has no extended properties, and the CRM id an
+  // event mirrors never changes.
+  if (o.create) ev.singleValueExtendedProperties = [{ id: tagPropertyId, value: draft.crmTag }];
   if (!o.isOccurrence) {
     ev.recurrence = f.recurrence ? rruleToGraph(f.recurrence.rrule, f.timing) : null;
     if (o.create && !f.recurrence) delete ev.recurrence;

@@ -373,8 +373,10 @@ export class GraphCalendarProvider implements CalendarProvider {
     }
     if (!a.ok) return { ok: false, error: a.error };
     const ev = toCalendarEvent(a.body as Event, calendarId, this.o.selfEmail);
-    // Graph answers with the HTML we sent; the engine gets the fields as written and our tag.
-    return { ok: true, value: { ...ev, fields: { ...w.draft.fields }, crmTag: w.draft.crmTag } };
+    // Graph answers with the HTML we sent; the engine gets the fields as written. Only a create wrote our tag
+    // (a PATCH answer does not expand extended properties, so an update reports what the answer shows).
+    const crmTag = w.op === 'create' && !w.draft.occurrence ? w.draft.crmTag : ev.crmTag;
+    return { ok: true, value: { ...ev, fields: { ...w.draft.fields }, crmTag } };
   }
 
   /**

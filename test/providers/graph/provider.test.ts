@@ -300,7 +300,7 @@ describe('Graph provider: reading with calendarView delta', () => {
     const occ3 = `${id}_OCC_20261207`;
     const first = await h.provider.listChanges(cal(), null, window);
     const m = first.upserts.find((e) => e.id === id)!;
-    expect(m.fields.recurrence).toEqual({ rrule: 'FREQ=WEEKLY;COUNT=5', exdates: [] });
+    expect(m.fields.recurrence).toEqual({ rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=5', exdates: [] });
 
     // The user moves one occurrence and cancels another in Outlook.
     await fetch(`${h.double.baseUrl}/me/events/${occ2}`, {

@@ -56,6 +56,9 @@ export class GraphDouble {
   maxInFlight = 0;
   concurrencyViolations = 0;
   private inFlight = 0;
+  private drops: { remaining: number; match: (method: string, url: string) => boolean } | null = null;
+  /** Answers the double cut off (dropResponses). */
+  dropped: string[] = [];
   private throttles: { scope: 'top' | 'sub'; remaining: number; retryAfter: number; status: number }[] = [];
   private pages = new Map<string, PageState>();
   private tokensValidFrom = 0;
@@ -82,6 +85,11 @@ export class GraphDouble {
   /** The next `count` requests (top-level, or sub-requests inside $batch) answer 429 with Retry-After. */
   throttle(count: number, retryAfterSeconds: number, scope: 'top' | 'sub' = 'top', status = 429): void {
     this.throttles.push({ scope, remaining: count, retryAfter: retryAfterSeconds, status });
+  }
+
+  /** The next `count` top-level requests are carried out, then the connection is cut before the answer. */
+  dropResponses(count: number, match: (method: string, url: string) => boolean = () => true): void {
+    this.drops = { remaining: count, match };
   }
 
   /** Every delta token issued so far becomes invalid (410 Gone, as after Graph drops its sync state). */
@@ -151,6 +159,13 @@ export class GraphDouble {
           body,
           inBatch: false,
         });
+      }
+      const url = req.url ?? '/';
+      if (this.drops && this.drops.remaining > 0 && this.drops.match(req.method ?? 'GET', url)) {
+        this.drops.remaining--;
+        this.dropped.push(`${req.method} ${url}`);
+        req.socket.destroy();
+        return;
       }
       this.send(res, out);
     } finally {

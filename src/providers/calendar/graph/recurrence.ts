@@ -11,8 +11,9 @@ import { localDateTime, zonedToUtc } from './timezones';
 /**
  * RRULE (the engine's recurrence language) ↔ Graph's patternedRecurrence. Graph can express only a subset of
  * RFC 5545; anything else is refused with an 'invalid' error naming the part, never silently approximated.
- * Reading produces a minimal canonical RRULE: FREQ, INTERVAL when > 1, BYDAY / BYMONTHDAY / BYMONTH / BYSETPOS
- * only where they differ from what the series start implies, WKST when not MO, then COUNT or UNTIL.
+ * Reading writes out what Graph stores: FREQ, INTERVAL when > 1, BYDAY for weekly and relative patterns,
+ * BYMONTHDAY / BYMONTH for absolute ones, WKST when not MO (and it matters: weekly with INTERVAL > 1), then
+ * COUNT or UNTIL. A rule written without BYDAY (implied by the start) therefore reads back with it, once.
  */
 const days: DayOfWeek[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 const codes = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
@@ -151,16 +152,10 @@ export function graphToRrule(rec: PatternedRecurrence, timing: Timing): string {
       parts.push('FREQ=YEARLY');
   }
   if (interval > 1) parts.push(`INTERVAL=${interval}`);
-  if (p.type === 'weekly' && !(dayCodes.length === 1 && dayCodes[0] === codes[s.weekday])) {
-    parts.push(`BYDAY=${dayCodes.join(',')}`);
-  }
+  if (p.type === 'weekly') parts.push(`BYDAY=${(dayCodes.length ? dayCodes : [codes[s.weekday]!]).join(',')}`);
   if (p.type === 'relativeMonthly' || p.type === 'relativeYearly') parts.push(`BYDAY=${ordinal}${dayCodes[0] ?? 'MO'}`);
-  if ((p.type === 'absoluteMonthly' || p.type === 'absoluteYearly') && p.dayOfMonth && p.dayOfMonth !== s.day) {
-    parts.push(`BYMONTHDAY=${p.dayOfMonth}`);
-  }
-  if ((p.type === 'absoluteYearly' || p.type === 'relativeYearly') && p.month && p.month !== s.month) {
-    parts.push(`BYMONTH=${p.month}`);
-  }
+  if (p.type === 'absoluteMonthly' || p.type === 'absoluteYearly') parts.push(`BYMONTHDAY=${p.dayOfMonth ?? s.day}`);
+  if (p.type === 'absoluteYearly' || p.type === 'relativeYearly') parts.push(`BYMONTH=${p.month ?? s.month}`);
   if (p.type === 'weekly' && p.firstDayOfWeek && p.firstDayOfWeek !== 'monday' && interval > 1) {
     parts.push(`WKST=${codeFromDay(p.firstDayOfWeek)}`);
   }

@@ -61,6 +61,8 @@ export class GraphDouble {
   dropped: string[] = [];
   private throttles: { scope: 'top' | 'sub'; remaining: number; retryAfter: number; status: number }[] = [];
   private pages = new Map<string, PageState>();
+  /** Graph remembers transactionIds so a retried POST returns the event it already made. */
+  private readonly byTransactionId = new Map<string, string>();
   private tokensValidFrom = 0;
   readonly subscriptions = new Map<string, Record<string, unknown>>();
   private server: http.Server | null = null;
@@ -384,10 +386,12 @@ export class GraphDouble {
     const ev = req.body as Event | undefined;
     if (!ev || typeof ev !== 'object') return err(400, 'BadRequest', 'event body required');
     if (ev.transactionId) {
-      const existing = [...this.state.events.values()].find((s) => s.transactionId === ev.transactionId);
+      const existingId = this.byTransactionId.get(ev.transactionId);
+      const existing = existingId ? this.state.events.get(existingId) : undefined;
       if (existing) return { status: 201, body: this.render(existing, req) };
     }
     const s = this.createStored({ ...ev }, cal, ev.transactionId ?? null, this.propsFrom(ev));
+    if (ev.transactionId) this.byTransactionId.set(ev.transactionId, s.ev.id!);
     return { status: 201, body: this.render(s, req) };
   }
 

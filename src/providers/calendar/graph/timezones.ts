@@ -46,7 +46,7 @@ const windowsToIana: Record<string, string> = {
 
 export function isIanaZone(zone: string): boolean {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    formatter(zone);
     return true;
   } catch {
     return false;
@@ -60,20 +60,31 @@ export function toIana(zone: string | null | undefined): string {
   return zone.includes('/') && isIanaZone(zone) ? zone : 'UTC';
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Building an Intl formatter costs far more than using one: one per zone, kept. */
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
 /** Wall-clock fields of an instant in a zone. */
 function wallParts(instant: Date, zone: string) {
-  const f = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
   const o: Record<string, string> = {};
-  for (const p of f.formatToParts(instant)) o[p.type] = p.value;
+  for (const p of formatter(zone).formatToParts(instant)) o[p.type] = p.value;
   return o as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', string>;
 }
 

@@ -331,6 +331,44 @@ describe('Graph provider: reading with calendarView delta', () => {
   });
 });
 
+describe('Graph provider: series writes and calendar moves', () => {
+  test('exdates of a series we write cancel those occurrences, and read back as exdates', async () => {
+    const rec = { rrule: 'FREQ=DAILY;COUNT=5', exdates: ['2026-11-27T09:00:00.000Z'] };
+    const [c] = await h.provider.writeEvents(cal(), [
+      { op: 'create', idempotencyKey: 's', draft: draft({}, { recurrence: rec }) },
+    ]);
+    expect(c?.ok).toBe(true);
+    const master = [...h.double.state.events.values()].find((e) => e.ev.type === 'seriesMaster')!;
+    expect(master.ev.cancelledOccurrences).toEqual([`OID.${master.ev.id}.2026-11-27`]);
+    const listed = await h.provider.listChanges(cal(), null, window);
+    expect(listed.upserts.find((e) => e.id === master.ev.id)?.fields.recurrence).toEqual({
+      rrule: 'FREQ=DAILY;COUNT=5',
+      exdates: ['2026-11-27T09:00:00.000Z'],
+    });
+    // A second write with the same exdate finds nothing left to cancel and still succeeds.
+    const [u] = await h.provider.writeEvents(cal(), [
+      { op: 'update', id: master.ev.id!, ifMatch: null, draft: draft({}, { recurrence: rec }) },
+    ]);
+    expect(u?.ok).toBe(true);
+  });
+
+  test('an event moved to another calendar is gone from this one (removed), not an upsert here', async () => {
+    const other = h.double.state.addCalendar('Other');
+    const s = h.double.userCreate({
+      subject: 'Movable',
+      start: { dateTime: '2026-11-22T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-11-22T10:00:00', timeZone: 'UTC' },
+    });
+    const first = await h.provider.listChanges(cal(), null, window);
+    s.calendarId = other;
+    h.double.state.touch(s);
+    h.double.state.recordRemoval(s.ev.id!, cal());
+    const next = await h.provider.listChanges(cal(), first.nextCursor, window);
+    expect(next.upserts).toEqual([]);
+    expect(next.removedIds).toEqual([s.ev.id]);
+  });
+});
+
 describe('Graph provider: throttling and concurrency', () => {
   test('429 with Retry-After is waited out and retried', async () => {
     h.double.throttle(2, 7);

@@ -217,6 +217,11 @@ export class GraphDouble {
         if (seg[3] === 'calendarView' && seg[4] === 'delta' && m === 'GET') return this.delta(req, cal);
         if (seg[3] === 'events' && seg.length === 4 && m === 'POST') return this.create(req, cal);
         if (seg[3] === 'events' && seg.length === 4 && m === 'GET') return this.listEvents(req, cal);
+        if (seg[3] === 'events' && seg[4] && seg.length === 5 && m === 'GET') {
+          const s = this.lookup(seg[4]);
+          if (!s || s.calendarId !== cal) return err(404, 'ErrorItemNotFound', 'not found in this calendar');
+          return { status: 200, body: this.render(s, req) };
+        }
       }
       if (seg[1] === 'events' && seg[2]) {
         const id = seg[2];

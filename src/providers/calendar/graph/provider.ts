@@ -64,6 +64,14 @@ function overlaps(ev: CalendarEvent, from: number, to: number): boolean {
   return e >= from && s < to;
 }
 
+/** The instance whose original start is `want` (a UTC instant, or a date for all-day series). */
+function matchOriginalStart(instances: Event[], want: string): Event | undefined {
+  return instances.find((inst) => {
+    const os = inst.originalStart ? new Date(inst.originalStart).toISOString() : '';
+    return want.length === 10 ? os.slice(0, 10) === want : os === new Date(want).toISOString();
+  });
+}
+
 /** The engine's calendar port over Microsoft Graph (SPEC §5, §12). */
 export class GraphCalendarProvider implements CalendarProvider {
   readonly kind = 'microsoft-graph';
@@ -188,7 +196,8 @@ export class GraphCalendarProvider implements CalendarProvider {
         this.api,
         removedCandidates.map((id) => ({
           method: 'GET',
-          url: `/me/events/${q(id)}?$select=id,type,seriesMasterId,start,end,isAllDay`,
+          // Scoped to the calendar: an event moved to another calendar is gone from this one.
+          url: `/me/calendars/${q(calendarId)}/events/${q(id)}?$select=id,type,seriesMasterId,start,end,isAllDay`,
         })),
       );
       let unexplained = false;
@@ -248,7 +257,11 @@ export class GraphCalendarProvider implements CalendarProvider {
     if (ids.length === 0) return { events: [], missing: [] };
     const results = await runBatch(
       this.api,
-      ids.map((id) => ({ method: 'GET', url: `/me/events/${q(id)}?${eventQuery}`, headers: textBody })),
+      ids.map((id) => ({
+        method: 'GET',
+        url: `/me/calendars/${q(calendarId)}/events/${q(id)}?${eventQuery}`,
+        headers: textBody,
+      })),
     );
     const events: CalendarEvent[] = [];
     const missing: string[] = [];
@@ -343,6 +356,7 @@ export class GraphCalendarProvider implements CalendarProvider {
       const { index } = plan[k]!;
       results[index] = this.toResult(calendarId, writes[index]!, a);
     });
+    await this.applyExdates(writes, results);
     return results.map((r) => r ?? { ok: false, error: new ProviderError('permanent', 'write not attempted') });
   }
 
@@ -380,6 +394,53 @@ export class GraphCalendarProvider implements CalendarProvider {
   }
 
   /**
+   * Cancelled occurrences of a series we wrote: Graph has no exdate list to set, so each one is cancelled by
+   * deleting its instance. An occurrence already gone is simply not found. A failure marks the write failed, so
+   * the engine retries it next run.
+   */
+  private async applyExdates(
+    writes: EventWrite[],
+    results: (WriteResult<CalendarEvent | null> | undefined)[],
+  ): Promise<void> {
+    const wanted: { index: number; seriesId: string; exdate: string }[] = [];
+    writes.forEach((w, i) => {
+      const r = results[i];
+      if (w.op === 'delete' || w.draft.occurrence || !r?.ok || !r.value) return;
+      for (const exdate of w.draft.fields.recurrence?.exdates ?? [])
+        wanted.push({ index: i, seriesId: r.value.id, exdate });
+    });
+    if (wanted.length === 0) return;
+    const lookups = await runBatch(
+      this.api,
+      wanted.map((x) => ({ method: 'GET', url: this.instancesAround(x.seriesId, x.exdate) })),
+    );
+    const deletes: { index: number; id: string }[] = [];
+    lookups.forEach((a, k) => {
+      const x = wanted[k]!;
+      if (!a.ok) {
+        results[x.index] = { ok: false, error: a.error };
+        return;
+      }
+      const hit = matchOriginalStart((a.body as Page<Event>).value, x.exdate);
+      if (hit?.id) deletes.push({ index: x.index, id: hit.id });
+    });
+    const answers = await runBatch(
+      this.api,
+      deletes.map((d) => ({ method: 'DELETE', url: `/me/events/${q(d.id)}` })),
+    );
+    answers.forEach((a, k) => {
+      if (!a.ok && a.error.kind !== 'not-found') results[deletes[k]!.index] = { ok: false, error: a.error };
+    });
+  }
+
+  private instancesAround(seriesId: string, originalStart: string): string {
+    const at = Date.parse(originalStart.length === 10 ? `${originalStart}T00:00:00Z` : originalStart);
+    const from = new Date(at - dayMs).toISOString();
+    const to = new Date(at + 2 * dayMs).toISOString();
+    return `/me/events/${q(seriesId)}/instances?startDateTime=${q(from)}&endDateTime=${q(to)}&$select=id,originalStart,start,isAllDay`;
+  }
+
+  /**
    * Occurrence writes address an instance of a series: find its id from the series' instances around the
    * original start. A "create" of an occurrence is a PATCH of that instance (Graph has no other way).
    */
@@ -395,16 +456,10 @@ export class GraphCalendarProvider implements CalendarProvider {
     if (lookups.length === 0) return targets;
     const answers = await runBatch(
       this.api,
-      lookups.map(({ draft }) => {
-        const o = draft.occurrence!;
-        const at = Date.parse(o.originalStart.length === 10 ? `${o.originalStart}T00:00:00Z` : o.originalStart);
-        const from = new Date(at - dayMs).toISOString();
-        const to = new Date(at + 2 * dayMs).toISOString();
-        return {
-          method: 'GET',
-          url: `/me/events/${q(o.seriesId)}/instances?startDateTime=${q(from)}&endDateTime=${q(to)}&$select=id,originalStart,start,isAllDay`,
-        };
-      }),
+      lookups.map(({ draft }) => ({
+        method: 'GET',
+        url: this.instancesAround(draft.occurrence!.seriesId, draft.occurrence!.originalStart),
+      })),
     );
     answers.forEach((a, k) => {
       const { index, draft } = lookups[k]!;
@@ -413,10 +468,7 @@ export class GraphCalendarProvider implements CalendarProvider {
         return;
       }
       const want = draft.occurrence!.originalStart;
-      const hit = (a.body as Page<Event>).value.find((inst) => {
-        const os = inst.originalStart ? new Date(inst.originalStart).toISOString() : '';
-        return want.length === 10 ? os.slice(0, 10) === want : os === new Date(want).toISOString();
-      });
+      const hit = matchOriginalStart((a.body as Page<Event>).value, want);
       if (hit?.id) targets[index] = hit.id;
       else
         results[index] = {

@@ -137,3 +137,21 @@ test('a create whose answer was lost is found by its tag: no duplicate event', a
   const tags = [...w.h.double.state.events.values()].map((s) => [...s.props.values()][0]?.value);
   expect(new Set(tags).size).toBe(2);
 });
+
+test('never mode: a CRM edit to an imported meeting the user organises with attendees is refused, nobody is mailed', async () => {
+  w = await world({ syncRecords: 'all', invitations: 'never' });
+  const own = w.h.double.userCreate({
+    subject: 'Board meeting',
+    start: { dateTime: '2026-11-24T12:00:00', timeZone: 'UTC' },
+    end: { dateTime: '2026-11-24T13:00:00', timeZone: 'UTC' },
+    attendees: [{ emailAddress: { address: 'chair@board.test' }, type: 'required' }],
+  });
+  const mails = w.h.double.mails.length;
+  await w.run();
+  const imported = w.crm.all().find((i) => i.iCalUId === own.ev.iCalUId)!;
+  w.crm.userUpdate(imported.id, { subject: 'Board meeting (CRM notes)' });
+  const r = await w.run();
+  expect(r.errors.map((e) => e.message).join()).toContain('Outlook would e-mail them');
+  expect(w.h.double.state.events.get(own.ev.id!)!.ev.subject).toBe('Board meeting');
+  expect(w.h.double.mails.length).toBe(mails);
+});

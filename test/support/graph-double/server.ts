@@ -129,6 +129,22 @@ export class GraphDouble {
     if (r.status >= 300) throw new Error(`delete failed ${r.status}`);
   }
 
+  /** Ground truth for tests: every stored event of a calendar as a GET with our tag expanded and a text body. */
+  snapshot(calendarId: string, tagPropertyId: string): Event[] {
+    const req: Req = {
+      method: 'GET',
+      url: new URL(
+        `http://x/?$expand=${encodeURIComponent(`singleValueExtendedProperties($filter=id eq '${tagPropertyId}')`)}&$select=${encodeURIComponent('id,changeKey,lastModifiedDateTime,iCalUId,subject,body,start,end,isAllDay,location,sensitivity,showAs,attendees,recurrence,isReminderOn,reminderMinutesBeforeStart,isCancelled,isOrganizer,categories,type,seriesMasterId,originalStart,originalStartTimeZone,cancelledOccurrences')}`,
+      ),
+      headers: { prefer: 'outlook.body-content-type="text"' },
+      body: undefined,
+      inBatch: true,
+    };
+    return [...this.state.events.values()]
+      .filter((s) => s.calendarId === calendarId)
+      .map((s) => this.render(s, req) as Event);
+  }
+
   // ------------------------------------------------------------------ HTTP plumbing
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -367,7 +383,7 @@ export class GraphDouble {
       attendees: ev.attendees ?? [],
       categories: ev.categories ?? [],
       cancelledOccurrences: [],
-      createdDateTime: new Date().toISOString(),
+      createdDateTime: this.state.now().toISOString(),
     };
     delete stored.singleValueExtendedProperties;
     delete stored.transactionId;

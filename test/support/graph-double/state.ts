@@ -36,6 +36,8 @@ export class GraphState {
   readonly changes: Change[] = [];
   readonly masterCategories: { id: string; displayName: string; color: string }[] = [];
   seq = 1;
+  /** The double's clock (lastModifiedDateTime); tests may share one with the CRM side. */
+  now: () => Date = () => new Date();
   constructor(readonly userEmail: string) {
     this.addCalendar('Calendar', true);
   }
@@ -53,7 +55,7 @@ export class GraphState {
   touch(s: StoredEvent): void {
     s.seq = ++this.seq;
     s.ev.changeKey = `ck${s.seq}`;
-    s.ev.lastModifiedDateTime = new Date().toISOString();
+    s.ev.lastModifiedDateTime = this.now().toISOString();
     this.changes.push({ seq: s.seq, id: s.ev.id!, calendarId: s.calendarId });
   }
 

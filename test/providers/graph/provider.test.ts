@@ -404,3 +404,25 @@ describe('Graph provider: throttling and concurrency', () => {
     expect((err as ProviderError).kind).toBe('transient');
   });
 });
+
+describe('Graph provider: order of writes to one event', () => {
+  test('an update and a delete of the same event in one call run in order, even when the first is throttled', async () => {
+    const [c] = await h.provider.writeEvents(cal(), [{ op: 'create', idempotencyKey: 'k', draft: draft() }]);
+    const ev = c!.ok ? c!.value! : null;
+    h.double.throttle(1, 1, 'sub');
+    const res = await h.provider.writeEvents(cal(), [
+      // Invitations on: no mail-guard probes, so the throttled sub-request is the PATCH itself.
+      {
+        op: 'update',
+        id: ev!.id,
+        ifMatch: null,
+        draft: draft({ sendInvitations: true }, { subject: 'Changed first' }),
+      },
+      { op: 'delete', id: ev!.id, ifMatch: null, sendCancellations: true },
+    ]);
+    expect(res.map((r) => r.ok)).toEqual([true, true]);
+    expect(h.double.state.events.has(ev!.id)).toBe(false);
+    const writes = h.double.log.filter((l) => l.inBatch && l.method !== 'GET').map((l) => l.method);
+    expect(writes.slice(-3)).toEqual(['PATCH', 'PATCH', 'DELETE']);
+  });
+});

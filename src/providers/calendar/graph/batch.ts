@@ -15,6 +15,27 @@ export interface SubRequest {
   url: string;
   headers?: Record<string, string>;
   body?: unknown;
+  /** The event this request touches: two requests for one event never share a batch, so they run in order. */
+  key?: string;
+}
+
+/** Consecutive slices of at most 20 in which no key repeats. */
+function chunksOf(indexes: number[], requests: SubRequest[]): number[][] {
+  const out: number[][] = [];
+  let cur: number[] = [];
+  let keys = new Set<string>();
+  for (const idx of indexes) {
+    const key = requests[idx]!.key;
+    if (cur.length === maxBatchSize || (key !== undefined && keys.has(key))) {
+      out.push(cur);
+      cur = [];
+      keys = new Set();
+    }
+    cur.push(idx);
+    if (key !== undefined) keys.add(key);
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 export type SubResult =
@@ -46,8 +67,16 @@ export async function runBatch(api: GraphApi, requests: SubRequest[]): Promise<S
   for (let round = 1; pending.length > 0; round++) {
     const again: number[] = [];
     let waitMs: number | undefined;
-    for (let start = 0; start < pending.length; start += maxBatchSize) {
-      const chunk = pending.slice(start, start + maxBatchSize);
+    // A request held back for another round holds back later requests for the same event, to keep their order.
+    const deferredKeys = new Set<string>();
+    for (const planned of chunksOf(pending, requests)) {
+      const chunk = planned.filter((idx) => {
+        const key = requests[idx]!.key;
+        if (key === undefined || !deferredKeys.has(key)) return true;
+        again.push(idx);
+        return false;
+      });
+      if (chunk.length === 0) continue;
       const body = {
         requests: chunk.map((idx, pos) => {
           const r = requests[idx]!;
@@ -87,6 +116,8 @@ export async function runBatch(api: GraphApi, requests: SubRequest[]): Promise<S
         }
         if (retryStatuses.has(r.status) && round < maxRounds) {
           again.push(idx);
+          const key = requests[idx]!.key;
+          if (key !== undefined) deferredKeys.add(key);
           const ra = parseRetryAfter(header(r.headers, 'retry-after'));
           if (ra !== undefined) waitMs = Math.max(waitMs ?? 0, ra);
           return;
@@ -97,7 +128,7 @@ export async function runBatch(api: GraphApi, requests: SubRequest[]): Promise<S
             : { ok: false, error: providerErrorFromStatus(r.status, r.body, header(r.headers, 'retry-after')) };
       });
     }
-    pending = again;
+    pending = again.sort((a, b) => a - b);
     if (pending.length) await api.transport.backoff(waitMs, round);
   }
   return results.map(

@@ -362,7 +362,8 @@ export class GraphCalendarProvider implements CalendarProvider {
 
   private toSubRequest(calendarId: string, w: EventWrite, target: string | undefined): SubRequest {
     const ifMatch = (v: string | null): Record<string, string> => (v ? { 'If-Match': `W/"${v}"` } : {});
-    if (w.op === 'delete') return { method: 'DELETE', url: `/me/events/${q(w.id)}`, headers: ifMatch(w.ifMatch) };
+    if (w.op === 'delete')
+      return { method: 'DELETE', url: `/me/events/${q(w.id)}`, headers: ifMatch(w.ifMatch), key: w.id };
     if (w.op === 'create' && !w.draft.occurrence) {
       const body = {
         ...renderDraft(w.draft, { isOccurrence: false, create: true }),
@@ -377,6 +378,7 @@ export class GraphCalendarProvider implements CalendarProvider {
       url: `/me/events/${q(id)}`,
       body,
       headers: w.op === 'update' && !w.draft.occurrence ? ifMatch(w.ifMatch) : {},
+      key: id,
     };
   }
 

@@ -35,7 +35,7 @@ export const defaultSleep = (ms: number): Promise<void> => new Promise((r) => se
 
 const retryable = new Set([429, 503, 504]);
 
-function headerRecord(init: HeadersInit | undefined): Headers {
+function headerRecord(init: RequestInit['headers']): Headers {
   return new Headers(init);
 }
 

@@ -512,7 +512,10 @@ export class GraphCalendarProvider implements CalendarProvider {
         return;
       }
       const ev = a.body as Event;
-      const attendees = (ev.attendees ?? []).filter((x) => x.type !== 'resource').length;
+      const self = this.o.selfEmail?.toLowerCase();
+      const attendees = (ev.attendees ?? []).filter(
+        (x) => x.type !== 'resource' && (x.emailAddress?.address ?? '').toLowerCase() !== self,
+      ).length;
       if (ev.isOrganizer && attendees > 0) {
         results[index] = {
           ok: false,

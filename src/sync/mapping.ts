@@ -48,7 +48,13 @@ export function isPast(f: { timing: Timing | null; recurrence: unknown }, env: E
 }
 
 export function crmInfoOf(item: CrmItem): LinkedCrmInfo {
-  return { type: item.type, completed: item.completed ?? false, priority: item.priority ?? null, url: item.url };
+  return {
+    type: item.type,
+    completed: item.completed ?? false,
+    priority: item.priority ?? null,
+    url: item.url,
+    contacts: item.links.contactIds.length,
+  };
 }
 
 /** The CRM item's synced fields in canonical CRM shape; null for a task without a due date. */

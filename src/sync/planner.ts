@@ -477,9 +477,50 @@ class Planner {
       if (rules.push.has(f) && !push.includes(f) && fieldKey(f, nextV) !== fieldKey(f, evV)) push.push(f);
     }
 
+    // The pulled change takes a CRM-born item out of scope (its last invitee was removed in the calendar, say):
+    // the CRM is updated and the event deleted in this same run, as the next run would otherwise do.
+    const leavesScope =
+      base.origin === 'crm' &&
+      base.old !== null &&
+      patched.length > 0 &&
+      !crmScope(
+        {
+          id: base.crmId,
+          type: s.info.type,
+          version: s.crmVersion,
+          modifiedAt: '',
+          fields: { ...s.crmCur, ...patch },
+          syncToCalendar: true,
+          archived: false,
+          iCalUId: null,
+          origin: 'crm',
+          url: s.info.url,
+          links: {
+            contactIds: s.crmLinks?.contactIds ?? new Array<string>(s.info.contacts ?? 0).fill('?'),
+            companyIds: [],
+          },
+          ownerEmails: [],
+        },
+        true,
+        env,
+      ).in;
     let eventWrite: EventWrite | null = null;
     let sends = false;
-    if (push.length > 0) {
+    if (leavesScope) {
+      push.length = 0;
+      const organizer = s.isOrganizer;
+      sends = this.invites && organizer && s.evCur.attendees.length > 0;
+      eventWrite = { op: 'delete', id: base.eventId, ifMatch: null, sendCancellations: sends };
+      if (sends) this.invitations += 1;
+      this.deletions.calendar += 1;
+      summaries.push({
+        ...ids,
+        side: 'calendar',
+        action: 'delete',
+        reason: 'After the calendar change the CRM item is out of scope: its event is removed.',
+        sendsInvitation: sends,
+      });
+    } else if (push.length > 0) {
       const fields: SyncedFields = { ...s.evCur };
       for (const f of push) (fields as unknown as Record<string, unknown>)[f] = nextV[f];
       sends = this.invites && s.isOrganizer && fields.attendees.length > 0;
@@ -565,6 +606,7 @@ class Planner {
     }
     const op: PairOp = {
       kind: 'pair',
+      unlinkAfter: leavesScope,
       base,
       crmWrites,
       eventWrite,

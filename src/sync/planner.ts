@@ -549,16 +549,6 @@ class Planner {
 
     const crmWrites: CrmWrite[] = [];
     let unknownEmails: string[] = [];
-    if (s.ownerEmails && !s.ownerEmails.some((o) => o.toLowerCase() === env.userEmail.toLowerCase())) {
-      crmWrites.push({ op: 'add-owner', id: base.crmId, email: env.userEmail });
-      summaries.push({
-        ...ids,
-        side: 'crm',
-        action: 'link',
-        reason: 'Another CRM user already has this meeting: you are added to the same activity.',
-        sendsInvitation: false,
-      });
-    }
     if (patched.length > 0) {
       let links: CrmItem['links'] | undefined;
       if (patch.attendees) {
@@ -579,6 +569,17 @@ class Planner {
         side: 'crm',
         action: 'update',
         reason: s.reason || `The event changed (${patched.join(', ')}).`,
+        sendsInvitation: false,
+      });
+    }
+    // After the update: adding an owner bumps the version the update's If-Match names.
+    if (s.ownerEmails && !s.ownerEmails.some((o) => o.toLowerCase() === env.userEmail.toLowerCase())) {
+      crmWrites.push({ op: 'add-owner', id: base.crmId, email: env.userEmail });
+      summaries.push({
+        ...ids,
+        side: 'crm',
+        action: 'link',
+        reason: 'Another CRM user already has this meeting: you are added to the same activity.',
         sendsInvitation: false,
       });
     }

@@ -727,7 +727,8 @@ class Planner {
   private unlinkedFingerprints(): Map<string, CrmItem[]> {
     const map = new Map<string, CrmItem[]>();
     for (const item of this.input.crm.upserts) {
-      if (item.archived || this.linkByCrm.has(item.id) || !item.fields.timing) continue;
+      if (item.archived || item.syncToCalendar === false || this.linkByCrm.has(item.id) || !item.fields.timing)
+        continue;
       const canon = crmCanonical(item, this.env);
       if (!canon) continue;
       const fp = fingerprint(canon.subject, canon.timing);

@@ -181,7 +181,20 @@ class Planner {
       if (isPast(link.eventFields, this.env)) return;
       evGone = true;
     }
-    if (!item && !ev && !crmGone && !evGone && !this.input.resync) return;
+    // Same version as last synced ⇒ unchanged (a new version may still be no change: that is checked by hash).
+    const crmSame = !item || item.version === link.crmVersion;
+    const evSame = !ev || ev.version === link.eventVersion;
+    if (
+      crmSame &&
+      evSame &&
+      !crmGone &&
+      !evGone &&
+      !this.input.resync &&
+      link.crmHash !== '' &&
+      link.eventHash !== ''
+    ) {
+      return;
+    }
     this.evaluateLink(link, item, crmGone, ev, evGone);
   }
 

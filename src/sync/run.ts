@@ -112,7 +112,7 @@ interface Gathered {
 }
 
 /** Lists both sides and does the lookups the planner needs (tags of lost creates, iCalUIds, people). */
-async function gather(
+export async function gather(
   ctx: EngineContext,
   env: EngineEnv,
   meta: SyncMeta,

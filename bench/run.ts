@@ -4,9 +4,10 @@
  */
 import { peakRssMb, timed, type BenchSection } from './section';
 import { serverStart } from './server-start';
+import { engineBench } from './engine';
 import { graphBench } from './graph';
 
-const sections: BenchSection[] = [serverStart, graphBench];
+const sections: BenchSection[] = [serverStart, engineBench, graphBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -426,3 +426,29 @@ describe('Graph provider: order of writes to one event', () => {
     expect(writes.slice(-3)).toEqual(['PATCH', 'PATCH', 'DELETE']);
   });
 });
+
+describe('Graph provider: mailbox-wide limits and link safety', () => {
+  test('two provider instances for one mailbox share the 4 in-flight slots', async () => {
+    const second = openGraphProvider({
+      account: 'sam@contoso.example',
+      env: {
+        fetch: (u: string | URL, i?: RequestInit) => fetch(u, i),
+        graphBaseUrl: h.double.baseUrl,
+        now: () => h.clock.now,
+      },
+      getToken: () => Promise.resolve(h.double.token),
+    });
+    h.double.latencyMs = 20;
+    await Promise.all([
+      ...Array.from({ length: 6 }, () => h.provider.testConnection()),
+      ...Array.from({ length: 6 }, () => second.testConnection()),
+    ]);
+    expect(h.double.maxInFlight).toBeLessThanOrEqual(4);
+    expect(h.double.concurrencyViolations).toBe(0);
+  });
+
+  test('a nextLink pointing at another host is refused (the token is never sent there)', () => {
+    expect(() => h.provider.api.relative('https://evil.example/v1.0/me/events?$skiptoken=x')).toThrow(ProviderError);
+    expect(h.provider.api.relative(`${h.double.baseUrl}/me/events?$skiptoken=x`)).toBe('/me/events?$skiptoken=x');
+  });
+});

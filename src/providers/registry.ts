@@ -2,9 +2,10 @@
  * Every provider the connector offers. The server lists descriptors from here and opens providers by id.
  * Each provider package adds its connector to one of the two lists.
  */
+import { caldavConnector } from './calendar/caldav/connector';
 import type { CalendarConnector, CrmConnector } from './connector';
 
-export const calendarConnectors: readonly CalendarConnector[] = [];
+export const calendarConnectors: readonly CalendarConnector[] = [caldavConnector];
 
 export const crmConnectors: readonly CrmConnector[] = [];
 

@@ -3,9 +3,10 @@
  * Each provider package adds its connector to one of the two lists.
  */
 import { caldavConnector } from './calendar/caldav/connector';
+import { googleConnector } from './calendar/google/connector';
 import type { CalendarConnector, CrmConnector } from './connector';
 
-export const calendarConnectors: readonly CalendarConnector[] = [caldavConnector];
+export const calendarConnectors: readonly CalendarConnector[] = [caldavConnector, googleConnector];
 
 export const crmConnectors: readonly CrmConnector[] = [];
 

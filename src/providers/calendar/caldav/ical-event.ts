@@ -281,7 +281,7 @@ function applyDraft(
     comp.addPropertyWithValue('priority', priorityValue[draft.priority].priority);
     comp.addPropertyWithValue('color', priorityValue[draft.priority].color);
   }
-  comp.addPropertyWithValue(crmTagProperty.toLowerCase(), draft.crmTag);
+  if (draft.crmTag) comp.addPropertyWithValue(crmTagProperty.toLowerCase(), draft.crmTag);
   const seq = Number(comp.getFirstPropertyValue('sequence') ?? 0);
   comp.updatePropertyWithValue('sequence', Number.isFinite(seq) ? seq + 1 : 1);
 }

@@ -245,7 +245,7 @@ export class CalDavCalendarProvider implements CalendarProvider {
       // Already there: a retried create whose first answer was lost. Ours if it carries the same tag.
       this.resources.delete(href);
       const existing = this.eventFrom(calendarId, await this.load(href, null), href);
-      if (existing.crmTag === w.draft.crmTag) return existing;
+      if ((existing.crmTag ?? '') === w.draft.crmTag) return existing;
       throw new ProviderError('conflict', `${href} exists and belongs to another item`, { status: 412 });
     }
     const { href, originalStart } = splitEventId(w.id);

@@ -6,7 +6,7 @@ import { ConnectError } from '../../../src/providers/http';
 import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { CalendarProvider, ListWindow } from '../../../src/sync/ports';
 import { startRadicale, type RadicaleServer } from '../../support/radicale';
-import { testEnv } from './env';
+import { newCounter, testEnv, type RequestCounter } from './env';
 
 let radicale: RadicaleServer;
 let calendarId: string;
@@ -31,7 +31,7 @@ afterAll(async () => {
   await radicale?.stop();
 });
 
-function open(counter?: { requests: number }): CalendarProvider {
+function open(counter?: RequestCounter): CalendarProvider {
   return caldavConnector.open(connection, testEnv([radicale.hostPort], counter), { saveSecrets: async () => {} });
 }
 
@@ -353,7 +353,7 @@ describe('a server without sync-collection', () => {
     expect(JSON.parse(first.nextCursor)).toMatchObject({ mode: 'etag' });
     const [c] = await p().writeEvents(cal, [{ op: 'create', idempotencyKey: 'legacy-1', draft: draft('crm-l1') }]);
     if (!c?.ok || !c.value) throw new Error('create failed');
-    const counter = { requests: 0 };
+    const counter = newCounter();
     const unchanged = await caldavConnector
       .open(conn, testEnv([host], counter), { saveSecrets: async () => {} })
       .listChanges(cal, (await p().listChanges(cal, first.nextCursor, window)).nextCursor, window);

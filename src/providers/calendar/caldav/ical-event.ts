@@ -29,6 +29,10 @@ export function occurrenceEventId(href: string, originalStart: string): string {
   return `${href}#${originalStart}`;
 }
 
+export function occurrenceICalUId(uid: string, originalStart: string): string {
+  return `${uid}#${originalStart}`;
+}
+
 export function splitEventId(id: string): { href: string; originalStart: string | null } {
   const i = id.indexOf('#');
   return i < 0 ? { href: id, originalStart: null } : { href: id.slice(0, i), originalStart: id.slice(i + 1) };
@@ -114,9 +118,15 @@ function readFields(comp: ICAL.Component, timing: Timing, self: SelfIdentity, ex
     visibility: cls === 'PRIVATE' || cls === 'CONFIDENTIAL' ? 'private' : 'normal',
     showAs: text(comp, 'transp').toUpperCase() === 'TRANSPARENT' ? 'free' : 'busy',
     attendees: readAttendees(comp, self),
-    recurrence: rrule instanceof ICAL.Recur ? { rrule: rrule.toString(), exdates } : null,
+    recurrence: rrule instanceof ICAL.Recur ? { rrule: freqFirst(rrule.toString()), exdates } : null,
     reminderMinutes: readReminder(comp),
   };
+}
+
+/** Servers reorder RRULE parts (Radicale writes COUNT before FREQ); FREQ first is what every reader expects. */
+function freqFirst(rule: string): string {
+  const parts = rule.split(';').filter(Boolean);
+  return [...parts.filter((p) => /^FREQ=/i.test(p)), ...parts.filter((p) => !/^FREQ=/i.test(p))].join(';');
 }
 
 function modifiedAt(comp: ICAL.Component): string {
@@ -157,6 +167,9 @@ export function parseResource(ref: ResourceRef, ics: string, self: SelfIdentity)
     const event = toEvent(ref, occurrenceEventId(ref.href, originalStart), o, timing, self, []);
     event.fields.recurrence = null;
     event.occurrence = { seriesId: ref.href, originalStart };
+    // Overrides share the series' UID in iCalendar; the engine keys "one activity per meeting" on iCalUId, so an
+    // occurrence gets UID + RECURRENCE-ID, which every attendee's copy of that occurrence also yields (as Graph does).
+    event.iCalUId = occurrenceICalUId(event.iCalUId, originalStart);
     out.push(event);
   }
   return out;

@@ -184,6 +184,8 @@ export function toCalendarEvent(
   if (e.recurringEventId && originalStart) {
     event.occurrence = { seriesId: e.recurringEventId, originalStart };
     event.fields.recurrence = null;
+    // Instances share the series' iCalUID; the engine keys "one activity per meeting" on it (see CalDAV).
+    event.iCalUId = `${event.iCalUId}#${originalStart}`;
   }
   return event;
 }

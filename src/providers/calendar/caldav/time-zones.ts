@@ -156,6 +156,19 @@ const firstOnsetYear = 1970;
  * year's transitions, or one fixed STANDARD observance for zones without daylight saving time.
  */
 export function vtimezoneLines(zone: string, year: number): string[] {
+  const key = `${zone}|${year}`;
+  let lines = vtimezoneCache.get(key);
+  if (!lines) {
+    lines = buildVtimezone(zone, year);
+    vtimezoneCache.set(key, lines);
+  }
+  return [...lines];
+}
+
+/** Deriving a zone's rules takes a few hundred Intl look-ups: done once per zone and year per process. */
+const vtimezoneCache = new Map<string, string[]>();
+
+function buildVtimezone(zone: string, year: number): string[] {
   const lines = ['BEGIN:VTIMEZONE', `TZID:${zone}`];
   const transitions = transitionsIn(year, zone);
   if (transitions.length === 0) {

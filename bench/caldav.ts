@@ -91,12 +91,15 @@ export const caldavBench: BenchSection = {
         };
       };
       const initial = await measure();
+      // The first run after the initial sync still reads back the 1,000 events it wrote (they are changes in the
+      // collection since the cursor); the second one is the steady-state no-op.
+      const echo = await measure();
       const noop = await measure();
       for (const id of ids.slice(0, changes).map((_, k) => ids[k * Math.floor(items / changes)] ?? ids[0]!)) {
         crm.userUpdate(id, { subject: `Changed ${id}` });
       }
       const tenChanges = await measure();
-      return { items, initialSync: initial, noopRun: noop, tenChanges };
+      return { items, initialSync: initial, firstRunAfter: echo, noopRun: noop, tenChanges };
     } finally {
       await radicale.stop();
     }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ProviderError } from '../../../sync/errors';
 import type { DavClient } from './dav-client';
-import { escapeXml, propText, type DavResponse } from './multistatus';
+import { canonicalPath, escapeXml, propText, type DavResponse } from './multistatus';
 
 const overridesSchema = z.record(z.string(), z.array(z.string()));
 
@@ -92,7 +92,7 @@ async function syncCollection(
     }
     if (ms.status !== 207) return current ? 'invalid-token' : 'unsupported';
     if (!ms.syncToken) return 'unsupported';
-    const collectionPath = new URL(collectionUrl).pathname;
+    const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
     // 507 on the collection itself = truncated result (RFC 6578 §3.6): ask again with the token we got.
     const truncated = ms.responses.some((r) => r.href === collectionPath && r.status === 507);
     responses.push(...ms.responses.filter((r) => r.href !== collectionPath));
@@ -109,7 +109,7 @@ async function etagListing(
   const body = `<?xml version="1.0" encoding="utf-8"?>
 <D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop><D:getetag/><CS:getctag/><D:resourcetype/></D:prop></D:propfind>`;
   const ms = await client.multistatus('PROPFIND', collectionUrl, '1', body);
-  const collectionPath = new URL(collectionUrl).pathname;
+  const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
   const etags: Record<string, string> = {};
   let ctag = '';
   for (const r of ms.responses) {
@@ -132,7 +132,7 @@ export interface ListingOptions {
 }
 
 async function fullListing(client: DavClient, collectionUrl: string, opts: ListingOptions): Promise<ResourceDelta> {
-  const collectionPath = new URL(collectionUrl).pathname;
+  const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
   if (!opts.preferEtags) {
     const sync = await syncCollection(client, collectionUrl, '');
     if (typeof sync === 'object') {
@@ -163,7 +163,7 @@ export async function listResources(
   opts: ListingOptions = {},
 ): Promise<ResourceDelta> {
   if (!cursor) return fullListing(client, collectionUrl, opts);
-  const collectionPath = new URL(collectionUrl).pathname;
+  const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
   if (cursor.mode === 'sync') {
     const sync = await syncCollection(client, collectionUrl, cursor.token);
     if (typeof sync !== 'object') return fullListing(client, collectionUrl, opts);

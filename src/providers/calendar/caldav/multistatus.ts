@@ -53,8 +53,27 @@ function statusCode(v: unknown): number {
   return m ? Number(m[1]) : 200;
 }
 
+/**
+ * One spelling per path: servers differ in what they percent-encode (Radicale sends "%40" for "@", others send
+ * "@"), and ids are compared as strings, so every segment is decoded and re-encoded the same way.
+ */
+export function canonicalPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => {
+      let decoded = segment;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        // A stray "%" is taken literally.
+      }
+      return encodeURIComponent(decoded);
+    })
+    .join('/');
+}
+
 export function hrefPath(href: string, base: string): string {
-  return new URL(href.trim(), base).pathname;
+  return canonicalPath(new URL(href.trim(), base).pathname);
 }
 
 export function parseXml(xml: string): XmlNode {

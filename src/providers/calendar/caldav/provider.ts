@@ -34,7 +34,7 @@ import {
   type ListingCursor,
   type ListingOptions,
 } from './listing';
-import { escapeXml } from './multistatus';
+import { canonicalPath, escapeXml } from './multistatus';
 import { inWindow } from './window';
 
 export interface CalDavProviderOptions extends ListingOptions {
@@ -120,7 +120,9 @@ export class CalDavCalendarProvider implements CalendarProvider {
         ),
       );
     }
+    // The cached listing answers findByTag only while it is the newest full picture of the calendar.
     if (delta.full) this.fullyListed.add(calendarId);
+    else this.fullyListed.delete(calendarId);
     const next: ListingCursor = { v: 1, ...delta.next, overrides };
     return { upserts, removedIds, full: delta.full, nextCursor: JSON.stringify(next) };
   }
@@ -130,7 +132,8 @@ export class CalDavCalendarProvider implements CalendarProvider {
     if (wanted.size === 0) return [];
     let resources: FetchedResource[];
     if (this.fullyListed.has(calendarId)) {
-      resources = [...this.resources.values()].filter((r) => r.href.startsWith(calendarId));
+      const prefix = canonicalPath(new URL(this.url(calendarId)).pathname);
+      resources = [...this.resources.values()].filter((r) => r.href.startsWith(prefix));
     } else if (wanted.size <= findByQueryLimit) {
       const hrefs = new Set<string>();
       for (const id of wanted) for (const h of await this.queryTag(calendarId, id)) hrefs.add(h);
@@ -238,7 +241,7 @@ export class CalDavCalendarProvider implements CalendarProvider {
           null,
           w.draft,
         );
-      const href = `${new URL(this.url(calendarId)).pathname.replace(/\/?$/, '/')}${resourceName(w.idempotencyKey)}.ics`;
+      const href = `${canonicalPath(new URL(this.url(calendarId)).pathname).replace(/\/?$/, '/')}${resourceName(w.idempotencyKey)}.ics`;
       const uid = `${resourceName(w.idempotencyKey)}-${randomUUID()}@crm-calendar-connector`;
       const stored = await this.put(href, renderNewResource(uid, w.draft, this.render()), 'create');
       if (stored) return this.eventFrom(calendarId, stored, href);

@@ -1,5 +1,5 @@
 import { parseResource } from '../../../src/providers/calendar/caldav/ical-event';
-import { parseMultistatus, propHrefs, propText } from '../../../src/providers/calendar/caldav/multistatus';
+import { hrefPath, parseMultistatus, propHrefs, propText } from '../../../src/providers/calendar/caldav/multistatus';
 
 describe('multistatus parsing', () => {
   it.each([
@@ -31,6 +31,18 @@ describe('multistatus parsing', () => {
     );
     expect(ms.responses[0]).toMatchObject({ href: '/c/gone.ics', status: 404 });
     expect(propHrefs(ms.responses[1]!, 'calendar-home-set')).toEqual(['/home/']);
+  });
+});
+
+describe('href spelling', () => {
+  it('gives one id whatever a server percent-encodes', () => {
+    const base = 'https://dav.example/';
+    const ids = [
+      '/alice@example.com/cal/a b.ics',
+      '/alice%40example.com/cal/a%20b.ics',
+      'https://dav.example/alice%40example.com/cal/a b.ics',
+    ];
+    expect(new Set(ids.map((h) => hrefPath(h, base)))).toEqual(new Set(['/alice%40example.com/cal/a%20b.ics']));
   });
 });
 

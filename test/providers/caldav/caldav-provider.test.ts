@@ -287,6 +287,15 @@ describe('CalDAV provider against Radicale', () => {
     expect(many.map((e) => e.crmTag).sort()).toEqual(['crm-42', 'crm-421']);
   });
 
+  it('refuses hrefs that lead to a host the allow-list does not name, as a provider error', async () => {
+    const p = open();
+    await expect(p.listChanges('http://169.254.169.254/latest/', null, window)).rejects.toMatchObject({
+      name: 'ProviderError',
+      kind: 'permanent',
+    });
+    await expect(p.findByTag('https://10.0.0.1/cal/', ['crm-x'])).rejects.toMatchObject({ kind: 'permanent' });
+  });
+
   it('leaves events outside the window out of a full listing', async () => {
     const p = open();
     await p.writeEvents(calendarId, [

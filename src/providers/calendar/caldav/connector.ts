@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { ProviderDescriptor } from '../../../shared/providers';
 import type { CalendarConnector, Connection, ConnectInput, ProviderEnv } from '../../connector';
-import { ConnectError, toConnectError } from '../../http';
+import { ProviderError } from '../../../sync/errors';
+import { ConnectError, toConnectError, UnsafeUrlError } from '../../http';
 import { DavClient } from './dav-client';
 import { discover, listCalendarCollections } from './discovery';
 import { CalDavCalendarProvider } from './provider';
@@ -72,7 +73,7 @@ async function connect(input: ConnectInput, env: ProviderEnv): Promise<Connectio
       expiresAt: null,
     };
   } catch (e) {
-    throw toConnectError(e);
+    throw toConnectError(e instanceof ProviderError && e.cause instanceof UnsafeUrlError ? e.cause : e);
   }
 }
 

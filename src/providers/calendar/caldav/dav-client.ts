@@ -3,7 +3,7 @@
  * hands back) is resolved against the connection's base and goes through `fetch`, which re-checks it.
  */
 import { ProviderError } from '../../../sync/errors';
-import { providerErrorFromNetwork, providerErrorFromResponse, type FetchLike } from '../../http';
+import { providerErrorFromNetwork, providerErrorFromResponse, UnsafeUrlError, type FetchLike } from '../../http';
 import { parseMultistatus, type Multistatus } from './multistatus';
 
 export interface DavCredentials {
@@ -49,7 +49,10 @@ export class DavClient {
       res = await this.fetchFn(req.url, { method: req.method, headers, body: req.body });
     } catch (e) {
       if (e instanceof ProviderError) throw e;
-      if (e instanceof Error && e.name === 'UnsafeUrlError') throw e;
+      if (e instanceof UnsafeUrlError) {
+        // A server that points us at a private address (href or redirect) is refused, and the run goes on.
+        throw new ProviderError('permanent', `refused URL: ${e.message}`, { cause: e });
+      }
       throw providerErrorFromNetwork(e, writeMethods.has(req.method));
     }
     const body = await res.text();

@@ -20,12 +20,17 @@ export const caldavBench: BenchSection = {
     const radicale = await startRadicale({ alice: 'bench-password' });
     try {
       const calendarId = await radicale.makeCalendar('alice', 'crm');
-      const counter = { requests: 0, writes: 0 };
+      const counter = { requests: 0, writes: 0, httpMs: 0 };
       const safe = createSafeFetch({ allowedPrivateHosts: [radicale.hostPort] });
-      const safeFetch: FetchLike = (input, init) => {
+      // Counts requests and the time spent waiting for Radicale (request to last body byte).
+      const safeFetch: FetchLike = async (input, init) => {
         counter.requests++;
         if (/^(PUT|DELETE)$/i.test(init?.method ?? 'GET')) counter.writes++;
-        return safe(input, init);
+        const t0 = performance.now();
+        const res = await safe(input, init);
+        const body = await res.arrayBuffer();
+        counter.httpMs += performance.now() - t0;
+        return new Response(body.byteLength ? body : null, { status: res.status, headers: res.headers });
       };
       const env: ProviderEnv = {
         safeFetch,
@@ -80,8 +85,11 @@ export const caldavBench: BenchSection = {
         ctx.calendar = caldavConnector.open(connection, env, { saveSecrets: async () => {} });
         const before = { ...counter };
         const { ms, value } = await timed(() => runSync(ctx, { runId: `bench-${++runNo}`, trigger: 'manual' }));
+        const httpMs = counter.httpMs - before.httpMs;
         return {
           wallMs: Math.round(ms),
+          waitingForServerMs: Math.round(httpMs),
+          connectorMs: Math.round(ms - httpMs),
           httpRequests: counter.requests - before.requests,
           httpWrites: counter.writes - before.writes,
           status: value.status,

@@ -296,6 +296,21 @@ describe('CalDAV provider against Radicale', () => {
     await expect(p.findByTag('https://10.0.0.1/cal/', ['crm-x'])).rejects.toMatchObject({ kind: 'permanent' });
   });
 
+  it('lets the server schedule when invitations are allowed, and silences it before a delete without cancellations', async () => {
+    const [c] = await open().writeEvents(calendarId, [
+      { op: 'create', idempotencyKey: 'invite-1', draft: draft('crm-invite', {}, { sendInvitations: true }) },
+    ]);
+    if (!c?.ok || !c.value) throw new Error('create failed');
+    expect(await raw(c.value.id)).not.toContain('SCHEDULE-AGENT');
+    const counter = newCounter();
+    const [d] = await open(counter).writeEvents(calendarId, [
+      { op: 'delete', id: c.value.id, ifMatch: c.value.version, sendCancellations: false },
+    ]);
+    expect(d).toEqual({ ok: true, value: null });
+    // GET (the stored attendees), PUT with SCHEDULE-AGENT=CLIENT, then DELETE.
+    expect(counter).toEqual({ requests: 3, writes: 2 });
+  });
+
   it('leaves events outside the window out of a full listing', async () => {
     const p = open();
     await p.writeEvents(calendarId, [

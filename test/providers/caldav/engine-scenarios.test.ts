@@ -43,6 +43,16 @@ describe('engine scenarios with CalDAV on Radicale', () => {
     await idle(w);
   });
 
+  it('writes attendees for server scheduling only when invitations are "always"', async () => {
+    const w = await makeWorld(radicale, connection, { invitations: 'always' });
+    w.crm.userCreate({ type: 'meeting', fields: meetingFields(), ownerEmails: [USER] });
+    const r = await w.run();
+    expect(r.invitationsSent).toBe(1);
+    const [ev] = await w.raw.list();
+    expect(ev?.ics).toMatch(/ATTENDEE;CN=Client;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT:mailto:client@acme.test/);
+    await idle(w);
+  });
+
   it('carries edits both ways and resolves a conflict by the policy (CRM wins)', async () => {
     const w = await makeWorld(radicale, connection);
     const item = w.crm.userCreate({ type: 'meeting', fields: meetingFields(), ownerEmails: [USER] });

@@ -4,9 +4,10 @@
  */
 import { peakRssMb, timed, type BenchSection } from './section';
 import { serverStart } from './server-start';
+import { engineBench } from './engine';
 import { caldavBench } from './caldav';
 
-const sections: BenchSection[] = [serverStart, caldavBench];
+const sections: BenchSection[] = [serverStart, engineBench, caldavBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

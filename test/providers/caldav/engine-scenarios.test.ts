@@ -206,15 +206,16 @@ describe('engine scenarios with CalDAV on Radicale', () => {
     await idle(w);
   });
 
-  // Known engine gap (reported): a modified occurrence listed in the same run as its new series is deferred,
-  // and the second pass lists from the advanced cursor, so the occurrence is never imported. Flip to `it`
-  // once the engine re-plans deferred items.
-  it.failing('imports a series and its moved occurrence that arrive together', async () => {
+  it('imports a series and its moved occurrence that arrive together', async () => {
     const w = await makeWorld(radicale, connection);
     const { ics } = seriesIcs(hoursFromNow(24 * 7), true);
     await w.raw.put(`${w.calendarId}series.ics`, ics);
-    await w.run();
-    expect(w.crm.all().find((i) => i.occurrence)?.fields.subject).toBe('Weekly sync (moved)');
+    expect((await w.run()).errors).toEqual([]);
+    const master = w.crm.all().find((i) => i.fields.recurrence);
+    const moved = w.crm.all().find((i) => i.occurrence);
+    expect(moved?.fields.subject).toBe('Weekly sync (moved)');
+    expect(moved?.occurrence?.seriesId).toBe(master?.id);
+    await idle(w);
   });
 
   it('keeps all-day dates and foreign time zones exact in both directions', async () => {

@@ -78,8 +78,10 @@ export async function googleWorld(): Promise<EngineWorld> {
       cancel: async (id) => google.userDelete(calendarId, id),
       delete: async (id) => google.userDelete(calendarId, id),
       async list(calId) {
+        // Google keeps deleted events as status "cancelled" for incremental sync only: they are not in the calendar.
         return google
           .eventsIn(calId)
+          .filter((e) => e.status !== 'cancelled')
           .map((e) => toCalendarEvent(e as unknown as GoogleEvent, ctx))
           .filter((e): e is NonNullable<typeof e> => e !== null);
       },

@@ -402,9 +402,10 @@ export class GoogleDouble {
       const add = (body.extendedProperties as { private?: Json }).private ?? {};
       next.extendedProperties = { private: { ...old, ...add } };
     }
-    if (ev.data.status === 'cancelled' && !ev.data.recurringEventId)
-      return this.error(res, 410, 'deleted', 'Resource has been deleted');
-    const stored = this.write(calendarId, { ...next, status: 'confirmed' });
+    // A deleted event can be restored by writing status "confirmed"; other writes to it are refused.
+    const deleted = ev.data.status === 'cancelled' && !ev.data.recurringEventId;
+    if (deleted && body.status !== 'confirmed') return this.error(res, 410, 'deleted', 'Resource has been deleted');
+    const stored = this.write(calendarId, { ...next, status: String(body.status ?? 'confirmed') });
     this.mailFor(stored.data, 'update', query.sendUpdates?.[0] ?? 'none');
     this.send(res, 200, stored.data);
   }

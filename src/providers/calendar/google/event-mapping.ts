@@ -177,7 +177,11 @@ export function toCalendarEvent(
     fields,
     cancelled: e.status === 'cancelled',
     crmTag: e.extendedProperties?.private?.[tagKey] || null,
-    isOrganizer: e.organizer?.self ?? true,
+    // Google marks the organizer with self: true only when it is the user; no organizer = the user's own event.
+    isOrganizer:
+      !e.organizer ||
+      e.organizer.self === true ||
+      (!!ctx.selfEmail && e.organizer.email?.toLowerCase() === ctx.selfEmail),
     category: e.colorId ?? null,
   };
   const originalStart = pointOf(e.originalStartTime);

@@ -324,8 +324,16 @@ export class GoogleCalendarProvider implements CalendarProvider {
       // 409 duplicate: a retried create whose first answer was lost. Ours if it carries the same tag.
       const existing = await this.o.api.call<GoogleEvent>('GET', this.eventsPath(calendarId, id));
       const ev = this.mapped(existing.data, ctx, id);
-      if ((ev.crmTag ?? '') === w.draft.crmTag && !ev.cancelled) return ev;
-      throw new ProviderError('conflict', `event ${id} already exists for another item`, { status: 409 });
+      if ((ev.crmTag ?? '') !== w.draft.crmTag) {
+        throw new ProviderError('conflict', `event ${id} already exists for another item`, { status: 409 });
+      }
+      if (!ev.cancelled) return ev;
+      // Deleted ids stay taken at Google: creating the same item again restores that event.
+      const restored = await this.o.api.call<GoogleEvent>('PATCH', this.eventsPath(calendarId, id), {
+        query: { sendUpdates: this.sendUpdates(w.draft) },
+        body: { ...eventBody(w.draft, null), status: 'confirmed' },
+      });
+      return this.mapped(restored.data, ctx, id);
     }
     if (w.op === 'update') {
       const { data } = await this.o.api.call<GoogleEvent>('PATCH', this.eventsPath(calendarId, w.id), {

@@ -187,6 +187,29 @@ describe('CalDAV provider against Radicale', () => {
     expect(fourth.upserts).toEqual([]);
   });
 
+  it('brings a cancelled event back when its item is created again with the same key', async () => {
+    const p = open();
+    const [c] = await p.writeEvents(calendarId, [
+      { op: 'create', idempotencyKey: 'revive', draft: draft('crm-revive') },
+    ]);
+    if (!c?.ok || !c.value) throw new Error('create failed');
+    const auth = `Basic ${Buffer.from('alice:alice-app-password').toString('base64')}`;
+    const cancelled = (await raw(c.value.id)).replace('END:VEVENT', 'STATUS:CANCELLED\r\nEND:VEVENT');
+    const put = await fetch(`${radicale.origin}${c.value.id}`, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': 'text/calendar' },
+      body: cancelled,
+    });
+    expect(put.status).toBeLessThan(300);
+    const [again] = await open().writeEvents(calendarId, [
+      { op: 'create', idempotencyKey: 'revive', draft: draft('crm-revive', { subject: 'Back again' }) },
+    ]);
+    expect(again).toMatchObject({
+      ok: true,
+      value: { id: c.value.id, cancelled: false, fields: { subject: 'Back again' } },
+    });
+  });
+
   it('keeps all-day dates and time zones exact', async () => {
     const p = open();
     const allDay = draft('crm-allday', {

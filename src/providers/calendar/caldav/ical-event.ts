@@ -427,3 +427,11 @@ export function silenceScheduling(ics: string): string | null {
   }
   return changed ? root.toString() : null;
 }
+
+/** Drops STATUS:CANCELLED from the master, for a resource that is being created again. */
+export function uncancel(ics: string): string {
+  const root = ICAL.Component.fromString(ics);
+  const master = root.getAllSubcomponents('vevent').find((v) => !v.hasProperty('recurrence-id'));
+  if (master && text(master, 'status').toUpperCase() === 'CANCELLED') master.removeAllProperties('status');
+  return root.toString();
+}

@@ -23,6 +23,7 @@ import {
   renderIntoResource,
   renderNewResource,
   silenceScheduling,
+  uncancel,
   splitEventId,
   type SelfIdentity,
 } from './ical-event';
@@ -247,8 +248,17 @@ export class CalDavCalendarProvider implements CalendarProvider {
       if (stored) return this.eventFrom(calendarId, stored, href);
       // Already there: a retried create whose first answer was lost. Ours if it carries the same tag.
       this.resources.delete(href);
-      const existing = this.eventFrom(calendarId, await this.load(href, null), href);
-      if ((existing.crmTag ?? '') === w.draft.crmTag) return existing;
+      const current = await this.load(href, null);
+      const existing = this.eventFrom(calendarId, current, href);
+      if ((existing.crmTag ?? '') === w.draft.crmTag) {
+        if (!existing.cancelled) return existing;
+        // Cancelled meanwhile and created again: the same resource comes back to life.
+        const revived = await this.put(href, renderIntoResource(uncancel(current.ics), null, w.draft, this.render()), {
+          ifMatch: current.etag,
+        });
+        if (!revived) throw this.conflict(href);
+        return this.eventFrom(calendarId, revived, href);
+      }
       throw new ProviderError('conflict', `${href} exists and belongs to another item`, { status: 412 });
     }
     const { href, originalStart } = splitEventId(w.id);

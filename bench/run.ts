@@ -4,8 +4,11 @@
  */
 import { peakRssMb, timed, type BenchSection } from './section';
 import { serverStart } from './server-start';
+import { engineBench } from './engine';
+import { graphBench } from './graph';
+import { caldavBench } from './caldav';
 
-const sections: BenchSection[] = [serverStart];
+const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -2,11 +2,14 @@
  * Every provider the connector offers. The server lists descriptors from here and opens providers by id.
  * Each provider package adds its connector to one of the two lists.
  */
+import { caldavConnector } from './calendar/caldav/connector';
+import { googleConnector } from './calendar/google/connector';
 import type { CalendarConnector, CrmConnector } from './connector';
+import { graphConnector } from './calendar/graph';
 import { salesforceConnector } from './crm/salesforce/connector';
 import { suiteCrmConnector } from './crm/suitecrm/connector';
 
-export const calendarConnectors: readonly CalendarConnector[] = [];
+export const calendarConnectors: readonly CalendarConnector[] = [graphConnector, caldavConnector, googleConnector];
 
 /**
  * Remote CRMs. The built-in Sandbox CRM is not listed here because it needs the server's database: the server

@@ -14,6 +14,8 @@ import { startSuiteCrmDouble } from '../../support/crm-doubles/suitecrm';
 import { startSalesforceDouble } from '../../support/crm-doubles/salesforce';
 import { salesforceConnector } from '../../../src/providers/crm/salesforce';
 import crypto from 'node:crypto';
+import { startDynamicsDouble } from '../../support/crm-doubles/dynamics';
+import { createDynamicsConnector } from '../../../src/providers/crm/dynamics';
 import { openSandboxDb } from './sandbox/sandbox-support';
 
 const USER = 'sally@corp.example';
@@ -244,10 +246,84 @@ async function salesforceHarness(): Promise<CrmHarness> {
   };
 }
 
+async function dynamicsHarness(): Promise<CrmHarness> {
+  const dv = await startDynamicsDouble();
+  const safeFetch = createSafeFetch({ allowedPrivateHosts: [dv.host] });
+  const env = {
+    safeFetch,
+    fetch: safeFetch,
+    publicUrl: 'https://connector.example',
+    graphBaseUrl: 'https://graph.invalid',
+    now: () => new Date(),
+  };
+  const connector = createDynamicsConnector({ authorityUrl: dv.url });
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  const redirectUri = 'https://connector.example/callback';
+  const code = dv.authorize({
+    clientId: dv.clientId,
+    redirectUri,
+    codeChallenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
+    scope: `${dv.url}/user_impersonation`,
+  });
+  const connection = await connector.oauth!.exchangeCode({
+    code,
+    codeVerifier: verifier,
+    redirectUri,
+    input: { method: 'oauth', url: dv.url, fields: { clientId: dv.clientId } },
+    env,
+  });
+  const writes: CrmWrite[] = [];
+  const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  return {
+    provider: counting(open(), writes),
+    writes,
+    canArchive: true,
+    async addContact(email, name) {
+      const acme = dv.insert('accounts', { name: 'Acme' });
+      const [first, last] = name.split(' ');
+      const id = dv.insert('contacts', {
+        firstname: first,
+        lastname: last,
+        emailaddress1: email,
+        _parentcustomerid_value: acme,
+      });
+      return { contactId: `contact:${id}`, companyId: `account:${acme}` };
+    },
+    async create(subject, startH, invitees) {
+      const start = new Date(iso(hours(startH)));
+      const id = dv.insert('appointments', {
+        subject,
+        scheduledstart: start.toISOString(),
+        scheduledend: new Date(start.getTime() + 3_600_000).toISOString(),
+        isalldayevent: false,
+        statecode: 3,
+        _ownerid_value: dv.users[0]!.id,
+      });
+      for (const email of invitees) {
+        const c = dv.all('contacts').find((r) => String(r['emailaddress1']).toLowerCase() === email);
+        dv.addParty('appointments', id, {
+          type: c ? 'contact' : null,
+          id: c ? String(c['contactid']) : null,
+          email,
+          mask: 5,
+        });
+      }
+      return `appointment:${id}`;
+    },
+    rename: async (id, subject) => dv.update('appointments', id.split(':')[1]!, { subject }),
+    remove: async (id) => dv.remove('appointments', id.split(':')[1]!),
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: () => dv.close(),
+  };
+}
+
 describe.each([
   ['Sandbox CRM', sandboxHarness],
   ['SuiteCRM', suiteCrmHarness],
   ['Salesforce', salesforceHarness],
+  ['Dynamics 365', dynamicsHarness],
 ])('engine scenarios with %s', (_name, makeHarness) => {
   let h: CrmHarness;
   let cal: MemoryCalendar;

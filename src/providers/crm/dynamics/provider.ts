@@ -121,7 +121,10 @@ export class DynamicsProvider implements CrmProvider {
     if (links) {
       try {
         for (const set of entitySets) {
-          const { rows, deltaLink } = await this.client.pages<Row>(links[set], prefer);
+          const { rows, deltaLink } = await this.client.pages<Row>(
+            links[set],
+            `odata.track-changes,odata.maxpagesize=500,${prefer}`,
+          );
           const removed = rows
             .filter((r) => str(r['@odata.context']).endsWith('$deletedEntity'))
             .map((r) => `${logical[set]}:${str(r['id'])}`);

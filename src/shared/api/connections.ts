@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { idSchema, isoInstantSchema, sideSchema } from './common';
+
+/** One input a provider's manual connection form asks for (SPEC §3). Secrets are write-only. */
+export const providerFieldSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  type: z.enum(['text', 'password', 'url', 'email', 'select']),
+  required: z.boolean(),
+  secret: z.boolean(),
+  options: z.array(z.object({ value: z.string(), label: z.string() })).optional(),
+  help: z.string().optional(),
+});
+export type ProviderField = z.infer<typeof providerFieldSchema>;
+
+export const providerDescriptorSchema = z.object({
+  id: z.string(),
+  side: sideSchema,
+  name: z.string(),
+  /** oauth → Connect opens the OAuth dialog; form → the fields below; none → nothing to ask (Sandbox CRM). */
+  auth: z.array(z.enum(['oauth', 'form', 'none'])).min(1),
+  customUrl: z.enum(['none', 'optional', 'required']),
+  fields: z.array(providerFieldSchema),
+  /** Available on this server (e.g. OAuth client configured). */
+  available: z.boolean(),
+  unavailableReason: z.string().nullable(),
+});
+export type ProviderDescriptor = z.infer<typeof providerDescriptorSchema>;
+
+/** GET /api/v1/providers */
+export const providersResponseSchema = z.object({
+  crm: z.array(providerDescriptorSchema),
+  calendar: z.array(providerDescriptorSchema),
+});
+export type ProvidersResponse = z.infer<typeof providersResponseSchema>;
+
+/** A stored connection as the pane sees it: never a secret. */
+export const connectionSchema = z.object({
+  side: sideSchema,
+  provider: z.string(),
+  status: z.enum(['connected', 'needs-reauth', 'error']),
+  account: z.string().nullable(),
+  url: z.string().nullable(),
+  connectedAt: isoInstantSchema,
+  /** When the provider says the authorization expires (warn before it does, SPEC §7). */
+  tokenExpiresAt: isoInstantSchema.nullable(),
+  lastError: z.string().nullable(),
+});
+export type Connection = z.infer<typeof connectionSchema>;
+
+/** GET /api/v1/connections */
+export const connectionsResponseSchema = z.object({
+  crm: connectionSchema.nullable(),
+  calendar: connectionSchema.nullable(),
+});
+export type ConnectionsResponse = z.infer<typeof connectionsResponseSchema>;
+
+export const connectionSideParamsSchema = z.object({ side: sideSchema });
+
+/** POST /api/v1/connections/:side: manual connect; the server tests the credentials before saving. */
+export const connectRequestSchema = z.object({
+  provider: z.string().min(1).max(64),
+  /** Custom URL (self-hosted or regional CRMs, CalDAV). */
+  url: z.url().max(2000).optional(),
+  username: z.string().max(320).optional(),
+  password: z.string().max(4096).optional(),
+  fields: z.record(z.string().max(64), z.string().max(4096)).default({}),
+});
+export type ConnectRequest = z.input<typeof connectRequestSchema>;
+
+/** POST /api/v1/connections/:side/oauth/start */
+export const oauthStartRequestSchema = z.object({
+  provider: z.string().min(1).max(64),
+  url: z.url().max(2000).optional(),
+  fields: z.record(z.string().max(64), z.string().max(4096)).default({}),
+});
+export type OAuthStartRequest = z.input<typeof oauthStartRequestSchema>;
+
+export const oauthStartResponseSchema = z.object({
+  /** Open this in the Office dialog; the provider redirects to /api/v1/oauth/callback. */
+  authorizeUrl: z.string(),
+  state: z.string(),
+});
+export type OAuthStartResponse = z.infer<typeof oauthStartResponseSchema>;
+
+/** GET /api/v1/oauth/callback (provider redirect; answers an HTML page that messages the dialog parent). */
+export const oauthCallbackQuerySchema = z.object({
+  state: z.string().min(1).max(500),
+  code: z.string().min(1).max(4096).optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(2000).optional(),
+});
+
+/** DELETE /api/v1/connections/:side */
+export const disconnectResponseSchema = z.object({
+  disconnected: z.literal(true),
+  /** The provider's revocation endpoint was called successfully. */
+  revoked: z.boolean(),
+  automaticSync: z.literal(false),
+});
+export type DisconnectResponse = z.infer<typeof disconnectResponseSchema>;
+
+export const calendarInfoSchema = z.object({
+  id: idSchema,
+  name: z.string(),
+  isDefault: z.boolean(),
+  canWrite: z.boolean(),
+  color: z.string().nullable().optional(),
+});
+export type CalendarInfoDto = z.infer<typeof calendarInfoSchema>;
+
+/** GET /api/v1/connections/calendar/calendars and PUT (choice of target and source calendars). */
+export const calendarsResponseSchema = z.object({
+  calendars: z.array(calendarInfoSchema),
+  targetCalendarId: idSchema.nullable(),
+  sourceCalendarIds: z.array(idSchema),
+});
+export type CalendarsResponse = z.infer<typeof calendarsResponseSchema>;
+
+export const calendarChoiceRequestSchema = z.object({
+  targetCalendarId: idSchema,
+  sourceCalendarIds: z.array(idSchema).max(50),
+});
+export type CalendarChoiceRequest = z.infer<typeof calendarChoiceRequestSchema>;

@@ -84,9 +84,8 @@ export interface RouteDef<
   raw?: true;
 }
 
-function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
-  def: RouteDef<P, Q, B, R>,
-): RouteDef<P, Q, B, R> {
+/** Keeps each definition's exact type, so clients see which of params/query/body a route has. */
+function route<const D extends RouteDef>(def: D): D {
   return def;
 }
 

@@ -105,6 +105,18 @@ export interface SyncStateTable {
   failures: number;
 }
 
+/** Calendar change-notification subscriptions (Graph subscriptions, Google watch channels). */
+export interface SubscriptionsTable {
+  id: string;
+  provider: string;
+  tenant_id: string;
+  user_id: string;
+  calendar_id: string;
+  /** Vault ciphertext of the client state the provider echoes with every notification. */
+  client_state: string;
+  expires_at: string;
+}
+
 interface StatusRow {
   tenant_id: string;
   user_id: string;
@@ -173,6 +185,7 @@ export interface DatabaseSchema {
   oauth_states: OAuthStatesTable;
   token_cache: TokenCacheTable;
   sync_state: SyncStateTable;
+  subscriptions: SubscriptionsTable;
   status_links: StatusLinksTable;
   status_cursors: StatusCursorsTable;
   status_intents: StatusIntentsTable;

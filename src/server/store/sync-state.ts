@@ -108,6 +108,17 @@ export class SyncStateRepository {
       .execute();
   }
 
+  /** Releases a lease taken for something other than a run (reset, cleanup): the schedule stays as it was. */
+  async releaseKeepingSchedule(tenantId: string, userId: string, owner: string): Promise<void> {
+    await this.db
+      .updateTable('sync_state')
+      .set({ lease_owner: null, lease_until: null, running_run_id: null, running_since: null })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
   async setNextRun(tenantId: string, userId: string, nextRunAt: string | null): Promise<void> {
     await this.ensure(tenantId, userId);
     await this.db
@@ -145,5 +156,20 @@ export class SyncStateRepository {
       .limit(limit)
       .execute();
     return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id }));
+  }
+
+  /**
+   * Claims a due user for this scheduler: moves next_run_at to a fallback time so no other scheduler enqueues it
+   * too, and so a job lost with its process still comes round again. True when this caller claimed it.
+   */
+  async claimDue(tenantId: string, userId: string, now: Date, fallback: Date): Promise<boolean> {
+    const r = await this.db
+      .updateTable('sync_state')
+      .set({ next_run_at: fallback.toISOString() })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('next_run_at', '<=', now.toISOString())
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 }

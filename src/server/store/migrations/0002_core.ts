@@ -115,6 +115,18 @@ export function core(dialect: Dialect) {
         .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
 
+      await db.schema
+        .createTable('subscriptions')
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('calendar_id', 'text', (c) => c.notNull())
+        .addColumn('client_state', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('subscriptions_pk', ['provider', 'id'])
+        .execute();
+
       // The engine's status store, one set of rows per (tenant, user).
       const statusTable = (name: string) =>
         db.schema
@@ -195,6 +207,7 @@ export function core(dialect: Dialect) {
         'status_intents',
         'status_cursors',
         'status_links',
+        'subscriptions',
         'sync_state',
         'token_cache',
         'oauth_states',

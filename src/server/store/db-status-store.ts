@@ -250,9 +250,9 @@ export class DbStatusStore implements StatusStore {
     if (filter.crmId !== undefined) q = q.where('crm_id', '=', filter.crmId);
     if (filter.eventId !== undefined) q = q.where('event_id', '=', filter.eventId);
     if (filter.runId !== undefined) q = q.where('run_id', '=', filter.runId);
-    // The newest `limit` entries, returned oldest first.
+    // Newest first: the pane and the CLI show the latest reasons.
     const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
-    return rows.reverse().map((r) => JSON.parse(r.data) as TrailEntry);
+    return rows.map((r) => JSON.parse(r.data) as TrailEntry);
   }
 
   async addConflicts(records: ConflictRecord[]): Promise<void> {
@@ -285,7 +285,7 @@ export class DbStatusStore implements StatusStore {
     if (filter.eventId !== undefined) q = q.where('event_id', '=', filter.eventId);
     if (filter.runId !== undefined) q = q.where('run_id', '=', filter.runId);
     const rows = await q.orderBy('seq', 'desc').limit(limit).execute();
-    return rows.reverse().map((r) => JSON.parse(r.data) as ConflictRecord);
+    return rows.map((r) => JSON.parse(r.data) as ConflictRecord);
   }
 
   async saveCleanup(record: CleanupRecord): Promise<void> {

@@ -33,10 +33,7 @@ async function decorate(store: StatusStore, crmId: string) {
   return { conflicts, trail };
 }
 
-/** The engine adds what it knew of the CRM item to each link (optional: older links lack it). */
-type LinkWithInfo = LinkRecord & { crmInfo?: { type: ItemView['type']; url: string | null } };
-
-async function fromLink(store: StatusStore, link: LinkWithInfo): Promise<ItemView> {
+async function fromLink(store: StatusStore, link: LinkRecord): Promise<ItemView> {
   return {
     crmId: link.crmId,
     type: link.crmInfo?.type ?? 'meeting',

@@ -61,5 +61,6 @@ export async function resolveTenant(rt: Runtime, tenant?: string): Promise<strin
 
 export function describeError(e: unknown): string {
   if (e instanceof HttpError) return e.field ? `${e.message} (${e.field})` : e.message;
-  return e instanceof Error ? e.message : String(e);
+  const message = (e as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(e);
 }

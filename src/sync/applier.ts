@@ -70,6 +70,7 @@ class Applier {
   async run(): Promise<ApplyOutcome> {
     const { plan } = this;
     try {
+      for (const t of plan.forgetTombstones) await this.ctx.store.deleteTombstone(t.side, t.sourceId);
       await this.commitWritelessOps();
       await this.createUnknownContacts();
       const crmJobs = this.crmJobs();

@@ -145,7 +145,7 @@ export function fieldRules(env: EngineEnv, info: LinkedCrmInfo, isOrganizer: boo
   }
   if (settings.syncInvitees && !busy) {
     // Only the organiser's copy can carry attendees the connector writes.
-    if (isOrganizer) push.add('attendees');
+    if (isOrganizer && crmCaps.invitees) push.add('attendees');
     if (crmCaps.invitees) pull.add('attendees');
   }
   if (busy) {

@@ -121,6 +121,8 @@ export interface Plan {
   emptySides: ('crm' | 'calendar')[];
   /** Items the plan could not handle yet (a series not synced yet): another pass will pick them up. */
   deferred: number;
+  /** One-way "not again" notes that no longer apply (the user turned the item's flag off, so on means on). */
+  forgetTombstones: { side: 'crm' | 'calendar'; sourceId: string }[];
 }
 
 export type { PersonMatch };

@@ -107,7 +107,7 @@ function chunks<T>(list: T[], size: number): T[][] {
 
 interface Gathered {
   input: PlanInput;
-  nextCursors: Map<string, string>;
+  nextCursors: Map<string, string | null>;
   fingerprint: string;
 }
 
@@ -116,7 +116,7 @@ async function gather(
   ctx: EngineContext,
   env: EngineEnv,
   meta: SyncMeta,
-  cursorOverride: Map<string, string> | null,
+  cursorOverride: Map<string, string | null> | null,
 ): Promise<Gathered> {
   const { store, crm, calendar } = ctx;
   const sleep = ctx.sleep ?? defaultSleep;
@@ -132,10 +132,11 @@ async function gather(
     return resync ? null : store.getCursor(key);
   };
   const window = { from: windowStart(env), to: null };
-  const nextCursors = new Map<string, string>();
+  const nextCursors = new Map<string, string | null>();
 
   const crmChanges = await retry(async () => crm.listChanges(await cursor(crmCursorKey()), window));
-  nextCursors.set(crmCursorKey(), crmChanges.nextCursor);
+  // An empty complete listing is not trusted as a baseline: the next run lists in full again.
+  nextCursors.set(crmCursorKey(), crmChanges.full && crmChanges.upserts.length === 0 ? null : crmChanges.nextCursor);
   const calendarIds = [...new Set([ctx.calendars.targetCalendarId, ...ctx.calendars.sourceCalendarIds])];
   const events: PlanInput['events'] = [];
   let listed = 0;
@@ -143,7 +144,7 @@ async function gather(
     const c = await retry(async () =>
       calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window),
     );
-    nextCursors.set(calendarCursorKey(calendarId), c.nextCursor);
+    nextCursors.set(calendarCursorKey(calendarId), c.full && c.upserts.length === 0 ? null : c.nextCursor);
     events.push({ calendarId, upserts: c.upserts, removedIds: c.removedIds, full: c.full });
     listed += c.upserts.length;
     ctx.onProgress?.({ phase: 'listing', done: listed + crmChanges.upserts.length, total: 0 });
@@ -259,7 +260,7 @@ export async function runSync(
   await store.saveRun(report);
   try {
     const meta = await store.getMeta();
-    let cursors: Map<string, string> | null = null;
+    let cursors: Map<string, string | null> | null = null;
     let fingerprint = '';
     let failures = 0;
     for (let pass = 0; pass < MAX_PASSES; pass++) {

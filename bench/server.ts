@@ -174,6 +174,8 @@ async function postgresPart(dir: string) {
       const row = await db.kysely
         .selectFrom('status_runs')
         .select(sql<number>`count(*)`.as('n'))
+        // The engine stores a `running` report when it starts: count finished runs only.
+        .where('status', 'not in', ['running', 'queued'])
         .executeTakeFirst();
       if (Number(row?.n) >= total) break;
       await new Promise((r) => setTimeout(r, 50));

@@ -45,6 +45,8 @@ export interface PairBase {
 /** A linked (or just matched) pair: field merges per SPEC §5.1, or only a status refresh. */
 export interface PairOp {
   kind: 'pair';
+  /** The event write is a delete: once both writes succeeded the link is forgotten. */
+  unlinkAfter: boolean;
   base: PairBase;
   crmWrites: CrmWrite[];
   eventWrite: EventWrite | null;

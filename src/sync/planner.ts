@@ -181,7 +181,20 @@ class Planner {
       if (isPast(link.eventFields, this.env)) return;
       evGone = true;
     }
-    if (!item && !ev && !crmGone && !evGone && !this.input.resync) return;
+    // Same version as last synced ⇒ unchanged (a new version may still be no change: that is checked by hash).
+    const crmSame = !item || item.version === link.crmVersion;
+    const evSame = !ev || ev.version === link.eventVersion;
+    if (
+      crmSame &&
+      evSame &&
+      !crmGone &&
+      !evGone &&
+      !this.input.resync &&
+      link.crmHash !== '' &&
+      link.eventHash !== ''
+    ) {
+      return;
+    }
     this.evaluateLink(link, item, crmGone, ev, evGone);
   }
 
@@ -477,9 +490,50 @@ class Planner {
       if (rules.push.has(f) && !push.includes(f) && fieldKey(f, nextV) !== fieldKey(f, evV)) push.push(f);
     }
 
+    // The pulled change takes a CRM-born item out of scope (its last invitee was removed in the calendar, say):
+    // the CRM is updated and the event deleted in this same run, as the next run would otherwise do.
+    const leavesScope =
+      base.origin === 'crm' &&
+      base.old !== null &&
+      patched.length > 0 &&
+      !crmScope(
+        {
+          id: base.crmId,
+          type: s.info.type,
+          version: s.crmVersion,
+          modifiedAt: '',
+          fields: { ...s.crmCur, ...patch },
+          syncToCalendar: true,
+          archived: false,
+          iCalUId: null,
+          origin: 'crm',
+          url: s.info.url,
+          links: {
+            contactIds: s.crmLinks?.contactIds ?? new Array<string>(s.info.contacts ?? 0).fill('?'),
+            companyIds: [],
+          },
+          ownerEmails: [],
+        },
+        true,
+        env,
+      ).in;
     let eventWrite: EventWrite | null = null;
     let sends = false;
-    if (push.length > 0) {
+    if (leavesScope) {
+      push.length = 0;
+      const organizer = s.isOrganizer;
+      sends = this.invites && organizer && s.evCur.attendees.length > 0;
+      eventWrite = { op: 'delete', id: base.eventId, ifMatch: null, sendCancellations: sends };
+      if (sends) this.invitations += 1;
+      this.deletions.calendar += 1;
+      summaries.push({
+        ...ids,
+        side: 'calendar',
+        action: 'delete',
+        reason: 'After the calendar change the CRM item is out of scope: its event is removed.',
+        sendsInvitation: sends,
+      });
+    } else if (push.length > 0) {
       const fields: SyncedFields = { ...s.evCur };
       for (const f of push) (fields as unknown as Record<string, unknown>)[f] = nextV[f];
       sends = this.invites && s.isOrganizer && fields.attendees.length > 0;
@@ -508,16 +562,6 @@ class Planner {
 
     const crmWrites: CrmWrite[] = [];
     let unknownEmails: string[] = [];
-    if (s.ownerEmails && !s.ownerEmails.some((o) => o.toLowerCase() === env.userEmail.toLowerCase())) {
-      crmWrites.push({ op: 'add-owner', id: base.crmId, email: env.userEmail });
-      summaries.push({
-        ...ids,
-        side: 'crm',
-        action: 'link',
-        reason: 'Another CRM user already has this meeting: you are added to the same activity.',
-        sendsInvitation: false,
-      });
-    }
     if (patched.length > 0) {
       let links: CrmItem['links'] | undefined;
       if (patch.attendees) {
@@ -538,6 +582,17 @@ class Planner {
         side: 'crm',
         action: 'update',
         reason: s.reason || `The event changed (${patched.join(', ')}).`,
+        sendsInvitation: false,
+      });
+    }
+    // After the update: adding an owner bumps the version the update's If-Match names.
+    if (s.ownerEmails && !s.ownerEmails.some((o) => o.toLowerCase() === env.userEmail.toLowerCase())) {
+      crmWrites.push({ op: 'add-owner', id: base.crmId, email: env.userEmail });
+      summaries.push({
+        ...ids,
+        side: 'crm',
+        action: 'link',
+        reason: 'Another CRM user already has this meeting: you are added to the same activity.',
         sendsInvitation: false,
       });
     }
@@ -565,6 +620,7 @@ class Planner {
     }
     const op: PairOp = {
       kind: 'pair',
+      unlinkAfter: leavesScope,
       base,
       crmWrites,
       eventWrite,
@@ -684,7 +740,8 @@ class Planner {
   private unlinkedFingerprints(): Map<string, CrmItem[]> {
     const map = new Map<string, CrmItem[]>();
     for (const item of this.input.crm.upserts) {
-      if (item.archived || this.linkByCrm.has(item.id) || !item.fields.timing) continue;
+      if (item.archived || item.syncToCalendar === false || this.linkByCrm.has(item.id) || !item.fields.timing)
+        continue;
       const canon = crmCanonical(item, this.env);
       if (!canon) continue;
       const fp = fingerprint(canon.subject, canon.timing);

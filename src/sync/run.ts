@@ -112,7 +112,7 @@ interface Gathered {
 }
 
 /** Lists both sides and does the lookups the planner needs (tags of lost creates, iCalUIds, people). */
-async function gather(
+export async function gather(
   ctx: EngineContext,
   env: EngineEnv,
   meta: SyncMeta,
@@ -265,7 +265,7 @@ export async function runSync(
     let failures = 0;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       ctx.onProgress?.({ phase: 'listing', done: 0, total: 0 });
-      const g = await gather(ctx, env, meta, cursors);
+      const g = await gather(ctx, env, meta, null);
       fingerprint = g.fingerprint;
       ctx.onProgress?.({ phase: 'planning', done: 0, total: 0 });
       const p = makePlan(g.input);
@@ -319,11 +319,15 @@ export async function runSync(
       }
       cursors = g.nextCursors;
       if (p.deferred === 0 || failures > 0) break;
+      // Another pass over the same change sets (the stored cursors have not moved): what this pass linked is now
+      // a no-op, and what waited for it (modified occurrences of a new series) goes through.
     }
     if (failures === 0 && report.errors.length === 0 && cursors) {
       // Cursors move only after a clean run: a failed item is listed again next time (its writes are idempotent).
       for (const [key, value] of cursors) await store.setCursor(key, value);
       await store.setCursor(SETTINGS_KEY, fingerprint);
+      // Every create of this run was answered or found again: no intent is still open.
+      for (const i of await store.listIntents()) await store.deleteIntent(i.key);
     }
     await store.setMeta({
       firstSyncDone: true,

@@ -391,8 +391,12 @@ async function applyEdits(
         }
         break;
       case 'invitees':
-        if (item.type === 'task') continue;
-        await w.crmControl.update(item.id, { attendees: invitees(1 + (e.n % 2)) });
+        {
+          if (item.type === 'task') continue;
+          const next = invitees(1 + (e.n % 2));
+          if (others(next, w.userEmail).join() === others(item.fields.attendees, w.userEmail).join()) continue;
+          await w.crmControl.update(item.id, { attendees: next });
+        }
         break;
       case 'complete':
         if (item.type !== 'task') continue;

@@ -124,20 +124,25 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
         await withRuntime(async (rt) => {
           const u = await findUser(rt, email, tenant());
           const connector = rt.connectionService.connector(side, provider);
-          const method =
-            o.method ?? connector.descriptor.authMethods.find((m) => m.kind !== 'oauth' && m.kind !== 'entra')?.id;
+          const method = o.method ?? connector.descriptor.authMethods.find((m) => m.kind !== 'oauth')?.id;
           if (!method) throw new CliInputError(`${provider} connects only through OAuth: connect it from the pane`);
           const fields = {
             ...parseFields(o.field),
             ...(o.username !== undefined ? { username: o.username } : {}),
             ...(o.password !== undefined ? { password: o.password } : {}),
           };
-          const c = await rt.connectionService.connect(u.tenantId, u.id, side, {
-            provider,
-            method,
-            ...(o.url ? { url: o.url } : {}),
-            fields,
-          });
+          const c = await rt.connectionService.connect(
+            u.tenantId,
+            u.id,
+            side,
+            {
+              provider,
+              method,
+              ...(o.url ? { url: o.url } : {}),
+              fields,
+            },
+            u.email,
+          );
           out(`connected ${side} ${provider} as ${c.account ?? '?'}`, connectionDto(c));
         });
       },

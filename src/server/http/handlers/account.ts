@@ -45,7 +45,7 @@ export const accountHandlers: HandlerGroup<AccountRoutes> = {
     if (method?.kind === 'entra' && runtime.graphTokens?.mode === 'delegated') {
       await runtime.graphTokens.exchangeOnBehalfOf(auth.user, auth.token);
     }
-    const record = await runtime.connectionService.connect(tenantId, id, params.side, body);
+    const record = await runtime.connectionService.connect(tenantId, id, params.side, body, auth.user.email);
     // A fresh authorization ends a needs-reauth pause (SPEC §7).
     if (auth.user.paused?.reason === 'needs-reauth') await runtime.users.setPaused(tenantId, id, null);
     return connectionDto(record);

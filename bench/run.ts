@@ -6,9 +6,10 @@ import { peakRssMb, timed, type BenchSection } from './section';
 import { serverStart } from './server-start';
 import { engineBench } from './engine';
 import { graphBench } from './graph';
+import { caldavBench } from './caldav';
 import { serverBench } from './server';
 
-const sections: BenchSection[] = [serverStart, engineBench, graphBench, serverBench];
+const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -7,8 +7,9 @@ import { serverStart } from './server-start';
 import { engineBench } from './engine';
 import { graphBench } from './graph';
 import { caldavBench } from './caldav';
+import { serverBench } from './server';
 
-const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench];
+const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { activityTypeSchema } from '../settings';
+import { idSchema, isoInstantSchema } from './common';
+import { conflictSchema, trailEntrySchema } from './sync';
+
+/** GET /api/v1/items/lookup: exactly one of eventId, iCalUId, email (SPEC §1 item panel). */
+export const itemLookupQuerySchema = z
+  .object({
+    eventId: z.string().min(1).max(1000).optional(),
+    iCalUId: z.string().min(1).max(1000).optional(),
+    email: z.string().trim().toLowerCase().pipe(z.email()).optional(),
+  })
+  .refine((q) => [q.eventId, q.iCalUId, q.email].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of eventId, iCalUId, email',
+    path: ['eventId'],
+  });
+export type ItemLookupQuery = z.infer<typeof itemLookupQuerySchema>;
+
+/** What the pane's item panel shows for one CRM item. */
+export const itemViewSchema = z.object({
+  crmId: idSchema,
+  type: activityTypeSchema,
+  subject: z.string(),
+  start: z.string().nullable(),
+  url: z.string().nullable(),
+  /** Effective Sync-to-calendar flag (stored flag or the default rule of SPEC §4). */
+  syncToCalendar: z.boolean(),
+  /** null when it can sync; otherwise the sentence the pane shows (e.g. a task without a due date). */
+  cannotSyncReason: z.string().nullable(),
+  linkedEventId: z.string().nullable(),
+  lastSyncedAt: isoInstantSchema.nullable(),
+  conflicts: z.array(conflictSchema),
+  trail: z.array(trailEntrySchema),
+});
+export type ItemView = z.infer<typeof itemViewSchema>;
+
+export const itemLookupResponseSchema = z.object({ items: z.array(itemViewSchema) });
+export type ItemLookupResponse = z.infer<typeof itemLookupResponseSchema>;
+
+export const itemIdParamsSchema = z.object({ crmId: idSchema });
+
+/** PUT /api/v1/items/:crmId/sync-flag */
+export const syncFlagRequestSchema = z.object({ enabled: z.boolean() });
+export type SyncFlagRequest = z.infer<typeof syncFlagRequestSchema>;
+export const syncFlagResponseSchema = z.object({ item: itemViewSchema });
+export type SyncFlagResponse = z.infer<typeof syncFlagResponseSchema>;

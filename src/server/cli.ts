@@ -5,6 +5,7 @@ import { migrateToLatest } from './store/migrations';
 import { serve, worker } from './serve';
 import { version } from './version';
 import { defaultTenantId } from './store/users';
+import { registerSandboxCommands } from './sandbox/cli';
 import { describeError, findUser, resolveTenant, withRuntime as openRuntime } from './cli/context';
 import type { ProviderRegistry } from './connections/connection-service';
 import type { Runtime } from './runtime';
@@ -380,6 +381,14 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
         out(`current key ${r.keyId}: re-encrypted ${r.reencrypted}, already current ${r.unchanged}`, r);
       }, config);
     });
+
+  registerSandboxCommands(program, {
+    withRepository: (email, tenantId, fn) =>
+      withRuntime(async (rt) => {
+        const user = await findUser(rt, email, tenantId ?? tenant());
+        return fn(rt.sandboxRepos({ tenantId: user.tenantId, userEmail: user.email }));
+      }),
+  });
 
   return program;
 }

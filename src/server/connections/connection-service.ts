@@ -116,6 +116,20 @@ export class ConnectionService {
   }
 
   /**
+   * The built-in Sandbox CRM keeps its data per tenant and user: it learns whose data it is from these two
+   * fields, which only the server may set (a value the pane sent is overwritten, never trusted).
+   */
+  private withIdentity(
+    connector: { descriptor: { id: string } },
+    input: ConnectInput,
+    tenantId: string,
+    userEmail: string,
+  ) {
+    if (connector.descriptor.id !== 'sandbox') return input;
+    return { ...input, fields: { ...input.fields, tenantId, userEmail } };
+  }
+
+  /**
    * Tests the credentials with a cheap real call, then stores them encrypted. Methods without a form
    * (`entra`: the user's own Microsoft 365 sign-in; `none`) are tested by opening the provider and calling
    * testConnection(); `userEmail` names the mailbox for them.
@@ -131,7 +145,7 @@ export class ConnectionService {
     let verified: VerifiedConnection;
     try {
       if (connector.connect) {
-        verified = await connector.connect(input, this.deps.env);
+        verified = await connector.connect(this.withIdentity(connector, input, tenantId, userEmail), this.deps.env);
       } else if (method.kind === 'entra' || method.kind === 'none') {
         const provider = connector.open(
           { secrets: {}, account: userEmail, url: input.url },

@@ -91,6 +91,7 @@ class Planner {
   private conflicts = 0;
   private deferred = 0;
   private readonly forget: { side: 'crm' | 'calendar'; sourceId: string }[] = [];
+  private readonly newTombstones: Tombstone[] = [];
   private readonly deletions = { crm: 0, calendar: 0 };
 
   private readonly crmById = new Map<string, CrmItem>();
@@ -142,6 +143,7 @@ class Planner {
       emptySides: this.emptySides(),
       deferred: this.deferred,
       forgetTombstones: this.forget,
+      newTombstones: this.newTombstones,
     };
   }
 
@@ -722,6 +724,19 @@ class Planner {
         }
       }
       const hash = eventHash(eventCanonical(ev, env), ev.cancelled);
+      if (this.input.meta.repairing && this.archivedOnly(ev.iCalUId)) {
+        // After a reset: the user had archived this meeting's activity. Importing it again would duplicate it;
+        // remember it as one-way sync would (not again until the event changes).
+        this.newTombstones.push({ side: 'crm', sourceId: ev.id, sourceHash: hash, createdAt: env.now.toISOString() });
+        this.skip({
+          side: 'crm',
+          crmId: null,
+          eventId: ev.id,
+          subject: ev.fields.subject,
+          reason: 'Its CRM activity was archived: not imported again until the event changes.',
+        });
+        continue;
+      }
       const tomb = this.tombstones.get(`crm\u0000${ev.id}`);
       if (tomb && tomb.sourceHash === hash) {
         this.skip({
@@ -757,6 +772,11 @@ class Planner {
   private listedUids(): Set<string> {
     this.uids ??= new Set(this.allEvents().map((e) => e.iCalUId));
     return this.uids;
+  }
+
+  private archivedOnly(iCalUId: string): boolean {
+    const all = [...this.input.crm.upserts, ...this.input.sharedItems].filter((i) => i.iCalUId === iCalUId);
+    return all.length > 0 && all.every((i) => i.archived);
   }
 
   private findByICalUId(iCalUId: string): CrmItem | undefined {

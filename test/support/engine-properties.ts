@@ -16,7 +16,7 @@ import type { ActivityType, CalendarEvent, CrmItem, SyncedFields } from '../../s
 import type { CalendarProvider, CrmProvider, EventWrite } from '../../src/sync/ports';
 import type { StatusStore } from '../../src/sync/status-store';
 import type { RunReport } from '../../src/shared/run-report';
-import { MemoryStatusStore, runSync, type EngineContext } from '../../src/sync';
+import { MemoryStatusStore, resetSync, runSync, type EngineContext } from '../../src/sync';
 import { crashableStore, FaultPlan, faultyCalendar, faultyCrm, SimulatedCrash } from '../../src/sync/memory/faults';
 
 /** The user's hands on the calendar: edits that bypass the engine. */
@@ -77,7 +77,9 @@ type Fault =
   | { kind: 'rate-limit'; side: 'crm' | 'calendar'; calls: number }
   | { kind: 'lost-create'; side: 'crm' | 'calendar'; count: number }
   | { kind: 'list-nothing'; side: 'crm' | 'calendar' }
-  | { kind: 'crash'; side: 'crm' | 'calendar' | 'any'; after: number; when: 'before' | 'after' };
+  | { kind: 'crash'; side: 'crm' | 'calendar' | 'any'; after: number; when: 'before' | 'after' }
+  /** Reset calendar sync before the run (SPEC §6): it must re-pair silently, without duplicates. */
+  | { kind: 'reset' };
 
 type CrmEdit =
   | {
@@ -207,6 +209,7 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
       side: fc.constantFrom('crm' as const, 'calendar' as const),
     }),
   },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -651,12 +654,17 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
       if (fault.kind === 'lost-create') faults.lostCreates[fault.side] = fault.count;
       if (fault.kind === 'list-nothing') faults.listNothing[fault.side] = 1;
       if (fault.kind === 'crash') faults.crash = { side: fault.side, remaining: fault.after, when: fault.when };
+      if (fault.kind === 'reset') {
+        await resetSync({ store: ctx.store });
+        // The connector forgot its "not again" notes; it re-derives them from the items as they are now.
+        for (const uid of mem.noImport.keys()) mem.noImport.set(uid, null);
+      }
       const before = await snapshot(w);
       for (const [uid, seen] of mem.noImport) {
         const ev = [...before.events.values()].find((e) => e.iCalUId === uid);
         if (seen === null) mem.noImport.set(uid, ev ? JSON.stringify(ev.fields) : '');
       }
-      const silent = !mem.completedRun && sc.settings.invitations === 'after-first-sync';
+      const silent = (!mem.completedRun && sc.settings.invitations === 'after-first-sync') || fault.kind === 'reset';
       let report: RunReport | null = null;
       try {
         report = await runSync(ctx, { runId: `p${++runNo}`, trigger: 'schedule' });

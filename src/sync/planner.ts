@@ -409,11 +409,14 @@ class Planner {
     const env = this.env;
     const direction = env.settings.direction;
     const busy = isBusy((base.origin === 'crm' ? s.crmCur.visibility : s.evCur.visibility) === 'private', env);
-    const rules = fieldRules(env, s.info, s.isOrganizer, busy);
-    const crmV = crmView(s.crmCur, s.info, env, busy);
-    const crmPrevV = s.crmPrev ? crmView(s.crmPrev.fields, s.crmPrev.info, env, busy) : null;
-    const evV = eventView(s.evCur, busy);
-    const evPrevV = s.evPrev ? eventView(s.evPrev, busy) : null;
+    const rules = fieldRules(env, s.info, s.isOrganizer, busy, base.origin);
+    // Only the origin side is seen as a busy block; the mirror is compared as it is, so it becomes one.
+    const crmBusy = busy && base.origin === 'crm';
+    const evBusy = busy && base.origin === 'calendar';
+    const crmV = crmView(s.crmCur, s.info, env, crmBusy);
+    const crmPrevV = s.crmPrev ? crmView(s.crmPrev.fields, s.crmPrev.info, env, crmBusy) : null;
+    const evV = eventView(s.evCur, evBusy);
+    const evPrevV = s.evPrev ? eventView(s.evPrev, evBusy) : null;
     const crmChangedAny =
       crmPrevV === null ||
       syncedFieldNames.some((f) => rules.push.has(f) && fieldKey(f, crmV) !== fieldKey(f, crmPrevV));
@@ -487,7 +490,7 @@ class Planner {
       if (fieldKey(f, next) !== fieldKey(f, s.crmCur)) (patch as Record<string, unknown>)[f] = value;
     }
     const patched = Object.keys(patch) as SyncedFieldName[];
-    const nextV = patched.length > 0 ? crmView({ ...s.crmCur, ...patch }, s.info, env, busy) : crmV;
+    const nextV = patched.length > 0 ? crmView({ ...s.crmCur, ...patch }, s.info, env, crmBusy) : crmV;
     for (const f of pull) {
       if (rules.push.has(f) && !push.includes(f) && fieldKey(f, nextV) !== fieldKey(f, evV)) push.push(f);
     }

@@ -79,7 +79,11 @@ type Fault =
   | { kind: 'list-nothing'; side: 'crm' | 'calendar' }
   | { kind: 'crash'; side: 'crm' | 'calendar' | 'any'; after: number; when: 'before' | 'after' }
   /** Reset calendar sync before the run (SPEC §6): it must re-pair silently, without duplicates. */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** The user / admin changes settings (all but the direction) before the run. */
+  | { kind: 'settings'; settings: SyncSettings }
+  /** Not generated: the user confirms the deletions the breaker held back. */
+  | { kind: 'confirm' };
 
 type CrmEdit =
   | {
@@ -210,6 +214,7 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
+  { weight: 1, arbitrary: settingsArb.map((settings) => ({ kind: 'settings' as const, settings })) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -622,6 +627,7 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
   const w = await opts.makeWorld();
   try {
     const faults = new FaultPlan();
+    const live = { settings: sc.settings };
     const rawStore = opts.makeStore ? await opts.makeStore() : new MemoryStatusStore();
     const ctx: EngineContext = {
       crm: faultyCrm(w.crm, faults),
@@ -654,6 +660,11 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
       if (fault.kind === 'lost-create') faults.lostCreates[fault.side] = fault.count;
       if (fault.kind === 'list-nothing') faults.listNothing[fault.side] = 1;
       if (fault.kind === 'crash') faults.crash = { side: fault.side, remaining: fault.after, when: fault.when };
+      if (fault.kind === 'settings') {
+        // Settings change between runs; the direction stays (the edit generators depend on it).
+        live.settings = { ...fault.settings, direction: sc.settings.direction };
+        ctx.settings = live.settings;
+      }
       if (fault.kind === 'reset') {
         await resetSync({ store: ctx.store });
         // The connector forgot its "not again" notes; it re-derives them from the items as they are now.
@@ -664,15 +675,19 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
         const ev = [...before.events.values()].find((e) => e.iCalUId === uid);
         if (seen === null) mem.noImport.set(uid, ev ? JSON.stringify(ev.fields) : '');
       }
-      const silent = (!mem.completedRun && sc.settings.invitations === 'after-first-sync') || fault.kind === 'reset';
+      const silent = (!mem.completedRun && live.settings.invitations === 'after-first-sync') || fault.kind === 'reset';
       let report: RunReport | null = null;
       try {
-        report = await runSync(ctx, { runId: `p${++runNo}`, trigger: 'schedule' });
+        report = await runSync(ctx, {
+          runId: `p${++runNo}`,
+          trigger: 'schedule',
+          ...(fault.kind === 'confirm' ? { confirmDeletions: true } : {}),
+        });
       } catch (e) {
         if (!(e instanceof SimulatedCrash)) throw e;
       }
       const after = await snapshot(w);
-      checkSafety(w, sc.settings, before, after, faults, mem, report, silent);
+      checkSafety(w, live.settings, before, after, faults, mem, report, silent);
       if (report && (report.status === 'succeeded' || report.status === 'partial')) {
         mem.completedRun = true;
         for (const i of after.items.values()) if (i.syncToCalendar === false) mem.offSeen.add(i.id);
@@ -682,12 +697,16 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
     };
     const settle = async (): Promise<void> => {
       // Recovery: a clean run finishes the job (7), converges (1), and the next one writes nothing (2).
-      const r1 = await run({ kind: 'none' });
+      let r1 = await run({ kind: 'none' });
+      if (r1.report?.status === 'needs-confirmation') {
+        // The deletion breaker asked (checkSafety proved nothing was deleted); the user confirms.
+        r1 = await run({ kind: 'confirm' });
+      }
       must(
         r1.report?.status === 'succeeded',
         `clean run ended ${r1.report?.status}: ${JSON.stringify(r1.report?.errors)}`,
       );
-      await checkConvergence(w, sc.settings, rawStore, mem, sc.importing);
+      await checkConvergence(w, live.settings, rawStore, mem, sc.importing);
       await run({ kind: 'none' });
       must(
         faults.sent.crm.length === 0 && faults.sent.calendar.length === 0,

@@ -533,7 +533,7 @@ function checkSafety(
   for (const [uid, n] of uids) must(n <= 1, `${n} live CRM items for iCalUId ${uid}`);
   const mirrorTagByUid = new Map([...after.events.values()].filter((e) => e.crmTag).map((e) => [e.iCalUId, e.crmTag]));
   for (const i of after.items.values()) {
-    const tag = i.iCalUId ? mirrorTagByUid.get(i.iCalUId) : undefined;
+    const tag = i.iCalUId && !i.archived ? mirrorTagByUid.get(i.iCalUId) : undefined;
     must(tag === undefined || tag === i.id, `connector event of ${tag} imported back as ${i.id}`);
   }
   // 4. No loss: CRM items are never deleted by the engine; archives / flag-offs only after the user removed the event.

@@ -770,13 +770,6 @@ class Planner {
     return map;
   }
 
-  private uids: Set<string> | null = null;
-
-  private listedUids(): Set<string> {
-    this.uids ??= new Set(this.allEvents().map((e) => e.iCalUId));
-    return this.uids;
-  }
-
   private archivedOnly(iCalUId: string): boolean {
     const all = [...this.input.crm.upserts, ...this.input.sharedItems].filter((i) => i.iCalUId === iCalUId);
     return all.length > 0 && all.every((i) => i.archived);
@@ -945,13 +938,15 @@ class Planner {
         });
         continue;
       }
-      if (item.origin === 'calendar' && item.iCalUId && this.listedUids().has(item.iCalUId)) {
+      if (item.origin === 'calendar') {
+        // Its meeting is (or was) in a calendar already: re-paired by iCalUId when it is in scope, never copied
+        // back as a second event.
         this.skip({
           side: 'calendar',
           crmId: item.id,
           eventId: null,
           subject,
-          reason: 'Imported from a meeting that is in your calendar but out of scope: no second event is created.',
+          reason: 'Imported from a calendar meeting: it is not copied back as a second event.',
         });
         continue;
       }

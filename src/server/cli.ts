@@ -6,6 +6,7 @@ import { serve, worker } from './serve';
 import { version } from './version';
 import { defaultTenantId } from './store/users';
 import { registerSandboxCommands } from './sandbox/cli';
+import { disconnectSide } from './connections/disconnect';
 import { describeError, findUser, resolveTenant, withRuntime as openRuntime } from './cli/context';
 import type { ProviderRegistry } from './connections/connection-service';
 import type { Runtime } from './runtime';
@@ -156,10 +157,7 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
       if (side !== 'crm' && side !== 'calendar') throw new CliInputError('side must be crm or calendar');
       await withRuntime(async (rt) => {
         const u = await findUser(rt, email, tenant());
-        const { revoked } = await rt.connectionService.disconnect(u.tenantId, u.id, side);
-        const current = await rt.settings.getUser(u.tenantId, u.id);
-        await rt.settings.setUser(u.tenantId, u.id, { ...current, automaticSync: false });
-        await rt.syncState.setNextRun(u.tenantId, u.id, null);
+        const { revoked } = await disconnectSide(rt, u.tenantId, u.id, side);
         out(`disconnected ${side}${revoked ? ' (tokens revoked)' : ''}; automatic sync is off`, {
           disconnected: true,
           revoked,

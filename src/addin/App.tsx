@@ -2,7 +2,7 @@
  * The pane's shell: theme, sign-in, header with the section menu, banners, notices and the current view.
  * Views below the first screen (History, Admin) are loaded on demand to keep the first download small.
  */
-import { lazy, Suspense, useCallback, useEffect, useRef, type ReactNode } from 'react';
+import { Suspense, useCallback, useEffect, useRef, type ReactNode } from 'react';
 import {
   Button,
   FluentProvider,
@@ -31,17 +31,7 @@ import { messages } from './messages';
 import { useApp, useServices } from './state/context';
 import type { ViewName } from './state/app-store';
 import { fluentTheme } from './theme';
-import { AutomaticSyncView } from './views/AutomaticSyncView';
-import { ConnectionsView } from './views/ConnectionsView';
-import { SettingsView } from './views/SettingsView';
-import { ThisItemView } from './views/ThisItemView';
-
-const HistoryView = lazy(() =>
-  import(/* webpackChunkName: "history" */ './views/HistoryView.js').then((m) => ({ default: m.HistoryView })),
-);
-const AdminView = lazy(() =>
-  import(/* webpackChunkName: "admin" */ './views/AdminView.js').then((m) => ({ default: m.AdminView })),
-);
+import { lazyViews } from './views/lazy';
 
 const useStyles = makeStyles({
   root: {
@@ -68,20 +58,8 @@ const viewTitles: Record<ViewName, string> = {
 };
 
 function CurrentView({ view }: { view: ViewName }): ReactNode {
-  switch (view) {
-    case 'connections':
-      return <ConnectionsView />;
-    case 'automatic-sync':
-      return <AutomaticSyncView />;
-    case 'settings':
-      return <SettingsView />;
-    case 'item':
-      return <ThisItemView />;
-    case 'history':
-      return <HistoryView />;
-    case 'admin':
-      return <AdminView />;
-  }
+  const View = lazyViews[view];
+  return <View />;
 }
 
 function Navigation() {

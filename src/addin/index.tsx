@@ -9,6 +9,7 @@ import { connectToOffice } from './office';
 import { replyToOpener } from './office/dialog';
 import { createAppStore } from './state/app-store';
 import { ServicesProvider } from './state/context';
+import { preloadView } from './views/lazy';
 
 async function main(): Promise<void> {
   const office = await connectToOffice();
@@ -24,7 +25,9 @@ async function main(): Promise<void> {
 
   const auth = new AccountManager(chooseStrategy(config ?? { mode: 'dev' }, office, window.fetch.bind(window)));
   const api = createApiClient({ getToken: () => auth.getToken(), onUnauthorized: () => auth.invalidate() });
-  const store = createAppStore(api, office.inOutlook && office.host.host ? 'item' : 'connections');
+  const firstView = office.inOutlook ? 'item' : 'connections';
+  void preloadView(firstView);
+  const store = createAppStore(api, firstView);
   createRoot(root).render(
     <ServicesProvider services={{ store, api, auth, office }}>
       <App />

@@ -1,3 +1,5 @@
+import { configure } from '@testing-library/dom';
+
 /**
  * jsdom has no layout engine, so it lacks the layout observers Fluent UI's TabList and positioning use.
  * These stand-ins never fire, which matches a page that never resizes.
@@ -27,3 +29,6 @@ if (typeof window !== 'undefined' && !window.matchMedia) {
       dispatchEvent: () => false,
     }) as MediaQueryList;
 }
+
+// Views are lazy chunks and the suite shares two cores with the rest of the project: wait patiently for the UI.
+configure({ asyncUtilTimeout: 5000 });

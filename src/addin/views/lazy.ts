@@ -1,0 +1,46 @@
+/**
+ * Every view is its own chunk: the first download is the shell, and the view the pane opens on is fetched in
+ * parallel with the session (see `preloadView`). The other views are prefetched when the browser is idle.
+ */
+import { lazy, type ComponentType } from 'react';
+import type { ViewName } from '../state/app-store';
+
+const loaders: Record<ViewName, () => Promise<ComponentType>> = {
+  connections: () =>
+    import(/* webpackChunkName: "view-connections" */ './ConnectionsView.js').then((m) => m.ConnectionsView),
+  'automatic-sync': () =>
+    import(/* webpackChunkName: "view-sync", webpackPrefetch: true */ './AutomaticSyncView.js').then(
+      (m) => m.AutomaticSyncView,
+    ),
+  settings: () =>
+    import(/* webpackChunkName: "view-settings", webpackPrefetch: true */ './SettingsView.js').then(
+      (m) => m.SettingsView,
+    ),
+  item: () => import(/* webpackChunkName: "view-item" */ './ThisItemView.js').then((m) => m.ThisItemView),
+  history: () =>
+    import(/* webpackChunkName: "view-history", webpackPrefetch: true */ './HistoryView.js').then((m) => m.HistoryView),
+  admin: () => import(/* webpackChunkName: "view-admin" */ './AdminView.js').then((m) => m.AdminView),
+};
+
+const cache = new Map<ViewName, Promise<ComponentType>>();
+
+/** Starts downloading a view's code; the lazy component below reuses the same promise. */
+export function preloadView(view: ViewName): Promise<ComponentType> {
+  let p = cache.get(view);
+  if (!p) {
+    p = loaders[view]();
+    cache.set(view, p);
+  }
+  return p;
+}
+
+const lazyView = (v: ViewName) => lazy(() => preloadView(v).then((c) => ({ default: c })));
+
+export const lazyViews: Record<ViewName, ComponentType> = {
+  connections: lazyView('connections'),
+  'automatic-sync': lazyView('automatic-sync'),
+  settings: lazyView('settings'),
+  item: lazyView('item'),
+  history: lazyView('history'),
+  admin: lazyView('admin'),
+};

@@ -17,7 +17,25 @@ const envSchema = z.object({
   CONNECTOR_MASTER_KEY: z.string().optional(),
   AUTH_MODE: z.enum(['entra', 'dev']).default('entra'),
   ENTRA_CLIENT_ID: z.string().optional(),
+  /** A tenant GUID (single-tenant) or `organizations` / `common` (any tenant; issuer checked per token `tid`). */
   ENTRA_TENANT_ID: z.string().optional(),
+  /** Confidential-client secret for on-behalf-of and app-only token requests. */
+  ENTRA_CLIENT_SECRET: z.string().optional(),
+  /** Token issuer host; tests point it at a loopback identity provider. */
+  ENTRA_AUTHORITY_HOST: z.string().url().default('https://login.microsoftonline.com'),
+  /** Accepted `aud` values (comma-separated); default `api://<client id>` and the client id itself. */
+  ENTRA_AUDIENCE: z.string().optional(),
+  /** Delegated scope the pane's token must carry. */
+  ENTRA_SCOPE: z.string().default('access_as_user'),
+  /** App role that makes a user an admin. */
+  ENTRA_ADMIN_ROLE: z.string().default('Connector.Admin'),
+  /** delegated: on-behalf-of the signed-in user; app-only: admin-consented application permissions. */
+  GRAPH_AUTH_MODE: z.enum(['delegated', 'app-only']).default('delegated'),
+  /** Origin of the task pane when it is not served by this server (CORS); default PUBLIC_URL's origin. */
+  PANE_ORIGIN: z.string().url().optional(),
+  /** Where the development key file lives; default the SQLite file's folder or ./data. */
+  DATA_DIR: z.string().optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   GRAPH_BASE_URL: z.string().url().default('https://graph.microsoft.com/v1.0'),
   GOOGLE_CLIENT_ID: z.string().optional(),
   GOOGLE_CLIENT_SECRET: z.string().optional(),
@@ -28,7 +46,10 @@ const envSchema = z.object({
 });
 
 export type Config = Readonly<
-  Omit<z.infer<typeof envSchema>, 'ALLOWED_PRIVATE_HOSTS'> & { ALLOWED_PRIVATE_HOSTS: readonly string[] }
+  Omit<z.infer<typeof envSchema>, 'ALLOWED_PRIVATE_HOSTS' | 'DATA_DIR'> & {
+    ALLOWED_PRIVATE_HOSTS: readonly string[];
+    DATA_DIR: string;
+  }
 >;
 
 export class ConfigError extends Error {}
@@ -41,8 +62,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment variable ${name}: ${issue?.message ?? 'invalid'}`);
   }
   const c = parsed.data;
+  if (c.AUTH_MODE === 'dev' && c.NODE_ENV === 'production') {
+    throw new ConfigError('Invalid environment variable AUTH_MODE: dev sign-in is refused when NODE_ENV=production');
+  }
+  const sqliteFile = c.DATABASE_URL.startsWith('sqlite:') ? c.DATABASE_URL.slice('sqlite:'.length) : '';
+  const dataDir =
+    c.DATA_DIR ??
+    (sqliteFile && sqliteFile !== ':memory:' ? path.dirname(path.resolve(sqliteFile)) : path.resolve('data'));
   return {
     ...c,
+    DATA_DIR: dataDir,
     ALLOWED_PRIVATE_HOSTS: c.ALLOWED_PRIVATE_HOSTS.split(',')
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),

@@ -148,7 +148,7 @@ export interface CalendarEvent {
 /** What the engine wants an event to look like; the provider renders body decorations and tags. */
 export interface EventDraft {
   fields: SyncedFields;
-  /** Our tag: the CRM id this event mirrors. */
+  /** Our tag: the CRM id this event mirrors; '' = no tag (restoring an untagged event after a cleanup undo). */
   crmTag: string;
   /** Deep link back to the CRM record, rendered into the body. */
   crmUrl: string | null;

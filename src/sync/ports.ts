@@ -80,12 +80,20 @@ export interface CrmCapabilities {
   webhooks: boolean;
   maxBatch: number;
   createContacts: boolean;
+  /**
+   * The CRM stores a reminder per activity (default true). When false, events get the default-reminder setting
+   * and the reminder is not synced back.
+   */
+  reminders?: boolean;
 }
 
 export type CrmWrite =
   | { op: 'create'; idempotencyKey: string; draft: CrmDraft }
+  /** `links` are contacts/companies to add to the item (matched from new attendees); existing links are kept. */
   | { op: 'update'; id: string; ifMatch: string | null; fields: Partial<SyncedFields>; links?: CrmDraft['links'] }
   | { op: 'archive'; id: string }
+  /** Undo of an archive (duplicate-cleanup undo, SPEC §6). */
+  | { op: 'unarchive'; id: string }
   | { op: 'set-sync-flag'; id: string; value: boolean }
   /** Several CRM users attend one meeting: link this connector user to the existing activity. */
   | { op: 'add-owner'; id: string; email: string };

@@ -5,7 +5,15 @@
  * commit after each provider write and a crash at any instant loses at most the answer of one request.
  */
 import type { RunReport } from '../shared/run-report';
-import type { OccurrenceRef, SyncedFields } from './model';
+import type { ActivityType, OccurrenceRef, Priority, SyncedFields } from './model';
+
+/** What the engine needs to know about a linked CRM item besides its synced fields (to rebuild its event view). */
+export interface LinkedCrmInfo {
+  type: ActivityType;
+  completed: boolean;
+  priority: Priority | null;
+  url: string | null;
+}
 
 /** A pair of one CRM item and one calendar event, with what both looked like when last synced (SPEC §5.1). */
 export interface LinkRecord {
@@ -25,6 +33,14 @@ export interface LinkRecord {
   eventHash: string;
   occurrence?: OccurrenceRef;
   syncedAt: string;
+  /**
+   * Added by the engine (optional for stores written before it): the CRM item's type, completion, priority and
+   * deep link when last synced. crmFields are stored in the CRM's own shape; with this the engine can derive the
+   * event it implies (task length, struck-through title) without re-reading the CRM item.
+   */
+  crmInfo?: LinkedCrmInfo;
+  /** Added by the engine: whether the user organises the linked event (only then are attendees written to it). */
+  eventIsOrganizer?: boolean;
 }
 
 /** A create whose answer we may not have seen. Written before the request, removed once the link is stored. */

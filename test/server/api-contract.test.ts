@@ -28,7 +28,7 @@ describe('the /api/v1 contract', () => {
   });
 
   it('types requests and responses from the table', () => {
-    const body: RouteBody<'connect'> = { provider: 'caldav', url: 'https://dav.example.com/' };
+    const body: RouteBody<'connect'> = { provider: 'caldav', method: 'password', url: 'https://dav.example.com/' };
     const parsed = apiRoutes.connect.body.parse(body);
     expect(parsed.fields).toEqual({});
     const me: RouteResponse<'me'> = { tenantId: 't', userId: 'u', email: 'a@b.c', displayName: null, isAdmin: false };

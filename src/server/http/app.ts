@@ -1,25 +1,79 @@
 import fs from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { sql } from 'kysely';
+import { ConnectError } from '../../providers/http/connect-error';
+import { isProviderError } from '../../sync/errors';
 import type { Config } from '../config';
+import { connectFailure } from '../connections/connection-service';
+import { HttpError } from '../errors';
+import type { Runtime } from '../runtime';
 import type { Db } from '../store/database';
 import { version } from '../version';
 import { redactedPaths } from '../log';
+import { registerDevSignIn } from './dev-signin';
+import { handlers } from './handlers';
+import { buildOpenApi } from './openapi';
+import { registerApiRoutes } from './register-routes';
+import { registerSecurity } from './security';
 
 export interface AppDeps {
   config: Config;
   db: Db;
+  /** With a runtime the API is served; without, only health and the pane (e.g. a bare start-up check). */
+  runtime?: Runtime;
 }
 
-/** Builds the HTTP server: API, health and the built task pane on one origin (SPEC §11). */
-export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance> {
+/** Script of the OAuth callback page: tells the Office dialog's parent (or the opener) the outcome. */
+const oauthCallbackScript = `(function () {
+  var el = document.getElementById('outcome');
+  var data = el ? el.getAttribute('data-outcome') : '{}';
+  function send() {
+    if (window.Office && Office.context && Office.context.ui && Office.context.ui.messageParent) {
+      Office.context.ui.messageParent(data);
+    } else if (window.opener) {
+      window.opener.postMessage(JSON.parse(data), location.origin);
+    }
+  }
+  if (window.Office && Office.onReady) Office.onReady(send); else send();
+})();`;
+
+/** Builds the HTTP server: API, OpenAPI, health and the built task pane on one origin (SPEC §11). */
+export async function buildApp({ config, db, runtime }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.LOG_LEVEL, redact: { paths: redactedPaths, censor: '[redacted]' } },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: 256 * 1024,
+    trustProxy: config.NODE_ENV === 'production',
   });
 
-  app.get('/healthz', async (_req, reply) => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    let e: HttpError;
+    if (err instanceof HttpError) e = err;
+    else if (err instanceof ConnectError) e = connectFailure(err);
+    else if (isProviderError(err)) {
+      e =
+        err.kind === 'not-found'
+          ? new HttpError(404, 'not-found', err.message)
+          : new HttpError(502, 'unavailable', `The provider failed: ${err.message}`);
+    } else if (err.statusCode === 429) e = new HttpError(429, 'rate-limited', err.message);
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      e = new HttpError(413, 'payload-too-large', 'request body too large');
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      e = new HttpError(415, 'validation', 'send application/json', 'content-type');
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      e = new HttpError(err.statusCode, 'validation', err.message, 'body');
+    } else {
+      req.log.error({ err }, 'request failed');
+      e = new HttpError(500, 'internal', 'internal error');
+    }
+    const issues = (e as HttpError & { issues?: unknown }).issues;
+    if (e.status === 429) void reply.header('retry-after', reply.getHeader('retry-after') ?? '60');
+    return reply.code(e.status).send({ ...e.toBody(), ...(issues ? { issues } : {}) });
+  });
+
+  await registerSecurity(app, config);
+
+  app.get('/healthz', { config: { rateLimit: false } }, async (_req, reply) => {
     try {
       await sql`select 1`.execute(db.kysely);
       return { status: 'ok', version, database: db.dialect };
@@ -27,6 +81,16 @@ export async function buildApp({ config, db }: AppDeps): Promise<FastifyInstance
       return reply.code(503).send({ status: 'database unavailable', version, database: db.dialect });
     }
   });
+
+  if (runtime) {
+    const openapi = buildOpenApi();
+    app.get('/api/openapi.json', async () => openapi);
+    app.get('/api/v1/oauth/callback.js', async (_req, reply) =>
+      reply.type('text/javascript; charset=utf-8').send(oauthCallbackScript),
+    );
+    registerApiRoutes(app, runtime, handlers);
+    if (runtime.devIssuer) registerDevSignIn(app, runtime.devIssuer);
+  }
 
   if (fs.existsSync(config.ADDIN_DIR)) {
     await app.register(fastifyStatic, { root: config.ADDIN_DIR, index: ['taskpane.html'] });

@@ -4,17 +4,18 @@ import { idSchema, isoInstantSchema, sideSchema } from './common';
 export const cleanupCopySchema = z.object({
   side: sideSchema,
   id: idSchema,
-  subject: z.string().nullable(),
-  start: z.string().nullable(),
+  subject: z.string(),
 });
 
 /** One group of duplicates found by cleanup, and which copy it keeps (SPEC §6). */
 export const cleanupGroupSchema = z.object({
-  kind: z.enum(['same-crm-tag', 'same-ical-uid', 'same-fingerprint']),
+  /** tagged-events: several events tagged with one CRM id; ical-activities: several CRM activities for one
+   * iCalUId; fingerprint: identical subject + start + end where one is linked. */
+  kind: z.enum(['tagged-events', 'ical-activities', 'fingerprint']),
   keep: cleanupCopySchema,
   remove: z.array(cleanupCopySchema),
-  /** CRM data merged onto the kept copy before the others go. */
-  merges: z.number().int().nonnegative(),
+  /** Human descriptions of CRM data merged onto the kept copy before the others go. */
+  merged: z.array(z.string()),
 });
 export type CleanupGroup = z.infer<typeof cleanupGroupSchema>;
 

@@ -1,36 +1,22 @@
 import { z } from 'zod';
+import { providerDescriptorSchema } from '../providers';
 import { idSchema, isoInstantSchema, sideSchema } from './common';
 
-/** One input a provider's manual connection form asks for (SPEC §3). Secrets are write-only. */
-export const providerFieldSchema = z.object({
-  key: z.string(),
-  label: z.string(),
-  type: z.enum(['text', 'password', 'url', 'email', 'select']),
-  required: z.boolean(),
-  secret: z.boolean(),
-  options: z.array(z.object({ value: z.string(), label: z.string() })).optional(),
-  help: z.string().optional(),
-});
-export type ProviderField = z.infer<typeof providerFieldSchema>;
+export { providerDescriptorSchema, providerFieldSchema, authMethodSchema } from '../providers';
+export type { ProviderDescriptor, ProviderField, AuthMethod } from '../providers';
 
-export const providerDescriptorSchema = z.object({
-  id: z.string(),
-  side: sideSchema,
-  name: z.string(),
-  /** oauth → Connect opens the OAuth dialog; form → the fields below; none → nothing to ask (Sandbox CRM). */
-  auth: z.array(z.enum(['oauth', 'form', 'none'])).min(1),
-  customUrl: z.enum(['none', 'optional', 'required']),
-  fields: z.array(providerFieldSchema),
-  /** Available on this server (e.g. OAuth client configured). */
+/** A provider as GET /api/v1/providers lists it: its descriptor plus whether this server can offer it now. */
+export const providerEntrySchema = providerDescriptorSchema.extend({
+  /** False when e.g. the OAuth client is not configured on this server; the pane shows the reason. */
   available: z.boolean(),
   unavailableReason: z.string().nullable(),
 });
-export type ProviderDescriptor = z.infer<typeof providerDescriptorSchema>;
+export type ProviderEntry = z.infer<typeof providerEntrySchema>;
 
 /** GET /api/v1/providers */
 export const providersResponseSchema = z.object({
-  crm: z.array(providerDescriptorSchema),
-  calendar: z.array(providerDescriptorSchema),
+  crm: z.array(providerEntrySchema),
+  calendar: z.array(providerEntrySchema),
 });
 export type ProvidersResponse = z.infer<typeof providersResponseSchema>;
 
@@ -60,10 +46,11 @@ export const connectionSideParamsSchema = z.object({ side: sideSchema });
 /** POST /api/v1/connections/:side: manual connect; the server tests the credentials before saving. */
 export const connectRequestSchema = z.object({
   provider: z.string().min(1).max(64),
+  /** Auth method id from the descriptor (a `fields`, `entra` or `none` method). */
+  method: z.string().min(1).max(64),
   /** Custom URL (self-hosted or regional CRMs, CalDAV). */
   url: z.url().max(2000).optional(),
-  username: z.string().max(320).optional(),
-  password: z.string().max(4096).optional(),
+  /** The method's form fields by key (user name, app password, API token…). */
   fields: z.record(z.string().max(64), z.string().max(4096)).default({}),
 });
 export type ConnectRequest = z.input<typeof connectRequestSchema>;
@@ -71,6 +58,7 @@ export type ConnectRequest = z.input<typeof connectRequestSchema>;
 /** POST /api/v1/connections/:side/oauth/start */
 export const oauthStartRequestSchema = z.object({
   provider: z.string().min(1).max(64),
+  method: z.string().min(1).max(64),
   url: z.url().max(2000).optional(),
   fields: z.record(z.string().max(64), z.string().max(4096)).default({}),
 });

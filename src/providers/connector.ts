@@ -1,0 +1,103 @@
+/**
+ * The contract between the server and each provider package: how a provider describes itself, checks and
+ * stores credentials, runs OAuth, and is opened as an engine port for a run. The server owns storage (secrets
+ * are encrypted in its vault), HTTP routes and user identity; the provider owns the vendor protocol.
+ */
+import type { ProviderDescriptor } from '../shared/providers';
+import type { CalendarProvider, CrmProvider } from '../sync/ports';
+import type { FetchLike } from './http/safe-fetch';
+
+/** Decrypted credentials of one connection: tokens, passwords, client ids. Never logged, never sent to the pane. */
+export type Secrets = Record<string, string>;
+
+export interface ProviderEnv {
+  /** SSRF-guarded fetch (SPEC §9): for every URL a user supplied (custom CRM URL, CalDAV URL, discovered hrefs). */
+  safeFetch: FetchLike;
+  /** Plain fetch: for endpoints the admin configured (GRAPH_BASE_URL, vendors' fixed OAuth endpoints). */
+  fetch: FetchLike;
+  /** The connector's public origin (OAuth redirect URIs, deep links back). */
+  publicUrl: string;
+  graphBaseUrl: string;
+  /** Google OAuth client, when configured. */
+  google?: { clientId: string; clientSecret: string; authBaseUrl?: string; tokenUrl?: string; apiBaseUrl?: string };
+  now(): Date;
+}
+
+/** What the user typed in the Connect form. */
+export interface ConnectInput {
+  /** Auth method id from the descriptor. */
+  method: string;
+  /** Custom URL (required / optional per descriptor), already trimmed; null when not given. */
+  url: string | null;
+  fields: Record<string, string>;
+}
+
+/** A verified connection, ready to be stored. */
+export interface Connection {
+  secrets: Secrets;
+  /** Who the provider says we are (e-mail / user name / org), shown next to the Connected badge. */
+  account: string;
+  /** The base URL the provider will use (custom URL or discovered), null for fixed-endpoint providers. */
+  url: string | null;
+  /** When the stored token stops working unless refreshed (SPEC §7: warn before expiry), ISO instant. */
+  expiresAt: string | null;
+}
+
+export interface OpenHooks {
+  /** Persist refreshed tokens (the server re-encrypts them). */
+  saveSecrets(secrets: Secrets, expiresAt: string | null): Promise<void>;
+  /** For `entra` auth: a Graph access token for this user (on-behalf-of or app-only), from the server's auth. */
+  getEntraToken?(): Promise<string>;
+}
+
+export interface OAuthSupport {
+  /** URL to open in the Office dialog. `state` and the PKCE challenge (S256) come from the server. */
+  authorizationUrl(p: {
+    state: string;
+    codeChallenge: string;
+    redirectUri: string;
+    input: ConnectInput;
+    env: ProviderEnv;
+  }): Promise<string>;
+  /** Exchanges the code at the callback, then tests the token with a cheap real call. */
+  exchangeCode(p: {
+    code: string;
+    codeVerifier: string;
+    redirectUri: string;
+    input: ConnectInput;
+    env: ProviderEnv;
+  }): Promise<Connection>;
+}
+
+/** Incoming webhook: a validation handshake to echo, notifications to act on, or something to refuse. */
+export type WebhookOutcome =
+  | { kind: 'handshake'; status: number; contentType: string; body: string }
+  | { kind: 'notifications'; items: { subscriptionId: string; clientState: string | null; lifecycle: string | null }[] }
+  | { kind: 'reject'; status: number; reason: string };
+
+export interface NotificationSupport {
+  subscribe(
+    provider: CalendarProvider,
+    p: { calendarId: string; notificationUrl: string; clientState: string },
+  ): Promise<{ id: string; expiresAt: string }>;
+  renew(provider: CalendarProvider, id: string): Promise<{ expiresAt: string }>;
+  unsubscribe(provider: CalendarProvider, id: string): Promise<void>;
+  parseWebhook(req: { query: Record<string, string>; headers: Record<string, string>; body: unknown }): WebhookOutcome;
+}
+
+interface ConnectorBase<P> {
+  descriptor: ProviderDescriptor;
+  /** Form-based methods: validate input (ConnectError naming the field), SSRF-check URLs, make a cheap real call. */
+  connect?(input: ConnectInput, env: ProviderEnv): Promise<Connection>;
+  oauth?: OAuthSupport;
+  /** Opens the engine port for one run. */
+  open(connection: Omit<Connection, 'expiresAt'>, env: ProviderEnv, hooks: OpenHooks): P;
+  /** Revokes tokens at the provider where it supports that (SPEC §3 Disconnect); errors are reported, not fatal. */
+  revoke?(connection: Omit<Connection, 'expiresAt'>, env: ProviderEnv): Promise<void>;
+}
+
+export interface CalendarConnector extends ConnectorBase<CalendarProvider> {
+  notifications?: NotificationSupport;
+}
+
+export type CrmConnector = ConnectorBase<CrmProvider>;

@@ -1,0 +1,5 @@
+export * from './url-policy';
+export * from './safe-fetch';
+export * from './retry-after';
+export * from './provider-errors';
+export * from './connect-error';

@@ -1,0 +1,83 @@
+import dns from 'node:dns';
+import { Agent, fetch as undiciFetch } from 'undici';
+import {
+  assertSafeUrl,
+  isAllowListed,
+  isPublicAddress,
+  UnsafeUrlError,
+  type Lookup,
+  type UrlPolicy,
+} from './url-policy';
+
+/** The fetch shape providers use; both the safe fetch and the global fetch satisfy it. */
+export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
+
+export interface SafeFetchOptions {
+  /** Per-request timeout (connect + headers + body), default 30 s. */
+  timeoutMs?: number;
+  maxRedirects?: number;
+  /** For tests: resolve host names differently. */
+  lookup?: Lookup;
+}
+
+/**
+ * A fetch for user-supplied URLs: every hop of a redirect chain is checked with assertSafeUrl, and the socket's
+ * resolved address is checked again at connect time (closing the DNS-rebinding gap between check and request).
+ */
+export function createSafeFetch(policy: UrlPolicy, options: SafeFetchOptions = {}): FetchLike {
+  const maxRedirects = options.maxRedirects ?? 5;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const guardedAgent = new Agent({
+    connect: {
+      lookup: (hostname, opts, callback) => {
+        dns.lookup(hostname, { ...opts, all: true, verbatim: true }, (err, addresses) => {
+          if (err) return callback(err, '', 0);
+          const list = addresses as dns.LookupAddress[];
+          const bad = list.find((a) => !isPublicAddress(a.address));
+          if (bad) {
+            return callback(
+              new UnsafeUrlError('private-address', `${hostname} resolved to a non-public address (${bad.address})`),
+              '',
+              0,
+            );
+          }
+          const first = list[0];
+          if (!first) return callback(new Error(`no address for ${hostname}`), '', 0);
+          if ((opts as { all?: boolean }).all) {
+            (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+          } else callback(null, first.address, first.family);
+        });
+      },
+    },
+  });
+  const openAgent = new Agent();
+
+  return async (input, init = {}) => {
+    let url = await assertSafeUrl(String(input), policy, options.lookup);
+    let method = (init.method ?? 'GET').toUpperCase();
+    let body = init.body;
+    const signal = init.signal
+      ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
+      : AbortSignal.timeout(timeoutMs);
+    for (let hop = 0; ; hop++) {
+      const dispatcher = isAllowListed(url, policy) ? openAgent : guardedAgent;
+      const res = (await undiciFetch(url, {
+        ...(init as Record<string, unknown>),
+        method,
+        body: body as never,
+        redirect: 'manual',
+        signal,
+        dispatcher,
+      })) as unknown as Response;
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) return res;
+      if (hop >= maxRedirects) throw new UnsafeUrlError('malformed', `too many redirects from ${String(input)}`);
+      await res.body?.cancel();
+      url = await assertSafeUrl(new URL(location, url).toString(), policy, options.lookup);
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+    }
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * Every provider the connector offers. The server lists descriptors from here and opens providers by id.
+ * Each provider package adds its connector to one of the two lists.
+ */
+import type { CalendarConnector, CrmConnector } from './connector';
+
+export const calendarConnectors: readonly CalendarConnector[] = [];
+
+export const crmConnectors: readonly CrmConnector[] = [];
+
+export function findCalendarConnector(id: string): CalendarConnector | undefined {
+  return calendarConnectors.find((c) => c.descriptor.id === id);
+}
+
+export function findCrmConnector(id: string): CrmConnector | undefined {
+  return crmConnectors.find((c) => c.descriptor.id === id);
+}

@@ -1,0 +1,324 @@
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type {
+  CalendarConnector,
+  ConnectInput,
+  Connection as VerifiedConnection,
+  CrmConnector,
+  ProviderEnv,
+  Secrets,
+} from '../../providers/connector';
+import { toConnectError, type ConnectError } from '../../providers/http/connect-error';
+import type { ApiError } from '../../shared/api/common';
+import type { CalendarProvider, CrmProvider } from '../../sync/ports';
+import { badRequest, HttpError, notFound } from '../errors';
+import type { ConnectionRecord, ConnectionRepository, ConnectionSide } from '../store/connections';
+import type { DatabaseSchema } from '../store/schema';
+import type { Vault } from '../vault/vault';
+
+export interface ProviderRegistry {
+  calendar: readonly CalendarConnector[];
+  crm: readonly CrmConnector[];
+}
+
+export interface ConnectRequest {
+  provider: string;
+  method: string;
+  url?: string | undefined;
+  fields: Record<string, string>;
+}
+
+const reasonMap: Record<ConnectError['reason'], ApiError['reason']> = {
+  'invalid-input': 'invalid',
+  'bad-url': 'bad-url',
+  'blocked-url': 'blocked-url',
+  unreachable: 'unreachable',
+  tls: 'tls',
+  unauthorized: 'unauthorized',
+  'missing-permission': 'missing-permission',
+  'provider-error': 'other',
+};
+
+/** The connect test failed: 400 for bad input naming the field, 422 with the reason otherwise (SPEC §3). */
+export function connectFailure(e: unknown): HttpError {
+  if (e instanceof HttpError) return e;
+  const ce = toConnectError(e);
+  const status = ce.reason === 'invalid-input' ? 400 : 422;
+  return new HttpError(
+    status,
+    ce.reason === 'invalid-input' ? 'validation' : 'connection-failed',
+    ce.message,
+    ce.field ?? null,
+    reasonMap[ce.reason],
+  );
+}
+
+const oauthStateTtlMs = 10 * 60 * 1000;
+
+/**
+ * Connections of one user (SPEC §3): list providers, connect with a real test call, OAuth code + PKCE + state,
+ * disconnect (revoke, delete, automatic sync off), and opening the engine ports from decrypted secrets.
+ */
+export class ConnectionService {
+  constructor(
+    private readonly deps: {
+      db: Kysely<DatabaseSchema>;
+      vault: Vault;
+      connections: ConnectionRepository;
+      registry: ProviderRegistry;
+      env: ProviderEnv;
+      /** Graph token for `entra` connections (on-behalf-of / app-only), by user. */
+      entraToken?: (tenantId: string, userId: string) => Promise<string>;
+    },
+  ) {}
+
+  connector(side: 'crm', id: string): CrmConnector;
+  connector(side: 'calendar', id: string): CalendarConnector;
+  connector(side: ConnectionSide, id: string): CrmConnector | CalendarConnector;
+  connector(side: ConnectionSide, id: string): CrmConnector | CalendarConnector {
+    const list: readonly (CrmConnector | CalendarConnector)[] =
+      side === 'crm' ? this.deps.registry.crm : this.deps.registry.calendar;
+    const c = list.find((x) => x.descriptor.id === id);
+    if (!c) throw badRequest(`unknown ${side} provider ${JSON.stringify(id)}`, 'provider');
+    return c;
+  }
+
+  descriptors() {
+    const entry = (c: CrmConnector | CalendarConnector) => {
+      const needsGoogle = c.descriptor.id === 'google' && !this.deps.env.google;
+      return {
+        ...c.descriptor,
+        available: !needsGoogle,
+        unavailableReason: needsGoogle ? 'The Google OAuth client is not configured on this server.' : null,
+      };
+    };
+    return { crm: this.deps.registry.crm.map(entry), calendar: this.deps.registry.calendar.map(entry) };
+  }
+
+  private input(side: ConnectionSide, req: ConnectRequest, expect: 'oauth' | 'direct') {
+    const connector = this.connector(side, req.provider);
+    const method = connector.descriptor.authMethods.find((m) => m.id === req.method);
+    if (!method)
+      throw badRequest(`provider ${req.provider} has no auth method ${JSON.stringify(req.method)}`, 'method');
+    if (expect === 'direct' && method.kind === 'oauth') {
+      throw badRequest(`auth method ${req.method} is OAuth: start it with oauth/start`, 'method');
+    }
+    if (expect === 'oauth' && method.kind !== 'oauth')
+      throw badRequest(`auth method ${req.method} is not OAuth`, 'method');
+    const url = req.url?.trim() || null;
+    if (connector.descriptor.customUrl === 'required' && !url) throw badRequest('this provider needs a URL', 'url');
+    if (connector.descriptor.customUrl === 'none' && url) throw badRequest('this provider takes no custom URL', 'url');
+    for (const f of method.fields) {
+      if (f.required && !req.fields[f.key]?.trim()) throw badRequest(`${f.label} is required`, `fields.${f.key}`);
+    }
+    const input: ConnectInput = { method: req.method, url, fields: req.fields };
+    return { connector, input, method };
+  }
+
+  /** Tests the credentials with a cheap real call, then stores them encrypted. */
+  async connect(
+    tenantId: string,
+    userId: string,
+    side: ConnectionSide,
+    req: ConnectRequest,
+  ): Promise<ConnectionRecord> {
+    const { connector, input } = this.input(side, req, 'direct');
+    if (!connector.connect) throw badRequest(`provider ${req.provider} cannot connect with a form`, 'method');
+    let verified: VerifiedConnection;
+    try {
+      verified = await connector.connect(input, this.deps.env);
+    } catch (e) {
+      throw connectFailure(e);
+    }
+    return this.store(tenantId, userId, side, req.provider, req.method, verified);
+  }
+
+  private async store(
+    tenantId: string,
+    userId: string,
+    side: ConnectionSide,
+    provider: string,
+    method: string,
+    verified: VerifiedConnection,
+  ): Promise<ConnectionRecord> {
+    const previous = await this.deps.connections.get(tenantId, userId, side);
+    const keepChoice = previous?.provider === provider && previous.account === verified.account;
+    return this.deps.connections.save({
+      tenantId,
+      userId,
+      side,
+      provider,
+      account: verified.account,
+      url: verified.url,
+      options: {
+        method,
+        targetCalendarId: keepChoice ? (previous.options.targetCalendarId ?? null) : null,
+        sourceCalendarIds: keepChoice ? (previous.options.sourceCalendarIds ?? []) : [],
+      },
+      tokenExpiresAt: verified.expiresAt,
+      secret: verified.secrets,
+    });
+  }
+
+  async oauthStart(
+    tenantId: string,
+    userId: string,
+    side: ConnectionSide,
+    req: ConnectRequest,
+  ): Promise<{ authorizeUrl: string; state: string }> {
+    const { connector, input } = this.input(side, req, 'oauth');
+    if (!connector.oauth) throw badRequest(`provider ${req.provider} has no OAuth support`, 'provider');
+    const state = crypto.randomBytes(32).toString('base64url');
+    const codeVerifier = crypto.randomBytes(48).toString('base64url');
+    const codeChallenge = crypto.createHash('sha256').update(codeVerifier).digest('base64url');
+    await this.deps.db
+      .insertInto('oauth_states')
+      .values({
+        state,
+        tenant_id: tenantId,
+        user_id: userId,
+        side,
+        provider: req.provider,
+        secret: this.deps.vault.encryptJson({ codeVerifier, input }, `oauth-state:${state}`),
+        expires_at: new Date(Date.now() + oauthStateTtlMs).toISOString(),
+      })
+      .execute();
+    let authorizeUrl: string;
+    try {
+      authorizeUrl = await connector.oauth.authorizationUrl({
+        state,
+        codeChallenge,
+        redirectUri: this.redirectUri(),
+        input,
+        env: this.deps.env,
+      });
+    } catch (e) {
+      throw connectFailure(e);
+    }
+    return { authorizeUrl, state };
+  }
+
+  redirectUri(): string {
+    return `${this.deps.env.publicUrl}/api/v1/oauth/callback`;
+  }
+
+  /** Completes an OAuth authorization: the state is single-use, bound to the user who started it, and expires. */
+  async oauthCallback(q: { state: string; code?: string; error?: string; error_description?: string }) {
+    const row = await this.deps.db.transaction().execute(async (trx) => {
+      const r = await trx.selectFrom('oauth_states').selectAll().where('state', '=', q.state).executeTakeFirst();
+      if (r) await trx.deleteFrom('oauth_states').where('state', '=', q.state).execute();
+      return r;
+    });
+    if (!row || row.expires_at < new Date().toISOString()) {
+      throw new HttpError(
+        400,
+        'validation',
+        'This sign-in link has expired or was already used. Start again.',
+        'state',
+      );
+    }
+    if (q.error || !q.code) {
+      throw new HttpError(
+        422,
+        'connection-failed',
+        `The provider did not authorize the connection: ${q.error_description ?? q.error ?? 'no code returned'}`,
+        null,
+        'unauthorized',
+      );
+    }
+    const { codeVerifier, input } = this.deps.vault.decryptJson<{ codeVerifier: string; input: ConnectInput }>(
+      row.secret,
+      `oauth-state:${q.state}`,
+    );
+    const connector = this.connector(row.side, row.provider);
+    if (!connector.oauth) throw badRequest(`provider ${row.provider} has no OAuth support`, 'provider');
+    let verified: VerifiedConnection;
+    try {
+      verified = await connector.oauth.exchangeCode({
+        code: q.code,
+        codeVerifier,
+        redirectUri: this.redirectUri(),
+        input,
+        env: this.deps.env,
+      });
+    } catch (e) {
+      throw connectFailure(e);
+    }
+    return this.store(row.tenant_id, row.user_id, row.side, row.provider, input.method, verified);
+  }
+
+  /** Revokes where the provider can (errors only reported), then deletes the stored credentials. */
+  async disconnect(tenantId: string, userId: string, side: ConnectionSide): Promise<{ revoked: boolean }> {
+    const record = await this.deps.connections.get(tenantId, userId, side);
+    if (!record) throw notFound(`${side} connection`);
+    let revoked = false;
+    const connector = (side === 'crm' ? this.deps.registry.crm : this.deps.registry.calendar).find(
+      (c) => c.descriptor.id === record.provider,
+    );
+    const secrets = await this.deps.connections.secret(tenantId, userId, side);
+    if (connector?.revoke && secrets) {
+      try {
+        await connector.revoke(
+          { secrets: secrets as Secrets, account: record.account ?? '', url: record.url },
+          this.deps.env,
+        );
+        revoked = true;
+      } catch {
+        revoked = false;
+      }
+    }
+    await this.deps.connections.delete(tenantId, userId, side);
+    return { revoked };
+  }
+
+  async openCalendar(
+    tenantId: string,
+    userId: string,
+  ): Promise<{ provider: CalendarProvider; record: ConnectionRecord }> {
+    const { record, secrets } = await this.loaded(tenantId, userId, 'calendar');
+    const connector = this.connector('calendar', record.provider);
+    return {
+      provider: connector.open(
+        this.connection(record, secrets),
+        this.deps.env,
+        this.hooks(tenantId, userId, 'calendar'),
+      ),
+      record,
+    };
+  }
+
+  async openCrm(tenantId: string, userId: string): Promise<{ provider: CrmProvider; record: ConnectionRecord }> {
+    const { record, secrets } = await this.loaded(tenantId, userId, 'crm');
+    const connector = this.connector('crm', record.provider);
+    return {
+      provider: connector.open(this.connection(record, secrets), this.deps.env, this.hooks(tenantId, userId, 'crm')),
+      record,
+    };
+  }
+
+  private connection(record: ConnectionRecord, secrets: Secrets) {
+    return { secrets, account: record.account ?? '', url: record.url };
+  }
+
+  private hooks(tenantId: string, userId: string, side: ConnectionSide) {
+    const entra = this.deps.entraToken;
+    return {
+      saveSecrets: (secrets: Secrets, expiresAt: string | null) =>
+        this.deps.connections.updateSecret(tenantId, userId, side, secrets, expiresAt),
+      ...(entra ? { getEntraToken: () => entra(tenantId, userId) } : {}),
+    };
+  }
+
+  private async loaded(tenantId: string, userId: string, side: ConnectionSide) {
+    const record = await this.deps.connections.get(tenantId, userId, side);
+    if (!record) throw new NotConnectedError(side);
+    const secrets = (await this.deps.connections.secret(tenantId, userId, side)) as Secrets;
+    return { record, secrets };
+  }
+}
+
+export class NotConnectedError extends HttpError {
+  constructor(readonly side: ConnectionSide) {
+    super(409, 'conflict', `Connect your ${side === 'crm' ? 'CRM' : 'calendar'} first.`, null);
+  }
+}

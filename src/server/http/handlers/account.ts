@@ -1,0 +1,134 @@
+import { badRequest, notFound } from '../../errors';
+import type { HandlerGroup } from '../handler-types';
+import { connectionDto } from './dto';
+
+type AccountRoutes =
+  | 'me'
+  | 'listProviders'
+  | 'listConnections'
+  | 'connect'
+  | 'oauthStart'
+  | 'oauthCallback'
+  | 'disconnect'
+  | 'listCalendars'
+  | 'chooseCalendars';
+
+export const accountHandlers: HandlerGroup<AccountRoutes> = {
+  async me({ auth }) {
+    return {
+      tenantId: auth.user.tenantId,
+      userId: auth.user.id,
+      email: auth.user.email,
+      displayName: auth.principal.displayName,
+      isAdmin: auth.principal.isAdmin,
+    };
+  },
+
+  async listProviders({ runtime }) {
+    return runtime.connectionService.descriptors();
+  },
+
+  async listConnections({ runtime, auth }) {
+    const list = await runtime.connections.list(auth.user.tenantId, auth.user.id);
+    const find = (side: 'crm' | 'calendar') => {
+      const c = list.find((x) => x.side === side);
+      return c ? connectionDto(c) : null;
+    };
+    return { crm: find('crm'), calendar: find('calendar') };
+  },
+
+  async connect({ runtime, auth, params, body }) {
+    const { tenantId, id } = auth.user;
+    const connector = runtime.connectionService.connector(params.side, body.provider);
+    const method = connector.descriptor.authMethods.find((m) => m.id === body.method);
+    // `entra` (the user's own Microsoft 365 sign-in): trade the pane's token for unattended Graph access first.
+    if (method?.kind === 'entra' && runtime.graphTokens?.mode === 'delegated') {
+      await runtime.graphTokens.exchangeOnBehalfOf(auth.user, auth.token);
+    }
+    const record = await runtime.connectionService.connect(tenantId, id, params.side, body);
+    // A fresh authorization ends a needs-reauth pause (SPEC §7).
+    if (auth.user.paused?.reason === 'needs-reauth') await runtime.users.setPaused(tenantId, id, null);
+    return connectionDto(record);
+  },
+
+  async oauthStart({ runtime, auth, params, body }) {
+    return runtime.connectionService.oauthStart(auth.user.tenantId, auth.user.id, params.side, body);
+  },
+
+  async oauthCallback({ runtime, query, reply }) {
+    let outcome: { ok: boolean; message: string };
+    try {
+      const record = await runtime.connectionService.oauthCallback(query);
+      const user = await runtime.users.get(record.tenantId, record.userId);
+      if (user?.paused?.reason === 'needs-reauth') await runtime.users.setPaused(record.tenantId, record.userId, null);
+      outcome = { ok: true, message: `Connected${record.account ? ` as ${record.account}` : ''}.` };
+    } catch (e) {
+      outcome = { ok: false, message: e instanceof Error ? e.message : 'The connection failed.' };
+    }
+    return reply
+      .code(outcome.ok ? 200 : 400)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', "default-src 'none'; script-src 'self' https://appsforoffice.microsoft.com")
+      .send(callbackPage(outcome));
+  },
+
+  async disconnect({ runtime, auth, params }) {
+    const { tenantId, id } = auth.user;
+    const { revoked } = await runtime.connectionService.disconnect(tenantId, id, params.side);
+    // SPEC §3: disconnect turns automatic sync off; synced events stay as static copies.
+    const user = await runtime.settings.getUser(tenantId, id);
+    await runtime.settings.setUser(tenantId, id, { ...user, automaticSync: false });
+    await runtime.syncState.setNextRun(tenantId, id, null);
+    return { disconnected: true as const, revoked, automaticSync: false as const };
+  },
+
+  async listCalendars({ runtime, auth }) {
+    const { provider, record } = await runtime.connectionService.openCalendar(auth.user.tenantId, auth.user.id);
+    const calendars = await provider.listCalendars();
+    return {
+      calendars: calendars.map((c) => ({ ...c, color: c.color ?? null })),
+      targetCalendarId: record.options.targetCalendarId ?? calendars.find((c) => c.isDefault)?.id ?? null,
+      sourceCalendarIds: record.options.sourceCalendarIds?.length
+        ? record.options.sourceCalendarIds
+        : calendars.filter((c) => c.isDefault).map((c) => c.id),
+    };
+  },
+
+  async chooseCalendars({ runtime, auth, body }) {
+    const { tenantId, id } = auth.user;
+    const { provider, record } = await runtime.connectionService.openCalendar(tenantId, id);
+    const calendars = await provider.listCalendars();
+    const target = calendars.find((c) => c.id === body.targetCalendarId);
+    if (!target) throw notFound('target calendar');
+    if (!target.canWrite) throw badRequest('the target calendar is read-only', 'targetCalendarId');
+    body.sourceCalendarIds.forEach((sid, i) => {
+      if (!calendars.some((c) => c.id === sid)) throw badRequest(`unknown calendar ${sid}`, `sourceCalendarIds.${i}`);
+    });
+    await runtime.connections.setOptions(tenantId, id, 'calendar', {
+      ...record.options,
+      targetCalendarId: body.targetCalendarId,
+      sourceCalendarIds: [...new Set(body.sourceCalendarIds)],
+    });
+    return {
+      calendars: calendars.map((c) => ({ ...c, color: c.color ?? null })),
+      targetCalendarId: body.targetCalendarId,
+      sourceCalendarIds: [...new Set(body.sourceCalendarIds)],
+    };
+  },
+};
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The page the OAuth provider redirects to. It tells the Office dialog's parent (the pane) the outcome via
+ * /oauth-callback.js (a static script, so the CSP needs no inline script); in a plain browser it just says so.
+ */
+function callbackPage(outcome: { ok: boolean; message: string }): string {
+  const data = escapeHtml(JSON.stringify({ type: 'crm-sync-oauth', ok: outcome.ok, message: outcome.message }));
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${outcome.ok ? 'Connected' : 'Connection failed'}</title>
+<script src="https://appsforoffice.microsoft.com/lib/1/hosted/office.js"></script>
+<script src="/api/v1/oauth/callback.js"></script></head>
+<body><p id="outcome" data-outcome="${data}">${escapeHtml(outcome.message)}</p><p>You can close this window.</p></body></html>`;
+}

@@ -1,0 +1,116 @@
+import type { ItemView } from '../../../shared/api/items';
+import type { SyncSettings } from '../../../shared/settings';
+import type { CrmItem, Timing } from '../../../sync/model';
+import type { LinkRecord, StatusStore } from '../../../sync/status-store';
+import { HttpError, notFound } from '../../errors';
+import type { HandlerGroup } from '../handler-types';
+
+function startOf(t: Timing | null | undefined): string | null {
+  if (!t) return null;
+  return t.kind === 'timed' ? t.start : t.startDate;
+}
+
+/** SPEC §4: meeting, call, follow-up in the future → on; past → off; task, note → off. */
+export function defaultSyncFlag(item: CrmItem, now: Date): boolean {
+  if (item.type === 'task' || item.type === 'note') return false;
+  const start = startOf(item.fields.timing);
+  return start !== null && start >= now.toISOString().slice(0, start.length);
+}
+
+/** The sentence the pane shows when an item cannot sync (SPEC §5: a task without a due date never syncs). */
+export function cannotSyncReason(item: CrmItem, settings: SyncSettings): string | null {
+  if (item.type === 'note') return 'Notes are never synced to the calendar.';
+  if (item.type === 'task' && !item.fields.timing) return 'Tasks without a due date never sync: give it a due date.';
+  if (!(settings.activityTypes as string[]).includes(item.type)) {
+    return `Your settings do not push ${item.type} activities to the calendar.`;
+  }
+  if (item.archived) return 'The activity is archived in the CRM.';
+  return null;
+}
+
+async function decorate(store: StatusStore, crmId: string) {
+  const [conflicts, trail] = await Promise.all([store.listConflicts({ crmId }, 20), store.listTrail({ crmId }, 20)]);
+  return { conflicts, trail };
+}
+
+async function fromLink(store: StatusStore, link: LinkRecord): Promise<ItemView> {
+  return {
+    crmId: link.crmId,
+    type: link.crmInfo?.type ?? 'meeting',
+    subject: link.crmFields.subject,
+    start: startOf(link.crmFields.timing),
+    url: link.crmInfo?.url ?? null,
+    syncToCalendar: true,
+    cannotSyncReason: null,
+    linkedEventId: link.eventId,
+    lastSyncedAt: link.syncedAt,
+    ...(await decorate(store, link.crmId)),
+  };
+}
+
+async function fromItem(
+  store: StatusStore,
+  item: CrmItem,
+  link: LinkRecord | undefined,
+  settings: SyncSettings,
+): Promise<ItemView> {
+  return {
+    crmId: item.id,
+    type: item.type,
+    subject: item.fields.subject,
+    start: startOf(item.fields.timing),
+    url: item.url,
+    syncToCalendar: item.syncToCalendar ?? defaultSyncFlag(item, new Date()),
+    cannotSyncReason: cannotSyncReason(item, settings),
+    linkedEventId: link?.eventId ?? null,
+    lastSyncedAt: link?.syncedAt ?? null,
+    ...(await decorate(store, item.id)),
+  };
+}
+
+export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
+  async lookupItems({ runtime, auth, query }) {
+    const { tenantId, id } = auth.user;
+    const store = runtime.runs.store(tenantId, id);
+    const links = await store.loadLinks();
+    if (query.eventId !== undefined) {
+      const matches = links.filter((l) => l.eventId === query.eventId);
+      return { items: await Promise.all(matches.map((l) => fromLink(store, l))) };
+    }
+    if (query.iCalUId !== undefined) {
+      const linked = links.filter((l) => l.iCalUId === query.iCalUId);
+      if (linked.length) return { items: await Promise.all(linked.map((l) => fromLink(store, l))) };
+      const { provider } = await runtime.connectionService.openCrm(tenantId, id);
+      const settings = await runtime.userSettings.resolved(tenantId, id);
+      const items = await provider.findByICalUId([query.iCalUId]);
+      return { items: await Promise.all(items.map((i) => fromItem(store, i, undefined, settings))) };
+    }
+    const email = query.email ?? '';
+    const matches = links
+      .filter((l) =>
+        [...l.crmFields.attendees, ...l.eventFields.attendees].some((a) => a.email.toLowerCase() === email),
+      )
+      .sort((a, b) => (startOf(b.crmFields.timing) ?? '').localeCompare(startOf(a.crmFields.timing) ?? ''))
+      .slice(0, 20);
+    return { items: await Promise.all(matches.map((l) => fromLink(store, l))) };
+  },
+
+  async setItemSyncFlag({ runtime, auth, params, body }) {
+    const { tenantId, id } = auth.user;
+    const { provider } = await runtime.connectionService.openCrm(tenantId, id);
+    const [result] = await provider.writeItems([{ op: 'set-sync-flag', id: params.crmId, value: body.enabled }]);
+    if (!result) throw new HttpError(502, 'unavailable', 'The CRM gave no answer.');
+    if (!result.ok) {
+      if (result.error.kind === 'not-found') throw notFound('CRM item');
+      throw new HttpError(502, 'unavailable', `The CRM refused the change: ${result.error.message}`);
+    }
+    const store = runtime.runs.store(tenantId, id);
+    const settings = await runtime.userSettings.resolved(tenantId, id);
+    const link = (await store.loadLinks()).find((l) => l.crmId === params.crmId);
+    if (result.value)
+      return { item: await fromItem(store, { ...result.value, syncToCalendar: body.enabled }, link, settings) };
+    const [found] = link ? [await fromLink(store, link)] : [];
+    if (!found) throw notFound('CRM item');
+    return { item: { ...found, syncToCalendar: body.enabled } };
+  },
+};

@@ -1,0 +1,118 @@
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CalendarConnector } from '../../providers/connector';
+import type { ConnectionService } from '../connections/connection-service';
+import type { Db } from '../store/database';
+import type { Vault } from '../vault/vault';
+import type { RunQueue } from './queue';
+import type { SyncStateRepository } from '../store/sync-state';
+
+const renewBeforeMs = 24 * 3600 * 1000;
+
+/**
+ * Near-real-time triggers (SPEC §6): keeps a change-notification subscription on the user's source calendars
+ * where the provider supports them and the server is reachable over https, and turns verified notifications
+ * into runs. The schedule still runs regardless.
+ */
+export class SubscriptionService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      vault: Vault;
+      connections: ConnectionService;
+      queue: RunQueue;
+      syncState: SyncStateRepository;
+      publicUrl: string | undefined;
+      logger: Logger;
+    },
+  ) {}
+
+  private context(provider: string, id: string): string {
+    return `subscription:${provider}:${id}`;
+  }
+
+  /** Subscribes or renews for the user's calendars; failures are logged (the schedule covers them). */
+  async ensure(tenantId: string, userId: string, calendarIds: string[]): Promise<void> {
+    const base = this.deps.publicUrl;
+    if (!base?.startsWith('https://')) return;
+    let opened;
+    try {
+      opened = await this.deps.connections.openCalendar(tenantId, userId);
+    } catch {
+      return;
+    }
+    const connector = this.deps.connections.connector('calendar', opened.record.provider) as CalendarConnector;
+    const support = connector.notifications;
+    if (!support) return;
+    const provider = opened.record.provider;
+    const existing = await this.deps.db.kysely
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('provider', '=', provider)
+      .execute();
+    const soon = new Date(Date.now() + renewBeforeMs).toISOString();
+    for (const calendarId of calendarIds) {
+      const sub = existing.find((s) => s.calendar_id === calendarId);
+      try {
+        if (sub && sub.expires_at > soon) continue;
+        if (sub) {
+          const { expiresAt } = await support.renew(opened.provider, sub.id);
+          await this.deps.db.kysely
+            .updateTable('subscriptions')
+            .set({ expires_at: expiresAt })
+            .where('provider', '=', provider)
+            .where('id', '=', sub.id)
+            .execute();
+          continue;
+        }
+        const clientState = crypto.randomBytes(24).toString('base64url');
+        const created = await support.subscribe(opened.provider, {
+          calendarId,
+          notificationUrl: `${base.replace(/\/+$/, '')}/api/v1/webhooks/${provider}`,
+          clientState,
+        });
+        await this.deps.db.kysely
+          .insertInto('subscriptions')
+          .values({
+            id: created.id,
+            provider,
+            tenant_id: tenantId,
+            user_id: userId,
+            calendar_id: calendarId,
+            client_state: this.deps.vault.encrypt(clientState, this.context(provider, created.id)),
+            expires_at: created.expiresAt,
+          })
+          .execute();
+      } catch (e) {
+        this.deps.logger.warn({ provider, err: e instanceof Error ? e.message : String(e) }, 'subscription failed');
+      }
+    }
+  }
+
+  /** A notification whose subscription and client state check out queues one run (unless one is already queued). */
+  async notify(provider: string, subscriptionId: string, clientState: string | null): Promise<boolean> {
+    const sub = await this.deps.db.kysely
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('provider', '=', provider)
+      .where('id', '=', subscriptionId)
+      .executeTakeFirst();
+    if (!sub) return false;
+    const expected = Buffer.from(this.deps.vault.decrypt(sub.client_state, this.context(provider, sub.id)));
+    const got = Buffer.from(clientState ?? '');
+    if (expected.length !== got.length || !crypto.timingSafeEqual(expected, got)) return false;
+    const state = await this.deps.syncState.get(sub.tenant_id, sub.user_id);
+    if (state.queued > 0) return true;
+    await this.deps.syncState.addQueued(sub.tenant_id, sub.user_id, 1);
+    await this.deps.queue.enqueue({
+      tenantId: sub.tenant_id,
+      userId: sub.user_id,
+      runId: crypto.randomUUID(),
+      trigger: 'notification',
+      confirmDeletions: false,
+    });
+    return true;
+  }
+}

@@ -1,0 +1,271 @@
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RunReport, RunTrigger } from '../../shared/run-report';
+import { emptySideCounts } from '../../shared/run-report';
+import type { ConnectionService } from '../connections/connection-service';
+import type { ConnectionRepository } from '../store/connections';
+import { DbStatusStore } from '../store/db-status-store';
+import type { Db } from '../store/database';
+import type { SyncStateRepository } from '../store/sync-state';
+import type { UserRecord, UserRepository } from '../store/users';
+import { HttpError, notFound } from '../errors';
+import type { EngineApi, EngineContext } from './engine-api';
+import type { UserSettingsService } from './user-settings';
+
+export interface RunRequest {
+  tenantId: string;
+  userId: string;
+  runId?: string;
+  trigger: RunTrigger;
+  confirmDeletions?: boolean;
+}
+
+export interface RunServiceOptions {
+  /** This process's name in run leases (host:pid:random). */
+  owner?: string;
+  leaseTtlMs?: number;
+  /** How often a waiting run checks whether the user's running one finished. */
+  waitPollMs?: number;
+  /** How long a run waits behind a running one before giving up. */
+  maxWaitMs?: number;
+  /** ±fraction of the interval added at random, so users do not all run at the same second. */
+  jitter?: number;
+  random?: () => number;
+  now?: () => Date;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/**
+ * Runs the engine for one user at a time (a database lease shared by every process), feeds it the user's
+ * providers, settings and status store, and decides what happens next: the next automatic run with jitter,
+ * a retry with backoff after a failure, or a pause when authorization was revoked (SPEC §6, §7).
+ */
+export class RunService {
+  readonly owner: string;
+  private readonly o: Required<Omit<RunServiceOptions, 'owner'>>;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      users: UserRepository;
+      connections: ConnectionRepository;
+      connectionService: ConnectionService;
+      settings: UserSettingsService;
+      syncState: SyncStateRepository;
+      engine: EngineApi;
+      logger: Logger;
+    },
+    options: RunServiceOptions = {},
+  ) {
+    this.owner = options.owner ?? `${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+    this.o = {
+      leaseTtlMs: options.leaseTtlMs ?? 120_000,
+      waitPollMs: options.waitPollMs ?? 500,
+      maxWaitMs: options.maxWaitMs ?? 30 * 60_000,
+      jitter: options.jitter ?? 0.1,
+      random: options.random ?? Math.random,
+      now: options.now ?? (() => new Date()),
+      sleep: options.sleep ?? defaultSleep,
+    };
+  }
+
+  store(tenantId: string, userId: string): DbStatusStore {
+    return new DbStatusStore(this.deps.db.kysely, tenantId, userId);
+  }
+
+  /** Everything the engine needs for one user; throws NotConnectedError when a side is missing. */
+  async context(tenantId: string, userId: string, signal?: AbortSignal): Promise<EngineContext> {
+    const user = await this.user(tenantId, userId);
+    const [crm, calendar, settings] = await Promise.all([
+      this.deps.connectionService.openCrm(tenantId, userId),
+      this.deps.connectionService.openCalendar(tenantId, userId),
+      this.deps.settings.resolved(tenantId, userId),
+    ]);
+    const opts = calendar.record.options;
+    let target = opts.targetCalendarId ?? null;
+    let sources = opts.sourceCalendarIds ?? [];
+    if (!target || sources.length === 0) {
+      // SPEC §3: the default is the primary calendar for both.
+      const primary = (await calendar.provider.listCalendars()).find((c) => c.isDefault);
+      if (!primary) throw new HttpError(409, 'conflict', 'The calendar account has no default calendar: choose one.');
+      target = target ?? primary.id;
+      if (sources.length === 0) sources = [primary.id];
+    }
+    return {
+      crm: crm.provider,
+      calendar: calendar.provider,
+      store: this.store(tenantId, userId),
+      settings,
+      userEmail: user.email,
+      calendars: { targetCalendarId: target, sourceCalendarIds: sources },
+      now: this.o.now,
+      ...(signal ? { signal } : {}),
+    };
+  }
+
+  private async user(tenantId: string, userId: string): Promise<UserRecord> {
+    const user = await this.deps.users.get(tenantId, userId);
+    if (!user) throw notFound('user');
+    return user;
+  }
+
+  /**
+   * One run now. Waits (polling the lease) while another process or request runs this user, so runs never
+   * overlap and Sync now queues behind a running one.
+   */
+  async run(req: RunRequest): Promise<RunReport> {
+    const runId = req.runId ?? crypto.randomUUID();
+    const p = this.runHoldingLease({ ...req, runId });
+    this.inFlight.add(p);
+    try {
+      return await p;
+    } finally {
+      this.inFlight.delete(p);
+    }
+  }
+
+  /** Waits for the user's lease (another run may hold it) and takes it. */
+  private async acquire(tenantId: string, userId: string, runId: string): Promise<void> {
+    const deadline = Date.now() + this.o.maxWaitMs;
+    while (!(await this.deps.syncState.acquire(tenantId, userId, this.owner, runId, this.o.leaseTtlMs, this.o.now()))) {
+      if (this.shutdown.signal.aborted) throw new HttpError(503, 'unavailable', 'The connector is shutting down.');
+      if (Date.now() > deadline) throw new HttpError(409, 'conflict', 'Another run for this user is still running.');
+      await this.o.sleep(this.o.waitPollMs, this.shutdown.signal);
+    }
+  }
+
+  /** Runs `fn` (reset, cleanup) while holding the user's lease, so it never interleaves with a run. */
+  async exclusive<T>(tenantId: string, userId: string, fn: () => Promise<T>): Promise<T> {
+    await this.user(tenantId, userId);
+    await this.acquire(tenantId, userId, `exclusive-${crypto.randomUUID()}`);
+    try {
+      return await fn();
+    } finally {
+      await this.deps.syncState.releaseKeepingSchedule(tenantId, userId, this.owner);
+    }
+  }
+
+  private async runHoldingLease(req: RunRequest & { runId: string }): Promise<RunReport> {
+    const { tenantId, userId, runId } = req;
+    await this.user(tenantId, userId);
+    await this.acquire(tenantId, userId, runId);
+    const abort = new AbortController();
+    const onShutdown = () => abort.abort(new Error('shutting down'));
+    this.shutdown.signal.addEventListener('abort', onShutdown);
+    const heartbeat = setInterval(
+      () => {
+        void this.deps.syncState
+          .renew(tenantId, userId, this.owner, this.o.leaseTtlMs, this.o.now())
+          .then((held) => {
+            if (!held) abort.abort(new Error('run lease lost'));
+          })
+          .catch(() => {});
+      },
+      Math.max(50, Math.floor(this.o.leaseTtlMs / 3)),
+    );
+    heartbeat.unref();
+    const before = await this.deps.syncState.get(tenantId, userId);
+    let report: RunReport;
+    try {
+      report = await this.execute(req, abort.signal);
+    } finally {
+      clearInterval(heartbeat);
+      this.shutdown.signal.removeEventListener('abort', onShutdown);
+    }
+    await this.afterRun(tenantId, userId, report!, before.failures);
+    return report!;
+  }
+
+  private async execute(req: RunRequest & { runId: string }, signal: AbortSignal): Promise<RunReport> {
+    const startedAt = this.o.now().toISOString();
+    try {
+      const ctx = await this.context(req.tenantId, req.userId, signal);
+      return await this.deps.engine.runSync(ctx, {
+        runId: req.runId,
+        trigger: req.trigger,
+        ...(req.confirmDeletions ? { confirmDeletions: true } : {}),
+      });
+    } catch (e) {
+      // The engine reports provider trouble in its report; anything thrown here is the connector's own failure.
+      const message = e instanceof Error ? e.message : String(e);
+      this.deps.logger.warn({ runId: req.runId, err: message }, 'run failed before the engine finished');
+      const report: RunReport = {
+        runId: req.runId,
+        status: 'failed',
+        trigger: req.trigger,
+        startedAt,
+        finishedAt: this.o.now().toISOString(),
+        crm: emptySideCounts(),
+        calendar: emptySideCounts(),
+        conflicts: 0,
+        skipped: 0,
+        invitationsSent: 0,
+        errors: [{ message, kind: 'internal', side: 'connector', itemId: null, retryable: true }],
+        pendingDeletions: null,
+      };
+      await this.store(req.tenantId, req.userId).saveRun(report);
+      return report;
+    }
+  }
+
+  /** Next automatic run, retry backoff, pause on revoked authorization; then releases the lease. */
+  private async afterRun(tenantId: string, userId: string, report: RunReport, failuresBefore: number) {
+    const { syncState, users, connections } = this.deps;
+    let settings;
+    try {
+      settings = await this.deps.settings.resolved(tenantId, userId);
+    } catch {
+      settings = null;
+    }
+    let paused: { reason: string; message: string } | null = null;
+    if (report.status === 'needs-reauth') {
+      const authErrors = report.errors.filter((e) => e.kind === 'auth');
+      for (const side of ['crm', 'calendar'] as const) {
+        const err = authErrors.find((e) => e.side === side);
+        if (err) await connections.setStatus(tenantId, userId, side, 'needs-reauth', err.message);
+      }
+      paused = {
+        reason: 'needs-reauth',
+        message:
+          authErrors[0]?.message ?? 'Authorization expired or was revoked: re-authorize to resume automatic sync.',
+      };
+    } else if (report.status === 'needs-confirmation') {
+      paused = { reason: 'needs-confirmation', message: report.pendingDeletions?.reason ?? 'Confirm the deletions.' };
+    } else if (report.status === 'succeeded' || report.status === 'partial') {
+      for (const c of await connections.list(tenantId, userId)) {
+        if (c.status !== 'connected') await connections.setStatus(tenantId, userId, c.side, 'connected', null);
+      }
+    }
+    await users.setPaused(tenantId, userId, paused);
+
+    const now = this.o.now().getTime();
+    const failed = report.status === 'failed';
+    const failures = failed ? failuresBefore + 1 : 0;
+    let nextRunAt: string | null = null;
+    if (settings?.automaticSync && !paused) {
+      const intervalMs = settings.syncIntervalMinutes * 60_000;
+      const delay = failed
+        ? Math.min(intervalMs, 30_000 * 2 ** Math.min(failures - 1, 10))
+        : intervalMs * (1 + this.o.jitter * (2 * this.o.random() - 1));
+      nextRunAt = new Date(now + Math.round(delay)).toISOString();
+    }
+    await syncState.release(tenantId, userId, this.owner, { nextRunAt, failures });
+  }
+
+  /** Graceful shutdown: running engines are told to stop between writes, then awaited; no new runs start. */
+  async stop(): Promise<void> {
+    this.shutdown.abort();
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

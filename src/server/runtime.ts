@@ -1,0 +1,153 @@
+import type { Logger } from 'pino';
+import { calendarConnectors, crmConnectors } from '../providers/registry';
+import type { Config } from './config';
+import { createEntraVerifier } from './auth/entra-verifier';
+import { DevIssuer } from './auth/dev-issuer';
+import type { TokenVerifier } from './auth/principal';
+import { ConnectionService, type ProviderRegistry } from './connections/connection-service';
+import { createProviderEnv, publicOrigin } from './connections/provider-env';
+import { InProcessQueue } from './jobs/in-process-queue';
+import { PgBossQueue } from './jobs/pg-boss-queue';
+import type { RunQueue } from './jobs/queue';
+import { createLogger } from './log';
+import type { EngineApi } from './runs/engine-api';
+import { RunService, type RunServiceOptions } from './runs/run-service';
+import { UserSettingsService } from './runs/user-settings';
+import { AuditRepository } from './store/audit';
+import { ConnectionRepository } from './store/connections';
+import type { Db } from './store/database';
+import { SettingsRepository } from './store/settings';
+import { SyncStateRepository } from './store/sync-state';
+import { UserRepository } from './store/users';
+import { loadKeyring } from './vault/keyring';
+import { Vault } from './vault/vault';
+import { GraphTokenService } from './auth/graph-tokens';
+import { SubscriptionService } from './jobs/subscriptions';
+
+/** Everything the API, the scheduler and the CLI share: one per process. */
+export interface Runtime {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  vault: Vault;
+  users: UserRepository;
+  connections: ConnectionRepository;
+  settings: SettingsRepository;
+  audit: AuditRepository;
+  syncState: SyncStateRepository;
+  connectionService: ConnectionService;
+  userSettings: UserSettingsService;
+  runs: RunService;
+  queue: RunQueue;
+  engine: EngineApi;
+  verifier: TokenVerifier;
+  devIssuer: DevIssuer | null;
+  graphTokens: GraphTokenService | null;
+  subscriptions: SubscriptionService;
+  /** Stops the queue and waits for running runs (graceful shutdown); does not close the database. */
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOverrides {
+  engine: EngineApi;
+  registry?: ProviderRegistry;
+  verifier?: TokenVerifier;
+  queue?: RunQueue;
+  logger?: Logger;
+  vault?: Vault;
+  runOptions?: RunServiceOptions;
+}
+
+export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides): Promise<Runtime> {
+  const logger = o.logger ?? createLogger(config.LOG_LEVEL);
+  const vault = o.vault ?? new Vault(loadKeyring(config));
+  const users = new UserRepository(db.kysely);
+  const connections = new ConnectionRepository(db.kysely, vault);
+  const settings = new SettingsRepository(db.kysely);
+  const audit = new AuditRepository(db.kysely);
+  const syncState = new SyncStateRepository(db.kysely);
+  const graphTokens =
+    config.AUTH_MODE === 'entra' && config.ENTRA_CLIENT_ID && config.ENTRA_CLIENT_SECRET
+      ? new GraphTokenService(config, db, vault)
+      : null;
+  const connectionService = new ConnectionService({
+    db: db.kysely,
+    vault,
+    connections,
+    registry: o.registry ?? { calendar: calendarConnectors, crm: crmConnectors },
+    env: createProviderEnv(config),
+    ...(graphTokens
+      ? {
+          entraToken: async (tenantId: string, userId: string) => {
+            const user = await users.get(tenantId, userId);
+            if (!user) throw new Error('user not found');
+            return graphTokens.tokenFor(user);
+          },
+        }
+      : {}),
+  });
+  const userSettings = new UserSettingsService(users, settings);
+  const runs = new RunService(
+    { db, users, connections, connectionService, settings: userSettings, syncState, engine: o.engine, logger },
+    o.runOptions,
+  );
+  const queue = o.queue ?? (db.dialect === 'postgres' ? new PgBossQueue(dbUrl(config)) : new InProcessQueue());
+
+  const subscriptions = new SubscriptionService({
+    db,
+    vault,
+    connections: connectionService,
+    queue,
+    syncState,
+    publicUrl: config.PUBLIC_URL,
+    logger,
+  });
+
+  let devIssuer: DevIssuer | null = null;
+  let verifier = o.verifier;
+  if (!verifier) {
+    if (config.AUTH_MODE === 'dev') {
+      devIssuer = await DevIssuer.create(publicOrigin(config));
+      verifier = devIssuer;
+    } else {
+      if (!config.ENTRA_CLIENT_ID) throw new Error('ENTRA_CLIENT_ID is required when AUTH_MODE=entra');
+      verifier = createEntraVerifier({
+        authorityHost: config.ENTRA_AUTHORITY_HOST,
+        clientId: config.ENTRA_CLIENT_ID,
+        ...(config.ENTRA_TENANT_ID ? { tenantId: config.ENTRA_TENANT_ID } : {}),
+        ...(config.ENTRA_AUDIENCE ? { audiences: config.ENTRA_AUDIENCE.split(',').map((a) => a.trim()) } : {}),
+        requiredScope: config.ENTRA_SCOPE,
+        adminRole: config.ENTRA_ADMIN_ROLE,
+      });
+    }
+  }
+
+  return {
+    config,
+    db,
+    logger,
+    vault,
+    users,
+    connections,
+    settings,
+    audit,
+    syncState,
+    connectionService,
+    userSettings,
+    runs,
+    queue,
+    engine: o.engine,
+    verifier,
+    devIssuer,
+    graphTokens,
+    subscriptions,
+    async stop() {
+      await queue.stop();
+      await runs.stop();
+    },
+  };
+}
+
+function dbUrl(config: Config): string {
+  return config.DATABASE_URL;
+}

@@ -1,0 +1,175 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from './schema';
+
+export interface SyncStateRecord {
+  userId: string;
+  tenantId: string;
+  nextRunAt: string | null;
+  leaseOwner: string | null;
+  leaseUntil: string | null;
+  runningRunId: string | null;
+  runningSince: string | null;
+  queued: number;
+  failures: number;
+}
+
+/**
+ * Per-user scheduling state and the run lease that keeps one user's runs from overlapping across processes
+ * and machines: a compare-and-set on (lease_owner, lease_until) that both SQLite and PostgreSQL make atomic.
+ */
+export class SyncStateRepository {
+  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+
+  private async ensure(tenantId: string, userId: string): Promise<void> {
+    await this.db
+      .insertInto('sync_state')
+      .values({ user_id: userId, tenant_id: tenantId, queued: 0, failures: 0 })
+      .onConflict((oc) => oc.column('user_id').doNothing())
+      .execute();
+  }
+
+  async get(tenantId: string, userId: string): Promise<SyncStateRecord> {
+    const r = await this.db
+      .selectFrom('sync_state')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return {
+      userId,
+      tenantId,
+      nextRunAt: r?.next_run_at ?? null,
+      leaseOwner: r?.lease_owner ?? null,
+      leaseUntil: r?.lease_until ?? null,
+      runningRunId: r?.running_run_id ?? null,
+      runningSince: r?.running_since ?? null,
+      queued: r?.queued ?? 0,
+      failures: r?.failures ?? 0,
+    };
+  }
+
+  /** Takes the user's run lease if nobody holds a live one. True when this owner now holds it. */
+  async acquire(
+    tenantId: string,
+    userId: string,
+    owner: string,
+    runId: string,
+    ttlMs: number,
+    now = new Date(),
+  ): Promise<boolean> {
+    await this.ensure(tenantId, userId);
+    const nowIso = now.toISOString();
+    const r = await this.db
+      .updateTable('sync_state')
+      .set({
+        lease_owner: owner,
+        lease_until: new Date(now.getTime() + ttlMs).toISOString(),
+        running_run_id: runId,
+        running_since: nowIso,
+      })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowIso)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Extends a held lease; false when it was lost (expired and taken), so the holder must stop. */
+  async renew(tenantId: string, userId: string, owner: string, ttlMs: number, now = new Date()): Promise<boolean> {
+    const r = await this.db
+      .updateTable('sync_state')
+      .set({ lease_until: new Date(now.getTime() + ttlMs).toISOString() })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async release(
+    tenantId: string,
+    userId: string,
+    owner: string,
+    next: { nextRunAt: string | null; failures: number },
+  ): Promise<void> {
+    await this.db
+      .updateTable('sync_state')
+      .set({
+        lease_owner: null,
+        lease_until: null,
+        running_run_id: null,
+        running_since: null,
+        next_run_at: next.nextRunAt,
+        failures: next.failures,
+      })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  /** Releases a lease taken for something other than a run (reset, cleanup): the schedule stays as it was. */
+  async releaseKeepingSchedule(tenantId: string, userId: string, owner: string): Promise<void> {
+    await this.db
+      .updateTable('sync_state')
+      .set({ lease_owner: null, lease_until: null, running_run_id: null, running_since: null })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  async setNextRun(tenantId: string, userId: string, nextRunAt: string | null): Promise<void> {
+    await this.ensure(tenantId, userId);
+    await this.db
+      .updateTable('sync_state')
+      .set({ next_run_at: nextRunAt })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .execute();
+  }
+
+  async addQueued(tenantId: string, userId: string, delta: number): Promise<void> {
+    await this.ensure(tenantId, userId);
+    await this.db
+      .updateTable('sync_state')
+      .set((eb) => ({ queued: eb('queued', '+', delta) }))
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .execute();
+    await this.db
+      .updateTable('sync_state')
+      .set({ queued: 0 })
+      .where('user_id', '=', userId)
+      .where('queued', '<', 0)
+      .execute();
+  }
+
+  /** Users whose automatic run is due, oldest first (across tenants: the scheduler serves them all). */
+  async due(now: Date, limit: number): Promise<{ tenantId: string; userId: string }[]> {
+    const rows = await this.db
+      .selectFrom('sync_state')
+      .select(['tenant_id', 'user_id'])
+      .where('next_run_at', 'is not', null)
+      .where('next_run_at', '<=', now.toISOString())
+      .orderBy('next_run_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id }));
+  }
+
+  /**
+   * Claims a due user for this scheduler: moves next_run_at to a fallback time so no other scheduler enqueues it
+   * too, and so a job lost with its process still comes round again. True when this caller claimed it.
+   */
+  async claimDue(tenantId: string, userId: string, now: Date, fallback: Date): Promise<boolean> {
+    const r = await this.db
+      .updateTable('sync_state')
+      .set({ next_run_at: fallback.toISOString() })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('next_run_at', '<=', now.toISOString())
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+}

@@ -1,0 +1,624 @@
+/**
+ * The applier: executes a plan in provider-sized batches (SPEC §5, §7, §10.7).
+ * - A write intent is stored before every create, so a create whose answer is lost is found again by tag/iCalUId.
+ * - Status is committed after every write: a crash at any instant loses at most the answer of one request.
+ * - Transient errors are retried with backoff honouring retryAfterMs; uncertain creates are looked up first.
+ * - Permanent errors are classified into the run report; an auth error stops the run (re-authorize).
+ * - The AbortSignal is honoured between batches.
+ */
+import type { CalendarEvent, CrmItem, SyncedFields } from './model';
+import type { CalendarProvider, CrmProvider, CrmWrite, EventWrite, WriteResult } from './ports';
+import type { LinkRecord, StatusStore, TrailEntry } from './status-store';
+import type { RunError, RunReport } from '../shared/run-report';
+import type { CreateCrmOp, CreateEventOp, PairOp, Plan, PlanOp, UnlinkOp } from './plan';
+import { isProviderError, ProviderError } from './errors';
+import { backoffMs, MAX_RETRIES, withRetry } from './retry';
+import { crmCanonical, crmHash, crmInfoOf, eventCanonical, type EngineEnv } from './mapping';
+import { eventHash } from './planner';
+
+export interface ApplyContext {
+  crm: CrmProvider;
+  calendar: CalendarProvider;
+  store: StatusStore;
+  env: EngineEnv;
+  runId: string;
+  report: RunReport;
+  sleep: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ApplyOutcome {
+  stopped: 'auth' | 'aborted' | null;
+  failures: number;
+}
+
+type Result<T> = WriteResult<T>;
+type PairState = { crm: { ok: boolean; item: CrmItem | null } | null };
+
+interface Job<W, R> {
+  op: PlanOp;
+  write: W;
+  done(result: Result<R>): Promise<void>;
+}
+
+class StopRun extends Error {
+  constructor(readonly why: 'auth' | 'aborted') {
+    super(why);
+  }
+}
+
+export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOutcome> {
+  return new Applier(plan, ctx).run();
+}
+
+class Applier {
+  private failures = 0;
+  private done = 0;
+  private total = 0;
+  private trail: TrailEntry[] = [];
+  private readonly pairState = new Map<PairOp, PairState>();
+  private readonly at: string;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly ctx: ApplyContext,
+  ) {
+    this.at = ctx.env.now.toISOString();
+  }
+
+  async run(): Promise<ApplyOutcome> {
+    const { plan } = this;
+    try {
+      await this.commitWritelessOps();
+      await this.createUnknownContacts();
+      const crmJobs = this.crmJobs();
+      const calJobs = this.calendarJobs();
+      this.total = crmJobs.length + [...calJobs.values()].reduce((n, j) => n + j.length, 0);
+      await this.runJobs(crmJobs, this.ctx.crm.capabilities.maxBatch, 'crm', (ws) =>
+        this.ctx.crm.writeItems(ws as CrmWrite[]),
+      );
+      // Pairs whose event write is still to come: commit the CRM half now (see commitPair).
+      for (const [op, st] of this.pairState) if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
+      for (const [calendarId, jobs] of calJobs) {
+        await this.runJobs(jobs, this.ctx.calendar.capabilities.maxBatch, 'calendar', (ws) =>
+          this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
+        );
+      }
+      await this.flushTrail();
+      if (plan.ops.length > 0) this.ctx.onProgress?.(this.total, this.total);
+      return { stopped: null, failures: this.failures };
+    } catch (e) {
+      if (e instanceof StopRun) {
+        await this.flushTrail();
+        return { stopped: e.why, failures: this.failures };
+      }
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------ job lists
+
+  private async commitWritelessOps(): Promise<void> {
+    for (const op of this.plan.ops) {
+      if (op.kind === 'pair' && op.crmWrites.length === 0 && !op.eventWrite) {
+        await this.commitPair(op, null);
+        this.addTrail(op);
+      } else if (op.kind === 'unlink' && !op.crmWrite && !op.eventWrite) {
+        await this.finishUnlink(op);
+      }
+    }
+  }
+
+  /** The createContacts setting: unknown attendees become CRM contacts before the activities that link them. */
+  private async createUnknownContacts(): Promise<void> {
+    const { crm, env } = this.ctx;
+    if (!env.settings.createContacts || !crm.createContact || !env.crmCaps.createContacts) return;
+    const emails = new Set<string>();
+    for (const op of this.plan.ops) {
+      if (op.kind === 'create-crm' || op.kind === 'pair') for (const e of op.unknownEmails) emails.add(e);
+    }
+    const created = new Map<string, { contactId: string; companyId: string | null }>();
+    for (const email of emails) {
+      try {
+        const m = await withRetry(() => crm.createContact!({ email }), this.ctx.sleep, this.ctx.signal);
+        created.set(email, { contactId: m.contactId, companyId: m.companyId });
+      } catch (e) {
+        if (!isProviderError(e)) throw e;
+        this.error(e, 'crm', null, `Could not create a CRM contact for ${email}`);
+        if (e.kind === 'auth') throw new StopRun('auth');
+      }
+    }
+    const add = (links: { contactIds: string[]; companyIds: string[] }, emailsOf: string[]): void => {
+      for (const e of emailsOf) {
+        const c = created.get(e);
+        if (!c) continue;
+        if (!links.contactIds.includes(c.contactId)) links.contactIds.push(c.contactId);
+        if (c.companyId && !links.companyIds.includes(c.companyId)) links.companyIds.push(c.companyId);
+      }
+    };
+    for (const op of this.plan.ops) {
+      if (op.kind === 'create-crm') add(op.draft.links, op.unknownEmails);
+      if (op.kind === 'pair') {
+        for (const w of op.crmWrites) {
+          if (w.op === 'update' && w.fields.attendees) {
+            w.links ??= { contactIds: [], companyIds: [] };
+            add(w.links, op.unknownEmails);
+          }
+        }
+      }
+    }
+  }
+
+  private crmJobs(): Job<CrmWrite, CrmItem | null>[] {
+    const jobs: Job<CrmWrite, CrmItem | null>[] = [];
+    for (const op of this.plan.ops) {
+      if (op.kind === 'create-crm') {
+        jobs.push({
+          op,
+          write: { op: 'create', idempotencyKey: op.key, draft: op.draft },
+          done: (r) => this.afterCreateCrm(op, r),
+        });
+      } else if (op.kind === 'pair' && op.crmWrites.length > 0) {
+        const st: PairState = { crm: null };
+        this.pairState.set(op, st);
+        let remaining = op.crmWrites.length;
+        let ok = true;
+        let item: CrmItem | null = null;
+        for (const w of op.crmWrites) {
+          jobs.push({
+            op,
+            write: w,
+            done: async (r) => {
+              remaining -= 1;
+              if (r.ok) {
+                if (r.value) item = r.value;
+                this.count('crm', w.op === 'create' ? 'created' : 'updated');
+              } else {
+                ok = false;
+                this.writeError(r.error, 'crm', op.base.crmId, `Updating the CRM activity “${op.crmCurrent.subject}”`);
+              }
+              if (remaining === 0) {
+                st.crm = { ok, item };
+                if (!op.eventWrite) await this.commitPair(op, null);
+                await this.recordConflicts(op);
+                if (ok) this.addTrail(op, 'crm');
+              }
+            },
+          });
+        }
+      } else if (op.kind === 'unlink' && op.crmWrite) {
+        const w = op.crmWrite;
+        jobs.push({
+          op,
+          write: w,
+          done: async (r) => {
+            if (r.ok || (!r.ok && r.error.kind === 'not-found')) {
+              if (r.ok) this.count('crm', w.op === 'archive' ? 'archived' : 'updated');
+              await this.finishUnlink(op);
+            } else {
+              this.writeError(
+                r.error,
+                'crm',
+                op.link.crmId,
+                `Updating the CRM activity “${op.link.crmFields.subject}”`,
+              );
+            }
+          },
+        });
+      }
+    }
+    return jobs;
+  }
+
+  private calendarJobs(): Map<string, Job<EventWrite, CalendarEvent | null>[]> {
+    const byCal = new Map<string, Job<EventWrite, CalendarEvent | null>[]>();
+    const push = (calendarId: string, job: Job<EventWrite, CalendarEvent | null>): void => {
+      const list = byCal.get(calendarId) ?? [];
+      list.push(job);
+      byCal.set(calendarId, list);
+    };
+    for (const op of this.plan.ops) {
+      if (op.kind === 'create-event') {
+        push(op.calendarId, {
+          op,
+          write: { op: 'create', idempotencyKey: op.key, draft: op.draft },
+          done: (r) => this.afterCreateEvent(op, r),
+        });
+      } else if (op.kind === 'pair' && op.eventWrite) {
+        const w = op.eventWrite;
+        push(op.base.calendarId, {
+          op,
+          write: w,
+          done: async (r) => {
+            if (r.ok) {
+              this.count('calendar', 'updated');
+              if (w.op === 'update' && w.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
+              this.addTrail(op, 'calendar');
+            } else {
+              this.writeError(r.error, 'calendar', op.base.eventId, `Updating the event “${op.eventCurrent.subject}”`);
+            }
+            await this.commitPair(op, r.ok ? { ok: true, event: r.value } : { ok: false, event: null });
+            if (!this.pairState.has(op)) await this.recordConflicts(op);
+          },
+        });
+      } else if (op.kind === 'unlink' && op.eventWrite) {
+        const w = op.eventWrite;
+        push(op.link.calendarId, {
+          op,
+          write: w,
+          done: async (r) => {
+            if (r.ok || (!r.ok && r.error.kind === 'not-found')) {
+              if (r.ok) {
+                this.count('calendar', 'deleted');
+                if (w.op === 'delete' && w.sendCancellations) this.ctx.report.invitationsSent += 1;
+              }
+              await this.finishUnlink(op);
+            } else {
+              this.writeError(
+                r.error,
+                'calendar',
+                op.link.eventId,
+                `Deleting the event “${op.link.eventFields.subject}”`,
+              );
+            }
+          },
+        });
+      }
+    }
+    return byCal;
+  }
+
+  // ------------------------------------------------------------------ batches, retries, lost creates
+
+  private async runJobs<W extends CrmWrite | EventWrite, R>(
+    jobs: Job<W, R>[],
+    maxBatch: number,
+    side: 'crm' | 'calendar',
+    call: (writes: W[]) => Promise<Result<R>[]>,
+  ): Promise<void> {
+    const size = Math.max(1, maxBatch);
+    for (let i = 0; i < jobs.length; i += size) {
+      if (this.ctx.signal?.aborted) throw new StopRun('aborted');
+      const batch = jobs.slice(i, i + size);
+      await this.putIntents(batch, side);
+      const results = await this.writeWithRetry(batch, side, call);
+      let auth = false;
+      for (let k = 0; k < batch.length; k++) {
+        const r = results[k]!;
+        if (!r.ok && r.error.kind === 'auth') auth = true;
+        await batch[k]!.done(r);
+        this.done += 1;
+      }
+      this.ctx.onProgress?.(this.done, this.total);
+      if (this.trail.length >= 500) await this.flushTrail();
+      if (auth) throw new StopRun('auth');
+    }
+  }
+
+  private async putIntents<W extends CrmWrite | EventWrite, R>(
+    batch: Job<W, R>[],
+    side: 'crm' | 'calendar',
+  ): Promise<void> {
+    for (const job of batch) {
+      const op = job.op;
+      if (op.kind === 'create-event') {
+        await this.ctx.store.putIntent({
+          key: op.key,
+          side: 'calendar',
+          sourceId: op.crmId,
+          calendarId: op.calendarId,
+          createdAt: this.at,
+        });
+      } else if (op.kind === 'create-crm' && side === 'crm') {
+        await this.ctx.store.putIntent({
+          key: op.key,
+          side: 'crm',
+          sourceId: op.event.id,
+          calendarId: op.event.calendarId,
+          createdAt: this.at,
+        });
+      }
+    }
+  }
+
+  private async writeWithRetry<W extends CrmWrite | EventWrite, R>(
+    batch: Job<W, R>[],
+    side: 'crm' | 'calendar',
+    call: (writes: W[]) => Promise<Result<R>[]>,
+  ): Promise<Result<R>[]> {
+    const results: (Result<R> | undefined)[] = new Array(batch.length);
+    let pending = batch.map((_, i) => i);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      let answer: Result<R>[];
+      try {
+        answer = await call(pending.map((i) => batch[i]!.write));
+        if (answer.length !== pending.length) {
+          throw new ProviderError(
+            'permanent',
+            `The ${side} provider answered ${answer.length} results for ${pending.length} writes`,
+          );
+        }
+      } catch (e) {
+        if (!isProviderError(e)) throw e;
+        answer = pending.map(() => ({ ok: false as const, error: e }));
+      }
+      const retry: number[] = [];
+      let wait: number | undefined;
+      pending.forEach((idx, k) => {
+        const r = answer[k]!;
+        if (!r.ok && r.error.kind === 'transient' && attempt < MAX_RETRIES && !this.ctx.signal?.aborted) {
+          retry.push(idx);
+          wait = Math.max(wait ?? 0, backoffMs(attempt, r.error.retryAfterMs));
+        } else {
+          results[idx] = r;
+        }
+      });
+      pending = await this.resolveLostCreates(batch, retry, results, side);
+      if (pending.length > 0) await this.ctx.sleep(wait ?? backoffMs(attempt, undefined));
+    }
+    return results.map((r) => r!);
+  }
+
+  /** Before re-sending a create that failed transiently, look it up: it may have been made (lost answer). */
+  private async resolveLostCreates<W extends CrmWrite | EventWrite, R>(
+    batch: Job<W, R>[],
+    retry: number[],
+    results: (Result<R> | undefined)[],
+    side: 'crm' | 'calendar',
+  ): Promise<number[]> {
+    const creates = retry.filter((i) => batch[i]!.write.op === 'create');
+    if (creates.length === 0) return retry;
+    const found = new Map<number, R>();
+    try {
+      if (side === 'calendar') {
+        const byCal = new Map<string, number[]>();
+        for (const i of creates) {
+          const op = batch[i]!.op as CreateEventOp;
+          byCal.set(op.calendarId, [...(byCal.get(op.calendarId) ?? []), i]);
+        }
+        for (const [calendarId, idxs] of byCal) {
+          const ids = idxs.map((i) => (batch[i]!.op as CreateEventOp).crmId);
+          const events = await withRetry(
+            () => this.ctx.calendar.findByTag(calendarId, ids),
+            this.ctx.sleep,
+            this.ctx.signal,
+          );
+          for (const i of idxs) {
+            const ev = events.find((e) => e.crmTag === (batch[i]!.op as CreateEventOp).crmId);
+            if (ev) found.set(i, ev as R);
+          }
+        }
+      } else {
+        const ids = creates.map((i) => (batch[i]!.op as CreateCrmOp).event.iCalUId);
+        const items = await withRetry(() => this.ctx.crm.findByICalUId(ids), this.ctx.sleep, this.ctx.signal);
+        for (const i of creates) {
+          const op = batch[i]!.op as CreateCrmOp;
+          const item = items.find(
+            (x) =>
+              x.iCalUId === op.event.iCalUId &&
+              !x.archived &&
+              (x.occurrence?.originalStart ?? null) === (op.draft.occurrence?.originalStart ?? null),
+          );
+          if (item) found.set(i, item as R);
+        }
+      }
+    } catch (e) {
+      if (!isProviderError(e)) throw e;
+      // The lookup failed: the idempotency key still protects the re-send.
+    }
+    for (const [i, value] of found) results[i] = { ok: true, value };
+    return retry.filter((i) => !found.has(i));
+  }
+
+  // ------------------------------------------------------------------ commits
+
+  private async afterCreateEvent(op: CreateEventOp, r: Result<CalendarEvent | null>): Promise<void> {
+    const { store, env } = this.ctx;
+    if (!r.ok || !r.value) {
+      if (!r.ok) {
+        this.writeError(r.error, 'calendar', op.crmId, `Creating the event for “${op.crmCurrent.subject}”`);
+        if (!r.error.uncertain) await store.deleteIntent(op.key);
+      }
+      return;
+    }
+    const ev = r.value;
+    const eventFields = eventCanonical(ev, env);
+    const link: LinkRecord = {
+      id: `${op.crmId}\u0001${ev.id}`,
+      crmId: op.crmId,
+      eventId: ev.id,
+      calendarId: op.calendarId,
+      iCalUId: ev.iCalUId,
+      origin: op.origin,
+      crmVersion: op.crmVersion,
+      eventVersion: ev.version,
+      crmFields: op.crmCurrent,
+      eventFields,
+      crmHash: crmHash(op.crmCurrent, op.crmInfo),
+      eventHash: eventHash(eventFields, false),
+      ...(ev.occurrence ? { occurrence: ev.occurrence } : {}),
+      syncedAt: this.at,
+      crmInfo: op.crmInfo,
+      eventIsOrganizer: ev.isOrganizer,
+    };
+    await store.upsertLink(link);
+    await store.deleteIntent(op.key);
+    await store.deleteTombstone('calendar', op.crmId);
+    this.count('calendar', 'created');
+    if (op.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
+    this.addTrail(op, 'calendar', ev.id);
+  }
+
+  private async afterCreateCrm(op: CreateCrmOp, r: Result<CrmItem | null>): Promise<void> {
+    const { store, env } = this.ctx;
+    if (!r.ok || !r.value) {
+      if (!r.ok) {
+        this.writeError(r.error, 'crm', op.event.id, `Importing the event “${op.event.fields.subject}”`);
+        if (!r.error.uncertain) await store.deleteIntent(op.key);
+      }
+      return;
+    }
+    const item = r.value;
+    const crmFields = crmCanonical(item, env) ?? op.draft.fields;
+    const info = crmInfoOf(item);
+    const link: LinkRecord = {
+      id: `${item.id}\u0001${op.event.id}`,
+      crmId: item.id,
+      eventId: op.event.id,
+      calendarId: op.event.calendarId,
+      iCalUId: op.event.iCalUId,
+      origin: 'calendar',
+      crmVersion: item.version,
+      eventVersion: op.event.version,
+      crmFields,
+      eventFields: op.eventCurrent,
+      crmHash: crmHash(crmFields, info),
+      eventHash: eventHash(op.eventCurrent, false),
+      ...(op.event.occurrence ? { occurrence: op.event.occurrence } : {}),
+      syncedAt: this.at,
+      crmInfo: info,
+      eventIsOrganizer: op.event.isOrganizer,
+    };
+    await store.upsertLink(link);
+    await store.deleteIntent(op.key);
+    await store.deleteTombstone('crm', op.event.id);
+    this.count('crm', 'created');
+    this.addTrail(op, 'crm', item.id);
+  }
+
+  /**
+   * Stores a pair's link after its writes. A field still owed to the other side (its write failed or has not
+   * happened yet) keeps its old last-synced value, so the next run still sees it as changed and finishes the job.
+   */
+  private async commitPair(
+    op: PairOp,
+    ev: { ok: boolean; event: CalendarEvent | null } | 'pending' | null,
+  ): Promise<void> {
+    const { env, store } = this.ctx;
+    const old = op.base.old;
+    const st = this.pairState.get(op)?.crm ?? null;
+    const crmOk = op.crmWrites.length === 0 || (st?.ok ?? false);
+    const evOk = op.eventWrite === null || (ev !== null && ev !== 'pending' && ev.ok);
+    const item = st?.ok ? st.item : null;
+    let crmFields: SyncedFields = (item && crmCanonical(item, env)) || op.crmCurrent;
+    let crmInfo = item ? crmInfoOf(item) : op.crmInfo;
+    const crmVersion = item?.version ?? op.crmVersion;
+    const event = ev && ev !== 'pending' && ev.ok ? ev.event : null;
+    let eventFields: SyncedFields = event ? eventCanonical(event, env) : op.eventCurrent;
+    const eventVersion = event?.version ?? op.eventVersion;
+    let crmMarker = false;
+    let evMarker = false;
+    if (!evOk && op.push.length > 0) {
+      if (old) {
+        crmFields = { ...crmFields };
+        for (const f of op.push) (crmFields as unknown as Record<string, unknown>)[f] = old.crmFields[f];
+        crmInfo = old.crmInfo ?? crmInfo;
+      } else crmMarker = true;
+    }
+    if (!crmOk && op.pull.length > 0) {
+      if (old) {
+        eventFields = { ...eventFields };
+        for (const f of op.pull) (eventFields as unknown as Record<string, unknown>)[f] = old.eventFields[f];
+      } else evMarker = true;
+    }
+    if (!crmOk && !evOk && !old) return;
+    const link: LinkRecord = {
+      id: op.base.id,
+      crmId: op.base.crmId,
+      eventId: op.base.eventId,
+      calendarId: op.base.calendarId,
+      iCalUId: op.base.iCalUId,
+      origin: op.base.origin,
+      crmVersion,
+      eventVersion,
+      crmFields,
+      eventFields,
+      crmHash: crmMarker ? '' : crmHash(crmFields, crmInfo),
+      eventHash: evMarker ? '' : eventHash(eventFields, false),
+      ...(old?.occurrence ? { occurrence: old.occurrence } : {}),
+      syncedAt: this.at,
+      crmInfo,
+      eventIsOrganizer: event?.isOrganizer ?? op.eventIsOrganizer,
+    };
+    await store.upsertLink(link);
+  }
+
+  private async finishUnlink(op: UnlinkOp): Promise<void> {
+    const { store } = this.ctx;
+    if (op.tombstone) await store.putTombstone(op.tombstone);
+    await store.deleteLink(op.link.id);
+    this.addTrail(op);
+  }
+
+  // ------------------------------------------------------------------ report, trail
+
+  private count(side: 'crm' | 'calendar', what: 'created' | 'updated' | 'deleted' | 'archived'): void {
+    this.ctx.report[side][what] += 1;
+  }
+
+  private async recordConflicts(op: PairOp): Promise<void> {
+    if (op.conflicts.length === 0) return;
+    const records = op.conflicts.map((c, i) => ({
+      id: `${this.ctx.runId}:${op.base.id}:${c.field}:${i}`,
+      runId: this.ctx.runId,
+      at: this.at,
+      ...c,
+    }));
+    await this.ctx.store.addConflicts(records);
+  }
+
+  private addTrail(op: PlanOp, side?: 'crm' | 'calendar', newId?: string): void {
+    for (const s of op.summaries) {
+      if (side && s.side !== side && s.action !== 'conflict' && s.action !== 'link') continue;
+      this.trail.push({
+        runId: this.ctx.runId,
+        at: this.at,
+        crmId: s.crmId ?? (side === 'crm' ? (newId ?? null) : null),
+        eventId: s.eventId ?? (side === 'calendar' ? (newId ?? null) : null),
+        action: `${s.side}:${s.action}`,
+        reason: s.reason,
+      });
+    }
+  }
+
+  private async flushTrail(): Promise<void> {
+    if (this.trail.length === 0) return;
+    const entries = this.trail;
+    this.trail = [];
+    await this.ctx.store.addTrail(entries);
+  }
+
+  private writeError(e: ProviderError, side: 'crm' | 'calendar', itemId: string | null, what: string): void {
+    this.failures += 1;
+    this.error(e, side, itemId, what);
+  }
+
+  private error(e: ProviderError, side: 'crm' | 'calendar', itemId: string | null, what: string): void {
+    this.ctx.report.errors.push(describeError(e, side, itemId, what));
+  }
+}
+
+export function describeError(
+  e: ProviderError,
+  side: 'crm' | 'calendar' | 'connector',
+  itemId: string | null,
+  what: string,
+): RunError {
+  const hint: Record<ProviderError['kind'], string> = {
+    transient: 'the service was busy or unreachable; it is retried on the next run',
+    auth: 'the authorization expired or was revoked; re-authorize the connection',
+    forbidden: 'the connection lacks a permission for this',
+    'not-found': 'the item no longer exists',
+    conflict: 'it changed while the connector was writing; the next run picks up the change',
+    invalid: 'the service rejected the request',
+    permanent: 'the service refused it',
+  };
+  return {
+    message: `${what} failed: ${hint[e.kind]} (${e.message}).`,
+    kind: e.kind,
+    side,
+    itemId,
+    retryable: e.kind === 'transient' || e.kind === 'conflict',
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * What the planner produces: operations per pair of items, each with the provider writes it needs and the status
+ * it commits, plus the counts the breaker and the preview need. Plain data; the applier executes it.
+ */
+import type { CalendarEvent, CrmDraft, EventDraft, PersonMatch, SyncedFieldName, SyncedFields } from './model';
+import type { CrmWrite, EventWrite } from './ports';
+import type { LinkRecord, LinkedCrmInfo, Tombstone } from './status-store';
+
+export interface SyncCalendars {
+  targetCalendarId: string;
+  sourceCalendarIds: string[];
+}
+
+export interface PlannedActionSummary {
+  side: 'crm' | 'calendar';
+  action: 'create' | 'update' | 'delete' | 'archive' | 'set-sync-flag' | 'link' | 'unlink' | 'skip' | 'conflict';
+  crmId: string | null;
+  eventId: string | null;
+  subject: string;
+  reason: string;
+  sendsInvitation: boolean;
+}
+
+export interface PlannedConflict {
+  crmId: string;
+  eventId: string;
+  field: SyncedFieldName;
+  crmValue: unknown;
+  calendarValue: unknown;
+  winner: 'crm' | 'calendar';
+  policy: string;
+}
+
+/** Link state a pair op starts from; `null` fields mean "treat that whole side as changed" (a fresh match). */
+export interface PairBase {
+  id: string;
+  crmId: string;
+  eventId: string;
+  calendarId: string;
+  iCalUId: string | null;
+  origin: 'crm' | 'calendar';
+  old: LinkRecord | null;
+}
+
+/** A linked (or just matched) pair: field merges per SPEC §5.1, or only a status refresh. */
+export interface PairOp {
+  kind: 'pair';
+  base: PairBase;
+  crmWrites: CrmWrite[];
+  eventWrite: EventWrite | null;
+  /** Current state of both sides (canonical), used when a side is not written. */
+  crmCurrent: SyncedFields;
+  crmVersion: string;
+  crmInfo: LinkedCrmInfo;
+  eventCurrent: SyncedFields;
+  eventVersion: string;
+  eventIsOrganizer: boolean;
+  /** Fields the event takes from the CRM / the CRM takes from the event. */
+  push: SyncedFieldName[];
+  pull: SyncedFieldName[];
+  /** Attendee e-mails without a CRM contact (created first when the createContacts setting is on). */
+  unknownEmails: string[];
+  conflicts: PlannedConflict[];
+  summaries: PlannedActionSummary[];
+  reason: string;
+  sendsInvitation: boolean;
+}
+
+export interface CreateEventOp {
+  kind: 'create-event';
+  crmId: string;
+  calendarId: string;
+  key: string;
+  draft: EventDraft;
+  crmCurrent: SyncedFields;
+  crmVersion: string;
+  crmInfo: LinkedCrmInfo;
+  origin: 'crm' | 'calendar';
+  iCalUId: string | null;
+  summaries: PlannedActionSummary[];
+  reason: string;
+  sendsInvitation: boolean;
+}
+
+export interface CreateCrmOp {
+  kind: 'create-crm';
+  event: CalendarEvent;
+  eventCurrent: SyncedFields;
+  key: string;
+  draft: CrmDraft;
+  unknownEmails: string[];
+  summaries: PlannedActionSummary[];
+  reason: string;
+}
+
+/** A pair comes apart: maybe one write (delete the event, archive or flag off the CRM item), then forget the link. */
+export interface UnlinkOp {
+  kind: 'unlink';
+  link: LinkRecord;
+  crmWrite: CrmWrite | null;
+  eventWrite: EventWrite | null;
+  tombstone: Tombstone | null;
+  /** Counts toward the mass-deletion breaker. */
+  deletes: { crm: boolean; calendar: boolean };
+  summaries: PlannedActionSummary[];
+  reason: string;
+  sendsInvitation: boolean;
+}
+
+export type PlanOp = PairOp | CreateEventOp | CreateCrmOp | UnlinkOp;
+
+export interface Plan {
+  ops: PlanOp[];
+  skips: PlannedActionSummary[];
+  invitations: number;
+  conflicts: number;
+  deletions: { crm: number; calendar: number };
+  /** Links per side the breaker compares deletions with. */
+  linked: number;
+  /** Sides whose complete listing came back empty although links exist there. */
+  emptySides: ('crm' | 'calendar')[];
+  /** Items the plan could not handle yet (a series not synced yet): another pass will pick them up. */
+  deferred: number;
+}
+
+export type { PersonMatch };

@@ -1,0 +1,888 @@
+/**
+ * The planner: a pure function from (changes on both sides, status, effective settings) to a plan (SPEC §5, §5.1).
+ * It performs no I/O and reads no clock: everything it needs is in PlanInput, so every rule is unit-testable.
+ */
+import type { CalendarEvent, CrmItem, PersonMatch, SyncedFieldName, SyncedFields } from './model';
+import { syncedFieldNames } from './model';
+import type { CrmWrite, EventWrite } from './ports';
+import type { LinkRecord, LinkedCrmInfo, SyncMeta, Tombstone } from './status-store';
+import type {
+  CreateCrmOp,
+  CreateEventOp,
+  PairBase,
+  PairOp,
+  Plan,
+  PlanOp,
+  PlannedActionSummary,
+  PlannedConflict,
+  SyncCalendars,
+  UnlinkOp,
+} from './plan';
+import { contentHash, fieldKey, hashString } from './canonical';
+import {
+  crmCanonical,
+  crmHash,
+  crmInfoOf,
+  crmScope,
+  crmValueFromEvent,
+  crmView,
+  eventCanonical,
+  eventScope,
+  eventView,
+  fieldRules,
+  fingerprint,
+  isBusy,
+  isPast,
+  type EngineEnv,
+} from './mapping';
+
+export interface PlanInput {
+  env: EngineEnv;
+  calendars: SyncCalendars;
+  meta: SyncMeta;
+  links: LinkRecord[];
+  tombstones: Tombstone[];
+  crm: { upserts: CrmItem[]; removedIds: string[]; full: boolean };
+  events: { calendarId: string; upserts: CalendarEvent[]; removedIds: string[]; full: boolean }[];
+  /** Tagged events found by lookup (pending write intents), beyond the listings. */
+  taggedExtra: CalendarEvent[];
+  /** CRM items found by iCalUId (this user's or another CRM user's: one activity per meeting). */
+  sharedItems: CrmItem[];
+  /** Contacts / leads for attendee e-mails. */
+  people: PersonMatch[];
+  /** Settings changed since the last run: every pair is re-derived from its origin side. */
+  resync: boolean;
+}
+
+const FALLBACK_INFO: LinkedCrmInfo = { type: 'meeting', completed: false, priority: null, url: null };
+
+export function linkId(crmId: string, eventId: string): string {
+  return `${crmId}\u0001${eventId}`;
+}
+
+/** Deterministic idempotency key: retries and re-runs after a crash reuse it, a changed source gets a new one. */
+export function createKey(side: 'crm' | 'calendar', userEmail: string, sourceId: string, sourceHash: string): string {
+  return `ccc-${side === 'calendar' ? 'e' : 'c'}-${hashString(`${userEmail.toLowerCase()}|${sourceId}`)}-${sourceHash}`;
+}
+
+export function eventHash(f: SyncedFields, cancelled: boolean): string {
+  return hashString(`${contentHash(f)}|${cancelled ? 1 : 0}`);
+}
+
+/** Invitations may be e-mailed by this run (SPEC §5 invitations; silent while re-pairing after a reset). */
+export function invitationsActive(env: EngineEnv, meta: SyncMeta): boolean {
+  if (meta.repairing) return false;
+  const mode = env.settings.invitations;
+  return mode === 'always' || (mode === 'after-first-sync' && meta.firstSyncDone);
+}
+
+export function plan(input: PlanInput): Plan {
+  return new Planner(input).run();
+}
+
+class Planner {
+  private readonly env: EngineEnv;
+  private readonly ops: PlanOp[] = [];
+  private readonly skips: PlannedActionSummary[] = [];
+  private invitations = 0;
+  private conflicts = 0;
+  private deferred = 0;
+  private readonly deletions = { crm: 0, calendar: 0 };
+
+  private readonly crmById = new Map<string, CrmItem>();
+  private readonly crmRemoved: Set<string>;
+  private readonly evById = new Map<string, CalendarEvent>();
+  private readonly evRemoved = new Set<string>();
+  private readonly calFull = new Map<string, boolean>();
+  private readonly linkByCrm = new Map<string, LinkRecord>();
+  private readonly linkByEvent = new Map<string, LinkRecord>();
+  private readonly handledCrm = new Set<string>();
+  private readonly handledEv = new Set<string>();
+  private readonly tombstones = new Map<string, Tombstone>();
+  private readonly people = new Map<string, PersonMatch>();
+  private readonly sources: ReadonlySet<string>;
+  private readonly invites: boolean;
+
+  constructor(private readonly input: PlanInput) {
+    this.env = input.env;
+    for (const i of input.crm.upserts) this.crmById.set(i.id, i);
+    this.crmRemoved = new Set(input.crm.removedIds);
+    for (const c of input.events) {
+      this.calFull.set(c.calendarId, c.full);
+      for (const e of c.upserts) this.evById.set(e.id, e);
+      for (const id of c.removedIds) this.evRemoved.add(id);
+    }
+    for (const l of input.links) {
+      this.linkByCrm.set(l.crmId, l);
+      this.linkByEvent.set(l.eventId, l);
+    }
+    for (const t of input.tombstones) this.tombstones.set(`${t.side}\u0000${t.sourceId}`, t);
+    for (const p of input.people) this.people.set(p.email.toLowerCase(), p);
+    this.sources = new Set(input.calendars.sourceCalendarIds);
+    this.invites = invitationsActive(this.env, input.meta);
+  }
+
+  run(): Plan {
+    const direction = this.env.settings.direction;
+    for (const link of this.input.links) this.planLink(link);
+    this.planUnlinkedEvents();
+    if (direction !== 'calendar-to-crm') this.planUnlinkedCrmItems();
+    else for (const item of this.input.crm.upserts) this.handledCrm.add(item.id);
+    return {
+      ops: this.ops,
+      skips: this.skips,
+      invitations: this.invitations,
+      conflicts: this.conflicts,
+      deletions: this.deletions,
+      linked: this.input.links.length,
+      emptySides: this.emptySides(),
+      deferred: this.deferred,
+    };
+  }
+
+  private emptySides(): ('crm' | 'calendar')[] {
+    const out: ('crm' | 'calendar')[] = [];
+    const live = this.input.links.filter((l) => !isPast({ timing: l.eventFields.timing, recurrence: null }, this.env));
+    if (this.input.crm.full && this.input.crm.upserts.length === 0 && live.length > 0) out.push('crm');
+    for (const c of this.input.events) {
+      if (c.full && c.upserts.length === 0 && live.some((l) => l.calendarId === c.calendarId)) {
+        out.push('calendar');
+        break;
+      }
+    }
+    return out;
+  }
+
+  private skip(s: Omit<PlannedActionSummary, 'action' | 'sendsInvitation'>): void {
+    this.skips.push({ ...s, action: 'skip', sendsInvitation: false });
+  }
+
+  // ---------------------------------------------------------------- linked pairs
+
+  private planLink(link: LinkRecord): void {
+    if (!this.calFull.has(link.calendarId)) return; // calendar no longer synced: leave the pair alone
+    const item = this.crmById.get(link.crmId);
+    const ev = this.evById.get(link.eventId);
+    this.handledCrm.add(link.crmId);
+    this.handledEv.add(link.eventId);
+    let crmGone = this.crmRemoved.has(link.crmId);
+    let evGone = this.evRemoved.has(link.eventId);
+    if (!item && !crmGone && this.input.crm.full) {
+      // Absent from a complete listing: deleted, unless it only left the past window (then left alone).
+      if (isPast({ timing: link.crmFields.timing, recurrence: link.crmFields.recurrence }, this.env)) return;
+      crmGone = true;
+    }
+    if (!ev && !evGone && this.calFull.get(link.calendarId)) {
+      if (isPast(link.eventFields, this.env)) return;
+      evGone = true;
+    }
+    if (!item && !ev && !crmGone && !evGone && !this.input.resync) return;
+    this.evaluateLink(link, item, crmGone, ev, evGone);
+  }
+
+  private evaluateLink(
+    link: LinkRecord,
+    item: CrmItem | undefined,
+    crmDeleted: boolean,
+    ev: CalendarEvent | undefined,
+    evDeleted: boolean,
+  ): void {
+    const env = this.env;
+    const direction = env.settings.direction;
+    const subject = item?.fields.subject ?? link.crmFields.subject;
+    const crmCur = item ? crmCanonical(item, env) : link.crmFields;
+    let crmState: 'present' | 'gone' | 'flag-off' | 'left' = crmDeleted ? 'gone' : 'present';
+    let crmReason = crmDeleted ? 'The CRM item was deleted.' : '';
+    if (item && !crmDeleted) {
+      const scope = crmScope(item, true, env);
+      if (!scope.in) {
+        crmState = scope.code === 'archived' ? 'gone' : scope.code === 'flag-off' ? 'flag-off' : 'left';
+        crmReason = scope.reason;
+      }
+    }
+    if (!crmCur && crmState === 'present') {
+      crmState = 'left';
+      crmReason = 'Tasks without a due date never sync.';
+    }
+    let evState: 'present' | 'deleted' | 'cancelled' | 'left' = evDeleted ? 'deleted' : 'present';
+    let evReason = evDeleted ? 'The event was deleted in the calendar.' : '';
+    if (ev && !evDeleted) {
+      if (ev.cancelled) {
+        evState = 'cancelled';
+        evReason = 'The event was cancelled.';
+      } else if (link.origin === 'calendar') {
+        const scope = eventScope(ev, this.sources, true, env);
+        if (!scope.in) {
+          evState = 'left';
+          evReason = scope.reason;
+        }
+      }
+    }
+
+    const unlink = (
+      reason: string,
+      opts: { deleteEvent?: boolean; crm?: 'archive' | 'flag-off' | null; tombstone?: Tombstone | null } = {},
+    ): void => this.unlink(link, subject, reason, opts, item);
+
+    if (direction === 'two-way') {
+      if (crmState === 'gone' || crmState === 'flag-off') {
+        if (evState === 'deleted' || evState === 'cancelled') return unlink(`${crmReason} ${evReason}`);
+        return unlink(crmReason, { deleteEvent: true });
+      }
+      if (crmState === 'left') {
+        if (evState === 'deleted' || evState === 'cancelled' || link.origin === 'calendar') return unlink(crmReason);
+        return unlink(crmReason, { deleteEvent: true });
+      }
+      if (evState === 'deleted') {
+        return unlink(evReason, { crm: link.origin === 'crm' ? 'flag-off' : 'archive' });
+      }
+      if (evState === 'cancelled') return unlink(evReason, { crm: 'archive' });
+      if (evState === 'left') return unlink(evReason);
+    } else if (direction === 'crm-to-calendar') {
+      if (crmState === 'gone' || crmState === 'flag-off') {
+        return unlink(crmReason, { deleteEvent: evState !== 'deleted' });
+      }
+      if (crmState === 'left') {
+        return unlink(crmReason, { deleteEvent: evState !== 'deleted' && link.origin === 'crm' });
+      }
+      if (evState === 'deleted') {
+        const hash = item && crmCur ? crmHash(crmCur, crmInfoOf(item)) : link.crmHash;
+        return unlink(`${evReason} One-way sync: it is not re-created until the CRM item changes.`, {
+          tombstone: { side: 'calendar', sourceId: link.crmId, sourceHash: hash, createdAt: env.now.toISOString() },
+        });
+      }
+    } else {
+      if (evState === 'deleted') {
+        if (crmState === 'gone') return unlink(`${crmReason} ${evReason}`);
+        return unlink(evReason, { crm: link.origin === 'crm' ? 'flag-off' : 'archive' });
+      }
+      if (evState === 'cancelled') {
+        return unlink(evReason, { crm: crmState === 'gone' ? null : 'archive' });
+      }
+      if (evState === 'left') return unlink(evReason);
+      if (crmState === 'gone') {
+        const hash = ev ? eventHash(eventCanonical(ev, env), ev.cancelled) : link.eventHash;
+        return unlink(`${crmReason} One-way sync: it is not re-imported until the event changes.`, {
+          tombstone: { side: 'crm', sourceId: link.eventId, sourceHash: hash, createdAt: env.now.toISOString() },
+        });
+      }
+    }
+    if (!crmCur) return;
+    const base: PairBase = {
+      id: link.id,
+      crmId: link.crmId,
+      eventId: link.eventId,
+      calendarId: link.calendarId,
+      iCalUId: link.iCalUId,
+      origin: link.origin,
+      old: link,
+    };
+    this.merge(base, {
+      crmCur,
+      crmVersion: item?.version ?? link.crmVersion,
+      info: item ? crmInfoOf(item) : (link.crmInfo ?? FALLBACK_INFO),
+      crmModifiedAt: item?.modifiedAt ?? null,
+      crmLinks: item?.links ?? null,
+      ownerEmails: null,
+      evCur: ev ? eventCanonical(ev, env) : link.eventFields,
+      evVersion: ev?.version ?? link.eventVersion,
+      evModifiedAt: ev?.modifiedAt ?? null,
+      isOrganizer: ev?.isOrganizer ?? link.eventIsOrganizer ?? link.origin === 'crm',
+      occurrence: ev?.occurrence,
+      crmPrev:
+        link.crmHash === '' || (this.input.resync && link.origin === 'crm')
+          ? null
+          : { fields: link.crmFields, info: link.crmInfo ?? FALLBACK_INFO },
+      evPrev: link.eventHash === '' || (this.input.resync && link.origin === 'calendar') ? null : link.eventFields,
+      reason: '',
+    });
+  }
+
+  private unlink(
+    link: LinkRecord,
+    subject: string,
+    reason: string,
+    opts: { deleteEvent?: boolean; crm?: 'archive' | 'flag-off' | null; tombstone?: Tombstone | null },
+    item: CrmItem | undefined,
+  ): void {
+    const env = this.env;
+    const summaries: PlannedActionSummary[] = [];
+    let eventWrite: EventWrite | null = null;
+    let crmWrite: CrmWrite | null = null;
+    let tombstone = opts.tombstone ?? null;
+    let sends = false;
+    const base = { crmId: link.crmId, eventId: link.eventId, subject };
+    if (opts.deleteEvent) {
+      const organizer = link.eventIsOrganizer ?? link.origin === 'crm';
+      sends = this.invites && organizer && link.eventFields.attendees.length > 0;
+      eventWrite = { op: 'delete', id: link.eventId, ifMatch: null, sendCancellations: sends };
+      if (sends) this.invitations += 1;
+      this.deletions.calendar += 1;
+      summaries.push({ ...base, side: 'calendar', action: 'delete', reason, sendsInvitation: sends });
+    }
+    if (opts.crm === 'archive' && env.crmCaps.archive) {
+      crmWrite = { op: 'archive', id: link.crmId };
+      this.deletions.crm += 1;
+      summaries.push({ ...base, side: 'crm', action: 'archive', reason, sendsInvitation: false });
+    } else if (opts.crm === 'flag-off' && env.crmCaps.syncFlagField) {
+      crmWrite = { op: 'set-sync-flag', id: link.crmId, value: false };
+      this.deletions.crm += 1;
+      summaries.push({ ...base, side: 'crm', action: 'set-sync-flag', reason, sendsInvitation: false });
+    } else if (opts.crm) {
+      // The CRM cannot archive / has no flag field: remember in our own store that this item must not come back.
+      const info = item ? crmInfoOf(item) : (link.crmInfo ?? FALLBACK_INFO);
+      const cur = item ? crmCanonical(item, env) : link.crmFields;
+      tombstone = {
+        side: 'calendar',
+        sourceId: link.crmId,
+        sourceHash: cur ? crmHash(cur, info) : link.crmHash,
+        createdAt: env.now.toISOString(),
+      };
+    }
+    summaries.push({ ...base, side: 'calendar', action: 'unlink', reason, sendsInvitation: false });
+    const op: UnlinkOp = {
+      kind: 'unlink',
+      link,
+      crmWrite,
+      eventWrite,
+      tombstone,
+      deletes: { crm: crmWrite !== null, calendar: eventWrite !== null },
+      summaries,
+      reason: reason.trim(),
+      sendsInvitation: sends,
+    };
+    this.ops.push(op);
+  }
+
+  // ---------------------------------------------------------------- merge of one pair (SPEC §5.1)
+
+  private merge(
+    base: PairBase,
+    s: {
+      crmCur: SyncedFields;
+      crmVersion: string;
+      info: LinkedCrmInfo;
+      crmModifiedAt: string | null;
+      crmLinks: CrmItem['links'] | null;
+      ownerEmails: string[] | null;
+      evCur: SyncedFields;
+      evVersion: string;
+      evModifiedAt: string | null;
+      isOrganizer: boolean;
+      occurrence: CalendarEvent['occurrence'];
+      /** null: treat the whole side as changed. */
+      crmPrev: { fields: SyncedFields; info: LinkedCrmInfo } | null;
+      evPrev: SyncedFields | null;
+      reason: string;
+    },
+  ): void {
+    const env = this.env;
+    const direction = env.settings.direction;
+    const busy = isBusy((base.origin === 'crm' ? s.crmCur.visibility : s.evCur.visibility) === 'private', env);
+    const rules = fieldRules(env, s.info, s.isOrganizer, busy);
+    const crmV = crmView(s.crmCur, s.info, env, busy);
+    const crmPrevV = s.crmPrev ? crmView(s.crmPrev.fields, s.crmPrev.info, env, busy) : null;
+    const evV = eventView(s.evCur, busy);
+    const evPrevV = s.evPrev ? eventView(s.evPrev, busy) : null;
+    const crmChangedAny =
+      crmPrevV === null ||
+      syncedFieldNames.some((f) => rules.push.has(f) && fieldKey(f, crmV) !== fieldKey(f, crmPrevV));
+    const evChangedAny =
+      evPrevV === null || syncedFieldNames.some((f) => rules.pull.has(f) && fieldKey(f, evV) !== fieldKey(f, evPrevV));
+
+    const push: SyncedFieldName[] = [];
+    const pull: SyncedFieldName[] = [];
+    const conflicts: PlannedConflict[] = [];
+    for (const f of syncedFieldNames) {
+      const inPush = rules.push.has(f);
+      const inPull = rules.pull.has(f);
+      if (!inPush && !inPull) continue;
+      if (fieldKey(f, crmV) === fieldKey(f, evV)) continue;
+      if (direction === 'crm-to-calendar') {
+        if (crmChangedAny && inPush) push.push(f);
+        continue;
+      }
+      if (direction === 'calendar-to-crm') {
+        if (evChangedAny && inPull) pull.push(f);
+        continue;
+      }
+      const cC = crmPrevV === null || fieldKey(f, crmV) !== fieldKey(f, crmPrevV);
+      const eC = evPrevV === null || fieldKey(f, evV) !== fieldKey(f, evPrevV);
+      if (cC && !eC) {
+        if (inPush) push.push(f);
+      } else if (eC && !cC) {
+        if (inPull) pull.push(f);
+      } else if (cC && eC) {
+        if (inPush && inPull) {
+          const winner = this.conflictWinner(s.crmModifiedAt, s.evModifiedAt);
+          conflicts.push({
+            crmId: base.crmId,
+            eventId: base.eventId,
+            field: f,
+            crmValue: crmV[f],
+            calendarValue: evV[f],
+            winner,
+            policy: env.settings.conflictPolicy,
+          });
+          (winner === 'crm' ? push : pull).push(f);
+        } else if (inPush) push.push(f);
+        else if (inPull) pull.push(f);
+      }
+    }
+
+    const summaries: PlannedActionSummary[] = [];
+    const subject = s.crmCur.subject;
+    const ids = { crmId: base.crmId, eventId: base.eventId, subject };
+    for (const c of conflicts) {
+      summaries.push({
+        ...ids,
+        side: c.winner === 'crm' ? 'calendar' : 'crm',
+        action: 'conflict',
+        reason: `“${c.field}” changed on both sides; ${c.winner === 'crm' ? 'the CRM' : 'the calendar'} value wins (${c.policy}).`,
+        sendsInvitation: false,
+      });
+    }
+    this.conflicts += conflicts.length;
+
+    let eventWrite: EventWrite | null = null;
+    let sends = false;
+    if (push.length > 0) {
+      const fields: SyncedFields = { ...s.evCur };
+      for (const f of push) (fields as unknown as Record<string, unknown>)[f] = crmV[f];
+      sends = this.invites && s.isOrganizer && fields.attendees.length > 0;
+      eventWrite = {
+        op: 'update',
+        id: base.eventId,
+        ifMatch: s.evVersion,
+        draft: {
+          fields,
+          crmTag: base.crmId,
+          crmUrl: s.info.url,
+          sendInvitations: sends,
+          priority: s.info.priority,
+          ...(s.occurrence ? { occurrence: s.occurrence } : {}),
+        },
+      };
+      if (sends) this.invitations += 1;
+      summaries.push({
+        ...ids,
+        side: 'calendar',
+        action: 'update',
+        reason: s.reason || `The CRM item changed (${push.join(', ')}).`,
+        sendsInvitation: sends,
+      });
+    }
+
+    const crmWrites: CrmWrite[] = [];
+    let unknownEmails: string[] = [];
+    if (s.ownerEmails && !s.ownerEmails.some((o) => o.toLowerCase() === env.userEmail.toLowerCase())) {
+      crmWrites.push({ op: 'add-owner', id: base.crmId, email: env.userEmail });
+      summaries.push({
+        ...ids,
+        side: 'crm',
+        action: 'link',
+        reason: 'Another CRM user already has this meeting: you are added to the same activity.',
+        sendsInvitation: false,
+      });
+    }
+    const patch: Partial<SyncedFields> = {};
+    for (const f of pull) {
+      const value = crmValueFromEvent(f, evV, s.info);
+      const next = { ...s.crmCur, [f]: value } as SyncedFields;
+      if (fieldKey(f, next) !== fieldKey(f, s.crmCur)) (patch as Record<string, unknown>)[f] = value;
+    }
+    const patched = Object.keys(patch) as SyncedFieldName[];
+    if (patched.length > 0) {
+      let links: CrmItem['links'] | undefined;
+      if (patch.attendees) {
+        const m = this.matchPeople(patch.attendees);
+        unknownEmails = m.unknown;
+        const known = new Set(s.crmLinks?.contactIds ?? []);
+        if (m.links.contactIds.some((c) => !known.has(c)) || unknownEmails.length > 0) links = m.links;
+      }
+      crmWrites.push({
+        op: 'update',
+        id: base.crmId,
+        ifMatch: s.crmVersion,
+        fields: patch,
+        ...(links ? { links } : {}),
+      });
+      summaries.push({
+        ...ids,
+        side: 'crm',
+        action: 'update',
+        reason: s.reason || `The event changed (${patched.join(', ')}).`,
+        sendsInvitation: false,
+      });
+    }
+    const pullDone = pull.filter((f) => patched.includes(f));
+
+    const isNew = base.old === null;
+    const old = base.old;
+    const unchangedStatus =
+      old !== null &&
+      eventWrite === null &&
+      crmWrites.length === 0 &&
+      old.crmVersion === s.crmVersion &&
+      old.eventVersion === s.evVersion &&
+      old.crmHash === crmHash(s.crmCur, s.info) &&
+      old.eventHash === eventHash(s.evCur, false);
+    if (unchangedStatus) return;
+    if (isNew) {
+      summaries.unshift({
+        ...ids,
+        side: base.origin === 'crm' ? 'calendar' : 'crm',
+        action: 'link',
+        reason: s.reason,
+        sendsInvitation: false,
+      });
+    }
+    const op: PairOp = {
+      kind: 'pair',
+      base,
+      crmWrites,
+      eventWrite,
+      crmCurrent: s.crmCur,
+      crmVersion: s.crmVersion,
+      crmInfo: s.info,
+      eventCurrent: s.evCur,
+      eventVersion: s.evVersion,
+      eventIsOrganizer: s.isOrganizer,
+      push,
+      pull: pullDone,
+      unknownEmails,
+      conflicts,
+      summaries,
+      reason: s.reason || summaries.map((x) => x.reason).join(' '),
+      sendsInvitation: sends,
+    };
+    this.ops.push(op);
+  }
+
+  private conflictWinner(crmAt: string | null, evAt: string | null): 'crm' | 'calendar' {
+    const policy = this.env.settings.conflictPolicy;
+    if (policy === 'crm-wins') return 'crm';
+    if (policy === 'calendar-wins') return 'calendar';
+    if (crmAt && evAt) return Date.parse(evAt) > Date.parse(crmAt) ? 'calendar' : 'crm';
+    return evAt && !crmAt ? 'calendar' : 'crm';
+  }
+
+  private matchPeople(attendees: { email: string }[]): { links: CrmItem['links']; unknown: string[] } {
+    const contactIds: string[] = [];
+    const companyIds: string[] = [];
+    const unknown: string[] = [];
+    for (const a of attendees) {
+      const p = this.people.get(a.email.toLowerCase());
+      if (!p) {
+        unknown.push(a.email.toLowerCase());
+        continue;
+      }
+      if (!contactIds.includes(p.contactId)) contactIds.push(p.contactId);
+      if (p.companyId && !companyIds.includes(p.companyId)) companyIds.push(p.companyId);
+    }
+    return { links: { contactIds, companyIds }, unknown };
+  }
+
+  // ---------------------------------------------------------------- unlinked events (calendar → CRM, tags)
+
+  private allEvents(): CalendarEvent[] {
+    const out: CalendarEvent[] = [];
+    for (const c of this.input.events) out.push(...c.upserts);
+    for (const e of this.input.taggedExtra) if (!this.evById.has(e.id)) out.push(e);
+    return out;
+  }
+
+  private planUnlinkedEvents(): void {
+    const env = this.env;
+    const direction = env.settings.direction;
+    const events = this.allEvents();
+    // Tagged events first, so a CRM item is paired with its own mirror before anything else can claim it.
+    const ordered = [...events.filter((e) => e.crmTag), ...events.filter((e) => !e.crmTag)];
+    const fingerprints = this.input.meta.repairing ? this.unlinkedFingerprints() : null;
+    for (const ev of ordered) {
+      if (this.linkByEvent.has(ev.id) || this.handledEv.has(ev.id)) continue;
+      this.handledEv.add(ev.id);
+      if (ev.crmTag) {
+        this.planTaggedEvent(ev);
+        continue;
+      }
+      const scope = eventScope(ev, this.sources, false, env);
+      if (!scope.in) {
+        if (scope.code !== 'not-source') {
+          this.skip({ side: 'crm', crmId: null, eventId: ev.id, subject: ev.fields.subject, reason: scope.reason });
+        }
+        continue;
+      }
+      if (direction === 'crm-to-calendar') continue;
+      // One activity per meeting: another CRM user (or an earlier import) already has this iCalUId.
+      const shared = this.findByICalUId(ev.iCalUId);
+      if (shared) {
+        if (this.linkByCrm.has(shared.id) || this.handledCrm.has(shared.id)) {
+          this.skip({
+            side: 'crm',
+            crmId: shared.id,
+            eventId: ev.id,
+            subject: ev.fields.subject,
+            reason: 'Another event of yours is already linked to the CRM activity of this meeting.',
+          });
+          continue;
+        }
+        this.matchPair(shared, ev, 'calendar', 'Same meeting (iCalUId) as an existing CRM activity.');
+        continue;
+      }
+      if (fingerprints) {
+        const candidates = fingerprints.get(fingerprint(ev.fields.subject, ev.fields.timing)) ?? [];
+        const free = candidates.filter((c) => !this.handledCrm.has(c.id));
+        if (free.length === 1) {
+          const item = free[0]!;
+          this.matchPair(item, ev, item.origin, 'Re-paired after a reset (same subject, start and end).');
+          continue;
+        }
+      }
+      const hash = eventHash(eventCanonical(ev, env), ev.cancelled);
+      const tomb = this.tombstones.get(`crm\u0000${ev.id}`);
+      if (tomb && tomb.sourceHash === hash) {
+        this.skip({
+          side: 'crm',
+          crmId: null,
+          eventId: ev.id,
+          subject: ev.fields.subject,
+          reason: 'Its CRM activity was deleted in the CRM (one-way sync): not imported again until the event changes.',
+        });
+        continue;
+      }
+      this.planImport(ev, hash);
+    }
+  }
+
+  private unlinkedFingerprints(): Map<string, CrmItem[]> {
+    const map = new Map<string, CrmItem[]>();
+    for (const item of this.input.crm.upserts) {
+      if (item.archived || this.linkByCrm.has(item.id) || !item.fields.timing) continue;
+      const canon = crmCanonical(item, this.env);
+      if (!canon) continue;
+      const fp = fingerprint(canon.subject, canon.timing);
+      const list = map.get(fp) ?? [];
+      list.push(item);
+      map.set(fp, list);
+    }
+    return map;
+  }
+
+  private findByICalUId(iCalUId: string): CrmItem | undefined {
+    let found: CrmItem | undefined;
+    for (const i of this.input.crm.upserts) if (i.iCalUId === iCalUId && !i.archived) found ??= i;
+    if (found) return found;
+    for (const i of this.input.sharedItems) {
+      if (i.iCalUId === iCalUId && !i.archived && !this.crmRemoved.has(i.id)) return i;
+    }
+    return undefined;
+  }
+
+  private planTaggedEvent(ev: CalendarEvent): void {
+    const tag = ev.crmTag!;
+    const item = this.crmById.get(tag);
+    const subject = ev.fields.subject;
+    if (!item || item.archived) {
+      this.skip({
+        side: 'calendar',
+        crmId: tag,
+        eventId: ev.id,
+        subject,
+        reason: 'Connector event for a CRM item that is gone or not visible: left in place.',
+      });
+      return;
+    }
+    if (this.linkByCrm.has(tag) || this.handledCrm.has(tag)) {
+      this.skip({
+        side: 'calendar',
+        crmId: tag,
+        eventId: ev.id,
+        subject,
+        reason: 'A second event carries this CRM item’s tag: run duplicate cleanup.',
+      });
+      return;
+    }
+    this.matchPair(item, ev, 'crm', 'The event carries this CRM item’s tag.');
+  }
+
+  /** Links a CRM item and an event found to belong together; the origin side's values win where they differ. */
+  private matchPair(item: CrmItem, ev: CalendarEvent, origin: 'crm' | 'calendar', reason: string): void {
+    const env = this.env;
+    const crmCur = crmCanonical(item, env);
+    this.handledCrm.add(item.id);
+    this.handledEv.add(ev.id);
+    if (!crmCur) return;
+    const evCur = eventCanonical(ev, env);
+    const base: PairBase = {
+      id: linkId(item.id, ev.id),
+      crmId: item.id,
+      eventId: ev.id,
+      calendarId: ev.calendarId,
+      iCalUId: ev.iCalUId,
+      origin,
+      old: null,
+    };
+    const info = crmInfoOf(item);
+    this.merge(base, {
+      crmCur,
+      crmVersion: item.version,
+      info,
+      crmModifiedAt: item.modifiedAt,
+      crmLinks: item.links,
+      ownerEmails: env.settings.direction === 'crm-to-calendar' ? null : item.ownerEmails,
+      evCur,
+      evVersion: ev.version,
+      evModifiedAt: ev.modifiedAt,
+      isOrganizer: ev.isOrganizer,
+      occurrence: ev.occurrence,
+      crmPrev: origin === 'crm' ? null : { fields: crmCur, info },
+      evPrev: origin === 'calendar' ? null : evCur,
+      reason,
+    });
+  }
+
+  private planImport(ev: CalendarEvent, hash: string): void {
+    const env = this.env;
+    const evCur = eventCanonical(ev, env);
+    const busy = isBusy(evCur.visibility === 'private', env);
+    const v = eventView(evCur, busy);
+    let occurrence: CreateCrmOp['draft']['occurrence'];
+    if (ev.occurrence) {
+      const series = this.linkByEvent.get(ev.occurrence.seriesId);
+      if (!series) {
+        this.deferred += 1;
+        this.skip({
+          side: 'crm',
+          crmId: null,
+          eventId: ev.id,
+          subject: ev.fields.subject,
+          reason: 'Modified occurrence of a series that is not synced yet: it follows the series.',
+        });
+        return;
+      }
+      occurrence = { seriesId: series.crmId, originalStart: ev.occurrence.originalStart };
+    }
+    const fields: SyncedFields = {
+      ...v,
+      attendees: env.settings.syncInvitees && env.crmCaps.invitees ? v.attendees : [],
+      recurrence: env.crmCaps.recurrence ? v.recurrence : null,
+    };
+    const m = this.matchPeople(fields.attendees);
+    const op: CreateCrmOp = {
+      kind: 'create-crm',
+      event: ev,
+      eventCurrent: evCur,
+      key: createKey('crm', env.userEmail, ev.iCalUId + (ev.occurrence ? `|${ev.occurrence.originalStart}` : ''), hash),
+      draft: {
+        type: 'meeting',
+        fields,
+        iCalUId: ev.iCalUId,
+        syncToCalendar: true,
+        links: m.links,
+        ...(occurrence ? { occurrence } : {}),
+      },
+      unknownEmails: m.unknown,
+      summaries: [
+        {
+          side: 'crm',
+          action: 'create',
+          crmId: null,
+          eventId: ev.id,
+          subject: fields.subject,
+          reason: 'New event in a source calendar: imported as a CRM activity.',
+          sendsInvitation: false,
+        },
+      ],
+      reason: 'New event in a source calendar: imported as a CRM activity.',
+    };
+    this.ops.push(op);
+  }
+
+  // ---------------------------------------------------------------- unlinked CRM items (CRM → calendar)
+
+  private planUnlinkedCrmItems(): void {
+    const env = this.env;
+    for (const item of this.input.crm.upserts) {
+      if (this.linkByCrm.has(item.id) || this.handledCrm.has(item.id)) continue;
+      this.handledCrm.add(item.id);
+      const scope = crmScope(item, false, env);
+      const subject = item.fields.subject;
+      if (!scope.in) {
+        if (scope.code !== 'archived') {
+          this.skip({ side: 'calendar', crmId: item.id, eventId: null, subject, reason: scope.reason });
+        }
+        continue;
+      }
+      const crmCur = crmCanonical(item, env)!;
+      const info = crmInfoOf(item);
+      const hash = crmHash(crmCur, info);
+      const tomb = this.tombstones.get(`calendar\u0000${item.id}`);
+      if (tomb && tomb.sourceHash === hash) {
+        this.skip({
+          side: 'calendar',
+          crmId: item.id,
+          eventId: null,
+          subject,
+          reason: 'Its event was deleted in the calendar: not re-created until the CRM item changes.',
+        });
+        continue;
+      }
+      let occurrence: CreateEventOp['draft']['occurrence'];
+      if (item.occurrence) {
+        const series = this.linkByCrm.get(item.occurrence.seriesId);
+        if (!series) {
+          this.deferred += 1;
+          this.skip({
+            side: 'calendar',
+            crmId: item.id,
+            eventId: null,
+            subject,
+            reason: 'Modified occurrence of a series that is not synced yet: it follows the series.',
+          });
+          continue;
+        }
+        occurrence = { seriesId: series.eventId, originalStart: item.occurrence.originalStart };
+      }
+      const busy = isBusy(crmCur.visibility === 'private', env);
+      const fields = crmView(crmCur, info, env, busy);
+      // A calendar without recurrence gets the first occurrence only; the pane explains why.
+      if (!env.calCaps.recurrence) fields.recurrence = null;
+      const sends = this.invites && fields.attendees.length > 0;
+      if (sends) this.invitations += 1;
+      const reason = 'In scope with Sync to calendar on: a calendar event is created.';
+      this.ops.push({
+        kind: 'create-event',
+        crmId: item.id,
+        calendarId: this.input.calendars.targetCalendarId,
+        key: createKey('calendar', env.userEmail, item.id, hash),
+        draft: {
+          fields,
+          crmTag: item.id,
+          crmUrl: item.url,
+          sendInvitations: sends,
+          priority: item.priority ?? null,
+          ...(occurrence ? { occurrence } : {}),
+        },
+        crmCurrent: crmCur,
+        crmVersion: item.version,
+        crmInfo: info,
+        origin: 'crm',
+        iCalUId: item.iCalUId,
+        summaries: [
+          {
+            side: 'calendar',
+            action: 'create',
+            crmId: item.id,
+            eventId: null,
+            subject,
+            reason,
+            sendsInvitation: sends,
+          },
+        ],
+        reason,
+        sendsInvitation: sends,
+      });
+    }
+  }
+}

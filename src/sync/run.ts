@@ -1,0 +1,337 @@
+/**
+ * One sync run and its dry run (SPEC §5, §6, §7): list both sides from the stored cursors, resolve lost creates,
+ * plan, check the mass-deletion breaker, apply, then store cursors and the run report.
+ */
+import type { CalendarEvent, CrmItem, PersonMatch } from './model';
+import type { CalendarProvider, CrmProvider } from './ports';
+import type { StatusStore, SyncMeta } from './status-store';
+import type { SyncSettings } from '../shared/settings';
+import { emptySideCounts, type RunReport, type RunTrigger } from '../shared/run-report';
+import type { Plan, PlannedActionSummary, SyncCalendars } from './plan';
+import { isProviderError } from './errors';
+import { defaultSleep, withRetry } from './retry';
+import { hashString } from './canonical';
+import { windowStart, type EngineEnv } from './mapping';
+import { plan as makePlan, type PlanInput } from './planner';
+import { applyPlan, describeError } from './applier';
+import { checkBreaker } from './breaker';
+
+export interface SyncProgress {
+  phase: 'listing' | 'planning' | 'applying' | 'done';
+  done: number;
+  total: number;
+}
+
+export interface EngineContext {
+  crm: CrmProvider;
+  calendar: CalendarProvider;
+  /** Scoped to one tenant + user. */
+  store: StatusStore;
+  settings: SyncSettings;
+  userEmail: string;
+  calendars: SyncCalendars;
+  now?: () => Date;
+  signal?: AbortSignal;
+  onProgress?: (p: SyncProgress) => void;
+  /** Injectable so tests don't wait for backoff. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface SyncPreview {
+  report: RunReport;
+  actions: PlannedActionSummary[];
+}
+
+const LOOKUP_BATCH = 200;
+const MAX_PASSES = 3;
+
+export function crmCursorKey(): string {
+  return 'crm';
+}
+
+export function calendarCursorKey(calendarId: string): string {
+  return `calendar:${calendarId}`;
+}
+
+const SETTINGS_KEY = 'settings-fingerprint';
+
+/** The settings and calendars a plan depends on; when they change, the next run re-derives every pair. */
+export function settingsFingerprint(settings: SyncSettings, calendars: SyncCalendars): string {
+  const { automaticSync: _a, syncIntervalMinutes: _i, ...planned } = settings;
+  return hashString(
+    JSON.stringify({
+      ...planned,
+      activityTypes: [...planned.activityTypes].sort(),
+      target: calendars.targetCalendarId,
+      sources: [...calendars.sourceCalendarIds].sort(),
+    }),
+  );
+}
+
+export function engineEnv(ctx: EngineContext): EngineEnv {
+  return {
+    settings: ctx.settings,
+    userEmail: ctx.userEmail.toLowerCase(),
+    now: (ctx.now ?? (() => new Date()))(),
+    crmCaps: ctx.crm.capabilities,
+    calCaps: ctx.calendar.capabilities,
+  };
+}
+
+function newRunId(now: Date): string {
+  return `run-${now.getTime().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+function emptyReport(runId: string, trigger: RunTrigger, startedAt: string): RunReport {
+  return {
+    runId,
+    status: 'running',
+    trigger,
+    startedAt,
+    finishedAt: null,
+    crm: emptySideCounts(),
+    calendar: emptySideCounts(),
+    conflicts: 0,
+    skipped: 0,
+    invitationsSent: 0,
+    errors: [],
+    pendingDeletions: null,
+  };
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+interface Gathered {
+  input: PlanInput;
+  nextCursors: Map<string, string>;
+  fingerprint: string;
+}
+
+/** Lists both sides and does the lookups the planner needs (tags of lost creates, iCalUIds, people). */
+async function gather(
+  ctx: EngineContext,
+  env: EngineEnv,
+  meta: SyncMeta,
+  cursorOverride: Map<string, string> | null,
+): Promise<Gathered> {
+  const { store, crm, calendar } = ctx;
+  const sleep = ctx.sleep ?? defaultSleep;
+  const retry = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, sleep, ctx.signal);
+  const links = await store.loadLinks();
+  const tombstones = await store.listTombstones();
+  const intents = await store.listIntents();
+  const fingerprint = settingsFingerprint(ctx.settings, ctx.calendars);
+  const previousFp = await store.getCursor(SETTINGS_KEY);
+  const resync = previousFp !== null && previousFp !== fingerprint && cursorOverride === null;
+  const cursor = async (key: string): Promise<string | null> => {
+    if (cursorOverride) return cursorOverride.get(key) ?? null;
+    return resync ? null : store.getCursor(key);
+  };
+  const window = { from: windowStart(env), to: null };
+  const nextCursors = new Map<string, string>();
+
+  const crmChanges = await retry(async () => crm.listChanges(await cursor(crmCursorKey()), window));
+  nextCursors.set(crmCursorKey(), crmChanges.nextCursor);
+  const calendarIds = [...new Set([ctx.calendars.targetCalendarId, ...ctx.calendars.sourceCalendarIds])];
+  const events: PlanInput['events'] = [];
+  let listed = 0;
+  for (const calendarId of calendarIds) {
+    const c = await retry(async () =>
+      calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window),
+    );
+    nextCursors.set(calendarCursorKey(calendarId), c.nextCursor);
+    events.push({ calendarId, upserts: c.upserts, removedIds: c.removedIds, full: c.full });
+    listed += c.upserts.length;
+    ctx.onProgress?.({ phase: 'listing', done: listed + crmChanges.upserts.length, total: 0 });
+  }
+
+  // Creates whose answer may have been lost: find them by tag before planning, so they are linked, not re-created.
+  const taggedExtra: CalendarEvent[] = [];
+  const byCalendar = new Map<string, string[]>();
+  for (const i of intents) {
+    if (i.side === 'calendar') byCalendar.set(i.calendarId, [...(byCalendar.get(i.calendarId) ?? []), i.sourceId]);
+  }
+  for (const [calendarId, crmIds] of byCalendar) {
+    if (!calendarIds.includes(calendarId)) continue;
+    for (const part of chunks(crmIds, LOOKUP_BATCH))
+      taggedExtra.push(...(await retry(() => calendar.findByTag(calendarId, part))));
+  }
+
+  // One activity per meeting (and lost CRM creates): CRM items by the iCalUId of every unlinked, untagged event.
+  const linkedEvents = new Set(links.map((l) => l.eventId));
+  const sources = new Set(ctx.calendars.sourceCalendarIds);
+  const wantedUids = new Set<string>();
+  const emails = new Set<string>();
+  for (const c of events) {
+    if (!sources.has(c.calendarId)) continue;
+    for (const e of c.upserts) {
+      if (e.crmTag) continue;
+      if (!linkedEvents.has(e.id) && !e.cancelled) wantedUids.add(e.iCalUId);
+      for (const a of e.fields.attendees) emails.add(a.email.trim().toLowerCase());
+    }
+  }
+  emails.delete(env.userEmail);
+  const sharedItems: CrmItem[] = [];
+  if (env.settings.direction !== 'crm-to-calendar') {
+    for (const part of chunks([...wantedUids], LOOKUP_BATCH))
+      sharedItems.push(...(await retry(() => crm.findByICalUId(part))));
+  }
+  const people: PersonMatch[] = [];
+  if (env.settings.direction !== 'crm-to-calendar' && env.settings.syncInvitees) {
+    for (const part of chunks([...emails], LOOKUP_BATCH)) people.push(...(await retry(() => crm.lookupPeople(part))));
+  }
+  return {
+    input: {
+      env,
+      calendars: ctx.calendars,
+      meta,
+      links,
+      tombstones,
+      crm: { upserts: crmChanges.upserts, removedIds: crmChanges.removedIds, full: crmChanges.full },
+      events,
+      taggedExtra,
+      sharedItems,
+      people,
+      resync,
+    },
+    nextCursors,
+    fingerprint,
+  };
+}
+
+function countPlan(p: Plan, report: RunReport): void {
+  for (const op of p.ops) {
+    for (const s of op.summaries) {
+      const side = report[s.side];
+      if (s.action === 'create') side.created += 1;
+      else if (s.action === 'update' || s.action === 'set-sync-flag') side.updated += 1;
+      else if (s.action === 'delete') side.deleted += 1;
+      else if (s.action === 'archive') side.archived += 1;
+    }
+  }
+  report.conflicts = p.conflicts;
+  report.skipped = p.skips.length;
+  report.invitationsSent = p.invitations;
+}
+
+/** Dry run: what a run would create / update / delete on each side and how many invitations it would send. */
+export async function previewSync(ctx: EngineContext): Promise<SyncPreview> {
+  const env = engineEnv(ctx);
+  const report = emptyReport(newRunId(env.now), 'manual', env.now.toISOString());
+  report.status = 'preview';
+  try {
+    const meta = await ctx.store.getMeta();
+    const { input } = await gather(ctx, env, meta, null);
+    const p = makePlan(input);
+    countPlan(p, report);
+    const breaker = checkBreaker(p);
+    if (breaker) report.pendingDeletions = breaker;
+    report.finishedAt = (ctx.now ?? (() => new Date()))().toISOString();
+    return { report, actions: [...p.ops.flatMap((o) => o.summaries), ...p.skips] };
+  } catch (e) {
+    if (!isProviderError(e)) throw e;
+    report.errors.push(describeError(e, 'connector', null, 'Listing the items to sync'));
+    report.status = e.kind === 'auth' ? 'needs-reauth' : 'failed';
+    report.finishedAt = (ctx.now ?? (() => new Date()))().toISOString();
+    return { report, actions: [] };
+  }
+}
+
+export async function runSync(
+  ctx: EngineContext,
+  opts: { runId?: string; trigger: RunTrigger; confirmDeletions?: boolean },
+): Promise<RunReport> {
+  const clock = ctx.now ?? (() => new Date());
+  const env = engineEnv(ctx);
+  const { store } = ctx;
+  const report = emptyReport(opts.runId ?? newRunId(env.now), opts.trigger, env.now.toISOString());
+  const finish = async (status: RunReport['status']): Promise<RunReport> => {
+    report.status = status;
+    report.finishedAt = clock().toISOString();
+    await store.saveRun(report);
+    ctx.onProgress?.({ phase: 'done', done: 1, total: 1 });
+    return report;
+  };
+  await store.saveRun(report);
+  try {
+    const meta = await store.getMeta();
+    let cursors: Map<string, string> | null = null;
+    let fingerprint = '';
+    let failures = 0;
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      ctx.onProgress?.({ phase: 'listing', done: 0, total: 0 });
+      const g = await gather(ctx, env, meta, cursors);
+      fingerprint = g.fingerprint;
+      ctx.onProgress?.({ phase: 'planning', done: 0, total: 0 });
+      const p = makePlan(g.input);
+      report.conflicts += p.conflicts;
+      if (pass === 0) report.skipped = p.skips.length;
+      const breaker = checkBreaker(p);
+      if (breaker && !opts.confirmDeletions) {
+        report.pendingDeletions = breaker;
+        await store.setPendingConfirmation({
+          runId: report.runId,
+          createdAt: env.now.toISOString(),
+          crm: breaker.crm,
+          calendar: breaker.calendar,
+          reason: breaker.reason,
+        });
+        await store.addTrail([
+          {
+            runId: report.runId,
+            at: env.now.toISOString(),
+            crmId: null,
+            eventId: null,
+            action: 'breaker',
+            reason: breaker.reason,
+          },
+        ]);
+        return await finish('needs-confirmation');
+      }
+      if (pass === 0 && opts.confirmDeletions) await store.setPendingConfirmation(null);
+      const outcome = await applyPlan(p, {
+        crm: ctx.crm,
+        calendar: ctx.calendar,
+        store,
+        env,
+        runId: report.runId,
+        report,
+        sleep: ctx.sleep ?? defaultSleep,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onProgress: (done, total) => ctx.onProgress?.({ phase: 'applying', done, total }),
+      });
+      failures += outcome.failures;
+      if (outcome.stopped === 'auth') return await finish('needs-reauth');
+      if (outcome.stopped === 'aborted') {
+        report.errors.push({
+          message: 'The run was stopped before it finished; the next run continues where it left off.',
+          kind: 'internal',
+          side: 'connector',
+          itemId: null,
+          retryable: true,
+        });
+        return await finish('partial');
+      }
+      cursors = g.nextCursors;
+      if (p.deferred === 0 || failures > 0) break;
+    }
+    if (failures === 0 && report.errors.length === 0 && cursors) {
+      // Cursors move only after a clean run: a failed item is listed again next time (its writes are idempotent).
+      for (const [key, value] of cursors) await store.setCursor(key, value);
+      await store.setCursor(SETTINGS_KEY, fingerprint);
+    }
+    await store.setMeta({
+      firstSyncDone: true,
+      ...(failures === 0 && report.errors.length === 0 ? { repairing: false } : {}),
+    });
+    return await finish(report.errors.length > 0 ? 'partial' : 'succeeded');
+  } catch (e) {
+    if (!isProviderError(e)) throw e;
+    report.errors.push(describeError(e, 'connector', null, 'Listing the items to sync'));
+    return await finish(e.kind === 'auth' ? 'needs-reauth' : 'failed');
+  }
+}

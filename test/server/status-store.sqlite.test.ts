@@ -1,0 +1,25 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase, type Db } from '../../src/server/store/database';
+import { DbStatusStore } from '../../src/server/store/db-status-store';
+import { migrateToLatest } from '../../src/server/store/migrations';
+import { UserRepository } from '../../src/server/store/users';
+import { describeStatusStoreContract } from '../support/status-store-contract';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'status-sqlite-'));
+let db: Db;
+beforeAll(async () => {
+  db = openDatabase(`sqlite:${path.join(dir, 'status.db')}`);
+  await migrateToLatest(db);
+});
+afterAll(async () => {
+  await db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+describeStatusStoreContract('SQLite', async () => {
+  const user = await new UserRepository(db.kysely).create({ tenantId: 'contract', email: `u${++n}@example.com` });
+  return { store: new DbStatusStore(db.kysely, 'contract', user.id), cleanup: async () => {} };
+});

@@ -1,0 +1,146 @@
+import type { Db } from '../../src/server/store/database';
+import { AuditRepository } from '../../src/server/store/audit';
+import { ConnectionRepository } from '../../src/server/store/connections';
+import { DbStatusStore } from '../../src/server/store/db-status-store';
+import { SettingsRepository } from '../../src/server/store/settings';
+import { SyncStateRepository } from '../../src/server/store/sync-state';
+import { UserRepository } from '../../src/server/store/users';
+import { emptySideCounts, type RunReport } from '../../src/shared/run-report';
+import { testVault } from './support/keys';
+
+/** Store behaviour both databases must show; called from the SQLite and the PostgreSQL test files. */
+export function describeStore(name: string, open: () => Promise<Db>): void {
+  describe(`store on ${name}`, () => {
+    let db: Db;
+    const vault = testVault();
+    beforeAll(async () => {
+      db = await open();
+    });
+    afterAll(async () => {
+      await db.close();
+    });
+
+    it('keeps tenants apart and finds users by token or e-mail', async () => {
+      const users = new UserRepository(db.kysely);
+      const a = await users.create({ tenantId: 'ta', email: 'Ann@Example.com' });
+      await users.create({ tenantId: 'tb', email: 'ann@example.com' });
+      expect((await users.findByEmail('ta', 'ANN@example.com'))?.id).toBe(a.id);
+      expect(await users.get('tb', a.id)).toBeNull();
+      const signedIn = await users.upsertFromToken({
+        tenantId: 'ta',
+        oid: 'oid-1',
+        email: 'ann@example.com',
+        displayName: 'Ann',
+        isAdmin: true,
+      });
+      expect(signedIn.id).toBe(a.id);
+      expect(signedIn.isAdmin).toBe(true);
+      expect((await users.findByEmailAnyTenant('ann@example.com')).length).toBe(2);
+    });
+
+    it('stores connection secrets encrypted and scoped', async () => {
+      const users = new UserRepository(db.kysely);
+      const u = await users.create({ tenantId: 'ta', email: 'sec@example.com' });
+      const repo = new ConnectionRepository(db.kysely, vault);
+      await repo.save({
+        tenantId: 'ta',
+        userId: u.id,
+        side: 'calendar',
+        provider: 'caldav',
+        account: 'sec',
+        url: 'https://dav.example.com/',
+        options: { targetCalendarId: null },
+        tokenExpiresAt: null,
+        secret: { password: 'hunter2-very-secret' },
+      });
+      const raw = await db.kysely.selectFrom('connections').select('secret').where('user_id', '=', u.id).execute();
+      expect(raw[0]?.secret).not.toContain('hunter2');
+      expect(await repo.secret('ta', u.id, 'calendar')).toEqual({ password: 'hunter2-very-secret' });
+      expect(await repo.get('tb', u.id, 'calendar')).toBeNull();
+      expect(await repo.delete('tb', u.id, 'calendar')).toBe(false);
+      expect(await repo.delete('ta', u.id, 'calendar')).toBe(true);
+    });
+
+    it('resolves settings layers, profiles and the audit log', async () => {
+      const users = new UserRepository(db.kysely);
+      const u = await users.create({ tenantId: 'ts', email: 'set@example.com' });
+      const settings = new SettingsRepository(db.kysely);
+      await settings.setGlobal('ts', { pastWindowDays: 10 });
+      const p = await settings.createProfile('ts', {
+        name: 'Sales',
+        values: { direction: 'crm-to-calendar' },
+        locked: ['direction'],
+      });
+      await users.setProfile('ts', u.id, p.id);
+      await settings.setUser('ts', u.id, { direction: 'two-way', syncInvitees: false });
+      const layers = await settings.layersFor('ts', u.id, p.id);
+      expect(layers.profile?.locked).toEqual(['direction']);
+      expect(layers.global).toEqual({ pastWindowDays: 10 });
+      expect(await settings.getProfile('other', p.id)).toBeNull();
+      const dup = await settings.createProfile('ts', { name: 'Sales', values: {}, locked: [] }).then(
+        () => 'created',
+        (e: unknown) => String(e),
+      );
+      expect(dup).toMatch(/unique|duplicate/i);
+      expect(await settings.deleteProfile('ts', p.id)).toBe(true);
+      expect((await users.get('ts', u.id))?.profileId).toBeNull();
+
+      const audit = new AuditRepository(db.kysely);
+      const first = await audit.record('ts', { actor: 'a@x', action: 'profile.create', target: 'Sales', details: {} });
+      await audit.record('ts', { actor: 'a@x', action: 'profile.delete', target: 'Sales', details: {} });
+      const all = await audit.list('ts', 10);
+      expect(all.map((e) => e.action)).toEqual(['profile.delete', 'profile.create']);
+      expect((await audit.list('ts', 10, all[0]?.id)).map((e) => e.id)).toEqual([first]);
+      expect(await audit.list('other', 10)).toEqual([]);
+    });
+
+    it('grants one run lease per user at a time', async () => {
+      const users = new UserRepository(db.kysely);
+      const u = await users.create({ tenantId: 'tl', email: 'lease@example.com' });
+      const state = new SyncStateRepository(db.kysely);
+      const now = new Date('2026-01-01T00:00:00Z');
+      const results = await Promise.all(
+        ['w1', 'w2', 'w3'].map((w) => state.acquire('tl', u.id, w, `r-${w}`, 60_000, now)),
+      );
+      expect(results.filter(Boolean).length).toBe(1);
+      const later = new Date(now.getTime() + 120_000);
+      expect(await state.acquire('tl', u.id, 'w4', 'r4', 60_000, later)).toBe(true);
+      await state.release('tl', u.id, 'w4', { nextRunAt: later.toISOString(), failures: 0 });
+      expect(await state.due(later, 10)).toEqual([{ tenantId: 'tl', userId: u.id }]);
+    });
+
+    it('status store keeps one user apart from another', async () => {
+      const users = new UserRepository(db.kysely);
+      const u1 = await users.create({ tenantId: 'tx', email: 'one@example.com' });
+      const u2 = await users.create({ tenantId: 'tx', email: 'two@example.com' });
+      const s1 = new DbStatusStore(db.kysely, 'tx', u1.id);
+      const s2 = new DbStatusStore(db.kysely, 'tx', u2.id);
+      const wrongTenant = new DbStatusStore(db.kysely, 'ty', u1.id);
+      const report: RunReport = {
+        runId: 'r1',
+        status: 'succeeded',
+        trigger: 'manual',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        finishedAt: '2026-01-01T00:00:01.000Z',
+        crm: emptySideCounts(),
+        calendar: emptySideCounts(),
+        conflicts: 0,
+        skipped: 0,
+        invitationsSent: 0,
+        errors: [],
+        pendingDeletions: null,
+      };
+      await s1.saveRun(report);
+      await s1.setCursor('crm', 'c1');
+      await s1.setMeta({ firstSyncDone: true });
+      expect(await s1.getRun('r1')).toEqual(report);
+      expect(await s2.getRun('r1')).toBeNull();
+      expect(await wrongTenant.getRun('r1')).toBeNull();
+      expect(await s2.getCursor('crm')).toBeNull();
+      await s1.reset();
+      expect(await s1.getCursor('crm')).toBeNull();
+      expect(await s1.getMeta()).toEqual({ firstSyncDone: true, repairing: true });
+      expect(await s1.listRuns(5)).toHaveLength(1);
+    });
+  });
+}

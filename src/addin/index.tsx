@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const auth = new AccountManager(chooseStrategy(config ?? { mode: 'dev' }, office, window.fetch.bind(window)));
+  const auth = new AccountManager(chooseStrategy(config, office, window.fetch.bind(window)));
   const api = createApiClient({ getToken: () => auth.getToken(), onUnauthorized: () => auth.invalidate() });
   const firstView = office.inOutlook ? 'item' : 'connections';
   void preloadView(firstView);

@@ -1,5 +1,5 @@
 import { AccountManager, chooseStrategy, NeedsSignInError } from '../../src/addin/auth';
-import { devSignInPath } from '../../src/addin/auth/dev-strategy';
+import { devTokenPath } from '../../src/addin/auth/dev-strategy';
 import type { SignInStrategy, TokenResult } from '../../src/addin/auth/types';
 import { fakeResponse } from './support/fake-api';
 import { browserOffice } from './support/render-pane';
@@ -79,23 +79,21 @@ describe('chooseStrategy', () => {
     expect(chooseStrategy(entra, browserOffice(), noFetch).name).toBe('msal-popup');
   });
   it('uses the development sign-in when the server runs AUTH_MODE=dev', async () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const devToken = `${b64({ alg: 'ES256' })}.${b64({ exp: Math.floor(Date.now() / 1000) + 3600, preferred_username: 'ann@example.com', name: 'Ann' })}.sig`;
     const requests: { url: string; body: unknown }[] = [];
     const fakeFetch = (async (url: string, init: RequestInit) => {
       requests.push({ url, body: JSON.parse(String(init.body)) });
-      return fakeResponse(200, {
-        accessToken: 'dev-token',
-        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-        email: 'ann@example.com',
-        displayName: 'Ann',
-      });
+      return fakeResponse(200, { accessToken: devToken, tokenType: 'Bearer', expiresIn: 3600 });
     }) as unknown as typeof fetch;
     const strategy = chooseStrategy({ mode: 'dev' }, browserOffice(), fakeFetch);
     expect(strategy.name).toBe('dev');
     const auth = new AccountManager(strategy);
     expect(await auth.restore()).toBe(false);
     await auth.signIn({ email: ' Ann@Example.com ' });
-    expect(requests).toEqual([{ url: devSignInPath, body: { email: 'ann@example.com' } }]);
-    expect(await auth.getToken()).toBe('dev-token');
+    expect(requests).toEqual([{ url: devTokenPath, body: { email: 'ann@example.com', admin: false } }]);
+    expect(await auth.getToken()).toBe(devToken);
+    expect(auth.account).toEqual({ email: 'ann@example.com', name: 'Ann' });
     // A reload of the pane restores the session from sessionStorage
     expect(await new AccountManager(chooseStrategy({ mode: 'dev' }, browserOffice(), fakeFetch)).restore()).toBe(true);
   });

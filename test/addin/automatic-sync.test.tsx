@@ -76,10 +76,10 @@ describe('Automatic sync', () => {
     const fake = connectedFake();
     fake.cleanupGroups = [
       {
-        kind: 'same-crm-tag',
-        keep: { side: 'calendar', id: 'e1', subject: 'Demo', start: '2026-11-21T09:00:00.000Z' },
-        remove: [{ side: 'calendar', id: 'e2', subject: 'Demo', start: '2026-11-21T09:00:00.000Z' }],
-        merges: 0,
+        kind: 'tagged-events',
+        keep: { side: 'calendar', id: 'e1', subject: 'Demo' },
+        remove: [{ side: 'calendar', id: 'e2', subject: 'Demo' }],
+        merged: [],
       },
     ];
     const user = userEvent.setup();

@@ -15,7 +15,7 @@ describe('Connections', () => {
     await user.click(screen.getByRole('button', { name: 'Connect' }));
     expect(await screen.findByText('Connected', { selector: '.fui-Badge' })).toBeInTheDocument();
     expect(fake.callsTo('connect')).toEqual([
-      expect.objectContaining({ params: { side: 'crm' }, body: { provider: 'sandbox', fields: {} } }),
+      expect.objectContaining({ params: { side: 'crm' }, body: { provider: 'sandbox', method: 'none', fields: {} } }),
     ]);
   });
 
@@ -39,12 +39,13 @@ describe('Connections', () => {
     expect(await screen.findByText('This provider needs the address of your server.')).toBeInTheDocument();
     expect(fake.callsTo('connect')).toHaveLength(0);
 
-    await user.type(screen.getByLabelText(/Custom URL/), 'https://crm.example.com');
+    await user.type(screen.getByLabelText(/SuiteCRM address/), 'https://crm.example.com');
     await user.click(screen.getByRole('button', { name: 'Connect' }));
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('The provider refused these credentials.');
     expect(fake.callsTo('connect')[0]!.body).toEqual({
       provider: 'suitecrm',
+      method: 'password',
       url: 'https://crm.example.com',
       fields: { clientId: 'id', clientSecret: 's3cret' },
     });
@@ -56,17 +57,16 @@ describe('Connections', () => {
     renderPane(fake);
     await user.click(await screen.findByRole('tab', { name: 'Calendar' }));
     await user.selectOptions(screen.getByLabelText('Calendar server'), 'caldav');
-    await user.type(screen.getByLabelText(/Server URL/), 'https://dav.example.com/ann/');
+    await user.type(screen.getByLabelText(/CalDAV server URL/), 'https://dav.example.com/ann/');
     await user.type(screen.getByLabelText(/User name/), 'ann');
     await user.type(screen.getByLabelText(/App password/), 'pw');
     await user.click(screen.getByRole('button', { name: 'Connect' }));
     expect(await screen.findByText('Connected', { selector: '.fui-Badge' })).toBeInTheDocument();
     expect(fake.callsTo('connect')[0]!.body).toEqual({
       provider: 'caldav',
+      method: 'app-password',
       url: 'https://dav.example.com/ann/',
-      username: 'ann',
-      password: 'pw',
-      fields: {},
+      fields: { username: 'ann', password: 'pw' },
     });
     await user.selectOptions(await screen.findByLabelText(/Target calendar/), 'cal-2');
     await user.click(screen.getByRole('checkbox', { name: 'CRM' }));

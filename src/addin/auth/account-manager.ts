@@ -5,7 +5,14 @@
 import type { OfficeBridge } from '../office';
 import { devStrategy } from './dev-strategy';
 import { naaStrategy, standardStrategy } from './msal-strategies';
-import { SignInError, type AuthConfig, type SignedInAccount, type SignInStrategy, type TokenResult } from './types';
+import {
+  SignInError,
+  type AuthConfig,
+  type SignedInAccount,
+  type SignInInput,
+  type SignInStrategy,
+  type TokenResult,
+} from './types';
 
 /** Renew this long before the token expires, so a request never leaves with a token that dies in flight. */
 const RENEW_MARGIN_MS = 60_000;
@@ -17,7 +24,22 @@ export class NeedsSignInError extends Error {
   }
 }
 
-export function chooseStrategy(config: AuthConfig, office: OfficeBridge, fetchImpl: typeof fetch): SignInStrategy {
+/** The server told the pane no way to sign in: say so instead of guessing. */
+const unconfigured: SignInStrategy = {
+  name: 'unconfigured',
+  silent: async () => null,
+  interactive: async () => {
+    throw new SignInError('failed', 'the server has no sign-in configured');
+  },
+  signOut: async () => undefined,
+};
+
+export function chooseStrategy(
+  config: AuthConfig | null,
+  office: OfficeBridge,
+  fetchImpl: typeof fetch,
+): SignInStrategy {
+  if (!config) return unconfigured;
   if (config.mode === 'dev') return devStrategy(fetchImpl);
   if (office.inOutlook && office.supportsNaa()) return naaStrategy(config, office);
   return standardStrategy(config, office);
@@ -38,7 +60,7 @@ export class AccountManager {
     return (await this.silent()) !== null;
   }
 
-  async signIn(input?: { email?: string }): Promise<SignedInAccount> {
+  async signIn(input?: SignInInput): Promise<SignedInAccount> {
     this.token = await this.strategy.interactive(input);
     return this.token.account;
   }

@@ -1,3 +1,3 @@
 export { AccountManager, NeedsSignInError, chooseStrategy } from './account-manager';
 export { loadAuthConfig } from './config';
-export { SignInError, type AuthConfig, type SignedInAccount } from './types';
+export { SignInError, type AuthConfig, type SignedInAccount, type SignInInput } from './types';

@@ -10,6 +10,13 @@ export type AuthConfig =
       scopes: string[];
     };
 
+/** What the user types for the development sign-in (Entra sign-in asks nothing). */
+export interface SignInInput {
+  email?: string;
+  /** Development sign-in only: the token carries the admin role. */
+  admin?: boolean;
+}
+
 export interface SignedInAccount {
   email: string;
   name: string | null;
@@ -24,11 +31,11 @@ export interface TokenResult {
 
 /** One way of getting a token: NAA, MSAL in a dialog/popup, or the development sign-in. */
 export interface SignInStrategy {
-  readonly name: 'naa' | 'msal-dialog' | 'msal-popup' | 'dev';
+  readonly name: 'naa' | 'msal-dialog' | 'msal-popup' | 'dev' | 'unconfigured';
   /** Without user interaction; null when interaction is needed. */
   silent(): Promise<TokenResult | null>;
   /** With user interaction (popup, dialog or form input). */
-  interactive(input?: { email?: string }): Promise<TokenResult>;
+  interactive(input?: SignInInput): Promise<TokenResult>;
   signOut(): Promise<void>;
 }
 

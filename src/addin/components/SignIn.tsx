@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import {
   Button,
+  Checkbox,
   Field,
   Input,
   makeStyles,
@@ -26,6 +27,7 @@ export function SignIn({ onSignedIn }: { onSignedIn(): void }) {
   const m = messages.signIn;
   const dev = auth.strategy.name === 'dev';
   const [email, setEmail] = useState(office.mailboxUser()?.email ?? '');
+  const [admin, setAdmin] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -34,7 +36,7 @@ export function SignIn({ onSignedIn }: { onSignedIn(): void }) {
     setBusy(true);
     setError(null);
     try {
-      await auth.signIn(dev ? { email } : undefined);
+      await auth.signIn(dev ? { email, admin } : undefined);
       onSignedIn();
     } catch (err) {
       setError(
@@ -50,7 +52,7 @@ export function SignIn({ onSignedIn }: { onSignedIn(): void }) {
   }
 
   return (
-    <form className={s.root} onSubmit={(e) => void submit(e)} aria-label={m.title}>
+    <form className={s.root} onSubmit={(e) => void submit(e)} aria-label={m.title} noValidate>
       <Title3 as="h2">{dev ? m.devTitle : m.title}</Title3>
       <Text>{dev ? m.devIntro : m.intro}</Text>
       {dev && (
@@ -58,6 +60,7 @@ export function SignIn({ onSignedIn }: { onSignedIn(): void }) {
           <Input type="email" value={email} autoComplete="email" onChange={(_e, d) => setEmail(d.value)} />
         </Field>
       )}
+      {dev && <Checkbox label={m.devAdmin} checked={admin} onChange={(_e, d) => setAdmin(Boolean(d.checked))} />}
       {error && (
         <MessageBar intent="error" role="alert">
           <MessageBarBody>{error}</MessageBarBody>

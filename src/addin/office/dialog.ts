@@ -64,7 +64,8 @@ function openPopup(url: string): Promise<DialogOutcome> {
       if (event.origin !== window.location.origin || event.source !== popup) return;
       cleanup();
       popup.close();
-      resolve({ kind: 'message', message: String(event.data) });
+      // The server's callback page posts an object; Office's messageParent carries a string.
+      resolve({ kind: 'message', message: typeof event.data === 'string' ? event.data : JSON.stringify(event.data) });
     };
     const timer = window.setInterval(() => {
       if (popup.closed) {

@@ -1,6 +1,7 @@
 /**
- * Connect one side: provider dropdown, then whatever the provider needs (nothing, manual fields, or OAuth through
- * the Office dialog), an optional Custom URL, and the server's reason when the test call fails.
+ * Connect one side: provider dropdown, then whatever the chosen auth method needs (nothing, a form, the user's own
+ * Microsoft 365 sign-in, or OAuth through the Office dialog), an optional Custom URL, and the server's reason
+ * when the test call fails.
  */
 import { useState, type FormEvent } from 'react';
 import {
@@ -18,7 +19,7 @@ import {
   Text,
   tokens,
 } from '@fluentui/react-components';
-import type { ProviderDescriptor, Side } from '../../../shared/api';
+import type { ProviderEntry, Side } from '../../../shared/api';
 import { ApiCallError, ApiUnreachableError } from '../../api/client';
 import { describeError } from '../../api/describe-error';
 import { messages } from '../../messages';
@@ -30,11 +31,9 @@ const useStyles = makeStyles({
   actions: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalS },
 });
 
-type Method = 'oauth' | 'form' | 'none';
-
 export function ConnectForm(props: {
   side: Side;
-  providers: ProviderDescriptor[];
+  providers: ProviderEntry[];
   initialProvider?: string;
   reauthorize?: boolean;
 }) {
@@ -43,7 +42,7 @@ export function ConnectForm(props: {
   const m = messages.connections;
   const [providerId, setProviderId] = useState(props.initialProvider ?? '');
   const provider = props.providers.find((p) => p.id === providerId) ?? null;
-  const [method, setMethod] = useState<Method | null>(null);
+  const [methodId, setMethodId] = useState<string | null>(null);
   const [useCustomUrl, setUseCustomUrl] = useState(false);
   const [url, setUrl] = useState('');
   const [values, setValues] = useState<Record<string, string>>({});
@@ -51,10 +50,8 @@ export function ConnectForm(props: {
   const [error, setError] = useState<string | null>(null);
   const [fieldError, setFieldError] = useState<string | null>(null);
 
-  const activeMethod: Method | null = provider
-    ? method && provider.auth.includes(method)
-      ? method
-      : provider.auth[0]!
+  const method = provider
+    ? (provider.authMethods.find((a) => a.id === methodId) ?? provider.authMethods[0] ?? null)
     : null;
   const urlShown = provider
     ? provider.customUrl === 'required' || (provider.customUrl === 'optional' && useCustomUrl)
@@ -62,27 +59,24 @@ export function ConnectForm(props: {
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    if (!provider || !activeMethod) return;
+    if (!provider || !method) return;
     setError(null);
     setFieldError(null);
-    const request = connectRequestFrom(provider, activeMethod, urlShown ? url : '', values);
+    const request = connectRequestFrom(provider, method, urlShown ? url : null, values);
     if ('missing' in request) {
       setFieldError(request.missing);
       return;
     }
     setBusy(true);
     try {
-      if (activeMethod === 'oauth') {
-        const start = await api('oauthStart', {
-          params: { side: props.side },
-          body: { provider: provider.id, url: request.body.url, fields: request.body.fields },
-        });
+      if (method.kind === 'oauth') {
+        const start = await api('oauthStart', { params: { side: props.side }, body: request.body });
         const outcome = await office.openDialog(start.authorizeUrl);
         if (outcome.kind === 'closed') throw new Error(m.dialogClosed);
         if (outcome.kind === 'failed') throw new Error(outcome.reason);
         const answer = readDialogAnswer(outcome.message);
         if (!answer.ok) {
-          setError(m.failureReasons[answer.reason ?? 'other'] ?? answer.message);
+          setError(m.failureReasons[answer.reason ?? ''] ?? answer.message);
           return;
         }
       } else {
@@ -101,6 +95,15 @@ export function ConnectForm(props: {
     }
   }
 
+  const hint =
+    method?.kind === 'oauth'
+      ? m.oauthHint
+      : method?.kind === 'none'
+        ? m.noneHint
+        : method?.kind === 'entra'
+          ? m.entraHint
+          : null;
+
   return (
     <form className={s.form} onSubmit={(e) => void submit(e)} aria-label={m.connect} noValidate>
       {!props.reauthorize && (
@@ -109,28 +112,33 @@ export function ConnectForm(props: {
             value={providerId}
             onChange={(_e, d) => {
               setProviderId(d.value);
-              setMethod(null);
+              setMethodId(null);
+              setValues({});
               setError(null);
+              setFieldError(null);
             }}
           >
             <option value="">{m.choose}</option>
             {props.providers.map((p) => (
               <option key={p.id} value={p.id} disabled={!p.available}>
-                {p.name}
+                {p.label}
               </option>
             ))}
           </Select>
         </Field>
       )}
       {provider && !provider.available && <Text size={200}>{m.unavailable(provider.unavailableReason ?? '')}</Text>}
-      {provider && provider.auth.length > 1 && (
+      {provider && provider.authMethods.length > 1 && (
         <RadioGroup
-          value={activeMethod ?? undefined}
-          onChange={(_e, d) => setMethod(d.value as Method)}
-          aria-label={provider.name}
+          value={method?.id}
+          onChange={(_e, d) => {
+            setMethodId(d.value);
+            setFieldError(null);
+          }}
+          aria-label={m.methodLabel}
         >
-          {provider.auth.map((a) => (
-            <Radio key={a} value={a} label={a === 'oauth' ? messages.signIn.button : a === 'form' ? m.connect : a} />
+          {provider.authMethods.map((a) => (
+            <Radio key={a.id} value={a.id} label={a.label} />
           ))}
         </RadioGroup>
       )}
@@ -143,48 +151,41 @@ export function ConnectForm(props: {
       )}
       {urlShown && (
         <Field
-          label={m.customUrlField}
+          label={provider?.urlLabel ?? m.customUrlField}
           hint={provider?.customUrl === 'optional' ? m.customUrlHelp : undefined}
           required={provider?.customUrl === 'required'}
         >
-          <Input type="url" value={url} onChange={(_e, d) => setUrl(d.value)} placeholder="https://" />
+          <Input
+            type="url"
+            value={url}
+            onChange={(_e, d) => setUrl(d.value)}
+            placeholder={provider?.urlPlaceholder ?? 'https://'}
+          />
         </Field>
       )}
-      {provider &&
-        activeMethod === 'form' &&
-        provider.fields
-          .filter((f) => f.key !== 'url' || !urlShown)
-          .map((f) => (
-            <Field key={f.key} label={f.label} hint={f.help} required={f.required}>
-              {f.type === 'select' ? (
-                <Select value={values[f.key] ?? ''} onChange={(_e, d) => setValues({ ...values, [f.key]: d.value })}>
-                  <option value="">{m.choose}</option>
-                  {f.options?.map((o) => (
-                    <option key={o.value} value={o.value}>
-                      {o.label}
-                    </option>
-                  ))}
-                </Select>
-              ) : (
-                <Input
-                  type={
-                    f.type === 'password'
-                      ? 'password'
-                      : f.type === 'url'
-                        ? 'url'
-                        : f.type === 'email'
-                          ? 'email'
-                          : 'text'
-                  }
-                  value={values[f.key] ?? ''}
-                  autoComplete={f.secret ? 'off' : undefined}
-                  onChange={(_e, d) => setValues({ ...values, [f.key]: d.value })}
-                />
-              )}
-            </Field>
-          ))}
-      {provider && activeMethod === 'oauth' && <Text size={200}>{m.oauthHint}</Text>}
-      {provider && activeMethod === 'none' && <Text size={200}>{m.noneHint}</Text>}
+      {method?.fields.map((f) => (
+        <Field key={`${method.id}:${f.key}`} label={f.label} hint={f.help} required={f.required}>
+          {f.kind === 'select' ? (
+            <Select value={values[f.key] ?? ''} onChange={(_e, d) => setValues({ ...values, [f.key]: d.value })}>
+              <option value="">{m.choose}</option>
+              {f.options?.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </Select>
+          ) : (
+            <Input
+              type={f.kind}
+              value={values[f.key] ?? ''}
+              placeholder={f.placeholder}
+              autoComplete={f.kind === 'password' ? 'off' : undefined}
+              onChange={(_e, d) => setValues({ ...values, [f.key]: d.value })}
+            />
+          )}
+        </Field>
+      ))}
+      {hint && <Text size={200}>{hint}</Text>}
       {fieldError && (
         <MessageBar intent="warning">
           <MessageBarBody>{fieldError}</MessageBarBody>

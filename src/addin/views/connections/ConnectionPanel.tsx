@@ -41,7 +41,7 @@ export function ConnectionPanel({ side }: { side: Side }) {
   }
 
   if (!connection) return <ConnectForm side={side} providers={providers} />;
-  const providerName = providers.find((p) => p.id === connection.provider)?.name ?? connection.provider;
+  const providerName = providers.find((p) => p.id === connection.provider)?.label ?? connection.provider;
   return (
     <div className={s.root}>
       <div className={s.status}>

@@ -29,8 +29,7 @@ const useStyles = makeStyles({
 });
 
 type Copy = CleanupGroup['keep'];
-const describeCopy = (c: Copy) =>
-  `${messages.run.errorSide[c.side]} “${c.subject ?? c.id}”${c.start ? `, ${messages.time.dateTime(c.start)}` : ''}`;
+const describeCopy = (c: Copy) => `${messages.run.errorSide[c.side]} “${c.subject || c.id}”`;
 
 export function CleanupDialog({ onClose }: { onClose(): void }) {
   const s = useStyles();
@@ -102,7 +101,7 @@ export function CleanupDialog({ onClose }: { onClose(): void }) {
                           <Text size={200}>{m.cleanupRemove(describeCopy(c))}</Text>
                         </div>
                       ))}
-                      {g.merges > 0 && <Text size={200}>{m.cleanupMerges(g.merges)}</Text>}
+                      {g.merged.length > 0 && <Text size={200}>{m.cleanupMerged(g.merged.join(', '))}</Text>}
                     </li>
                   ))}
                 </ul>

@@ -198,7 +198,8 @@ export class RunService {
       });
     } catch (e) {
       // The engine reports provider trouble in its report; anything thrown here is the connector's own failure.
-      const message = e instanceof Error ? e.message : String(e);
+      const m = (e as { message?: unknown } | null)?.message;
+      const message = typeof m === 'string' ? m : String(e);
       this.deps.logger.warn({ runId: req.runId, err: message }, 'run failed before the engine finished');
       const report: RunReport = {
         runId: req.runId,

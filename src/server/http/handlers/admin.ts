@@ -72,8 +72,11 @@ async function uniqueName<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (/unique|duplicate/i.test(e instanceof Error ? e.message : ''))
+    // Not instanceof: driver errors may come from another realm. SQLite and PostgreSQL name it in code or text.
+    const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+    if (code === '23505' || /SQLITE_CONSTRAINT|unique|duplicate/i.test(`${String(code)} ${String(message)}`)) {
       throw conflict('a profile with that name exists');
+    }
     throw e;
   }
 }

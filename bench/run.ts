@@ -4,8 +4,9 @@
  */
 import { peakRssMb, timed, type BenchSection } from './section';
 import { serverStart } from './server-start';
+import { pane } from './pane';
 
-const sections: BenchSection[] = [serverStart];
+const sections: BenchSection[] = [serverStart, pane];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

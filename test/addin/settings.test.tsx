@@ -24,7 +24,7 @@ describe('Sync settings › Calendar', () => {
     expect(item('Days back to sync')).toHaveTextContent('Set by organisation');
     expect(within(item('Days back to sync')).getByRole('spinbutton')).toHaveValue(60);
     expect(item('When both sides changed')).toHaveTextContent('Set by you');
-    expect(item('Sync interval (minutes)')).toHaveTextContent('Set by your admin');
+    expect(item('Sync interval (minutes)')).toHaveTextContent('Only your admin can change this');
   });
 
   it('saves only what changed, without a preview when nothing can delete or e-mail', async () => {

@@ -118,7 +118,7 @@ export function SettingsView() {
                 </Text>
                 {d?.locked && (
                   <Badge appearance="outline" color="warning" aria-label={m.locked(data.profile?.name ?? null)}>
-                    🔒 {m.locked(data.profile?.name ?? null)}
+                    {m.locked(data.profile?.name ?? null)}
                   </Badge>
                 )}
                 {!d?.locked && d?.adminOnly && <Text size={200}>{m.adminOnly}</Text>}

@@ -6,6 +6,15 @@ import { messages } from '../../messages';
 const useStyles = makeStyles({
   group: { display: 'flex', flexDirection: 'column', border: 'none', margin: 0, padding: 0 },
   number: { maxWidth: '8rem' },
+  // Named for screen readers; the visible label sits above the group.
+  visuallyHidden: {
+    position: 'absolute',
+    width: '1px',
+    height: '1px',
+    overflow: 'hidden',
+    clip: 'rect(0 0 0 0)',
+    whiteSpace: 'nowrap',
+  },
 });
 
 const o = messages.settings.options;
@@ -38,7 +47,7 @@ export function SettingControl<K extends SettingKey>(props: {
   settingKey: K;
   value: SyncSettings[K];
   disabled?: boolean;
-  /** Accessible name (the visible label sits in the surrounding Field). */
+  /** Element id (the settings view points its visible label at it); the control also carries the setting's name. */
   id: string;
   onChange(value: SyncSettings[K]): void;
 }) {
@@ -62,7 +71,7 @@ export function SettingControl<K extends SettingKey>(props: {
     const list = value as string[];
     return (
       <fieldset className={s.group} id={props.id} disabled={disabled}>
-        <legend className="visually-hidden">{label}</legend>
+        <legend className={s.visuallyHidden}>{label}</legend>
         {Object.entries(o.activityTypes).map(([t, l]) => (
           <Checkbox
             key={t}
@@ -79,6 +88,7 @@ export function SettingControl<K extends SettingKey>(props: {
     return (
       <Select
         id={props.id}
+        aria-label={label}
         value={value === null ? 'none' : String(value)}
         disabled={disabled}
         onChange={(_e, d) => change(d.value === 'none' ? null : Number(d.value))}
@@ -94,7 +104,13 @@ export function SettingControl<K extends SettingKey>(props: {
   const opts = selectOptions(key);
   if (opts) {
     return (
-      <Select id={props.id} value={String(value)} disabled={disabled} onChange={(_e, d) => change(d.value)}>
+      <Select
+        id={props.id}
+        aria-label={label}
+        value={String(value)}
+        disabled={disabled}
+        onChange={(_e, d) => change(d.value)}
+      >
         {opts.map((x) => (
           <option key={x.value} value={x.value}>
             {x.label}
@@ -106,6 +122,7 @@ export function SettingControl<K extends SettingKey>(props: {
   return (
     <Input
       id={props.id}
+      aria-label={label}
       className={s.number}
       type="number"
       inputMode="numeric"

@@ -31,7 +31,7 @@ import { messages } from './messages';
 import { useApp, useServices } from './state/context';
 import type { ViewName } from './state/app-store';
 import { fluentTheme } from './theme';
-import { lazyViews } from './views/lazy';
+import { lazyViews, preloadOtherViews } from './views/lazy';
 
 const useStyles = makeStyles({
   root: {
@@ -125,6 +125,13 @@ export function App() {
   useEffect(() => {
     void auth.restore().then((ok) => (ok ? start() : store.getState().signedOut()));
   }, [auth, start, store]);
+
+  useEffect(() => {
+    if (phase !== 'ready') return;
+    const others: ViewName[] = ['connections', 'automatic-sync', 'settings', 'item', 'history'];
+    if (me?.isAdmin) others.push('admin');
+    preloadOtherViews(others);
+  }, [phase, me]);
 
   // Move focus to the new view's heading so keyboard and screen-reader users land where the content changed.
   useEffect(() => {

@@ -1,6 +1,7 @@
 /**
  * Every view is its own chunk: the first download is the shell, and the view the pane opens on is fetched in
- * parallel with the session (see `preloadView`). The other views are prefetched when the browser is idle.
+ * parallel with the session (see `preloadView`). The other views are fetched once the first one is on screen
+ * (`preloadOtherViews`), so they never compete with it.
  */
 import { lazy, type ComponentType } from 'react';
 import type { ViewName } from '../state/app-store';
@@ -9,16 +10,10 @@ const loaders: Record<ViewName, () => Promise<ComponentType>> = {
   connections: () =>
     import(/* webpackChunkName: "view-connections" */ './ConnectionsView.js').then((m) => m.ConnectionsView),
   'automatic-sync': () =>
-    import(/* webpackChunkName: "view-sync", webpackPrefetch: true */ './AutomaticSyncView.js').then(
-      (m) => m.AutomaticSyncView,
-    ),
-  settings: () =>
-    import(/* webpackChunkName: "view-settings", webpackPrefetch: true */ './SettingsView.js').then(
-      (m) => m.SettingsView,
-    ),
+    import(/* webpackChunkName: "view-sync" */ './AutomaticSyncView.js').then((m) => m.AutomaticSyncView),
+  settings: () => import(/* webpackChunkName: "view-settings" */ './SettingsView.js').then((m) => m.SettingsView),
   item: () => import(/* webpackChunkName: "view-item" */ './ThisItemView.js').then((m) => m.ThisItemView),
-  history: () =>
-    import(/* webpackChunkName: "view-history", webpackPrefetch: true */ './HistoryView.js').then((m) => m.HistoryView),
+  history: () => import(/* webpackChunkName: "view-history" */ './HistoryView.js').then((m) => m.HistoryView),
   admin: () => import(/* webpackChunkName: "view-admin" */ './AdminView.js').then((m) => m.AdminView),
 };
 
@@ -44,3 +39,13 @@ export const lazyViews: Record<ViewName, ComponentType> = {
   history: lazyView('history'),
   admin: lazyView('admin'),
 };
+
+/** After the first view rendered: fetch the user's other views while the browser is idle. */
+export function preloadOtherViews(views: ViewName[]): void {
+  const idle =
+    (window as { requestIdleCallback?: (cb: () => void) => number }).requestIdleCallback ??
+    ((cb: () => void) => window.setTimeout(cb, 200));
+  idle(() => {
+    for (const v of views) void preloadView(v).catch(() => cache.delete(v));
+  });
+}

@@ -17,3 +17,13 @@ export async function navigate(page: Page, section: string): Promise<void> {
   await page.getByRole('menuitemradio', { name: section }).click();
   await page.getByRole('heading', { level: 2, name: section }).waitFor();
 }
+
+/** Polls until `check` returns a truthy value (the server finishes runs asynchronously); gives up after 60 s. */
+export async function eventually<T>(check: () => Promise<T>, what: string): Promise<NonNullable<T>> {
+  for (let i = 0; i < 300; i++) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`still waiting for ${what}`);
+}

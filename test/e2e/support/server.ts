@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../../src/server/config';
 import { buildApp } from '../../../src/server/http/app';
 import { engine } from '../../../src/server/runs/engine';
+import type { ProviderRegistry } from '../../../src/server/connections/connection-service';
 import { createRuntime, type Runtime } from '../../../src/server/runtime';
 import { startWorking } from '../../../src/server/serve';
 import { openDatabase, type Db } from '../../../src/server/store/database';
@@ -28,7 +29,12 @@ export interface E2eServer {
   close(): Promise<void>;
 }
 
-export async function startServer(opts: { addinDir: string; allowedPrivateHosts?: string[] }): Promise<E2eServer> {
+export async function startServer(opts: {
+  addinDir: string;
+  allowedPrivateHosts?: string[];
+  /** Default: the connector's own provider registry, as `crm-sync serve` uses it. */
+  registry?: ProviderRegistry;
+}): Promise<E2eServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pane-e2e-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -43,7 +49,7 @@ export async function startServer(opts: { addinDir: string; allowedPrivateHosts?
   });
   const db = openDatabase(config.DATABASE_URL);
   await migrateToLatest(db);
-  const runtime = await createRuntime(config, db, { engine });
+  const runtime = await createRuntime(config, db, { engine, ...(opts.registry ? { registry: opts.registry } : {}) });
   const app = await buildApp({ config, db, runtime });
   const working = await startWorking(runtime);
   const origin = await app.listen({ port: 0, host: '127.0.0.1' });

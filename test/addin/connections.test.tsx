@@ -51,6 +51,46 @@ describe('Connections', () => {
     });
   });
 
+  it('offers the Custom URL checkbox where the provider allows one, and a choice of auth methods', async () => {
+    const fake = new FakeApi();
+    fake.providers.crm.push({
+      id: 'pipedrive',
+      side: 'crm',
+      label: 'Pipedrive',
+      authMethods: [
+        { id: 'oauth', kind: 'oauth', label: 'Sign in with Pipedrive', fields: [] },
+        {
+          id: 'api-token',
+          kind: 'fields',
+          label: 'API token',
+          fields: [{ key: 'apiToken', label: 'API token', kind: 'password', required: true }],
+        },
+      ],
+      customUrl: 'optional',
+      urlLabel: 'Company domain',
+      capabilities: { activityTypes: [], recurrence: false, invitees: true, webhooks: false, calendars: false },
+      available: true,
+      unavailableReason: null,
+    });
+    const user = userEvent.setup();
+    renderPane(fake);
+    await user.selectOptions(await screen.findByLabelText('CRM system'), 'pipedrive');
+    expect(screen.queryByLabelText(/Company domain/)).not.toBeInTheDocument();
+    expect(screen.getByText(/A window opens where you sign in/)).toBeInTheDocument();
+    await user.click(screen.getByRole('checkbox', { name: 'Custom URL' }));
+    await user.type(screen.getByLabelText(/Company domain/), 'https://acme.pipedrive.com');
+    await user.click(screen.getByRole('radio', { name: 'API token' }));
+    await user.type(screen.getByLabelText(/^API token/, { selector: 'input[type=password]' }), 'tok en ');
+    await user.click(screen.getByRole('button', { name: 'Connect' }));
+    expect(await screen.findByText('Connected', { selector: '.fui-Badge' })).toBeInTheDocument();
+    expect(fake.callsTo('connect')[0]!.body).toEqual({
+      provider: 'pipedrive',
+      method: 'api-token',
+      url: 'https://acme.pipedrive.com',
+      fields: { apiToken: 'tok en ' },
+    });
+  });
+
   it('connects CalDAV with URL, user and app password, then picks the target and source calendars', async () => {
     const fake = new FakeApi();
     const user = userEvent.setup();

@@ -4,9 +4,11 @@
  */
 import { peakRssMb, timed, type BenchSection } from './section';
 import { serverStart } from './server-start';
+import { engineBench } from './engine';
+import { graphBench } from './graph';
 import { pane } from './pane';
 
-const sections: BenchSection[] = [serverStart, pane];
+const sections: BenchSection[] = [serverStart, engineBench, graphBench, pane];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

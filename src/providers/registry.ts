@@ -3,8 +3,9 @@
  * Each provider package adds its connector to one of the two lists.
  */
 import type { CalendarConnector, CrmConnector } from './connector';
+import { graphConnector } from './calendar/graph';
 
-export const calendarConnectors: readonly CalendarConnector[] = [];
+export const calendarConnectors: readonly CalendarConnector[] = [graphConnector];
 
 export const crmConnectors: readonly CrmConnector[] = [];
 

@@ -70,6 +70,7 @@ class Applier {
   async run(): Promise<ApplyOutcome> {
     const { plan } = this;
     try {
+      for (const t of plan.forgetTombstones) await this.ctx.store.deleteTombstone(t.side, t.sourceId);
       await this.commitWritelessOps();
       await this.createUnknownContacts();
       const crmJobs = this.crmJobs();
@@ -231,14 +232,19 @@ class Applier {
           op,
           write: w,
           done: async (r) => {
-            if (r.ok) {
-              this.count('calendar', 'updated');
+            if (r.ok || (w.op === 'delete' && r.error.kind === 'not-found')) {
+              this.count('calendar', w.op === 'delete' ? 'deleted' : 'updated');
               if (w.op === 'update' && w.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
+              if (w.op === 'delete' && w.sendCancellations) this.ctx.report.invitationsSent += 1;
               this.addTrail(op, 'calendar');
             } else {
               this.writeError(r.error, 'calendar', op.base.eventId, `Updating the event “${op.eventCurrent.subject}”`);
             }
-            await this.commitPair(op, r.ok ? { ok: true, event: r.value } : { ok: false, event: null });
+            const gone = !r.ok && w.op === 'delete' && r.error.kind === 'not-found';
+            await this.commitPair(
+              op,
+              r.ok || gone ? { ok: true, event: r.ok ? r.value : null } : { ok: false, event: null },
+            );
             if (!this.pairState.has(op)) await this.recordConflicts(op);
           },
         });
@@ -523,6 +529,10 @@ class Applier {
       } else evMarker = true;
     }
     if (!crmOk && !evOk && !old) return;
+    if (op.unlinkAfter && crmOk && evOk) {
+      await store.deleteLink(op.base.id);
+      return;
+    }
     const link: LinkRecord = {
       id: op.base.id,
       crmId: op.base.crmId,

@@ -8,6 +8,7 @@ import type { Person, Recurrence, SyncedFieldName, SyncedFields, Timing } from '
 import { syncedFieldNames } from './model';
 
 function normText(s: string): string {
+  if (PLAIN_TEXT.test(s)) return s.trim(); // one line of ASCII: nothing else to normalise
   return s
     .normalize('NFC')
     .replace(/\r\n?/g, '\n')
@@ -17,7 +18,11 @@ function normText(s: string): string {
     .trim();
 }
 
+const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const PLAIN_TEXT = /^[\x20-\x7e]*$/;
+
 export function normInstant(iso: string): string {
+  if (CANONICAL_INSTANT.test(iso)) return iso;
   const t = Date.parse(iso);
   return Number.isNaN(t) ? iso : new Date(t).toISOString();
 }

@@ -29,8 +29,22 @@ export function unstrike(s: string): string {
   return s.replaceAll(STROKE, '');
 }
 
+const windowCache = new WeakMap<EngineEnv, { start: string; now: string }>();
+
+function envTimes(env: EngineEnv): { start: string; now: string } {
+  let t = windowCache.get(env);
+  if (!t) {
+    t = {
+      start: new Date(env.now.getTime() - env.settings.pastWindowDays * DAY).toISOString(),
+      now: env.now.toISOString(),
+    };
+    windowCache.set(env, t);
+  }
+  return t;
+}
+
 export function windowStart(env: EngineEnv): string {
-  return new Date(env.now.getTime() - env.settings.pastWindowDays * DAY).toISOString();
+  return envTimes(env).start;
 }
 
 export function timingEndInstant(t: Timing): string {
@@ -48,7 +62,13 @@ export function isPast(f: { timing: Timing | null; recurrence: unknown }, env: E
 }
 
 export function crmInfoOf(item: CrmItem): LinkedCrmInfo {
-  return { type: item.type, completed: item.completed ?? false, priority: item.priority ?? null, url: item.url };
+  return {
+    type: item.type,
+    completed: item.completed ?? false,
+    priority: item.priority ?? null,
+    url: item.url,
+    contacts: item.links.contactIds.length,
+  };
 }
 
 /** The CRM item's synced fields in canonical CRM shape; null for a task without a due date. */
@@ -145,7 +165,7 @@ export function fieldRules(env: EngineEnv, info: LinkedCrmInfo, isOrganizer: boo
   }
   if (settings.syncInvitees && !busy) {
     // Only the organiser's copy can carry attendees the connector writes.
-    if (isOrganizer) push.add('attendees');
+    if (isOrganizer && crmCaps.invitees) push.add('attendees');
     if (crmCaps.invitees) pull.add('attendees');
   }
   if (busy) {
@@ -164,7 +184,7 @@ export function defaultSyncFlag(item: CrmItem, env: EngineEnv): boolean {
   if (item.type === 'task' || item.type === 'note') return false;
   const t = item.fields.timing;
   if (!t) return false;
-  return timingStartInstant(t) >= env.now.toISOString();
+  return timingStartInstant(t) >= envTimes(env).now;
 }
 
 /** A linked item keeps the flag it had when first seen, so time passing never turns an existing mirror off. */

@@ -45,6 +45,8 @@ export interface PairBase {
 /** A linked (or just matched) pair: field merges per SPEC §5.1, or only a status refresh. */
 export interface PairOp {
   kind: 'pair';
+  /** The event write is a delete: once both writes succeeded the link is forgotten. */
+  unlinkAfter: boolean;
   base: PairBase;
   crmWrites: CrmWrite[];
   eventWrite: EventWrite | null;
@@ -121,6 +123,8 @@ export interface Plan {
   emptySides: ('crm' | 'calendar')[];
   /** Items the plan could not handle yet (a series not synced yet): another pass will pick them up. */
   deferred: number;
+  /** One-way "not again" notes that no longer apply (the user turned the item's flag off, so on means on). */
+  forgetTombstones: { side: 'crm' | 'calendar'; sourceId: string }[];
 }
 
 export type { PersonMatch };

@@ -54,6 +54,9 @@ export interface PlanInput {
   resync: boolean;
 }
 
+/** Tombstone hash that matches every version of the source item. */
+export const PERMANENT = '*';
+
 const FALLBACK_INFO: LinkedCrmInfo = { type: 'meeting', completed: false, priority: null, url: null };
 
 export function linkId(crmId: string, eventId: string): string {
@@ -87,6 +90,7 @@ class Planner {
   private invitations = 0;
   private conflicts = 0;
   private deferred = 0;
+  private readonly forget: { side: 'crm' | 'calendar'; sourceId: string }[] = [];
   private readonly deletions = { crm: 0, calendar: 0 };
 
   private readonly crmById = new Map<string, CrmItem>();
@@ -137,6 +141,7 @@ class Planner {
       linked: this.input.links.length,
       emptySides: this.emptySides(),
       deferred: this.deferred,
+      forgetTombstones: this.forget,
     };
   }
 
@@ -176,7 +181,20 @@ class Planner {
       if (isPast(link.eventFields, this.env)) return;
       evGone = true;
     }
-    if (!item && !ev && !crmGone && !evGone && !this.input.resync) return;
+    // Same version as last synced ⇒ unchanged (a new version may still be no change: that is checked by hash).
+    const crmSame = !item || item.version === link.crmVersion;
+    const evSame = !ev || ev.version === link.eventVersion;
+    if (
+      crmSame &&
+      evSame &&
+      !crmGone &&
+      !evGone &&
+      !this.input.resync &&
+      link.crmHash !== '' &&
+      link.eventHash !== ''
+    ) {
+      return;
+    }
     this.evaluateLink(link, item, crmGone, ev, evGone);
   }
 
@@ -195,7 +213,9 @@ class Planner {
     let crmReason = crmDeleted ? 'The CRM item was deleted.' : '';
     if (item && !crmDeleted) {
       const scope = crmScope(item, true, env);
-      if (!scope.in) {
+      // An imported pair's scope is the event's (below); from the CRM side only archive / flag off count.
+      const counts = link.origin === 'crm' || scope.in || scope.code === 'archived' || scope.code === 'flag-off';
+      if (!scope.in && counts) {
         crmState = scope.code === 'archived' ? 'gone' : scope.code === 'flag-off' ? 'flag-off' : 'left';
         crmReason = scope.reason;
       }
@@ -222,7 +242,7 @@ class Planner {
     const unlink = (
       reason: string,
       opts: { deleteEvent?: boolean; crm?: 'archive' | 'flag-off' | null; tombstone?: Tombstone | null } = {},
-    ): void => this.unlink(link, subject, reason, opts, item);
+    ): void => this.unlink(link, subject, reason, opts);
 
     if (direction === 'two-way') {
       if (crmState === 'gone' || crmState === 'flag-off') {
@@ -237,7 +257,7 @@ class Planner {
         return unlink(evReason, { crm: link.origin === 'crm' ? 'flag-off' : 'archive' });
       }
       if (evState === 'cancelled') return unlink(evReason, { crm: 'archive' });
-      if (evState === 'left') return unlink(evReason);
+      if (evState === 'left') return unlink(evReason, { tombstone: this.keepImportHome(link, item) });
     } else if (direction === 'crm-to-calendar') {
       if (crmState === 'gone' || crmState === 'flag-off') {
         return unlink(crmReason, { deleteEvent: evState !== 'deleted' });
@@ -259,7 +279,7 @@ class Planner {
       if (evState === 'cancelled') {
         return unlink(evReason, { crm: crmState === 'gone' ? null : 'archive' });
       }
-      if (evState === 'left') return unlink(evReason);
+      if (evState === 'left') return unlink(evReason, { tombstone: this.keepImportHome(link, item) });
       if (crmState === 'gone') {
         const hash = ev ? eventHash(eventCanonical(ev, env), ev.cancelled) : link.eventHash;
         return unlink(`${crmReason} One-way sync: it is not re-imported until the event changes.`, {
@@ -298,12 +318,26 @@ class Planner {
     });
   }
 
+  /**
+   * An imported activity whose event left scope is unlinked only; its meeting is still in the calendar, so the
+   * activity must not come back as a second event (not until it changes).
+   */
+  private keepImportHome(link: LinkRecord, item: CrmItem | undefined): Tombstone {
+    const cur = item ? crmCanonical(item, this.env) : link.crmFields;
+    const info = item ? crmInfoOf(item) : (link.crmInfo ?? FALLBACK_INFO);
+    return {
+      side: 'calendar',
+      sourceId: link.crmId,
+      sourceHash: cur ? crmHash(cur, info) : link.crmHash,
+      createdAt: this.env.now.toISOString(),
+    };
+  }
+
   private unlink(
     link: LinkRecord,
     subject: string,
     reason: string,
     opts: { deleteEvent?: boolean; crm?: 'archive' | 'flag-off' | null; tombstone?: Tombstone | null },
-    item: CrmItem | undefined,
   ): void {
     const env = this.env;
     const summaries: PlannedActionSummary[] = [];
@@ -329,15 +363,9 @@ class Planner {
       this.deletions.crm += 1;
       summaries.push({ ...base, side: 'crm', action: 'set-sync-flag', reason, sendsInvitation: false });
     } else if (opts.crm) {
-      // The CRM cannot archive / has no flag field: remember in our own store that this item must not come back.
-      const info = item ? crmInfoOf(item) : (link.crmInfo ?? FALLBACK_INFO);
-      const cur = item ? crmCanonical(item, env) : link.crmFields;
-      tombstone = {
-        side: 'calendar',
-        sourceId: link.crmId,
-        sourceHash: cur ? crmHash(cur, info) : link.crmHash,
-        createdAt: env.now.toISOString(),
-      };
+      // The CRM cannot archive / has no flag field: remember in our own store that this item must not come back
+      // (permanently, as an archive or a flag turned off would be).
+      tombstone = { side: 'calendar', sourceId: link.crmId, sourceHash: PERMANENT, createdAt: env.now.toISOString() };
     }
     summaries.push({ ...base, side: 'calendar', action: 'unlink', reason, sendsInvitation: false });
     const op: UnlinkOp = {
@@ -408,10 +436,14 @@ class Planner {
       }
       const cC = crmPrevV === null || fieldKey(f, crmV) !== fieldKey(f, crmPrevV);
       const eC = evPrevV === null || fieldKey(f, evV) !== fieldKey(f, evPrevV);
+      // A change the other side cannot carry (attendees of a meeting the user does not organise, a task's
+      // free/busy) is undone from the side that is authoritative for that field, so the pair converges.
       if (cC && !eC) {
         if (inPush) push.push(f);
+        else pull.push(f);
       } else if (eC && !cC) {
         if (inPull) pull.push(f);
+        else push.push(f);
       } else if (cC && eC) {
         if (inPush && inPull) {
           const winner = this.conflictWinner(s.crmModifiedAt, s.evModifiedAt);
@@ -444,11 +476,66 @@ class Planner {
     }
     this.conflicts += conflicts.length;
 
+    // What the CRM will hold after the pull, seen as an event: a pulled value can look different on the event
+    // (a completed task's title is struck through), and then the event takes that form too.
+    const patch: Partial<SyncedFields> = {};
+    for (const f of pull) {
+      const value = crmValueFromEvent(f, evV, s.info);
+      const next = { ...s.crmCur, [f]: value } as SyncedFields;
+      if (fieldKey(f, next) !== fieldKey(f, s.crmCur)) (patch as Record<string, unknown>)[f] = value;
+    }
+    const patched = Object.keys(patch) as SyncedFieldName[];
+    const nextV = patched.length > 0 ? crmView({ ...s.crmCur, ...patch }, s.info, env, busy) : crmV;
+    for (const f of pull) {
+      if (rules.push.has(f) && !push.includes(f) && fieldKey(f, nextV) !== fieldKey(f, evV)) push.push(f);
+    }
+
+    // The pulled change takes a CRM-born item out of scope (its last invitee was removed in the calendar, say):
+    // the CRM is updated and the event deleted in this same run, as the next run would otherwise do.
+    const leavesScope =
+      base.origin === 'crm' &&
+      base.old !== null &&
+      patched.length > 0 &&
+      !crmScope(
+        {
+          id: base.crmId,
+          type: s.info.type,
+          version: s.crmVersion,
+          modifiedAt: '',
+          fields: { ...s.crmCur, ...patch },
+          syncToCalendar: true,
+          archived: false,
+          iCalUId: null,
+          origin: 'crm',
+          url: s.info.url,
+          links: {
+            contactIds: s.crmLinks?.contactIds ?? new Array<string>(s.info.contacts ?? 0).fill('?'),
+            companyIds: [],
+          },
+          ownerEmails: [],
+        },
+        true,
+        env,
+      ).in;
     let eventWrite: EventWrite | null = null;
     let sends = false;
-    if (push.length > 0) {
+    if (leavesScope) {
+      push.length = 0;
+      const organizer = s.isOrganizer;
+      sends = this.invites && organizer && s.evCur.attendees.length > 0;
+      eventWrite = { op: 'delete', id: base.eventId, ifMatch: null, sendCancellations: sends };
+      if (sends) this.invitations += 1;
+      this.deletions.calendar += 1;
+      summaries.push({
+        ...ids,
+        side: 'calendar',
+        action: 'delete',
+        reason: 'After the calendar change the CRM item is out of scope: its event is removed.',
+        sendsInvitation: sends,
+      });
+    } else if (push.length > 0) {
       const fields: SyncedFields = { ...s.evCur };
-      for (const f of push) (fields as unknown as Record<string, unknown>)[f] = crmV[f];
+      for (const f of push) (fields as unknown as Record<string, unknown>)[f] = nextV[f];
       sends = this.invites && s.isOrganizer && fields.attendees.length > 0;
       eventWrite = {
         op: 'update',
@@ -475,23 +562,6 @@ class Planner {
 
     const crmWrites: CrmWrite[] = [];
     let unknownEmails: string[] = [];
-    if (s.ownerEmails && !s.ownerEmails.some((o) => o.toLowerCase() === env.userEmail.toLowerCase())) {
-      crmWrites.push({ op: 'add-owner', id: base.crmId, email: env.userEmail });
-      summaries.push({
-        ...ids,
-        side: 'crm',
-        action: 'link',
-        reason: 'Another CRM user already has this meeting: you are added to the same activity.',
-        sendsInvitation: false,
-      });
-    }
-    const patch: Partial<SyncedFields> = {};
-    for (const f of pull) {
-      const value = crmValueFromEvent(f, evV, s.info);
-      const next = { ...s.crmCur, [f]: value } as SyncedFields;
-      if (fieldKey(f, next) !== fieldKey(f, s.crmCur)) (patch as Record<string, unknown>)[f] = value;
-    }
-    const patched = Object.keys(patch) as SyncedFieldName[];
     if (patched.length > 0) {
       let links: CrmItem['links'] | undefined;
       if (patch.attendees) {
@@ -512,6 +582,17 @@ class Planner {
         side: 'crm',
         action: 'update',
         reason: s.reason || `The event changed (${patched.join(', ')}).`,
+        sendsInvitation: false,
+      });
+    }
+    // After the update: adding an owner bumps the version the update's If-Match names.
+    if (s.ownerEmails && !s.ownerEmails.some((o) => o.toLowerCase() === env.userEmail.toLowerCase())) {
+      crmWrites.push({ op: 'add-owner', id: base.crmId, email: env.userEmail });
+      summaries.push({
+        ...ids,
+        side: 'crm',
+        action: 'link',
+        reason: 'Another CRM user already has this meeting: you are added to the same activity.',
         sendsInvitation: false,
       });
     }
@@ -539,6 +620,7 @@ class Planner {
     }
     const op: PairOp = {
       kind: 'pair',
+      unlinkAfter: leavesScope,
       base,
       crmWrites,
       eventWrite,
@@ -658,7 +740,8 @@ class Planner {
   private unlinkedFingerprints(): Map<string, CrmItem[]> {
     const map = new Map<string, CrmItem[]>();
     for (const item of this.input.crm.upserts) {
-      if (item.archived || this.linkByCrm.has(item.id) || !item.fields.timing) continue;
+      if (item.archived || item.syncToCalendar === false || this.linkByCrm.has(item.id) || !item.fields.timing)
+        continue;
       const canon = crmCanonical(item, this.env);
       if (!canon) continue;
       const fp = fingerprint(canon.subject, canon.timing);
@@ -667,6 +750,13 @@ class Planner {
       map.set(fp, list);
     }
     return map;
+  }
+
+  private uids: Set<string> | null = null;
+
+  private listedUids(): Set<string> {
+    this.uids ??= new Set(this.allEvents().map((e) => e.iCalUId));
+    return this.uids;
   }
 
   private findByICalUId(iCalUId: string): CrmItem | undefined {
@@ -812,19 +902,33 @@ class Planner {
         if (scope.code !== 'archived') {
           this.skip({ side: 'calendar', crmId: item.id, eventId: null, subject, reason: scope.reason });
         }
+        const tomb = this.tombstones.get(`calendar\u0000${item.id}`);
+        if (scope.code === 'flag-off' && tomb && tomb.sourceHash !== PERMANENT) {
+          this.forget.push({ side: 'calendar', sourceId: item.id });
+        }
         continue;
       }
       const crmCur = crmCanonical(item, env)!;
       const info = crmInfoOf(item);
       const hash = crmHash(crmCur, info);
       const tomb = this.tombstones.get(`calendar\u0000${item.id}`);
-      if (tomb && tomb.sourceHash === hash) {
+      if (tomb && (tomb.sourceHash === hash || tomb.sourceHash === PERMANENT)) {
         this.skip({
           side: 'calendar',
           crmId: item.id,
           eventId: null,
           subject,
           reason: 'Its event was deleted in the calendar: not re-created until the CRM item changes.',
+        });
+        continue;
+      }
+      if (item.origin === 'calendar' && item.iCalUId && this.listedUids().has(item.iCalUId)) {
+        this.skip({
+          side: 'calendar',
+          crmId: item.id,
+          eventId: null,
+          subject,
+          reason: 'Imported from a meeting that is in your calendar but out of scope: no second event is created.',
         });
         continue;
       }

@@ -107,16 +107,16 @@ function chunks<T>(list: T[], size: number): T[][] {
 
 interface Gathered {
   input: PlanInput;
-  nextCursors: Map<string, string>;
+  nextCursors: Map<string, string | null>;
   fingerprint: string;
 }
 
 /** Lists both sides and does the lookups the planner needs (tags of lost creates, iCalUIds, people). */
-async function gather(
+export async function gather(
   ctx: EngineContext,
   env: EngineEnv,
   meta: SyncMeta,
-  cursorOverride: Map<string, string> | null,
+  cursorOverride: Map<string, string | null> | null,
 ): Promise<Gathered> {
   const { store, crm, calendar } = ctx;
   const sleep = ctx.sleep ?? defaultSleep;
@@ -132,10 +132,11 @@ async function gather(
     return resync ? null : store.getCursor(key);
   };
   const window = { from: windowStart(env), to: null };
-  const nextCursors = new Map<string, string>();
+  const nextCursors = new Map<string, string | null>();
 
   const crmChanges = await retry(async () => crm.listChanges(await cursor(crmCursorKey()), window));
-  nextCursors.set(crmCursorKey(), crmChanges.nextCursor);
+  // An empty complete listing is not trusted as a baseline: the next run lists in full again.
+  nextCursors.set(crmCursorKey(), crmChanges.full && crmChanges.upserts.length === 0 ? null : crmChanges.nextCursor);
   const calendarIds = [...new Set([ctx.calendars.targetCalendarId, ...ctx.calendars.sourceCalendarIds])];
   const events: PlanInput['events'] = [];
   let listed = 0;
@@ -143,7 +144,7 @@ async function gather(
     const c = await retry(async () =>
       calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window),
     );
-    nextCursors.set(calendarCursorKey(calendarId), c.nextCursor);
+    nextCursors.set(calendarCursorKey(calendarId), c.full && c.upserts.length === 0 ? null : c.nextCursor);
     events.push({ calendarId, upserts: c.upserts, removedIds: c.removedIds, full: c.full });
     listed += c.upserts.length;
     ctx.onProgress?.({ phase: 'listing', done: listed + crmChanges.upserts.length, total: 0 });
@@ -259,12 +260,12 @@ export async function runSync(
   await store.saveRun(report);
   try {
     const meta = await store.getMeta();
-    let cursors: Map<string, string> | null = null;
+    let cursors: Map<string, string | null> | null = null;
     let fingerprint = '';
     let failures = 0;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       ctx.onProgress?.({ phase: 'listing', done: 0, total: 0 });
-      const g = await gather(ctx, env, meta, cursors);
+      const g = await gather(ctx, env, meta, null);
       fingerprint = g.fingerprint;
       ctx.onProgress?.({ phase: 'planning', done: 0, total: 0 });
       const p = makePlan(g.input);
@@ -318,11 +319,15 @@ export async function runSync(
       }
       cursors = g.nextCursors;
       if (p.deferred === 0 || failures > 0) break;
+      // Another pass over the same change sets (the stored cursors have not moved): what this pass linked is now
+      // a no-op, and what waited for it (modified occurrences of a new series) goes through.
     }
     if (failures === 0 && report.errors.length === 0 && cursors) {
       // Cursors move only after a clean run: a failed item is listed again next time (its writes are idempotent).
       for (const [key, value] of cursors) await store.setCursor(key, value);
       await store.setCursor(SETTINGS_KEY, fingerprint);
+      // Every create of this run was answered or found again: no intent is still open.
+      for (const i of await store.listIntents()) await store.deleteIntent(i.key);
     }
     await store.setMeta({
       firstSyncDone: true,

@@ -13,6 +13,8 @@ export interface LinkedCrmInfo {
   completed: boolean;
   priority: Priority | null;
   url: string | null;
+  /** How many contacts / leads the item was linked to (the "related" scope rule). */
+  contacts?: number;
 }
 
 /** A pair of one CRM item and one calendar event, with what both looked like when last synced (SPEC §5.1). */

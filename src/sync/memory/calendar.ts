@@ -39,7 +39,8 @@ export interface UserEventInput {
   crmTag?: string | null;
 }
 
-const clone = <T>(v: T): T => structuredClone(v);
+// Plain JSON data only: a JSON round trip is the cheapest deep copy for it (faster than structuredClone here).
+const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
 
 export function inWindow(timing: SyncedFields['timing'], recurring: boolean, window: ListWindow): boolean {
   if (recurring) return true;

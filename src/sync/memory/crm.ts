@@ -8,7 +8,8 @@ import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, Wri
 import { ProviderError } from '../errors';
 import { ChangeLog, nextVersion, timingEnd } from './change-log';
 
-const clone = <T>(v: T): T => structuredClone(v);
+// Plain JSON data only: a JSON round trip is the cheapest deep copy for it (faster than structuredClone here).
+const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
 
 /** The CRM's database, shareable by several MemoryCrm views (one per connector user). */
 export class MemoryCrmData {

@@ -16,7 +16,8 @@ import type {
   WriteIntent,
 } from '../status-store';
 
-const clone = <T>(v: T): T => structuredClone(v);
+// Plain JSON data only: a JSON round trip is the cheapest deep copy for it (faster than structuredClone here).
+const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
 
 function matches(
   e: { crmId: string | null; eventId: string | null; runId: string },

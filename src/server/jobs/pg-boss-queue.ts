@@ -42,7 +42,7 @@ export class PgBossQueue implements RunQueue {
     await this.start();
     await this.boss.work<RunJob>(
       runQueueName,
-      { batchSize: this.options.concurrency ?? 2, pollingIntervalSeconds: this.options.pollSeconds ?? 0.5 },
+      { batchSize: this.options.concurrency ?? 4, pollingIntervalSeconds: this.options.pollSeconds ?? 0.5 },
       async (jobs) => {
         await Promise.all(jobs.map((j) => handler(j.data)));
       },

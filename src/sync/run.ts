@@ -204,6 +204,19 @@ export async function gather(
   };
 }
 
+/** Per item: why it was skipped (SPEC §7), in the trail next to what was done. */
+async function recordSkips(store: StatusStore, runId: string, at: string, p: Plan): Promise<void> {
+  const entries = p.skips.map((s) => ({
+    runId,
+    at,
+    crmId: s.crmId,
+    eventId: s.eventId,
+    action: `${s.side}:skip`,
+    reason: s.reason,
+  }));
+  for (let i = 0; i < entries.length; i += 500) await store.addTrail(entries.slice(i, i + 500));
+}
+
 function countPlan(p: Plan, report: RunReport): void {
   for (const op of p.ops) {
     for (const s of op.summaries) {
@@ -294,6 +307,7 @@ export async function runSync(
         return await finish('needs-confirmation');
       }
       if (pass === 0 && opts.confirmDeletions) await store.setPendingConfirmation(null);
+      if (pass === 0) await recordSkips(store, report.runId, env.now.toISOString(), p);
       const outcome = await applyPlan(p, {
         crm: ctx.crm,
         calendar: ctx.calendar,

@@ -317,7 +317,11 @@ function must(cond: boolean, what: string): void {
 interface Memory {
   /** Mirrors/imports the user removed on the target side: the source is not re-mirrored until it changes. */
   noMirror: Set<string>;
-  noImport: Set<string>;
+  /**
+   * iCalUIds whose activity the user deleted in one-way calendar → CRM: not re-imported until the event changes.
+   * The value is the event's fields when the next run saw it (null until then).
+   */
+  noImport: Map<string, string | null>;
   permanentNoMirror: Set<string>;
   /** Items a finished run saw with Sync to calendar off. */
   offSeen: Set<string>;
@@ -337,7 +341,6 @@ async function applyEdits(
   mem: Memory,
   seq: { n: number },
 ): Promise<void> {
-  const addedNoImport = new Set<string>();
   const invitees = (k: number): { email: string; name?: string }[] =>
     Array.from({ length: k }, (_, i) => ({ email: `guest${(seq.n + i) % 5}@client.test`, name: `Guest ${i}` }));
   const at = (day: number, hour: number, durH = 1): { kind: 'timed'; start: string; end: string; timeZone: string } => {
@@ -416,8 +419,7 @@ async function applyEdits(
         mem.userGoneItems.add(item.id);
         changed = false;
         if (item.iCalUId) {
-          mem.noImport.add(item.iCalUId);
-          addedNoImport.add(item.iCalUId);
+          mem.noImport.set(item.iCalUId, null);
           mem.userGoneItemUids.set(item.iCalUId, item.id);
         }
         break;
@@ -486,7 +488,7 @@ async function applyEdits(
           mem.permanentNoMirror.add(ev.crmTag);
         }
       }
-    } else if (!addedNoImport.has(ev.iCalUId)) mem.noImport.delete(ev.iCalUId);
+    }
   }
 }
 
@@ -605,7 +607,8 @@ async function checkConvergence(
   // Every in-scope event of a source calendar has its CRM activity (calendar → CRM).
   if (s.direction !== 'crm-to-calendar' && importing) {
     for (const e of snap.events.values()) {
-      if (!eventInScope(e, s, me) || mem.noImport.has(e.iCalUId)) continue;
+      const seen = mem.noImport.get(e.iCalUId);
+      if (!eventInScope(e, s, me) || seen === null || seen === JSON.stringify(e.fields)) continue;
       const item = [...snap.items.values()].find((i) => i.iCalUId === e.iCalUId && !i.archived);
       must(item !== undefined, `in-scope event ${e.id} (“${e.fields.subject}”) has no CRM activity`);
     }
@@ -628,7 +631,7 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
     };
     const mem: Memory = {
       noMirror: new Set(),
-      noImport: new Set(),
+      noImport: new Map(),
       permanentNoMirror: new Set(),
       offSeen: new Set(),
       userGoneEvents: new Set(),
@@ -649,6 +652,10 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
       if (fault.kind === 'list-nothing') faults.listNothing[fault.side] = 1;
       if (fault.kind === 'crash') faults.crash = { side: fault.side, remaining: fault.after, when: fault.when };
       const before = await snapshot(w);
+      for (const [uid, seen] of mem.noImport) {
+        const ev = [...before.events.values()].find((e) => e.iCalUId === uid);
+        if (seen === null) mem.noImport.set(uid, ev ? JSON.stringify(ev.fields) : '');
+      }
       const silent = !mem.completedRun && sc.settings.invitations === 'after-first-sync';
       let report: RunReport | null = null;
       try {

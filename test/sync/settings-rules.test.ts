@@ -243,6 +243,8 @@ describe('§4 activity types pushed and flag defaults', () => {
     const r = await w.run();
     expect(w.eventsFor(item.id)).toHaveLength(0);
     expect(r.skipped).toBe(1);
+    const [trail] = await w.store.listTrail({ crmId: item.id }, 5);
+    expect(trail).toMatchObject({ action: 'calendar:skip', reason: 'Sync to calendar is off for this item.' });
   });
 });
 

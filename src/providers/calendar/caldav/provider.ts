@@ -1,0 +1,324 @@
+/**
+ * The CalDAV calendar port: listing through sync-collection / etags + multiget, writes as whole-resource PUTs
+ * guarded by etags. Modified occurrences live inside their series' resource, so their writes rewrite that resource.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { ProviderError } from '../../../sync/errors';
+import type { CalendarEvent, EventDraft } from '../../../sync/model';
+import type {
+  CalendarCapabilities,
+  CalendarInfo,
+  CalendarProvider,
+  ChangeSet,
+  EventWrite,
+  ListWindow,
+  WriteResult,
+} from '../../../sync/ports';
+import type { DavClient } from './dav-client';
+import { listCalendarCollections } from './discovery';
+import {
+  cancelOccurrence,
+  crmTagProperty,
+  parseResource,
+  renderIntoResource,
+  renderNewResource,
+  silenceScheduling,
+  uncancel,
+  splitEventId,
+  type SelfIdentity,
+} from './ical-event';
+import {
+  listResources,
+  multiget,
+  parseCursor,
+  type FetchedResource,
+  type ListingCursor,
+  type ListingOptions,
+} from './listing';
+import { canonicalPath, escapeXml } from './multistatus';
+import { inWindow } from './window';
+
+export interface CalDavProviderOptions extends ListingOptions {
+  client: DavClient;
+  homeUrl: string;
+  self: SelfIdentity;
+  account: string;
+  now(): Date;
+}
+
+/** Resource names we choose for creates: the idempotency key when it is URL-safe, else its hash. */
+export function resourceName(idempotencyKey: string): string {
+  return /^[A-Za-z0-9_-]{1,100}$/.test(idempotencyKey)
+    ? idempotencyKey
+    : createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
+}
+
+const findByQueryLimit = 10;
+
+export class CalDavCalendarProvider implements CalendarProvider {
+  readonly kind = 'caldav';
+  readonly capabilities: CalendarCapabilities = {
+    recurrence: true,
+    tags: true,
+    silentAttendees: true,
+    maxBatch: 1,
+    idempotentCreate: true,
+  };
+
+  /** Resources seen during this run, by href: lets writes keep overrides without re-reading. */
+  private readonly resources = new Map<string, FetchedResource>();
+  /** Etags this run replaced itself, so a later write in the same batch still matches (old → new). */
+  private readonly replacedEtags = new Map<string, string>();
+  private readonly fullyListed = new Set<string>();
+
+  constructor(private readonly o: CalDavProviderOptions) {}
+
+  private url(path: string): string {
+    return new URL(path, this.o.homeUrl).toString();
+  }
+
+  async testConnection(): Promise<{ account: string }> {
+    await listCalendarCollections(this.o.client, this.o.homeUrl);
+    return { account: this.o.account };
+  }
+
+  listCalendars(): Promise<CalendarInfo[]> {
+    return listCalendarCollections(this.o.client, this.o.homeUrl);
+  }
+
+  private parse(calendarId: string, r: FetchedResource): CalendarEvent[] {
+    try {
+      return parseResource({ href: r.href, etag: r.etag, calendarId }, r.ics, this.o.self);
+    } catch {
+      // One unreadable resource (another client's broken iCalendar) must not stop the whole listing.
+      return [];
+    }
+  }
+
+  async listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
+    const previous = parseCursor(cursor);
+    const delta = await listResources(this.o.client, this.url(calendarId), previous, this.o);
+    const overrides: Record<string, string[]> = delta.full ? {} : { ...(previous?.overrides ?? {}) };
+    const upserts: CalendarEvent[] = [];
+    const removedIds: string[] = [];
+    for (const href of delta.removedHrefs) {
+      removedIds.push(href, ...(overrides[href] ?? []));
+      delete overrides[href];
+      this.resources.delete(href);
+    }
+    for (const r of delta.changed) {
+      this.resources.set(r.href, r);
+      const events = this.parse(calendarId, r);
+      const ids = events.filter((e) => e.occurrence).map((e) => e.id);
+      if (!delta.full) removedIds.push(...(overrides[r.href] ?? []).filter((id) => !ids.includes(id)));
+      if (ids.length) overrides[r.href] = ids;
+      else delete overrides[r.href];
+      upserts.push(
+        ...events.filter(
+          (e) =>
+            inWindow(e, window) ||
+            (e.occurrence && events.some((m) => m.id === e.occurrence?.seriesId && inWindow(m, window))),
+        ),
+      );
+    }
+    // The cached listing answers findByTag only while it is the newest full picture of the calendar.
+    if (delta.full) this.fullyListed.add(calendarId);
+    else this.fullyListed.delete(calendarId);
+    const next: ListingCursor = { v: 1, ...delta.next, overrides };
+    return { upserts, removedIds, full: delta.full, nextCursor: JSON.stringify(next) };
+  }
+
+  async findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {
+    const wanted = new Set(crmIds);
+    if (wanted.size === 0) return [];
+    let resources: FetchedResource[];
+    if (this.fullyListed.has(calendarId)) {
+      const prefix = canonicalPath(new URL(this.url(calendarId)).pathname);
+      resources = [...this.resources.values()].filter((r) => r.href.startsWith(prefix));
+    } else if (wanted.size <= findByQueryLimit) {
+      const hrefs = new Set<string>();
+      for (const id of wanted) for (const h of await this.queryTag(calendarId, id)) hrefs.add(h);
+      resources = hrefs.size ? await multiget(this.o.client, this.url(calendarId), [...hrefs]) : [];
+    } else {
+      // Many ids (re-pairing after a reset): one full read beats a query per id.
+      const all = await listResources(this.o.client, this.url(calendarId), null, { preferEtags: true });
+      resources = all.changed;
+    }
+    const out: CalendarEvent[] = [];
+    for (const r of resources) {
+      this.resources.set(r.href, r);
+      // text-match is a substring match: the exact comparison happens here.
+      out.push(...this.parse(calendarId, r).filter((e) => e.crmTag !== null && wanted.has(e.crmTag)));
+    }
+    return out;
+  }
+
+  private async queryTag(calendarId: string, crmId: string): Promise<string[]> {
+    const body = `<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>
+<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="${crmTagProperty}">
+<C:text-match collation="i;octet">${escapeXml(crmId)}</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>`;
+    const ms = await this.o.client.multistatus('REPORT', this.url(calendarId), '1', body);
+    return ms.responses.filter((r) => r.status < 300 && !r.href.endsWith('/')).map((r) => r.href);
+  }
+
+  async writeEvents(calendarId: string, writes: EventWrite[]): Promise<WriteResult<CalendarEvent | null>[]> {
+    const results: WriteResult<CalendarEvent | null>[] = [];
+    for (const w of writes) {
+      try {
+        results.push({ ok: true, value: await this.writeOne(calendarId, w) });
+      } catch (e) {
+        const error =
+          e instanceof ProviderError
+            ? e
+            : new ProviderError('permanent', e instanceof Error ? e.message : String(e), { cause: e });
+        results.push({ ok: false, error });
+      }
+    }
+    return results;
+  }
+
+  private latestEtag(etag: string | null): string | null {
+    let cur = etag;
+    for (let i = 0; cur && this.replacedEtags.has(cur) && i < 1000; i++) cur = this.replacedEtags.get(cur) ?? null;
+    return cur;
+  }
+
+  /** The resource as the server has it now, checked against the etag the engine last saw. */
+  private async load(href: string, ifMatch: string | null): Promise<FetchedResource> {
+    const expected = this.latestEtag(ifMatch);
+    const cached = this.resources.get(href);
+    if (cached && (expected === null || cached.etag === expected)) return cached;
+    const ans = await this.o.client.request({ method: 'GET', url: this.url(href), accept: [404] });
+    if (ans.status === 404) throw new ProviderError('not-found', `${href} no longer exists`, { status: 404 });
+    const fetched = { href, etag: ans.headers.get('etag') ?? '', ics: ans.body };
+    this.resources.set(href, fetched);
+    if (expected !== null && fetched.etag && fetched.etag !== expected) {
+      throw new ProviderError('conflict', `${href} changed since it was last read`, { status: 412 });
+    }
+    return fetched;
+  }
+
+  private async put(
+    href: string,
+    ics: string,
+    precondition: { ifMatch: string } | 'create',
+  ): Promise<FetchedResource | null> {
+    const headers: Record<string, string> = { 'content-type': 'text/calendar; charset=utf-8' };
+    if (precondition === 'create') headers['if-none-match'] = '*';
+    else if (precondition.ifMatch) headers['if-match'] = precondition.ifMatch;
+    const ans = await this.o.client.request({ method: 'PUT', url: this.url(href), headers, body: ics, accept: [412] });
+    if (ans.status === 412) return null;
+    const etag = ans.headers.get('etag');
+    if (!etag) {
+      // The server rewrote the data (no strong etag, RFC 4791 §5.3.4): read back what it stored.
+      this.resources.delete(href);
+      return this.load(href, null);
+    }
+    const stored = { href, etag, ics };
+    if (precondition !== 'create' && precondition.ifMatch) this.replacedEtags.set(precondition.ifMatch, etag);
+    this.resources.set(href, stored);
+    return stored;
+  }
+
+  private eventFrom(calendarId: string, r: FetchedResource, id: string): CalendarEvent {
+    const event = this.parse(calendarId, r).find((e) => e.id === id);
+    if (!event) throw new ProviderError('permanent', `the server did not keep ${id}`);
+    return event;
+  }
+
+  private render() {
+    return { self: this.o.self, now: this.o.now() };
+  }
+
+  private async writeOne(calendarId: string, w: EventWrite): Promise<CalendarEvent | null> {
+    if (w.op === 'create') {
+      if (w.draft.occurrence)
+        return this.writeOccurrence(
+          calendarId,
+          w.draft.occurrence.seriesId,
+          w.draft.occurrence.originalStart,
+          null,
+          w.draft,
+        );
+      const href = `${canonicalPath(new URL(this.url(calendarId)).pathname).replace(/\/?$/, '/')}${resourceName(w.idempotencyKey)}.ics`;
+      const uid = `${resourceName(w.idempotencyKey)}-${randomUUID()}@crm-calendar-connector`;
+      const stored = await this.put(href, renderNewResource(uid, w.draft, this.render()), 'create');
+      if (stored) return this.eventFrom(calendarId, stored, href);
+      // Already there: a retried create whose first answer was lost. Ours if it carries the same tag.
+      this.resources.delete(href);
+      const current = await this.load(href, null);
+      const existing = this.eventFrom(calendarId, current, href);
+      if ((existing.crmTag ?? '') === w.draft.crmTag) {
+        if (!existing.cancelled) return existing;
+        // Cancelled meanwhile and created again: the same resource comes back to life.
+        const revived = await this.put(href, renderIntoResource(uncancel(current.ics), null, w.draft, this.render()), {
+          ifMatch: current.etag,
+        });
+        if (!revived) throw this.conflict(href);
+        return this.eventFrom(calendarId, revived, href);
+      }
+      throw new ProviderError('conflict', `${href} exists and belongs to another item`, { status: 412 });
+    }
+    const { href, originalStart } = splitEventId(w.id);
+    if (w.op === 'update') {
+      if (originalStart !== null) return this.writeOccurrence(calendarId, href, originalStart, w.ifMatch, w.draft);
+      const current = await this.load(href, w.ifMatch);
+      const stored = await this.put(href, renderIntoResource(current.ics, null, w.draft, this.render()), {
+        ifMatch: current.etag,
+      });
+      if (!stored) throw this.conflict(href);
+      return this.eventFrom(calendarId, stored, href);
+    }
+    if (originalStart !== null) {
+      const current = await this.load(href, w.ifMatch);
+      const stored = await this.put(href, cancelOccurrence(current.ics, originalStart), { ifMatch: current.etag });
+      if (!stored) throw this.conflict(href);
+      return null;
+    }
+    let etag = this.latestEtag(w.ifMatch);
+    if (!w.sendCancellations) {
+      const current = await this.load(href, w.ifMatch).catch((e: unknown) => {
+        if (e instanceof ProviderError && e.kind === 'not-found') return null;
+        throw e;
+      });
+      if (!current) return null;
+      const silenced = silenceScheduling(current.ics);
+      if (silenced) {
+        const stored = await this.put(href, silenced, { ifMatch: current.etag });
+        if (!stored) throw this.conflict(href);
+        etag = stored.etag;
+      } else etag = current.etag;
+    }
+    const ans = await this.o.client.request({
+      method: 'DELETE',
+      url: this.url(href),
+      headers: etag ? { 'if-match': etag } : {},
+      accept: [404, 412],
+    });
+    if (ans.status === 412) throw this.conflict(href);
+    this.resources.delete(href);
+    return null;
+  }
+
+  private async writeOccurrence(
+    calendarId: string,
+    seriesHref: string,
+    originalStart: string,
+    ifMatch: string | null,
+    draft: EventDraft,
+  ): Promise<CalendarEvent> {
+    const current = await this.load(seriesHref, ifMatch);
+    const stored = await this.put(seriesHref, renderIntoResource(current.ics, originalStart, draft, this.render()), {
+      ifMatch: current.etag,
+    });
+    if (!stored) throw this.conflict(seriesHref);
+    return this.eventFrom(calendarId, stored, `${seriesHref}#${originalStart}`);
+  }
+
+  private conflict(href: string): ProviderError {
+    this.resources.delete(href);
+    return new ProviderError('conflict', `${href} was changed by someone else meanwhile`, { status: 412 });
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Google Calendar API v3 over fetch with OAuth tokens: refreshes the access token before it expires or after a
+ * 401, hands refreshed tokens to the server (hooks.saveSecrets), and maps errors to the engine's classes
+ * (403 rate-limit reasons are transient, as Google documents).
+ */
+import { ProviderError } from '../../../sync/errors';
+import { parseRetryAfter, providerErrorFromNetwork, providerErrorFromResponse, type FetchLike } from '../../http';
+import type { GoogleEndpoints } from './endpoints';
+
+export interface GoogleTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** ISO instant the access token expires. */
+  expiresAt: string;
+}
+
+export interface GoogleApiOptions {
+  fetch: FetchLike;
+  endpoints: GoogleEndpoints;
+  tokens: GoogleTokens;
+  now(): Date;
+  saveTokens(tokens: GoogleTokens): Promise<void>;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  expires_in?: number;
+  refresh_token?: string;
+}
+
+const rateLimitReasons = /rateLimitExceeded|userRateLimitExceeded|quotaExceeded/;
+
+export async function postToken(
+  fetchFn: FetchLike,
+  endpoints: GoogleEndpoints,
+  params: Record<string, string>,
+  now: Date,
+): Promise<TokenResponse> {
+  let res: Response;
+  try {
+    res = await fetchFn(endpoints.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({
+        client_id: endpoints.clientId,
+        client_secret: endpoints.clientSecret,
+        ...params,
+      }).toString(),
+    });
+  } catch (e) {
+    throw providerErrorFromNetwork(e, false);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    // invalid_grant: the refresh token was revoked or expired; the user must sign in again.
+    if (res.status === 400 && /invalid_grant/.test(text))
+      throw new ProviderError('auth', 'Google authorization was revoked or has expired', { status: 400 });
+    throw providerErrorFromResponse(res, text, now);
+  }
+  const body = JSON.parse(text) as Partial<TokenResponse>;
+  if (typeof body.access_token !== 'string')
+    throw new ProviderError('permanent', 'Google token endpoint returned no access token');
+  return body as TokenResponse;
+}
+
+export class GoogleApi {
+  private tokens: GoogleTokens;
+
+  constructor(private readonly o: GoogleApiOptions) {
+    this.tokens = o.tokens;
+  }
+
+  private async refresh(): Promise<void> {
+    const now = this.o.now();
+    const t = await postToken(
+      this.o.fetch,
+      this.o.endpoints,
+      { grant_type: 'refresh_token', refresh_token: this.tokens.refreshToken },
+      now,
+    );
+    this.tokens = {
+      accessToken: t.access_token,
+      refreshToken: t.refresh_token ?? this.tokens.refreshToken,
+      expiresAt: new Date(now.getTime() + (t.expires_in ?? 3600) * 1000).toISOString(),
+    };
+    await this.o.saveTokens(this.tokens);
+  }
+
+  /** JSON request to the Calendar API; `path` starts with /calendar/v3. Statuses in `accept` come back as null. */
+  async call<T>(
+    method: string,
+    path: string,
+    opts: {
+      query?: Record<string, string | string[] | undefined>;
+      body?: unknown;
+      ifMatch?: string | null;
+      accept?: number[];
+    } = {},
+  ): Promise<{ status: number; data: T | null }> {
+    if (Date.parse(this.tokens.expiresAt) - 60_000 <= this.o.now().getTime()) await this.refresh();
+    const url = new URL(`${this.o.endpoints.apiBaseUrl.replace(/\/$/, '')}${path}`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, one);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${this.tokens.accessToken}`,
+        accept: 'application/json',
+      };
+      if (opts.body !== undefined) headers['content-type'] = 'application/json';
+      if (opts.ifMatch) headers['if-match'] = opts.ifMatch;
+      let res: Response;
+      try {
+        res = await this.o.fetch(url, {
+          method,
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        });
+      } catch (e) {
+        throw providerErrorFromNetwork(e, method !== 'GET');
+      }
+      if (res.status === 401 && attempt === 0) {
+        await res.body?.cancel();
+        await this.refresh();
+        continue;
+      }
+      const text = await res.text();
+      if (res.ok) return { status: res.status, data: text ? (JSON.parse(text) as T) : null };
+      if (opts.accept?.includes(res.status)) return { status: res.status, data: null };
+      if (res.status === 403 && rateLimitReasons.test(text)) {
+        throw new ProviderError('transient', `Google rate limit: ${text.slice(0, 200)}`, {
+          status: 403,
+          retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.o.now()),
+        });
+      }
+      throw providerErrorFromResponse(res, `${method} ${url.pathname}: ${text.slice(0, 200)}`, this.o.now());
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { createSafeFetch, type FetchLike } from '../../../src/providers/http';
+import type { ProviderEnv } from '../../../src/providers/connector';
+
+export interface RequestCounter {
+  requests: number;
+  /** PUT / DELETE / POST / PATCH: requests that change the calendar. */
+  writes: number;
+}
+
+export function newCounter(): RequestCounter {
+  return { requests: 0, writes: 0 };
+}
+
+/** A provider environment whose safe fetch lets the test server through, as an admin allow-list would. */
+export function testEnv(allowedPrivateHosts: string[], counter?: RequestCounter): ProviderEnv {
+  const safe = createSafeFetch({ allowedPrivateHosts });
+  const safeFetch: FetchLike = (input, init) => {
+    if (counter) {
+      counter.requests++;
+      if (/^(PUT|DELETE|POST|PATCH)$/i.test(init?.method ?? 'GET')) counter.writes++;
+    }
+    return safe(input, init);
+  };
+  return {
+    safeFetch,
+    fetch: (i, init) => fetch(i, init),
+    publicUrl: 'https://connector.example',
+    graphBaseUrl: 'https://graph.invalid',
+    now: () => new Date(),
+  };
+}

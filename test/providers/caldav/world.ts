@@ -1,0 +1,155 @@
+/**
+ * The engine with the CalDAV provider on a real Radicale and the engine's in-memory CRM and status store:
+ * one calendar per world, and helpers that act as another CalDAV client (a user in Apple Calendar, Thunderbird…).
+ */
+import { caldavConnector } from '../../../src/providers/calendar/caldav/connector';
+import type { Connection } from '../../../src/providers/connector';
+import { defaultSettings, type SyncSettings } from '../../../src/shared/settings';
+import type { RunReport } from '../../../src/shared/run-report';
+import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
+import type { SyncedFields } from '../../../src/sync/model';
+import type { RadicaleServer } from '../../support/radicale';
+import { newCounter, testEnv, type RequestCounter } from './env';
+
+export const USER = 'alice@example.com';
+
+export function hoursFromNow(h: number): string {
+  const d = new Date(Date.now() + h * 3_600_000);
+  d.setUTCMinutes(0, 0, 0);
+  return d.toISOString();
+}
+
+export function meetingFields(over: Partial<SyncedFields> = {}, startH = 48): SyncedFields {
+  return {
+    subject: 'Quarterly review',
+    timing: { kind: 'timed', start: hoursFromNow(startH), end: hoursFromNow(startH + 1), timeZone: 'Europe/Berlin' },
+    body: 'Agenda',
+    location: 'Room 1',
+    visibility: 'normal',
+    showAs: 'busy',
+    attendees: [{ email: 'client@acme.test', name: 'Client' }],
+    recurrence: null,
+    reminderMinutes: 15,
+    ...over,
+  };
+}
+
+export interface CalDavWorld {
+  calendarId: string;
+  crm: MemoryCrm;
+  store: MemoryStatusStore;
+  ctx: EngineContext;
+  counter: RequestCounter;
+  run(opts?: { confirmDeletions?: boolean }): Promise<RunReport>;
+  setSettings(s: Partial<SyncSettings>): void;
+  /** As another CalDAV client: raw resource access with the user's credentials. */
+  raw: {
+    list(): Promise<{ href: string; ics: string; etag: string }[]>;
+    get(href: string): Promise<{ ics: string; etag: string }>;
+    put(href: string, ics: string, etag?: string): Promise<number>;
+    remove(href: string): Promise<number>;
+  };
+}
+
+let worldNo = 0;
+
+export async function makeWorld(
+  radicale: RadicaleServer,
+  connection: Connection,
+  settings: Partial<SyncSettings> = {},
+): Promise<CalDavWorld> {
+  const calendarId = await radicale.makeCalendar('alice', `w${++worldNo}-${Date.now().toString(36)}`);
+  const counter = newCounter();
+  const calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter), {
+    saveSecrets: async () => {},
+  });
+  const crm = new MemoryCrm({ userEmail: USER });
+  const store = new MemoryStatusStore();
+  const ctx: EngineContext = {
+    crm,
+    calendar,
+    store,
+    settings: { ...defaultSettings, ...settings },
+    userEmail: USER,
+    calendars: { targetCalendarId: calendarId, sourceCalendarIds: [calendarId] },
+    sleep: async () => undefined,
+  };
+  const auth = `Basic ${Buffer.from(`alice:${radicale.users.alice ?? ''}`).toString('base64')}`;
+  const url = (href: string): string => `${radicale.origin}${href}`;
+  let runNo = 0;
+  return {
+    calendarId,
+    crm,
+    store,
+    ctx,
+    counter,
+    // A fresh provider per run, as the server opens one per run (no state carried between runs).
+    run: (opts = {}) => {
+      ctx.calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter), {
+        saveSecrets: async () => {},
+      });
+      return runSync(ctx, { runId: `r${++runNo}`, trigger: 'manual', ...opts });
+    },
+    setSettings: (s) => {
+      ctx.settings = { ...ctx.settings, ...s };
+    },
+    raw: {
+      async list() {
+        const res = await fetch(url(calendarId), {
+          method: 'REPORT',
+          headers: { authorization: auth, depth: '1', 'content-type': 'application/xml' },
+          body: '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>',
+        });
+        const xml = await res.text();
+        const out: { href: string; ics: string; etag: string }[] = [];
+        for (const m of xml.matchAll(/<response>(.*?)<\/response>/gs)) {
+          const body = m[1] ?? '';
+          const href = /<href>(.*?)<\/href>/.exec(body)?.[1] ?? '';
+          const etag = (/<getetag>(.*?)<\/getetag>/.exec(body)?.[1] ?? '').replace(/&quot;/g, '"');
+          const ics = (/<C:calendar-data>(.*?)<\/C:calendar-data>/s.exec(body)?.[1] ?? '')
+            .replace(/&amp;/g, '&')
+            .replace(/&lt;/g, '<')
+            .replace(/&gt;/g, '>')
+            .replace(/&#13;/g, '\r');
+          if (ics) out.push({ href, ics: unfold(ics), etag });
+        }
+        return out;
+      },
+      async get(href) {
+        const res = await fetch(url(href), { headers: { authorization: auth } });
+        return { ics: unfold(await res.text()), etag: res.headers.get('etag') ?? '' };
+      },
+      async put(href, ics, etag) {
+        const res = await fetch(url(href), {
+          method: 'PUT',
+          headers: { authorization: auth, 'content-type': 'text/calendar', ...(etag ? { 'if-match': etag } : {}) },
+          body: ics,
+        });
+        await res.body?.cancel();
+        return res.status;
+      },
+      async remove(href) {
+        const res = await fetch(url(href), { method: 'DELETE', headers: { authorization: auth } });
+        await res.body?.cancel();
+        return res.status;
+      },
+    },
+  };
+}
+
+function unfold(ics: string): string {
+  return ics.replace(/\r?\n[ \t]/g, '');
+}
+
+/** Replaces (or adds, before END:VEVENT of the first component) one property line. */
+export function setLine(ics: string, name: string, value: string): string {
+  const re = new RegExp(`^${name}(;[^:\\r\\n]*)?:.*$`, 'm');
+  if (re.test(ics)) return ics.replace(re, `${name}:${value}`);
+  return ics.replace(/END:VEVENT/, `${name}:${value}\r\nEND:VEVENT`);
+}
+
+/** Marks "the user edited this now" as real clients do (LAST-MODIFIED, DTSTAMP). */
+export function touch(ics: string): string {
+  const stamp = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
+  return setLine(setLine(ics, 'LAST-MODIFIED', stamp), 'DTSTAMP', stamp);
+}

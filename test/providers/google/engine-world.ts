@@ -1,0 +1,99 @@
+/**
+ * The engine property harness's world on the Google double: the Google provider (connected through the real
+ * OAuth code exchange), and a "user" editing events in Google Calendar's UI (the double's user* methods).
+ */
+import { createHash } from 'node:crypto';
+import { googleConnector } from '../../../src/providers/calendar/google/connector';
+import {
+  eventBody,
+  toCalendarEvent,
+  type GoogleEvent,
+  type MappingContext,
+} from '../../../src/providers/calendar/google/event-mapping';
+import type { ProviderEnv } from '../../../src/providers/connector';
+import { MemoryCrm } from '../../../src/sync';
+import type { SyncedFields } from '../../../src/sync/model';
+import type { EngineWorld } from '../../support/engine-properties';
+import { GoogleDouble } from '../../support/google-double/server';
+
+const calendarId = 'crm-items@group.calendar.google.com';
+
+export async function googleWorld(): Promise<EngineWorld> {
+  const google = await new GoogleDouble().start();
+  const env: ProviderEnv = {
+    safeFetch: () => Promise.reject(new Error('not for Google')),
+    fetch: (i, init) => fetch(i, init),
+    publicUrl: 'https://connector.example',
+    graphBaseUrl: 'https://graph.invalid',
+    google: {
+      clientId: google.clientId,
+      clientSecret: google.clientSecret,
+      tokenUrl: `${google.origin}/token`,
+      apiBaseUrl: google.origin,
+    },
+    now: () => new Date(),
+  };
+  const verifier = 'property-harness-verifier-0123456789-abcdefgh';
+  const redirectUri = 'https://connector.example/cb';
+  const code = google.authorize(createHash('sha256').update(verifier).digest('base64url'), redirectUri);
+  let connection = await googleConnector.oauth!.exchangeCode({
+    code,
+    codeVerifier: verifier,
+    redirectUri,
+    input: { method: 'oauth', url: null, fields: {} },
+    env,
+  });
+  const calendar = googleConnector.open(connection, env, {
+    saveSecrets: async (secrets) => {
+      connection = { ...connection, secrets };
+    },
+  });
+  const crm = new MemoryCrm({ userEmail: google.user });
+  const ctx: MappingContext = { calendarId, calendarZone: 'UTC', defaultReminderMinutes: null, selfEmail: google.user };
+  const body = (fields: SyncedFields, tag: string | null) =>
+    eventBody({ fields, crmTag: tag ?? '', crmUrl: null, sendInvitations: false, priority: null }, null);
+  const mapped = (id: string) => {
+    const raw = google.event(calendarId, id) as GoogleEvent | undefined;
+    const ev = raw ? toCalendarEvent(raw, ctx) : null;
+    if (!ev) throw new Error(`no event ${id}`);
+    return ev;
+  };
+  return {
+    crm,
+    calendar,
+    calendarId,
+    userEmail: google.user,
+    now: new Date(),
+    calendarControl: {
+      async create(calId, input) {
+        const data = body(input.fields, null);
+        if (!input.isOrganizer) data.organizer = { email: 'boss@client.test' };
+        return String(google.userInsert(calId, data).id);
+      },
+      async update(id, patch) {
+        const ev = mapped(id);
+        google.userPatch(calendarId, id, body({ ...ev.fields, ...patch }, ev.crmTag));
+      },
+      // Google has no "cancelled but kept" state for an event: cancelling is deleting.
+      cancel: async (id) => google.userDelete(calendarId, id),
+      delete: async (id) => google.userDelete(calendarId, id),
+      async list(calId) {
+        // Google keeps deleted events as status "cancelled" for incremental sync only: they are not in the calendar.
+        return google
+          .eventsIn(calId)
+          .filter((e) => e.status !== 'cancelled')
+          .map((e) => toCalendarEvent(e as unknown as GoogleEvent, ctx))
+          .filter((e): e is NonNullable<typeof e> => e !== null);
+      },
+    },
+    crmControl: {
+      create: async (input) => crm.userCreate({ ...input, ownerEmails: [google.user] }).id,
+      update: async (id, patch) => void crm.userUpdate(id, patch),
+      setFlag: async (id, value) => crm.userSetFlag(id, value),
+      archive: async (id) => crm.userArchive(id),
+      delete: async (id) => crm.userDelete(id),
+      list: async () => crm.all(),
+    },
+    cleanup: () => google.stop(),
+  };
+}

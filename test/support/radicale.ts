@@ -1,0 +1,115 @@
+/**
+ * A real Radicale CalDAV server for tests and the bench: started on 127.0.0.1 with a free port and a temporary
+ * storage folder (plain htpasswd auth), stopped by its pid. The SSRF policy blocks loopback, so callers pass
+ * `allowedPrivateHosts: [radicale.hostPort]`, as an admin would for a LAN server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface RadicaleServer {
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  /** 127.0.0.1:<port>, for the SSRF allow-list */
+  hostPort: string;
+  users: Record<string, string>;
+  /** Creates a calendar collection (MKCALENDAR) for `user` and returns its path. */
+  makeCalendar(user: string, name: string, displayName?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilUp(origin: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`radicale exited (${child.exitCode}): ${stderr()}`);
+    try {
+      const res = await fetch(`${origin}/.well-known/caldav`, { redirect: 'manual' });
+      await res.body?.cancel();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`radicale did not start: ${stderr()}`);
+}
+
+export async function startRadicale(
+  users: Record<string, string> = { alice: 'alice-app-password' },
+): Promise<RadicaleServer> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'radicale-'));
+  const port = await freePort();
+  const htpasswd = path.join(dir, 'users');
+  await fs.writeFile(
+    htpasswd,
+    Object.entries(users)
+      .map(([u, p]) => `${u}:${p}`)
+      .join('\n') + '\n',
+  );
+  const config = path.join(dir, 'config');
+  await fs.writeFile(
+    config,
+    [
+      '[server]',
+      `hosts = 127.0.0.1:${port}`,
+      '[auth]',
+      'type = htpasswd',
+      `htpasswd_filename = ${htpasswd}`,
+      'htpasswd_encryption = plain',
+      'delay = 0',
+      '[rights]',
+      'type = owner_only',
+      '[storage]',
+      `filesystem_folder = ${path.join(dir, 'collections')}`,
+      '[web]',
+      'type = none',
+      '[logging]',
+      'level = warning',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('radicale', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitUntilUp(origin, child, () => err);
+
+  const auth = (user: string): string => `Basic ${Buffer.from(`${user}:${users[user] ?? ''}`).toString('base64')}`;
+  return {
+    origin,
+    hostPort: `127.0.0.1:${port}`,
+    users,
+    async makeCalendar(user, name, displayName = name) {
+      const p = `/${user}/${name}/`;
+      const res = await fetch(`${origin}${p}`, {
+        method: 'MKCALENDAR',
+        headers: { authorization: auth(user), 'content-type': 'application/xml; charset=utf-8' },
+        body: `<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:displayname>${displayName}</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`,
+      });
+      if (res.status !== 201) throw new Error(`MKCALENDAR ${p}: ${res.status} ${await res.text()}`);
+      return p;
+    },
+    async stop() {
+      if (child.exitCode === null && child.pid) {
+        const exited = new Promise((r) => child.once('exit', r));
+        process.kill(child.pid, 'SIGTERM');
+        await exited;
+      }
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,14 +1,17 @@
 /**
  * End to end, the sync flow: the built pane in headless Chromium at 350 px against the real server (SQLite,
- * AUTH_MODE=dev, real engine, in-process runs). The CRM and the calendar are the server tests' stateful
- * in-memory connectors (test/server/support/memory-connectors.ts) until the Sandbox CRM and CalDAV land in
- * the server's registry: connect both sides through the pane, enable automatic sync, change a setting, sync now
- * and see the event in the calendar, preview, duplicate cleanup with Yes, reset with Yes and a re-pairing run
+ * AUTH_MODE=dev, real engine, in-process runs) with the real CalDAV connector on a real Radicale. The CRM is the
+ * server tests' stateful in-memory connector (test/server/support/memory-connectors.ts) until the Sandbox CRM is
+ * in the server's registry. Connect both sides through the pane, enable automatic sync, change a setting, sync
+ * now and see the event in Radicale, preview, duplicate cleanup with Yes, reset with Yes and a re-pairing run
  * without duplicates, History.
  */
 import type { Page } from 'playwright-core';
+import { calendarConnectors } from '../../src/providers/registry';
 import type { CrmItem } from '../../src/sync/model';
 import { MemoryWorld } from '../server/support/memory-connectors';
+import { startRadicale, type RadicaleServer } from '../support/radicale';
+import { calendarResources, putCopy } from './support/caldav-peek';
 import { launchPane, screenshot, seriousViolations, type PaneBrowser } from './support/browser';
 import { devSignIn, eventually, navigate, openPane } from './support/pane-actions';
 import { ensurePaneBuilt } from './support/pane-build';
@@ -21,7 +24,11 @@ let server: E2eServer;
 let browser: PaneBrowser;
 let page: Page;
 let world: MemoryWorld;
+let radicale: RadicaleServer;
 let meeting: CrmItem;
+const crmCollection = '/ann/crm/';
+
+const eventsInRadicale = async () => [...(await calendarResources(radicale, 'ann', crmCollection)).values()];
 
 async function checkView(name: string): Promise<void> {
   await screenshot(page, name);
@@ -49,7 +56,14 @@ async function syncNowAndWait(): Promise<void> {
 
 beforeAll(async () => {
   world = new MemoryWorld();
-  server = await startServer({ addinDir: ensurePaneBuilt(), registry: world.registry() });
+  radicale = await startRadicale({ ann: 'ann-app-password' });
+  await radicale.makeCalendar('ann', 'calendar', 'Calendar');
+  await radicale.makeCalendar('ann', 'crm', 'CRM items');
+  server = await startServer({
+    addinDir: ensurePaneBuilt(),
+    allowedPrivateHosts: [radicale.hostPort],
+    registry: { calendar: calendarConnectors, crm: world.registry().crm },
+  });
   browser = await launchPane();
   page = await browser.newPage();
   const tomorrow = new Date(Date.now() + 24 * 3600_000);
@@ -80,6 +94,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await radicale?.stop();
 });
 
 describe('sync flow through the pane', () => {
@@ -95,14 +110,15 @@ describe('sync flow through the pane', () => {
 
   it('shows why a calendar connection fails, then connects and picks the calendars', async () => {
     await page.getByRole('tab', { name: 'Calendar' }).click();
-    await page.getByLabel('Calendar server').selectOption({ label: 'Memory calendar' });
-    await page.getByRole('textbox', { name: 'User name' }).fill(ann);
-    await page.getByRole('textbox', { name: 'Password' }).fill('wrong');
+    await page.getByLabel('Calendar server').selectOption('caldav');
+    await page.getByRole('textbox', { name: 'CalDAV server URL' }).fill(`${radicale.origin}/`);
+    await page.getByRole('textbox', { name: 'User name' }).fill('ann');
+    await page.getByRole('textbox', { name: 'App password' }).fill('wrong');
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByRole('alert').getByText('The provider refused these credentials.').waitFor();
     await checkView('21-calendar-connect-failed');
 
-    await page.getByRole('textbox', { name: 'Password' }).fill('app-password');
+    await page.getByRole('textbox', { name: 'App password' }).fill('ann-app-password');
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.locator('.fui-Badge', { hasText: 'Connected' }).waitFor();
     await page.getByLabel('Target calendar (receives CRM items)').selectOption({ label: 'CRM items' });
@@ -113,7 +129,7 @@ describe('sync flow through the pane', () => {
       'GET',
       '/connections/calendar/calendars',
     );
-    expect(calendars).toMatchObject({ targetCalendarId: 'crm', sourceCalendarIds: ['primary'] });
+    expect(calendars.targetCalendarId).toContain(crmCollection);
     await checkView('22-calendar-connected');
   });
 
@@ -137,8 +153,10 @@ describe('sync flow through the pane', () => {
     await syncNowAndWait();
     await page.getByText('Result of the last run').waitFor();
     await page.getByText('Calendar: 1 created, 0 updated, 0 deleted, 0 archived').waitFor();
-    const events = world.calendar(ann).all('crm');
-    expect(events.map((e) => [e.fields.subject, e.crmTag])).toEqual([['Kick-off with Acme', meeting.id]]);
+    const events = await eventsInRadicale();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toContain('SUMMARY:Kick-off with Acme');
+    expect(events[0]).toContain(`X-CRM-CONNECTOR-ID:${meeting.id}`);
     await checkView('23-synced');
   });
 
@@ -150,17 +168,17 @@ describe('sync flow through the pane', () => {
   });
 
   it('finds a duplicate event and removes it only after Yes', async () => {
-    const original = world.calendar(ann).all('crm')[0]!;
-    world.calendar(ann).userCreate('crm', { fields: original.fields, crmTag: meeting.id });
-    expect(world.calendar(ann).all('crm')).toHaveLength(2);
+    const [original] = await eventsInRadicale();
+    await putCopy(radicale, 'ann', original!, `${crmCollection}copy-from-other-client.ics`);
+    expect(await eventsInRadicale()).toHaveLength(2);
     await syncActions('Run duplicate cleanup');
     const dialog = page.getByRole('alertdialog');
     await dialog.getByText(/Found 1 group of duplicates/).waitFor();
     await checkView('25-cleanup-preview');
-    expect(world.calendar(ann).all('crm')).toHaveLength(2);
+    expect(await eventsInRadicale()).toHaveLength(2);
     await dialog.getByRole('button', { name: 'Yes' }).click();
     await dialog.getByText('Removed 1 copy.').waitFor();
-    expect(world.calendar(ann).all('crm')).toHaveLength(1);
+    expect(await eventsInRadicale()).toHaveLength(1);
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
@@ -172,7 +190,7 @@ describe('sync flow through the pane', () => {
     await dialog.getByRole('button', { name: 'Yes' }).click();
     await page.getByText('Sync state reset. The next run pairs your items again.').waitFor();
     await syncNowAndWait();
-    expect(world.calendar(ann).all('crm')).toHaveLength(1);
+    expect(await eventsInRadicale()).toHaveLength(1);
     expect(world.crm(ann).all()).toHaveLength(1);
   });
 

@@ -45,7 +45,8 @@ export function AutomaticSyncView() {
   const settings = useApp((st) => st.settings);
   const [open, setOpen] = useState<Open>(null);
   const [error, setError] = useState<string | null>(null);
-  const [toggling, setToggling] = useState(false);
+  /** The value the user just chose, shown while the server confirms it. */
+  const [toggling, setToggling] = useState<boolean | null>(null);
   const busy = useRunProgress();
 
   const bothConnected = connections?.crm?.status === 'connected' && connections?.calendar?.status === 'connected';
@@ -59,7 +60,7 @@ export function AutomaticSyncView() {
   }, [store]);
 
   async function toggle(enabled: boolean) {
-    setToggling(true);
+    setToggling(enabled);
     setError(null);
     try {
       store.getState().setStatus(await api('setAutomaticSync', { body: { enabled } }));
@@ -67,7 +68,7 @@ export function AutomaticSyncView() {
     } catch (err) {
       setError(describeError(err));
     } finally {
-      setToggling(false);
+      setToggling(null);
     }
   }
 
@@ -93,8 +94,8 @@ export function AutomaticSyncView() {
       <div className={s.row}>
         <Checkbox
           label={m.enable}
-          checked={status?.automaticSync ?? false}
-          disabled={!bothConnected || toggling || autoLocked}
+          checked={toggling ?? status?.automaticSync ?? false}
+          disabled={!bothConnected || toggling !== null || autoLocked}
           onChange={(_e, d) => void toggle(Boolean(d.checked))}
         />
         {status?.automaticSync && settings && (

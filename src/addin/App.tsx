@@ -130,7 +130,7 @@ export function App() {
     if (phase !== 'ready') return;
     const others: ViewName[] = ['connections', 'automatic-sync', 'settings', 'item', 'history'];
     if (me?.isAdmin) others.push('admin');
-    preloadOtherViews(others);
+    return preloadOtherViews(others);
   }, [phase, me]);
 
   // Move focus to the new view's heading so keyboard and screen-reader users land where the content changed.

@@ -40,12 +40,20 @@ export const lazyViews: Record<ViewName, ComponentType> = {
   admin: lazyView('admin'),
 };
 
-/** After the first view rendered: fetch the user's other views while the browser is idle. */
-export function preloadOtherViews(views: ViewName[]): void {
+/** Leaves the first view and its API calls the network for this long before fetching the other views. */
+const PRELOAD_DELAY_MS = 1500;
+
+/** After the first view rendered: fetch the user's other views a little later, when the browser is idle. */
+export function preloadOtherViews(views: ViewName[]): () => void {
   const idle =
     (window as { requestIdleCallback?: (cb: () => void) => number }).requestIdleCallback ??
-    ((cb: () => void) => window.setTimeout(cb, 200));
-  idle(() => {
-    for (const v of views) void preloadView(v).catch(() => cache.delete(v));
-  });
+    ((cb: () => void) => window.setTimeout(cb, 0));
+  const timer = window.setTimeout(
+    () =>
+      idle(() => {
+        for (const v of views) void preloadView(v).catch(() => cache.delete(v));
+      }),
+    PRELOAD_DELAY_MS,
+  );
+  return () => window.clearTimeout(timer);
 }

@@ -38,6 +38,7 @@ export const messages = {
     devIntro: 'This server runs in development mode: sign in with any e-mail address.',
     email: 'E-mail address',
     devAdmin: 'Sign in as an admin',
+    notConfigured: 'This connector has no sign-in configured yet. Ask your admin to finish its set-up.',
     failed: (why: string) => `Sign-in failed: ${why}`,
     cancelled: 'Sign-in was cancelled.',
     popupBlocked: 'The sign-in window was blocked. Allow pop-ups for this site and try again.',

@@ -51,6 +51,14 @@ export function SignIn({ onSignedIn }: { onSignedIn(): void }) {
     }
   }
 
+  if (auth.strategy.name === 'unconfigured') {
+    return (
+      <MessageBar intent="error" role="alert">
+        <MessageBarBody>{m.notConfigured}</MessageBarBody>
+      </MessageBar>
+    );
+  }
+
   return (
     <form className={s.root} onSubmit={(e) => void submit(e)} aria-label={m.title} noValidate>
       <Title3 as="h2">{dev ? m.devTitle : m.title}</Title3>

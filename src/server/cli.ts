@@ -5,6 +5,8 @@ import { migrateToLatest } from './store/migrations';
 import { serve, worker } from './serve';
 import { version } from './version';
 import { defaultTenantId } from './store/users';
+import { registerSandboxCommands } from './sandbox/cli';
+import { disconnectSide } from './connections/disconnect';
 import { describeError, findUser, resolveTenant, withRuntime as openRuntime } from './cli/context';
 import type { ProviderRegistry } from './connections/connection-service';
 import type { Runtime } from './runtime';
@@ -124,20 +126,25 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
         await withRuntime(async (rt) => {
           const u = await findUser(rt, email, tenant());
           const connector = rt.connectionService.connector(side, provider);
-          const method =
-            o.method ?? connector.descriptor.authMethods.find((m) => m.kind !== 'oauth' && m.kind !== 'entra')?.id;
+          const method = o.method ?? connector.descriptor.authMethods.find((m) => m.kind !== 'oauth')?.id;
           if (!method) throw new CliInputError(`${provider} connects only through OAuth: connect it from the pane`);
           const fields = {
             ...parseFields(o.field),
             ...(o.username !== undefined ? { username: o.username } : {}),
             ...(o.password !== undefined ? { password: o.password } : {}),
           };
-          const c = await rt.connectionService.connect(u.tenantId, u.id, side, {
-            provider,
-            method,
-            ...(o.url ? { url: o.url } : {}),
-            fields,
-          });
+          const c = await rt.connectionService.connect(
+            u.tenantId,
+            u.id,
+            side,
+            {
+              provider,
+              method,
+              ...(o.url ? { url: o.url } : {}),
+              fields,
+            },
+            u.email,
+          );
           out(`connected ${side} ${provider} as ${c.account ?? '?'}`, connectionDto(c));
         });
       },
@@ -150,10 +157,7 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
       if (side !== 'crm' && side !== 'calendar') throw new CliInputError('side must be crm or calendar');
       await withRuntime(async (rt) => {
         const u = await findUser(rt, email, tenant());
-        const { revoked } = await rt.connectionService.disconnect(u.tenantId, u.id, side);
-        const current = await rt.settings.getUser(u.tenantId, u.id);
-        await rt.settings.setUser(u.tenantId, u.id, { ...current, automaticSync: false });
-        await rt.syncState.setNextRun(u.tenantId, u.id, null);
+        const { revoked } = await disconnectSide(rt, u.tenantId, u.id, side);
         out(`disconnected ${side}${revoked ? ' (tokens revoked)' : ''}; automatic sync is off`, {
           disconnected: true,
           revoked,
@@ -375,6 +379,14 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
         out(`current key ${r.keyId}: re-encrypted ${r.reencrypted}, already current ${r.unchanged}`, r);
       }, config);
     });
+
+  registerSandboxCommands(program, {
+    withRepository: (email, tenantId, fn) =>
+      withRuntime(async (rt) => {
+        const user = await findUser(rt, email, tenantId ?? tenant());
+        return fn(rt.sandboxRepos({ tenantId: user.tenantId, userEmail: user.email }));
+      }),
+  });
 
   return program;
 }

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { calendarConnectors, crmConnectors } from '../providers/registry';
+import { createSandboxConnector, type SandboxRepositoryFactory } from '../providers/crm/sandbox';
+import { kyselySandboxRepositories } from './sandbox/repository';
 import type { Config } from './config';
 import { createEntraVerifier } from './auth/entra-verifier';
 import { DevIssuer } from './auth/dev-issuer';
@@ -44,6 +46,8 @@ export interface Runtime {
   devIssuer: DevIssuer | null;
   graphTokens: GraphTokenService | null;
   subscriptions: SubscriptionService;
+  /** The built-in Sandbox CRM's storage, per tenant and user (its REST API and CLI use it too). */
+  sandboxRepos: SandboxRepositoryFactory;
   /** Stops the queue and waits for running runs (graceful shutdown); does not close the database. */
   stop(): Promise<void>;
 }
@@ -66,6 +70,7 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
   const settings = new SettingsRepository(db.kysely);
   const audit = new AuditRepository(db.kysely);
   const syncState = new SyncStateRepository(db.kysely);
+  const sandboxRepos = kyselySandboxRepositories(db.kysely);
   const graphTokens =
     config.AUTH_MODE === 'entra' && config.ENTRA_CLIENT_ID && config.ENTRA_CLIENT_SECRET
       ? new GraphTokenService(config, db, vault)
@@ -74,7 +79,10 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
     db: db.kysely,
     vault,
     connections,
-    registry: o.registry ?? { calendar: calendarConnectors, crm: crmConnectors },
+    registry: o.registry ?? {
+      calendar: calendarConnectors,
+      crm: [createSandboxConnector(sandboxRepos), ...crmConnectors],
+    },
     env: createProviderEnv(config),
     ...(graphTokens
       ? {
@@ -141,6 +149,7 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
     devIssuer,
     graphTokens,
     subscriptions,
+    sandboxRepos,
     async stop() {
       await queue.stop();
       await runs.stop();

@@ -71,6 +71,7 @@ class Applier {
     const { plan } = this;
     try {
       for (const t of plan.forgetTombstones) await this.ctx.store.deleteTombstone(t.side, t.sourceId);
+      for (const t of plan.newTombstones) await this.ctx.store.putTombstone(t);
       await this.commitWritelessOps();
       await this.createUnknownContacts();
       const crmJobs = this.crmJobs();
@@ -509,10 +510,13 @@ class Applier {
     const item = st?.ok ? st.item : null;
     let crmFields: SyncedFields = (item && crmCanonical(item, env)) || op.crmCurrent;
     let crmInfo = item ? crmInfoOf(item) : op.crmInfo;
-    const crmVersion = item?.version ?? op.crmVersion;
+    // A side whose change is still owed keeps its old version too, so the next run does not take it as unchanged.
+    const pushOwed = !(op.eventWrite === null || (ev !== null && ev !== 'pending' && ev.ok)) && op.push.length > 0;
+    const pullOwed = !(op.crmWrites.length === 0 || (st?.ok ?? false)) && op.pull.length > 0;
+    const crmVersion = pushOwed ? (old?.crmVersion ?? '') : (item?.version ?? op.crmVersion);
     const event = ev && ev !== 'pending' && ev.ok ? ev.event : null;
     let eventFields: SyncedFields = event ? eventCanonical(event, env) : op.eventCurrent;
-    const eventVersion = event?.version ?? op.eventVersion;
+    const eventVersion = pullOwed ? (old?.eventVersion ?? '') : (event?.version ?? op.eventVersion);
     let crmMarker = false;
     let evMarker = false;
     if (!evOk && op.push.length > 0) {

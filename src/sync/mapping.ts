@@ -152,7 +152,13 @@ export interface FieldRules {
   pull: ReadonlySet<SyncedFieldName>;
 }
 
-export function fieldRules(env: EngineEnv, info: LinkedCrmInfo, isOrganizer: boolean, busy: boolean): FieldRules {
+export function fieldRules(
+  env: EngineEnv,
+  info: LinkedCrmInfo,
+  isOrganizer: boolean,
+  busy: boolean,
+  origin: 'crm' | 'calendar' = 'crm',
+): FieldRules {
   const { settings, crmCaps, calCaps } = env;
   const push = new Set<SyncedFieldName>(['subject', 'timing', 'body', 'location', 'visibility', 'showAs']);
   const pull = new Set<SyncedFieldName>(['subject', 'timing', 'body', 'location', 'visibility']);
@@ -169,9 +175,15 @@ export function fieldRules(env: EngineEnv, info: LinkedCrmInfo, isOrganizer: boo
     if (crmCaps.invitees) pull.add('attendees');
   }
   if (busy) {
-    for (const n of ['subject', 'body', 'location'] as const) {
-      push.delete(n);
-      pull.delete(n);
+    // The mirror of a private item is a busy block: details travel only from the origin (as the block's values).
+    for (const n of ['subject', 'body', 'location', 'attendees'] as const) {
+      if (origin === 'crm') {
+        pull.delete(n);
+        if (n !== 'attendees' || (isOrganizer && crmCaps.invitees)) push.add(n);
+      } else {
+        push.delete(n);
+        if (n !== 'attendees' || crmCaps.invitees) pull.add(n);
+      }
     }
   }
   if (settings.direction === 'crm-to-calendar') pull.clear();

@@ -125,6 +125,8 @@ export interface Plan {
   deferred: number;
   /** One-way "not again" notes that no longer apply (the user turned the item's flag off, so on means on). */
   forgetTombstones: { side: 'crm' | 'calendar'; sourceId: string }[];
+  /** "Not again" notes re-derived while re-pairing after a reset (an event whose activity the user archived). */
+  newTombstones: Tombstone[];
 }
 
 export type { PersonMatch };

@@ -91,6 +91,7 @@ class Planner {
   private conflicts = 0;
   private deferred = 0;
   private readonly forget: { side: 'crm' | 'calendar'; sourceId: string }[] = [];
+  private readonly newTombstones: Tombstone[] = [];
   private readonly deletions = { crm: 0, calendar: 0 };
 
   private readonly crmById = new Map<string, CrmItem>();
@@ -142,6 +143,7 @@ class Planner {
       emptySides: this.emptySides(),
       deferred: this.deferred,
       forgetTombstones: this.forget,
+      newTombstones: this.newTombstones,
     };
   }
 
@@ -407,11 +409,14 @@ class Planner {
     const env = this.env;
     const direction = env.settings.direction;
     const busy = isBusy((base.origin === 'crm' ? s.crmCur.visibility : s.evCur.visibility) === 'private', env);
-    const rules = fieldRules(env, s.info, s.isOrganizer, busy);
-    const crmV = crmView(s.crmCur, s.info, env, busy);
-    const crmPrevV = s.crmPrev ? crmView(s.crmPrev.fields, s.crmPrev.info, env, busy) : null;
-    const evV = eventView(s.evCur, busy);
-    const evPrevV = s.evPrev ? eventView(s.evPrev, busy) : null;
+    const rules = fieldRules(env, s.info, s.isOrganizer, busy, base.origin);
+    // Only the origin side is seen as a busy block; the mirror is compared as it is, so it becomes one.
+    const crmBusy = busy && base.origin === 'crm';
+    const evBusy = busy && base.origin === 'calendar';
+    const crmV = crmView(s.crmCur, s.info, env, crmBusy);
+    const crmPrevV = s.crmPrev ? crmView(s.crmPrev.fields, s.crmPrev.info, env, crmBusy) : null;
+    const evV = eventView(s.evCur, evBusy);
+    const evPrevV = s.evPrev ? eventView(s.evPrev, evBusy) : null;
     const crmChangedAny =
       crmPrevV === null ||
       syncedFieldNames.some((f) => rules.push.has(f) && fieldKey(f, crmV) !== fieldKey(f, crmPrevV));
@@ -485,7 +490,7 @@ class Planner {
       if (fieldKey(f, next) !== fieldKey(f, s.crmCur)) (patch as Record<string, unknown>)[f] = value;
     }
     const patched = Object.keys(patch) as SyncedFieldName[];
-    const nextV = patched.length > 0 ? crmView({ ...s.crmCur, ...patch }, s.info, env, busy) : crmV;
+    const nextV = patched.length > 0 ? crmView({ ...s.crmCur, ...patch }, s.info, env, crmBusy) : crmV;
     for (const f of pull) {
       if (rules.push.has(f) && !push.includes(f) && fieldKey(f, nextV) !== fieldKey(f, evV)) push.push(f);
     }
@@ -722,6 +727,19 @@ class Planner {
         }
       }
       const hash = eventHash(eventCanonical(ev, env), ev.cancelled);
+      if (this.input.meta.repairing && this.archivedOnly(ev.iCalUId)) {
+        // After a reset: the user had archived this meeting's activity. Importing it again would duplicate it;
+        // remember it as one-way sync would (not again until the event changes).
+        this.newTombstones.push({ side: 'crm', sourceId: ev.id, sourceHash: hash, createdAt: env.now.toISOString() });
+        this.skip({
+          side: 'crm',
+          crmId: null,
+          eventId: ev.id,
+          subject: ev.fields.subject,
+          reason: 'Its CRM activity was archived: not imported again until the event changes.',
+        });
+        continue;
+      }
       const tomb = this.tombstones.get(`crm\u0000${ev.id}`);
       if (tomb && tomb.sourceHash === hash) {
         this.skip({
@@ -752,11 +770,9 @@ class Planner {
     return map;
   }
 
-  private uids: Set<string> | null = null;
-
-  private listedUids(): Set<string> {
-    this.uids ??= new Set(this.allEvents().map((e) => e.iCalUId));
-    return this.uids;
+  private archivedOnly(iCalUId: string): boolean {
+    const all = [...this.input.crm.upserts, ...this.input.sharedItems].filter((i) => i.iCalUId === iCalUId);
+    return all.length > 0 && all.every((i) => i.archived);
   }
 
   private findByICalUId(iCalUId: string): CrmItem | undefined {
@@ -922,13 +938,15 @@ class Planner {
         });
         continue;
       }
-      if (item.origin === 'calendar' && item.iCalUId && this.listedUids().has(item.iCalUId)) {
+      if (item.origin === 'calendar') {
+        // Its meeting is (or was) in a calendar already: re-paired by iCalUId when it is in scope, never copied
+        // back as a second event.
         this.skip({
           side: 'calendar',
           crmId: item.id,
           eventId: null,
           subject,
-          reason: 'Imported from a meeting that is in your calendar but out of scope: no second event is created.',
+          reason: 'Imported from a calendar meeting: it is not copied back as a second event.',
         });
         continue;
       }

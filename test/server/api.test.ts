@@ -63,7 +63,7 @@ describe('me and providers', () => {
   it('lists the providers with their forms', async () => {
     const r = await call(ann, 'listProviders');
     expect(r.status).toBe(200);
-    expect((r.body.calendar as { id: string }[]).map((p) => p.id)).toEqual(['memcal']);
+    expect((r.body.calendar as { id: string }[]).map((p) => p.id)).toEqual(['memcal', 'mementra']);
     expect((r.body.crm as { id: string; available: boolean }[])[0]).toMatchObject({ id: 'memcrm', available: true });
   });
 });
@@ -120,6 +120,15 @@ describe('connections', () => {
     });
     expect(ok.status).toBe(200);
     expect((await call(ann, 'listCalendars')).body.targetCalendarId).toBe('crm');
+  });
+
+  it('tests a sign-in method without a form by opening the provider (no Graph token configured → unauthorized)', async () => {
+    const r = await call(ann, 'connect', {
+      params: { side: 'calendar' },
+      body: { provider: 'mementra', method: 'entra' },
+    });
+    expect(r.status).toBe(422);
+    expect(r.body).toMatchObject({ error: 'connection-failed', reason: 'unauthorized' });
   });
 
   it('runs OAuth with PKCE and a single-use state', async () => {

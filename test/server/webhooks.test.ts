@@ -3,6 +3,7 @@ import { startHarness, type Harness } from './support/harness';
 
 let h: Harness;
 const subscribed: { calendarId: string; notificationUrl: string; clientState: string }[] = [];
+const unsubscribed: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
@@ -14,7 +15,9 @@ beforeAll(async () => {
       return { id: `sub-${subscribed.length}`, expiresAt: new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString() };
     },
     renew: async () => ({ expiresAt: new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString() }),
-    unsubscribe: async () => {},
+    unsubscribe: async (_provider, id) => {
+      unsubscribed.push(id);
+    },
     parseWebhook: (req) => {
       if (req.query.validationToken) {
         return { kind: 'handshake', status: 200, contentType: 'text/plain', body: req.query.validationToken };
@@ -92,5 +95,21 @@ describe('calendar change notifications', () => {
     }
     expect(runs[0]?.trigger).toBe('notification');
     expect((await h.app.inject({ method: 'POST', url: '/api/v1/webhooks/memcal', payload: {} })).statusCode).toBe(400);
+  });
+
+  it('stops the subscription at the provider on Disconnect, after which notifications queue nothing', async () => {
+    expect(subscribed.length).toBeGreaterThan(0);
+    const headers = {
+      authorization: `Bearer ${await h.idp.token({ tid: 'tenant-w', oid: 'oid-w', email: 'wes@w.test' })}`,
+    };
+    const off = await h.app.inject({ method: 'DELETE', url: '/api/v1/connections/calendar', headers });
+    expect(off.statusCode).toBe(200);
+    expect(unsubscribed).toEqual(['sub-1']);
+    const late = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/webhooks/memcal',
+      payload: { value: [{ subscriptionId: 'sub-1', clientState: subscribed[0]!.clientState }] },
+    });
+    expect(late.json()).toEqual({ accepted: 0 });
   });
 });

@@ -16,7 +16,7 @@ import type { ActivityType, CalendarEvent, CrmItem, SyncedFields } from '../../s
 import type { CalendarProvider, CrmProvider, EventWrite } from '../../src/sync/ports';
 import type { StatusStore } from '../../src/sync/status-store';
 import type { RunReport } from '../../src/shared/run-report';
-import { MemoryStatusStore, runSync, type EngineContext } from '../../src/sync';
+import { MemoryStatusStore, resetSync, runSync, type EngineContext } from '../../src/sync';
 import { crashableStore, FaultPlan, faultyCalendar, faultyCrm, SimulatedCrash } from '../../src/sync/memory/faults';
 
 /** The user's hands on the calendar: edits that bypass the engine. */
@@ -77,7 +77,13 @@ type Fault =
   | { kind: 'rate-limit'; side: 'crm' | 'calendar'; calls: number }
   | { kind: 'lost-create'; side: 'crm' | 'calendar'; count: number }
   | { kind: 'list-nothing'; side: 'crm' | 'calendar' }
-  | { kind: 'crash'; side: 'crm' | 'calendar' | 'any'; after: number; when: 'before' | 'after' };
+  | { kind: 'crash'; side: 'crm' | 'calendar' | 'any'; after: number; when: 'before' | 'after' }
+  /** Reset calendar sync before the run (SPEC §6): it must re-pair silently, without duplicates. */
+  | { kind: 'reset' }
+  /** The user / admin changes settings (all but the direction) before the run. */
+  | { kind: 'settings'; settings: SyncSettings }
+  /** Not generated: the user confirms the deletions the breaker held back. */
+  | { kind: 'confirm' };
 
 type CrmEdit =
   | {
@@ -207,6 +213,8 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
       side: fc.constantFrom('crm' as const, 'calendar' as const),
     }),
   },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
+  { weight: 1, arbitrary: settingsArb.map((settings) => ({ kind: 'settings' as const, settings })) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -525,7 +533,7 @@ function checkSafety(
   for (const [uid, n] of uids) must(n <= 1, `${n} live CRM items for iCalUId ${uid}`);
   const mirrorTagByUid = new Map([...after.events.values()].filter((e) => e.crmTag).map((e) => [e.iCalUId, e.crmTag]));
   for (const i of after.items.values()) {
-    const tag = i.iCalUId ? mirrorTagByUid.get(i.iCalUId) : undefined;
+    const tag = i.iCalUId && !i.archived ? mirrorTagByUid.get(i.iCalUId) : undefined;
     must(tag === undefined || tag === i.id, `connector event of ${tag} imported back as ${i.id}`);
   }
   // 4. No loss: CRM items are never deleted by the engine; archives / flag-offs only after the user removed the event.
@@ -619,6 +627,7 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
   const w = await opts.makeWorld();
   try {
     const faults = new FaultPlan();
+    const live = { settings: sc.settings };
     const rawStore = opts.makeStore ? await opts.makeStore() : new MemoryStatusStore();
     const ctx: EngineContext = {
       crm: faultyCrm(w.crm, faults),
@@ -651,20 +660,34 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
       if (fault.kind === 'lost-create') faults.lostCreates[fault.side] = fault.count;
       if (fault.kind === 'list-nothing') faults.listNothing[fault.side] = 1;
       if (fault.kind === 'crash') faults.crash = { side: fault.side, remaining: fault.after, when: fault.when };
+      if (fault.kind === 'settings') {
+        // Settings change between runs; the direction stays (the edit generators depend on it).
+        live.settings = { ...fault.settings, direction: sc.settings.direction };
+        ctx.settings = live.settings;
+      }
+      if (fault.kind === 'reset') {
+        await resetSync({ store: ctx.store });
+        // The connector forgot its "not again" notes; it re-derives them from the items as they are now.
+        for (const uid of mem.noImport.keys()) mem.noImport.set(uid, null);
+      }
       const before = await snapshot(w);
       for (const [uid, seen] of mem.noImport) {
         const ev = [...before.events.values()].find((e) => e.iCalUId === uid);
         if (seen === null) mem.noImport.set(uid, ev ? JSON.stringify(ev.fields) : '');
       }
-      const silent = !mem.completedRun && sc.settings.invitations === 'after-first-sync';
+      const silent = (!mem.completedRun && live.settings.invitations === 'after-first-sync') || fault.kind === 'reset';
       let report: RunReport | null = null;
       try {
-        report = await runSync(ctx, { runId: `p${++runNo}`, trigger: 'schedule' });
+        report = await runSync(ctx, {
+          runId: `p${++runNo}`,
+          trigger: 'schedule',
+          ...(fault.kind === 'confirm' ? { confirmDeletions: true } : {}),
+        });
       } catch (e) {
         if (!(e instanceof SimulatedCrash)) throw e;
       }
       const after = await snapshot(w);
-      checkSafety(w, sc.settings, before, after, faults, mem, report, silent);
+      checkSafety(w, live.settings, before, after, faults, mem, report, silent);
       if (report && (report.status === 'succeeded' || report.status === 'partial')) {
         mem.completedRun = true;
         for (const i of after.items.values()) if (i.syncToCalendar === false) mem.offSeen.add(i.id);
@@ -674,12 +697,16 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
     };
     const settle = async (): Promise<void> => {
       // Recovery: a clean run finishes the job (7), converges (1), and the next one writes nothing (2).
-      const r1 = await run({ kind: 'none' });
+      let r1 = await run({ kind: 'none' });
+      if (r1.report?.status === 'needs-confirmation') {
+        // The deletion breaker asked (checkSafety proved nothing was deleted); the user confirms.
+        r1 = await run({ kind: 'confirm' });
+      }
       must(
         r1.report?.status === 'succeeded',
         `clean run ended ${r1.report?.status}: ${JSON.stringify(r1.report?.errors)}`,
       );
-      await checkConvergence(w, sc.settings, rawStore, mem, sc.importing);
+      await checkConvergence(w, live.settings, rawStore, mem, sc.importing);
       await run({ kind: 'none' });
       must(
         faults.sent.crm.length === 0 && faults.sent.calendar.length === 0,

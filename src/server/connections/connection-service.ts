@@ -115,18 +115,48 @@ export class ConnectionService {
     return { connector, input, method };
   }
 
-  /** Tests the credentials with a cheap real call, then stores them encrypted. */
+  /**
+   * The built-in Sandbox CRM keeps its data per tenant and user: it learns whose data it is from these two
+   * fields, which only the server may set (a value the pane sent is overwritten, never trusted).
+   */
+  private withIdentity(
+    connector: { descriptor: { id: string } },
+    input: ConnectInput,
+    tenantId: string,
+    userEmail: string,
+  ) {
+    if (connector.descriptor.id !== 'sandbox') return input;
+    return { ...input, fields: { ...input.fields, tenantId, userEmail } };
+  }
+
+  /**
+   * Tests the credentials with a cheap real call, then stores them encrypted. Methods without a form
+   * (`entra`: the user's own Microsoft 365 sign-in; `none`) are tested by opening the provider and calling
+   * testConnection(); `userEmail` names the mailbox for them.
+   */
   async connect(
     tenantId: string,
     userId: string,
     side: ConnectionSide,
     req: ConnectRequest,
+    userEmail = '',
   ): Promise<ConnectionRecord> {
-    const { connector, input } = this.input(side, req, 'direct');
-    if (!connector.connect) throw badRequest(`provider ${req.provider} cannot connect with a form`, 'method');
+    const { connector, input, method } = this.input(side, req, 'direct');
     let verified: VerifiedConnection;
     try {
-      verified = await connector.connect(input, this.deps.env);
+      if (connector.connect) {
+        verified = await connector.connect(this.withIdentity(connector, input, tenantId, userEmail), this.deps.env);
+      } else if (method.kind === 'entra' || method.kind === 'none') {
+        const provider = connector.open(
+          { secrets: {}, account: userEmail, url: input.url },
+          this.deps.env,
+          this.hooks(tenantId, userId, side),
+        );
+        const { account } = await provider.testConnection();
+        verified = { secrets: {}, account, url: input.url, expiresAt: null };
+      } else {
+        throw badRequest(`provider ${req.provider} cannot connect with a form`, 'method');
+      }
     } catch (e) {
       throw connectFailure(e);
     }

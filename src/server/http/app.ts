@@ -8,6 +8,8 @@ import type { Config } from '../config';
 import { connectFailure } from '../connections/connection-service';
 import { HttpError } from '../errors';
 import type { Runtime } from '../runtime';
+import { sandboxRoutes } from '../sandbox/routes';
+import { authenticate } from './auth-hook';
 import type { Db } from '../store/database';
 import { version } from '../version';
 import { redactedPaths } from '../log';
@@ -101,6 +103,14 @@ export async function buildApp({ config, db, runtime }: AppDeps): Promise<Fastif
     );
     registerApiRoutes(app, runtime, handlers);
     if (runtime.devIssuer) registerDevSignIn(app, runtime.devIssuer);
+    await app.register(sandboxRoutes, {
+      repoFor: runtime.sandboxRepos,
+      // The Sandbox CRM's API acts as the signed-in user's CRM: same bearer tokens as /api/v1.
+      authenticate: async (request) => {
+        const { user } = await authenticate(runtime, request, false);
+        return { tenantId: user.tenantId, userEmail: user.email };
+      },
+    });
   }
 
   if (fs.existsSync(config.ADDIN_DIR)) {

@@ -91,6 +91,46 @@ export class SubscriptionService {
     }
   }
 
+  /**
+   * On Disconnect: stops every subscription of the user's calendar connection at the provider (failures are
+   * logged: the provider lets a subscription lapse on its own) and forgets them, so no notification of a
+   * disconnected account can queue a run.
+   */
+  async removeAll(tenantId: string, userId: string): Promise<number> {
+    const rows = await this.deps.db.kysely
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .execute();
+    if (rows.length === 0) return 0;
+    try {
+      const opened = await this.deps.connections.openCalendar(tenantId, userId);
+      const connector = this.deps.connections.connector('calendar', opened.record.provider) as CalendarConnector;
+      for (const row of rows.filter((r) => r.provider === opened.record.provider)) {
+        try {
+          await connector.notifications?.unsubscribe(opened.provider, row.id);
+        } catch (e) {
+          this.deps.logger.warn(
+            { provider: row.provider, err: e instanceof Error ? e.message : String(e) },
+            'unsubscribe failed',
+          );
+        }
+      }
+    } catch (e) {
+      this.deps.logger.warn(
+        { err: e instanceof Error ? e.message : String(e) },
+        'calendar not openable for unsubscribe',
+      );
+    }
+    await this.deps.db.kysely
+      .deleteFrom('subscriptions')
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .execute();
+    return rows.length;
+  }
+
   /** A notification whose subscription and client state check out queues one run (unless one is already queued). */
   async notify(provider: string, subscriptionId: string, clientState: string | null): Promise<boolean> {
     const sub = await this.deps.db.kysely

@@ -27,6 +27,9 @@ export function openDatabase(url: string): Db {
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // An idle client whose server went away (restart, failover) emits here; without a listener Node would crash.
+    // The pool drops that client and the next query connects again.
+    pool.on('error', () => {});
     const kysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
     return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
   }

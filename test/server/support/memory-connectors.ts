@@ -121,6 +121,24 @@ export class MemoryWorld {
       },
       open: (conn) => this.crm(conn.account),
     };
-    return { calendar: [calendar], crm: [crm] };
+    /** Like Microsoft Graph: no form, the server supplies the user's token through hooks.getEntraToken. */
+    const entraCalendar: CalendarConnector = {
+      descriptor: {
+        id: 'mementra',
+        side: 'calendar',
+        label: 'Memory mailbox (Entra sign-in)',
+        authMethods: [{ id: 'entra', kind: 'entra', label: 'Sign in with Microsoft 365', fields: [] }],
+        customUrl: 'none',
+        capabilities: { activityTypes: [], recurrence: true, invitees: true, webhooks: false, calendars: true },
+      },
+      open: (conn, _env, hooks) => {
+        const mailbox = this.calendar(conn.account);
+        if (hooks.getEntraToken) return mailbox;
+        return Object.assign(Object.create(mailbox) as MemoryCalendar, {
+          testConnection: () => Promise.reject(new ProviderError('auth', 'no Microsoft Graph token for this user')),
+        });
+      },
+    };
+    return { calendar: [calendar, entraCalendar], crm: [crm] };
   }
 }

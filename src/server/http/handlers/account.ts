@@ -1,4 +1,5 @@
 import { badRequest, notFound } from '../../errors';
+import { disconnectSide } from '../../connections/disconnect';
 import type { HandlerGroup } from '../handler-types';
 import { connectionDto } from './dto';
 
@@ -45,7 +46,7 @@ export const accountHandlers: HandlerGroup<AccountRoutes> = {
     if (method?.kind === 'entra' && runtime.graphTokens?.mode === 'delegated') {
       await runtime.graphTokens.exchangeOnBehalfOf(auth.user, auth.token);
     }
-    const record = await runtime.connectionService.connect(tenantId, id, params.side, body);
+    const record = await runtime.connectionService.connect(tenantId, id, params.side, body, auth.user.email);
     // A fresh authorization ends a needs-reauth pause (SPEC §7).
     if (auth.user.paused?.reason === 'needs-reauth') await runtime.users.setPaused(tenantId, id, null);
     return connectionDto(record);
@@ -74,11 +75,7 @@ export const accountHandlers: HandlerGroup<AccountRoutes> = {
 
   async disconnect({ runtime, auth, params }) {
     const { tenantId, id } = auth.user;
-    const { revoked } = await runtime.connectionService.disconnect(tenantId, id, params.side);
-    // SPEC §3: disconnect turns automatic sync off; synced events stay as static copies.
-    const user = await runtime.settings.getUser(tenantId, id);
-    await runtime.settings.setUser(tenantId, id, { ...user, automaticSync: false });
-    await runtime.syncState.setNextRun(tenantId, id, null);
+    const { revoked } = await disconnectSide(runtime, tenantId, id, params.side);
     return { disconnected: true as const, revoked, automaticSync: false as const };
   },
 

@@ -1,0 +1,267 @@
+/**
+ * Dataverse Web API transport (v9.2): Entra tokens (authorization code + PKCE, refresh), OData calls with one
+ * refresh retry on 401, change-tracking pages (Prefer: odata.track-changes → @odata.nextLink … @odata.deltaLink),
+ * and $batch requests of independent operations (multipart/mixed, odata.continue-on-error) whose answers are
+ * parsed back one per operation. Service-protection limits answer 429 with Retry-After: transient.
+ */
+import crypto from 'node:crypto';
+import { ProviderError } from '../../../sync/errors';
+import type { FetchLike } from '../../http/safe-fetch';
+import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
+
+export const dataversePath = '/api/data/v9.2';
+
+export interface DynamicsSecrets {
+  clientId: string;
+  clientSecret?: string;
+  tenant: string;
+  authorityUrl: string;
+  orgUrl: string;
+  accessToken: string;
+  refreshToken?: string;
+  accessTokenExpiresAt?: string;
+  userId: string;
+  userEmail?: string;
+}
+
+export function dynamicsSecretsToRecord(s: DynamicsSecrets): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
+  return out;
+}
+
+export function dynamicsSecretsFromRecord(r: Record<string, string>): DynamicsSecrets {
+  for (const k of ['clientId', 'tenant', 'authorityUrl', 'orgUrl', 'accessToken', 'userId']) {
+    if (!r[k]) throw new ProviderError('auth', `Dynamics connection lacks ${k}`);
+  }
+  return r as unknown as DynamicsSecrets;
+}
+
+async function detail(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as {
+      error?: { code?: string; message?: string } | string;
+      error_description?: string;
+    };
+    if (typeof body.error === 'object') return `${body.error.code ?? ''}: ${body.error.message ?? ''}`;
+    return `${body.error ?? ''}: ${body.error_description ?? ''}`;
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+export interface TokenAnswer {
+  access_token: string;
+  refresh_token?: string;
+  expires_in?: number;
+}
+
+export async function entraToken(
+  fetch: FetchLike,
+  s: { authorityUrl: string; tenant: string },
+  body: URLSearchParams,
+  now: () => Date,
+): Promise<TokenAnswer> {
+  let res: Response;
+  try {
+    res = await fetch(`${s.authorityUrl}/${encodeURIComponent(s.tenant)}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: body.toString(),
+    });
+  } catch (e) {
+    throw providerErrorFromNetwork(e, false);
+  }
+  if (!res.ok) {
+    const clone = res.clone();
+    const d = await detail(res);
+    if (res.status === 400 || res.status === 401)
+      throw new ProviderError('auth', `Entra refused the authorization (${d})`, { status: res.status });
+    throw providerErrorFromResponse(clone, d, now());
+  }
+  const json = (await res.json().catch(() => null)) as TokenAnswer | null;
+  if (!json?.access_token) throw new ProviderError('permanent', 'Entra token response without access_token');
+  return json;
+}
+
+export interface BatchOperation {
+  method: 'POST' | 'PATCH' | 'DELETE';
+  /** Relative to the Web API root, e.g. `appointments(…)`. */
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface BatchAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export class DynamicsClient {
+  private secrets: DynamicsSecrets;
+
+  constructor(
+    secrets: DynamicsSecrets,
+    private readonly safeFetch: FetchLike,
+    private readonly tokenFetch: FetchLike,
+    private readonly onTokens: (s: DynamicsSecrets) => Promise<void>,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.secrets = { ...secrets };
+  }
+
+  get current(): DynamicsSecrets {
+    return { ...this.secrets };
+  }
+
+  get apiRoot(): string {
+    return `${this.secrets.orgUrl}${dataversePath}`;
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.secrets.refreshToken)
+      throw new ProviderError('auth', 'Dynamics session expired and there is no refresh token');
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: this.secrets.refreshToken,
+      client_id: this.secrets.clientId,
+      scope: `${this.secrets.orgUrl}/user_impersonation offline_access`,
+    });
+    if (this.secrets.clientSecret) body.set('client_secret', this.secrets.clientSecret);
+    const t = await entraToken(this.tokenFetch, this.secrets, body, this.now);
+    this.secrets.accessToken = t.access_token;
+    if (t.refresh_token) this.secrets.refreshToken = t.refresh_token;
+    this.secrets.accessTokenExpiresAt = new Date(this.now().getTime() + (t.expires_in ?? 3600) * 1000).toISOString();
+    await this.onTokens(this.current);
+  }
+
+  /** A Web API request; `pathOrUrl` is relative to the API root or an absolute link the API gave (same org). */
+  async raw(
+    method: string,
+    pathOrUrl: string,
+    init: { body?: string; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
+    const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.apiRoot}/${pathOrUrl}`;
+    if (!url.startsWith(`${this.secrets.orgUrl}/`))
+      throw new ProviderError('permanent', 'Dataverse returned a link to another host');
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.safeFetch(url, {
+          method,
+          headers: {
+            authorization: `Bearer ${this.secrets.accessToken}`,
+            accept: 'application/json',
+            'odata-version': '4.0',
+            'odata-maxversion': '4.0',
+            ...(init.headers ?? {}),
+          },
+          ...(init.body !== undefined ? { body: init.body } : {}),
+        });
+      } catch (e) {
+        throw providerErrorFromNetwork(e, method !== 'GET');
+      }
+      if (res.status === 401 && attempt === 0) {
+        await res.body?.cancel();
+        await this.refresh();
+        continue;
+      }
+      if (!res.ok) {
+        const clone = res.clone();
+        throw providerErrorFromResponse(clone, await detail(res), this.now());
+      }
+      return res;
+    }
+  }
+
+  async json<T>(method: string, pathOrUrl: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const res = await this.raw(method, pathOrUrl, {
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    });
+    const text = await res.text();
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  /** Every page of a listing (following @odata.nextLink); returns the rows and the final @odata.deltaLink, if any. */
+  async pages<T>(first: string, prefer: string): Promise<{ rows: T[]; deltaLink: string | null }> {
+    const rows: T[] = [];
+    let next: string | null = first;
+    while (next) {
+      const page: { value?: T[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } = await this.json(
+        'GET',
+        next,
+        undefined,
+        { prefer },
+      );
+      rows.push(...(page.value ?? []));
+      if (page['@odata.deltaLink']) return { rows, deltaLink: page['@odata.deltaLink'] };
+      next = page['@odata.nextLink'] ?? null;
+    }
+    return { rows, deltaLink: null };
+  }
+
+  /** Independent operations in one $batch request; one answer per operation, in order. */
+  async batch(ops: BatchOperation[]): Promise<BatchAnswer[]> {
+    if (ops.length === 0) return [];
+    const boundary = `batch_${crypto.randomUUID()}`;
+    const parts = ops.map((op) => {
+      const headers = {
+        ...(op.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        ...(op.headers ?? {}),
+      };
+      return [
+        `--${boundary}`,
+        'Content-Type: application/http',
+        'Content-Transfer-Encoding: binary',
+        '',
+        `${op.method} ${this.apiRoot}/${op.path} HTTP/1.1`,
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+        '',
+        op.body !== undefined ? JSON.stringify(op.body) : '',
+      ].join('\r\n');
+    });
+    const res = await this.raw('POST', '$batch', {
+      body: `${parts.join('\r\n')}\r\n--${boundary}--\r\n`,
+      headers: { 'content-type': `multipart/mixed; boundary=${boundary}`, prefer: 'odata.continue-on-error' },
+    });
+    const answers = parseBatchResponse(res.headers.get('content-type') ?? '', await res.text());
+    if (answers.length !== ops.length)
+      throw new ProviderError('permanent', `Dataverse $batch answered ${answers.length} of ${ops.length} operations`);
+    return answers;
+  }
+}
+
+/** Splits a multipart/mixed $batch response into its HTTP answers. */
+export function parseBatchResponse(contentType: string, text: string): BatchAnswer[] {
+  const boundary = /boundary=("?)([^";]+)\1/.exec(contentType)?.[2];
+  if (!boundary) throw new ProviderError('permanent', 'Dataverse $batch answer without a boundary');
+  const answers: BatchAnswer[] = [];
+  for (const chunk of text.split(`--${boundary}`)) {
+    const part = chunk.replace(/^\r?\n/, '');
+    if (!part.trim() || part.startsWith('--')) continue;
+    const http = part.indexOf('HTTP/1.1 ');
+    if (http < 0) continue;
+    const rest = part.slice(http);
+    const [head = '', ...bodyParts] = rest.split(/\r?\n\r?\n/);
+    const [statusLine = '', ...headerLines] = head.split(/\r?\n/);
+    const headers: Record<string, string> = {};
+    for (const l of headerLines) {
+      const i = l.indexOf(':');
+      if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+    }
+    const bodyText = bodyParts.join('\n\n').trim();
+    let body: unknown = null;
+    if (bodyText) {
+      try {
+        body = JSON.parse(bodyText);
+      } catch {
+        body = bodyText;
+      }
+    }
+    answers.push({ status: Number(statusLine.split(' ')[1] ?? 0), headers, body });
+  }
+  return answers;
+}

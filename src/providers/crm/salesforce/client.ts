@@ -1,0 +1,206 @@
+/**
+ * Salesforce REST transport: bearer calls against the instance URL with one refresh-token retry on
+ * INVALID_SESSION_ID, SOQL paging through nextRecordsUrl, and the org's API budget from the Sforce-Limit-Info
+ * header: once the org has used `apiBudgetShare` of its daily requests the connector stops (transient, retry
+ * in an hour) so that a sync never starves the org's other integrations.
+ */
+import { ProviderError } from '../../../sync/errors';
+import type { FetchLike } from '../../http/safe-fetch';
+import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
+
+export const apiVersion = 'v60.0';
+const apiBudgetShare = 0.9;
+const hourMs = 3_600_000;
+
+export interface SalesforceSecrets {
+  clientId: string;
+  clientSecret?: string;
+  /** Where tokens are refreshed: login.salesforce.com, test.salesforce.com or the My Domain URL. */
+  loginUrl: string;
+  instanceUrl: string;
+  accessToken: string;
+  refreshToken?: string;
+  userId: string;
+  userEmail?: string;
+  username?: string;
+}
+
+export function salesforceSecretsToRecord(s: SalesforceSecrets): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
+  return out;
+}
+
+export function salesforceSecretsFromRecord(r: Record<string, string>): SalesforceSecrets {
+  for (const k of ['clientId', 'loginUrl', 'instanceUrl', 'accessToken', 'userId']) {
+    if (!r[k]) throw new ProviderError('auth', `Salesforce connection lacks ${k}`);
+  }
+  return r as unknown as SalesforceSecrets;
+}
+
+export interface SalesforceError {
+  errorCode?: string;
+  message?: string;
+}
+
+async function errorDetail(res: Response): Promise<{ code: string | null; detail: string }> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as SalesforceError[] | { error?: string; error_description?: string };
+    if (Array.isArray(body))
+      return { code: body[0]?.errorCode ?? null, detail: `${body[0]?.errorCode ?? ''}: ${body[0]?.message ?? ''}` };
+    return { code: body.error ?? null, detail: `${body.error ?? ''}: ${body.error_description ?? ''}` };
+  } catch {
+    return { code: null, detail: text.slice(0, 200) };
+  }
+}
+
+export class SalesforceClient {
+  private secrets: SalesforceSecrets;
+  /** Latest api-usage seen, e.g. { used: 18, max: 15000 }. */
+  apiUsage: { used: number; max: number } | null = null;
+
+  constructor(
+    secrets: SalesforceSecrets,
+    private readonly fetch: FetchLike,
+    private readonly onTokens: (s: SalesforceSecrets) => Promise<void>,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.secrets = { ...secrets };
+  }
+
+  get current(): SalesforceSecrets {
+    return { ...this.secrets };
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.secrets.refreshToken)
+      throw new ProviderError('auth', 'Salesforce session expired and there is no refresh token');
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: this.secrets.refreshToken,
+      client_id: this.secrets.clientId,
+    });
+    if (this.secrets.clientSecret) body.set('client_secret', this.secrets.clientSecret);
+    const json = await tokenRequest(this.fetch, this.secrets.loginUrl, body, this.now);
+    this.secrets.accessToken = json.access_token;
+    if (json.instance_url) this.secrets.instanceUrl = json.instance_url.replace(/\/+$/, '');
+    if (json.refresh_token) this.secrets.refreshToken = json.refresh_token;
+    await this.onTokens(this.current);
+  }
+
+  private checkBudget(res: Response): void {
+    const info = res.headers.get('sforce-limit-info');
+    const m = info ? /api-usage=(\d+)\/(\d+)/.exec(info) : null;
+    if (m) this.apiUsage = { used: Number(m[1]), max: Number(m[2]) };
+  }
+
+  private assertBudget(): void {
+    if (this.apiUsage && this.apiUsage.max > 0 && this.apiUsage.used >= this.apiUsage.max * apiBudgetShare) {
+      throw new ProviderError(
+        'transient',
+        `Salesforce org has used ${this.apiUsage.used} of ${this.apiUsage.max} daily API requests; pausing to leave room for other integrations`,
+        { retryAfterMs: hourMs },
+      );
+    }
+  }
+
+  /** A REST call; `path` starts with /services/… Returns parsed JSON (null for 204). */
+  async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    this.assertBudget();
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.fetch(`${this.secrets.instanceUrl}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${this.secrets.accessToken}`,
+            accept: 'application/json',
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+      } catch (e) {
+        throw providerErrorFromNetwork(e, method !== 'GET');
+      }
+      this.checkBudget(res);
+      if (res.status === 401 && attempt === 0) {
+        await res.body?.cancel();
+        await this.refresh();
+        continue;
+      }
+      if (!res.ok) {
+        const clone = res.clone();
+        const { code, detail } = await errorDetail(res);
+        if (code === 'REQUEST_LIMIT_EXCEEDED') {
+          throw new ProviderError('transient', `Salesforce API limit reached (${detail})`, {
+            status: res.status,
+            retryAfterMs: hourMs,
+          });
+        }
+        throw providerErrorFromResponse(clone, detail, this.now());
+      }
+      if (res.status === 204) return null;
+      const text = await res.text();
+      return text ? (JSON.parse(text) as unknown) : null;
+    }
+  }
+
+  /** Runs a SOQL query and follows nextRecordsUrl to the end. */
+  async query<T>(soql: string): Promise<T[]> {
+    const out: T[] = [];
+    let path: string | null = `/services/data/${apiVersion}/query?q=${encodeURIComponent(soql)}`;
+    while (path) {
+      const page = (await this.call('GET', path)) as { records?: T[]; done?: boolean; nextRecordsUrl?: string } | null;
+      out.push(...(page?.records ?? []));
+      path = page?.done === false && page.nextRecordsUrl ? page.nextRecordsUrl : null;
+    }
+    return out;
+  }
+}
+
+export interface TokenResponse {
+  access_token: string;
+  refresh_token?: string;
+  instance_url?: string;
+  id?: string;
+}
+
+export async function tokenRequest(
+  fetch: FetchLike,
+  loginUrl: string,
+  body: URLSearchParams,
+  now: () => Date,
+): Promise<TokenResponse> {
+  let res: Response;
+  try {
+    res = await fetch(`${loginUrl}/services/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: body.toString(),
+    });
+  } catch (e) {
+    throw providerErrorFromNetwork(e, false);
+  }
+  if (!res.ok) {
+    const clone = res.clone();
+    const { code, detail } = await errorDetail(res);
+    if (code === 'invalid_grant' || code === 'invalid_client' || code === 'invalid_client_id' || res.status === 401) {
+      throw new ProviderError('auth', `Salesforce refused the authorization (${detail})`, { status: res.status });
+    }
+    throw providerErrorFromResponse(clone, detail, now());
+  }
+  const json = (await res.json().catch(() => null)) as TokenResponse | null;
+  if (!json?.access_token) throw new ProviderError('permanent', 'Salesforce token response without access_token');
+  return json;
+}
+
+/** SOQL string literal. */
+export function soqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** SOQL dateTime literal (no quotes, second precision, UTC). */
+export function soqlDateTime(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 19)}Z`;
+}

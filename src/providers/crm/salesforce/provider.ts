@@ -1,0 +1,524 @@
+/**
+ * Salesforce as an engine port.
+ * - Listing: SOQL on SystemModstamp for the user's Events and Tasks (five minutes of overlap: a long
+ *   transaction can commit after a later stamp was read; content hashes absorb the repeats); deletions from
+ *   getDeleted (`/sobjects/{type}/deleted/`), which covers at most the last 30 days: an older cursor gets a full
+ *   listing instead.
+ * - Invitees are EventRelation rows (IsInvitee) plus WhoId; the company is AccountId / an Account WhatId.
+ * - Writes go out as composite sObject collections (up to 200 records per request, allOrNone false).
+ */
+import { ProviderError } from '../../../sync/errors';
+import type { CrmDraft, CrmItem, PersonMatch, SyncedFields } from '../../../sync/model';
+import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../../../sync/ports';
+import { apiVersion, soqlDateTime, soqlString, type SalesforceClient } from './client';
+import {
+  eventFields,
+  eventTimingFields,
+  eventToItem,
+  iCalUIdField,
+  isEventId,
+  isPersonId,
+  isTaskId,
+  prefixes,
+  priorityToSf,
+  taskFields,
+  taskToItem,
+  type SfEvent,
+  type SfPerson,
+  type SfTask,
+} from './mapping';
+
+const cursorPrefix = 'salesforce:v1:';
+const overlapMs = 5 * 60_000;
+const getDeletedReachMs = 29 * 86_400_000;
+const data = `/services/data/${apiVersion}`;
+
+export interface SalesforceOptions {
+  me: { id: string; email: string | null; account: string };
+  syncFlagField: string | null;
+  now: () => Date;
+}
+
+interface CompositeResult {
+  id?: string;
+  success: boolean;
+  errors?: { statusCode?: string; message?: string; fields?: string[] }[];
+}
+
+function compositeError(r: CompositeResult | undefined): ProviderError {
+  const e = r?.errors?.[0];
+  const code = e?.statusCode ?? 'UNKNOWN';
+  const kind =
+    code === 'ENTITY_IS_DELETED' || code === 'INVALID_CROSS_REFERENCE_KEY' || code === 'NOT_FOUND'
+      ? 'not-found'
+      : code === 'INSUFFICIENT_ACCESS_OR_READONLY' || code === 'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY'
+        ? 'forbidden'
+        : code === 'UNABLE_TO_LOCK_ROW' || code === 'REQUEST_LIMIT_EXCEEDED'
+          ? 'transient'
+          : 'invalid';
+  return new ProviderError(kind, `Salesforce ${code}: ${e?.message ?? 'write failed'}`);
+}
+
+const chunks = <T>(list: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+
+export class SalesforceProvider implements CrmProvider {
+  readonly kind = 'salesforce';
+  readonly capabilities: CrmCapabilities;
+
+  constructor(
+    private readonly client: SalesforceClient,
+    private readonly options: SalesforceOptions,
+  ) {
+    this.capabilities = {
+      types: ['meeting', 'call', 'task'],
+      recurrence: false,
+      invitees: true,
+      syncFlagField: options.syncFlagField !== null,
+      archive: false,
+      webhooks: false,
+      maxBatch: 200,
+      createContacts: true,
+    };
+  }
+
+  private get extraFields(): string[] {
+    return [iCalUIdField, ...(this.options.syncFlagField ? [this.options.syncFlagField] : [])];
+  }
+
+  async testConnection(): Promise<{ account: string }> {
+    // Reads the connector's custom fields too: an org without them fails here, not in the first sync.
+    await this.client.query(`${this.eventSoql([`OwnerId = ${soqlString(this.options.me.id)}`])} LIMIT 1`);
+    return { account: this.options.me.account };
+  }
+
+  private eventSoql(where: string[]): string {
+    return `SELECT ${[...eventFields, ...this.extraFields].join(', ')} FROM Event WHERE ${where.join(' AND ')} ORDER BY SystemModstamp`;
+  }
+
+  private taskSoql(where: string[]): string {
+    return `SELECT ${[...taskFields, ...this.extraFields].join(', ')} FROM Task WHERE ${where.join(' AND ')} ORDER BY SystemModstamp`;
+  }
+
+  async listChanges(cursor: string | null, window: ListWindow): Promise<ChangeSet<CrmItem>> {
+    const now = this.options.now();
+    const parsed = parseCursor(cursor);
+    const full = !parsed || now.getTime() - Date.parse(parsed.deletedFrom) > getDeletedReachMs;
+    const mine = `OwnerId = ${soqlString(this.options.me.id)}`;
+    let events: SfEvent[];
+    let tasks: SfTask[];
+    const removedIds: string[] = [];
+    let deletedFrom = now.toISOString();
+    if (full) {
+      events = await this.client.query<SfEvent>(this.eventSoql([mine, `EndDateTime >= ${soqlDateTime(window.from)}`]));
+      tasks = await this.client.query<SfTask>(this.taskSoql([mine]));
+    } else {
+      const since = `SystemModstamp >= ${soqlDateTime(parsed.since)}`;
+      events = await this.client.query<SfEvent>(this.eventSoql([mine, since]));
+      tasks = await this.client.query<SfTask>(this.taskSoql([mine, since]));
+      const end = now.toISOString();
+      if (Date.parse(end) - Date.parse(parsed.deletedFrom) >= 60_000) {
+        for (const type of ['Event', 'Task']) {
+          const doc = (await this.client.call(
+            'GET',
+            `${data}/sobjects/${type}/deleted/?start=${encodeURIComponent(soqlDateTime(parsed.deletedFrom))}&end=${encodeURIComponent(soqlDateTime(end))}`,
+          )) as { deletedRecords?: { id: string }[]; latestDateCovered?: string } | null;
+          removedIds.push(...(doc?.deletedRecords ?? []).map((d) => d.id));
+          if (doc?.latestDateCovered && Date.parse(doc.latestDateCovered) < Date.parse(deletedFrom))
+            deletedFrom = new Date(doc.latestDateCovered).toISOString();
+        }
+      } else {
+        deletedFrom = parsed.deletedFrom;
+      }
+    }
+    const items = await this.hydrate(events, tasks);
+    const from = new Date(window.from).toISOString();
+    const upserts = full
+      ? items.filter(
+          (i) =>
+            i.type !== 'task' || !i.fields.timing || i.fields.timing.kind !== 'timed' || i.fields.timing.end >= from,
+        )
+      : items;
+    const newest = [...events, ...tasks].reduce<string | null>(
+      (m, r) => (m === null || r.SystemModstamp > m ? r.SystemModstamp : m),
+      null,
+    );
+    const previous = parsed && !full ? parsed.since : null;
+    let since = newest
+      ? new Date(Date.parse(newest) - overlapMs).toISOString()
+      : (previous ?? new Date(now.getTime() - overlapMs).toISOString());
+    if (previous && previous > since) since = previous;
+    return { upserts, removedIds, full, nextCursor: `${cursorPrefix}${since}|${deletedFrom}` };
+  }
+
+  private async hydrate(events: SfEvent[], tasks: SfTask[]): Promise<CrmItem[]> {
+    const invitees = new Map<string, string[]>();
+    for (const ids of chunks(
+      events.map((e) => e.Id),
+      200,
+    )) {
+      if (!ids.length) continue;
+      const rows = await this.client.query<{ EventId: string; RelationId: string }>(
+        `SELECT EventId, RelationId FROM EventRelation WHERE EventId IN (${ids.map(soqlString).join(', ')}) AND IsInvitee = true`,
+      );
+      for (const r of rows)
+        if (isPersonId(r.RelationId)) invitees.set(r.EventId, [...(invitees.get(r.EventId) ?? []), r.RelationId]);
+    }
+    const personIds = new Set<string>();
+    for (const r of [...events, ...tasks]) if (r.WhoId && isPersonId(r.WhoId)) personIds.add(r.WhoId);
+    for (const list of invitees.values()) list.forEach((id) => personIds.add(id));
+    const people = await this.peopleById([...personIds]);
+    const ctx = (inv: string[]) => ({
+      instanceUrl: this.client.current.instanceUrl,
+      invitees: inv,
+      people,
+      me: this.options.me,
+      syncFlagField: this.options.syncFlagField,
+    });
+    return [
+      ...events.map((e) => eventToItem(e, ctx(invitees.get(e.Id) ?? []))),
+      ...tasks.map((t) => taskToItem(t, ctx([]))),
+    ];
+  }
+
+  private async peopleById(ids: string[]): Promise<Map<string, SfPerson>> {
+    const people = new Map<string, SfPerson>();
+    const contacts = ids.filter((id) => id.startsWith(prefixes.contact));
+    const leads = ids.filter((id) => id.startsWith(prefixes.lead));
+    for (const part of chunks(contacts, 200)) {
+      for (const p of await this.client.query<{
+        Id: string;
+        Email: string | null;
+        Name: string | null;
+        AccountId: string | null;
+      }>(`SELECT Id, Email, Name, AccountId FROM Contact WHERE Id IN (${part.map(soqlString).join(', ')})`)) {
+        if (p.Email)
+          people.set(p.Id, {
+            id: p.Id,
+            email: p.Email.toLowerCase(),
+            name: p.Name,
+            kind: 'contact',
+            companyId: p.AccountId,
+          });
+      }
+    }
+    for (const part of chunks(leads, 200)) {
+      for (const p of await this.client.query<{ Id: string; Email: string | null; Name: string | null }>(
+        `SELECT Id, Email, Name FROM Lead WHERE Id IN (${part.map(soqlString).join(', ')})`,
+      )) {
+        if (p.Email)
+          people.set(p.Id, { id: p.Id, email: p.Email.toLowerCase(), name: p.Name, kind: 'lead', companyId: null });
+      }
+    }
+    return people;
+  }
+
+  async findByICalUId(iCalUIds: string[]): Promise<CrmItem[]> {
+    const uids = [...new Set(iCalUIds)];
+    if (uids.length === 0) return [];
+    const events: SfEvent[] = [];
+    for (const part of chunks(uids, 100)) {
+      events.push(
+        ...(await this.client.query<SfEvent>(
+          this.eventSoql([`${iCalUIdField} IN (${part.map(soqlString).join(', ')})`]),
+        )),
+      );
+    }
+    return this.hydrate(events, []);
+  }
+
+  async lookupPeople(emails: string[]): Promise<PersonMatch[]> {
+    const wanted = [...new Set(emails.map((e) => e.trim().toLowerCase()).filter(Boolean))];
+    const found = new Map<string, PersonMatch>();
+    for (const part of chunks(wanted, 100)) {
+      const list = part.map(soqlString).join(', ');
+      // Salesforce compares e-mail fields case-insensitively.
+      for (const c of await this.client.query<{
+        Id: string;
+        Email: string;
+        Name: string | null;
+        AccountId: string | null;
+      }>(`SELECT Id, Email, Name, AccountId FROM Contact WHERE Email IN (${list}) ORDER BY CreatedDate`)) {
+        const email = c.Email.toLowerCase();
+        if (!found.has(email))
+          found.set(email, { email, contactId: c.Id, kind: 'contact', name: c.Name, companyId: c.AccountId });
+      }
+      for (const l of await this.client.query<{ Id: string; Email: string; Name: string | null }>(
+        `SELECT Id, Email, Name FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY CreatedDate`,
+      )) {
+        const email = l.Email.toLowerCase();
+        if (!found.has(email))
+          found.set(email, { email, contactId: l.Id, kind: 'lead', name: l.Name, companyId: null });
+      }
+    }
+    return [...found.values()];
+  }
+
+  async createContact(person: { email: string; name?: string }): Promise<PersonMatch> {
+    const email = person.email.trim().toLowerCase();
+    const [first, ...rest] = (person.name ?? '').trim().split(/\s+/).filter(Boolean);
+    const body = rest.length
+      ? { FirstName: first, LastName: rest.join(' '), Email: email }
+      : { LastName: first ?? email.split('@')[0], Email: email };
+    const res = (await this.client.call('POST', `${data}/sobjects/Contact`, body)) as { id?: string } | null;
+    if (!res?.id) throw new ProviderError('permanent', 'Salesforce did not return the new contact');
+    return { email, contactId: res.id, kind: 'contact', name: person.name ?? null, companyId: null };
+  }
+
+  private recordFields(type: 'Event' | 'Task', fields: Partial<SyncedFields>): Record<string, unknown> {
+    const r: Record<string, unknown> = {};
+    if (fields.subject !== undefined) r['Subject'] = fields.subject;
+    if (fields.body !== undefined) r['Description'] = fields.body;
+    if (type === 'Event') {
+      if (fields.location !== undefined) r['Location'] = fields.location;
+      if (fields.visibility !== undefined) r['IsPrivate'] = fields.visibility === 'private';
+      if (fields.showAs !== undefined) r['ShowAs'] = fields.showAs === 'free' ? 'Free' : 'Busy';
+      if (fields.timing) Object.assign(r, eventTimingFields(fields.timing));
+      if (fields.reminderMinutes !== undefined || fields.timing) {
+        const minutes = fields.reminderMinutes;
+        if (minutes === null) r['IsReminderSet'] = false;
+        else if (minutes !== undefined && fields.timing) {
+          const start =
+            fields.timing.kind === 'timed' ? fields.timing.start : `${fields.timing.startDate}T00:00:00.000Z`;
+          r['IsReminderSet'] = true;
+          r['ReminderDateTime'] = new Date(Date.parse(start) - minutes * 60_000).toISOString();
+        }
+      }
+    } else if (fields.timing) {
+      r['ActivityDate'] = (fields.timing.kind === 'timed' ? fields.timing.start : fields.timing.startDate).slice(0, 10);
+    }
+    return r;
+  }
+
+  private async composite(method: 'POST' | 'PATCH', records: Record<string, unknown>[]): Promise<CompositeResult[]> {
+    const out: CompositeResult[] = [];
+    for (const part of chunks(records, 200)) {
+      const res = (await this.client.call(method, `${data}/composite/sobjects`, {
+        allOrNone: false,
+        records: part,
+      })) as CompositeResult[];
+      out.push(...res);
+    }
+    return out;
+  }
+
+  private async readItems(ids: string[]): Promise<Map<string, CrmItem>> {
+    const ev = ids.filter(isEventId);
+    const tk = ids.filter(isTaskId);
+    const events = ev.length
+      ? await this.client.query<SfEvent>(this.eventSoql([`Id IN (${ev.map(soqlString).join(', ')})`]))
+      : [];
+    const tasks = tk.length
+      ? await this.client.query<SfTask>(this.taskSoql([`Id IN (${tk.map(soqlString).join(', ')})`]))
+      : [];
+    return new Map((await this.hydrate(events, tasks)).map((i) => [i.id, i]));
+  }
+
+  /** Invitee rows for people not yet on the event (links are added, never removed). */
+  private async addInvitees(pairs: { eventId: string; personIds: string[] }[]): Promise<void> {
+    const ids = pairs.map((p) => p.eventId);
+    if (ids.length === 0) return;
+    const existing = await this.client.query<{ EventId: string; RelationId: string }>(
+      `SELECT EventId, RelationId FROM EventRelation WHERE EventId IN (${ids.map(soqlString).join(', ')})`,
+    );
+    const have = new Set(existing.map((r) => `${r.EventId}/${r.RelationId}`));
+    const records = pairs.flatMap((p) =>
+      [...new Set(p.personIds)]
+        .filter((id) => isPersonId(id) && !have.has(`${p.eventId}/${id}`))
+        .map((id) => ({ attributes: { type: 'EventRelation' }, EventId: p.eventId, RelationId: id, IsInvitee: true })),
+    );
+    if (records.length) {
+      const res = await this.composite('POST', records);
+      const failed = res.find((r) => !r.success);
+      if (failed) throw compositeError(failed);
+    }
+  }
+
+  async writeItems(writes: CrmWrite[]): Promise<WriteResult<CrmItem | null>[]> {
+    const results: (WriteResult<CrmItem | null> | null)[] = writes.map(() => null);
+    const touched = new Map<number, string>();
+    const fail = (i: number, e: unknown) => {
+      results[i] = { ok: false, error: e instanceof ProviderError ? e : new ProviderError('permanent', String(e)) };
+    };
+
+    // Creates: find lost creates by iCalUId first, then one composite request for the rest.
+    const creates = writes.flatMap((w, i) => (w.op === 'create' ? [{ i, draft: w.draft }] : []));
+    if (creates.length) {
+      const existing = await this.findByICalUId(creates.map((c) => c.draft.iCalUId).filter(Boolean));
+      const byUid = new Map(existing.map((e) => [e.iCalUId, e.id]));
+      const toCreate: { i: number; draft: CrmDraft; record: Record<string, unknown> }[] = [];
+      for (const c of creates) {
+        const found = c.draft.iCalUId ? byUid.get(c.draft.iCalUId) : undefined;
+        if (found) touched.set(c.i, found);
+        else if (c.draft.type === 'meeting' || c.draft.type === 'call' || c.draft.type === 'task')
+          toCreate.push({ ...c, record: this.createRecord(c.draft) });
+        else fail(c.i, new ProviderError('invalid', `Salesforce has no ${c.draft.type} activity`));
+      }
+      try {
+        const res = await this.composite(
+          'POST',
+          toCreate.map((c) => c.record),
+        );
+        const invitees: { eventId: string; personIds: string[] }[] = [];
+        toCreate.forEach((c, k) => {
+          const r = res[k];
+          if (r?.success && r.id) {
+            touched.set(c.i, r.id);
+            if (isEventId(r.id)) invitees.push({ eventId: r.id, personIds: c.draft.links.contactIds });
+          } else fail(c.i, compositeError(r));
+        });
+        await this.addInvitees(invitees);
+      } catch (e) {
+        toCreate.forEach((c) => fail(c.i, e));
+      }
+    }
+
+    // Updates (If-Match against SystemModstamp) in one composite PATCH.
+    const updates = writes.flatMap((w, i) => (w.op === 'update' ? [{ i, w }] : []));
+    if (updates.length) {
+      try {
+        const current = await this.readItems(updates.map((u) => u.w.id));
+        const records: { i: number; record: Record<string, unknown> }[] = [];
+        const invitees: { eventId: string; personIds: string[] }[] = [];
+        for (const { i, w } of updates) {
+          const cur = current.get(w.id);
+          if (!cur) fail(i, new ProviderError('not-found', `Salesforce record ${w.id} not found`));
+          else if (w.ifMatch !== null && cur.version !== w.ifMatch)
+            fail(i, new ProviderError('conflict', `Salesforce record ${w.id} changed since it was read`));
+          else {
+            const type = isEventId(w.id) ? 'Event' : 'Task';
+            const record: Record<string, unknown> = {
+              attributes: { type },
+              Id: w.id,
+              ...this.recordFields(type, w.fields),
+            };
+            if (w.fields.attendees) {
+              const wanted = await this.setInvitees(type, w.id, w.fields.attendees);
+              record['WhoId'] = wanted[0] ?? null;
+            }
+            if (w.links) {
+              const sf = await this.readRaw(w.id);
+              const person = w.links.contactIds.find(isPersonId);
+              const account = w.links.companyIds.find((c) => c.startsWith(prefixes.account));
+              if (!sf?.WhoId && !record['WhoId'] && person) record['WhoId'] = person;
+              if (!sf?.WhatId && account) record['WhatId'] = account;
+              if (type === 'Event') invitees.push({ eventId: w.id, personIds: w.links.contactIds });
+            }
+            records.push({ i, record });
+          }
+        }
+        const res = await this.composite(
+          'PATCH',
+          records.map((r) => r.record),
+        );
+        records.forEach((r, k) =>
+          res[k]?.success ? touched.set(r.i, String(r.record['Id'])) : fail(r.i, compositeError(res[k])),
+        );
+        await this.addInvitees(invitees);
+      } catch (e) {
+        updates.forEach((u) => results[u.i] ?? fail(u.i, e));
+      }
+    }
+
+    // The rest, one by one: flags, sharing with another user; archiving is Salesforce's own business.
+    for (const [i, w] of writes.entries()) {
+      if (w.op === 'create' || w.op === 'update') continue;
+      try {
+        if (w.op === 'archive' || w.op === 'unarchive') {
+          throw new ProviderError('invalid', 'Salesforce archives activities itself; the connector cannot');
+        }
+        if (w.op === 'set-sync-flag') {
+          if (!this.options.syncFlagField)
+            throw new ProviderError('invalid', 'this Salesforce connection has no Sync-to-calendar field configured');
+          const type = isEventId(w.id) ? 'Event' : 'Task';
+          await this.client.call('PATCH', `${data}/sobjects/${type}/${encodeURIComponent(w.id)}`, {
+            [this.options.syncFlagField]: w.value,
+          });
+        } else {
+          if (!isEventId(w.id)) throw new ProviderError('invalid', 'only Salesforce events have invitees');
+          const users = await this.client.query<{ Id: string }>(
+            `SELECT Id FROM User WHERE Email = ${soqlString(w.email.toLowerCase())} AND IsActive = true LIMIT 1`,
+          );
+          const user = users[0];
+          if (!user) throw new ProviderError('not-found', `no active Salesforce user with the e-mail ${w.email}`);
+          const res = await this.composite('POST', [
+            { attributes: { type: 'EventRelation' }, EventId: w.id, RelationId: user.Id, IsInvitee: true },
+          ]);
+          if (!res[0]?.success && res[0]?.errors?.[0]?.statusCode !== 'DUPLICATE_VALUE') throw compositeError(res[0]);
+        }
+        touched.set(i, w.id);
+      } catch (e) {
+        fail(i, e);
+      }
+    }
+
+    const items = touched.size ? await this.readItems([...new Set(touched.values())]) : new Map<string, CrmItem>();
+    return results.map((r, i) => {
+      if (r) return r;
+      const item = items.get(touched.get(i) ?? '');
+      return item
+        ? { ok: true, value: item }
+        : { ok: false, error: new ProviderError('not-found', 'record vanished after the write') };
+    });
+  }
+
+  /**
+   * Makes the event's contact/lead invitees the CRM people with these e-mails (addresses Salesforce does not know
+   * cannot be stored); returns their ids, the first becoming WhoId.
+   */
+  private async setInvitees(type: 'Event' | 'Task', id: string, attendees: { email: string }[]): Promise<string[]> {
+    const matches = await this.lookupPeople(attendees.map((a) => a.email));
+    const wanted = matches.map((m) => m.contactId);
+    if (type === 'Task') return wanted.slice(0, 1);
+    const rows = await this.client.query<{ Id: string; RelationId: string }>(
+      `SELECT Id, RelationId FROM EventRelation WHERE EventId = ${soqlString(id)} AND IsInvitee = true`,
+    );
+    const stale = rows.filter((r) => isPersonId(r.RelationId) && !wanted.includes(r.RelationId)).map((r) => r.Id);
+    for (const part of chunks(stale, 200)) {
+      const res = (await this.client.call(
+        'DELETE',
+        `${data}/composite/sobjects?allOrNone=false&ids=${part.join(',')}`,
+      )) as CompositeResult[];
+      const failed = res.find((r) => !r.success);
+      if (failed) throw compositeError(failed);
+    }
+    await this.addInvitees([{ eventId: id, personIds: wanted }]);
+    return wanted;
+  }
+
+  private async readRaw(id: string): Promise<{ WhoId: string | null; WhatId: string | null } | null> {
+    const type = isEventId(id) ? 'Event' : 'Task';
+    const rows = await this.client.query<{ WhoId: string | null; WhatId: string | null }>(
+      `SELECT WhoId, WhatId FROM ${type} WHERE Id = ${soqlString(id)}`,
+    );
+    return rows[0] ?? null;
+  }
+
+  private createRecord(d: CrmDraft): Record<string, unknown> {
+    const type = d.type === 'task' ? 'Task' : 'Event';
+    const r: Record<string, unknown> = {
+      attributes: { type },
+      OwnerId: this.options.me.id,
+      ...this.recordFields(type, d.fields),
+      [iCalUIdField]: d.iCalUId,
+    };
+    if (type === 'Event') r['Type'] = d.type === 'call' ? 'Call' : 'Meeting';
+    else {
+      r['Status'] = 'Not Started';
+      r['Priority'] = priorityToSf.normal;
+    }
+    const person = d.links.contactIds.find(isPersonId);
+    const account = d.links.companyIds.find((c) => c.startsWith(prefixes.account));
+    if (person) r['WhoId'] = person;
+    if (account) r['WhatId'] = account;
+    if (this.options.syncFlagField) r[this.options.syncFlagField] = d.syncToCalendar;
+    return r;
+  }
+}
+
+function parseCursor(cursor: string | null): { since: string; deletedFrom: string } | null {
+  if (!cursor?.startsWith(cursorPrefix)) return null;
+  const [since, deletedFrom] = cursor.slice(cursorPrefix.length).split('|');
+  if (!since || !deletedFrom || Number.isNaN(Date.parse(since)) || Number.isNaN(Date.parse(deletedFrom))) return null;
+  return { since, deletedFrom };
+}

@@ -1,0 +1,417 @@
+/**
+ * The engine's core scenarios (SPEC §5, §10) run end to end with real CRM connectors: the Sandbox CRM over its
+ * SQLite store and SuiteCRM over its V8 API double, each against the engine's in-memory calendar and status store.
+ */
+import { defaultSettings } from '../../../src/shared/settings';
+import type { RunReport } from '../../../src/shared/run-report';
+import { MemoryCalendar, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
+import type { CrmItem } from '../../../src/sync/model';
+import type { CrmProvider, CrmWrite } from '../../../src/sync/ports';
+import { SandboxCrmProvider } from '../../../src/providers/crm/sandbox';
+import { suiteCrmConnector } from '../../../src/providers/crm/suitecrm';
+import { createSafeFetch } from '../../../src/providers/http';
+import { startSuiteCrmDouble } from '../../support/crm-doubles/suitecrm';
+import { startSalesforceDouble } from '../../support/crm-doubles/salesforce';
+import { salesforceConnector } from '../../../src/providers/crm/salesforce';
+import crypto from 'node:crypto';
+import { startDynamicsDouble } from '../../support/crm-doubles/dynamics';
+import { createDynamicsConnector } from '../../../src/providers/crm/dynamics';
+import { openSandboxDb } from './sandbox/sandbox-support';
+
+const USER = 'sally@corp.example';
+const hours = (h: number) => new Date(Date.now() + h * 3_600_000);
+const iso = (d: Date) => new Date(Math.floor(d.getTime() / 60_000) * 60_000).toISOString();
+
+/** Acts as the CRM's user (outside the engine) and counts the engine's writes. */
+interface CrmHarness {
+  provider: CrmProvider;
+  writes: CrmWrite[];
+  /** Salesforce archives activities itself: an imported activity whose event is deleted stays as it is. */
+  canArchive: boolean;
+  addContact(email: string, name: string): Promise<{ contactId: string; companyId: string }>;
+  create(subject: string, startH: number, invitees: string[]): Promise<string>;
+  rename(id: string, subject: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  get(id: string): Promise<CrmItem | null>;
+  all(): Promise<CrmItem[]>;
+  close(): Promise<void>;
+}
+
+function counting(provider: CrmProvider, writes: CrmWrite[]): CrmProvider {
+  return new Proxy(provider, {
+    get(target, prop, receiver) {
+      if (prop === 'writeItems') {
+        return (w: CrmWrite[]) => {
+          writes.push(...w);
+          return target.writeItems(w);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+async function sandboxHarness(): Promise<CrmHarness> {
+  const { db, repoFor } = await openSandboxDb();
+  const repo = repoFor({ tenantId: 't', userEmail: USER });
+  const provider = new SandboxCrmProvider(repo, 'https://connector.example');
+  const writes: CrmWrite[] = [];
+  const find = async (id: string) =>
+    (await provider.listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts.find((i) => i.id === id) ??
+    null;
+  return {
+    provider: counting(provider, writes),
+    writes,
+    canArchive: true,
+    async addContact(email, name) {
+      const company = await repo.createCompany({ name: 'Acme', domain: email.split('@')[1]! });
+      const c = await repo.createContact({ email, name, kind: 'contact', companyId: company.id });
+      return { contactId: c.id, companyId: company.id };
+    },
+    async create(subject, startH, invitees) {
+      const [item] = await repo.createItems([
+        {
+          data: {
+            type: 'meeting',
+            subject,
+            timing: { kind: 'timed', start: iso(hours(startH)), end: iso(hours(startH + 1)), timeZone: 'UTC' },
+            body: '',
+            location: '',
+            visibility: 'normal',
+            showAs: 'busy',
+            attendees: invitees.map((email) => ({ email })),
+            recurrence: null,
+            reminderMinutes: 15,
+            completed: false,
+            priority: 'normal',
+            syncToCalendar: null,
+            archived: false,
+            iCalUId: null,
+            origin: 'crm',
+            occurrence: null,
+            links: { contactIds: [], companyIds: [] },
+          },
+        },
+      ]);
+      return item!.id;
+    },
+    rename: async (id, subject) => void (await repo.updateItem(id, { subject })),
+    remove: (id) => repo.deleteItem(id),
+    get: find,
+    all: async () => (await provider.listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts,
+    close: () => db.close(),
+  };
+}
+
+async function suiteCrmHarness(): Promise<CrmHarness> {
+  const crm = await startSuiteCrmDouble();
+  const safeFetch = createSafeFetch({ allowedPrivateHosts: [crm.host] });
+  const env = {
+    safeFetch,
+    fetch: safeFetch,
+    publicUrl: 'https://connector.example',
+    graphBaseUrl: 'https://graph.invalid',
+    now: () => new Date(),
+  };
+  const connection = await suiteCrmConnector.connect!(
+    {
+      method: 'password',
+      url: crm.url,
+      fields: { clientId: crm.clientId, clientSecret: crm.clientSecret, username: 'sally', password: 'sally-pass' },
+    },
+    env,
+  );
+  const writes: CrmWrite[] = [];
+  // A fresh provider per run, as the server opens one per run (the people directory is read once per run).
+  const open = () => suiteCrmConnector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const provider = new Proxy({} as CrmProvider, {
+    get: (_t, prop) => {
+      const p = counting(open(), writes);
+      return Reflect.get(p, prop) as unknown;
+    },
+  });
+  const db = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  return {
+    provider,
+    writes,
+    canArchive: true,
+    async addContact(email, name) {
+      const acme = crm.seed('Accounts', { name: 'Acme' });
+      const [first, last] = name.split(' ');
+      const id = crm.seed('Contacts', { first_name: first!, last_name: last ?? '', email1: email, account_id: acme });
+      return { contactId: `Contacts:${id}`, companyId: `Accounts:${acme}` };
+    },
+    async create(subject, startH, invitees) {
+      const start = new Date(iso(hours(startH)));
+      const id = crm.seed('Meetings', {
+        name: subject,
+        date_start: db(start),
+        date_end: db(new Date(start.getTime() + 3_600_000)),
+        status: 'Planned',
+        reminder_time: 900,
+        assigned_user_id: crm.users[0]!.id,
+      });
+      for (const email of invitees) {
+        const c = crm.all('Contacts').find((r) => String(r['email1']).toLowerCase() === email);
+        if (c) crm.relate('Meetings', id, 'contacts', c.id);
+      }
+      crm.advance(61_000);
+      return `Meetings:${id}`;
+    },
+    async rename(id, subject) {
+      crm.update('Meetings', id.split(':')[1]!, { name: subject });
+      crm.advance(61_000);
+    },
+    async remove(id) {
+      crm.remove('Meetings', id.split(':')[1]!);
+      crm.advance(61_000);
+    },
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: () => crm.close(),
+  };
+}
+
+async function salesforceHarness(): Promise<CrmHarness> {
+  const sf = await startSalesforceDouble();
+  const safeFetch = createSafeFetch({ allowedPrivateHosts: [sf.host] });
+  const env = {
+    safeFetch,
+    fetch: safeFetch,
+    publicUrl: 'https://connector.example',
+    graphBaseUrl: 'https://graph.invalid',
+    now: () => sf.now(),
+  };
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  const redirectUri = 'https://connector.example/callback';
+  const code = sf.authorize({
+    clientId: sf.clientId,
+    redirectUri,
+    codeChallenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
+  });
+  const connection = await salesforceConnector.oauth!.exchangeCode({
+    code,
+    codeVerifier: verifier,
+    redirectUri,
+    input: { method: 'oauth', url: sf.url, fields: { clientId: sf.clientId } },
+    env,
+  });
+  const writes: CrmWrite[] = [];
+  const open = () => salesforceConnector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const provider = counting(open(), writes);
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  const sfDate = (d: Date) => d.toISOString().replace('Z', '+0000');
+  return {
+    provider,
+    writes,
+    canArchive: false,
+    async addContact(email, name) {
+      const acme = sf.insert('Account', { Name: 'Acme' });
+      const [first, last] = name.split(' ');
+      return {
+        contactId: sf.insert('Contact', { FirstName: first, LastName: last, Email: email, AccountId: acme }),
+        companyId: acme,
+      };
+    },
+    async create(subject, startH, invitees) {
+      const start = new Date(iso(hours(startH)));
+      const who = sf.all('Contact').find((c) => invitees.includes(String(c['Email']).toLowerCase()));
+      const id = sf.insert('Event', {
+        Subject: subject,
+        StartDateTime: sfDate(start),
+        EndDateTime: sfDate(new Date(start.getTime() + 3_600_000)),
+        IsAllDayEvent: false,
+        IsReminderSet: false,
+        OwnerId: sf.users[0]!.id,
+        Type: 'Meeting',
+        ...(who ? { WhoId: who.Id } : {}),
+      });
+      return id;
+    },
+    async rename(id, subject) {
+      sf.advance(1000);
+      sf.update('Event', id, { Subject: subject });
+    },
+    async remove(id) {
+      sf.advance(1000);
+      sf.remove('Event', id);
+      // getDeleted needs the window's end a minute after its start.
+      sf.advance(2 * 60_000);
+    },
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: () => sf.close(),
+  };
+}
+
+async function dynamicsHarness(): Promise<CrmHarness> {
+  const dv = await startDynamicsDouble();
+  const safeFetch = createSafeFetch({ allowedPrivateHosts: [dv.host] });
+  const env = {
+    safeFetch,
+    fetch: safeFetch,
+    publicUrl: 'https://connector.example',
+    graphBaseUrl: 'https://graph.invalid',
+    now: () => new Date(),
+  };
+  const connector = createDynamicsConnector({ authorityUrl: dv.url });
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  const redirectUri = 'https://connector.example/callback';
+  const code = dv.authorize({
+    clientId: dv.clientId,
+    redirectUri,
+    codeChallenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
+    scope: `${dv.url}/user_impersonation`,
+  });
+  const connection = await connector.oauth!.exchangeCode({
+    code,
+    codeVerifier: verifier,
+    redirectUri,
+    input: { method: 'oauth', url: dv.url, fields: { clientId: dv.clientId } },
+    env,
+  });
+  const writes: CrmWrite[] = [];
+  const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  return {
+    provider: counting(open(), writes),
+    writes,
+    canArchive: true,
+    async addContact(email, name) {
+      const acme = dv.insert('accounts', { name: 'Acme' });
+      const [first, last] = name.split(' ');
+      const id = dv.insert('contacts', {
+        firstname: first,
+        lastname: last,
+        emailaddress1: email,
+        _parentcustomerid_value: acme,
+      });
+      return { contactId: `contact:${id}`, companyId: `account:${acme}` };
+    },
+    async create(subject, startH, invitees) {
+      const start = new Date(iso(hours(startH)));
+      const id = dv.insert('appointments', {
+        subject,
+        scheduledstart: start.toISOString(),
+        scheduledend: new Date(start.getTime() + 3_600_000).toISOString(),
+        isalldayevent: false,
+        statecode: 3,
+        _ownerid_value: dv.users[0]!.id,
+      });
+      for (const email of invitees) {
+        const c = dv.all('contacts').find((r) => String(r['emailaddress1']).toLowerCase() === email);
+        dv.addParty('appointments', id, {
+          type: c ? 'contact' : null,
+          id: c ? String(c['contactid']) : null,
+          email,
+          mask: 5,
+        });
+      }
+      return `appointment:${id}`;
+    },
+    rename: async (id, subject) => dv.update('appointments', id.split(':')[1]!, { subject }),
+    remove: async (id) => dv.remove('appointments', id.split(':')[1]!),
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: () => dv.close(),
+  };
+}
+
+describe.each([
+  ['Sandbox CRM', sandboxHarness],
+  ['SuiteCRM', suiteCrmHarness],
+  ['Salesforce', salesforceHarness],
+  ['Dynamics 365', dynamicsHarness],
+])('engine scenarios with %s', (_name, makeHarness) => {
+  let h: CrmHarness;
+  let cal: MemoryCalendar;
+  let ctx: EngineContext;
+  let runNo = 0;
+  beforeEach(async () => {
+    h = await makeHarness();
+    cal = new MemoryCalendar({ userEmail: USER });
+    ctx = {
+      crm: h.provider,
+      calendar: cal,
+      store: new MemoryStatusStore(),
+      settings: { ...defaultSettings, syncRecords: 'all' },
+      userEmail: USER,
+      calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
+      sleep: async () => undefined,
+    };
+  });
+  afterEach(() => h.close());
+  const run = async (): Promise<RunReport> => {
+    const r = await runSync(ctx, { runId: `r${++runNo}`, trigger: 'manual' });
+    expect(r.errors).toEqual([]);
+    return r;
+  };
+  const writesOf = async (fn: () => Promise<unknown>) => {
+    const crmBefore = h.writes.length;
+    const calBefore = cal.writeLog.length;
+    await fn();
+    return { crm: h.writes.length - crmBefore, calendar: cal.writeLog.length - calBefore };
+  };
+
+  test('CRM → calendar: create, idempotent re-run, edit, delete', async () => {
+    await h.addContact('ann@acme.example', 'Ann Smith');
+    const id = await h.create('Kick-off', 48, ['ann@acme.example']);
+    const r1 = await run();
+    expect(r1.calendar.created).toBe(1);
+    const [event] = cal.all().filter((e) => e.crmTag === id);
+    expect(event?.fields.subject).toBe('Kick-off');
+    expect(await writesOf(run)).toEqual({ crm: 0, calendar: 0 });
+
+    await h.rename(id, 'Kick-off (moved)');
+    await run();
+    expect(cal.all().find((e) => e.crmTag === id)?.fields.subject).toBe('Kick-off (moved)');
+    expect(await writesOf(run)).toEqual({ crm: 0, calendar: 0 });
+
+    await h.remove(id);
+    const r4 = await run();
+    expect(r4.calendar.deleted).toBe(1);
+    expect(cal.all().filter((e) => e.crmTag === id)).toEqual([]);
+    expect(await writesOf(run)).toEqual({ crm: 0, calendar: 0 });
+  });
+
+  test('calendar → CRM: import linked to the contact and company, edits flow back, no duplicates, deletion archives', async () => {
+    const { contactId, companyId } = await h.addContact('ann@acme.example', 'Ann Smith');
+    const start = iso(hours(72));
+    const end = iso(hours(73));
+    const ev = cal.userCreate('primary', {
+      fields: {
+        subject: 'Demo',
+        timing: { kind: 'timed', start, end, timeZone: 'Europe/Berlin' },
+        body: 'Show the product',
+        location: 'Teams',
+        visibility: 'normal',
+        showAs: 'busy',
+        attendees: [{ email: 'Ann@Acme.example', name: 'Ann Smith' }],
+        recurrence: null,
+        reminderMinutes: 15,
+      },
+    });
+    const r1 = await run();
+    expect(r1.crm.created).toBe(1);
+    const imported = (await h.all()).filter((i) => i.iCalUId === ev.iCalUId);
+    expect(imported).toHaveLength(1);
+    expect(imported[0]).toMatchObject({
+      fields: { subject: 'Demo' },
+      links: { contactIds: [contactId], companyIds: [companyId] },
+    });
+    expect(await writesOf(run)).toEqual({ crm: 0, calendar: 0 });
+
+    cal.userUpdate(ev.id, { subject: 'Demo v2' });
+    await run();
+    expect((await h.get(imported[0]!.id))?.fields.subject).toBe('Demo v2');
+    expect(await writesOf(run)).toEqual({ crm: 0, calendar: 0 });
+
+    cal.userDelete(ev.id);
+    await run();
+    const after = await h.get(imported[0]!.id);
+    expect(after?.archived).toBe(h.canArchive);
+    expect((await h.all()).filter((i) => i.iCalUId === ev.iCalUId)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * The product's default path, wired for real: the server with the registry it ships (Sandbox CRM + CalDAV),
+ * a Sandbox activity created through /sandbox/v1, a real Radicale as the calendar, Sync now through /api/v1,
+ * and the event read back from Radicale. Also: the Sandbox is scoped to the signed-in user whatever the pane sends.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../src/server/config';
+import { buildApp } from '../../src/server/http/app';
+import { handleRunJob } from '../../src/server/jobs/worker';
+import { engine } from '../../src/server/runs/engine';
+import { createRuntime, type Runtime } from '../../src/server/runtime';
+import { openDatabase, type Db } from '../../src/server/store/database';
+import { migrateToLatest } from '../../src/server/store/migrations';
+import { startRadicale, type RadicaleServer } from '../support/radicale';
+import { TestIdentityProvider } from './support/identity-provider';
+
+const ann = { tid: 'tenant-a', oid: 'oid-ann', email: 'ann@a.test' };
+const bob = { tid: 'tenant-b', oid: 'oid-bob', email: 'bob@b.test' };
+
+describe('Sandbox CRM → CalDAV through the shipped registry', () => {
+  let dir: string;
+  let db: Db;
+  let runtime: Runtime;
+  let app: FastifyInstance;
+  let idp: TestIdentityProvider;
+  let radicale: RadicaleServer;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flow-'));
+    idp = await TestIdentityProvider.start();
+    radicale = await startRadicale({ ann: 'ann-app-password' });
+    const config = loadConfig({
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: `sqlite:${path.join(dir, 'connector.db')}`,
+      ADDIN_DIR: path.join(dir, 'addin'),
+      ENTRA_CLIENT_ID: 'client-1',
+      ENTRA_AUTHORITY_HOST: idp.origin,
+      CONNECTOR_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
+      PUBLIC_URL: 'https://connector.example.test',
+      ALLOWED_PRIVATE_HOSTS: radicale.hostPort,
+    });
+    db = openDatabase(config.DATABASE_URL);
+    await migrateToLatest(db);
+    runtime = await createRuntime(config, db, {
+      engine,
+      logger: pino({ level: 'silent' }),
+      runOptions: { waitPollMs: 10 },
+    });
+    await runtime.queue.work((job) => handleRunJob(runtime, job));
+    app = await buildApp({ config, db, runtime });
+  }, 60_000);
+
+  afterAll(async () => {
+    await runtime.stop();
+    await app.close();
+    await db.close();
+    await idp.stop();
+    await radicale.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = async (who: typeof ann, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
+    app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${await idp.token(who)}` },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+
+  it('connects both sides, syncs a Sandbox meeting into Radicale, and a second run writes nothing', async () => {
+    const providers = (await call(ann, 'GET', '/api/v1/providers')).json() as {
+      crm: { id: string }[];
+      calendar: { id: string }[];
+    };
+    expect(providers.crm.map((p) => p.id)).toContain('sandbox');
+    expect(providers.calendar.map((p) => p.id)).toContain('caldav');
+
+    // The pane cannot choose whose Sandbox data it gets: identity fields it sends are overwritten.
+    const crm = await call(ann, 'POST', '/api/v1/connections/crm', {
+      provider: 'sandbox',
+      method: 'none',
+      fields: { tenantId: 'tenant-b', userEmail: 'bob@b.test' },
+    });
+    expect(crm.statusCode).toBe(201);
+    const cal = await call(ann, 'POST', '/api/v1/connections/calendar', {
+      provider: 'caldav',
+      method: 'app-password',
+      url: `${radicale.origin}/`,
+      fields: { username: 'ann', password: 'ann-app-password' },
+    });
+    expect(cal.statusCode).toBe(201);
+    const calendarPath = await radicale.makeCalendar('ann', 'crm', 'CRM');
+    const calendars = (await call(ann, 'GET', '/api/v1/connections/calendar/calendars')).json() as {
+      calendars: { id: string }[];
+    };
+    const target = calendars.calendars.find((c) => c.id.endsWith(calendarPath))?.id;
+    expect(target).toBeDefined();
+    expect(
+      (
+        await call(ann, 'PUT', '/api/v1/connections/calendar/calendars', {
+          targetCalendarId: target,
+          sourceCalendarIds: [target],
+        })
+      ).statusCode,
+    ).toBe(200);
+
+    const start = new Date(Date.now() + 3 * 86_400_000);
+    start.setUTCHours(9, 0, 0, 0);
+    const created = await call(ann, 'POST', '/sandbox/v1/items', {
+      type: 'meeting',
+      subject: 'Quarterly review with Contoso',
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 3_600_000).toISOString(),
+      invitees: ['buyer@contoso.example'],
+    });
+    expect(created.statusCode).toBe(201);
+    // Bob (another tenant) sees none of Ann's Sandbox data.
+    expect(((await call(bob, 'GET', '/sandbox/v1/items')).json() as { items: unknown[] }).items).toEqual([]);
+
+    const runOnce = async () => {
+      const started = await call(ann, 'POST', '/api/v1/runs', {});
+      expect(started.statusCode).toBe(202);
+      const { runId } = started.json() as { runId: string };
+      for (let i = 0; i < 600; i++) {
+        const detail = await call(ann, 'GET', `/api/v1/runs/${runId}`);
+        const status =
+          detail.statusCode === 200 ? (detail.json() as { report: { status: string } }).report.status : 'queued';
+        if (status !== 'queued' && status !== 'running')
+          return detail.json() as {
+            report: Record<string, unknown> & { calendar: { created: number; updated: number } };
+          };
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('run did not finish');
+    };
+
+    const first = await runOnce();
+    expect(first.report.status).toBe('succeeded');
+    expect(first.report.calendar.created).toBe(1);
+    expect(first.report.invitationsSent).toBe(0);
+
+    const listing = await fetch(`${radicale.origin}${calendarPath}`, {
+      method: 'PROPFIND',
+      headers: { depth: '1', authorization: `Basic ${Buffer.from('ann:ann-app-password').toString('base64')}` },
+    });
+    const hrefs = [...(await listing.text()).matchAll(/<[^>]*href>([^<]+\.ics)</g)].map((m) => m[1]!);
+    expect(hrefs).toHaveLength(1);
+    const ics = await (
+      await fetch(`${radicale.origin}${hrefs[0]}`, {
+        headers: { authorization: `Basic ${Buffer.from('ann:ann-app-password').toString('base64')}` },
+      })
+    ).text();
+    expect(ics).toContain('SUMMARY:Quarterly review with Contoso');
+    // Invitations default to "never": the invitee is not a scheduling attendee the server would e-mail.
+    expect(ics.replace(/\r\n /g, '')).toMatch(/ATTENDEE[^:\r\n]*SCHEDULE-AGENT=CLIENT[^\r\n]*buyer@contoso\.example/i);
+
+    // The next run settles (it reads back what it wrote); the one after that must write nothing (SPEC §10.2).
+    await runOnce();
+    const third = await runOnce();
+    expect(third.report.calendar).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+    expect(third.report.crm).toMatchObject({ created: 0, updated: 0, deleted: 0, archived: 0 });
+  }, 120_000);
+});

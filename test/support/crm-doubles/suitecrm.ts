@@ -1,0 +1,486 @@
+/**
+ * A stateful SuiteCRM 7/8 V8 JSON:API double, written from SuiteCRM's published API documentation and its
+ * Api/V8 sources: OAuth2 at /Api/access_token (password and client_credentials grants, league/oauth2-server
+ * error bodies), /Api/V8/module/{Module} listing with fields[], filter[field][op] (eq/neq/gt/gte/lt/lte, AND/OR,
+ * deleted=0 unless asked), page[size]/page[number] with meta.total-pages and links.next, sort, create (POST
+ * /module), update (PATCH /module), delete (soft: deleted=1, date_modified bumped), relationships by link name.
+ * Dates are stored to the second (DB format, UTC) and exposed as ISO 8601 at minute precision, as the issue
+ * describes; errors come back as {"errors": {status, title, detail}}.
+ */
+import crypto from 'node:crypto';
+import { startDouble, type DoubleRequest, type DoubleResponse, type LoopbackDouble } from './http-double';
+
+type Row = Record<string, string | number | null> & { id: string; deleted: number; date_modified: string };
+
+const linkModules: Record<string, Record<string, string>> = {
+  Meetings: { contacts: 'Contacts', leads: 'Leads', users: 'Users' },
+  Calls: { contacts: 'Contacts', leads: 'Leads', users: 'Users' },
+  Tasks: {},
+  Contacts: {},
+  Leads: {},
+  Accounts: {},
+  Users: {},
+};
+
+const knownFields: Record<string, string[]> = {
+  Meetings: [
+    'name',
+    'date_start',
+    'date_end',
+    'duration_hours',
+    'duration_minutes',
+    'description',
+    'location',
+    'status',
+    'reminder_time',
+    'outlook_id',
+    'assigned_user_id',
+    'parent_type',
+    'parent_id',
+    'date_entered',
+    'date_modified',
+    'deleted',
+    'sync_to_calendar_c',
+  ],
+  Calls: [
+    'name',
+    'date_start',
+    'date_end',
+    'duration_hours',
+    'duration_minutes',
+    'description',
+    'status',
+    'direction',
+    'reminder_time',
+    'outlook_id',
+    'assigned_user_id',
+    'parent_type',
+    'parent_id',
+    'date_entered',
+    'date_modified',
+    'deleted',
+    'sync_to_calendar_c',
+  ],
+  Tasks: [
+    'name',
+    'date_due',
+    'date_due_flag',
+    'date_start',
+    'description',
+    'status',
+    'priority',
+    'contact_id',
+    'assigned_user_id',
+    'parent_type',
+    'parent_id',
+    'date_entered',
+    'date_modified',
+    'deleted',
+    'sync_to_calendar_c',
+  ],
+  Contacts: [
+    'first_name',
+    'last_name',
+    'email1',
+    'account_id',
+    'assigned_user_id',
+    'date_entered',
+    'date_modified',
+    'deleted',
+  ],
+  Leads: [
+    'first_name',
+    'last_name',
+    'email1',
+    'account_name',
+    'account_id',
+    'assigned_user_id',
+    'date_entered',
+    'date_modified',
+    'deleted',
+  ],
+  Accounts: ['name', 'date_entered', 'date_modified', 'deleted'],
+  Users: ['user_name', 'first_name', 'last_name', 'email1', 'date_entered', 'date_modified', 'deleted'],
+};
+// Non-db fields: listed in vardefs, but a filter on them breaks the SQL the V8 filter writes.
+const nonDbFields = new Set(['email1']);
+
+export interface SuiteCrmDouble extends LoopbackDouble {
+  clientId: string;
+  clientSecret: string;
+  users: { userName: string; password: string; id: string }[];
+  /** Inserts a record directly (as a CRM user would through the UI). */
+  seed(module: string, attributes: Record<string, string | number | null>): string;
+  update(module: string, id: string, attributes: Record<string, string | number | null>): void;
+  remove(module: string, id: string): void;
+  get(module: string, id: string): Row | undefined;
+  relate(module: string, id: string, link: string, relatedId: string): void;
+  related(module: string, id: string, link: string): string[];
+  all(module: string): Row[];
+  /** Moves the double's clock (date_modified of later changes). */
+  advance(ms: number): void;
+  /** Expires every access token (the next call gets 401). */
+  expireTokens(): void;
+  /** Make the token endpoint reject the refresh token (revoked). */
+  revokeRefreshTokens(): void;
+  denyModule(module: string): void;
+}
+
+const dbDate = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
+/** The V8 API's ISO 8601 rendering, here truncated to the minute. */
+const exposedDate = (v: string) => `${v.slice(0, 16).replace(' ', 'T')}:00+00:00`;
+
+function error(status: number, title: string, detail: string): DoubleResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/vnd.api+json' },
+    body: { errors: { status, title, detail } },
+  };
+}
+
+export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {}): Promise<SuiteCrmDouble> {
+  const prefix = options.pathPrefix ?? '';
+  let clock = Date.parse('2030-01-10T08:00:00Z');
+  const now = () => dbDate(new Date(clock));
+  const tables = new Map<string, Map<string, Row>>();
+  const relations = new Map<string, Set<string>>(); // `${module}/${id}/${link}` → related ids
+  const tokens = new Map<string, { userId: string; expires: number }>();
+  const refreshTokens = new Map<string, string>(); // token → userId
+  const denied = new Set<string>();
+  const clientId = crypto.randomUUID();
+  const clientSecret = 'client-secret';
+  const users = [
+    { userName: 'sally', password: 'sally-pass', id: crypto.randomUUID() },
+    { userName: 'max', password: 'max-pass', id: crypto.randomUUID() },
+  ];
+  const table = (m: string) => {
+    let t = tables.get(m);
+    if (!t) tables.set(m, (t = new Map()));
+    return t;
+  };
+  for (const u of users)
+    table('Users').set(u.id, {
+      id: u.id,
+      user_name: u.userName,
+      first_name: u.userName,
+      last_name: 'User',
+      email1: `${u.userName}@corp.example`,
+      deleted: 0,
+      date_modified: now(),
+      date_entered: now(),
+    });
+
+  const render = (module: string, row: Row, fields: string[] | null) => {
+    const attributes: Record<string, unknown> = {};
+    for (const f of knownFields[module] ?? []) {
+      if (fields && !fields.includes(f)) continue;
+      const v = row[f] ?? '';
+      attributes[f] = typeof v === 'string' && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v) ? exposedDate(v) : v;
+    }
+    const relationships: Record<string, unknown> = {};
+    for (const link of Object.keys(linkModules[module] ?? {})) {
+      relationships[link] = { links: { related: `${prefix}/Api/V8/module/${module}/${row.id}/relationships/${link}` } };
+    }
+    return { type: module, id: row.id, attributes, relationships };
+  };
+
+  function authorise(req: DoubleRequest): string | DoubleResponse {
+    const m = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''));
+    const t = m ? tokens.get(m[1]!) : undefined;
+    if (!t || t.expires < Date.now()) {
+      return {
+        status: 401,
+        body: {
+          error: 'access_denied',
+          message: 'The resource owner or authorization server denied the request.',
+          hint: 'Access token is invalid',
+        },
+      };
+    }
+    return t.userId;
+  }
+
+  function issue(userId: string, withRefresh: boolean) {
+    const access = crypto.randomBytes(16).toString('hex');
+    tokens.set(access, { userId, expires: Date.now() + 3_600_000 });
+    const body: Record<string, unknown> = { token_type: 'Bearer', expires_in: 3600, access_token: access };
+    if (withRefresh) {
+      const refresh = crypto.randomBytes(16).toString('hex');
+      refreshTokens.set(refresh, userId);
+      body['refresh_token'] = refresh;
+    }
+    return { status: 200, body };
+  }
+
+  function token(req: DoubleRequest): DoubleResponse {
+    const p = (req.body ?? {}) as Record<string, string>;
+    const invalidClient = {
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description: 'Client authentication failed',
+        message: 'Client authentication failed',
+      },
+    };
+    if (p['client_id'] !== clientId || p['client_secret'] !== clientSecret) return invalidClient;
+    if (p['grant_type'] === 'password') {
+      const u = users.find((x) => x.userName === p['username'] && x.password === p['password']);
+      if (!u)
+        return {
+          status: 401,
+          body: {
+            error: 'invalid_credentials',
+            error_description: 'The user credentials were incorrect.',
+            message: 'The user credentials were incorrect.',
+          },
+        };
+      return issue(u.id, true);
+    }
+    if (p['grant_type'] === 'client_credentials') return issue(users[0]!.id, false);
+    if (p['grant_type'] === 'refresh_token') {
+      const userId = refreshTokens.get(p['refresh_token'] ?? '');
+      if (!userId)
+        return {
+          status: 401,
+          body: {
+            error: 'invalid_request',
+            error_description: 'The refresh token is invalid.',
+            message: 'The refresh token is invalid.',
+          },
+        };
+      refreshTokens.delete(p['refresh_token']!);
+      return issue(userId, true);
+    }
+    return {
+      status: 400,
+      body: {
+        error: 'unsupported_grant_type',
+        message: 'The authorization grant type is not supported by the authorization server.',
+      },
+    };
+  }
+
+  function parseFilter(module: string, query: URLSearchParams): ((r: Row) => boolean) | DoubleResponse {
+    let operator = 'AND';
+    const conds: ((r: Row) => boolean)[] = [];
+    let deletedGiven = false;
+    for (const [key, value] of query) {
+      if (key === 'filter[operator]') {
+        operator = value.toUpperCase();
+        if (operator !== 'AND' && operator !== 'OR')
+          return error(400, 'Bad Request', `Filter operator ${value} is invalid`);
+        continue;
+      }
+      const m = /^filter\[(\w+)\]\[(\w+)\]$/.exec(key);
+      if (!m) continue;
+      const [, field, op] = m as unknown as [string, string, string];
+      if (!(knownFields[module] ?? []).includes(field))
+        return error(400, 'Bad Request', `Filter field ${field} in ${module} module is not found`);
+      if (nonDbFields.has(field))
+        return error(500, 'Internal Server Error', `Database failure: unknown column ${field}`);
+      if (field === 'deleted') deletedGiven = true;
+      const cmp = (r: Row) => {
+        const a = String(r[field] ?? '');
+        switch (op.toLowerCase()) {
+          case 'eq':
+            return a === value;
+          case 'neq':
+            return a !== value;
+          case 'gt':
+            return a > value;
+          case 'gte':
+            return a >= value;
+          case 'lt':
+            return a < value;
+          case 'lte':
+            return a <= value;
+          default:
+            return false;
+        }
+      };
+      if (!['eq', 'neq', 'gt', 'gte', 'lt', 'lte'].includes(op.toLowerCase()))
+        return error(400, 'Bad Request', `Filter operator ${op} is invalid`);
+      conds.push(cmp);
+    }
+    if (!deletedGiven) conds.push((r) => r.deleted === 0);
+    // SuiteCRM joins every condition, the added deleted=0 included, with the one operator.
+    return (r) => (conds.length === 0 ? true : operator === 'OR' ? conds.some((c) => c(r)) : conds.every((c) => c(r)));
+  }
+
+  async function api(req: DoubleRequest, userId: string): Promise<DoubleResponse> {
+    const rest = req.path.slice(`${prefix}/Api/V8`.length);
+    const parts = rest.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts[0] !== 'module') return error(404, 'Not Found', 'route not found');
+    const module = parts[1];
+    if (module && denied.has(module)) return error(403, 'Forbidden', `AccessDenied: ${module}`);
+    if (req.method === 'GET' && parts.length === 2) {
+      if (!knownFields[module!]) return error(400, 'Bad Request', `Module ${module} does not exist`);
+      const filter = parseFilter(module!, req.query);
+      if (typeof filter !== 'function') return filter;
+      const fieldsParam = req.query.get(`fields[${module}]`);
+      const fields = fieldsParam ? fieldsParam.split(',') : null;
+      let rows = [...table(module!).values()].filter(filter);
+      const sort = req.query.get('sort');
+      if (sort) {
+        const desc = sort.startsWith('-');
+        const f = sort.replace(/^-/, '');
+        rows = rows.sort(
+          (a, b) =>
+            (String(a[f]) < String(b[f]) ? -1 : String(a[f]) > String(b[f]) ? 1 : a.id < b.id ? -1 : 1) *
+            (desc ? -1 : 1),
+        );
+      }
+      const size = Number(req.query.get('page[size]') ?? 20);
+      const number = Number(req.query.get('page[number]') ?? 1);
+      const totalPages = Math.max(1, Math.ceil(rows.length / size));
+      const page = rows.slice((number - 1) * size, number * size);
+      const links: Record<string, string> = {};
+      if (number + 1 <= totalPages) {
+        const q = new URLSearchParams(req.query);
+        q.set('page[number]', String(number + 1));
+        links['next'] = `${req.path}?${decodeURIComponent(q.toString())}`;
+      }
+      return {
+        status: 200,
+        body: {
+          meta: { 'total-pages': totalPages, 'records-on-this-page': page.length },
+          data: page.map((r) => render(module!, r, fields)),
+          links,
+        },
+      };
+    }
+    if (req.method === 'GET' && parts.length === 3) {
+      const row = table(module!).get(parts[2]!);
+      if (!row || row.deleted) return error(404, 'Not Found', `Module ${module} with id ${parts[2]} is not found`);
+      return { status: 200, body: { data: render(module!, row, null) } };
+    }
+    if (req.method === 'GET' && parts.length === 5 && parts[3] === 'relationships') {
+      const row = table(module!).get(parts[2]!);
+      if (!row || row.deleted) return error(404, 'Not Found', `Module ${module} with id ${parts[2]} is not found`);
+      const related = linkModules[module!]?.[parts[4]!];
+      if (!related) return error(400, 'Bad Request', `Link field ${parts[4]} is not found in ${module}`);
+      const ids = [...(relations.get(`${module}/${row.id}/${parts[4]}`) ?? [])].filter(
+        (id) => table(related).get(id)?.deleted === 0,
+      );
+      return {
+        status: 200,
+        body: { data: ids.map((id) => ({ type: related, id, links: { self: `/V8/module/${related}/${id}` } })) },
+      };
+    }
+    if (req.method === 'POST' && parts.length === 4 && parts[3] === 'relationships') {
+      const row = table(module!).get(parts[2]!);
+      if (!row || row.deleted) return error(404, 'Not Found', `Module ${module} with id ${parts[2]} is not found`);
+      const data = (req.body as { data?: { type?: string; id?: string } })?.data;
+      const link = Object.entries(linkModules[module!] ?? {}).find(([, m]) => m === data?.type)?.[0];
+      if (!data?.id || !link || !table(data.type!).get(data.id))
+        return error(400, 'Bad Request', 'Relationship is not found');
+      const key = `${module}/${row.id}/${link}`;
+      relations.set(key, new Set([...(relations.get(key) ?? []), data.id]));
+      return { status: 201, body: { meta: { message: `Relationship has been created` } } };
+    }
+    if (req.method === 'DELETE' && parts.length === 6 && parts[3] === 'relationships') {
+      relations.get(`${module}/${parts[2]}/${parts[4]}`)?.delete(parts[5]!);
+      return { status: 200, body: { meta: { message: 'Relationship has been deleted' } } };
+    }
+    if ((req.method === 'POST' || req.method === 'PATCH') && parts.length === 1) {
+      const data = (
+        req.body as { data?: { type?: string; id?: string; attributes?: Record<string, string | number | null> } }
+      )?.data;
+      const m = data?.type;
+      if (!m || !knownFields[m]) return error(400, 'Bad Request', 'Module is not found');
+      if (denied.has(m)) return error(403, 'Forbidden', `AccessDenied: ${m}`);
+      const attrs = data.attributes ?? {};
+      for (const k of Object.keys(attrs))
+        if (!knownFields[m]!.includes(k)) return error(400, 'Bad Request', `Property ${k} in ${m} module is invalid`);
+      for (const k of ['date_start', 'date_end', 'date_due']) {
+        const v = attrs[k];
+        if (typeof v === 'string' && v && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v))
+          return error(400, 'Bad Request', `${k}: bad date ${v}`);
+      }
+      if (req.method === 'POST') {
+        const id = data.id ?? crypto.randomUUID();
+        const row: Row = {
+          ...attrs,
+          id,
+          deleted: 0,
+          date_entered: now(),
+          date_modified: now(),
+          assigned_user_id: attrs['assigned_user_id'] ?? userId,
+        };
+        table(m).set(id, row);
+        return { status: 201, body: { data: render(m, row, null) } };
+      }
+      const row = data.id ? table(m).get(data.id) : undefined;
+      if (!row || row.deleted) return error(404, 'Not Found', `Module ${m} with id ${data.id} is not found`);
+      Object.assign(row, attrs, { date_modified: now() });
+      return { status: 201, body: { data: render(m, row, null) } };
+    }
+    if (req.method === 'DELETE' && parts.length === 3) {
+      const row = table(module!).get(parts[2]!);
+      if (!row || row.deleted) return error(404, 'Not Found', `Module ${module} with id ${parts[2]} is not found`);
+      row.deleted = 1;
+      row.date_modified = now();
+      return { status: 200, body: { meta: { message: `Record with id ${parts[2]} is deleted` } } };
+    }
+    return error(405, 'Method Not Allowed', `${req.method} ${req.path}`);
+  }
+
+  const double = await startDouble(async (req) => {
+    if (req.method === 'POST' && req.path === `${prefix}/Api/access_token`) return token(req);
+    if (req.path.startsWith(`${prefix}/Api/V8/`)) {
+      const user = authorise(req);
+      if (typeof user !== 'string') return user;
+      return api(req, user);
+    }
+    return { status: 404, body: '<html><body>Not Found</body></html>', headers: { 'content-type': 'text/html' } };
+  });
+
+  return {
+    ...double,
+    clientId,
+    clientSecret,
+    users,
+    seed(module, attributes) {
+      const id = String(attributes['id'] ?? crypto.randomUUID());
+      table(module).set(id, {
+        assigned_user_id: users[0]!.id,
+        ...attributes,
+        id,
+        deleted: 0,
+        date_entered: now(),
+        date_modified: now(),
+      } as Row);
+      return id;
+    },
+    update(module, id, attributes) {
+      const row = table(module).get(id);
+      if (!row) throw new Error(`no ${module} ${id}`);
+      Object.assign(row, attributes, { date_modified: now() });
+    },
+    remove(module, id) {
+      const row = table(module).get(id);
+      if (!row) throw new Error(`no ${module} ${id}`);
+      row.deleted = 1;
+      row.date_modified = now();
+    },
+    get: (module, id) => table(module).get(id),
+    relate(module, id, link, relatedId) {
+      const key = `${module}/${id}/${link}`;
+      relations.set(key, new Set([...(relations.get(key) ?? []), relatedId]));
+    },
+    related: (module, id, link) => [...(relations.get(`${module}/${id}/${link}`) ?? [])],
+    all: (module) => [...table(module).values()],
+    advance(ms) {
+      clock += ms;
+    },
+    expireTokens() {
+      for (const t of tokens.values()) t.expires = 0;
+    },
+    revokeRefreshTokens() {
+      refreshTokens.clear();
+    },
+    denyModule(module) {
+      denied.add(module);
+    },
+  };
+}

@@ -1,15 +1,11 @@
 /**
  * End to end, the sync flow: the built pane in headless Chromium at 350 px against the real server (SQLite,
- * AUTH_MODE=dev, real engine, in-process runs) with the real CalDAV connector on a real Radicale. The CRM is the
- * server tests' stateful in-memory connector (test/server/support/memory-connectors.ts) until the Sandbox CRM is
- * in the server's registry. Connect both sides through the pane, enable automatic sync, change a setting, sync
- * now and see the event in Radicale, preview, duplicate cleanup with Yes, reset with Yes and a re-pairing run
- * without duplicates, History.
+ * AUTH_MODE=dev, its own provider registry, real engine, in-process runs): the built-in Sandbox CRM and the CalDAV
+ * connector on a real Radicale. Connect both sides through the pane, enable automatic sync, change a setting,
+ * sync now and see the event in Radicale, preview, duplicate cleanup with Yes, reset with Yes and a re-pairing
+ * run without duplicates, History.
  */
 import type { Page } from 'playwright-core';
-import { calendarConnectors } from '../../src/providers/registry';
-import type { CrmItem } from '../../src/sync/model';
-import { MemoryWorld } from '../server/support/memory-connectors';
 import { startRadicale, type RadicaleServer } from '../support/radicale';
 import { calendarResources, putCopy } from './support/caldav-peek';
 import { launchPane, screenshot, seriousViolations, type PaneBrowser } from './support/browser';
@@ -23,9 +19,8 @@ const ann = 'ann@example.com';
 let server: E2eServer;
 let browser: PaneBrowser;
 let page: Page;
-let world: MemoryWorld;
 let radicale: RadicaleServer;
-let meeting: CrmItem;
+let meeting: { id: string };
 const crmCollection = '/ann/crm/';
 
 const eventsInRadicale = async () => [...(await calendarResources(radicale, 'ann', crmCollection)).values()];
@@ -55,39 +50,24 @@ async function syncNowAndWait(): Promise<void> {
 }
 
 beforeAll(async () => {
-  world = new MemoryWorld();
   radicale = await startRadicale({ ann: 'ann-app-password' });
   await radicale.makeCalendar('ann', 'calendar', 'Calendar');
   await radicale.makeCalendar('ann', 'crm', 'CRM items');
   server = await startServer({
     addinDir: ensurePaneBuilt(),
     allowedPrivateHosts: [radicale.hostPort],
-    registry: { calendar: calendarConnectors, crm: world.registry().crm },
   });
   browser = await launchPane();
   page = await browser.newPage();
   const tomorrow = new Date(Date.now() + 24 * 3600_000);
   tomorrow.setUTCHours(9, 0, 0, 0);
-  meeting = world.crm(ann).userCreate({
+  // The salesperson's meeting, entered in the Sandbox CRM (its own REST API, as the user).
+  meeting = await server.request<{ id: string }>(await server.token(ann), 'POST', '/sandbox/v1/items', {
     type: 'meeting',
-    fields: {
-      subject: 'Kick-off with Acme',
-      timing: {
-        kind: 'timed',
-        start: tomorrow.toISOString(),
-        end: new Date(tomorrow.getTime() + 3600_000).toISOString(),
-        timeZone: 'Europe/Berlin',
-      },
-      body: 'Agenda: scope and timeline',
-      location: 'Acme HQ',
-      visibility: 'normal',
-      showAs: 'busy',
-      attendees: [{ email: 'bob@acme.example', name: 'Bob' }],
-      recurrence: null,
-      reminderMinutes: 15,
-    },
-    syncToCalendar: true,
-    ownerEmails: [ann],
+    subject: 'Kick-off with Acme',
+    start: tomorrow.toISOString(),
+    end: new Date(tomorrow.getTime() + 3600_000).toISOString(),
+    invitees: ['bob@acme.example'],
   });
 });
 
@@ -101,8 +81,8 @@ describe('sync flow through the pane', () => {
   it('connects the CRM', async () => {
     await openPane(page, server.origin);
     await devSignIn(page, ann);
-    await page.getByLabel('CRM system').selectOption({ label: 'Memory CRM' });
-    await page.getByLabel('Account').fill(ann);
+    await page.getByLabel('CRM system').selectOption('sandbox');
+    await page.getByText('Nothing to enter: the Sandbox CRM lives in the connector itself.').waitFor();
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.locator('.fui-Badge', { hasText: 'Connected' }).waitFor();
     await checkView('20-crm-connected');
@@ -191,7 +171,8 @@ describe('sync flow through the pane', () => {
     await page.getByText('Sync state reset. The next run pairs your items again.').waitFor();
     await syncNowAndWait();
     expect(await eventsInRadicale()).toHaveLength(1);
-    expect(world.crm(ann).all()).toHaveLength(1);
+    const crm = await server.request<{ items: unknown[] }>(await server.token(ann), 'GET', '/sandbox/v1/items');
+    expect(crm.items).toHaveLength(1);
   });
 
   it('lists the runs in History', async () => {

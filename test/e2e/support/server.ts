@@ -26,6 +26,8 @@ export interface E2eServer {
   token(email: string, admin?: boolean): Promise<string>;
   /** Calls /api/v1 as `token`. */
   api<T = unknown>(token: string, method: string, urlPath: string, body?: unknown): Promise<T>;
+  /** Calls any path of the server as `token` (e.g. the Sandbox CRM's /sandbox/v1). */
+  request<T = unknown>(token: string, method: string, urlPath: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ export async function startServer(opts: {
       return r.accessToken;
     },
     api: (token, method, urlPath, body) => call(token, method, `/api/v1${urlPath}`, body),
+    request: (token, method, urlPath, body) => call(token, method, urlPath, body),
     async close() {
       await app.close();
       await working.stop();

@@ -42,6 +42,10 @@ module.exports = {
       ...common,
       displayName: 'pane',
       testEnvironment: 'jsdom',
+      setupFiles: ['<rootDir>/test/addin/support/jsdom-setup.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/addin/support/after-env.ts'],
+      // The pane's dynamic imports carry .js (TypeScript's nodenext rule) and point at .ts/.tsx sources.
+      moduleNameMapper: { ...common.moduleNameMapper, '^(\\.{1,2}/.*)\\.js$': '$1' },
       testMatch: ['<rootDir>/test/addin/**/*.test.ts?(x)'],
     },
   ],

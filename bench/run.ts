@@ -8,8 +8,9 @@ import { engineBench } from './engine';
 import { graphBench } from './graph';
 import { caldavBench } from './caldav';
 import { serverBench } from './server';
+import { pane } from './pane';
 
-const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench];
+const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench, pane];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

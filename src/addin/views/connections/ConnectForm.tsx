@@ -1,0 +1,207 @@
+/**
+ * Connect one side: provider dropdown, then whatever the chosen auth method needs (nothing, a form, the user's own
+ * Microsoft 365 sign-in, or OAuth through the Office dialog), an optional Custom URL, and the server's reason
+ * when the test call fails.
+ */
+import { useState, type FormEvent } from 'react';
+import {
+  Button,
+  Checkbox,
+  Field,
+  Input,
+  makeStyles,
+  MessageBar,
+  MessageBarBody,
+  Radio,
+  RadioGroup,
+  Select,
+  Spinner,
+  Text,
+  tokens,
+} from '@fluentui/react-components';
+import type { ProviderEntry, Side } from '../../../shared/api';
+import { ApiCallError, ApiUnreachableError } from '../../api/client';
+import { describeError } from '../../api/describe-error';
+import { messages } from '../../messages';
+import { useServices } from '../../state/context';
+import { connectRequestFrom, readDialogAnswer } from './connect-request';
+
+const useStyles = makeStyles({
+  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+  actions: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalS },
+});
+
+export function ConnectForm(props: {
+  side: Side;
+  providers: ProviderEntry[];
+  initialProvider?: string;
+  reauthorize?: boolean;
+}) {
+  const s = useStyles();
+  const { api, store, office } = useServices();
+  const m = messages.connections;
+  const [providerId, setProviderId] = useState(props.initialProvider ?? '');
+  const provider = props.providers.find((p) => p.id === providerId) ?? null;
+  const [methodId, setMethodId] = useState<string | null>(null);
+  const [useCustomUrl, setUseCustomUrl] = useState(false);
+  const [url, setUrl] = useState('');
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [fieldError, setFieldError] = useState<string | null>(null);
+
+  const method = provider
+    ? (provider.authMethods.find((a) => a.id === methodId) ?? provider.authMethods[0] ?? null)
+    : null;
+  const urlShown = provider
+    ? provider.customUrl === 'required' || (provider.customUrl === 'optional' && useCustomUrl)
+    : false;
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!provider || !method) return;
+    setError(null);
+    setFieldError(null);
+    const request = connectRequestFrom(provider, method, urlShown ? url : null, values);
+    if ('missing' in request) {
+      setFieldError(request.missing);
+      return;
+    }
+    setBusy(true);
+    try {
+      if (method.kind === 'oauth') {
+        const start = await api('oauthStart', { params: { side: props.side }, body: request.body });
+        const outcome = await office.openDialog(start.authorizeUrl);
+        if (outcome.kind === 'closed') throw new Error(m.dialogClosed);
+        if (outcome.kind === 'failed') throw new Error(outcome.reason);
+        const answer = readDialogAnswer(outcome.message);
+        if (!answer.ok) {
+          setError(m.failureReasons[answer.reason ?? ''] ?? answer.message);
+          return;
+        }
+      } else {
+        await api('connect', { params: { side: props.side }, body: request.body });
+      }
+      await store.getState().refreshConnections();
+      store.getState().notify({ intent: 'success', text: m.connected });
+    } catch (err) {
+      setError(
+        err instanceof ApiCallError || err instanceof ApiUnreachableError || !(err instanceof Error)
+          ? describeError(err)
+          : err.message,
+      );
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const hint =
+    method?.kind === 'oauth'
+      ? m.oauthHint
+      : method?.kind === 'none'
+        ? m.noneHint
+        : method?.kind === 'entra'
+          ? m.entraHint
+          : null;
+
+  return (
+    <form className={s.form} onSubmit={(e) => void submit(e)} aria-label={m.connect} noValidate>
+      {!props.reauthorize && (
+        <Field label={props.side === 'crm' ? m.crmProviderLabel : m.calendarProviderLabel}>
+          <Select
+            value={providerId}
+            onChange={(_e, d) => {
+              setProviderId(d.value);
+              setMethodId(null);
+              setValues({});
+              setError(null);
+              setFieldError(null);
+            }}
+          >
+            <option value="">{m.choose}</option>
+            {props.providers.map((p) => (
+              <option key={p.id} value={p.id} disabled={!p.available}>
+                {p.label}
+              </option>
+            ))}
+          </Select>
+        </Field>
+      )}
+      {provider && !provider.available && <Text size={200}>{m.unavailable(provider.unavailableReason ?? '')}</Text>}
+      {provider && provider.authMethods.length > 1 && (
+        <RadioGroup
+          value={method?.id}
+          onChange={(_e, d) => {
+            setMethodId(d.value);
+            setFieldError(null);
+          }}
+          aria-label={m.methodLabel}
+        >
+          {provider.authMethods.map((a) => (
+            <Radio key={a.id} value={a.id} label={a.label} />
+          ))}
+        </RadioGroup>
+      )}
+      {provider && provider.customUrl === 'optional' && (
+        <Checkbox
+          checked={useCustomUrl}
+          onChange={(_e, d) => setUseCustomUrl(Boolean(d.checked))}
+          label={m.customUrl}
+        />
+      )}
+      {urlShown && (
+        <Field
+          label={provider?.urlLabel ?? m.customUrlField}
+          hint={provider?.customUrl === 'optional' ? m.customUrlHelp : undefined}
+          required={provider?.customUrl === 'required'}
+        >
+          <Input
+            type="url"
+            value={url}
+            onChange={(_e, d) => setUrl(d.value)}
+            placeholder={provider?.urlPlaceholder ?? 'https://'}
+          />
+        </Field>
+      )}
+      {method?.fields.map((f) => (
+        <Field key={`${method.id}:${f.key}`} label={f.label} hint={f.help} required={f.required}>
+          {f.kind === 'select' ? (
+            <Select value={values[f.key] ?? ''} onChange={(_e, d) => setValues({ ...values, [f.key]: d.value })}>
+              <option value="">{m.choose}</option>
+              {f.options?.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </Select>
+          ) : (
+            <Input
+              type={f.kind}
+              value={values[f.key] ?? ''}
+              placeholder={f.placeholder}
+              autoComplete={f.kind === 'password' ? 'off' : undefined}
+              onChange={(_e, d) => setValues({ ...values, [f.key]: d.value })}
+            />
+          )}
+        </Field>
+      ))}
+      {hint && <Text size={200}>{hint}</Text>}
+      {fieldError && (
+        <MessageBar intent="warning">
+          <MessageBarBody>{fieldError}</MessageBarBody>
+        </MessageBar>
+      )}
+      {error && (
+        <MessageBar intent="error" role="alert">
+          <MessageBarBody>{error}</MessageBarBody>
+        </MessageBar>
+      )}
+      <div className={s.actions}>
+        <Button type="submit" appearance="primary" disabled={!provider || !provider.available || busy}>
+          {props.reauthorize ? messages.banners.reauthAction : m.connect}
+        </Button>
+        {busy && <Spinner size="tiny" label={m.connecting} />}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,92 @@
+import { ApiCallError, ApiUnreachableError, createApiClient } from '../../src/addin/api/client';
+import { describeError } from '../../src/addin/api/describe-error';
+import { fakeResponse } from './support/fake-api';
+
+function clientWith(answer: (url: string, init: RequestInit) => Response | Promise<Response>) {
+  const seen: { url: string; init: RequestInit }[] = [];
+  const api = createApiClient({
+    getToken: async () => 'tok',
+    fetch: (async (url: string, init: RequestInit) => {
+      seen.push({ url, init });
+      return answer(url, init);
+    }) as unknown as typeof fetch,
+  });
+  return { api, seen };
+}
+
+describe('typed API client', () => {
+  it('builds the URL from the route table, sends the bearer token and validates the body', async () => {
+    const { api, seen } = clientWith(() =>
+      fakeResponse(200, {
+        item: {
+          crmId: 'a/b',
+          type: 'meeting',
+          subject: 's',
+          start: null,
+          url: null,
+          syncToCalendar: true,
+          cannotSyncReason: null,
+          linkedEventId: null,
+          lastSyncedAt: null,
+          conflicts: [],
+          trail: [],
+        },
+      }),
+    );
+    const r = await api('setItemSyncFlag', { params: { crmId: 'a/b' }, body: { enabled: true } });
+    expect(r.item.crmId).toBe('a/b');
+    expect(seen[0]!.url).toBe('/api/v1/items/a%2Fb/sync-flag');
+    expect(seen[0]!.init.method).toBe('PUT');
+    expect((seen[0]!.init.headers as Record<string, string>).authorization).toBe('Bearer tok');
+    expect(JSON.parse(String(seen[0]!.init.body))).toEqual({ enabled: true });
+  });
+
+  it('puts the query in the URL', async () => {
+    const { api, seen } = clientWith(() => fakeResponse(200, { runs: [] }));
+    await api('listRuns', { query: { limit: 5 } });
+    expect(seen[0]!.url).toBe('/api/v1/runs?limit=5');
+  });
+
+  it('refuses an answer that does not match the schema', async () => {
+    const { api } = clientWith(() => fakeResponse(200, { runs: [{ runId: 1 }] }));
+    await expect(api('listRuns', { query: { limit: 5 } })).rejects.toThrow();
+  });
+
+  it('turns an API error into a sentence naming the field, and a failed connection test into its reason', async () => {
+    const { api } = clientWith(() =>
+      fakeResponse(400, { error: 'validation', message: 'must be a number', field: 'pastWindowDays' }),
+    );
+    const err = await api('updateSettings', { body: { set: {} } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiCallError);
+    expect(describeError(err)).toBe('must be a number (pastWindowDays)');
+    const tls = new ApiCallError(422, {
+      error: 'connection-failed',
+      message: 'self-signed certificate',
+      field: null,
+      reason: 'tls',
+    });
+    expect(describeError(tls)).toBe('The server’s security certificate was not accepted. (self-signed certificate)');
+  });
+
+  it('reports an unreachable server and calls onUnauthorized on 401', async () => {
+    const down = clientWith(() => {
+      throw new TypeError('fetch failed');
+    });
+    await expect(down.api('me')).rejects.toBeInstanceOf(ApiUnreachableError);
+    let dropped = 0;
+    const api = createApiClient({
+      getToken: async () => 'tok',
+      onUnauthorized: () => (dropped += 1),
+      fetch: (async () =>
+        fakeResponse(401, { error: 'unauthorized', message: 'token expired', field: null })) as unknown as typeof fetch,
+    });
+    await expect(api('me')).rejects.toBeInstanceOf(ApiCallError);
+    expect(dropped).toBe(1);
+  });
+
+  it('validates a request body before sending it', async () => {
+    const { api, seen } = clientWith(() => fakeResponse(200, {}));
+    await expect(api('chooseCalendars', { body: { targetCalendarId: '', sourceCalendarIds: [] } })).rejects.toThrow();
+    expect(seen).toHaveLength(0);
+  });
+});

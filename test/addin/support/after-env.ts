@@ -1,0 +1,2 @@
+// Whole-pane renders with user-event are slow in jsdom on a shared two-core machine.
+jest.setTimeout(30000);

@@ -1,18 +1,10 @@
 /** Asks the server how to sign in (AUTH_MODE and, for Entra, the app registration). */
-import { z } from 'zod';
+import { authConfigResponseSchema } from '../../shared/api/me';
 import type { AuthConfig } from './types';
 
 export const authConfigPath = '/api/v1/auth/config';
 
-const authConfigSchema = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('dev') }),
-  z.object({
-    mode: z.literal('entra'),
-    clientId: z.string().min(1),
-    authority: z.string().url(),
-    scopes: z.array(z.string()).min(1),
-  }),
-]);
+const authConfigSchema = authConfigResponseSchema;
 
 /** Served only when the server runs AUTH_MODE=dev. */
 export const devKeysPath = '/auth/dev/keys';

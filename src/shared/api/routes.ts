@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { limitQuerySchema } from './common';
-import { meResponseSchema } from './me';
+import { authConfigResponseSchema, meResponseSchema } from './me';
 import {
   calendarChoiceRequestSchema,
   calendarsResponseSchema,
@@ -92,6 +92,14 @@ function route<const D extends RouteDef>(def: D): D {
 export const apiBasePath = '/api/v1';
 
 export const apiRoutes = {
+  authConfig: route({
+    method: 'GET',
+    path: '/auth/config',
+    auth: 'none',
+    summary: 'How the pane signs in: development sign-in, or the Entra app registration and scope',
+    response: authConfigResponseSchema,
+    status: 200,
+  }),
   me: route({
     method: 'GET',
     path: '/me',

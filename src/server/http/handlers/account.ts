@@ -4,6 +4,7 @@ import type { HandlerGroup } from '../handler-types';
 import { connectionDto } from './dto';
 
 type AccountRoutes =
+  | 'authConfig'
   | 'me'
   | 'listProviders'
   | 'listConnections'
@@ -15,6 +16,20 @@ type AccountRoutes =
   | 'chooseCalendars';
 
 export const accountHandlers: HandlerGroup<AccountRoutes> = {
+  async authConfig({ runtime }) {
+    const c = runtime.config;
+    if (c.AUTH_MODE === 'dev') return { mode: 'dev' as const };
+    if (!c.ENTRA_CLIENT_ID) throw new Error('ENTRA_CLIENT_ID is required when AUTH_MODE=entra');
+    // The pane asks for the connector API's delegated scope; the same value the token verifier requires.
+    const audience = c.ENTRA_AUDIENCE?.split(',')[0]?.trim() || `api://${c.ENTRA_CLIENT_ID}`;
+    return {
+      mode: 'entra' as const,
+      clientId: c.ENTRA_CLIENT_ID,
+      authority: `${c.ENTRA_AUTHORITY_HOST.replace(/\/+$/, '')}/${c.ENTRA_TENANT_ID ?? 'organizations'}`,
+      scopes: [`${audience}/${c.ENTRA_SCOPE}`],
+    };
+  },
+
   async me({ auth }) {
     return {
       tenantId: auth.user.tenantId,

@@ -205,6 +205,18 @@ describe('runs, preview, items, cleanup, reset', () => {
     expect((preview.body.actions as { op: string }[]).some((a) => a.op === 'create')).toBe(true);
     expect(h.world.calendar('ann@a.test').all('crm')).toHaveLength(0);
 
+    // Save settings previews with the proposed values (SPEC §4): calendar → CRM only pushes nothing to the calendar.
+    const oneWay = await call(ann, 'previewRun', { body: { settings: { direction: 'calendar-to-crm' } } });
+    expect(oneWay.status).toBe(200);
+    const oneWayActions = oneWay.body.actions as { op: string; side: string }[];
+    expect(oneWayActions.some((a) => a.side === 'calendar' && a.op === 'create')).toBe(false);
+    const bad = await call(ann, 'previewRun', { body: { settings: { direction: 'sideways' } } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('settings.direction');
+    // A preview stores nothing: the saved direction is unchanged.
+    const saved = await call(ann, 'getSettings');
+    expect((saved.body.settings as { direction: string }).direction).toBe('two-way');
+
     const start = await call(ann, 'startRun', { body: {} });
     expect(start.status).toBe(202);
     const runId = (start.body as { runId: string }).runId;

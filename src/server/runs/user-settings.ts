@@ -34,6 +34,23 @@ export class UserSettingsService {
     return (await this.effective(tenantId, userId)).settings;
   }
 
+  /**
+   * The settings this user would have with `set` saved (for a preview before Save settings); refused like
+   * `update` would refuse it, so a preview never shows what saving cannot do.
+   */
+  async proposed(tenantId: string, userId: string, set: PartialSettings): Promise<SyncSettings> {
+    const user = await this.users.get(tenantId, userId);
+    if (!user) throw notFound('user');
+    const layers = await this.settings.layersFor(tenantId, userId, user.profileId);
+    const current = resolveSettings(layers);
+    for (const key of Object.keys(set) as SettingKey[]) {
+      const d = current.details.find((x) => x.key === key);
+      if (adminOnlySettings.includes(key)) throw badRequest(`${key} is set by your admin`, `settings.${key}`);
+      if (d?.locked) throw badRequest(`${key} is locked by your sync profile`, `settings.${key}`);
+    }
+    return resolveSettings({ ...layers, user: { ...layers.user, ...set } }).settings;
+  }
+
   /** Sets or clears user overrides; a locked or admin-only setting is refused naming it. */
   async update(tenantId: string, userId: string, set: PartialSettings, clear: readonly SettingKey[]) {
     const current = await this.effective(tenantId, userId);

@@ -1,3 +1,4 @@
+import { partialSettingsSchema } from '../settings';
 import { z } from 'zod';
 import { runReportSchema } from '../run-report';
 import { idSchema, isoInstantSchema } from './common';
@@ -59,6 +60,13 @@ export const previewActionSchema = z.object({
 export type PreviewAction = z.infer<typeof previewActionSchema>;
 
 /** POST /api/v1/runs/preview */
+/**
+ * POST /api/v1/runs/preview: optionally with settings the user is about to save, so Save settings can show how
+ * many items the change would delete or e-mail before anything is stored (SPEC §4).
+ */
+export const previewRequestSchema = z.object({ settings: partialSettingsSchema.optional() }).default({});
+export type PreviewRequest = z.input<typeof previewRequestSchema>;
+
 export const previewResponseSchema = z.object({
   report: runReportSchema,
   actions: z.array(previewActionSchema),

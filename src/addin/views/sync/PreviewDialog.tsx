@@ -35,7 +35,7 @@ export function PreviewDialog({ onClose }: { onClose(): void }) {
   const [data, setData] = useState<PreviewResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api('previewRun').then(setData, (err: unknown) => setError(describeError(err)));
+    api('previewRun', { body: {} }).then(setData, (err: unknown) => setError(describeError(err)));
   }, [api]);
 
   const r = data?.report;

@@ -132,8 +132,12 @@ export const syncHandlers: HandlerGroup<SyncRoutes> = {
     return queueRun(runtime, auth.user, body.confirmDeletions);
   },
 
-  async previewRun({ runtime, auth }) {
-    const ctx = await runtime.runs.context(auth.user.tenantId, auth.user.id);
+  async previewRun({ runtime, auth, body }) {
+    const { tenantId, id } = auth.user;
+    const base = await runtime.runs.context(tenantId, id);
+    const ctx = body?.settings
+      ? { ...base, settings: await runtime.userSettings.proposed(tenantId, id, body.settings) }
+      : base;
     const preview = await runtime.engine.previewSync(ctx);
     return {
       report: preview.report,

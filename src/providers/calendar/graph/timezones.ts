@@ -1,3 +1,7 @@
+import { instantOf, isIanaZone, wallClockAt } from '../wall-clock';
+
+export { isIanaZone };
+
 /**
  * Graph reports an event's original zone as a Windows zone name when Outlook created it ("W. Europe Standard
  * Time") and as the IANA name when a client wrote one. The engine wants IANA (SPEC §5).
@@ -44,15 +48,6 @@ const windowsToIana: Record<string, string> = {
   'Canada Central Standard Time': 'America/Regina',
 };
 
-export function isIanaZone(zone: string): boolean {
-  try {
-    formatter(zone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function toIana(zone: string | null | undefined): string {
   if (!zone) return 'UTC';
   const mapped = windowsToIana[zone];
@@ -60,50 +55,20 @@ export function toIana(zone: string | null | undefined): string {
   return zone.includes('/') && isIanaZone(zone) ? zone : 'UTC';
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Building an Intl formatter costs far more than using one: one per zone, kept. */
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** Wall-clock fields of an instant in a zone. */
-function wallParts(instant: Date, zone: string) {
-  const o: Record<string, string> = {};
-  for (const p of formatter(zone).formatToParts(instant)) o[p.type] = p.value;
-  return o as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', string>;
-}
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /** "2026-11-21T10:00:00" in `zone` for a UTC instant: what Graph wants in dateTimeTimeZone.dateTime. */
 export function localDateTime(instantIso: string, zone: string): string {
-  const p = wallParts(new Date(instantIso), zone);
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+  const w = wallClockAt(Date.parse(instantIso), zone);
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
 }
 
-/** The UTC instant of a wall-clock time in `zone` (two passes settle DST offsets). */
+/** The UTC instant of a wall-clock time ("2026-11-21T10:00:00…") in `zone`. */
 export function zonedToUtc(local: string, zone: string): Date {
-  const asUtc = Date.parse(`${local.slice(0, 19)}Z`);
-  let guess = asUtc;
-  for (let i = 0; i < 2; i++) {
-    const p = wallParts(new Date(guess), zone);
-    const shown = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
-    guess += asUtc - shown;
-  }
-  return new Date(guess);
+  const [date = '', time = ''] = local.slice(0, 19).split('T');
+  const [year = 1970, month = 1, day = 1] = date.split('-').map(Number);
+  const [hour = 0, minute = 0, second = 0] = time.split(':').map(Number);
+  return new Date(instantOf({ year, month, day, hour, minute, second }, zone));
 }
 
 /** Graph's "2026-11-21T09:00:00.0000000" (UTC by our Prefer header) → "2026-11-21T09:00:00.000Z". */

@@ -15,7 +15,7 @@ import { UserRepository } from '../../src/server/store/users';
 import { keyringFromEnvironment } from '../../src/server/vault/keyring';
 import { Vault } from '../../src/server/vault/vault';
 import { describeStatusStoreContract } from '../support/status-store-contract';
-import { startPostgres, type TestPostgres } from './support/postgres';
+import { startPostgres, type TestPostgres } from '../support/postgres';
 import { describeStore } from './store-suite';
 
 jest.setTimeout(120_000);

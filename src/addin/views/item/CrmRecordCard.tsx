@@ -80,6 +80,18 @@ export function CrmRecordCard({ record, onChange }: { record: ItemView; onChange
         />
         {record.cannotSyncReason && <Text size={200}>{m.cannotSync(record.cannotSyncReason)}</Text>}
         {record.lastSyncedAt && <Text size={200}>{m.lastSynced(messages.time.relative(record.lastSyncedAt))}</Text>}
+        {record.people.length > 0 && (
+          <>
+            <Text weight="semibold">{m.matchedPeople}</Text>
+            <ul className={s.trail} aria-label={m.matchedPeople}>
+              {record.people.map((p) => (
+                <li key={p.contactId}>
+                  <Text size={200}>{m.personLine(p.name, p.email, p.kind, p.companyId)}</Text>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
         {error && (
           <MessageBar intent="error">
             <MessageBarBody>{error}</MessageBarBody>

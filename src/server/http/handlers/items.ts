@@ -1,6 +1,8 @@
 import type { ItemView } from '../../../shared/api/items';
 import type { SyncSettings } from '../../../shared/settings';
-import type { CrmItem, Timing } from '../../../sync/model';
+import type { CrmItem, Person, Timing } from '../../../sync/model';
+import type { CrmProvider } from '../../../sync/ports';
+import type { Runtime } from '../../runtime';
 import type { LinkRecord, StatusStore } from '../../../sync/status-store';
 import { HttpError, notFound } from '../../errors';
 import type { HandlerGroup } from '../handler-types';
@@ -45,6 +47,7 @@ async function fromLink(store: StatusStore, link: LinkRecord): Promise<ItemView>
     linkedEventId: link.eventId,
     lastSyncedAt: link.syncedAt,
     ...(await decorate(store, link.crmId)),
+    people: [],
   };
 }
 
@@ -65,7 +68,37 @@ async function fromItem(
     linkedEventId: link?.eventId ?? null,
     lastSyncedAt: link?.syncedAt ?? null,
     ...(await decorate(store, item.id)),
+    people: [],
   };
+}
+
+/**
+ * Fills each view's matched contacts and leads: one batched lookup for all invitees (SPEC §5 matching). The
+ * panel is still useful without them, so a CRM that cannot be reached leaves the lists empty.
+ */
+async function withPeople(
+  runtime: Runtime,
+  tenantId: string,
+  userId: string,
+  entries: { view: ItemView; attendees: Person[] }[],
+  opened?: CrmProvider,
+): Promise<ItemView[]> {
+  const emails = [...new Set(entries.flatMap((e) => e.attendees.map((a) => a.email.toLowerCase())))];
+  if (emails.length === 0) return entries.map((e) => e.view);
+  try {
+    const provider = opened ?? (await runtime.connectionService.openCrm(tenantId, userId)).provider;
+    const byEmail = new Map((await provider.lookupPeople(emails)).map((m) => [m.email.toLowerCase(), m]));
+    return entries.map(({ view, attendees }) => ({
+      ...view,
+      people: attendees
+        .map((a) => byEmail.get(a.email.toLowerCase()))
+        .filter((m) => m !== undefined)
+        .map((m) => ({ email: m.email, name: m.name, kind: m.kind, contactId: m.contactId, companyId: m.companyId })),
+    }));
+  } catch (e) {
+    runtime.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'people lookup for the item panel failed');
+    return entries.map((e) => e.view);
+  }
 }
 
 export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
@@ -73,17 +106,31 @@ export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
     const { tenantId, id } = auth.user;
     const store = runtime.runs.store(tenantId, id);
     const links = await store.loadLinks();
+    const linked = async (matches: LinkRecord[]) =>
+      withPeople(
+        runtime,
+        tenantId,
+        id,
+        await Promise.all(
+          matches.map(async (l) => ({ view: await fromLink(store, l), attendees: l.crmFields.attendees })),
+        ),
+      );
     if (query.eventId !== undefined) {
-      const matches = links.filter((l) => l.eventId === query.eventId);
-      return { items: await Promise.all(matches.map((l) => fromLink(store, l))) };
+      return { items: await linked(links.filter((l) => l.eventId === query.eventId)) };
     }
     if (query.iCalUId !== undefined) {
-      const linked = links.filter((l) => l.iCalUId === query.iCalUId);
-      if (linked.length) return { items: await Promise.all(linked.map((l) => fromLink(store, l))) };
+      const byUid = links.filter((l) => l.iCalUId === query.iCalUId);
+      if (byUid.length) return { items: await linked(byUid) };
       const { provider } = await runtime.connectionService.openCrm(tenantId, id);
       const settings = await runtime.userSettings.resolved(tenantId, id);
       const items = await provider.findByICalUId([query.iCalUId]);
-      return { items: await Promise.all(items.map((i) => fromItem(store, i, undefined, settings))) };
+      const entries = await Promise.all(
+        items.map(async (i) => ({
+          view: await fromItem(store, i, undefined, settings),
+          attendees: i.fields.attendees,
+        })),
+      );
+      return { items: await withPeople(runtime, tenantId, id, entries, provider) };
     }
     const email = query.email ?? '';
     const matches = links
@@ -92,7 +139,7 @@ export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
       )
       .sort((a, b) => (startOf(b.crmFields.timing) ?? '').localeCompare(startOf(a.crmFields.timing) ?? ''))
       .slice(0, 20);
-    return { items: await Promise.all(matches.map((l) => fromLink(store, l))) };
+    return { items: await linked(matches) };
   },
 
   async setItemSyncFlag({ runtime, auth, params, body }) {

@@ -271,7 +271,7 @@ export const messages = {
     contacts: 'People on this item',
     matchedPeople: 'Matched in the CRM',
     personLine: (name: string | null, email: string, kind: string, company: string | null) =>
-      `${name ?? email}${name ? ` (${email})` : ''}: ${kind}${company ? `, company ${company}` : ''}`,
+      `${name ?? email}${name ? ` (${email})` : ''}: ${kind}${company ? ` at ${company}` : ''}`,
     syncToggle: 'Sync to calendar',
     cannotSync: (why: string) => `This item cannot sync: ${why}`,
     lastSynced: (when: string) => `Last synced ${when}`,

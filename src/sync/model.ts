@@ -181,4 +181,6 @@ export interface PersonMatch {
   kind: 'contact' | 'lead';
   name: string | null;
   companyId: string | null;
+  /** The company's display name when the CRM gives it with the person (for the pane; the engine links by id). */
+  companyName?: string | null;
 }

@@ -20,7 +20,16 @@ const record = (over: Partial<ItemView> = {}): ItemView => ({
   linkedEventId: 'AAMk-event-1',
   lastSyncedAt: '2026-11-20T10:00:05.000Z',
   conflicts: [],
-  people: [{ email: 'bob@customer.com', name: 'Bob Buyer', kind: 'contact', contactId: 'ct-1', companyId: 'Contoso' }],
+  people: [
+    {
+      email: 'bob@customer.com',
+      name: 'Bob Buyer',
+      kind: 'contact',
+      contactId: 'ct-1',
+      companyId: 'co-1',
+      companyName: 'Contoso',
+    },
+  ],
   trail: [
     {
       runId: 'run-1',
@@ -74,7 +83,7 @@ describe('This item', () => {
     ];
     const user = userEvent.setup();
     renderPane(fake, { view: 'item', office: await connectToOffice() });
-    expect(await screen.findByText('Bob Buyer (bob@customer.com): contact, company Contoso')).toBeInTheDocument();
+    expect(await screen.findByText('Bob Buyer (bob@customer.com): contact at Contoso')).toBeInTheDocument();
     expect(await screen.findByRole('link', { name: 'Open in CRM' })).toHaveAttribute(
       'href',
       'https://crm.example.com/meetings/m-1',

@@ -174,11 +174,14 @@ describe('Sandbox CRM → CalDAV through the shipped registry', () => {
     const eventId = hrefs[0]!;
     const lookup = await call(ann, 'GET', `/api/v1/items/lookup?eventId=${encodeURIComponent(eventId)}`);
     expect(lookup.statusCode).toBe(200);
-    const [view] = (lookup.json() as { items: { subject: string; people: { name: string; companyId: string }[] }[] })
-      .items;
+    const [view] = (
+      lookup.json() as {
+        items: { subject: string; people: { name: string; companyId: string; companyName: string }[] }[];
+      }
+    ).items;
     expect(view?.subject).toBe('Quarterly review with Contoso');
     expect(view?.people).toEqual([
-      expect.objectContaining({ name: 'Bea Buyer', companyId: company.id, kind: 'contact' }),
+      expect.objectContaining({ name: 'Bea Buyer', companyId: company.id, companyName: 'Contoso', kind: 'contact' }),
     ]);
 
     // The next run settles (it reads back what it wrote); the one after that must write nothing (SPEC §10.2).

@@ -729,12 +729,17 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
   }
 }
 
+/** The seed CI uses when ENGINE_PROPERTY_SEED does not name one. */
+export const CI_SEED = 20261121;
+
 export function describeEngineProperties(opts: EnginePropertyOptions): void {
   describe(`engine properties (SPEC §10): ${opts.name}`, () => {
     test(
       `guarantees 1–7 hold over ${opts.numRuns} generated scenarios`,
       async () => {
-        const seedEnv = process.env.ENGINE_PROPERTY_SEED;
+        // CI explores one fixed, known set of scenarios so that its verdict is repeatable; everywhere else each run
+        // draws new ones (a failure prints its seed and path for replay).
+        const seedEnv = process.env.ENGINE_PROPERTY_SEED ?? (process.env.CI ? String(CI_SEED) : undefined);
         const pathEnv = process.env.ENGINE_PROPERTY_PATH;
         const params: fc.Parameters<[Scenario]> = {
           numRuns: opts.numRuns,

@@ -23,6 +23,7 @@ export const matchedPersonSchema = z.object({
   kind: z.enum(['contact', 'lead']),
   contactId: z.string(),
   companyId: z.string().nullable(),
+  companyName: z.string().nullable().default(null),
 });
 export type MatchedPerson = z.infer<typeof matchedPersonSchema>;
 

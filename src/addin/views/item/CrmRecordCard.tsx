@@ -86,7 +86,7 @@ export function CrmRecordCard({ record, onChange }: { record: ItemView; onChange
             <ul className={s.trail} aria-label={m.matchedPeople}>
               {record.people.map((p) => (
                 <li key={p.contactId}>
-                  <Text size={200}>{m.personLine(p.name, p.email, p.kind, p.companyId)}</Text>
+                  <Text size={200}>{m.personLine(p.name, p.email, p.kind, p.companyName)}</Text>
                 </li>
               ))}
             </ul>

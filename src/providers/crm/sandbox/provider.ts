@@ -87,7 +87,17 @@ export class SandboxCrmProvider implements CrmProvider {
   async lookupPeople(emails: string[]): Promise<PersonMatch[]> {
     if (emails.length === 0) return [];
     const people = await this.repo.findPeople(emails);
-    return people.map((p) => ({ email: p.email, contactId: p.id, kind: p.kind, name: p.name, companyId: p.companyId }));
+    const companies = people.some((p) => p.companyId)
+      ? new Map((await this.repo.listCompanies()).map((c) => [c.id, c.name]))
+      : new Map<string, string>();
+    return people.map((p) => ({
+      email: p.email,
+      contactId: p.id,
+      kind: p.kind,
+      name: p.name,
+      companyId: p.companyId,
+      companyName: p.companyId ? (companies.get(p.companyId) ?? null) : null,
+    }));
   }
 
   async createContact(person: { email: string; name?: string }): Promise<PersonMatch> {

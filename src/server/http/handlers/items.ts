@@ -93,7 +93,14 @@ async function withPeople(
       people: attendees
         .map((a) => byEmail.get(a.email.toLowerCase()))
         .filter((m) => m !== undefined)
-        .map((m) => ({ email: m.email, name: m.name, kind: m.kind, contactId: m.contactId, companyId: m.companyId })),
+        .map((m) => ({
+          email: m.email,
+          name: m.name,
+          kind: m.kind,
+          contactId: m.contactId,
+          companyId: m.companyId,
+          companyName: m.companyName ?? null,
+        })),
     }));
   } catch (e) {
     runtime.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'people lookup for the item panel failed');

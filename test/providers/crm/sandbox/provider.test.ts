@@ -161,7 +161,14 @@ describe('Sandbox CRM provider', () => {
     await repo.createContact({ email: 'ann@acme.example', name: 'Ann', kind: 'contact', companyId: acme.id });
     expect(await provider.lookupPeople([])).toEqual([]);
     expect(await provider.lookupPeople(['ANN@ACME.EXAMPLE', 'x@y.example'])).toEqual([
-      { email: 'ann@acme.example', contactId: expect.any(String), kind: 'contact', name: 'Ann', companyId: acme.id },
+      {
+        email: 'ann@acme.example',
+        contactId: expect.any(String),
+        kind: 'contact',
+        name: 'Ann',
+        companyId: acme.id,
+        companyName: 'Acme',
+      },
     ]);
     const created = await provider.createContact!({ email: 'Ben@acme.example', name: 'Ben' });
     expect(created).toMatchObject({ email: 'ben@acme.example', kind: 'contact', companyId: acme.id });

@@ -44,6 +44,12 @@ export interface DynamicsDouble extends LoopbackDouble {
     activityId: string,
     party: { type: string | null; id: string | null; email: string; mask: number },
   ): void;
+  /** A user edits the party list on the form: the activity's parties are replaced and the activity changes. */
+  replaceParties(
+    set: string,
+    activityId: string,
+    parties: { type: string | null; id: string | null; email: string; mask: number }[],
+  ): void;
   get(set: string, id: string): DvRow | undefined;
   parties(activityId: string): DvRow[];
   all(set: string): DvRow[];
@@ -426,6 +432,19 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
         addressused: p.email,
         participationtypemask: p.mask,
       });
+      const row = table(set).get(activityId);
+      if (row) touch(row);
+    },
+    replaceParties(set, activityId, parties) {
+      for (const [id, p] of table('activityparties'))
+        if (p['_activityid_value'] === activityId) table('activityparties').delete(id);
+      for (const p of parties)
+        insert('activityparties', {
+          _activityid_value: activityId,
+          _partyid_value: p.id,
+          addressused: p.email,
+          participationtypemask: p.mask,
+        });
       const row = table(set).get(activityId);
       if (row) touch(row);
     },

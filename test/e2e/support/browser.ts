@@ -33,6 +33,8 @@ export async function launchPane(width = 350, height = 900): Promise<PaneBrowser
     args: chromiumArgs,
     headless: true,
     viewport: { width, height },
+    // Fluent's motion honours prefers-reduced-motion: dialogs appear without a fade that axe could catch halfway.
+    reducedMotion: 'reduce',
   });
   return {
     context,
@@ -58,6 +60,7 @@ const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'
  * the DevTools protocol, so the pane's Content-Security-Policy (script-src 'self') stays in force.
  */
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+  await settled(page);
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (
@@ -89,7 +92,15 @@ function isTabsterDummy(ruleId: string, html: string): boolean {
   return ruleId === 'aria-hidden-focus' && /^<i [^>]*data-tabster-dummy/.test(html);
 }
 
+/** Waits until no Web Animation is running, so colours and layout are final (a fading dialog is not). */
+export async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), undefined, {
+    timeout: 10_000,
+  });
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
+  await settled(page);
   fs.mkdirSync(artifactsDir, { recursive: true });
   const file = path.join(artifactsDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });

@@ -9,11 +9,9 @@ import { MemoryCalendar } from '../../../src/sync';
 import type { CalendarProvider } from '../../../src/sync/ports';
 import { SandboxCrmProvider, type SandboxItemData } from '../../../src/providers/crm/sandbox';
 import { openSandboxDb } from './sandbox/sandbox-support';
-import crypto from 'node:crypto';
 import type { CrmItem } from '../../../src/sync/model';
-import { createSafeFetch } from '../../../src/providers/http';
-import { createDynamicsConnector } from '../../../src/providers/crm/dynamics';
 import { startSalesforceDouble } from '../../support/crm-doubles/salesforce';
+import { connectDynamics, connectSalesforce } from '../../support/crm-doubles/connect';
 import { salesforceConnector } from '../../../src/providers/crm/salesforce';
 import { startDynamicsDouble, type DvRow } from '../../support/crm-doubles/dynamics';
 
@@ -85,30 +83,7 @@ async function sandboxWorld(): Promise<EngineWorld> {
 async function dynamicsWorld(): Promise<EngineWorld> {
   const dv = await startDynamicsDouble();
   const userEmail = dv.users[0]!.email;
-  const safeFetch = createSafeFetch({ allowedPrivateHosts: [dv.host] });
-  const env = {
-    safeFetch,
-    fetch: safeFetch,
-    publicUrl: 'https://connector.example',
-    graphBaseUrl: 'https://graph.invalid',
-    now: () => new Date(),
-  };
-  const connector = createDynamicsConnector({ authorityUrl: dv.url });
-  const verifier = crypto.randomBytes(32).toString('base64url');
-  const redirectUri = 'https://connector.example/callback';
-  const code = dv.authorize({
-    clientId: dv.clientId,
-    redirectUri,
-    codeChallenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
-    scope: `${dv.url}/user_impersonation`,
-  });
-  const connection = await connector.oauth!.exchangeCode({
-    code,
-    codeVerifier: verifier,
-    redirectUri,
-    input: { method: 'oauth', url: dv.url, fields: { clientId: dv.clientId } },
-    env,
-  });
+  const { env, connector, connection } = await connectDynamics(dv);
   const crm = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
   // Ground truth is read through a separate connection, so its delta links never touch the engine's cursor.
   const reader = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
@@ -190,28 +165,7 @@ async function dynamicsWorld(): Promise<EngineWorld> {
 async function salesforceWorld(): Promise<EngineWorld> {
   const sf = await startSalesforceDouble();
   const userEmail = sf.users[0]!.email;
-  const safeFetch = createSafeFetch({ allowedPrivateHosts: [sf.host] });
-  const env = {
-    safeFetch,
-    fetch: safeFetch,
-    publicUrl: 'https://connector.example',
-    graphBaseUrl: 'https://graph.invalid',
-    now: () => sf.now(),
-  };
-  const verifier = crypto.randomBytes(32).toString('base64url');
-  const redirectUri = 'https://connector.example/callback';
-  const code = sf.authorize({
-    clientId: sf.clientId,
-    redirectUri,
-    codeChallenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
-  });
-  const connection = await salesforceConnector.oauth!.exchangeCode({
-    code,
-    codeVerifier: verifier,
-    redirectUri,
-    input: { method: 'oauth', url: sf.url, fields: { clientId: sf.clientId, syncFlagField: 'CrmSync_Sync__c' } },
-    env,
-  });
+  const { env, connection } = await connectSalesforce(sf, { syncFlagField: 'CrmSync_Sync__c' });
   const crm = salesforceConnector.open(connection, env, { saveSecrets: () => Promise.resolve() });
   const reader = salesforceConnector.open(connection, env, { saveSecrets: () => Promise.resolve() });
   const sfDate = (d: string) => new Date(d).toISOString().replace('Z', '+0000');

@@ -3,6 +3,7 @@
  * SQLite store and SuiteCRM over its V8 API double, each against the engine's in-memory calendar and status store.
  */
 import { defaultSettings } from '../../../src/shared/settings';
+import { connectDynamics, connectSalesforce } from '../../support/crm-doubles/connect';
 import type { RunReport } from '../../../src/shared/run-report';
 import { MemoryCalendar, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
 import type { CrmItem } from '../../../src/sync/model';
@@ -13,9 +14,7 @@ import { createSafeFetch } from '../../../src/providers/http';
 import { startSuiteCrmDouble } from '../../support/crm-doubles/suitecrm';
 import { startSalesforceDouble } from '../../support/crm-doubles/salesforce';
 import { salesforceConnector } from '../../../src/providers/crm/salesforce';
-import crypto from 'node:crypto';
 import { startDynamicsDouble } from '../../support/crm-doubles/dynamics';
-import { createDynamicsConnector } from '../../../src/providers/crm/dynamics';
 import { openSandboxDb } from './sandbox/sandbox-support';
 
 const USER = 'sally@corp.example';
@@ -176,28 +175,7 @@ async function suiteCrmHarness(): Promise<CrmHarness> {
 
 async function salesforceHarness(): Promise<CrmHarness> {
   const sf = await startSalesforceDouble();
-  const safeFetch = createSafeFetch({ allowedPrivateHosts: [sf.host] });
-  const env = {
-    safeFetch,
-    fetch: safeFetch,
-    publicUrl: 'https://connector.example',
-    graphBaseUrl: 'https://graph.invalid',
-    now: () => sf.now(),
-  };
-  const verifier = crypto.randomBytes(32).toString('base64url');
-  const redirectUri = 'https://connector.example/callback';
-  const code = sf.authorize({
-    clientId: sf.clientId,
-    redirectUri,
-    codeChallenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
-  });
-  const connection = await salesforceConnector.oauth!.exchangeCode({
-    code,
-    codeVerifier: verifier,
-    redirectUri,
-    input: { method: 'oauth', url: sf.url, fields: { clientId: sf.clientId } },
-    env,
-  });
+  const { env, connection } = await connectSalesforce(sf);
   const writes: CrmWrite[] = [];
   const open = () => salesforceConnector.open(connection, env, { saveSecrets: () => Promise.resolve() });
   const provider = counting(open(), writes);
@@ -248,30 +226,7 @@ async function salesforceHarness(): Promise<CrmHarness> {
 
 async function dynamicsHarness(): Promise<CrmHarness> {
   const dv = await startDynamicsDouble();
-  const safeFetch = createSafeFetch({ allowedPrivateHosts: [dv.host] });
-  const env = {
-    safeFetch,
-    fetch: safeFetch,
-    publicUrl: 'https://connector.example',
-    graphBaseUrl: 'https://graph.invalid',
-    now: () => new Date(),
-  };
-  const connector = createDynamicsConnector({ authorityUrl: dv.url });
-  const verifier = crypto.randomBytes(32).toString('base64url');
-  const redirectUri = 'https://connector.example/callback';
-  const code = dv.authorize({
-    clientId: dv.clientId,
-    redirectUri,
-    codeChallenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
-    scope: `${dv.url}/user_impersonation`,
-  });
-  const connection = await connector.oauth!.exchangeCode({
-    code,
-    codeVerifier: verifier,
-    redirectUri,
-    input: { method: 'oauth', url: dv.url, fields: { clientId: dv.clientId } },
-    env,
-  });
+  const { env, connector, connection } = await connectDynamics(dv);
   const writes: CrmWrite[] = [];
   const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
   const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;

@@ -727,9 +727,12 @@ class Planner {
         }
       }
       const hash = eventHash(eventCanonical(ev, env), ev.cancelled);
-      if (this.input.meta.repairing && this.archivedOnly(ev.iCalUId)) {
-        // After a reset: the user had archived this meeting's activity. Importing it again would duplicate it;
-        // remember it as one-way sync would (not again until the event changes).
+      const tomb = this.tombstones.get(`crm\u0000${ev.id}`);
+      const archived = this.archivedOnly(ev.iCalUId);
+      if (archived.length > 0 && (!tomb || this.input.meta.repairing)) {
+        // The user archived this meeting's activity while it was not linked (after a reset, or after the event had
+        // left scope). Importing it again would bring it back as a second activity; remember it as one-way sync
+        // would (not again until the event changes).
         this.newTombstones.push({ side: 'crm', sourceId: ev.id, sourceHash: hash, createdAt: env.now.toISOString() });
         this.skip({
           side: 'crm',
@@ -740,18 +743,29 @@ class Planner {
         });
         continue;
       }
-      const tomb = this.tombstones.get(`crm\u0000${ev.id}`);
       if (tomb && tomb.sourceHash === hash) {
         this.skip({
           side: 'crm',
           crmId: null,
           eventId: ev.id,
           subject: ev.fields.subject,
-          reason: 'Its CRM activity was deleted in the CRM (one-way sync): not imported again until the event changes.',
+          reason:
+            archived.length > 0
+              ? 'Its CRM activity was archived: not imported again until the event changes.'
+              : 'Its CRM activity was deleted in the CRM (one-way sync): not imported again until the event changes.',
         });
         continue;
       }
-      this.planImport(ev, hash);
+      // A re-import after an archive must not reuse the first import's idempotency key: the event may look as it did
+      // then, and a CRM that dedupes on the key would hand back the archived activity instead of a new one.
+      this.planImport(
+        ev,
+        hash,
+        archived
+          .map((i) => i.id)
+          .sort()
+          .join(','),
+      );
     }
   }
 
@@ -770,9 +784,13 @@ class Planner {
     return map;
   }
 
-  private archivedOnly(iCalUId: string): boolean {
-    const all = [...this.input.crm.upserts, ...this.input.sharedItems].filter((i) => i.iCalUId === iCalUId);
-    return all.length > 0 && all.every((i) => i.archived);
+  /** The meeting's activities when every one of them is archived (else none). */
+  private archivedOnly(iCalUId: string): CrmItem[] {
+    const byId = new Map<string, CrmItem>();
+    for (const i of [...this.input.crm.upserts, ...this.input.sharedItems])
+      if (i.iCalUId === iCalUId) byId.set(i.id, i);
+    const all = [...byId.values()];
+    return all.length > 0 && all.every((i) => i.archived) ? all : [];
   }
 
   private findByICalUId(iCalUId: string): CrmItem | undefined {
@@ -848,7 +866,7 @@ class Planner {
     });
   }
 
-  private planImport(ev: CalendarEvent, hash: string): void {
+  private planImport(ev: CalendarEvent, hash: string, keySalt = ''): void {
     const env = this.env;
     const evCur = eventCanonical(ev, env);
     const busy = isBusy(evCur.visibility === 'private', env);
@@ -879,7 +897,12 @@ class Planner {
       kind: 'create-crm',
       event: ev,
       eventCurrent: evCur,
-      key: createKey('crm', env.userEmail, ev.iCalUId + (ev.occurrence ? `|${ev.occurrence.originalStart}` : ''), hash),
+      key: createKey(
+        'crm',
+        env.userEmail,
+        ev.iCalUId + (ev.occurrence ? `|${ev.occurrence.originalStart}` : '') + (keySalt ? `|after:${keySalt}` : ''),
+        hash,
+      ),
       draft: {
         type: 'meeting',
         fields,

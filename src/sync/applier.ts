@@ -448,6 +448,7 @@ class Applier {
       syncedAt: this.at,
       crmInfo: op.crmInfo,
       eventIsOrganizer: ev.isOrganizer,
+      ...(ev.writesNotifyAttendees ? { eventWritesNotify: true } : {}),
     };
     await store.upsertLink(link);
     await store.deleteIntent(op.key);
@@ -486,6 +487,7 @@ class Applier {
       syncedAt: this.at,
       crmInfo: info,
       eventIsOrganizer: op.event.isOrganizer,
+      ...(op.event.writesNotifyAttendees ? { eventWritesNotify: true } : {}),
     };
     await store.upsertLink(link);
     await store.deleteIntent(op.key);
@@ -554,6 +556,9 @@ class Applier {
       syncedAt: this.at,
       crmInfo,
       eventIsOrganizer: event?.isOrganizer ?? op.eventIsOrganizer,
+      ...((event ? event.writesNotifyAttendees : op.eventWritesNotify) ? { eventWritesNotify: true } : {}),
+      ...(op.held?.push ? { heldPush: op.held.push } : {}),
+      ...(op.held?.delete ? { heldDelete: true } : {}),
     };
     await store.upsertLink(link);
   }
@@ -561,7 +566,8 @@ class Applier {
   private async finishUnlink(op: UnlinkOp): Promise<void> {
     const { store } = this.ctx;
     if (op.tombstone) await store.putTombstone(op.tombstone);
-    await store.deleteLink(op.link.id);
+    if (op.keepLink) await store.upsertLink(op.keepLink);
+    else await store.deleteLink(op.link.id);
     this.addTrail(op);
   }
 

@@ -66,6 +66,13 @@ export interface PairOp {
   summaries: PlannedActionSummary[];
   reason: string;
   sendsInvitation: boolean;
+  /** The event's writesNotifyAttendees as the plan saw it (remembered in the link). */
+  eventWritesNotify?: boolean;
+  /**
+   * Writes to the event held back because they would e-mail its attendees while invitations are off; the link
+   * remembers what is owed (LinkRecord.heldPush / heldDelete).
+   */
+  held?: { push: NonNullable<LinkRecord['heldPush']> | null; delete: boolean };
 }
 
 export interface CreateEventOp {
@@ -107,6 +114,11 @@ export interface UnlinkOp {
   summaries: PlannedActionSummary[];
   reason: string;
   sendsInvitation: boolean;
+  /**
+   * The event's deletion is held back (it would e-mail cancellations while invitations are off): instead of being
+   * forgotten, the link is stored as this (marked heldDelete) and the deletion goes out once invitations are active.
+   */
+  keepLink?: LinkRecord;
 }
 
 export type PlanOp = PairOp | CreateEventOp | CreateCrmOp | UnlinkOp;

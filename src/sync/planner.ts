@@ -193,7 +193,8 @@ class Planner {
       !evGone &&
       !this.input.resync &&
       link.crmHash !== '' &&
-      link.eventHash !== ''
+      link.eventHash !== '' &&
+      !(this.invites && (link.heldPush || link.heldDelete))
     ) {
       return;
     }
@@ -310,14 +311,23 @@ class Planner {
       evVersion: ev?.version ?? link.eventVersion,
       evModifiedAt: ev?.modifiedAt ?? null,
       isOrganizer: ev?.isOrganizer ?? link.eventIsOrganizer ?? link.origin === 'crm',
+      writesNotify: this.writesNotify(link),
       occurrence: ev?.occurrence,
       crmPrev:
         link.crmHash === '' || (this.input.resync && link.origin === 'crm')
           ? null
-          : { fields: link.crmFields, info: link.crmInfo ?? FALLBACK_INFO },
+          : link.heldPush
+            ? { fields: { ...link.crmFields, ...link.heldPush.synced }, info: link.heldPush.crmInfo }
+            : { fields: link.crmFields, info: link.crmInfo ?? FALLBACK_INFO },
       evPrev: link.eventHash === '' || (this.input.resync && link.origin === 'calendar') ? null : link.eventFields,
       reason: '',
     });
+  }
+
+  /** Any write to the pair's event would e-mail its attendees (as the event is now, else as last seen). */
+  private writesNotify(link: LinkRecord): boolean {
+    const ev = this.evById.get(link.eventId);
+    return ev ? ev.writesNotifyAttendees === true : link.eventWritesNotify === true;
   }
 
   /**
@@ -348,9 +358,32 @@ class Planner {
     let tombstone = opts.tombstone ?? null;
     let sends = false;
     const base = { crmId: link.crmId, eventId: link.eventId, subject };
+    if (opts.deleteEvent && !this.invites && this.writesNotify(link)) {
+      // Deleting it would e-mail cancellations while invitations are off (SPEC §5): the deletion is owed instead.
+      // The link stays, marked, so nothing re-plans it until invitations are active or either side changes again.
+      if (link.heldDelete) return;
+      const why = `${reason.trim()} Deleting this meeting in the calendar would e-mail its attendees; invitations are off: it is left in place and deleted once invitations are on.`;
+      this.skip({ ...base, side: 'calendar', reason: why });
+      this.ops.push({
+        kind: 'unlink',
+        link,
+        crmWrite: null,
+        eventWrite: null,
+        tombstone: null,
+        deletes: { crm: false, calendar: false },
+        summaries: [],
+        reason: why,
+        sendsInvitation: false,
+        keepLink: { ...link, heldDelete: true, eventWritesNotify: true },
+      });
+      return;
+    }
     if (opts.deleteEvent) {
-      const organizer = link.eventIsOrganizer ?? link.origin === 'crm';
-      sends = this.invites && organizer && link.eventFields.attendees.length > 0;
+      // The event as it is now when listed: attendees the user added in the calendar since are cancelled too.
+      const now = this.evById.get(link.eventId);
+      const organizer = now?.isOrganizer ?? link.eventIsOrganizer ?? link.origin === 'crm';
+      const attendees = (now?.fields ?? link.eventFields).attendees.length;
+      sends = this.invites && ((organizer && attendees > 0) || this.writesNotify(link));
       eventWrite = { op: 'delete', id: link.eventId, ifMatch: null, sendCancellations: sends };
       if (sends) this.invitations += 1;
       this.deletions.calendar += 1;
@@ -399,6 +432,8 @@ class Planner {
       evVersion: string;
       evModifiedAt: string | null;
       isOrganizer: boolean;
+      /** Any write to the event e-mails its attendees (CalendarEvent.writesNotifyAttendees). */
+      writesNotify: boolean;
       occurrence: CalendarEvent['occurrence'];
       /** null: treat the whole side as changed. */
       crmPrev: { fields: SyncedFields; info: LinkedCrmInfo } | null;
@@ -524,10 +559,28 @@ class Planner {
       ).in;
     let eventWrite: EventWrite | null = null;
     let sends = false;
-    if (leavesScope) {
+    // SPEC §5 "never": a write to this event would e-mail its attendees whatever we ask, so while invitations are
+    // off the CRM change is kept and owed to the event (remembered in the link, pushed once invitations are on).
+    const hold = !this.invites && s.writesNotify && (leavesScope || push.length > 0);
+    let held: PairOp['held'];
+    if (hold) {
+      // What the event still shows, in CRM shape: next time the CRM is compared with this, so the change stays owed.
+      const fields = leavesScope ? [] : [...push];
+      const synced: Partial<SyncedFields> = {};
+      for (const f of fields) (synced as Record<string, unknown>)[f] = crmValueFromEvent(f, evV, s.info);
+      held = { push: fields.length > 0 ? { synced, crmInfo: s.crmPrev?.info ?? s.info } : null, delete: leavesScope };
+      push.length = 0;
+      this.skip({
+        ...ids,
+        side: 'calendar',
+        reason: leavesScope
+          ? 'After the calendar change the CRM item is out of scope. Deleting this meeting in the calendar would e-mail its attendees; invitations are off: it is left in place and deleted once invitations are on.'
+          : `Updating this meeting in the calendar would e-mail its attendees; invitations are off: the CRM change (${fields.join(', ')}) is kept and not written to the calendar until invitations are on.`,
+      });
+    } else if (leavesScope) {
       push.length = 0;
       const organizer = s.isOrganizer;
-      sends = this.invites && organizer && s.evCur.attendees.length > 0;
+      sends = this.invites && ((organizer && s.evCur.attendees.length > 0) || s.writesNotify);
       eventWrite = { op: 'delete', id: base.eventId, ifMatch: null, sendCancellations: sends };
       if (sends) this.invitations += 1;
       this.deletions.calendar += 1;
@@ -541,7 +594,8 @@ class Planner {
     } else if (push.length > 0) {
       const fields: SyncedFields = { ...s.evCur };
       for (const f of push) (fields as unknown as Record<string, unknown>)[f] = nextV[f];
-      sends = this.invites && s.isOrganizer && fields.attendees.length > 0;
+      // A write that mails anyway (writesNotify) is an update the attendees get: allowed, and counted, with invitations on.
+      sends = this.invites && ((s.isOrganizer && fields.attendees.length > 0) || s.writesNotify);
       eventWrite = {
         op: 'update',
         id: base.eventId,
@@ -608,6 +662,7 @@ class Planner {
     const unchangedStatus =
       old !== null &&
       eventWrite === null &&
+      held === undefined &&
       crmWrites.length === 0 &&
       old.crmVersion === s.crmVersion &&
       old.eventVersion === s.evVersion &&
@@ -625,7 +680,7 @@ class Planner {
     }
     const op: PairOp = {
       kind: 'pair',
-      unlinkAfter: leavesScope,
+      unlinkAfter: leavesScope && !hold,
       base,
       crmWrites,
       eventWrite,
@@ -642,6 +697,8 @@ class Planner {
       summaries,
       reason: s.reason || summaries.map((x) => x.reason).join(' '),
       sendsInvitation: sends,
+      ...(s.writesNotify ? { eventWritesNotify: true } : {}),
+      ...(held ? { held } : {}),
     };
     this.ops.push(op);
   }
@@ -859,6 +916,7 @@ class Planner {
       evVersion: ev.version,
       evModifiedAt: ev.modifiedAt,
       isOrganizer: ev.isOrganizer,
+      writesNotify: ev.writesNotifyAttendees === true,
       occurrence: ev.occurrence,
       crmPrev: origin === 'crm' ? null : { fields: crmCur, info },
       evPrev: origin === 'calendar' ? null : evCur,

@@ -43,6 +43,17 @@ export interface LinkRecord {
   crmInfo?: LinkedCrmInfo;
   /** Added by the engine: whether the user organises the linked event (only then are attendees written to it). */
   eventIsOrganizer?: boolean;
+  /** Added by the engine: the event's writesNotifyAttendees when last seen (any write to it e-mails its attendees). */
+  eventWritesNotify?: boolean;
+  /**
+   * Added by the engine: CRM changes owed to the event but held back because writing them would e-mail the
+   * attendees while invitations are off. `synced` holds, per owed field, the CRM-shaped value the event still shows
+   * (with the CRM info it was synced with): the planner compares the CRM with these instead of crmFields, so the
+   * change is still seen when the pair is next evaluated; it goes out once invitations are active.
+   */
+  heldPush?: { synced: Partial<SyncedFields>; crmInfo: LinkedCrmInfo };
+  /** Added by the engine: the event is owed a deletion held back for the same reason (the link is kept until then). */
+  heldDelete?: boolean;
 }
 
 /** A create whose answer we may not have seen. Written before the request, removed once the link is stored. */

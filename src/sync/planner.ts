@@ -214,6 +214,11 @@ class Planner {
     const crmCur = item ? crmCanonical(item, env) : link.crmFields;
     let crmState: 'present' | 'gone' | 'flag-off' | 'left' = crmDeleted ? 'gone' : 'present';
     let crmReason = crmDeleted ? 'The CRM item was deleted.' : '';
+    if (link.heldDelete && !item && !crmDeleted) {
+      // The event's deletion is owed and the CRM item has not changed since (or is gone): it still wants none.
+      crmState = 'gone';
+      crmReason = 'The CRM item no longer has a calendar event (deleted, archived, out of scope or flag off).';
+    }
     if (item && !crmDeleted) {
       const scope = crmScope(item, true, env);
       // An imported pair's scope is the event's (below); from the CRM side only archive / flag off count.
@@ -244,15 +249,26 @@ class Planner {
 
     const unlink = (
       reason: string,
-      opts: { deleteEvent?: boolean; crm?: 'archive' | 'flag-off' | null; tombstone?: Tombstone | null } = {},
+      opts: {
+        deleteEvent?: boolean;
+        cancelled?: boolean;
+        crm?: 'archive' | 'flag-off' | null;
+        tombstone?: Tombstone | null;
+      } = {},
     ): void => this.unlink(link, subject, reason, opts);
 
+    // Our own mirror, cancelled in the calendar, of a CRM item that still exists (flag off, archived, out of scope):
+    // it is removed with the link. Left in place it would keep the item's tag, and the item's next event (flag on
+    // again, back in scope) would be a second event carrying it (SPEC §10.3). No mail: it is cancelled already.
+    const staleMirror = evState === 'cancelled' && link.origin === 'crm' && item !== undefined && !crmDeleted;
     if (direction === 'two-way') {
       if (crmState === 'gone' || crmState === 'flag-off') {
+        if (staleMirror) return unlink(`${crmReason} ${evReason}`, { deleteEvent: true, cancelled: true });
         if (evState === 'deleted' || evState === 'cancelled') return unlink(`${crmReason} ${evReason}`);
         return unlink(crmReason, { deleteEvent: true });
       }
       if (crmState === 'left') {
+        if (staleMirror) return unlink(`${crmReason} ${evReason}`, { deleteEvent: true, cancelled: true });
         if (evState === 'deleted' || evState === 'cancelled' || link.origin === 'calendar') return unlink(crmReason);
         return unlink(crmReason, { deleteEvent: true });
       }
@@ -349,7 +365,13 @@ class Planner {
     link: LinkRecord,
     subject: string,
     reason: string,
-    opts: { deleteEvent?: boolean; crm?: 'archive' | 'flag-off' | null; tombstone?: Tombstone | null },
+    opts: {
+      deleteEvent?: boolean;
+      /** The event is cancelled already: deleting it tells nobody anything new. */
+      cancelled?: boolean;
+      crm?: 'archive' | 'flag-off' | null;
+      tombstone?: Tombstone | null;
+    },
   ): void {
     const env = this.env;
     const summaries: PlannedActionSummary[] = [];
@@ -358,7 +380,7 @@ class Planner {
     let tombstone = opts.tombstone ?? null;
     let sends = false;
     const base = { crmId: link.crmId, eventId: link.eventId, subject };
-    if (opts.deleteEvent && !this.invites && this.writesNotify(link)) {
+    if (opts.deleteEvent && !opts.cancelled && !this.invites && this.writesNotify(link)) {
       // Deleting it would e-mail cancellations while invitations are off (SPEC §5): the deletion is owed instead.
       // The link stays, marked, so nothing re-plans it until invitations are active or either side changes again.
       if (link.heldDelete) return;
@@ -383,7 +405,7 @@ class Planner {
       const now = this.evById.get(link.eventId);
       const organizer = now?.isOrganizer ?? link.eventIsOrganizer ?? link.origin === 'crm';
       const attendees = (now?.fields ?? link.eventFields).attendees.length;
-      sends = this.invites && ((organizer && attendees > 0) || this.writesNotify(link));
+      sends = this.invites && !opts.cancelled && ((organizer && attendees > 0) || this.writesNotify(link));
       eventWrite = { op: 'delete', id: link.eventId, ifMatch: null, sendCancellations: sends };
       if (sends) this.invitations += 1;
       this.deletions.calendar += 1;

@@ -252,3 +252,28 @@ test('a settings change that would rewrite the meeting (private → busy block) 
   expect(w.cal.get(ev!.id)!.fields).toMatchObject({ subject: 'Busy', body: '' });
   expect(w.notifying.refused).toEqual([]);
 });
+
+test('a held deletion survives calendar edits: the deleted CRM item is not written to, nothing is re-imported', async () => {
+  const w = graphLike({ invitations: 'never' });
+  const ev = w.cal.userCreate('primary', {
+    fields: fields({ subject: 'Board meeting', attendees: [{ email: 'chair@board.test' }] }),
+    isOrganizer: true,
+  });
+  w.crmCreate({}, { subject: 'Keeps the CRM non-empty' });
+  await w.run();
+  const imported = w.crm.all().find((i) => i.iCalUId === ev.iCalUId)!;
+  w.crm.userDelete(imported.id);
+  await w.run();
+  expect((await w.store.loadLinks()).find((l) => l.eventId === ev.id)!.heldDelete).toBe(true);
+  w.cal.userUpdate(ev.id, { subject: 'Board meeting (moved)' });
+  const r = await w.run();
+  expect(r.errors).toEqual([]);
+  expect(r.crm.created + r.crm.updated).toBe(0);
+  expect(w.crm.all().filter((i) => i.iCalUId === ev.iCalUId && !i.archived)).toEqual([]);
+  expect((await w.store.loadLinks()).find((l) => l.eventId === ev.id)!.heldDelete).toBe(true);
+  w.setSettings({ invitations: 'always' });
+  const on = await w.run();
+  expect(on.calendar.deleted).toBe(1);
+  expect(w.cal.get(ev.id)).toBeNull();
+  expect(w.notifying.refused).toEqual([]);
+});

@@ -808,7 +808,11 @@ class Planner {
       const hash = eventHash(eventCanonical(ev, env), ev.cancelled);
       const tomb = this.tombstones.get(`crm\u0000${ev.id}`);
       const archived = this.archivedOnly(ev.iCalUId);
-      if (archived.length > 0 && (!tomb || this.input.meta.repairing)) {
+      // Changed in the calendar after its activity was archived (clocks of two systems: good enough to tell "the
+      // meeting moved on since" from "the user archived it and nothing happened").
+      const changedSinceArchive =
+        archived.length > 0 && archived.every((i) => Date.parse(ev.modifiedAt) > Date.parse(i.modifiedAt));
+      if (archived.length > 0 && (this.input.meta.repairing || (!tomb && !changedSinceArchive))) {
         // The user archived this meeting's activity while it was not linked (after a reset, or after the event had
         // left scope). Importing it again would bring it back as a second activity; remember it as one-way sync
         // would (not again until the event changes).

@@ -51,3 +51,24 @@ test('once the event changes it is imported as a new activity (a fresh key: neve
   expect(fresh.fields.subject).toBe('Busy'); // busy-block mode: no details
   expect(w.crm.get(first.id)!.archived).toBe(true);
 });
+
+test('an event changed after its activity was archived (while out of scope) is imported again when back in scope', async () => {
+  // Property seed 1646815704: the "not again" note must not be taken at the first sight after the archive when the
+  // meeting already moved on since.
+  const w = makeWorld({ direction: 'calendar-to-crm', syncRecords: 'related' });
+  const ev = w.cal.userCreate('primary', { fields: fields(), isOrganizer: true });
+  await w.run();
+  const first = w.crm.all()[0]!;
+  w.cal.userUpdate(ev.id, { attendees: [] }); // no invitee besides the user: out of scope, unlinked
+  await w.run();
+  expect(await w.store.loadLinks()).toHaveLength(0);
+  w.crm.userArchive(first.id);
+  await w.run();
+  w.clock.now = new Date(w.clock.now.getTime() + 60_000);
+  w.cal.userUpdate(ev.id, { attendees: [{ email: 'new@client.test' }] }); // back in scope, changed since the archive
+  const r = await w.run();
+  expect(r.crm.created).toBe(1);
+  const live = w.crm.all().filter((i) => !i.archived);
+  expect(live).toHaveLength(1);
+  expect(live[0]!.id).not.toBe(first.id);
+});

@@ -19,6 +19,7 @@ import type {
   UnlinkOp,
 } from './plan';
 import { contentHash, fieldKey, hashString } from './canonical';
+import { isOccurrenceEventId } from './occurrences';
 import {
   crmCanonical,
   crmHash,
@@ -374,6 +375,17 @@ class Planner {
     },
   ): void {
     const env = this.env;
+    if (opts.deleteEvent && isOccurrenceEventId(link.eventId)) {
+      // One occurrence of a series (CRM without recurrence): the connector never cancels a single meeting of a
+      // series on its own — that would e-mail the organiser or attendees. The occurrence stays in the calendar
+      // and is not imported again.
+      opts = {
+        ...opts,
+        deleteEvent: false,
+        tombstone: { side: 'crm', sourceId: link.eventId, sourceHash: PERMANENT, createdAt: env.now.toISOString() },
+      };
+      reason = `${reason} The occurrence stays in the calendar (the connector does not cancel one meeting of a series) and is not imported again.`;
+    }
     const summaries: PlannedActionSummary[] = [];
     let eventWrite: EventWrite | null = null;
     let crmWrite: CrmWrite | null = null;
@@ -780,6 +792,16 @@ class Planner {
         continue;
       }
       if (direction === 'crm-to-calendar') continue;
+      if (this.tombstones.get(`crm\u0000${ev.id}`)?.sourceHash === PERMANENT) {
+        this.skip({
+          side: 'crm',
+          crmId: null,
+          eventId: ev.id,
+          subject: ev.fields.subject,
+          reason: 'Its CRM activity was deleted or turned off in the CRM: this occurrence is not imported again.',
+        });
+        continue;
+      }
       // One activity per meeting: another CRM user (or an earlier import) already has this iCalUId.
       const shared = this.findByICalUId(ev.iCalUId);
       if (shared) {
@@ -839,16 +861,8 @@ class Planner {
         });
         continue;
       }
-      // A re-import after an archive must not reuse the first import's idempotency key: the event may look as it did
-      // then, and a CRM that dedupes on the key would hand back the archived activity instead of a new one.
-      this.planImport(
-        ev,
-        hash,
-        archived
-          .map((i) => i.id)
-          .sort()
-          .join(','),
-      );
+      // A re-import after an archive does not reuse the first import's idempotency key (importSource).
+      this.planImport(ev, hash);
     }
   }
 
@@ -950,7 +964,21 @@ class Planner {
     });
   }
 
-  private planImport(ev: CalendarEvent, hash: string, keySalt = ''): void {
+  /**
+   * What an import's idempotency key is derived from. A meeting whose activity was archived (cancelled, then
+   * restored — or an occurrence a shortened series gave back) is imported afresh: its key must not be the one
+   * that created the archived activity, or the CRM would hand that one back.
+   */
+  private importSource(ev: CalendarEvent): string {
+    const base = ev.iCalUId + (ev.occurrence ? `|${ev.occurrence.originalStart}` : '');
+    const archived = [...this.input.crm.upserts, ...this.input.sharedItems]
+      .filter((i) => i.iCalUId === ev.iCalUId && i.archived)
+      .map((i) => i.id)
+      .sort();
+    return archived.length > 0 ? `${base}|after:${[...new Set(archived)].join(',')}` : base;
+  }
+
+  private planImport(ev: CalendarEvent, hash: string): void {
     const env = this.env;
     const evCur = eventCanonical(ev, env);
     const busy = isBusy(evCur.visibility === 'private', env);
@@ -981,12 +1009,7 @@ class Planner {
       kind: 'create-crm',
       event: ev,
       eventCurrent: evCur,
-      key: createKey(
-        'crm',
-        env.userEmail,
-        ev.iCalUId + (ev.occurrence ? `|${ev.occurrence.originalStart}` : '') + (keySalt ? `|after:${keySalt}` : ''),
-        hash,
-      ),
+      key: createKey('crm', env.userEmail, this.importSource(ev), hash),
       draft: {
         type: 'meeting',
         fields,

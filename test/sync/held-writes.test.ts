@@ -277,3 +277,27 @@ test('a held deletion survives calendar edits: the deleted CRM item is not writt
   expect(w.cal.get(ev.id)).toBeNull();
   expect(w.notifying.refused).toEqual([]);
 });
+
+test('a calendar edit that takes a CRM-born meeting out of scope: the CRM is updated, the deletion is held', async () => {
+  const w = graphLike({ invitations: 'always', privateEvents: 'skip' });
+  const item = w.crmCreate({}, { subject: 'Demo', attendees: [{ email: 'client@acme.test' }] });
+  await w.run();
+  const [ev] = w.eventsFor(item.id);
+  w.setSettings({ invitations: 'never' });
+  await w.run();
+  w.cal.userUpdate(ev!.id, { visibility: 'private' }); // private + "skip": the pulled change takes it out of scope
+  const r = await w.run();
+  expect(r.errors).toEqual([]);
+  expect(w.crm.get(item.id)!.fields.visibility).toBe('private');
+  expect(w.cal.get(ev!.id)).not.toBeNull();
+  expect(w.notifying.refused).toEqual([]);
+  expect((await w.store.loadLinks()).find((l) => l.crmId === item.id)!.heldDelete).toBe(true);
+  const writes = w.writes();
+  await w.run();
+  expect(w.writes()).toEqual(writes);
+  w.setSettings({ invitations: 'always' });
+  const on = await w.run();
+  expect(on.calendar.deleted).toBe(1);
+  expect(w.cal.get(ev!.id)).toBeNull();
+  expect((await w.store.loadLinks()).some((l) => l.crmId === item.id)).toBe(false);
+});

@@ -175,8 +175,9 @@ export class OccurrenceCalendar implements CalendarProvider {
       ...withoutOccurrence(e),
       ...over,
       id,
-      // Whose version it is, too: a series and its modified occurrence may well carry equal etags.
-      version: `${e.id}/${e.version}`,
+      // Whose version it is, too: a series and its modified occurrence may well carry equal etags; and a
+      // modified occurrence is cancelled with its series although its own version stays.
+      version: `${e.id}/${e.version}${(over.cancelled ?? e.cancelled) ? '/cancelled' : ''}`,
       iCalUId: uid,
       fields: { ...e.fields, ...over.fields, recurrence: null },
     };

@@ -392,7 +392,9 @@ class Planner {
     let tombstone = opts.tombstone ?? null;
     let sends = false;
     const base = { crmId: link.crmId, eventId: link.eventId, subject };
-    if (opts.deleteEvent && !opts.cancelled && !this.invites && this.writesNotify(link)) {
+    // Deleting a cancelled event tells nobody anything new, unless the calendar mails on any write to it anyway.
+    const quiet = opts.cancelled === true && !this.writesNotify(link);
+    if (opts.deleteEvent && !quiet && !this.invites && this.writesNotify(link)) {
       // Deleting it would e-mail cancellations while invitations are off (SPEC §5): the deletion is owed instead.
       // The link stays, marked, so nothing re-plans it until invitations are active or either side changes again.
       if (link.heldDelete) return;
@@ -417,7 +419,7 @@ class Planner {
       const now = this.evById.get(link.eventId);
       const organizer = now?.isOrganizer ?? link.eventIsOrganizer ?? link.origin === 'crm';
       const attendees = (now?.fields ?? link.eventFields).attendees.length;
-      sends = this.invites && !opts.cancelled && ((organizer && attendees > 0) || this.writesNotify(link));
+      sends = this.invites && !quiet && ((organizer && attendees > 0) || this.writesNotify(link));
       eventWrite = { op: 'delete', id: link.eventId, ifMatch: null, sendCancellations: sends };
       if (sends) this.invitations += 1;
       this.deletions.calendar += 1;

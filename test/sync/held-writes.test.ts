@@ -11,9 +11,12 @@ const HELD_UPDATE =
   'Updating this meeting in the calendar would e-mail its attendees; invitations are off: the CRM change (subject) is kept';
 const HELD_DELETE = 'Deleting this meeting in the calendar would e-mail its attendees; invitations are off';
 
-function graphLike(settings: Partial<SyncSettings>): World & { notifying: NotifyingCalendar } {
+function graphLike(
+  settings: Partial<SyncSettings>,
+  opts: { mailsWhenCancelled?: boolean } = {},
+): World & { notifying: NotifyingCalendar } {
   const w = makeWorld({ syncRecords: 'all', ...settings });
-  const notifying = new NotifyingCalendar(w.cal);
+  const notifying = new NotifyingCalendar(w.cal, opts);
   w.ctx.calendar = notifying;
   return Object.assign(w, { notifying });
 }
@@ -300,4 +303,28 @@ test('a calendar edit that takes a CRM-born meeting out of scope: the CRM is upd
   expect(on.calendar.deleted).toBe(1);
   expect(w.cal.get(ev!.id)).toBeNull();
   expect((await w.store.loadLinks()).some((l) => l.crmId === item.id)).toBe(false);
+});
+
+test.each([
+  ['a calendar that tells nobody when a cancelled meeting is deleted', false, 'deleted at once'],
+  ['a calendar that mails on any write, cancelled or not (Graph)', true, 'held until invitations are on'],
+] as const)('a cancelled mirror of an item turned off, %s → %s', async (_n, mailsWhenCancelled, _outcome) => {
+  const w = graphLike({ invitations: 'always' }, { mailsWhenCancelled });
+  const item = w.crmCreate({}, { attendees: [{ email: 'client@acme.test' }] });
+  w.crmCreate({}, { subject: 'Keeps the calendar non-empty' });
+  await w.run();
+  const [ev] = w.eventsFor(item.id);
+  w.setSettings({ invitations: 'never' });
+  w.crm.userSetFlag(item.id, false);
+  w.cal.userCancel(ev!.id);
+  const r = await w.run();
+  expect(r.errors).toEqual([]);
+  expect(w.notifying.refused).toEqual([]);
+  expect(w.cal.get(ev!.id) === null).toBe(!mailsWhenCancelled);
+  if (!mailsWhenCancelled) return;
+  expect((await w.store.loadLinks()).find((l) => l.crmId === item.id)!.heldDelete).toBe(true);
+  w.setSettings({ invitations: 'always' });
+  await w.run();
+  expect(w.cal.get(ev!.id)).toBeNull();
+  expect(w.notifying.refused).toEqual([]);
 });

@@ -17,14 +17,19 @@ export class NotifyingCalendar implements CalendarProvider {
   /** Events whose attendees the connector wrote silently (not real attendees in a Graph-like calendar). */
   private readonly silent = new Set<string>();
 
-  constructor(readonly inner: MemoryCalendar) {}
+  /** mailsWhenCancelled: a cancelled meeting still mails on a write (Graph's mail guard does not look at isCancelled). */
+  constructor(
+    readonly inner: MemoryCalendar,
+    private readonly opts: { mailsWhenCancelled?: boolean } = {},
+  ) {}
 
   get capabilities() {
     return { ...this.inner.capabilities, silentAttendees: false };
   }
 
   mails(e: CalendarEvent): boolean {
-    return e.isOrganizer && !e.cancelled && e.fields.attendees.length > 0 && !this.silent.has(e.id);
+    if (e.cancelled && !this.opts.mailsWhenCancelled) return false;
+    return e.isOrganizer && e.fields.attendees.length > 0 && !this.silent.has(e.id);
   }
 
   mark(e: CalendarEvent): CalendarEvent {

@@ -4,7 +4,7 @@
  * Designed for the real APIs: opaque incremental cursors with a full-listing fallback, batched writes,
  * idempotent creates found again by tag, optimistic concurrency.
  */
-import type { CalendarEvent, CrmDraft, CrmItem, EventDraft, PersonMatch, SyncedFields } from './model';
+import type { CalendarEvent, CrmDraft, CrmItem, EventDraft, PersonMatch, SyncedFieldName, SyncedFields } from './model';
 import type { ProviderError } from './errors';
 import type { ActivityType } from '../shared/settings';
 
@@ -85,6 +85,12 @@ export interface CrmCapabilities {
    * and the reminder is not synced back.
    */
   reminders?: boolean;
+  /**
+   * Synced fields the CRM has no column for, per activity type (a Dynamics phone call has no location, a task no
+   * invitees). Such a field is neither written to the CRM nor taken from it for that type: the calendar keeps its
+   * own value, and a CRM that cannot hold it never makes the pair disagree forever.
+   */
+  missingFields?: Partial<Record<ActivityType, readonly SyncedFieldName[]>>;
 }
 
 export type CrmWrite =

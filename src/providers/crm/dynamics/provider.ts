@@ -102,6 +102,8 @@ export class DynamicsProvider implements CrmProvider {
     maxBatch: 100,
     createContacts: true,
     reminders: false,
+    // A phone call has no location column; a task neither location nor activity parties.
+    missingFields: { call: ['location'], task: ['location', 'attendees'] },
   };
 
   constructor(

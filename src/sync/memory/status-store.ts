@@ -20,6 +20,7 @@ import type {
   TrailEntry,
   WriteIntent,
 } from '../status-store';
+import { syncedFieldNames, type SyncedFields } from '../model';
 import { copyPlain, plainEqual } from './plain';
 
 /** The parts of a link that are object graphs: kept as one JSON text, parsed only when someone reads them. */
@@ -40,7 +41,7 @@ interface StoredLink {
   eventHash: string;
   syncedAt: string;
   eventIsOrganizer: boolean | undefined;
-  /** JSON of [crmFields, eventFields or 0 when equal to crmFields, crmInfo or 0, occurrence or 0]. */
+  /** JSON of [crmFields, eventFields or 0 when equal to crmFields, crmInfo or 0, occurrence or 0]; fields packed. */
   heavy: string;
   has: { crmInfo: boolean; occurrence: boolean };
 }
@@ -60,15 +61,11 @@ function dataProperty(link: LinkRecord, key: Heavy, value: unknown): void {
 /** Turns every heavy accessor of a loaded link into a plain data property holding a private copy. */
 function materialize(link: LoadedLink): void {
   const stored = link[STORED];
-  const [crmFields, eventFields, crmInfo, occurrence] = JSON.parse(stored.heavy) as [
-    unknown,
-    unknown,
-    unknown,
-    unknown,
-  ];
+  const [crm, event, crmInfo, occurrence] = JSON.parse(stored.heavy) as [unknown, unknown, unknown, unknown];
+  const crmFields = unpackFields(crm);
   const values: Record<Heavy, unknown> = {
     crmFields,
-    eventFields: eventFields === 0 ? copyPlain(crmFields) : eventFields,
+    eventFields: event === 0 ? copyPlain(crmFields) : unpackFields(event),
     crmInfo,
     occurrence,
   };
@@ -99,6 +96,23 @@ const LAZY: Record<Heavy, PropertyDescriptor> = Object.fromEntries(
 ) as Record<Heavy, PropertyDescriptor>;
 
 /**
+ * Synced fields are stored as a JSON array in syncedFieldNames order, without the nine key names (a third of a
+ * row). Only a complete set of fields is packed, so anything else still round-trips exactly as an object.
+ */
+function packFields(f: SyncedFields): unknown {
+  const values = syncedFieldNames.map((n) => (f as unknown as Record<string, unknown>)[n]);
+  const complete = values.every((v) => v !== undefined) && Object.keys(f).length === syncedFieldNames.length;
+  return complete ? values : f;
+}
+
+function unpackFields(packed: unknown): unknown {
+  if (!Array.isArray(packed)) return packed;
+  const f: Record<string, unknown> = {};
+  syncedFieldNames.forEach((n, i) => (f[n] = packed[i]));
+  return f;
+}
+
+/**
  * V8 builds a long JSON.stringify result as a rope of parts; reading one character makes it flatten the rope into
  * one string, so a stored row costs its length and not its length plus a tree of fragments (about 30% less).
  */
@@ -124,7 +138,14 @@ function storeLink(link: LinkRecord): StoredLink {
     eventHash: link.eventHash,
     syncedAt: link.syncedAt,
     eventIsOrganizer: link.eventIsOrganizer,
-    heavy: flat(JSON.stringify([link.crmFields, same ? 0 : link.eventFields, link.crmInfo ?? 0, link.occurrence ?? 0])),
+    heavy: flat(
+      JSON.stringify([
+        packFields(link.crmFields),
+        same ? 0 : packFields(link.eventFields),
+        link.crmInfo ?? 0,
+        link.occurrence ?? 0,
+      ]),
+    ),
     has: hasInfo ? (hasOcc ? HAS_BOTH : HAS_INFO) : hasOcc ? HAS_OCC : HAS_NONE,
   };
 }

@@ -42,10 +42,29 @@ interface Job<W, R> {
   done(result: Result<R>): Promise<void>;
 }
 
+/** Stands in for a job that has been applied, so the job (and its operation) can be garbage-collected. */
+const RELEASED: Job<never, never> = {
+  op: null as never,
+  write: null as never,
+  done: async () => undefined,
+};
+
 class StopRun extends Error {
   constructor(readonly why: 'auth' | 'aborted') {
     super(why);
   }
+}
+
+/** One string per trail action, not one per entry (a 100k-item run writes 100k entries). */
+const trailActions = new Map<string, string>();
+export function trailAction(side: 'crm' | 'calendar', action: string): string {
+  const key = `${side}:${action}`;
+  let name = trailActions.get(key);
+  if (name === undefined) {
+    name = key;
+    trailActions.set(key, name);
+  }
+  return name;
 }
 
 export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOutcome> {
@@ -77,18 +96,25 @@ class Applier {
       const crmJobs = this.crmJobs();
       const calJobs = this.calendarJobs();
       this.total = crmJobs.length + [...calJobs.values()].reduce((n, j) => n + j.length, 0);
+      // From here on the jobs hold the operations; each is let go once applied (runJobs), so a long run does not
+      // keep the whole plan next to the links it has already stored.
+      const anyOps = plan.ops.length > 0;
+      plan.ops = [];
       await this.runJobs(crmJobs, this.ctx.crm.capabilities.maxBatch, 'crm', (ws) =>
         this.ctx.crm.writeItems(ws as CrmWrite[]),
       );
       // Pairs whose event write is still to come: commit the CRM half now (see commitPair).
-      for (const [op, st] of this.pairState) if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
+      for (const [op, st] of this.pairState) {
+        if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
+        if (!op.eventWrite) this.pairState.delete(op);
+      }
       for (const [calendarId, jobs] of calJobs) {
         await this.runJobs(jobs, this.ctx.calendar.capabilities.maxBatch, 'calendar', (ws) =>
           this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
         );
       }
       await this.flushTrail();
-      if (plan.ops.length > 0) this.ctx.onProgress?.(this.total, this.total);
+      if (anyOps) this.ctx.onProgress?.(this.total, this.total);
       return { stopped: null, failures: this.failures };
     } catch (e) {
       if (e instanceof StopRun) {
@@ -247,6 +273,7 @@ class Applier {
               r.ok || gone ? { ok: true, event: r.ok ? r.value : null } : { ok: false, event: null },
             );
             if (!this.pairState.has(op)) await this.recordConflicts(op);
+            this.pairState.delete(op);
           },
         });
       } else if (op.kind === 'unlink' && op.eventWrite) {
@@ -297,6 +324,7 @@ class Applier {
         await batch[k]!.done(r);
         this.done += 1;
       }
+      jobs.fill(RELEASED as Job<W, R>, i, i + batch.length);
       this.ctx.onProgress?.(this.done, this.total);
       if (this.trail.length >= 500) await this.flushTrail();
       if (auth) throw new StopRun('auth');
@@ -590,7 +618,7 @@ class Applier {
         at: this.at,
         crmId: s.crmId ?? (side === 'crm' ? (newId ?? null) : null),
         eventId: s.eventId ?? (side === 'calendar' ? (newId ?? null) : null),
-        action: `${s.side}:${s.action}`,
+        action: trailAction(s.side, s.action),
         reason: s.reason,
       });
     }

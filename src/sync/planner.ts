@@ -150,8 +150,11 @@ class Planner {
 
   private emptySides(): ('crm' | 'calendar')[] {
     const out: ('crm' | 'calendar')[] = [];
+    // Only an empty complete listing needs the live links; reading every link's fields is not free at 100k.
+    const crmEmpty = this.input.crm.full && this.input.crm.upserts.length === 0;
+    if (!crmEmpty && !this.input.events.some((c) => c.full && c.upserts.length === 0)) return out;
     const live = this.input.links.filter((l) => !isPast({ timing: l.eventFields.timing, recurrence: null }, this.env));
-    if (this.input.crm.full && this.input.crm.upserts.length === 0 && live.length > 0) out.push('crm');
+    if (crmEmpty && live.length > 0) out.push('crm');
     for (const c of this.input.events) {
       if (c.full && c.upserts.length === 0 && live.some((l) => l.calendarId === c.calendarId)) {
         out.push('calendar');

@@ -26,6 +26,8 @@ export interface MemoryCrmOptions {
   people?: PersonMatch[];
   data?: MemoryCrmData;
   now?: () => Date;
+  /** Keep a copy of every write request in `writeLog` (default true; a long benchmark only needs `writeCount`). */
+  keepWriteLog?: boolean;
 }
 
 export interface UserItemInput {
@@ -46,6 +48,9 @@ export class MemoryCrm implements CrmProvider {
   readonly userEmail: string;
   readonly data: MemoryCrmData;
   readonly writeLog: CrmWrite[] = [];
+  /** Write requests received, whether or not they are kept in writeLog. */
+  writeCount = 0;
+  private readonly keepWriteLog: boolean;
   private readonly now: () => Date;
 
   constructor(options: MemoryCrmOptions = {}) {
@@ -65,6 +70,7 @@ export class MemoryCrm implements CrmProvider {
     this.data = options.data ?? new MemoryCrmData();
     if (options.people) this.data.people.push(...options.people);
     this.now = options.now ?? (() => new Date());
+    this.keepWriteLog = options.keepWriteLog ?? true;
   }
 
   async testConnection(): Promise<{ account: string }> {
@@ -127,7 +133,8 @@ export class MemoryCrm implements CrmProvider {
     }
     const out: WriteResult<CrmItem | null>[] = [];
     for (const w of writes) {
-      this.writeLog.push(clone(w));
+      this.writeCount += 1;
+      if (this.keepWriteLog) this.writeLog.push(clone(w));
       try {
         out.push({ ok: true, value: this.applyWrite(w) });
       } catch (e) {

@@ -34,7 +34,7 @@ export interface ApplyOutcome {
 }
 
 type Result<T> = WriteResult<T>;
-type PairState = { crm: { ok: boolean; item: CrmItem | null } | null };
+type PairState = { crm: { ok: boolean; item: CrmItem | null } | null; iCalUIdWritten: boolean };
 
 interface Job<W, R> {
   op: PlanOp;
@@ -58,6 +58,8 @@ class Applier {
   private total = 0;
   private trail: TrailEntry[] = [];
   private readonly pairState = new Map<PairOp, PairState>();
+  /** Links of events created in this run whose iCalUId is still to be written to their CRM-born items. */
+  private readonly iCalUIdsOwed: { op: CreateEventOp; link: LinkRecord }[] = [];
   private readonly at: string;
 
   constructor(
@@ -87,6 +89,7 @@ class Applier {
           this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
         );
       }
+      await this.writeICalUIdsToCrm();
       await this.flushTrail();
       if (plan.ops.length > 0) this.ctx.onProgress?.(this.total, this.total);
       return { stopped: null, failures: this.failures };
@@ -162,7 +165,7 @@ class Applier {
           done: (r) => this.afterCreateCrm(op, r),
         });
       } else if (op.kind === 'pair' && op.crmWrites.length > 0) {
-        const st: PairState = { crm: null };
+        const st: PairState = { crm: null, iCalUIdWritten: false };
         this.pairState.set(op, st);
         let remaining = op.crmWrites.length;
         let ok = true;
@@ -175,6 +178,7 @@ class Applier {
               remaining -= 1;
               if (r.ok) {
                 if (r.value) item = r.value;
+                if (w.op === 'set-ical-uid') st.iCalUIdWritten = true;
                 this.count('crm', w.op === 'create' ? 'created' : 'updated');
               } else {
                 ok = false;
@@ -309,7 +313,7 @@ class Applier {
   ): Promise<void> {
     for (const job of batch) {
       const op = job.op;
-      if (op.kind === 'create-event') {
+      if (op.kind === 'create-event' && side === 'calendar') {
         await this.ctx.store.putIntent({
           key: op.key,
           side: 'calendar',
@@ -448,13 +452,46 @@ class Applier {
       syncedAt: this.at,
       crmInfo: op.crmInfo,
       eventIsOrganizer: ev.isOrganizer,
+      // Committed with the link, before the CRM write: a crash in between leaves the note for the next run.
+      ...(op.iCalUIdToCrm && ev.iCalUId ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
+    if (link.iCalUIdOwed) this.iCalUIdsOwed.push({ op, link });
     await store.deleteIntent(op.key);
     await store.deleteTombstone('calendar', op.crmId);
     this.count('calendar', 'created');
     if (op.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
     this.addTrail(op, 'calendar', ev.id);
+  }
+
+  /**
+   * One activity per meeting: the events just created for CRM-born items carry iCalUIds the CRM does not know
+   * yet. Written in this run so that an invited colleague's next run finds the activity; a failure keeps the
+   * link's note and the next run retries it (planner).
+   */
+  private async writeICalUIdsToCrm(): Promise<void> {
+    const jobs: Job<CrmWrite, CrmItem | null>[] = this.iCalUIdsOwed.map(({ op, link }) => ({
+      op,
+      write: { op: 'set-ical-uid', id: link.crmId, iCalUId: link.iCalUId! },
+      done: async (r) => {
+        if (!r.ok) {
+          this.writeError(r.error, 'crm', link.crmId, `Storing the meeting’s iCalUId on “${op.crmCurrent.subject}”`);
+          return;
+        }
+        this.count('crm', 'updated');
+        // The new version is adopted only if the item is still what the link remembers; otherwise the next run
+        // must see its change.
+        const item = r.value;
+        const cur = item ? crmCanonical(item, this.ctx.env) : null;
+        const same = item && cur && crmHash(cur, crmInfoOf(item)) === link.crmHash;
+        const settled: LinkRecord = { ...link, crmVersion: same ? item.version : link.crmVersion };
+        delete settled.iCalUIdOwed;
+        await this.ctx.store.upsertLink(settled);
+        this.addTrail(op, 'crm', link.crmId);
+      },
+    }));
+    this.total += jobs.length;
+    await this.runJobs(jobs, this.ctx.crm.capabilities.maxBatch, 'crm', (ws) => this.ctx.crm.writeItems(ws));
   }
 
   private async afterCreateCrm(op: CreateCrmOp, r: Result<CrmItem | null>): Promise<void> {
@@ -554,6 +591,7 @@ class Applier {
       syncedAt: this.at,
       crmInfo,
       eventIsOrganizer: event?.isOrganizer ?? op.eventIsOrganizer,
+      ...(op.iCalUIdOwed && !this.pairState.get(op)?.iCalUIdWritten ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
   }

@@ -102,6 +102,8 @@ export class DynamicsProvider implements CrmProvider {
     maxBatch: 100,
     createContacts: true,
     reminders: false,
+    // The iCalUId tag is the appointment's globalobjectid; phone calls and tasks have no such column.
+    iCalUIdTypes: ['meeting'],
   };
 
   constructor(
@@ -419,6 +421,11 @@ export class DynamicsProvider implements CrmProvider {
           });
         } else if (w.op === 'set-sync-flag') {
           throw new ProviderError('invalid', 'Dynamics has no Sync-to-calendar field for the connector');
+        } else if (w.op === 'set-ical-uid') {
+          // globalobjectid is valid for update (Dataverse appointment reference); phone calls and tasks have none.
+          if (set !== 'appointments')
+            throw new ProviderError('invalid', `a Dynamics ${logical[set]} has no globalobjectid`);
+          ops.push({ i, op: { method: 'PATCH', path, body: { globalobjectid: w.iCalUId } }, id: w.id });
         } else {
           if (set === 'tasks') throw new ProviderError('invalid', 'a Dynamics task has no attendees');
           const users = await this.client.json<{ value?: { systemuserid: string }[] }>(

@@ -79,6 +79,9 @@ export class SalesforceProvider implements CrmProvider {
       webhooks: false,
       maxBatch: 200,
       createContacts: true,
+      // A colleague's invitation is matched to an Event (findByICalUId reads Events): a task's mirror is nobody's
+      // invitation, so its iCalUId is not written back.
+      iCalUIdTypes: ['meeting', 'call'],
     };
   }
 
@@ -420,7 +423,7 @@ export class SalesforceProvider implements CrmProvider {
       }
     }
 
-    // The rest, one by one: flags, sharing with another user; archiving is Salesforce's own business.
+    // The rest, one by one: flags, the iCalUId tag, sharing with another user; archiving is Salesforce's own business.
     for (const [i, w] of writes.entries()) {
       if (w.op === 'create' || w.op === 'update') continue;
       try {
@@ -433,6 +436,12 @@ export class SalesforceProvider implements CrmProvider {
           const type = isEventId(w.id) ? 'Event' : 'Task';
           await this.client.call('PATCH', `${data}/sobjects/${type}/${encodeURIComponent(w.id)}`, {
             [this.options.syncFlagField]: w.value,
+          });
+        } else if (w.op === 'set-ical-uid') {
+          // The connector's own custom field (on Event and Task): an API update e-mails no one.
+          const type = isEventId(w.id) ? 'Event' : 'Task';
+          await this.client.call('PATCH', `${data}/sobjects/${type}/${encodeURIComponent(w.id)}`, {
+            [iCalUIdField]: w.iCalUId,
           });
         } else {
           if (!isEventId(w.id)) throw new ProviderError('invalid', 'only Salesforce events have invitees');

@@ -66,6 +66,8 @@ export class SuiteCrmProvider implements CrmProvider {
       webhooks: false,
       maxBatch: 20,
       createContacts: true,
+      // outlook_id exists on Meetings and Calls only.
+      iCalUIdTypes: ['meeting', 'call'],
     };
   }
 
@@ -450,6 +452,12 @@ export class SuiteCrmProvider implements CrmProvider {
         await this.client.call('POST', `/module/${module}/${id}/relationships`, {
           body: { data: { type: 'Users', id: user.id } },
         });
+        return this.readItem(module, id);
+      }
+      case 'set-ical-uid': {
+        const { module, id } = moduleOf(w.id);
+        if (module === 'Tasks') throw new ProviderError('invalid', 'a SuiteCRM task has no outlook_id');
+        await this.patch(module, id, { outlook_id: w.iCalUId });
         return this.readItem(module, id);
       }
     }

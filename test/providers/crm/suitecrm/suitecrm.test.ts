@@ -526,6 +526,30 @@ describe('SuiteCRM V8 connector', () => {
       expect(await p.lookupPeople(['new.person@startup.example'])).toHaveLength(1);
     });
 
+    test('set-ical-uid fills outlook_id of a meeting or call (tasks have none); colleagues find it', async () => {
+      const p = await open();
+      expect(p.capabilities.iCalUIdTypes).toEqual(['meeting', 'call']);
+      const m = crm.seed('Meetings', {
+        name: 'CRM-born',
+        date_start: '2030-06-04 09:00:00',
+        date_end: '2030-06-04 10:00:00',
+        status: 'Planned',
+        assigned_user_id: crm.users[0]!.id,
+      });
+      const t = crm.seed('Tasks', { name: 'Task', date_due: '2030-06-05 12:00:00', status: 'Not Started' });
+      const modified = crm.get('Meetings', m)!.date_modified;
+      crm.advance(60_000);
+      const [r, bad] = await p.writeItems([
+        { op: 'set-ical-uid', id: `Meetings:${m}`, iCalUId: 'uid-mirror@graph' },
+        { op: 'set-ical-uid', id: `Tasks:${t}`, iCalUId: 'uid-task@graph' },
+      ]);
+      expect(r).toMatchObject({ ok: true, value: { id: `Meetings:${m}`, iCalUId: 'uid-mirror@graph' } });
+      expect(bad).toMatchObject({ ok: false, error: { kind: 'invalid' } });
+      expect(crm.get('Meetings', m)).toMatchObject({ outlook_id: 'uid-mirror@graph', name: 'CRM-born' });
+      expect(crm.get('Meetings', m)!.date_modified).not.toBe(modified);
+      expect((await p.findByICalUId(['uid-mirror@graph'])).map((i) => i.id)).toEqual([`Meetings:${m}`]);
+    });
+
     test('rate limits and outages are transient errors with Retry-After; an expired token is refreshed and saved', async () => {
       const p = await open();
       crm.failNext({

@@ -453,7 +453,7 @@ class Applier {
       crmInfo: op.crmInfo,
       eventIsOrganizer: ev.isOrganizer,
       // Committed with the link, before the CRM write: a crash in between leaves the note for the next run.
-      ...(op.iCalUIdToCrm && ev.iCalUId ? { iCalUIdOwed: true } : {}),
+      ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== op.iCalUId ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
     if (link.iCalUIdOwed) this.iCalUIdsOwed.push({ op, link });

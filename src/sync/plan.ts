@@ -87,7 +87,7 @@ export interface CreateEventOp {
   summaries: PlannedActionSummary[];
   reason: string;
   sendsInvitation: boolean;
-  /** Once the event exists, write its iCalUId to the CRM item (which has none): one activity per meeting. */
+  /** Once the event exists, write its iCalUId to the CRM item unless it already has it: one activity per meeting. */
   iCalUIdToCrm?: boolean;
 }
 

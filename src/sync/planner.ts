@@ -88,9 +88,10 @@ export function writesICalUId(env: EngineEnv, type: ActivityType): boolean {
 }
 
 /**
- * A CRM-born pair owes its event's iCalUId to the CRM item: the item has none (a different one is never
- * overwritten: a colleague's mirror of the same activity wrote it, and overwriting would flip-flop between users).
- * `crmICalUId` undefined = the item is not in this listing: the link's note decides.
+ * A CRM-born pair owes its event's iCalUId to the CRM item: the item has none, or its event was just created (the
+ * link's note: a value the item still carries then belongs to an earlier mirror). A different value found later
+ * is left alone: a colleague's mirror of the same activity wrote it, and overwriting it on every run would
+ * flip-flop between the users. `crmICalUId` undefined = the item is not in this listing: the note decides.
  */
 function owesICalUId(
   env: EngineEnv,
@@ -99,7 +100,8 @@ function owesICalUId(
   crmICalUId: string | null | undefined,
 ): boolean {
   if (link.origin !== 'crm' || !link.iCalUId || !writesICalUId(env, type)) return false;
-  return crmICalUId === undefined ? link.iCalUIdOwed === true : crmICalUId === null;
+  if (crmICalUId === undefined) return link.iCalUIdOwed === true;
+  return crmICalUId !== link.iCalUId && (crmICalUId === null || link.iCalUIdOwed === true);
 }
 
 export function plan(input: PlanInput): Plan {
@@ -1028,7 +1030,9 @@ class Planner {
       const sends = this.invites && fields.attendees.length > 0;
       if (sends) this.invitations += 1;
       const reason = 'In scope with Sync to calendar on: a calendar event is created.';
-      const iCalUIdToCrm = item.iCalUId === null && writesICalUId(env, item.type);
+      // Written unless the CRM cannot store it or is the one-way source; the applier skips it when the new event's
+      // iCalUId is the one the item already has.
+      const iCalUIdToCrm = writesICalUId(env, item.type);
       this.ops.push({
         kind: 'create-event',
         crmId: item.id,

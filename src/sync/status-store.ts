@@ -45,8 +45,8 @@ export interface LinkRecord {
   eventIsOrganizer?: boolean;
   /**
    * Added for "one activity per meeting": the event's iCalUId (`iCalUId` above) still has to be written to the
-   * CRM-born item, which had none. Set when the event is created, cleared once the CRM write succeeded; a run
-   * that finds it set (a failed write, a crash in between) sends the write.
+   * CRM-born item. Set when the event is created, cleared once the CRM write succeeded; a run that finds it set
+   * (a failed write, a crash in between) sends the write.
    */
   iCalUIdOwed?: boolean;
 }

@@ -198,13 +198,54 @@ describe('iCalUId write-back of CRM-born meetings', () => {
     expect(w.crm.all()).toHaveLength(1);
   });
 
-  test('an iCalUId the item already has is never overwritten (a colleague’s mirror wrote it)', async () => {
+  test('a new mirror replaces the iCalUId of an earlier one (flag turned off and on again)', async () => {
     const w = makeWorld();
-    const item = w.crmCreate({ iCalUId: 'colleague-copy@corp.test' });
+    const item = w.crmCreate();
     await w.run();
-    expect(w.eventsFor(item.id)).toHaveLength(1);
+    const first = w.eventsFor(item.id)[0]!;
+    w.crm.userSetFlag(item.id, false);
+    await w.run();
+    expect(w.eventsFor(item.id)).toHaveLength(0);
+    expect(w.crm.get(item.id)!.iCalUId).toBe(first.iCalUId);
+    w.crm.userSetFlag(item.id, true);
+    await w.run();
+    const second = w.eventsFor(item.id)[0]!;
+    expect(second.iCalUId).not.toBe(first.iCalUId);
+    expect(w.crm.get(item.id)!.iCalUId).toBe(second.iCalUId);
+    expect(setICalUIds(w.crm.writeLog)).toHaveLength(2);
+  });
+
+  test('a different iCalUId written later by someone else is left alone: no flip-flop between users', async () => {
+    const w = makeWorld();
+    const item = w.crmCreate();
+    await w.run();
+    // A colleague's connector mirrors the same (shared) activity and writes its own event's iCalUId.
+    const colleague = new MemoryCrm({ userEmail: 'bob@corp.test', data: w.crm.data });
+    await colleague.writeItems([{ op: 'set-ical-uid', id: item.id, iCalUId: 'bob-copy@corp.test' }]);
+    const before = w.writes();
+    await w.run();
+    await w.run();
+    expect(w.writes()).toEqual(before);
+    expect(w.crm.get(item.id)!.iCalUId).toBe('bob-copy@corp.test');
+  });
+
+  test('no write when the new event has the iCalUId the item already carries', async () => {
+    const w = makeWorld();
+    const item = w.crmCreate();
+    const { actions } = await w.preview();
+    expect(actions.some((a) => a.crmId === item.id && a.side === 'crm')).toBe(true);
+    // A calendar that keeps the UID it is given (CalDAV-like): the item's own iCalUId survives.
+    const uid = 'kept@caldav.test';
+    w.crm.data.items.get(item.id)!.iCalUId = uid;
+    const create = w.cal.writeEvents.bind(w.cal);
+    w.cal.writeEvents = async (calendarId, writes) => {
+      const out = await create(calendarId, writes);
+      for (const r of out) if (r.ok && r.value) r.value.iCalUId = uid;
+      return out;
+    };
+    await w.run();
     expect(w.crm.writeLog).toHaveLength(0);
-    expect(w.crm.get(item.id)!.iCalUId).toBe('colleague-copy@corp.test');
+    expect((await w.store.loadLinks())[0]!.iCalUIdOwed).toBeUndefined();
   });
 
   test('a type whose iCalUId the CRM cannot store is mirrored without the write', async () => {

@@ -11,6 +11,7 @@ import { ProviderError } from '../../../sync/errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields } from '../../../sync/model';
 import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../../../sync/ports';
 import { apiVersion, soqlDateTime, soqlString, type SalesforceClient } from './client';
+import { storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 import {
   eventFields,
   eventTimingFields,
@@ -217,7 +218,8 @@ export class SalesforceProvider implements CrmProvider {
   }
 
   async findByICalUId(iCalUIds: string[]): Promise<CrmItem[]> {
-    const uids = [...new Set(iCalUIds)];
+    // An import's plain tag and a CRM-born activity's written-back one.
+    const uids = storedTagsFor(iCalUIds);
     if (uids.length === 0) return [];
     const events: SfEvent[] = [];
     for (const part of chunks(uids, 100)) {
@@ -441,7 +443,7 @@ export class SalesforceProvider implements CrmProvider {
           // The connector's own custom field (on Event and Task): an API update e-mails no one.
           const type = isEventId(w.id) ? 'Event' : 'Task';
           await this.client.call('PATCH', `${data}/sobjects/${type}/${encodeURIComponent(w.id)}`, {
-            [iCalUIdField]: w.iCalUId,
+            [iCalUIdField]: writtenBackTag(w.iCalUId),
           });
         } else {
           if (!isEventId(w.id)) throw new ProviderError('invalid', 'only Salesforce events have invitees');

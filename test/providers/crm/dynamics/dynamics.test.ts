@@ -332,12 +332,22 @@ describe('Dynamics 365 connector', () => {
         { op: 'set-ical-uid', id: `phonecall:${call}`, iCalUId: 'AAMkADcall==' },
       ]);
       expect(dv.requests.slice(before).filter((x) => x.path.endsWith('/$batch'))).toHaveLength(1);
-      expect(r).toMatchObject({ ok: true, value: { id: `appointment:${appt}`, iCalUId: 'AAMkADmirror==' } });
+      // Stored with the CRM-born prefix: the listing still says CRM-born, and Dynamics' own Exchange sync, which
+      // correlates by this column, does not take the appointment for an Outlook item.
+      expect(r).toMatchObject({
+        ok: true,
+        value: { id: `appointment:${appt}`, iCalUId: 'AAMkADmirror==', origin: 'crm' },
+      });
       expect(bad).toMatchObject({ ok: false, error: { kind: 'invalid' } });
-      expect(dv.get('appointments', appt)).toMatchObject({ globalobjectid: 'AAMkADmirror==', subject: 'CRM-born' });
+      expect(dv.get('appointments', appt)).toMatchObject({
+        globalobjectid: 'crm-born:AAMkADmirror==',
+        subject: 'CRM-born',
+      });
       expect(dv.get('appointments', appt)!['@odata.etag']).not.toBe(etag);
       expect(dv.get('phonecalls', call)!['globalobjectid']).toBeUndefined();
-      expect((await p.findByICalUId(['AAMkADmirror=='])).map((i) => i.id)).toEqual([`appointment:${appt}`]);
+      expect(await p.findByICalUId(['AAMkADmirror=='])).toMatchObject([
+        { id: `appointment:${appt}`, iCalUId: 'AAMkADmirror==', origin: 'crm' },
+      ]);
     });
 
     test('service protection 429 is transient with Retry-After; an expired token is refreshed and saved', async () => {

@@ -412,15 +412,22 @@ describe('Salesforce connector', () => {
         { op: 'set-ical-uid', id: task, iCalUId: 'uid-task@graph' },
         { op: 'set-ical-uid', id: '00U000000000999AAA', iCalUId: 'x' },
       ]);
-      expect(r1).toMatchObject({ ok: true, value: { id: ev, iCalUId: 'uid-event@graph', type: 'meeting' } });
+      expect(r1).toMatchObject({
+        ok: true,
+        value: { id: ev, iCalUId: 'uid-event@graph', type: 'meeting', origin: 'crm' },
+      });
       expect(r2).toMatchObject({ ok: true, value: { id: task, iCalUId: 'uid-task@graph', type: 'task' } });
       expect(gone).toMatchObject({ ok: false });
-      expect(sf.get('Event', ev)).toMatchObject({ CrmSync_ICalUId__c: 'uid-event@graph', Subject: 'CRM-born' });
+      // Stored with the CRM-born prefix (an import's tag is the plain iCalUId): the listing still says CRM-born.
+      expect(sf.get('Event', ev)).toMatchObject({
+        CrmSync_ICalUId__c: 'crm-born:uid-event@graph',
+        Subject: 'CRM-born',
+      });
       expect(sf.get('Event', ev)!['SystemModstamp']).not.toBe(stamp);
-      expect(sf.get('Task', task)).toMatchObject({ CrmSync_ICalUId__c: 'uid-task@graph' });
+      expect(sf.get('Task', task)).toMatchObject({ CrmSync_ICalUId__c: 'crm-born:uid-task@graph' });
       // Invitations are matched to Events: the engine writes it back for meetings and calls only.
       expect(p.capabilities.iCalUIdTypes).toEqual(['meeting', 'call']);
-      expect((await p.findByICalUId(['uid-event@graph'])).map((i) => i.id)).toEqual([ev]);
+      expect(await p.findByICalUId(['uid-event@graph'])).toMatchObject([{ id: ev, origin: 'crm' }]);
     });
 
     test('API limits: near the daily budget the connector pauses; REQUEST_LIMIT_EXCEEDED and 503 are transient', async () => {

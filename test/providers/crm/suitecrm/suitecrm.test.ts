@@ -543,11 +543,21 @@ describe('SuiteCRM V8 connector', () => {
         { op: 'set-ical-uid', id: `Meetings:${m}`, iCalUId: 'uid-mirror@graph' },
         { op: 'set-ical-uid', id: `Tasks:${t}`, iCalUId: 'uid-task@graph' },
       ]);
-      expect(r).toMatchObject({ ok: true, value: { id: `Meetings:${m}`, iCalUId: 'uid-mirror@graph' } });
+      expect(r).toMatchObject({
+        ok: true,
+        value: { id: `Meetings:${m}`, iCalUId: 'uid-mirror@graph', origin: 'crm' },
+      });
       expect(bad).toMatchObject({ ok: false, error: { kind: 'invalid' } });
-      expect(crm.get('Meetings', m)).toMatchObject({ outlook_id: 'uid-mirror@graph', name: 'CRM-born' });
+      // Stored with the CRM-born prefix (an import's tag is the plain iCalUId): the listing still says CRM-born,
+      // and SuiteCRM's Outlook plug-in, which correlates by outlook_id, leaves it alone.
+      expect(crm.get('Meetings', m)).toMatchObject({ outlook_id: 'crm-born:uid-mirror@graph', name: 'CRM-born' });
       expect(crm.get('Meetings', m)!.date_modified).not.toBe(modified);
-      expect((await p.findByICalUId(['uid-mirror@graph'])).map((i) => i.id)).toEqual([`Meetings:${m}`]);
+      expect(await p.findByICalUId(['uid-mirror@graph'])).toMatchObject([{ id: `Meetings:${m}`, origin: 'crm' }]);
+      const listed = await p.listChanges(null, { from: '2030-01-01T00:00:00.000Z', to: null });
+      expect(listed.upserts.find((i) => i.id === `Meetings:${m}`)).toMatchObject({
+        iCalUId: 'uid-mirror@graph',
+        origin: 'crm',
+      });
     });
 
     test('rate limits and outages are transient errors with Retry-After; an expired token is refreshed and saved', async () => {

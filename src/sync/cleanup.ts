@@ -4,6 +4,7 @@
  * snapshot, and can be undone for 7 days. Calendar copies are deleted without cancellations; CRM copies are
  * archived (CRM data is never deleted).
  */
+import { parseOccurrenceEventId } from './occurrences';
 import type { CalendarEvent, CrmItem, SyncedFields } from './model';
 import type { CrmWrite, EventWrite } from './ports';
 import type { CleanupRecord, CleanupRemoval, LinkRecord } from './status-store';
@@ -92,6 +93,11 @@ async function findDuplicates(ctx: EngineContext): Promise<Found> {
   const userEmail = ctx.userEmail.toLowerCase();
   const { events, items, links } = await listAll(ctx);
   const linkedEvents = new Set(links.map((l) => l.eventId));
+  // A series whose occurrences are linked one by one (CRM without recurrence) is linked too: never removed.
+  for (const l of links) {
+    const ref = parseOccurrenceEventId(l.eventId);
+    if (ref) linkedEvents.add(ref.seriesId);
+  }
   const linkedItems = new Set(links.map((l) => l.crmId));
   const groups: DuplicateGroup[] = [];
   const merges: Merge[] = [];

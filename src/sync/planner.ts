@@ -19,6 +19,7 @@ import type {
   UnlinkOp,
 } from './plan';
 import { contentHash, fieldKey, hashString } from './canonical';
+import { isOccurrenceEventId } from './occurrences';
 import {
   crmCanonical,
   crmHash,
@@ -369,6 +370,17 @@ class Planner {
     opts: { deleteEvent?: boolean; crm?: 'archive' | 'flag-off' | null; tombstone?: Tombstone | null },
   ): void {
     const env = this.env;
+    if (opts.deleteEvent && isOccurrenceEventId(link.eventId)) {
+      // One occurrence of a series (CRM without recurrence): the connector never cancels a single meeting of a
+      // series on its own — that would e-mail the organiser or attendees. The occurrence stays in the calendar
+      // and is not imported again.
+      opts = {
+        ...opts,
+        deleteEvent: false,
+        tombstone: { side: 'crm', sourceId: link.eventId, sourceHash: PERMANENT, createdAt: env.now.toISOString() },
+      };
+      reason = `${reason} The occurrence stays in the calendar (the connector does not cancel one meeting of a series) and is not imported again.`;
+    }
     const summaries: PlannedActionSummary[] = [];
     let eventWrite: EventWrite | null = null;
     let crmWrite: CrmWrite | null = null;
@@ -747,6 +759,16 @@ class Planner {
         continue;
       }
       if (direction === 'crm-to-calendar') continue;
+      if (this.tombstones.get(`crm\u0000${ev.id}`)?.sourceHash === PERMANENT) {
+        this.skip({
+          side: 'crm',
+          crmId: null,
+          eventId: ev.id,
+          subject: ev.fields.subject,
+          reason: 'Its CRM activity was deleted or turned off in the CRM: this occurrence is not imported again.',
+        });
+        continue;
+      }
       // One activity per meeting: another CRM user (or an earlier import) already has this iCalUId.
       const shared = this.findByICalUId(ev.iCalUId);
       if (shared) {

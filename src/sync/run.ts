@@ -15,6 +15,7 @@ import { windowStart, type EngineEnv } from './mapping';
 import { plan as makePlan, type PlanInput } from './planner';
 import { applyPlan, describeError } from './applier';
 import { checkBreaker } from './breaker';
+import { needsExpansion, OccurrenceCalendar } from './occurrence-calendar';
 
 export interface SyncProgress {
   phase: 'listing' | 'planning' | 'applying' | 'done';
@@ -107,6 +108,8 @@ function chunks<T>(list: T[], size: number): T[][] {
 
 interface Gathered {
   input: PlanInput;
+  /** The calendar as planned against (series expanded for a CRM without recurrence): writes go through it too. */
+  calendar: CalendarProvider;
   nextCursors: Map<string, string | null>;
   fingerprint: string;
 }
@@ -118,10 +121,13 @@ export async function gather(
   meta: SyncMeta,
   cursorOverride: Map<string, string | null> | null,
 ): Promise<Gathered> {
-  const { store, crm, calendar } = ctx;
+  const { store, crm } = ctx;
   const sleep = ctx.sleep ?? defaultSleep;
   const retry = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, sleep, ctx.signal);
   const links = await store.loadLinks();
+  const calendar = needsExpansion(env.crmCaps, env.calCaps)
+    ? new OccurrenceCalendar(ctx.calendar, { sourceCalendarIds: ctx.calendars.sourceCalendarIds, now: env.now, links })
+    : ctx.calendar;
   const tombstones = await store.listTombstones();
   const intents = await store.listIntents();
   const fingerprint = settingsFingerprint(ctx.settings, ctx.calendars);
@@ -201,6 +207,7 @@ export async function gather(
     },
     nextCursors,
     fingerprint,
+    calendar,
   };
 }
 
@@ -310,7 +317,7 @@ export async function runSync(
       if (pass === 0) await recordSkips(store, report.runId, env.now.toISOString(), p);
       const outcome = await applyPlan(p, {
         crm: ctx.crm,
-        calendar: ctx.calendar,
+        calendar: g.calendar,
         store,
         env,
         runId: report.runId,

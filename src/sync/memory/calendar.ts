@@ -140,6 +140,16 @@ export class MemoryCalendar implements CalendarProvider {
       const existingId = this.byKey.get(w.idempotencyKey);
       const existing = existingId ? this.events.get(existingId) : undefined;
       if (existing) return clone(existing);
+      const occ = w.draft.occurrence;
+      const instance = occ ? this.instanceOf(occ.seriesId, occ.originalStart) : undefined;
+      if (instance) {
+        // As Graph, Google and CalDAV do: "creating" a modified occurrence that exists is writing that instance.
+        this.byKey.set(w.idempotencyKey, instance.id);
+        instance.fields = clone(w.draft.fields);
+        this.touch(instance);
+        this.mail(instance, 'update', w.draft);
+        return clone(instance);
+      }
       const e = this.insert(calendarId, {
         fields: w.draft.fields,
         crmTag: this.capabilities.tags && w.draft.crmTag ? w.draft.crmTag : null,
@@ -161,8 +171,7 @@ export class MemoryCalendar implements CalendarProvider {
       if (w.sendCancellations && e.isOrganizer && e.fields.attendees.length > 0) {
         this.sentMail.push({ eventId: e.id, kind: 'cancellation', recipients: e.fields.attendees.map((a) => a.email) });
       }
-      this.events.delete(e.id);
-      this.log(calendarId).record(e.id, true);
+      this.remove(e);
       return null;
     }
     e.fields = clone(w.draft.fields);
@@ -237,9 +246,26 @@ export class MemoryCalendar implements CalendarProvider {
   }
 
   userDelete(id: string): void {
-    const e = this.mustGet(id);
-    this.events.delete(id);
-    this.log(e.calendarId).record(id, true);
+    this.remove(this.mustGet(id));
+  }
+
+  /** Deleting a series deletes its modified occurrences with it (as every real calendar does). */
+  private remove(e: CalendarEvent): void {
+    for (const x of e.fields.recurrence ? [...this.events.values()] : []) {
+      if (x.occurrence?.seriesId === e.id) {
+        this.events.delete(x.id);
+        this.log(x.calendarId).record(x.id, true);
+      }
+    }
+    this.events.delete(e.id);
+    this.log(e.calendarId).record(e.id, true);
+  }
+
+  private instanceOf(seriesId: string, originalStart: string): CalendarEvent | undefined {
+    for (const x of this.events.values()) {
+      if (x.occurrence?.seriesId === seriesId && x.occurrence.originalStart === originalStart) return x;
+    }
+    return undefined;
   }
 
   expireCursors(calendarId: string): void {

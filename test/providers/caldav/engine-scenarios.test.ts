@@ -218,6 +218,45 @@ describe('engine scenarios with CalDAV on Radicale', () => {
     await idle(w);
   });
 
+  it('gives a CRM without recurrence one activity per occurrence; a CRM edit becomes an override', async () => {
+    const w = await makeWorld(radicale, connection, {}, { recurrence: false });
+    const start = new Date(Date.parse(hoursFromNow(24 * 7)));
+    start.setUTCSeconds(0, 0);
+    const { ics, next } = seriesIcs(start.toISOString(), true);
+    const href = `${w.calendarId}series.ics`;
+    expect(await w.raw.put(href, ics)).toBeLessThan(300);
+    const r = await w.run();
+    expect(r.errors).toEqual([]);
+    // COUNT=6 with one EXDATE: five occurrences, the moved one with its own values.
+    const items = w.crm.all();
+    expect(items).toHaveLength(5);
+    expect(items.every((i) => i.fields.recurrence === null && i.iCalUId?.startsWith('series-from-calendar#'))).toBe(
+      true,
+    );
+    const moved = items.find((i) => i.iCalUId === `series-from-calendar#${next}`);
+    expect(moved?.fields.subject).toBe('Weekly sync (moved)');
+    await idle(w);
+
+    const first = items.find((i) => i.iCalUId === `series-from-calendar#${start.toISOString()}`)!;
+    w.crm.userUpdate(first.id, { body: 'Bring the forecast' });
+    const r2 = await w.run();
+    expect(r2.errors).toEqual([]);
+    expect(r2.calendar.updated).toBe(1);
+    const after = (await w.raw.get(href)).ics;
+    expect(after.match(/RECURRENCE-ID/g)).toHaveLength(2);
+    expect(after).toContain('DESCRIPTION:Bring the forecast');
+    expect(after).toMatch(/RRULE:.*COUNT=6/);
+    await idle(w);
+
+    w.crm.userUpdate(moved!.id, { location: 'Room 7' });
+    expect((await w.run()).errors).toEqual([]);
+    const last = (await w.raw.get(href)).ics;
+    expect(last.match(/RECURRENCE-ID/g)).toHaveLength(2);
+    expect(last).toContain('LOCATION:Room 7');
+    expect(w.crm.all()).toHaveLength(5);
+    await idle(w);
+  });
+
   it('keeps all-day dates and foreign time zones exact in both directions', async () => {
     const w = await makeWorld(radicale, connection);
     const startDate = hoursFromNow(24 * 10).slice(0, 10);

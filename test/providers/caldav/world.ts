@@ -8,6 +8,7 @@ import { defaultSettings, type SyncSettings } from '../../../src/shared/settings
 import type { RunReport } from '../../../src/shared/run-report';
 import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
 import type { SyncedFields } from '../../../src/sync/model';
+import type { CrmCapabilities } from '../../../src/sync/ports';
 import type { RadicaleServer } from '../../support/radicale';
 import { newCounter, testEnv, type RequestCounter } from './env';
 
@@ -57,13 +58,14 @@ export async function makeWorld(
   radicale: RadicaleServer,
   connection: Connection,
   settings: Partial<SyncSettings> = {},
+  crmCapabilities: Partial<CrmCapabilities> = {},
 ): Promise<CalDavWorld> {
   const calendarId = await radicale.makeCalendar('alice', `w${++worldNo}-${Date.now().toString(36)}`);
   const counter = newCounter();
   const calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter), {
     saveSecrets: async () => {},
   });
-  const crm = new MemoryCrm({ userEmail: USER });
+  const crm = new MemoryCrm({ userEmail: USER, capabilities: crmCapabilities });
   const store = new MemoryStatusStore();
   const ctx: EngineContext = {
     crm,

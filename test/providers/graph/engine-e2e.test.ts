@@ -1,6 +1,7 @@
 import { defaultSettings, type SyncSettings } from '../../../src/shared/settings';
 import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
 import type { SyncedFields } from '../../../src/sync/model';
+import type { CrmCapabilities } from '../../../src/sync/ports';
 import { startHarness, type Harness } from './helpers';
 
 /**
@@ -39,9 +40,12 @@ interface World {
 }
 
 let runNo = 0;
-async function world(settings: Partial<SyncSettings> = {}): Promise<World> {
+async function world(
+  settings: Partial<SyncSettings> = {},
+  crmCapabilities: Partial<CrmCapabilities> = {},
+): Promise<World> {
   const h = await startHarness();
-  const crm = new MemoryCrm({ userEmail: USER, now: () => h.clock.now });
+  const crm = new MemoryCrm({ userEmail: USER, now: () => h.clock.now, capabilities: crmCapabilities });
   const cal = h.double.state.defaultCalendarId;
   const ctx: EngineContext = {
     crm,
@@ -121,6 +125,54 @@ test('two-way: Outlook edits and deletions reach the CRM; an Outlook event is im
   await w.run();
   expect(w.crm.writeLog.length).toBe(before);
   expect(w.crm.all().filter((i) => i.iCalUId === own.ev.iCalUId)).toHaveLength(1);
+});
+
+test('a CRM without recurrence: an Outlook series becomes one activity per occurrence; a CRM edit patches that instance', async () => {
+  w = await world({ syncRecords: 'all' }, { recurrence: false });
+  const series = w.h.double.userCreate({
+    subject: 'Weekly pipeline review',
+    start: { dateTime: '2026-11-23T10:00:00', timeZone: 'Europe/Berlin' },
+    end: { dateTime: '2026-11-23T11:00:00', timeZone: 'Europe/Berlin' },
+    recurrence: {
+      pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday'], firstDayOfWeek: 'sunday' },
+      range: {
+        type: 'numbered',
+        startDate: '2026-11-23',
+        numberOfOccurrences: 4,
+        recurrenceTimeZone: 'Europe/Berlin',
+      },
+    },
+  });
+  const r = await w.run();
+  expect(r.errors).toEqual([]);
+  const items = w.crm.all().sort((a, b) => (a.iCalUId! < b.iCalUId! ? -1 : 1));
+  expect(items).toHaveLength(4);
+  expect(items.map((i) => (i.fields.timing?.kind === 'timed' ? i.fields.timing.start : ''))).toEqual([
+    '2026-11-23T09:00:00.000Z',
+    '2026-11-30T09:00:00.000Z',
+    '2026-12-07T09:00:00.000Z',
+    '2026-12-14T09:00:00.000Z',
+  ]);
+  expect(items.every((i) => i.iCalUId?.startsWith(`${series.ev.iCalUId}#`) && !i.fields.recurrence)).toBe(true);
+  const writes = w.graphWrites();
+  expect((await w.run()).crm.created).toBe(0);
+  expect(w.graphWrites()).toBe(writes);
+
+  w.crm.userUpdate(items[1]!.id, { body: 'Bring the Q4 forecast' });
+  const r2 = await w.run();
+  expect(r2.errors).toEqual([]);
+  expect(r2.calendar.updated).toBe(1);
+  const exceptions = [...w.h.double.state.events.values()].filter((s) => s.ev.type === 'exception');
+  expect(exceptions).toHaveLength(1);
+  expect(exceptions[0]!.ev.seriesMasterId).toBe(series.ev.id);
+  expect(exceptions[0]!.ev.body?.content).toContain('Bring the Q4 forecast');
+  const after = w.graphWrites();
+  const r3 = await w.run();
+  expect(r3.errors).toEqual([]);
+  expect(r3.crm).toMatchObject({ created: 0, updated: 0, archived: 0 });
+  expect(w.graphWrites()).toBe(after);
+  expect(w.crm.all()).toHaveLength(4);
+  expect(w.h.double.mails).toHaveLength(0);
 });
 
 test('a create whose answer was lost is found by its tag: no duplicate event', async () => {

@@ -3,7 +3,7 @@
  * wall-clock conversion.
  */
 
-import { instantOf, isIanaZone, offsetMinutesAt, wallClockAt, type WallClock } from '../wall-clock';
+import { instantOf, isIanaZone, offsetMinutesAt, wallClockAt, type WallClock } from '../../../shared/wall-clock';
 
 export { instantOf, isIanaZone, offsetMinutesAt, wallClockAt, type WallClock };
 

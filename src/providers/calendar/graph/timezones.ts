@@ -1,4 +1,4 @@
-import { instantOf, isIanaZone, wallClockAt } from '../wall-clock';
+import { instantOf, isIanaZone, wallClockAt } from '../../../shared/wall-clock';
 
 export { isIanaZone };
 

@@ -1,6 +1,6 @@
 /**
  * Wall clock ↔ instant in IANA time zones without a bundled zone database: Node's Intl knows every zone.
- * Shared by the calendar providers (Graph writes wall times with a zone, CalDAV writes TZIDs and VTIMEZONEs).
+ * Shared by the calendar providers and the engine (series expansion) (Graph writes wall times with a zone, CalDAV writes TZIDs and VTIMEZONEs).
  */
 
 export interface WallClock {

@@ -85,11 +85,15 @@ class Applier {
       // Pairs whose event write is still to come: commit the CRM half now (see commitPair).
       for (const [op, st] of this.pairState) if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
       for (const [calendarId, jobs] of calJobs) {
-        await this.runJobs(jobs, this.ctx.calendar.capabilities.maxBatch, 'calendar', (ws) =>
-          this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
+        await this.runJobs(
+          jobs,
+          this.ctx.calendar.capabilities.maxBatch,
+          'calendar',
+          (ws) => this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
+          () => this.writeICalUIdsToCrm(false),
         );
       }
-      await this.writeICalUIdsToCrm();
+      await this.writeICalUIdsToCrm(true);
       await this.flushTrail();
       if (plan.ops.length > 0) this.ctx.onProgress?.(this.total, this.total);
       return { stopped: null, failures: this.failures };
@@ -287,6 +291,7 @@ class Applier {
     maxBatch: number,
     side: 'crm' | 'calendar',
     call: (writes: W[]) => Promise<Result<R>[]>,
+    afterBatch?: () => Promise<void>,
   ): Promise<void> {
     const size = Math.max(1, maxBatch);
     for (let i = 0; i < jobs.length; i += size) {
@@ -304,6 +309,7 @@ class Applier {
       this.ctx.onProgress?.(this.done, this.total);
       if (this.trail.length >= 500) await this.flushTrail();
       if (auth) throw new StopRun('auth');
+      await afterBatch?.();
     }
   }
 
@@ -467,10 +473,17 @@ class Applier {
   /**
    * One activity per meeting: the events just created for CRM-born items carry iCalUIds the CRM does not know
    * yet. Written in this run so that an invited colleague's next run finds the activity; a failure keeps the
-   * link's note and the next run retries it (planner).
+   * link's note and the next run retries it (planner). Sent in full CRM batches between calendar batches (`all`:
+   * the rest at the end), so a large initial sync never holds more than one batch of them.
    */
-  private async writeICalUIdsToCrm(): Promise<void> {
-    const jobs: Job<CrmWrite, CrmItem | null>[] = this.iCalUIdsOwed.map(({ op, link }) => ({
+  private async writeICalUIdsToCrm(all: boolean): Promise<void> {
+    const size = Math.max(1, this.ctx.crm.capabilities.maxBatch);
+    while (this.iCalUIdsOwed.length >= (all ? 1 : size))
+      await this.writeICalUIdBatch(this.iCalUIdsOwed.splice(0, size));
+  }
+
+  private async writeICalUIdBatch(owed: { op: CreateEventOp; link: LinkRecord }[]): Promise<void> {
+    const jobs: Job<CrmWrite, CrmItem | null>[] = owed.map(({ op, link }) => ({
       op,
       write: { op: 'set-ical-uid', id: link.crmId, iCalUId: link.iCalUId! },
       done: async (r) => {

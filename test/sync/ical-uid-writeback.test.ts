@@ -66,6 +66,21 @@ describe('iCalUId write-back of CRM-born meetings', () => {
     expect(trail.map((t) => t.action)).toContain('crm:update');
   });
 
+  test('a large first sync sends them in full CRM batches between the calendar batches', async () => {
+    const w = makeWorld({}, { crm: { maxBatch: 2 }, cal: { maxBatch: 3 } });
+    for (let i = 0; i < 7; i++) w.crmCreate({}, { subject: `Meeting ${i}` });
+    const calls: string[] = [];
+    const crmWrite = w.crm.writeItems.bind(w.crm);
+    const calWrite = w.cal.writeEvents.bind(w.cal);
+    w.crm.writeItems = async (ws) => (calls.push(`crm:${ws.length}`), crmWrite(ws));
+    w.cal.writeEvents = async (id, ws) => (calls.push(`cal:${ws.length}`), calWrite(id, ws));
+    const r = await w.run();
+    expect(r.status).toBe('succeeded');
+    expect(calls).toEqual(['cal:3', 'crm:2', 'cal:3', 'crm:2', 'crm:2', 'cal:1', 'crm:1']);
+    expect(w.crm.all().every((i) => i.iCalUId === w.eventsFor(i.id)[0]!.iCalUId)).toBe(true);
+    expect((await w.store.loadLinks()).some((l) => l.iCalUIdOwed)).toBe(false);
+  });
+
   test('the preview shows the CRM write next to the event create', async () => {
     const w = makeWorld();
     const item = w.crmCreate();

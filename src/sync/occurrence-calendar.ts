@@ -52,12 +52,24 @@ interface Cursor {
   c: string;
   /** UTC day on which a listing cut a series at the horizon: a later day lists in full again. */
   roll: string | null;
+  /**
+   * Modified occurrences per series (original starts). A provider may report a changed series without its
+   * modified occurrences (Google's sync token does); those keep their own values and are not re-derived from
+   * the series.
+   */
+  x: Record<string, string[]>;
 }
 
 function parseCursor(value: string): Cursor | null {
   try {
     const c = JSON.parse(value) as Partial<Cursor>;
-    if (c.v === 1 && typeof c.c === 'string' && (c.roll === null || typeof c.roll === 'string')) return c as Cursor;
+    const xOk =
+      typeof c.x === 'object' &&
+      c.x !== null &&
+      Object.values(c.x).every((l) => Array.isArray(l) && l.every((v) => typeof v === 'string'));
+    if (c.v === 1 && typeof c.c === 'string' && (c.roll === null || typeof c.roll === 'string') && xOk) {
+      return c as Cursor;
+    }
   } catch {
     // not ours (stored before expansion was on): list in full
   }
@@ -141,9 +153,13 @@ export class OccurrenceCalendar implements CalendarProvider {
     const rollDue = stored?.roll != null && stored.roll < this.today;
     const innerCursor = stored && !rollDue ? stored.c : null;
     const ch = await this.inner.listChanges(calendarId, innerCursor, window);
-    const { upserts, removedIds, truncated } = this.expand(ch, window);
+    const modified = new Map<string, Set<string>>();
+    if (!ch.full && stored) for (const [k, v] of Object.entries(stored.x)) modified.set(k, new Set(v));
+    const { upserts, removedIds, truncated } = this.expand(ch, window, modified);
     const roll = truncated ? this.today : ch.full ? null : (stored?.roll ?? null);
-    const next: Cursor = { v: 1, c: ch.nextCursor, roll };
+    const x: Record<string, string[]> = {};
+    for (const [k, v] of modified) if (v.size > 0) x[k] = [...v].sort();
+    const next: Cursor = { v: 1, c: ch.nextCursor, roll, x };
     return { upserts, removedIds, full: ch.full, nextCursor: JSON.stringify(next) };
   }
 
@@ -159,6 +175,9 @@ export class OccurrenceCalendar implements CalendarProvider {
       ...withoutOccurrence(e),
       ...over,
       id,
+      // Whose version it is, too: a series and its modified occurrence may well carry equal etags; and a
+      // modified occurrence is cancelled with its series although its own version stays.
+      version: `${e.id}/${e.version}${(over.cancelled ?? e.cancelled) ? '/cancelled' : ''}`,
       iCalUId: uid,
       fields: { ...e.fields, ...over.fields, recurrence: null },
     };
@@ -167,6 +186,7 @@ export class OccurrenceCalendar implements CalendarProvider {
   private expand(
     ch: ChangeSet<CalendarEvent>,
     window: ListWindow,
+    modified: Map<string, Set<string>>,
   ): { upserts: CalendarEvent[]; removedIds: string[]; truncated: boolean } {
     const upserts: CalendarEvent[] = [];
     const removed = new Set<string>();
@@ -178,6 +198,9 @@ export class OccurrenceCalendar implements CalendarProvider {
       const list = exceptions.get(e.occurrence.seriesId) ?? [];
       list.push(e);
       exceptions.set(e.occurrence.seriesId, list);
+      const known = modified.get(e.occurrence.seriesId) ?? new Set<string>();
+      known.add(canonicalOriginalStart(e.occurrence.originalStart));
+      modified.set(e.occurrence.seriesId, known);
     }
     const expanded = new Set<string>();
     const passed = new Set<string>();
@@ -200,23 +223,30 @@ export class OccurrenceCalendar implements CalendarProvider {
       );
       const exdates = new Set(e.fields.recurrence!.exdates.map(canonicalOriginalStart));
       const produced = new Set<string>();
+      const stillModified = new Set<string>();
+      const wasModified = modified.get(e.id) ?? new Set<string>();
       for (const o of x.occurrences) {
         const uid = occurrenceICalUId(e.iCalUId, o.originalStart);
-        const modified = own.get(o.originalStart);
+        const ex = own.get(o.originalStart);
         own.delete(o.originalStart);
-        const v = modified
-          ? this.virtual(modified, e.id, o.originalStart, uid, { cancelled: e.cancelled || modified.cancelled })
+        if (ex) stillModified.add(o.originalStart);
+        else if (wasModified.has(o.originalStart) && !e.cancelled) {
+          // A modified occurrence not listed this time is unchanged: it keeps its own values.
+          stillModified.add(o.originalStart);
+          produced.add(occurrenceEventId(e.id, o.originalStart));
+          continue;
+        }
+        const v = ex
+          ? this.virtual(ex, e.id, o.originalStart, uid, { cancelled: e.cancelled || ex.cancelled })
           : this.virtual(e, e.id, o.originalStart, uid, { fields: { ...e.fields, timing: o.timing } });
         produced.add(v.id);
         upserts.push(v);
       }
-      // Modified occurrences whose original start the rule does not yield inside the range (moved into it).
-      for (const [start, o] of own) {
-        if (exdates.has(start) || o.cancelled || !inRange(start, range)) continue;
-        const v = this.virtual(o, e.id, start, occurrenceICalUId(e.iCalUId, start), { cancelled: e.cancelled });
-        produced.add(v.id);
-        upserts.push(v);
-      }
+      // A modified occurrence the rule no longer yields (the series was shortened or changed) is gone with it;
+      // calendars drop such orphans themselves.
+      // Occurrences outside the range keep their note (the horizon may reach them later).
+      for (const start of wasModified) if (!inRange(start, range) && !exdates.has(start)) stillModified.add(start);
+      modified.set(e.id, stillModified);
       for (const id of this.series.get(e.id)?.occurrences ?? []) {
         const ref = parseOccurrenceEventId(id)!;
         if (!produced.has(id) && inRange(ref.originalStart, range)) removed.add(id);
@@ -241,6 +271,7 @@ export class OccurrenceCalendar implements CalendarProvider {
       }
     }
     for (const id of ch.removedIds) {
+      modified.delete(id);
       const known = this.series.get(id);
       if (!known) {
         removed.add(id);

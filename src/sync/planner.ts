@@ -927,6 +927,20 @@ class Planner {
     });
   }
 
+  /**
+   * What an import's idempotency key is derived from. A meeting whose activity was archived (cancelled, then
+   * restored — or an occurrence a shortened series gave back) is imported afresh: its key must not be the one
+   * that created the archived activity, or the CRM would hand that one back.
+   */
+  private importSource(ev: CalendarEvent): string {
+    const base = ev.iCalUId + (ev.occurrence ? `|${ev.occurrence.originalStart}` : '');
+    const archived = [...this.input.crm.upserts, ...this.input.sharedItems]
+      .filter((i) => i.iCalUId === ev.iCalUId && i.archived)
+      .map((i) => i.id)
+      .sort();
+    return archived.length > 0 ? `${base}|after:${[...new Set(archived)].join(',')}` : base;
+  }
+
   private planImport(ev: CalendarEvent, hash: string): void {
     const env = this.env;
     const evCur = eventCanonical(ev, env);
@@ -958,7 +972,7 @@ class Planner {
       kind: 'create-crm',
       event: ev,
       eventCurrent: evCur,
-      key: createKey('crm', env.userEmail, ev.iCalUId + (ev.occurrence ? `|${ev.occurrence.originalStart}` : ''), hash),
+      key: createKey('crm', env.userEmail, this.importSource(ev), hash),
       draft: {
         type: 'meeting',
         fields,

@@ -5,11 +5,11 @@ const scale = Number(process.env.ENGINE_PROPERTY_RUNS ?? '1');
 
 describeEngineProperties({ name: 'memory providers', numRuns: Math.round(600 * scale), makeWorld: memoryWorld() });
 describeEngineProperties({
-  name: 'memory providers without idempotent create, flag field, archive or CRM reminders',
+  name: 'memory providers without idempotent create, flag field, archive, recurrence or CRM reminders',
   numRuns: Math.round(250 * scale),
   makeWorld: memoryWorld({
     cal: { idempotentCreate: false, maxBatch: 2 },
-    crm: { syncFlagField: false, archive: false, reminders: false, maxBatch: 3, invitees: false },
+    crm: { syncFlagField: false, archive: false, reminders: false, maxBatch: 3, invitees: false, recurrence: false },
   }),
 });
 describeEngineProperties({

@@ -8,5 +8,5 @@ describeEngineProperties({
   name: 'Google Calendar double',
   numRuns: Math.max(1, Math.round(25 * scale)),
   timeoutMs: 300_000,
-  makeWorld: googleWorld,
+  makeWorld: () => googleWorld(),
 });

@@ -13,12 +13,13 @@ import {
 import type { ProviderEnv } from '../../../src/providers/connector';
 import { MemoryCrm } from '../../../src/sync';
 import type { SyncedFields } from '../../../src/sync/model';
+import type { CrmCapabilities } from '../../../src/sync/ports';
 import type { EngineWorld } from '../../support/engine-properties';
 import { GoogleDouble } from '../../support/google-double/server';
 
 const calendarId = 'crm-items@group.calendar.google.com';
 
-export async function googleWorld(): Promise<EngineWorld> {
+export async function googleWorld(options: { crmCapabilities?: Partial<CrmCapabilities> } = {}): Promise<EngineWorld> {
   const google = await new GoogleDouble().start();
   const env: ProviderEnv = {
     safeFetch: () => Promise.reject(new Error('not for Google')),
@@ -48,7 +49,7 @@ export async function googleWorld(): Promise<EngineWorld> {
       connection = { ...connection, secrets };
     },
   });
-  const crm = new MemoryCrm({ userEmail: google.user });
+  const crm = new MemoryCrm({ userEmail: google.user, capabilities: options.crmCapabilities ?? {} });
   const ctx: MappingContext = { calendarId, calendarZone: 'UTC', defaultReminderMinutes: null, selfEmail: google.user };
   const body = (fields: SyncedFields, tag: string | null) =>
     eventBody({ fields, crmTag: tag ?? '', crmUrl: null, sendInvitations: false, priority: null }, null);

@@ -34,7 +34,7 @@ export interface ApplyOutcome {
 }
 
 type Result<T> = WriteResult<T>;
-type PairState = { crm: { ok: boolean; item: CrmItem | null } | null };
+type PairState = { crm: { ok: boolean; item: CrmItem | null } | null; iCalUIdWritten: boolean };
 
 interface Job<W, R> {
   op: PlanOp;
@@ -77,6 +77,8 @@ class Applier {
   private total = 0;
   private trail: TrailEntry[] = [];
   private readonly pairState = new Map<PairOp, PairState>();
+  /** Links of events created in this run whose iCalUId is still to be written to their CRM-born items. */
+  private readonly iCalUIdsOwed: { op: CreateEventOp; link: LinkRecord }[] = [];
   private readonly at: string;
 
   constructor(
@@ -109,10 +111,15 @@ class Applier {
         if (!op.eventWrite) this.pairState.delete(op);
       }
       for (const [calendarId, jobs] of calJobs) {
-        await this.runJobs(jobs, this.ctx.calendar.capabilities.maxBatch, 'calendar', (ws) =>
-          this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
+        await this.runJobs(
+          jobs,
+          this.ctx.calendar.capabilities.maxBatch,
+          'calendar',
+          (ws) => this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
+          () => this.writeICalUIdsToCrm(false),
         );
       }
+      await this.writeICalUIdsToCrm(true);
       await this.flushTrail();
       if (anyOps) this.ctx.onProgress?.(this.total, this.total);
       return { stopped: null, failures: this.failures };
@@ -188,7 +195,7 @@ class Applier {
           done: (r) => this.afterCreateCrm(op, r),
         });
       } else if (op.kind === 'pair' && op.crmWrites.length > 0) {
-        const st: PairState = { crm: null };
+        const st: PairState = { crm: null, iCalUIdWritten: false };
         this.pairState.set(op, st);
         let remaining = op.crmWrites.length;
         let ok = true;
@@ -201,6 +208,7 @@ class Applier {
               remaining -= 1;
               if (r.ok) {
                 if (r.value) item = r.value;
+                if (w.op === 'set-ical-uid') st.iCalUIdWritten = true;
                 this.count('crm', w.op === 'create' ? 'created' : 'updated');
               } else {
                 ok = false;
@@ -310,6 +318,7 @@ class Applier {
     maxBatch: number,
     side: 'crm' | 'calendar',
     call: (writes: W[]) => Promise<Result<R>[]>,
+    afterBatch?: () => Promise<void>,
   ): Promise<void> {
     const size = Math.max(1, maxBatch);
     for (let i = 0; i < jobs.length; i += size) {
@@ -328,6 +337,7 @@ class Applier {
       this.ctx.onProgress?.(this.done, this.total);
       if (this.trail.length >= 500) await this.flushTrail();
       if (auth) throw new StopRun('auth');
+      await afterBatch?.();
     }
   }
 
@@ -337,7 +347,7 @@ class Applier {
   ): Promise<void> {
     for (const job of batch) {
       const op = job.op;
-      if (op.kind === 'create-event') {
+      if (op.kind === 'create-event' && side === 'calendar') {
         await this.ctx.store.putIntent({
           key: op.key,
           side: 'calendar',
@@ -476,13 +486,53 @@ class Applier {
       syncedAt: this.at,
       crmInfo: op.crmInfo,
       eventIsOrganizer: ev.isOrganizer,
+      // Committed with the link, before the CRM write: a crash in between leaves the note for the next run.
+      ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== op.iCalUId ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
+    if (link.iCalUIdOwed) this.iCalUIdsOwed.push({ op, link });
     await store.deleteIntent(op.key);
     await store.deleteTombstone('calendar', op.crmId);
     this.count('calendar', 'created');
     if (op.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
     this.addTrail(op, 'calendar', ev.id);
+  }
+
+  /**
+   * One activity per meeting: the events just created for CRM-born items carry iCalUIds the CRM does not know
+   * yet. Written in this run so that an invited colleague's next run finds the activity; a failure keeps the
+   * link's note and the next run retries it (planner). Sent in full CRM batches between calendar batches (`all`:
+   * the rest at the end), so a large initial sync never holds more than one batch of them.
+   */
+  private async writeICalUIdsToCrm(all: boolean): Promise<void> {
+    const size = Math.max(1, this.ctx.crm.capabilities.maxBatch);
+    while (this.iCalUIdsOwed.length >= (all ? 1 : size))
+      await this.writeICalUIdBatch(this.iCalUIdsOwed.splice(0, size));
+  }
+
+  private async writeICalUIdBatch(owed: { op: CreateEventOp; link: LinkRecord }[]): Promise<void> {
+    const jobs: Job<CrmWrite, CrmItem | null>[] = owed.map(({ op, link }) => ({
+      op,
+      write: { op: 'set-ical-uid', id: link.crmId, iCalUId: link.iCalUId! },
+      done: async (r) => {
+        if (!r.ok) {
+          this.writeError(r.error, 'crm', link.crmId, `Storing the meeting’s iCalUId on “${op.crmCurrent.subject}”`);
+          return;
+        }
+        this.count('crm', 'updated');
+        // The new version is adopted only if the item is still what the link remembers; otherwise the next run
+        // must see its change.
+        const item = r.value;
+        const cur = item ? crmCanonical(item, this.ctx.env) : null;
+        const same = item && cur && crmHash(cur, crmInfoOf(item)) === link.crmHash;
+        const settled: LinkRecord = { ...link, crmVersion: same ? item.version : link.crmVersion };
+        delete settled.iCalUIdOwed;
+        await this.ctx.store.upsertLink(settled);
+        this.addTrail(op, 'crm', link.crmId);
+      },
+    }));
+    this.total += jobs.length;
+    await this.runJobs(jobs, this.ctx.crm.capabilities.maxBatch, 'crm', (ws) => this.ctx.crm.writeItems(ws));
   }
 
   private async afterCreateCrm(op: CreateCrmOp, r: Result<CrmItem | null>): Promise<void> {
@@ -582,6 +632,7 @@ class Applier {
       syncedAt: this.at,
       crmInfo,
       eventIsOrganizer: event?.isOrganizer ?? op.eventIsOrganizer,
+      ...(op.iCalUIdOwed && !this.pairState.get(op)?.iCalUIdWritten ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
   }

@@ -66,6 +66,11 @@ export interface PairOp {
   summaries: PlannedActionSummary[];
   reason: string;
   sendsInvitation: boolean;
+  /**
+   * The link's "iCalUId owed to the CRM" note after this op: true when `crmWrites` ends with a `set-ical-uid`
+   * (kept if that write fails) or while one-way CRM → calendar keeps a note from before.
+   */
+  iCalUIdOwed?: boolean;
 }
 
 export interface CreateEventOp {
@@ -82,6 +87,8 @@ export interface CreateEventOp {
   summaries: PlannedActionSummary[];
   reason: string;
   sendsInvitation: boolean;
+  /** Once the event exists, write its iCalUId to the CRM item unless it already has it: one activity per meeting. */
+  iCalUIdToCrm?: boolean;
 }
 
 export interface CreateCrmOp {

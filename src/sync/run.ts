@@ -288,6 +288,7 @@ export async function runSync(
       let g: Gathered | null = await gather(ctx, env, meta, null);
       fingerprint = g.fingerprint;
       const nextCursors = g.nextCursors;
+      const calendar = g.calendar;
       ctx.onProgress?.({ phase: 'planning', done: 0, total: 0 });
       const p = makePlan(g.input);
       // The listings and loaded links are not needed once planned: let them go before the writes (at 100k items
@@ -323,7 +324,7 @@ export async function runSync(
       if (pass === 0) await recordSkips(store, report.runId, env.now.toISOString(), p);
       const outcome = await applyPlan(p, {
         crm: ctx.crm,
-        calendar: g.calendar,
+        calendar,
         store,
         env,
         runId: report.runId,

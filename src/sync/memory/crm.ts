@@ -194,6 +194,13 @@ export class MemoryCrm implements CrmProvider {
       case 'add-owner':
         if (!item.ownerEmails.some((o) => o.toLowerCase() === w.email.toLowerCase())) item.ownerEmails.push(w.email);
         break;
+      case 'set-ical-uid':
+        if (!(this.capabilities.iCalUIdTypes ?? this.capabilities.types).includes(item.type)) {
+          throw new ProviderError('invalid', `This CRM stores no iCalUId on a ${item.type}`, { status: 400 });
+        }
+        // Only the tag: the item stays CRM-born.
+        item.iCalUId = w.iCalUId;
+        break;
     }
     this.touch(item);
     return clone(item);

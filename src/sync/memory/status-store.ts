@@ -41,6 +41,7 @@ interface StoredLink {
   eventHash: string;
   syncedAt: string;
   eventIsOrganizer: boolean | undefined;
+  iCalUIdOwed: boolean | undefined;
   /** JSON of [crmFields, eventFields or 0 when equal to crmFields, crmInfo or 0, occurrence or 0]; fields packed. */
   heavy: string;
   has: { crmInfo: boolean; occurrence: boolean };
@@ -138,6 +139,7 @@ function storeLink(link: LinkRecord): StoredLink {
     eventHash: link.eventHash,
     syncedAt: link.syncedAt,
     eventIsOrganizer: link.eventIsOrganizer,
+    iCalUIdOwed: link.iCalUIdOwed,
     heavy: flat(
       JSON.stringify([
         packFields(link.crmFields),
@@ -165,6 +167,7 @@ function loadLink(stored: StoredLink): LinkRecord {
     syncedAt: stored.syncedAt,
   } as LoadedLink;
   if (stored.eventIsOrganizer !== undefined) link.eventIsOrganizer = stored.eventIsOrganizer;
+  if (stored.iCalUIdOwed !== undefined) link.iCalUIdOwed = stored.iCalUIdOwed;
   Object.defineProperty(link, STORED, { value: stored });
   Object.defineProperty(link, 'crmFields', LAZY.crmFields);
   Object.defineProperty(link, 'eventFields', LAZY.eventFields);

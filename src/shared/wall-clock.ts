@@ -67,11 +67,27 @@ export function offsetMinutesAt(ms: number, zone: string): number {
   return Math.round((wallAsUtcMs(wallClockAt(ms, zone)) - Math.floor(ms / 1000) * 1000) / 60_000);
 }
 
-/** The instant a wall clock in `zone` denotes (in a DST gap, the later offset; in an overlap, the first). */
+function sameWall(a: WallClock, b: WallClock): boolean {
+  return (
+    a.year === b.year &&
+    a.month === b.month &&
+    a.day === b.day &&
+    a.hour === b.hour &&
+    a.minute === b.minute &&
+    a.second === b.second
+  );
+}
+
+/**
+ * The instant a wall clock in `zone` denotes (in a DST gap, read with the offset after the change; in an overlap,
+ * the first). The candidates come from the offsets a day either side: the offset at the naive instant itself can
+ * belong to the other side of a change that lies between the two (Sydney, 16:00 on the eve of the change).
+ */
 export function instantOf(w: WallClock, zone: string): number {
   const naive = wallAsUtcMs(w);
-  let guess = naive - offsetMinutesAt(naive, zone) * 60_000;
-  const second = naive - offsetMinutesAt(guess, zone) * 60_000;
-  if (second !== guess) guess = Math.min(guess, second);
-  return guess;
+  const before = naive - offsetMinutesAt(naive - 86_400_000, zone) * 60_000;
+  const after = naive - offsetMinutesAt(naive + 86_400_000, zone) * 60_000;
+  const valid = [before, after].filter((c) => sameWall(wallClockAt(c, zone), w));
+  if (valid.length > 0) return Math.min(...valid);
+  return after;
 }

@@ -34,7 +34,7 @@ export interface ApplyOutcome {
 }
 
 type Result<T> = WriteResult<T>;
-type PairState = { crm: { ok: boolean; item: CrmItem | null } | null };
+type PairState = { crm: { ok: boolean; item: CrmItem | null } | null; iCalUIdWritten: boolean };
 
 interface Job<W, R> {
   op: PlanOp;
@@ -42,10 +42,29 @@ interface Job<W, R> {
   done(result: Result<R>): Promise<void>;
 }
 
+/** Stands in for a job that has been applied, so the job (and its operation) can be garbage-collected. */
+const RELEASED: Job<never, never> = {
+  op: null as never,
+  write: null as never,
+  done: async () => undefined,
+};
+
 class StopRun extends Error {
   constructor(readonly why: 'auth' | 'aborted') {
     super(why);
   }
+}
+
+/** One string per trail action, not one per entry (a 100k-item run writes 100k entries). */
+const trailActions = new Map<string, string>();
+export function trailAction(side: 'crm' | 'calendar', action: string): string {
+  const key = `${side}:${action}`;
+  let name = trailActions.get(key);
+  if (name === undefined) {
+    name = key;
+    trailActions.set(key, name);
+  }
+  return name;
 }
 
 export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOutcome> {
@@ -58,6 +77,8 @@ class Applier {
   private total = 0;
   private trail: TrailEntry[] = [];
   private readonly pairState = new Map<PairOp, PairState>();
+  /** Links of events created in this run whose iCalUId is still to be written to their CRM-born items. */
+  private readonly iCalUIdsOwed: { op: CreateEventOp; link: LinkRecord }[] = [];
   private readonly at: string;
 
   constructor(
@@ -77,18 +98,30 @@ class Applier {
       const crmJobs = this.crmJobs();
       const calJobs = this.calendarJobs();
       this.total = crmJobs.length + [...calJobs.values()].reduce((n, j) => n + j.length, 0);
+      // From here on the jobs hold the operations; each is let go once applied (runJobs), so a long run does not
+      // keep the whole plan next to the links it has already stored.
+      const anyOps = plan.ops.length > 0;
+      plan.ops = [];
       await this.runJobs(crmJobs, this.ctx.crm.capabilities.maxBatch, 'crm', (ws) =>
         this.ctx.crm.writeItems(ws as CrmWrite[]),
       );
       // Pairs whose event write is still to come: commit the CRM half now (see commitPair).
-      for (const [op, st] of this.pairState) if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
+      for (const [op, st] of this.pairState) {
+        if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
+        if (!op.eventWrite) this.pairState.delete(op);
+      }
       for (const [calendarId, jobs] of calJobs) {
-        await this.runJobs(jobs, this.ctx.calendar.capabilities.maxBatch, 'calendar', (ws) =>
-          this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
+        await this.runJobs(
+          jobs,
+          this.ctx.calendar.capabilities.maxBatch,
+          'calendar',
+          (ws) => this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
+          () => this.writeICalUIdsToCrm(false),
         );
       }
+      await this.writeICalUIdsToCrm(true);
       await this.flushTrail();
-      if (plan.ops.length > 0) this.ctx.onProgress?.(this.total, this.total);
+      if (anyOps) this.ctx.onProgress?.(this.total, this.total);
       return { stopped: null, failures: this.failures };
     } catch (e) {
       if (e instanceof StopRun) {
@@ -162,7 +195,7 @@ class Applier {
           done: (r) => this.afterCreateCrm(op, r),
         });
       } else if (op.kind === 'pair' && op.crmWrites.length > 0) {
-        const st: PairState = { crm: null };
+        const st: PairState = { crm: null, iCalUIdWritten: false };
         this.pairState.set(op, st);
         let remaining = op.crmWrites.length;
         let ok = true;
@@ -175,6 +208,7 @@ class Applier {
               remaining -= 1;
               if (r.ok) {
                 if (r.value) item = r.value;
+                if (w.op === 'set-ical-uid') st.iCalUIdWritten = true;
                 this.count('crm', w.op === 'create' ? 'created' : 'updated');
               } else {
                 ok = false;
@@ -247,6 +281,7 @@ class Applier {
               r.ok || gone ? { ok: true, event: r.ok ? r.value : null } : { ok: false, event: null },
             );
             if (!this.pairState.has(op)) await this.recordConflicts(op);
+            this.pairState.delete(op);
           },
         });
       } else if (op.kind === 'unlink' && op.eventWrite) {
@@ -283,6 +318,7 @@ class Applier {
     maxBatch: number,
     side: 'crm' | 'calendar',
     call: (writes: W[]) => Promise<Result<R>[]>,
+    afterBatch?: () => Promise<void>,
   ): Promise<void> {
     const size = Math.max(1, maxBatch);
     for (let i = 0; i < jobs.length; i += size) {
@@ -297,9 +333,11 @@ class Applier {
         await batch[k]!.done(r);
         this.done += 1;
       }
+      jobs.fill(RELEASED as Job<W, R>, i, i + batch.length);
       this.ctx.onProgress?.(this.done, this.total);
       if (this.trail.length >= 500) await this.flushTrail();
       if (auth) throw new StopRun('auth');
+      await afterBatch?.();
     }
   }
 
@@ -309,7 +347,7 @@ class Applier {
   ): Promise<void> {
     for (const job of batch) {
       const op = job.op;
-      if (op.kind === 'create-event') {
+      if (op.kind === 'create-event' && side === 'calendar') {
         await this.ctx.store.putIntent({
           key: op.key,
           side: 'calendar',
@@ -449,13 +487,53 @@ class Applier {
       crmInfo: op.crmInfo,
       eventIsOrganizer: ev.isOrganizer,
       ...(ev.writesNotifyAttendees ? { eventWritesNotify: true } : {}),
+      // Committed with the link, before the CRM write: a crash in between leaves the note for the next run.
+      ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== op.iCalUId ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
+    if (link.iCalUIdOwed) this.iCalUIdsOwed.push({ op, link });
     await store.deleteIntent(op.key);
     await store.deleteTombstone('calendar', op.crmId);
     this.count('calendar', 'created');
     if (op.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
     this.addTrail(op, 'calendar', ev.id);
+  }
+
+  /**
+   * One activity per meeting: the events just created for CRM-born items carry iCalUIds the CRM does not know
+   * yet. Written in this run so that an invited colleague's next run finds the activity; a failure keeps the
+   * link's note and the next run retries it (planner). Sent in full CRM batches between calendar batches (`all`:
+   * the rest at the end), so a large initial sync never holds more than one batch of them.
+   */
+  private async writeICalUIdsToCrm(all: boolean): Promise<void> {
+    const size = Math.max(1, this.ctx.crm.capabilities.maxBatch);
+    while (this.iCalUIdsOwed.length >= (all ? 1 : size))
+      await this.writeICalUIdBatch(this.iCalUIdsOwed.splice(0, size));
+  }
+
+  private async writeICalUIdBatch(owed: { op: CreateEventOp; link: LinkRecord }[]): Promise<void> {
+    const jobs: Job<CrmWrite, CrmItem | null>[] = owed.map(({ op, link }) => ({
+      op,
+      write: { op: 'set-ical-uid', id: link.crmId, iCalUId: link.iCalUId! },
+      done: async (r) => {
+        if (!r.ok) {
+          this.writeError(r.error, 'crm', link.crmId, `Storing the meeting’s iCalUId on “${op.crmCurrent.subject}”`);
+          return;
+        }
+        this.count('crm', 'updated');
+        // The new version is adopted only if the item is still what the link remembers; otherwise the next run
+        // must see its change.
+        const item = r.value;
+        const cur = item ? crmCanonical(item, this.ctx.env) : null;
+        const same = item && cur && crmHash(cur, crmInfoOf(item)) === link.crmHash;
+        const settled: LinkRecord = { ...link, crmVersion: same ? item.version : link.crmVersion };
+        delete settled.iCalUIdOwed;
+        await this.ctx.store.upsertLink(settled);
+        this.addTrail(op, 'crm', link.crmId);
+      },
+    }));
+    this.total += jobs.length;
+    await this.runJobs(jobs, this.ctx.crm.capabilities.maxBatch, 'crm', (ws) => this.ctx.crm.writeItems(ws));
   }
 
   private async afterCreateCrm(op: CreateCrmOp, r: Result<CrmItem | null>): Promise<void> {
@@ -559,6 +637,7 @@ class Applier {
       ...((event ? event.writesNotifyAttendees : op.eventWritesNotify) ? { eventWritesNotify: true } : {}),
       ...(op.held?.push ? { heldPush: op.held.push } : {}),
       ...(op.held?.delete ? { heldDelete: true } : {}),
+      ...(op.iCalUIdOwed && !this.pairState.get(op)?.iCalUIdWritten ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
   }
@@ -596,7 +675,7 @@ class Applier {
         at: this.at,
         crmId: s.crmId ?? (side === 'crm' ? (newId ?? null) : null),
         eventId: s.eventId ?? (side === 'calendar' ? (newId ?? null) : null),
-        action: `${s.side}:${s.action}`,
+        action: trailAction(s.side, s.action),
         reason: s.reason,
       });
     }

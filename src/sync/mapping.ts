@@ -186,6 +186,10 @@ export function fieldRules(
       }
     }
   }
+  for (const f of crmCaps.missingFields?.[info.type] ?? []) {
+    push.delete(f);
+    pull.delete(f);
+  }
   if (settings.direction === 'crm-to-calendar') pull.clear();
   if (settings.direction === 'calendar-to-crm') push.clear();
   return { push, pull };

@@ -73,6 +73,11 @@ export interface PairOp {
    * remembers what is owed (LinkRecord.heldPush / heldDelete).
    */
   held?: { push: NonNullable<LinkRecord['heldPush']> | null; delete: boolean };
+  /**
+   * The link's "iCalUId owed to the CRM" note after this op: true when `crmWrites` ends with a `set-ical-uid`
+   * (kept if that write fails) or while one-way CRM → calendar keeps a note from before.
+   */
+  iCalUIdOwed?: boolean;
 }
 
 export interface CreateEventOp {
@@ -89,6 +94,8 @@ export interface CreateEventOp {
   summaries: PlannedActionSummary[];
   reason: string;
   sendsInvitation: boolean;
+  /** Once the event exists, write its iCalUId to the CRM item unless it already has it: one activity per meeting. */
+  iCalUIdToCrm?: boolean;
 }
 
 export interface CreateCrmOp {

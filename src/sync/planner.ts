@@ -2,7 +2,7 @@
  * The planner: a pure function from (changes on both sides, status, effective settings) to a plan (SPEC §5, §5.1).
  * It performs no I/O and reads no clock: everything it needs is in PlanInput, so every rule is unit-testable.
  */
-import type { CalendarEvent, CrmItem, PersonMatch, SyncedFieldName, SyncedFields } from './model';
+import type { ActivityType, CalendarEvent, CrmItem, PersonMatch, SyncedFieldName, SyncedFields } from './model';
 import { syncedFieldNames } from './model';
 import type { CrmWrite, EventWrite } from './ports';
 import type { LinkRecord, LinkedCrmInfo, SyncMeta, Tombstone } from './status-store';
@@ -80,6 +80,31 @@ export function invitationsActive(env: EngineEnv, meta: SyncMeta): boolean {
   return mode === 'always' || (mode === 'after-first-sync' && meta.firstSyncDone);
 }
 
+/**
+ * The event's iCalUId may be written to a CRM item of this type (one activity per meeting across CRM users):
+ * the CRM stores it for the type, and the CRM is not the untouchable source of one-way CRM → calendar.
+ */
+export function writesICalUId(env: EngineEnv, type: ActivityType): boolean {
+  return env.settings.direction !== 'crm-to-calendar' && (env.crmCaps.iCalUIdTypes ?? env.crmCaps.types).includes(type);
+}
+
+/**
+ * A CRM-born pair owes its event's iCalUId to the CRM item: the item has none, or its event was just created (the
+ * link's note: a value the item still carries then belongs to an earlier mirror). A different value found later
+ * is left alone: a colleague's mirror of the same activity wrote it, and overwriting it on every run would
+ * flip-flop between the users. `crmICalUId` undefined = the item is not in this listing: the note decides.
+ */
+function owesICalUId(
+  env: EngineEnv,
+  link: Pick<LinkRecord, 'origin' | 'iCalUId' | 'iCalUIdOwed'>,
+  type: ActivityType,
+  crmICalUId: string | null | undefined,
+): boolean {
+  if (link.origin !== 'crm' || !link.iCalUId || !writesICalUId(env, type)) return false;
+  if (crmICalUId === undefined) return link.iCalUIdOwed === true;
+  return crmICalUId !== link.iCalUId && (crmICalUId === null || link.iCalUIdOwed === true);
+}
+
 export function plan(input: PlanInput): Plan {
   return new Planner(input).run();
 }
@@ -150,8 +175,11 @@ class Planner {
 
   private emptySides(): ('crm' | 'calendar')[] {
     const out: ('crm' | 'calendar')[] = [];
+    // Only an empty complete listing needs the live links; reading every link's fields is not free at 100k.
+    const crmEmpty = this.input.crm.full && this.input.crm.upserts.length === 0;
+    if (!crmEmpty && !this.input.events.some((c) => c.full && c.upserts.length === 0)) return out;
     const live = this.input.links.filter((l) => !isPast({ timing: l.eventFields.timing, recurrence: null }, this.env));
-    if (this.input.crm.full && this.input.crm.upserts.length === 0 && live.length > 0) out.push('crm');
+    if (crmEmpty && live.length > 0) out.push('crm');
     for (const c of this.input.events) {
       if (c.full && c.upserts.length === 0 && live.some((l) => l.calendarId === c.calendarId)) {
         out.push('calendar');
@@ -195,7 +223,8 @@ class Planner {
       !this.input.resync &&
       link.crmHash !== '' &&
       link.eventHash !== '' &&
-      !(this.invites && (link.heldPush || link.heldDelete))
+      !(this.invites && (link.heldPush || link.heldDelete)) &&
+      !owesICalUId(this.env, link, item?.type ?? link.crmInfo?.type ?? 'meeting', item ? item.iCalUId : undefined)
     ) {
       return;
     }
@@ -323,6 +352,7 @@ class Planner {
       info: item ? crmInfoOf(item) : (link.crmInfo ?? FALLBACK_INFO),
       crmModifiedAt: item?.modifiedAt ?? null,
       crmLinks: item?.links ?? null,
+      crmICalUId: item ? item.iCalUId : undefined,
       ownerEmails: null,
       evCur: ev ? eventCanonical(ev, env) : link.eventFields,
       evVersion: ev?.version ?? link.eventVersion,
@@ -463,6 +493,8 @@ class Planner {
       info: LinkedCrmInfo;
       crmModifiedAt: string | null;
       crmLinks: CrmItem['links'] | null;
+      /** The CRM item's iCalUId tag; undefined when the item is not in this listing. */
+      crmICalUId: string | null | undefined;
       ownerEmails: string[] | null;
       evCur: SyncedFields;
       evVersion: string;
@@ -691,6 +723,21 @@ class Planner {
         sendsInvitation: false,
       });
     }
+    // Last: the CRM-side tag of a CRM-born meeting, so an invited colleague's connector finds this activity.
+    const iCalUIdWrite =
+      !leavesScope && owesICalUId(env, { ...base, iCalUIdOwed: base.old?.iCalUIdOwed }, s.info.type, s.crmICalUId);
+    if (iCalUIdWrite) {
+      crmWrites.push({ op: 'set-ical-uid', id: base.crmId, iCalUId: base.iCalUId! });
+      summaries.push({
+        ...ids,
+        side: 'crm',
+        action: 'update',
+        reason: 'The event’s iCalUId is stored on the CRM item, so invited colleagues share this activity.',
+        sendsInvitation: false,
+      });
+    }
+    // One-way CRM → calendar never writes it, but keeps the note for a later switch of direction.
+    const iCalUIdOwed = iCalUIdWrite || (base.old?.iCalUIdOwed === true && !writesICalUId(env, s.info.type));
     const pullDone = pull.filter((f) => patched.includes(f));
 
     const isNew = base.old === null;
@@ -703,7 +750,8 @@ class Planner {
       old.crmVersion === s.crmVersion &&
       old.eventVersion === s.evVersion &&
       old.crmHash === crmHash(s.crmCur, s.info) &&
-      old.eventHash === eventHash(s.evCur, false);
+      old.eventHash === eventHash(s.evCur, false) &&
+      (old.iCalUIdOwed === true) === iCalUIdOwed;
     if (unchangedStatus) return;
     if (isNew) {
       summaries.unshift({
@@ -735,6 +783,7 @@ class Planner {
       sendsInvitation: sends,
       ...(s.writesNotify ? { eventWritesNotify: true } : {}),
       ...(held ? { held } : {}),
+      ...(iCalUIdOwed ? { iCalUIdOwed } : {}),
     };
     this.ops.push(op);
   }
@@ -817,7 +866,7 @@ class Planner {
           });
           continue;
         }
-        this.matchPair(shared, ev, 'calendar', 'Same meeting (iCalUId) as an existing CRM activity.');
+        this.matchPair(shared, ev, 'calendar', 'Same meeting (iCalUId) as an existing CRM activity.', true);
         continue;
       }
       if (fingerprints) {
@@ -930,8 +979,18 @@ class Planner {
   }
 
   /** Links a CRM item and an event found to belong together; the origin side's values win where they differ. */
-  private matchPair(item: CrmItem, ev: CalendarEvent, origin: 'crm' | 'calendar', reason: string): void {
+  private matchPair(
+    item: CrmItem,
+    ev: CalendarEvent,
+    origin: 'crm' | 'calendar',
+    reason: string,
+    shared = false,
+  ): void {
     const env = this.env;
+    // Another CRM user's activity for this meeting: this user's copy is only linked to it (add-owner), not
+    // merged into it. Each user sees the attendees without themself, so "the event wins" would rewrite the
+    // shared activity from one attendee's point of view (and the organiser's connector would mail the change).
+    const adopt = shared && !item.ownerEmails.some((o) => o.toLowerCase() === env.userEmail.toLowerCase());
     const crmCur = crmCanonical(item, env);
     this.handledCrm.add(item.id);
     this.handledEv.add(ev.id);
@@ -953,6 +1012,7 @@ class Planner {
       info,
       crmModifiedAt: item.modifiedAt,
       crmLinks: item.links,
+      crmICalUId: item.iCalUId,
       ownerEmails: env.settings.direction === 'crm-to-calendar' ? null : item.ownerEmails,
       evCur,
       evVersion: ev.version,
@@ -960,8 +1020,8 @@ class Planner {
       isOrganizer: ev.isOrganizer,
       writesNotify: ev.writesNotifyAttendees === true,
       occurrence: ev.occurrence,
-      crmPrev: origin === 'crm' ? null : { fields: crmCur, info },
-      evPrev: origin === 'calendar' ? null : evCur,
+      crmPrev: origin === 'crm' && !adopt ? null : { fields: crmCur, info },
+      evPrev: origin === 'calendar' && !adopt ? null : evCur,
       reason,
     });
   }
@@ -1105,6 +1165,9 @@ class Planner {
       const sends = this.invites && fields.attendees.length > 0;
       if (sends) this.invitations += 1;
       const reason = 'In scope with Sync to calendar on: a calendar event is created.';
+      // Written unless the CRM cannot store it or is the one-way source; the applier skips it when the new event's
+      // iCalUId is the one the item already has.
+      const iCalUIdToCrm = writesICalUId(env, item.type);
       this.ops.push({
         kind: 'create-event',
         crmId: item.id,
@@ -1133,9 +1196,24 @@ class Planner {
             reason,
             sendsInvitation: sends,
           },
+          ...(iCalUIdToCrm
+            ? [
+                {
+                  side: 'crm' as const,
+                  action: 'update' as const,
+                  crmId: item.id,
+                  eventId: null,
+                  subject,
+                  reason:
+                    'The new event’s iCalUId is stored on the CRM item, so invited colleagues share this activity.',
+                  sendsInvitation: false,
+                },
+              ]
+            : []),
         ],
         reason,
         sendsInvitation: sends,
+        ...(iCalUIdToCrm ? { iCalUIdToCrm } : {}),
       });
     }
   }

@@ -4,7 +4,7 @@
  * Designed for the real APIs: opaque incremental cursors with a full-listing fallback, batched writes,
  * idempotent creates found again by tag, optimistic concurrency.
  */
-import type { CalendarEvent, CrmDraft, CrmItem, EventDraft, PersonMatch, SyncedFields } from './model';
+import type { CalendarEvent, CrmDraft, CrmItem, EventDraft, PersonMatch, SyncedFieldName, SyncedFields } from './model';
 import type { ProviderError } from './errors';
 import type { ActivityType } from '../shared/settings';
 
@@ -85,6 +85,17 @@ export interface CrmCapabilities {
    * and the reminder is not synced back.
    */
   reminders?: boolean;
+  /**
+   * Synced fields the CRM has no column for, per activity type (a Dynamics phone call has no location, a task no
+   * invitees). Such a field is neither written to the CRM nor taken from it for that type: the calendar keeps its
+   * own value, and a CRM that cannot hold it never makes the pair disagree forever.
+   */
+  missingFields?: Partial<Record<ActivityType, readonly SyncedFieldName[]>>;
+  /**
+   * Activity types whose iCalUId the CRM can store after creation (the `set-ical-uid` write; default: every type
+   * in `types`). A CRM-born item of another type is mirrored without writing its event's iCalUId back.
+   */
+  iCalUIdTypes?: readonly ActivityType[];
 }
 
 export type CrmWrite =
@@ -96,7 +107,13 @@ export type CrmWrite =
   | { op: 'unarchive'; id: string }
   | { op: 'set-sync-flag'; id: string; value: boolean }
   /** Several CRM users attend one meeting: link this connector user to the existing activity. */
-  | { op: 'add-owner'; id: string; email: string };
+  | { op: 'add-owner'; id: string; email: string }
+  /**
+   * A CRM-born item was mirrored into the calendar: store the event's iCalUId on it (the CRM-side tag), so that a
+   * colleague's connector receiving the invitation finds this activity instead of importing a second one. Only
+   * the tag field changes: never a synced field, never anything that e-mails anyone.
+   */
+  | { op: 'set-ical-uid'; id: string; iCalUId: string };
 
 export interface CrmProvider {
   readonly kind: string;

@@ -13,7 +13,7 @@ import { defaultSleep, withRetry } from './retry';
 import { hashString } from './canonical';
 import { windowStart, type EngineEnv } from './mapping';
 import { plan as makePlan, type PlanInput } from './planner';
-import { applyPlan, describeError } from './applier';
+import { applyPlan, describeError, trailAction } from './applier';
 import { checkBreaker } from './breaker';
 import { needsExpansion, OccurrenceCalendar } from './occurrence-calendar';
 
@@ -218,7 +218,7 @@ async function recordSkips(store: StatusStore, runId: string, at: string, p: Pla
     at,
     crmId: s.crmId,
     eventId: s.eventId,
-    action: `${s.side}:skip`,
+    action: trailAction(s.side, 'skip'),
     reason: s.reason,
   }));
   for (let i = 0; i < entries.length; i += 500) await store.addTrail(entries.slice(i, i + 500));
@@ -285,10 +285,17 @@ export async function runSync(
     let failures = 0;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       ctx.onProgress?.({ phase: 'listing', done: 0, total: 0 });
-      const g = await gather(ctx, env, meta, null);
+      let g: Gathered | null = await gather(ctx, env, meta, null);
       fingerprint = g.fingerprint;
+      const nextCursors = g.nextCursors;
+      const calendar = g.calendar;
       ctx.onProgress?.({ phase: 'planning', done: 0, total: 0 });
       const p = makePlan(g.input);
+      // The listings and loaded links are not needed once planned: let them go before the writes (at 100k items
+      // they are as large as the plan itself).
+      g = null;
+      // Planning is over (the benchmark times the phases from these marks); writes follow.
+      ctx.onProgress?.({ phase: 'applying', done: 0, total: 0 });
       report.conflicts += p.conflicts;
       if (pass === 0) report.skipped = p.skips.length;
       const breaker = checkBreaker(p);
@@ -317,7 +324,7 @@ export async function runSync(
       if (pass === 0) await recordSkips(store, report.runId, env.now.toISOString(), p);
       const outcome = await applyPlan(p, {
         crm: ctx.crm,
-        calendar: g.calendar,
+        calendar,
         store,
         env,
         runId: report.runId,
@@ -338,7 +345,7 @@ export async function runSync(
         });
         return await finish('partial');
       }
-      cursors = g.nextCursors;
+      cursors = nextCursors;
       if (p.deferred === 0 || failures > 0) break;
       // Another pass over the same change sets (the stored cursors have not moved): what this pass linked is now
       // a no-op, and what waited for it (modified occurrences of a new series) goes through.

@@ -54,6 +54,12 @@ export interface LinkRecord {
   heldPush?: { synced: Partial<SyncedFields>; crmInfo: LinkedCrmInfo };
   /** Added by the engine: the event is owed a deletion held back for the same reason (the link is kept until then). */
   heldDelete?: boolean;
+  /**
+   * Added for "one activity per meeting": the event's iCalUId (`iCalUId` above) still has to be written to the
+   * CRM-born item. Set when the event is created, cleared once the CRM write succeeded; a run that finds it set
+   * (a failed write, a crash in between) sends the write.
+   */
+  iCalUIdOwed?: boolean;
 }
 
 /** A create whose answer we may not have seen. Written before the request, removed once the link is stored. */

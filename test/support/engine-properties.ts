@@ -609,8 +609,17 @@ async function checkConvergence(
       continue;
     }
     must(item !== undefined && ev !== undefined, `link ${l.crmId} ↔ ${l.eventId} points at a missing item`);
-    const d = disagreements(item!, ev!, s, me, l.origin, w.crm.capabilities.invitees);
+    const missing = new Set<string>(w.crm.capabilities.missingFields?.[item!.type] ?? []);
+    const d = disagreements(item!, ev!, s, me, l.origin, w.crm.capabilities.invitees).filter(
+      (x) => !missing.has(x.split(' ')[0]!),
+    );
     must(d.length === 0, `pair ${l.crmId} ↔ ${l.eventId} disagrees: ${d.join('; ')}`);
+    // One activity per meeting (SPEC §5): a mirrored CRM-born item carries an iCalUId for invited colleagues to
+    // find (its event's; one written earlier is kept once the pair exists), unless the CRM is the one-way source.
+    const storable = w.crm.capabilities.iCalUIdTypes ?? w.crm.capabilities.types;
+    if (l.origin === 'crm' && s.direction !== 'crm-to-calendar' && storable.includes(item!.type)) {
+      must(item!.iCalUId !== null, `mirrored CRM-born item ${l.crmId} carries no iCalUId`);
+    }
   }
   // Every live, in-scope CRM item has its event (CRM → calendar).
   if (s.direction !== 'calendar-to-crm') {

@@ -107,7 +107,10 @@ export function describeStatusStoreContract(
     });
 
     test('links round-trip exactly, upsert replaces, delete removes', async () => {
-      const a = makeLink({ occurrence: { seriesId: 'crm-0', originalStart: '2026-11-23T09:00:00.000Z' } });
+      const a = makeLink({
+        occurrence: { seriesId: 'crm-0', originalStart: '2026-11-23T09:00:00.000Z' },
+        iCalUIdOwed: true,
+      });
       const b = makeLink({
         id: 'crm-2\u0001evt-2',
         crmId: 'crm-2',
@@ -116,12 +119,21 @@ export function describeStatusStoreContract(
         origin: 'calendar',
         crmInfo: { type: 'task', completed: true, priority: 'high', url: 'https://crm.test/2' },
         eventIsOrganizer: false,
+        // A write held back while invitations are off (it would e-mail the attendees).
+        eventWritesNotify: true,
+        heldPush: {
+          synced: { subject: 'Before the CRM edit', attendees: [{ email: 'a@client.test' }] },
+          crmInfo: { type: 'task', completed: false, priority: null, url: null },
+        },
+        heldDelete: true,
       });
       await store.upsertLink(a);
       await store.upsertLink(b);
       const sorted = (l: LinkRecord[]): LinkRecord[] => [...l].sort((x, y) => x.id.localeCompare(y.id));
       expect(sorted(await store.loadLinks())).toEqual(sorted([a, b]));
-      const a2 = { ...a, crmVersion: 'v2', crmHash: '' };
+      // The replacement drops the "iCalUId owed" note: an upsert replaces the whole record.
+      const { iCalUIdOwed: _owed, ...settled } = a;
+      const a2: LinkRecord = { ...settled, crmVersion: 'v2', crmHash: '' };
       await store.upsertLink(a2);
       expect(sorted(await store.loadLinks())).toEqual(sorted([a2, b]));
       await store.deleteLink(a.id);

@@ -94,6 +94,11 @@ describe('reset calendar sync', () => {
     const before = w.writes();
     const r = await w.run();
     expect(r.status).toBe('succeeded');
+    // The only write: the fingerprint-paired CRM-born item learns its event's iCalUId (a tag, no mail).
+    expect(w.crm.writeLog.slice(before.crm)).toEqual([
+      { op: 'set-ical-uid', id: f.id, iCalUId: w.cal.all().find((e) => e.fields.subject === 'Fingerprint')!.iCalUId },
+    ]);
+    before.crm += 1;
     expect(w.writes()).toEqual(before);
     expect(w.cal.sentMail).toHaveLength(mail);
     expect(w.crm.all()).toHaveLength(items);

@@ -28,6 +28,8 @@ export interface MemoryCalendarOptions {
   calendars?: CalendarInfo[];
   capabilities?: Partial<CalendarCapabilities>;
   now?: () => Date;
+  /** Keep a copy of every write request in `writeLog` (default true; a long benchmark only needs `writeCount`). */
+  keepWriteLog?: boolean;
 }
 
 export interface UserEventInput {
@@ -55,6 +57,9 @@ export class MemoryCalendar implements CalendarProvider {
   readonly sentMail: SentMail[] = [];
   /** Every write request the engine made, in order (tests inspect invitation flags). */
   readonly writeLog: { calendarId: string; write: EventWrite }[] = [];
+  /** Write requests received, whether or not they are kept in writeLog. */
+  writeCount = 0;
+  private readonly keepWriteLog: boolean;
   private readonly calendars: CalendarInfo[];
   private readonly events = new Map<string, CalendarEvent>();
   private readonly logs = new Map<string, ChangeLog>();
@@ -74,6 +79,7 @@ export class MemoryCalendar implements CalendarProvider {
       ...options.capabilities,
     };
     this.now = options.now ?? (() => new Date());
+    this.keepWriteLog = options.keepWriteLog ?? true;
     for (const c of this.calendars) this.logs.set(c.id, new ChangeLog());
   }
 
@@ -124,7 +130,8 @@ export class MemoryCalendar implements CalendarProvider {
     }
     const out: WriteResult<CalendarEvent | null>[] = [];
     for (const w of writes) {
-      this.writeLog.push({ calendarId, write: clone(w) });
+      this.writeCount += 1;
+      if (this.keepWriteLog) this.writeLog.push({ calendarId, write: clone(w) });
       try {
         out.push({ ok: true, value: this.applyWrite(calendarId, w) });
       } catch (e) {
@@ -283,6 +290,13 @@ export class MemoryCalendar implements CalendarProvider {
 
   get size(): number {
     return this.events.size;
+  }
+
+  /** Event ids in creation order, without copying the events. */
+  ids(calendarId?: string): string[] {
+    const out: string[] = [];
+    for (const e of this.events.values()) if (!calendarId || e.calendarId === calendarId) out.push(e.id);
+    return out;
   }
 
   private mustGet(id: string): CalendarEvent {

@@ -26,6 +26,8 @@ export interface MemoryCrmOptions {
   people?: PersonMatch[];
   data?: MemoryCrmData;
   now?: () => Date;
+  /** Keep a copy of every write request in `writeLog` (default true; a long benchmark only needs `writeCount`). */
+  keepWriteLog?: boolean;
 }
 
 export interface UserItemInput {
@@ -46,6 +48,9 @@ export class MemoryCrm implements CrmProvider {
   readonly userEmail: string;
   readonly data: MemoryCrmData;
   readonly writeLog: CrmWrite[] = [];
+  /** Write requests received, whether or not they are kept in writeLog. */
+  writeCount = 0;
+  private readonly keepWriteLog: boolean;
   private readonly now: () => Date;
 
   constructor(options: MemoryCrmOptions = {}) {
@@ -65,6 +70,7 @@ export class MemoryCrm implements CrmProvider {
     this.data = options.data ?? new MemoryCrmData();
     if (options.people) this.data.people.push(...options.people);
     this.now = options.now ?? (() => new Date());
+    this.keepWriteLog = options.keepWriteLog ?? true;
   }
 
   async testConnection(): Promise<{ account: string }> {
@@ -127,7 +133,8 @@ export class MemoryCrm implements CrmProvider {
     }
     const out: WriteResult<CrmItem | null>[] = [];
     for (const w of writes) {
-      this.writeLog.push(clone(w));
+      this.writeCount += 1;
+      if (this.keepWriteLog) this.writeLog.push(clone(w));
       try {
         out.push({ ok: true, value: this.applyWrite(w) });
       } catch (e) {
@@ -186,6 +193,13 @@ export class MemoryCrm implements CrmProvider {
         break;
       case 'add-owner':
         if (!item.ownerEmails.some((o) => o.toLowerCase() === w.email.toLowerCase())) item.ownerEmails.push(w.email);
+        break;
+      case 'set-ical-uid':
+        if (!(this.capabilities.iCalUIdTypes ?? this.capabilities.types).includes(item.type)) {
+          throw new ProviderError('invalid', `This CRM stores no iCalUId on a ${item.type}`, { status: 400 });
+        }
+        // Only the tag: the item stays CRM-born.
+        item.iCalUId = w.iCalUId;
         break;
     }
     this.touch(item);

@@ -76,8 +76,10 @@ async function sandboxWorld(): Promise<EngineWorld> {
 /**
  * Dynamics 365 over its Dataverse Web API double. The control edits the double's tables as a user on the CRM's
  * forms would: appointments for meetings, phone calls for calls, tasks for tasks. Dataverse has no follow-up or
- * note activity the connector reads, so a note is entered as a task without a due date (out of scope either way);
- * calls and follow-ups are entered as appointments (a phone call has no location column, see below); there is no private flag and no Sync-to-calendar field, so
+ * note activity the connector reads, so a note is entered as a task without a due date (out of scope either way), and
+ * a follow-up as an appointment. A phone call has no location column (the provider says so in
+ * `capabilities.missingFields`, and the engine leaves that field alone); there is no private flag and no
+ * Sync-to-calendar field, so
  * `setFlag` changes nothing (the connector reports `syncFlagField: false`).
  */
 async function dynamicsWorld(): Promise<EngineWorld> {
@@ -121,9 +123,12 @@ async function dynamicsWorld(): Promise<EngineWorld> {
     now: new Date(),
     crmControl: {
       async create(input) {
-        // Calls and follow-ups are entered as appointments: a Dataverse phone call has no location column, so a
-        // location the user types on its calendar event can never converge (reported, see docs/crm.md).
-        const set = input.type === 'task' || input.type === 'note' ? 'tasks' : 'appointments';
+        const set =
+          input.type === 'task' || input.type === 'note'
+            ? 'tasks'
+            : input.type === 'call'
+              ? 'phonecalls'
+              : 'appointments';
         const f = input.fields;
         const guid = dv.insert(set, {
           subject: f.subject,
@@ -134,7 +139,7 @@ async function dynamicsWorld(): Promise<EngineWorld> {
           _ownerid_value: dv.users[0]!.id,
         });
         if (set !== 'tasks') dv.replaceParties(set, guid, partiesOf(set, f.attendees));
-        return `${set === 'appointments' ? 'appointment' : 'task'}:${guid}`;
+        return `${set.slice(0, -1)}:${guid}`;
       },
       async update(id, patch) {
         const { set, guid } = where(id);

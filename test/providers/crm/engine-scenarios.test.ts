@@ -331,6 +331,21 @@ describe.each([
     expect(await writesOf(run)).toEqual({ crm: 0, calendar: 0 });
   });
 
+  test('one activity per meeting: the mirror’s iCalUId is written back once; colleagues find the CRM-born activity', async () => {
+    const id = await h.create('Board meeting', 30, ['max@corp.example']);
+    const crmWrites = await writesOf(run);
+    const event = cal.all().find((e) => e.crmTag === id)!;
+    expect(h.writes.filter((w) => w.op === 'set-ical-uid')).toEqual([
+      { op: 'set-ical-uid', id, iCalUId: event.iCalUId },
+    ]);
+    expect(crmWrites.crm).toBe(1);
+    // Listed back with the event's iCalUId and still CRM-born (vendor CRMs keep it with a prefix).
+    expect(await h.get(id)).toMatchObject({ iCalUId: event.iCalUId, origin: 'crm' });
+    // What a colleague's connector does with the invitation copy: the tenant-wide lookup finds this activity.
+    expect((await h.provider.findByICalUId([event.iCalUId])).map((i) => i.id)).toEqual([id]);
+    expect(await writesOf(run)).toEqual({ crm: 0, calendar: 0 });
+  });
+
   test('calendar → CRM: import linked to the contact and company, edits flow back, no duplicates, deletion archives', async () => {
     const { contactId, companyId } = await h.addContact('ann@acme.example', 'Ann Smith');
     const start = iso(hours(72));

@@ -266,6 +266,14 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
         );
       }
       const partyKey = `${singular[set]}_activity_parties`;
+      // Only appointments have the Outlook correlation column (Dataverse appointment reference: GlobalObjectId).
+      if ('globalobjectid' in body && set !== 'appointments') {
+        return err(
+          400,
+          '0x80060888',
+          `The property 'globalobjectid' does not exist on type 'Microsoft.Dynamics.CRM.${singular[set]}'. Make sure to only use property names that are defined by the type.`,
+        );
+      }
       const patch: DvRow = {};
       for (const [k, v] of Object.entries(body)) if (k !== partyKey && !k.endsWith('@odata.bind')) patch[k] = v;
       const bad = bindings(set, body, row);

@@ -12,6 +12,7 @@ import type { CrmDraft, CrmItem, Person, PersonMatch, SyncedFields, Timing } fro
 import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../../../sync/ports';
 import { providerErrorFromStatus } from './errors';
 import type { BatchOperation, DynamicsClient } from './client';
+import { readICalUIdTag, storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 
 type EntitySet = 'appointments' | 'phonecalls' | 'tasks';
 const entitySets: readonly EntitySet[] = ['appointments', 'phonecalls', 'tasks'];
@@ -102,6 +103,10 @@ export class DynamicsProvider implements CrmProvider {
     maxBatch: 100,
     createContacts: true,
     reminders: false,
+    // A phone call has no location column; a task neither location nor activity parties.
+    missingFields: { call: ['location'], task: ['location', 'attendees'] },
+    // The iCalUId tag is the appointment's globalobjectid; phone calls and tasks have no such column.
+    iCalUIdTypes: ['meeting'],
   };
 
   constructor(
@@ -209,7 +214,7 @@ export class DynamicsProvider implements CrmProvider {
       const companyIds =
         regarding && str(r[`_regardingobjectid_value${lookupType}`]) === 'account' ? [`account:${regarding}`] : [];
       const state = Number(r['statecode']);
-      const uid = set === 'appointments' ? str(r['globalobjectid']) || null : null;
+      const tag = readICalUIdTag(set === 'appointments' ? r['globalobjectid'] : null);
       const fields: CrmItem['fields'] = {
         subject: str(r['subject']),
         timing: timingOf(set, r),
@@ -232,8 +237,8 @@ export class DynamicsProvider implements CrmProvider {
           : {}),
         syncToCalendar: null,
         archived: state === 2,
-        iCalUId: uid,
-        origin: uid ? 'calendar' : 'crm',
+        iCalUId: tag.iCalUId,
+        origin: tag.origin,
         url: `${this.client.current.orgUrl}/main.aspx?pagetype=entityrecord&etn=${logical[set]}&id=${r.activityid}`,
         links: { contactIds, companyIds },
         ownerEmails: this.options.me.email ? [this.options.me.email] : [],
@@ -260,7 +265,8 @@ export class DynamicsProvider implements CrmProvider {
   }
 
   async findByICalUId(iCalUIds: string[]): Promise<CrmItem[]> {
-    const uids = [...new Set(iCalUIds)];
+    // An import's plain tag and a CRM-born activity's written-back one.
+    const uids = storedTagsFor(iCalUIds);
     const out: CrmItem[] = [];
     for (let i = 0; i < uids.length; i += 40) {
       const filter = uids
@@ -419,6 +425,11 @@ export class DynamicsProvider implements CrmProvider {
           });
         } else if (w.op === 'set-sync-flag') {
           throw new ProviderError('invalid', 'Dynamics has no Sync-to-calendar field for the connector');
+        } else if (w.op === 'set-ical-uid') {
+          // globalobjectid is valid for update (Dataverse appointment reference); phone calls and tasks have none.
+          if (set !== 'appointments')
+            throw new ProviderError('invalid', `a Dynamics ${logical[set]} has no globalobjectid`);
+          ops.push({ i, op: { method: 'PATCH', path, body: { globalobjectid: writtenBackTag(w.iCalUId) } }, id: w.id });
         } else {
           if (set === 'tasks') throw new ProviderError('invalid', 'a Dynamics task has no attendees');
           const users = await this.client.json<{ value?: { systemuserid: string }[] }>(

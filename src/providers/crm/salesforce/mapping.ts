@@ -4,6 +4,7 @@
  * live in custom fields the org admin adds (docs/crm.md), because Salesforce activities have no standard ones.
  */
 import type { CrmItem, Person, Priority, Timing } from '../../../sync/model';
+import { readICalUIdTag } from '../ical-uid-tag';
 
 export const iCalUIdField = 'CrmSync_ICalUId__c';
 
@@ -156,7 +157,7 @@ export function eventToItem(e: SfEvent, ctx: SfContext): CrmItem {
   const reminderAt = e.IsReminderSet ? iso(e.ReminderDateTime) : null;
   const start = timing?.kind === 'timed' ? timing.start : timing ? `${timing.startDate}T00:00:00.000Z` : null;
   const l = links(e.WhoId, ctx.invitees, e.AccountId, e.WhatId);
-  const uid = typeof e[iCalUIdField] === 'string' && e[iCalUIdField] ? (e[iCalUIdField] as string) : null;
+  const tag = readICalUIdTag(e[iCalUIdField]);
   return {
     id: e.Id,
     type: e.Type === 'Call' ? 'call' : 'meeting',
@@ -176,8 +177,8 @@ export function eventToItem(e: SfEvent, ctx: SfContext): CrmItem {
     },
     syncToCalendar: flagOf(e, ctx.syncFlagField),
     archived: false,
-    iCalUId: uid,
-    origin: uid ? 'calendar' : 'crm',
+    iCalUId: tag.iCalUId,
+    origin: tag.origin,
     url: `${ctx.instanceUrl}/${e.Id}`,
     links: l,
     ownerEmails: e.OwnerId === ctx.me.id && ctx.me.email ? [ctx.me.email] : [],
@@ -190,7 +191,7 @@ export const priorityToSf: Record<Priority, string> = { high: 'High', normal: 'N
 export function taskToItem(t: SfTask, ctx: SfContext): CrmItem {
   const due = t.ActivityDate ? `${t.ActivityDate}T00:00:00.000Z` : null;
   const l = links(t.WhoId, [], t.AccountId, t.WhatId);
-  const uid = typeof t[iCalUIdField] === 'string' && t[iCalUIdField] ? (t[iCalUIdField] as string) : null;
+  const tag = readICalUIdTag(t[iCalUIdField]);
   return {
     id: t.Id,
     type: 'task',
@@ -211,8 +212,8 @@ export function taskToItem(t: SfTask, ctx: SfContext): CrmItem {
     priority: priorities[t.Priority ?? ''] ?? 'normal',
     syncToCalendar: flagOf(t, ctx.syncFlagField),
     archived: false,
-    iCalUId: uid,
-    origin: uid ? 'calendar' : 'crm',
+    iCalUId: tag.iCalUId,
+    origin: tag.origin,
     url: `${ctx.instanceUrl}/${t.Id}`,
     links: l,
     ownerEmails: t.OwnerId === ctx.me.id && ctx.me.email ? [ctx.me.email] : [],

@@ -11,6 +11,7 @@ import { ProviderError } from '../../../sync/errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields } from '../../../sync/model';
 import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../../../sync/ports';
 import { apiVersion, soqlDateTime, soqlString, type SalesforceClient } from './client';
+import { storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 import {
   eventFields,
   eventTimingFields,
@@ -79,6 +80,9 @@ export class SalesforceProvider implements CrmProvider {
       webhooks: false,
       maxBatch: 200,
       createContacts: true,
+      // A colleague's invitation is matched to an Event (findByICalUId reads Events): a task's mirror is nobody's
+      // invitation, so its iCalUId is not written back.
+      iCalUIdTypes: ['meeting', 'call'],
     };
   }
 
@@ -214,7 +218,8 @@ export class SalesforceProvider implements CrmProvider {
   }
 
   async findByICalUId(iCalUIds: string[]): Promise<CrmItem[]> {
-    const uids = [...new Set(iCalUIds)];
+    // An import's plain tag and a CRM-born activity's written-back one.
+    const uids = storedTagsFor(iCalUIds);
     if (uids.length === 0) return [];
     const events: SfEvent[] = [];
     for (const part of chunks(uids, 100)) {
@@ -420,7 +425,7 @@ export class SalesforceProvider implements CrmProvider {
       }
     }
 
-    // The rest, one by one: flags, sharing with another user; archiving is Salesforce's own business.
+    // The rest, one by one: flags, the iCalUId tag, sharing with another user; archiving is Salesforce's own business.
     for (const [i, w] of writes.entries()) {
       if (w.op === 'create' || w.op === 'update') continue;
       try {
@@ -433,6 +438,12 @@ export class SalesforceProvider implements CrmProvider {
           const type = isEventId(w.id) ? 'Event' : 'Task';
           await this.client.call('PATCH', `${data}/sobjects/${type}/${encodeURIComponent(w.id)}`, {
             [this.options.syncFlagField]: w.value,
+          });
+        } else if (w.op === 'set-ical-uid') {
+          // The connector's own custom field (on Event and Task): an API update e-mails no one.
+          const type = isEventId(w.id) ? 'Event' : 'Task';
+          await this.client.call('PATCH', `${data}/sobjects/${type}/${encodeURIComponent(w.id)}`, {
+            [iCalUIdField]: writtenBackTag(w.iCalUId),
           });
         } else {
           if (!isEventId(w.id)) throw new ProviderError('invalid', 'only Salesforce events have invitees');

@@ -174,6 +174,9 @@ export class SandboxCrmProvider implements CrmProvider {
         return this.repo.updateItem(w.id, { syncToCalendar: w.value });
       case 'add-owner':
         return this.repo.addOwner(w.id, w.email);
+      case 'set-ical-uid':
+        // Only the tag: the item keeps its origin ('crm'), the Sandbox stores origin on its own.
+        return this.repo.updateItem(w.id, { iCalUId: w.iCalUId });
     }
   }
 

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type { CrmItem, Person, Priority, SyncedFields, Timing } from '../../../sync/model';
 import type { JsonApiResource } from './client';
+import { readICalUIdTag } from '../ical-uid-tag';
 
 export type ActivityModule = 'Meetings' | 'Calls' | 'Tasks';
 export const activityModules: readonly ActivityModule[] = ['Meetings', 'Calls', 'Tasks'];
@@ -130,7 +131,7 @@ export function toCrmItem(resource: JsonApiResource, ctx: RecordContext): CrmIte
     recurrence: null,
     reminderMinutes: isTask ? null : reminderFromSeconds(a['reminder_time']),
   };
-  const iCalUId = str(a['outlook_id']) || null;
+  const tag = readICalUIdTag(a['outlook_id']);
   const assigned = str(a['assigned_user_id']);
   return {
     id: composeId(module, resource.id),
@@ -141,8 +142,8 @@ export function toCrmItem(resource: JsonApiResource, ctx: RecordContext): CrmIte
     ...(isTask ? { completed: status === 'Completed', priority: priorities[str(a['priority'])] ?? 'normal' } : {}),
     syncToCalendar: flagRaw === '' ? null : flagRaw === '1' || flagRaw === 'true',
     archived: isTask ? status === 'Deferred' : status === 'Not Held',
-    iCalUId,
-    origin: iCalUId ? 'calendar' : 'crm',
+    iCalUId: tag.iCalUId,
+    origin: tag.origin,
     url: `${ctx.baseUrl}/index.php?module=${module}&action=DetailView&record=${encodeURIComponent(resource.id)}`,
     links: { contactIds: peopleIds, companyIds: [...companyIds] },
     ownerEmails: ctx.me.email && assigned && assigned === ctx.me.id ? [ctx.me.email] : [],

@@ -13,6 +13,7 @@ import { ProviderError } from '../../../sync/errors';
 import type { CrmItem, PersonMatch, SyncedFields } from '../../../sync/model';
 import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../../../sync/ports';
 import type { JsonApiResource, SuiteCrmClient } from './client';
+import { storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 import {
   activityModules,
   composeId,
@@ -66,6 +67,8 @@ export class SuiteCrmProvider implements CrmProvider {
       webhooks: false,
       maxBatch: 20,
       createContacts: true,
+      // outlook_id exists on Meetings and Calls only.
+      iCalUIdTypes: ['meeting', 'call'],
     };
   }
 
@@ -179,7 +182,8 @@ export class SuiteCrmProvider implements CrmProvider {
 
   async findByICalUId(iCalUIds: string[]): Promise<CrmItem[]> {
     const found: JsonApiResource[] = [];
-    for (const uid of new Set(iCalUIds)) {
+    // An import's plain tag and a CRM-born activity's written-back one.
+    for (const uid of storedTagsFor(iCalUIds)) {
       for (const module of ['Meetings', 'Calls'] as const) {
         // Whoever owns it: one activity per meeting across the CRM's users.
         const q = new URLSearchParams({ 'filter[outlook_id][eq]': uid });
@@ -450,6 +454,12 @@ export class SuiteCrmProvider implements CrmProvider {
         await this.client.call('POST', `/module/${module}/${id}/relationships`, {
           body: { data: { type: 'Users', id: user.id } },
         });
+        return this.readItem(module, id);
+      }
+      case 'set-ical-uid': {
+        const { module, id } = moduleOf(w.id);
+        if (module === 'Tasks') throw new ProviderError('invalid', 'a SuiteCRM task has no outlook_id');
+        await this.patch(module, id, { outlook_id: writtenBackTag(w.iCalUId) });
         return this.readItem(module, id);
       }
     }

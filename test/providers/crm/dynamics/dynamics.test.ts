@@ -306,6 +306,50 @@ describe('Dynamics 365 connector', () => {
       });
     });
 
+    test('set-ical-uid writes an appointment’s globalobjectid (phone calls have none); colleagues find it', async () => {
+      const p = await open();
+      const me = dv.users[0]!.id;
+      const appt = dv.insert('appointments', {
+        subject: 'CRM-born',
+        scheduledstart: '2030-04-01T09:00:00Z',
+        scheduledend: '2030-04-01T10:00:00Z',
+        isalldayevent: false,
+        statecode: 3,
+        _ownerid_value: me,
+      });
+      const call = dv.insert('phonecalls', {
+        subject: 'Call',
+        scheduledstart: '2030-04-02T09:00:00Z',
+        scheduledend: '2030-04-02T09:15:00Z',
+        statecode: 0,
+        _ownerid_value: me,
+      });
+      expect(p.capabilities.iCalUIdTypes).toEqual(['meeting']);
+      const etag = dv.get('appointments', appt)!['@odata.etag'];
+      const before = dv.requests.length;
+      const [r, bad] = await p.writeItems([
+        { op: 'set-ical-uid', id: `appointment:${appt}`, iCalUId: 'AAMkADmirror==' },
+        { op: 'set-ical-uid', id: `phonecall:${call}`, iCalUId: 'AAMkADcall==' },
+      ]);
+      expect(dv.requests.slice(before).filter((x) => x.path.endsWith('/$batch'))).toHaveLength(1);
+      // Stored with the CRM-born prefix: the listing still says CRM-born, and Dynamics' own Exchange sync, which
+      // correlates by this column, does not take the appointment for an Outlook item.
+      expect(r).toMatchObject({
+        ok: true,
+        value: { id: `appointment:${appt}`, iCalUId: 'AAMkADmirror==', origin: 'crm' },
+      });
+      expect(bad).toMatchObject({ ok: false, error: { kind: 'invalid' } });
+      expect(dv.get('appointments', appt)).toMatchObject({
+        globalobjectid: 'crm-born:AAMkADmirror==',
+        subject: 'CRM-born',
+      });
+      expect(dv.get('appointments', appt)!['@odata.etag']).not.toBe(etag);
+      expect(dv.get('phonecalls', call)!['globalobjectid']).toBeUndefined();
+      expect(await p.findByICalUId(['AAMkADmirror=='])).toMatchObject([
+        { id: `appointment:${appt}`, iCalUId: 'AAMkADmirror==', origin: 'crm' },
+      ]);
+    });
+
     test('service protection 429 is transient with Retry-After; an expired token is refreshed and saved', async () => {
       const p = await open();
       dv.failNext({

@@ -393,6 +393,43 @@ describe('Salesforce connector', () => {
       });
     });
 
+    test('set-ical-uid fills the connector’s iCalUId field (Event, Task); colleagues find the Event', async () => {
+      const p = await open();
+      const me = sf.users[0]!.id;
+      const ev = sf.insert('Event', {
+        Subject: 'CRM-born',
+        StartDateTime: '2030-05-04T09:00:00.000+0000',
+        EndDateTime: '2030-05-04T10:00:00.000+0000',
+        OwnerId: me,
+        Type: 'Meeting',
+        IsAllDayEvent: false,
+      });
+      const task = sf.insert('Task', { Subject: 'Call back', ActivityDate: '2030-05-06', OwnerId: me });
+      const stamp = sf.get('Event', ev)!['SystemModstamp'];
+      sf.advance(1000);
+      const [r1, r2, gone] = await p.writeItems([
+        { op: 'set-ical-uid', id: ev, iCalUId: 'uid-event@graph' },
+        { op: 'set-ical-uid', id: task, iCalUId: 'uid-task@graph' },
+        { op: 'set-ical-uid', id: '00U000000000999AAA', iCalUId: 'x' },
+      ]);
+      expect(r1).toMatchObject({
+        ok: true,
+        value: { id: ev, iCalUId: 'uid-event@graph', type: 'meeting', origin: 'crm' },
+      });
+      expect(r2).toMatchObject({ ok: true, value: { id: task, iCalUId: 'uid-task@graph', type: 'task' } });
+      expect(gone).toMatchObject({ ok: false });
+      // Stored with the CRM-born prefix (an import's tag is the plain iCalUId): the listing still says CRM-born.
+      expect(sf.get('Event', ev)).toMatchObject({
+        CrmSync_ICalUId__c: 'crm-born:uid-event@graph',
+        Subject: 'CRM-born',
+      });
+      expect(sf.get('Event', ev)!['SystemModstamp']).not.toBe(stamp);
+      expect(sf.get('Task', task)).toMatchObject({ CrmSync_ICalUId__c: 'crm-born:uid-task@graph' });
+      // Invitations are matched to Events: the engine writes it back for meetings and calls only.
+      expect(p.capabilities.iCalUIdTypes).toEqual(['meeting', 'call']);
+      expect(await p.findByICalUId(['uid-event@graph'])).toMatchObject([{ id: ev, origin: 'crm' }]);
+    });
+
     test('API limits: near the daily budget the connector pauses; REQUEST_LIMIT_EXCEEDED and 503 are transient', async () => {
       const p = await open();
       const q = await open();

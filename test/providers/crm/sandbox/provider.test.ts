@@ -155,6 +155,22 @@ describe('Sandbox CRM provider', () => {
     expect((await bob.listChanges(before.nextCursor, window)).upserts.map((i) => i.id)).toEqual([id]);
   });
 
+  test('set-ical-uid stores the event iCalUId on a CRM-born item (origin kept), found by colleagues', async () => {
+    const { tenantId, repo, provider } = open();
+    const [item] = await repo.createItems([{ data: meeting({ subject: 'CRM-born', iCalUId: null, origin: 'crm' }) }]);
+    const [r, missing] = await provider.writeItems([
+      { op: 'set-ical-uid', id: item!.id, iCalUId: 'mirror-uid@graph' },
+      { op: 'set-ical-uid', id: 'nope', iCalUId: 'x' },
+    ]);
+    expect(r).toMatchObject({
+      ok: true,
+      value: { id: item!.id, iCalUId: 'mirror-uid@graph', origin: 'crm', version: String(item!.version + 1) },
+    });
+    expect(missing).toMatchObject({ ok: false, error: { kind: 'not-found' } });
+    const bob = new SandboxCrmProvider(sdb.repoFor({ tenantId, userEmail: 'bob@corp.example' }), 'https://c.example');
+    expect((await bob.findByICalUId(['mirror-uid@graph'])).map((i) => i.id)).toEqual([item!.id]);
+  });
+
   test('people: batch lookup, and creating a contact links the company of its domain', async () => {
     const { repo, provider } = open();
     const acme = await repo.createCompany({ name: 'Acme', domain: 'acme.example' });

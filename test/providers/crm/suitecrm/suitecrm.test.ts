@@ -526,6 +526,40 @@ describe('SuiteCRM V8 connector', () => {
       expect(await p.lookupPeople(['new.person@startup.example'])).toHaveLength(1);
     });
 
+    test('set-ical-uid fills outlook_id of a meeting or call (tasks have none); colleagues find it', async () => {
+      const p = await open();
+      expect(p.capabilities.iCalUIdTypes).toEqual(['meeting', 'call']);
+      const m = crm.seed('Meetings', {
+        name: 'CRM-born',
+        date_start: '2030-06-04 09:00:00',
+        date_end: '2030-06-04 10:00:00',
+        status: 'Planned',
+        assigned_user_id: crm.users[0]!.id,
+      });
+      const t = crm.seed('Tasks', { name: 'Task', date_due: '2030-06-05 12:00:00', status: 'Not Started' });
+      const modified = crm.get('Meetings', m)!.date_modified;
+      crm.advance(60_000);
+      const [r, bad] = await p.writeItems([
+        { op: 'set-ical-uid', id: `Meetings:${m}`, iCalUId: 'uid-mirror@graph' },
+        { op: 'set-ical-uid', id: `Tasks:${t}`, iCalUId: 'uid-task@graph' },
+      ]);
+      expect(r).toMatchObject({
+        ok: true,
+        value: { id: `Meetings:${m}`, iCalUId: 'uid-mirror@graph', origin: 'crm' },
+      });
+      expect(bad).toMatchObject({ ok: false, error: { kind: 'invalid' } });
+      // Stored with the CRM-born prefix (an import's tag is the plain iCalUId): the listing still says CRM-born,
+      // and SuiteCRM's Outlook plug-in, which correlates by outlook_id, leaves it alone.
+      expect(crm.get('Meetings', m)).toMatchObject({ outlook_id: 'crm-born:uid-mirror@graph', name: 'CRM-born' });
+      expect(crm.get('Meetings', m)!.date_modified).not.toBe(modified);
+      expect(await p.findByICalUId(['uid-mirror@graph'])).toMatchObject([{ id: `Meetings:${m}`, origin: 'crm' }]);
+      const listed = await p.listChanges(null, { from: '2030-01-01T00:00:00.000Z', to: null });
+      expect(listed.upserts.find((i) => i.id === `Meetings:${m}`)).toMatchObject({
+        iCalUId: 'uid-mirror@graph',
+        origin: 'crm',
+      });
+    });
+
     test('rate limits and outages are transient errors with Retry-After; an expired token is refreshed and saved', async () => {
       const p = await open();
       crm.failNext({

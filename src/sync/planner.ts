@@ -746,6 +746,8 @@ class Planner {
       old !== null &&
       eventWrite === null &&
       held === undefined &&
+      !old.heldPush &&
+      !old.heldDelete &&
       crmWrites.length === 0 &&
       old.crmVersion === s.crmVersion &&
       old.eventVersion === s.evVersion &&

@@ -328,3 +328,19 @@ test.each([
   expect(w.cal.get(ev!.id)).toBeNull();
   expect(w.notifying.refused).toEqual([]);
 });
+
+test('an item back in scope with nothing else changed clears its held deletion (seed 185011091)', async () => {
+  const w = graphLike({ direction: 'crm-to-calendar', invitations: 'always', activityTypes: ['meeting', 'task'] });
+  const item = w.crmCreate({}, { subject: 'Demo', attendees: [{ email: 'client@acme.test' }] });
+  await w.run();
+  const [ev] = w.eventsFor(item.id);
+  w.setSettings({ invitations: 'never', activityTypes: ['task'] }); // out of scope: deletion held
+  await w.run();
+  expect((await w.store.loadLinks())[0]!.heldDelete).toBe(true);
+  w.setSettings({ invitations: 'always', activityTypes: ['meeting', 'task'] }); // back in scope, invitations on
+  await w.run();
+  expect((await w.store.loadLinks())[0]!.heldDelete).toBeUndefined();
+  const r = await w.run();
+  expect(r.calendar.deleted).toBe(0);
+  expect(w.cal.get(ev!.id)).not.toBeNull();
+});

@@ -97,12 +97,16 @@ export function writesICalUId(env: EngineEnv, type: ActivityType): boolean {
 function owesICalUId(
   env: EngineEnv,
   link: Pick<LinkRecord, 'origin' | 'iCalUId' | 'iCalUIdOwed'>,
-  type: ActivityType,
+  type: () => ActivityType,
   crmICalUId: string | null | undefined,
 ): boolean {
-  if (link.origin !== 'crm' || !link.iCalUId || !writesICalUId(env, type)) return false;
-  if (crmICalUId === undefined) return link.iCalUIdOwed === true;
-  return crmICalUId !== link.iCalUId && (crmICalUId === null || link.iCalUIdOwed === true);
+  if (link.origin !== 'crm' || !link.iCalUId) return false;
+  const owed =
+    crmICalUId === undefined
+      ? link.iCalUIdOwed === true
+      : crmICalUId !== link.iCalUId && (crmICalUId === null || link.iCalUIdOwed === true);
+  // The type last: on an unchanged link it is the one thing that costs (the store parses it on demand).
+  return owed && writesICalUId(env, type());
 }
 
 export function plan(input: PlanInput): Plan {
@@ -224,7 +228,7 @@ class Planner {
       link.crmHash !== '' &&
       link.eventHash !== '' &&
       !(this.invites && (link.heldPush || link.heldDelete)) &&
-      !owesICalUId(this.env, link, item?.type ?? link.crmInfo?.type ?? 'meeting', item ? item.iCalUId : undefined)
+      !owesICalUId(this.env, link, () => item?.type ?? link.crmInfo?.type ?? 'meeting', item ? item.iCalUId : undefined)
     ) {
       return;
     }
@@ -725,7 +729,8 @@ class Planner {
     }
     // Last: the CRM-side tag of a CRM-born meeting, so an invited colleague's connector finds this activity.
     const iCalUIdWrite =
-      !leavesScope && owesICalUId(env, { ...base, iCalUIdOwed: base.old?.iCalUIdOwed }, s.info.type, s.crmICalUId);
+      !leavesScope &&
+      owesICalUId(env, { ...base, iCalUIdOwed: base.old?.iCalUIdOwed }, () => s.info.type, s.crmICalUId);
     if (iCalUIdWrite) {
       crmWrites.push({ op: 'set-ical-uid', id: base.crmId, iCalUId: base.iCalUId! });
       summaries.push({

@@ -1,5 +1,6 @@
 /** Google Calendar event resources ↔ the engine's events and drafts. */
 import { createHash } from 'node:crypto';
+import { instantOf, isIanaZone } from '../../../shared/wall-clock';
 import type { CalendarEvent, EventDraft, Person, Priority, SyncedFields, Timing } from '../../../sync/model';
 
 export const tagKey = 'crmConnectorId';
@@ -100,27 +101,17 @@ function exdatesOf(lines: string[]): string[] {
 }
 
 function zonedToUtc(local: string, zone: string): number {
-  const naive = Date.parse(`${local}Z`);
-  const offsetAt = (ms: number): number => {
-    const f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    const p: Record<string, string> = {};
-    for (const part of f.formatToParts(new Date(ms))) p[part.type] = part.value;
-    return Date.parse(`${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}Z`) - ms;
-  };
-  try {
-    return naive - offsetAt(naive - offsetAt(naive));
-  } catch {
-    return naive;
-  }
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/.exec(local);
+  if (!m || !isIanaZone(zone)) return Date.parse(`${local}Z`);
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return instantOf({ year, month, day, hour, minute, second }, zone);
 }
 
 export interface MappingContext {

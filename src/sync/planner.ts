@@ -367,9 +367,7 @@ class Planner {
       crmPrev:
         link.crmHash === '' || (this.input.resync && link.origin === 'crm')
           ? null
-          : link.heldPush
-            ? { fields: { ...link.crmFields, ...link.heldPush.synced }, info: link.heldPush.crmInfo }
-            : { fields: link.crmFields, info: link.crmInfo ?? FALLBACK_INFO },
+          : { fields: link.crmFields, info: link.crmInfo ?? FALLBACK_INFO, shown: link.heldPush?.shown },
       evPrev: link.eventHash === '' || (this.input.resync && link.origin === 'calendar') ? null : link.eventFields,
       reason: '',
     });
@@ -508,7 +506,8 @@ class Planner {
       writesNotify: boolean;
       occurrence: CalendarEvent['occurrence'];
       /** null: treat the whole side as changed. */
-      crmPrev: { fields: SyncedFields; info: LinkedCrmInfo } | null;
+      /** shown: fields owed to the event (held back), as the event still shows them: compared instead. */
+      crmPrev: { fields: SyncedFields; info: LinkedCrmInfo; shown?: Partial<SyncedFields> | undefined } | null;
       evPrev: SyncedFields | null;
       reason: string;
     },
@@ -521,7 +520,9 @@ class Planner {
     const crmBusy = busy && base.origin === 'crm';
     const evBusy = busy && base.origin === 'calendar';
     const crmV = crmView(s.crmCur, s.info, env, crmBusy);
-    const crmPrevV = s.crmPrev ? crmView(s.crmPrev.fields, s.crmPrev.info, env, crmBusy) : null;
+    const crmPrevV = s.crmPrev
+      ? { ...crmView(s.crmPrev.fields, s.crmPrev.info, env, crmBusy), ...(s.crmPrev.shown ?? {}) }
+      : null;
     const evV = eventView(s.evCur, evBusy);
     const evPrevV = s.evPrev ? eventView(s.evPrev, evBusy) : null;
     const crmChangedAny =
@@ -636,11 +637,11 @@ class Planner {
     const hold = !this.invites && s.writesNotify && (leavesScope || push.length > 0);
     let held: PairOp['held'];
     if (hold) {
-      // What the event still shows, in CRM shape: next time the CRM is compared with this, so the change stays owed.
+      // What the event still shows: next time the CRM's view is compared with this, so the change stays owed.
       const fields = leavesScope ? [] : [...push];
-      const synced: Partial<SyncedFields> = {};
-      for (const f of fields) (synced as Record<string, unknown>)[f] = crmValueFromEvent(f, evV, s.info);
-      held = { push: fields.length > 0 ? { synced, crmInfo: s.crmPrev?.info ?? s.info } : null, delete: leavesScope };
+      const shown: Partial<SyncedFields> = {};
+      for (const f of fields) (shown as Record<string, unknown>)[f] = evV[f];
+      held = { push: fields.length > 0 ? { shown } : null, delete: leavesScope };
       push.length = 0;
       this.skip({
         ...ids,

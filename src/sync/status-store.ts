@@ -47,11 +47,11 @@ export interface LinkRecord {
   eventWritesNotify?: boolean;
   /**
    * Added by the engine: CRM changes owed to the event but held back because writing them would e-mail the
-   * attendees while invitations are off. `synced` holds, per owed field, the CRM-shaped value the event still shows
-   * (with the CRM info it was synced with): the planner compares the CRM with these instead of crmFields, so the
+   * attendees while invitations are off. `shown` holds, per owed field, the value the event still shows (event
+   * space): the planner compares the CRM item's event view with these instead of the last-synced CRM values, so the
    * change is still seen when the pair is next evaluated; it goes out once invitations are active.
    */
-  heldPush?: { synced: Partial<SyncedFields>; crmInfo: LinkedCrmInfo };
+  heldPush?: { shown: Partial<SyncedFields> };
   /** Added by the engine: the event is owed a deletion held back for the same reason (the link is kept until then). */
   heldDelete?: boolean;
   /**

@@ -121,10 +121,7 @@ export function describeStatusStoreContract(
         eventIsOrganizer: false,
         // A write held back while invitations are off (it would e-mail the attendees).
         eventWritesNotify: true,
-        heldPush: {
-          synced: { subject: 'Before the CRM edit', attendees: [{ email: 'a@client.test' }] },
-          crmInfo: { type: 'task', completed: false, priority: null, url: null },
-        },
+        heldPush: { shown: { subject: 'Before the CRM edit', attendees: [{ email: 'a@client.test' }] } },
         heldDelete: true,
       });
       await store.upsertLink(a);

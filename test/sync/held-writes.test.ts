@@ -137,7 +137,7 @@ test('while held, calendar edits still reach the CRM and the CRM change stays ow
   expect(r.crm.updated).toBe(1);
   expect(w.crm.get(item.id)!.fields).toMatchObject({ location: 'Board room', subject: 'Board meeting (CRM notes)' });
   expect(w.cal.get(ev.id)!.fields.subject).toBe('Board meeting');
-  expect(Object.keys((await w.store.loadLinks())[0]!.heldPush!.synced)).toEqual(['subject']);
+  expect(Object.keys((await w.store.loadLinks())[0]!.heldPush!.shown)).toEqual(['subject']);
   expect(w.notifying.refused).toEqual([]);
   w.setSettings({ invitations: 'always' });
   await w.run();
@@ -343,4 +343,23 @@ test('an item back in scope with nothing else changed clears its held deletion (
   const r = await w.run();
   expect(r.calendar.deleted).toBe(0);
   expect(w.cal.get(ev!.id)).not.toBeNull();
+});
+
+test('a held busy-block rewrite stays owed across a later CRM edit (seed -1213036485)', async () => {
+  const w = graphLike({ direction: 'crm-to-calendar', invitations: 'always', privateEvents: 'private' });
+  const item = w.crmCreate(
+    {},
+    { subject: 'Salary talk', visibility: 'private', attendees: [{ email: 'hr@acme.test' }] },
+  );
+  await w.run();
+  const [ev] = w.eventsFor(item.id);
+  w.setSettings({ invitations: 'never', privateEvents: 'busy' });
+  await w.run();
+  w.crm.userUpdate(item.id, { subject: 'Salary talk (moved)' }); // the busy block looks the same: still owed
+  await w.run();
+  expect(Object.keys((await w.store.loadLinks())[0]!.heldPush!.shown)).toContain('subject');
+  w.setSettings({ invitations: 'always' });
+  await w.run();
+  expect(w.cal.get(ev!.id)!.fields).toMatchObject({ subject: 'Busy', body: '' });
+  expect(w.notifying.refused).toEqual([]);
 });

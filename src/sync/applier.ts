@@ -486,6 +486,7 @@ class Applier {
       syncedAt: this.at,
       crmInfo: op.crmInfo,
       eventIsOrganizer: ev.isOrganizer,
+      ...(ev.writesNotifyAttendees ? { eventWritesNotify: true } : {}),
       // Committed with the link, before the CRM write: a crash in between leaves the note for the next run.
       ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== op.iCalUId ? { iCalUIdOwed: true } : {}),
     };
@@ -564,6 +565,7 @@ class Applier {
       syncedAt: this.at,
       crmInfo: info,
       eventIsOrganizer: op.event.isOrganizer,
+      ...(op.event.writesNotifyAttendees ? { eventWritesNotify: true } : {}),
     };
     await store.upsertLink(link);
     await store.deleteIntent(op.key);
@@ -632,6 +634,9 @@ class Applier {
       syncedAt: this.at,
       crmInfo,
       eventIsOrganizer: event?.isOrganizer ?? op.eventIsOrganizer,
+      ...((event ? event.writesNotifyAttendees : op.eventWritesNotify) ? { eventWritesNotify: true } : {}),
+      ...(op.held?.push ? { heldPush: op.held.push } : {}),
+      ...(op.held?.delete ? { heldDelete: true } : {}),
       ...(op.iCalUIdOwed && !this.pairState.get(op)?.iCalUIdWritten ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
@@ -640,7 +645,8 @@ class Applier {
   private async finishUnlink(op: UnlinkOp): Promise<void> {
     const { store } = this.ctx;
     if (op.tombstone) await store.putTombstone(op.tombstone);
-    await store.deleteLink(op.link.id);
+    if (op.keepLink) await store.upsertLink(op.keepLink);
+    else await store.deleteLink(op.link.id);
     this.addTrail(op);
   }
 

@@ -143,6 +143,13 @@ export interface CalendarEvent {
   occurrence?: OccurrenceRef;
   /** Colour category the provider shows (task priority). */
   category?: string | null;
+  /**
+   * Any write to this event (update or delete) makes the calendar e-mail its attendees, whatever the draft's
+   * sendInvitations says (Graph: a meeting the user organises with real attendees). Providers that can write
+   * silently (CalDAV SCHEDULE-AGENT=CLIENT, Google sendUpdates=none) leave it unset. While invitations are off the
+   * engine then holds the write back instead of asking for it (SPEC §5 "never": no request may cause mail).
+   */
+  writesNotifyAttendees?: boolean;
 }
 
 /** What the engine wants an event to look like; the provider renders body decorations and tags. */

@@ -66,6 +66,13 @@ export interface PairOp {
   summaries: PlannedActionSummary[];
   reason: string;
   sendsInvitation: boolean;
+  /** The event's writesNotifyAttendees as the plan saw it (remembered in the link). */
+  eventWritesNotify?: boolean;
+  /**
+   * Writes to the event held back because they would e-mail its attendees while invitations are off; the link
+   * remembers what is owed (LinkRecord.heldPush / heldDelete).
+   */
+  held?: { push: NonNullable<LinkRecord['heldPush']> | null; delete: boolean };
   /**
    * The link's "iCalUId owed to the CRM" note after this op: true when `crmWrites` ends with a `set-ical-uid`
    * (kept if that write fails) or while one-way CRM → calendar keeps a note from before.
@@ -114,6 +121,11 @@ export interface UnlinkOp {
   summaries: PlannedActionSummary[];
   reason: string;
   sendsInvitation: boolean;
+  /**
+   * The event's deletion is held back (it would e-mail cancellations while invitations are off): instead of being
+   * forgotten, the link is stored as this (marked heldDelete) and the deletion goes out once invitations are active.
+   */
+  keepLink?: LinkRecord;
 }
 
 export type PlanOp = PairOp | CreateEventOp | CreateCrmOp | UnlinkOp;

@@ -227,6 +227,7 @@ class Planner {
       !this.input.resync &&
       link.crmHash !== '' &&
       link.eventHash !== '' &&
+      !(this.invites && (link.heldPush || link.heldDelete)) &&
       !owesICalUId(this.env, link, () => item?.type ?? link.crmInfo?.type ?? 'meeting', item ? item.iCalUId : undefined)
     ) {
       return;
@@ -247,6 +248,11 @@ class Planner {
     const crmCur = item ? crmCanonical(item, env) : link.crmFields;
     let crmState: 'present' | 'gone' | 'flag-off' | 'left' = crmDeleted ? 'gone' : 'present';
     let crmReason = crmDeleted ? 'The CRM item was deleted.' : '';
+    if (link.heldDelete && !item && !crmDeleted) {
+      // The event's deletion is owed and the CRM item has not changed since (or is gone): it still wants none.
+      crmState = 'gone';
+      crmReason = 'The CRM item no longer has a calendar event (deleted, archived, out of scope or flag off).';
+    }
     if (item && !crmDeleted) {
       const scope = crmScope(item, true, env);
       // An imported pair's scope is the event's (below); from the CRM side only archive / flag off count.
@@ -277,15 +283,26 @@ class Planner {
 
     const unlink = (
       reason: string,
-      opts: { deleteEvent?: boolean; crm?: 'archive' | 'flag-off' | null; tombstone?: Tombstone | null } = {},
+      opts: {
+        deleteEvent?: boolean;
+        cancelled?: boolean;
+        crm?: 'archive' | 'flag-off' | null;
+        tombstone?: Tombstone | null;
+      } = {},
     ): void => this.unlink(link, subject, reason, opts);
 
+    // Our own mirror, cancelled in the calendar, of a CRM item that still exists (flag off, archived, out of scope):
+    // it is removed with the link. Left in place it would keep the item's tag, and the item's next event (flag on
+    // again, back in scope) would be a second event carrying it (SPEC §10.3). No mail: it is cancelled already.
+    const staleMirror = evState === 'cancelled' && link.origin === 'crm' && item !== undefined && !crmDeleted;
     if (direction === 'two-way') {
       if (crmState === 'gone' || crmState === 'flag-off') {
+        if (staleMirror) return unlink(`${crmReason} ${evReason}`, { deleteEvent: true, cancelled: true });
         if (evState === 'deleted' || evState === 'cancelled') return unlink(`${crmReason} ${evReason}`);
         return unlink(crmReason, { deleteEvent: true });
       }
       if (crmState === 'left') {
+        if (staleMirror) return unlink(`${crmReason} ${evReason}`, { deleteEvent: true, cancelled: true });
         if (evState === 'deleted' || evState === 'cancelled' || link.origin === 'calendar') return unlink(crmReason);
         return unlink(crmReason, { deleteEvent: true });
       }
@@ -345,14 +362,21 @@ class Planner {
       evVersion: ev?.version ?? link.eventVersion,
       evModifiedAt: ev?.modifiedAt ?? null,
       isOrganizer: ev?.isOrganizer ?? link.eventIsOrganizer ?? link.origin === 'crm',
+      writesNotify: this.writesNotify(link),
       occurrence: ev?.occurrence,
       crmPrev:
         link.crmHash === '' || (this.input.resync && link.origin === 'crm')
           ? null
-          : { fields: link.crmFields, info: link.crmInfo ?? FALLBACK_INFO },
+          : { fields: link.crmFields, info: link.crmInfo ?? FALLBACK_INFO, shown: link.heldPush?.shown },
       evPrev: link.eventHash === '' || (this.input.resync && link.origin === 'calendar') ? null : link.eventFields,
       reason: '',
     });
+  }
+
+  /** Any write to the pair's event would e-mail its attendees (as the event is now, else as last seen). */
+  private writesNotify(link: LinkRecord): boolean {
+    const ev = this.evById.get(link.eventId);
+    return ev ? ev.writesNotifyAttendees === true : link.eventWritesNotify === true;
   }
 
   /**
@@ -374,7 +398,13 @@ class Planner {
     link: LinkRecord,
     subject: string,
     reason: string,
-    opts: { deleteEvent?: boolean; crm?: 'archive' | 'flag-off' | null; tombstone?: Tombstone | null },
+    opts: {
+      deleteEvent?: boolean;
+      /** The event is cancelled already: deleting it tells nobody anything new. */
+      cancelled?: boolean;
+      crm?: 'archive' | 'flag-off' | null;
+      tombstone?: Tombstone | null;
+    },
   ): void {
     const env = this.env;
     if (opts.deleteEvent && isOccurrenceEventId(link.eventId)) {
@@ -394,9 +424,34 @@ class Planner {
     let tombstone = opts.tombstone ?? null;
     let sends = false;
     const base = { crmId: link.crmId, eventId: link.eventId, subject };
+    // Deleting a cancelled event tells nobody anything new, unless the calendar mails on any write to it anyway.
+    const quiet = opts.cancelled === true && !this.writesNotify(link);
+    if (opts.deleteEvent && !quiet && !this.invites && this.writesNotify(link)) {
+      // Deleting it would e-mail cancellations while invitations are off (SPEC §5): the deletion is owed instead.
+      // The link stays, marked, so nothing re-plans it until invitations are active or either side changes again.
+      if (link.heldDelete) return;
+      const why = `${reason.trim()} Deleting this meeting in the calendar would e-mail its attendees; invitations are off: it is left in place and deleted once invitations are on.`;
+      this.skip({ ...base, side: 'calendar', reason: why });
+      this.ops.push({
+        kind: 'unlink',
+        link,
+        crmWrite: null,
+        eventWrite: null,
+        tombstone: null,
+        deletes: { crm: false, calendar: false },
+        summaries: [],
+        reason: why,
+        sendsInvitation: false,
+        keepLink: { ...link, heldDelete: true, eventWritesNotify: true },
+      });
+      return;
+    }
     if (opts.deleteEvent) {
-      const organizer = link.eventIsOrganizer ?? link.origin === 'crm';
-      sends = this.invites && organizer && link.eventFields.attendees.length > 0;
+      // The event as it is now when listed: attendees the user added in the calendar since are cancelled too.
+      const now = this.evById.get(link.eventId);
+      const organizer = now?.isOrganizer ?? link.eventIsOrganizer ?? link.origin === 'crm';
+      const attendees = (now?.fields ?? link.eventFields).attendees.length;
+      sends = this.invites && !quiet && ((organizer && attendees > 0) || this.writesNotify(link));
       eventWrite = { op: 'delete', id: link.eventId, ifMatch: null, sendCancellations: sends };
       if (sends) this.invitations += 1;
       this.deletions.calendar += 1;
@@ -447,9 +502,12 @@ class Planner {
       evVersion: string;
       evModifiedAt: string | null;
       isOrganizer: boolean;
+      /** Any write to the event e-mails its attendees (CalendarEvent.writesNotifyAttendees). */
+      writesNotify: boolean;
       occurrence: CalendarEvent['occurrence'];
       /** null: treat the whole side as changed. */
-      crmPrev: { fields: SyncedFields; info: LinkedCrmInfo } | null;
+      /** shown: fields owed to the event (held back), as the event still shows them: compared instead. */
+      crmPrev: { fields: SyncedFields; info: LinkedCrmInfo; shown?: Partial<SyncedFields> | undefined } | null;
       evPrev: SyncedFields | null;
       reason: string;
     },
@@ -462,7 +520,9 @@ class Planner {
     const crmBusy = busy && base.origin === 'crm';
     const evBusy = busy && base.origin === 'calendar';
     const crmV = crmView(s.crmCur, s.info, env, crmBusy);
-    const crmPrevV = s.crmPrev ? crmView(s.crmPrev.fields, s.crmPrev.info, env, crmBusy) : null;
+    const crmPrevV = s.crmPrev
+      ? { ...crmView(s.crmPrev.fields, s.crmPrev.info, env, crmBusy), ...(s.crmPrev.shown ?? {}) }
+      : null;
     const evV = eventView(s.evCur, evBusy);
     const evPrevV = s.evPrev ? eventView(s.evPrev, evBusy) : null;
     const crmChangedAny =
@@ -572,10 +632,28 @@ class Planner {
       ).in;
     let eventWrite: EventWrite | null = null;
     let sends = false;
-    if (leavesScope) {
+    // SPEC §5 "never": a write to this event would e-mail its attendees whatever we ask, so while invitations are
+    // off the CRM change is kept and owed to the event (remembered in the link, pushed once invitations are on).
+    const hold = !this.invites && s.writesNotify && (leavesScope || push.length > 0);
+    let held: PairOp['held'];
+    if (hold) {
+      // What the event still shows: next time the CRM's view is compared with this, so the change stays owed.
+      const fields = leavesScope ? [] : [...push];
+      const shown: Partial<SyncedFields> = {};
+      for (const f of fields) (shown as Record<string, unknown>)[f] = evV[f];
+      held = { push: fields.length > 0 ? { shown } : null, delete: leavesScope };
+      push.length = 0;
+      this.skip({
+        ...ids,
+        side: 'calendar',
+        reason: leavesScope
+          ? 'After the calendar change the CRM item is out of scope. Deleting this meeting in the calendar would e-mail its attendees; invitations are off: it is left in place and deleted once invitations are on.'
+          : `Updating this meeting in the calendar would e-mail its attendees; invitations are off: the CRM change (${fields.join(', ')}) is kept and not written to the calendar until invitations are on.`,
+      });
+    } else if (leavesScope) {
       push.length = 0;
       const organizer = s.isOrganizer;
-      sends = this.invites && organizer && s.evCur.attendees.length > 0;
+      sends = this.invites && ((organizer && s.evCur.attendees.length > 0) || s.writesNotify);
       eventWrite = { op: 'delete', id: base.eventId, ifMatch: null, sendCancellations: sends };
       if (sends) this.invitations += 1;
       this.deletions.calendar += 1;
@@ -589,7 +667,8 @@ class Planner {
     } else if (push.length > 0) {
       const fields: SyncedFields = { ...s.evCur };
       for (const f of push) (fields as unknown as Record<string, unknown>)[f] = nextV[f];
-      sends = this.invites && s.isOrganizer && fields.attendees.length > 0;
+      // A write that mails anyway (writesNotify) is an update the attendees get: allowed, and counted, with invitations on.
+      sends = this.invites && ((s.isOrganizer && fields.attendees.length > 0) || s.writesNotify);
       eventWrite = {
         op: 'update',
         id: base.eventId,
@@ -672,6 +751,9 @@ class Planner {
     const unchangedStatus =
       old !== null &&
       eventWrite === null &&
+      held === undefined &&
+      !old.heldPush &&
+      !old.heldDelete &&
       crmWrites.length === 0 &&
       old.crmVersion === s.crmVersion &&
       old.eventVersion === s.evVersion &&
@@ -690,7 +772,7 @@ class Planner {
     }
     const op: PairOp = {
       kind: 'pair',
-      unlinkAfter: leavesScope,
+      unlinkAfter: leavesScope && !hold,
       base,
       crmWrites,
       eventWrite,
@@ -707,6 +789,8 @@ class Planner {
       summaries,
       reason: s.reason || summaries.map((x) => x.reason).join(' '),
       sendsInvitation: sends,
+      ...(s.writesNotify ? { eventWritesNotify: true } : {}),
+      ...(held ? { held } : {}),
       ...(iCalUIdOwed ? { iCalUIdOwed } : {}),
     };
     this.ops.push(op);
@@ -803,9 +887,16 @@ class Planner {
         }
       }
       const hash = eventHash(eventCanonical(ev, env), ev.cancelled);
-      if (this.input.meta.repairing && this.archivedOnly(ev.iCalUId)) {
-        // After a reset: the user had archived this meeting's activity. Importing it again would duplicate it;
-        // remember it as one-way sync would (not again until the event changes).
+      const tomb = this.tombstones.get(`crm\u0000${ev.id}`);
+      const archived = this.archivedOnly(ev.iCalUId);
+      // Changed in the calendar after its activity was archived (clocks of two systems: good enough to tell "the
+      // meeting moved on since" from "the user archived it and nothing happened").
+      const changedSinceArchive =
+        archived.length > 0 && archived.every((i) => Date.parse(ev.modifiedAt) > Date.parse(i.modifiedAt));
+      if (archived.length > 0 && (this.input.meta.repairing || (!tomb && !changedSinceArchive))) {
+        // The user archived this meeting's activity while it was not linked (after a reset, or after the event had
+        // left scope). Importing it again would bring it back as a second activity; remember it as one-way sync
+        // would (not again until the event changes).
         this.newTombstones.push({ side: 'crm', sourceId: ev.id, sourceHash: hash, createdAt: env.now.toISOString() });
         this.skip({
           side: 'crm',
@@ -816,17 +907,20 @@ class Planner {
         });
         continue;
       }
-      const tomb = this.tombstones.get(`crm\u0000${ev.id}`);
       if (tomb && tomb.sourceHash === hash) {
         this.skip({
           side: 'crm',
           crmId: null,
           eventId: ev.id,
           subject: ev.fields.subject,
-          reason: 'Its CRM activity was deleted in the CRM (one-way sync): not imported again until the event changes.',
+          reason:
+            archived.length > 0
+              ? 'Its CRM activity was archived: not imported again until the event changes.'
+              : 'Its CRM activity was deleted in the CRM (one-way sync): not imported again until the event changes.',
         });
         continue;
       }
+      // A re-import after an archive does not reuse the first import's idempotency key (importSource).
       this.planImport(ev, hash);
     }
   }
@@ -846,9 +940,13 @@ class Planner {
     return map;
   }
 
-  private archivedOnly(iCalUId: string): boolean {
-    const all = [...this.input.crm.upserts, ...this.input.sharedItems].filter((i) => i.iCalUId === iCalUId);
-    return all.length > 0 && all.every((i) => i.archived);
+  /** The meeting's activities when every one of them is archived (else none). */
+  private archivedOnly(iCalUId: string): CrmItem[] {
+    const byId = new Map<string, CrmItem>();
+    for (const i of [...this.input.crm.upserts, ...this.input.sharedItems])
+      if (i.iCalUId === iCalUId) byId.set(i.id, i);
+    const all = [...byId.values()];
+    return all.length > 0 && all.every((i) => i.archived) ? all : [];
   }
 
   private findByICalUId(iCalUId: string): CrmItem | undefined {
@@ -928,6 +1026,7 @@ class Planner {
       evVersion: ev.version,
       evModifiedAt: ev.modifiedAt,
       isOrganizer: ev.isOrganizer,
+      writesNotify: ev.writesNotifyAttendees === true,
       occurrence: ev.occurrence,
       crmPrev: origin === 'crm' && !adopt ? null : { fields: crmCur, info },
       evPrev: origin === 'calendar' && !adopt ? null : evCur,

@@ -43,6 +43,17 @@ export interface LinkRecord {
   crmInfo?: LinkedCrmInfo;
   /** Added by the engine: whether the user organises the linked event (only then are attendees written to it). */
   eventIsOrganizer?: boolean;
+  /** Added by the engine: the event's writesNotifyAttendees when last seen (any write to it e-mails its attendees). */
+  eventWritesNotify?: boolean;
+  /**
+   * Added by the engine: CRM changes owed to the event but held back because writing them would e-mail the
+   * attendees while invitations are off. `shown` holds, per owed field, the value the event still shows (event
+   * space): the planner compares the CRM item's event view with these instead of the last-synced CRM values, so the
+   * change is still seen when the pair is next evaluated; it goes out once invitations are active.
+   */
+  heldPush?: { shown: Partial<SyncedFields> };
+  /** Added by the engine: the event is owed a deletion held back for the same reason (the link is kept until then). */
+  heldDelete?: boolean;
   /**
    * Added for "one activity per meeting": the event's iCalUId (`iCalUId` above) still has to be written to the
    * CRM-born item. Set when the event is created, cleared once the CRM write succeeded; a run that finds it set

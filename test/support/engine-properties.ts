@@ -601,6 +601,13 @@ async function checkConvergence(
   for (const l of links) {
     const item = snap.items.get(l.crmId);
     const ev = snap.events.get(l.eventId);
+    if (l.heldPush || l.heldDelete) {
+      // A write owed to an event that mails its attendees on any change (Graph: a meeting the user organises with
+      // attendees) waits for invitations to be on (SPEC §5 "never"); only then may the pair disagree.
+      must(s.invitations !== 'always', `link ${l.crmId} ↔ ${l.eventId} still holds a write with invitations on`);
+      must(ev?.writesNotifyAttendees === true, `link ${l.crmId} ↔ ${l.eventId} holds a write its event takes silently`);
+      continue;
+    }
     must(item !== undefined && ev !== undefined, `link ${l.crmId} ↔ ${l.eventId} points at a missing item`);
     const missing = new Set<string>(w.crm.capabilities.missingFields?.[item!.type] ?? []);
     const d = disagreements(item!, ev!, s, me, l.origin, w.crm.capabilities.invitees).filter(
@@ -623,9 +630,12 @@ async function checkConvergence(
   }
   // Every in-scope event of a source calendar has its CRM activity (calendar → CRM).
   if (s.direction !== 'crm-to-calendar' && importing) {
+    // An event whose deletion is owed (it would mail attendees while invitations are off) is not imported again.
+    const owedDeletes = new Set(links.filter((l) => l.heldDelete).map((l) => l.eventId));
     for (const e of snap.events.values()) {
       const seen = mem.noImport.get(e.iCalUId);
       if (!eventInScope(e, s, me) || seen === null || seen === JSON.stringify(e.fields)) continue;
+      if (owedDeletes.has(e.id)) continue;
       const item = [...snap.items.values()].find((i) => i.iCalUId === e.iCalUId && !i.archived);
       must(item !== undefined, `in-scope event ${e.id} (“${e.fields.subject}”) has no CRM activity`);
     }

@@ -119,6 +119,10 @@ export function describeStatusStoreContract(
         origin: 'calendar',
         crmInfo: { type: 'task', completed: true, priority: 'high', url: 'https://crm.test/2' },
         eventIsOrganizer: false,
+        // A write held back while invitations are off (it would e-mail the attendees).
+        eventWritesNotify: true,
+        heldPush: { shown: { subject: 'Before the CRM edit', attendees: [{ email: 'a@client.test' }] } },
+        heldDelete: true,
       });
       await store.upsertLink(a);
       await store.upsertLink(b);

@@ -2,8 +2,13 @@
 import { MemoryCalendar, MemoryCrm } from '../../src/sync';
 import type { CalendarCapabilities, CrmCapabilities } from '../../src/sync/ports';
 import type { EngineWorld } from '../support/engine-properties';
+import { NotifyingCalendar } from './notifying-calendar';
 
-export function memoryWorld(caps: { crm?: Partial<CrmCapabilities>; cal?: Partial<CalendarCapabilities> } = {}) {
+export function memoryWorld(
+  caps: { crm?: Partial<CrmCapabilities>; cal?: Partial<CalendarCapabilities> } = {},
+  /** A calendar that, like Graph, mails the attendees of the user's meetings on any write (NotifyingCalendar). */
+  opts: { notifying?: boolean } = {},
+) {
   return async (): Promise<EngineWorld> => {
     const userEmail = 'me@example.com';
     let t = Date.parse('2026-11-21T09:00:00.000Z');
@@ -11,9 +16,10 @@ export function memoryWorld(caps: { crm?: Partial<CrmCapabilities>; cal?: Partia
     const now = (): Date => new Date((t += 1000));
     const crm = new MemoryCrm({ userEmail, capabilities: caps.crm ?? {}, now });
     const calendar = new MemoryCalendar({ userEmail, capabilities: caps.cal ?? {}, now });
+    const notifying = opts.notifying ? new NotifyingCalendar(calendar) : null;
     return {
       crm,
-      calendar,
+      calendar: notifying ?? calendar,
       calendarId: 'primary',
       userEmail,
       now: new Date(t),
@@ -22,7 +28,7 @@ export function memoryWorld(caps: { crm?: Partial<CrmCapabilities>; cal?: Partia
         update: async (id, patch) => void calendar.userUpdate(id, patch),
         cancel: async (id) => calendar.userCancel(id),
         delete: async (id) => calendar.userDelete(id),
-        list: async (calendarId) => calendar.all(calendarId),
+        list: async (calendarId) => calendar.all(calendarId).map((e) => notifying?.mark(e) ?? e),
       },
       crmControl: {
         create: async (input) => crm.userCreate(input).id,
@@ -32,7 +38,14 @@ export function memoryWorld(caps: { crm?: Partial<CrmCapabilities>; cal?: Partia
         delete: async (id) => crm.userDelete(id),
         list: async () => crm.all(),
       },
-      cleanup: async () => undefined,
+      cleanup: async () => {
+        // The engine never asks such a calendar for a write that would mail attendees while invitations are off.
+        if (notifying && notifying.refused.length > 0) {
+          throw new Error(
+            `silent writes to meetings with attendees: ${JSON.stringify(notifying.refused).slice(0, 300)}`,
+          );
+        }
+      },
     };
   };
 }

@@ -17,3 +17,8 @@ describeEngineProperties({
   numRuns: Math.round(200 * scale),
   makeWorld: memoryWorld({ cal: { maxBatch: 1 }, crm: { maxBatch: 1 } }),
 });
+describeEngineProperties({
+  name: "memory providers, a calendar that mails attendees on any write to the user's meetings (as Graph does)",
+  numRuns: Math.round(250 * scale),
+  makeWorld: memoryWorld({}, { notifying: true }),
+});

@@ -42,6 +42,10 @@ interface StoredLink {
   syncedAt: string;
   eventIsOrganizer: boolean | undefined;
   iCalUIdOwed: boolean | undefined;
+  eventWritesNotify: boolean | undefined;
+  heldDelete: boolean | undefined;
+  /** JSON of heldPush (rare: a write held back while invitations are off). */
+  heldPush: string | undefined;
   /** JSON of [crmFields, eventFields or 0 when equal to crmFields, crmInfo or 0, occurrence or 0]; fields packed. */
   heavy: string;
   has: { crmInfo: boolean; occurrence: boolean };
@@ -140,6 +144,9 @@ function storeLink(link: LinkRecord): StoredLink {
     syncedAt: link.syncedAt,
     eventIsOrganizer: link.eventIsOrganizer,
     iCalUIdOwed: link.iCalUIdOwed,
+    eventWritesNotify: link.eventWritesNotify,
+    heldDelete: link.heldDelete,
+    heldPush: link.heldPush === undefined ? undefined : JSON.stringify(link.heldPush),
     heavy: flat(
       JSON.stringify([
         packFields(link.crmFields),
@@ -168,6 +175,9 @@ function loadLink(stored: StoredLink): LinkRecord {
   } as LoadedLink;
   if (stored.eventIsOrganizer !== undefined) link.eventIsOrganizer = stored.eventIsOrganizer;
   if (stored.iCalUIdOwed !== undefined) link.iCalUIdOwed = stored.iCalUIdOwed;
+  if (stored.eventWritesNotify !== undefined) link.eventWritesNotify = stored.eventWritesNotify;
+  if (stored.heldDelete !== undefined) link.heldDelete = stored.heldDelete;
+  if (stored.heldPush !== undefined) link.heldPush = JSON.parse(stored.heldPush) as LinkRecord['heldPush'];
   Object.defineProperty(link, STORED, { value: stored });
   Object.defineProperty(link, 'crmFields', LAZY.crmFields);
   Object.defineProperty(link, 'eventFields', LAZY.eventFields);

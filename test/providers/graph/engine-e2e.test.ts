@@ -190,7 +190,7 @@ test('a create whose answer was lost is found by its tag: no duplicate event', a
   expect(new Set(tags).size).toBe(2);
 });
 
-test('never mode: a CRM edit to an imported meeting the user organises with attendees is refused, nobody is mailed', async () => {
+test('never mode: a CRM edit to a meeting the user organises with attendees is held back (no mail), sent once invitations are on', async () => {
   w = await world({ syncRecords: 'all', invitations: 'never' });
   const own = w.h.double.userCreate({
     subject: 'Board meeting',
@@ -202,8 +202,29 @@ test('never mode: a CRM edit to an imported meeting the user organises with atte
   await w.run();
   const imported = w.crm.all().find((i) => i.iCalUId === own.ev.iCalUId)!;
   w.crm.userUpdate(imported.id, { subject: 'Board meeting (CRM notes)' });
+  const writes = w.graphWrites();
   const r = await w.run();
-  expect(r.errors.map((e) => e.message).join()).toContain('Outlook would e-mail them');
+  expect(r.errors).toEqual([]);
+  expect(r.skipped).toBeGreaterThanOrEqual(1);
+  const trail = await w.ctx.store.listTrail({ eventId: own.ev.id! }, 10);
+  expect(trail.map((t) => t.reason).join()).toContain(
+    'Updating this meeting in the calendar would e-mail its attendees; invitations are off',
+  );
   expect(w.h.double.state.events.get(own.ev.id!)!.ev.subject).toBe('Board meeting');
+  expect(w.crm.get(imported.id)!.fields.subject).toBe('Board meeting (CRM notes)'); // the CRM change is kept
+  expect(w.graphWrites()).toBe(writes);
   expect(w.h.double.mails.length).toBe(mails);
+  // Converged: the next run plans nothing for the pair (no write, no error, no skip again).
+  const quiet = await w.run();
+  expect(quiet.skipped).toBe(0);
+  expect(quiet.errors).toEqual([]);
+  expect(quiet.crm.updated + quiet.calendar.updated).toBe(0);
+  expect(w.graphWrites()).toBe(writes);
+  // Invitations on: the owed change goes out, as an update the attendees are told about.
+  w.ctx.settings = { ...w.ctx.settings, invitations: 'always' };
+  const on = await w.run();
+  expect(on.errors).toEqual([]);
+  expect(on.calendar.updated).toBe(1);
+  expect(w.h.double.state.events.get(own.ev.id!)!.ev.subject).toBe('Board meeting (CRM notes)');
+  expect(w.h.double.mails.length).toBe(mails + 1);
 });

@@ -80,7 +80,9 @@ export function graphWorld() {
           return s.ev.id!;
         },
         update: async (id, patch) => {
-          const zone = patch.timing?.kind === 'timed' ? patch.timing.timeZone : null;
+          // Outlook keeps a meeting's time zone when something else changes; the double's update does not.
+          const before = double.state.events.get(id)?.ev.originalStartTimeZone;
+          const zone = patch.timing?.kind === 'timed' ? patch.timing.timeZone : before;
           double.userUpdate(id, toGraph(patch));
           if (zone) double.state.events.get(id)!.ev.originalStartTimeZone = zone;
         },

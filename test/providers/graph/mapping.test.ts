@@ -5,6 +5,8 @@ import { decorationMarker, htmlToText, parseBody, renderBody } from '../../../sr
 import { cancelledToExdates, graphToRrule, rruleToGraph } from '../../../src/providers/calendar/graph/recurrence';
 import { localDateTime, toIana, zonedToUtc } from '../../../src/providers/calendar/graph/timezones';
 import { transactionIdFor } from '../../../src/providers/calendar/graph/provider';
+import { toCalendarEvent } from '../../../src/providers/calendar/graph/mapping';
+import type { Event } from '@microsoft/microsoft-graph-types';
 
 const monday9: Timing = {
   kind: 'timed',
@@ -134,5 +136,35 @@ describe('time zones and ids', () => {
     expect(transactionIdFor(long)).toMatch(/^[0-9a-f]{64}$/);
     expect(transactionIdFor(long)).toBe(transactionIdFor(long));
     expect(transactionIdFor('a b')).not.toBe('a b');
+  });
+});
+
+describe('writesNotifyAttendees: Graph mails the attendees of a meeting the user organises on any change', () => {
+  const base: Event = {
+    id: 'AAMk1',
+    changeKey: 'ck',
+    iCalUId: 'uid-1',
+    subject: 'Board meeting',
+    start: { dateTime: '2026-11-24T12:00:00.0000000', timeZone: 'UTC' },
+    end: { dateTime: '2026-11-24T13:00:00.0000000', timeZone: 'UTC' },
+    body: { contentType: 'text', content: '' },
+  };
+  const person = (address: string, type: 'required' | 'resource' = 'required') => ({
+    emailAddress: { address },
+    type,
+  });
+  test.each([
+    ['the user organises it with an attendee', true, [person('chair@board.test')], true],
+    ['the user is only invited', false, [person('chair@board.test')], false],
+    ['no attendees', true, [], false],
+    [
+      'only a room (resource) and the user',
+      true,
+      [person('room1@contoso.example', 'resource'), person('Sam@Contoso.example')],
+      false,
+    ],
+  ] as const)('%s → %s', (_n, isOrganizer, attendees, expected) => {
+    const ev = toCalendarEvent({ ...base, isOrganizer, attendees: [...attendees] }, 'cal', 'sam@contoso.example');
+    expect(ev.writesNotifyAttendees === true).toBe(expected);
   });
 });

@@ -118,6 +118,9 @@ export function toCalendarEvent(ev: Event, calendarId: string, selfEmail: string
     isOrganizer: ev.isOrganizer ?? true,
     category: (ev.categories ?? []).find(isOurCategory) ?? null,
   };
+  // Graph mails the attendees of a meeting the user organises on any PATCH or DELETE of it, and nothing in the
+  // request can stop that: the engine must know before it plans a write in a silent run (SPEC §5 "never").
+  if (out.isOrganizer && attendees.length > 0) out.writesNotifyAttendees = true;
   if ((ev.type === 'exception' || ev.type === 'occurrence') && ev.seriesMasterId) {
     const originalStart = ev.originalStart ? new Date(ev.originalStart).toISOString() : toInstant(ev.start);
     out.occurrence = {

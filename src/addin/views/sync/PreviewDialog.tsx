@@ -8,22 +8,16 @@ import {
   DialogContent,
   DialogSurface,
   DialogTitle,
-  makeStyles,
   MessageBar,
   MessageBarBody,
   Spinner,
   Text,
-  tokens,
 } from '@fluentui/react-components';
 import type { PreviewResponse } from '../../../shared/api';
 import { describeError } from '../../api/describe-error';
 import { messages } from '../../messages';
 import { useServices } from '../../state/context';
-
-const useStyles = makeStyles({
-  content: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
-  list: { margin: 0, paddingLeft: tokens.spacingHorizontalL, maxHeight: '40vh', overflowY: 'auto' },
-});
+import { useListDialogStyles as useStyles } from './dialog-styles';
 
 /** How many planned actions the dialog lists (the counts cover all of them). */
 const SHOWN = 50;

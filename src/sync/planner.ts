@@ -43,8 +43,8 @@ export interface PlanInput {
   meta: SyncMeta;
   links: LinkRecord[];
   tombstones: Tombstone[];
-  crm: { upserts: CrmItem[]; removedIds: string[]; full: boolean };
-  events: { calendarId: string; upserts: CalendarEvent[]; removedIds: string[]; full: boolean }[];
+  crm: Listing<CrmItem>;
+  events: (Listing<CalendarEvent> & { calendarId: string })[];
   /** Tagged events found by lookup (pending write intents), beyond the listings. */
   taggedExtra: CalendarEvent[];
   /** CRM items found by iCalUId (this user's or another CRM user's: one activity per meeting). */
@@ -53,6 +53,18 @@ export interface PlanInput {
   people: PersonMatch[];
   /** Settings changed since the last run: every pair is re-derived from its origin side. */
   resync: boolean;
+}
+
+/** One side's listing as planned: what changed, what was removed, and what was listed but dropped as unchanged. */
+export interface Listing<T> {
+  upserts: T[];
+  removedIds: string[];
+  full: boolean;
+  /**
+   * Ids listed exactly as last synced and left out of `upserts` while listing (crmItemUnchanged /
+   * eventUnchanged): present, unlike an id a complete listing leaves out.
+   */
+  unchanged?: ReadonlySet<string>;
 }
 
 /** Tombstone hash that matches every version of the source item. */
@@ -109,6 +121,32 @@ function owesICalUId(
   return owed && writesICalUId(env, type());
 }
 
+/**
+ * The listed CRM item is the one last synced into this link and nothing about it is owed: the pair needs nothing
+ * from it that the link does not hold. Such items are dropped while listing (ListingFilter); planLink then treats
+ * them as an incremental listing treats an item it does not mention.
+ */
+export function crmItemUnchanged(env: EngineEnv, link: LinkRecord, item: CrmItem): boolean {
+  return item.version === link.crmVersion && settled(link) && !owesICalUId(env, link, () => item.type, item.iCalUId);
+}
+
+/** The listed event is the one last synced into this link (see crmItemUnchanged). */
+export function eventUnchanged(link: LinkRecord, ev: CalendarEvent): boolean {
+  return ev.version === link.eventVersion && settled(link);
+}
+
+/** Nothing is pending on the link itself: both sides were synced, no write held back or owed. */
+function settled(link: LinkRecord): boolean {
+  return (
+    link.crmHash !== '' && link.eventHash !== '' && !link.heldPush && !link.heldDelete && link.iCalUIdOwed !== true
+  );
+}
+
+/** A complete listing that found nothing at all (not even items it left out as unchanged). */
+function listedNothing(l: Listing<unknown>): boolean {
+  return l.full && l.upserts.length === 0 && (l.unchanged?.size ?? 0) === 0;
+}
+
 export function plan(input: PlanInput): Plan {
   return new Planner(input).run();
 }
@@ -128,6 +166,8 @@ class Planner {
   private readonly crmRemoved: Set<string>;
   private readonly evById = new Map<string, CalendarEvent>();
   private readonly evRemoved = new Set<string>();
+  private readonly crmUnchanged: ReadonlySet<string>;
+  private readonly evUnchanged = new Map<string, ReadonlySet<string>>();
   private readonly calFull = new Map<string, boolean>();
   private readonly linkByCrm = new Map<string, LinkRecord>();
   private readonly linkByEvent = new Map<string, LinkRecord>();
@@ -142,8 +182,10 @@ class Planner {
     this.env = input.env;
     for (const i of input.crm.upserts) this.crmById.set(i.id, i);
     this.crmRemoved = new Set(input.crm.removedIds);
+    this.crmUnchanged = input.crm.unchanged ?? new Set();
     for (const c of input.events) {
       this.calFull.set(c.calendarId, c.full);
+      if (c.unchanged) this.evUnchanged.set(c.calendarId, c.unchanged);
       for (const e of c.upserts) this.evById.set(e.id, e);
       for (const id of c.removedIds) this.evRemoved.add(id);
     }
@@ -180,12 +222,12 @@ class Planner {
   private emptySides(): ('crm' | 'calendar')[] {
     const out: ('crm' | 'calendar')[] = [];
     // Only an empty complete listing needs the live links; reading every link's fields is not free at 100k.
-    const crmEmpty = this.input.crm.full && this.input.crm.upserts.length === 0;
-    if (!crmEmpty && !this.input.events.some((c) => c.full && c.upserts.length === 0)) return out;
+    const crmEmpty = listedNothing(this.input.crm);
+    if (!crmEmpty && !this.input.events.some(listedNothing)) return out;
     const live = this.input.links.filter((l) => !isPast({ timing: l.eventFields.timing, recurrence: null }, this.env));
     if (crmEmpty && live.length > 0) out.push('crm');
     for (const c of this.input.events) {
-      if (c.full && c.upserts.length === 0 && live.some((l) => l.calendarId === c.calendarId)) {
+      if (listedNothing(c) && live.some((l) => l.calendarId === c.calendarId)) {
         out.push('calendar');
         break;
       }
@@ -207,12 +249,17 @@ class Planner {
     this.handledEv.add(link.eventId);
     let crmGone = this.crmRemoved.has(link.crmId);
     let evGone = this.evRemoved.has(link.eventId);
-    if (!item && !crmGone && this.input.crm.full) {
+    if (!item && !crmGone && this.input.crm.full && !this.crmUnchanged.has(link.crmId)) {
       // Absent from a complete listing: deleted, unless it only left the past window (then left alone).
       if (isPast({ timing: link.crmFields.timing, recurrence: link.crmFields.recurrence }, this.env)) return;
       crmGone = true;
     }
-    if (!ev && !evGone && this.calFull.get(link.calendarId)) {
+    if (
+      !ev &&
+      !evGone &&
+      this.calFull.get(link.calendarId) &&
+      !this.evUnchanged.get(link.calendarId)?.has(link.eventId)
+    ) {
       if (isPast(link.eventFields, this.env)) return;
       evGone = true;
     }
@@ -963,7 +1010,9 @@ class Planner {
     const tag = ev.crmTag!;
     const item = this.crmById.get(tag);
     const subject = ev.fields.subject;
-    if (!item || item.archived) {
+    // A linked item missing from the listing is unchanged, not gone: this event is then a second one.
+    const linked = this.linkByCrm.has(tag) || this.handledCrm.has(tag);
+    if (item?.archived || (!item && !linked)) {
       this.skip({
         side: 'calendar',
         crmId: tag,
@@ -973,7 +1022,7 @@ class Planner {
       });
       return;
     }
-    if (this.linkByCrm.has(tag) || this.handledCrm.has(tag)) {
+    if (linked || !item) {
       this.skip({
         side: 'calendar',
         crmId: tag,

@@ -3,16 +3,18 @@
  * plan, check the mass-deletion breaker, apply, then store cursors and the run report.
  */
 import type { CalendarEvent, CrmItem, PersonMatch } from './model';
-import type { CalendarProvider, CrmProvider } from './ports';
+import type { CalendarProvider, CrmProvider, ListingFilter } from './ports';
+import type { LinkRecord } from './status-store';
 import type { StatusStore, SyncMeta } from './status-store';
+import type { EngineEnv } from './mapping';
 import type { SyncSettings } from '../shared/settings';
 import { emptySideCounts, type RunReport, type RunTrigger } from '../shared/run-report';
 import type { Plan, PlannedActionSummary, SyncCalendars } from './plan';
 import { isProviderError } from './errors';
 import { defaultSleep, withRetry } from './retry';
 import { hashString } from './canonical';
-import { windowStart, type EngineEnv } from './mapping';
-import { plan as makePlan, type PlanInput } from './planner';
+import { windowStart } from './mapping';
+import { crmItemUnchanged, eventUnchanged, plan as makePlan, type PlanInput } from './planner';
 import { applyPlan, describeError, trailAction } from './applier';
 import { checkBreaker } from './breaker';
 import { needsExpansion, OccurrenceCalendar } from './occurrence-calendar';
@@ -106,6 +108,48 @@ function chunks<T>(list: T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * The listing filters of one run: items listed exactly as last synced are dropped as they arrive and only their
+ * ids kept, so a complete listing of 100,000 unchanged items is never held whole. Nothing is dropped when the
+ * settings changed (every pair is re-derived from what is listed).
+ */
+class UnchangedFilter {
+  readonly crm = new Set<string>();
+  readonly events = new Map<string, Set<string>>();
+  private readonly byCrm = new Map<string, LinkRecord>();
+  private readonly byEvent = new Map<string, LinkRecord>();
+
+  constructor(
+    private readonly env: EngineEnv,
+    links: LinkRecord[],
+    private readonly active: boolean,
+  ) {
+    if (!active) return;
+    for (const l of links) {
+      this.byCrm.set(l.crmId, l);
+      this.byEvent.set(l.eventId, l);
+    }
+  }
+
+  readonly keepCrm: ListingFilter<CrmItem> = (item) => {
+    const link = this.active ? this.byCrm.get(item.id) : undefined;
+    if (!link || !crmItemUnchanged(this.env, link, item)) return true;
+    this.crm.add(item.id);
+    return false;
+  };
+
+  keepEvents(calendarId: string): ListingFilter<CalendarEvent> {
+    const dropped = new Set<string>();
+    this.events.set(calendarId, dropped);
+    return (ev) => {
+      const link = this.active ? this.byEvent.get(ev.id) : undefined;
+      if (!link || link.calendarId !== calendarId || !eventUnchanged(link, ev)) return true;
+      dropped.add(ev.id);
+      return false;
+    };
+  }
+}
+
 interface Gathered {
   input: PlanInput;
   /** The calendar as planned against (series expanded for a CRM without recurrence): writes go through it too. */
@@ -139,21 +183,29 @@ export async function gather(
   };
   const window = { from: windowStart(env), to: null };
   const nextCursors = new Map<string, string | null>();
+  const unchanged = new UnchangedFilter(env, links, !resync);
 
-  const crmChanges = await retry(async () => crm.listChanges(await cursor(crmCursorKey()), window));
+  const crmListed = await retry(async () => crm.listChanges(await cursor(crmCursorKey()), window, unchanged.keepCrm));
+  // A provider may ignore the filter: what it returned anyway is filtered here.
+  const crmChanges = { ...crmListed, upserts: crmListed.upserts.filter(unchanged.keepCrm) };
   // An empty complete listing is not trusted as a baseline: the next run lists in full again.
-  nextCursors.set(crmCursorKey(), crmChanges.full && crmChanges.upserts.length === 0 ? null : crmChanges.nextCursor);
+  const emptyCrm = crmChanges.full && crmChanges.upserts.length === 0 && unchanged.crm.size === 0;
+  nextCursors.set(crmCursorKey(), emptyCrm ? null : crmChanges.nextCursor);
   const calendarIds = [...new Set([ctx.calendars.targetCalendarId, ...ctx.calendars.sourceCalendarIds])];
   const events: PlanInput['events'] = [];
-  let listed = 0;
+  let listed = crmChanges.upserts.length + unchanged.crm.size;
   for (const calendarId of calendarIds) {
+    const keep = unchanged.keepEvents(calendarId);
     const c = await retry(async () =>
-      calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window),
+      calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window, keep),
     );
-    nextCursors.set(calendarCursorKey(calendarId), c.full && c.upserts.length === 0 ? null : c.nextCursor);
-    events.push({ calendarId, upserts: c.upserts, removedIds: c.removedIds, full: c.full });
-    listed += c.upserts.length;
-    ctx.onProgress?.({ phase: 'listing', done: listed + crmChanges.upserts.length, total: 0 });
+    const upserts = c.upserts.filter(keep);
+    const dropped = unchanged.events.get(calendarId)!;
+    const empty = c.full && upserts.length === 0 && dropped.size === 0;
+    nextCursors.set(calendarCursorKey(calendarId), empty ? null : c.nextCursor);
+    events.push({ calendarId, upserts, removedIds: c.removedIds, full: c.full, unchanged: dropped });
+    listed += upserts.length + dropped.size;
+    ctx.onProgress?.({ phase: 'listing', done: listed, total: 0 });
   }
 
   // Creates whose answer may have been lost: find them by tag before planning, so they are linked, not re-created.
@@ -198,7 +250,12 @@ export async function gather(
       meta,
       links,
       tombstones,
-      crm: { upserts: crmChanges.upserts, removedIds: crmChanges.removedIds, full: crmChanges.full },
+      crm: {
+        upserts: crmChanges.upserts,
+        removedIds: crmChanges.removedIds,
+        full: crmChanges.full,
+        unchanged: unchanged.crm,
+      },
       events,
       taggedExtra,
       sharedItems,

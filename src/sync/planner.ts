@@ -9,6 +9,7 @@ import type { LinkRecord, LinkedCrmInfo, SyncMeta, Tombstone } from './status-st
 import type {
   CreateCrmOp,
   CreateEventOp,
+  CrmBornEvent,
   PairBase,
   PairOp,
   Plan,
@@ -145,6 +146,36 @@ function settled(link: LinkRecord): boolean {
 /** A complete listing that found nothing at all (not even items it left out as unchanged). */
 function listedNothing(l: Listing<unknown>): boolean {
   return l.full && l.upserts.length === 0 && (l.unchanged?.size ?? 0) === 0;
+}
+
+/**
+ * The event a CRM item without one gets, and the CRM side its link records. Pure, so the applier derives it again
+ * when the op's batch is written instead of the plan holding it for every item.
+ */
+export function crmBornEvent(
+  op: Pick<CreateEventOp, 'item' | 'sendsInvitation' | 'occurrence'>,
+  env: EngineEnv,
+): CrmBornEvent {
+  const item = op.item;
+  // Only items with a timing are planned as creates (a task without a due date is out of scope).
+  const crmCurrent = crmCanonical(item, env)!;
+  const crmInfo = crmInfoOf(item);
+  const busy = isBusy(crmCurrent.visibility === 'private', env);
+  const fields = crmView(crmCurrent, crmInfo, env, busy);
+  // A calendar without recurrence gets the first occurrence only; the pane explains why.
+  if (!env.calCaps.recurrence) fields.recurrence = null;
+  return {
+    draft: {
+      fields,
+      crmTag: item.id,
+      crmUrl: item.url,
+      sendInvitations: op.sendsInvitation,
+      priority: item.priority ?? null,
+      ...(op.occurrence ? { occurrence: op.occurrence } : {}),
+    },
+    crmCurrent,
+    crmInfo,
+  };
 }
 
 export function plan(input: PlanInput): Plan {
@@ -1199,7 +1230,7 @@ class Planner {
         });
         continue;
       }
-      let occurrence: CreateEventOp['draft']['occurrence'];
+      let occurrence: CreateEventOp['occurrence'];
       if (item.occurrence) {
         const series = this.linkByCrm.get(item.occurrence.seriesId);
         if (!series) {
@@ -1216,59 +1247,18 @@ class Planner {
         occurrence = { seriesId: series.eventId, originalStart: item.occurrence.originalStart };
       }
       const busy = isBusy(crmCur.visibility === 'private', env);
-      const fields = crmView(crmCur, info, env, busy);
-      // A calendar without recurrence gets the first occurrence only; the pane explains why.
-      if (!env.calCaps.recurrence) fields.recurrence = null;
-      const sends = this.invites && fields.attendees.length > 0;
+      const sends = this.invites && crmView(crmCur, info, env, busy).attendees.length > 0;
       if (sends) this.invitations += 1;
-      const reason = 'In scope with Sync to calendar on: a calendar event is created.';
       // Written unless the CRM cannot store it or is the one-way source; the applier skips it when the new event's
       // iCalUId is the one the item already has.
       const iCalUIdToCrm = writesICalUId(env, item.type);
       this.ops.push({
         kind: 'create-event',
-        crmId: item.id,
+        item,
         calendarId: this.input.calendars.targetCalendarId,
         key: createKey('calendar', env.userEmail, item.id, hash),
-        draft: {
-          fields,
-          crmTag: item.id,
-          crmUrl: item.url,
-          sendInvitations: sends,
-          priority: item.priority ?? null,
-          ...(occurrence ? { occurrence } : {}),
-        },
-        crmCurrent: crmCur,
-        crmVersion: item.version,
-        crmInfo: info,
-        origin: 'crm',
-        iCalUId: item.iCalUId,
-        summaries: [
-          {
-            side: 'calendar',
-            action: 'create',
-            crmId: item.id,
-            eventId: null,
-            subject,
-            reason,
-            sendsInvitation: sends,
-          },
-          ...(iCalUIdToCrm
-            ? [
-                {
-                  side: 'crm' as const,
-                  action: 'update' as const,
-                  crmId: item.id,
-                  eventId: null,
-                  subject,
-                  reason:
-                    'The new event’s iCalUId is stored on the CRM item, so invited colleagues share this activity.',
-                  sendsInvitation: false,
-                },
-              ]
-            : []),
-        ],
-        reason,
+        ...(occurrence ? { occurrence } : {}),
+        reason: 'In scope with Sync to calendar on: a calendar event is created.',
         sendsInvitation: sends,
         ...(iCalUIdToCrm ? { iCalUIdToCrm } : {}),
       });

@@ -9,7 +9,7 @@ import type { StatusStore, SyncMeta } from './status-store';
 import type { EngineEnv } from './mapping';
 import type { SyncSettings } from '../shared/settings';
 import { emptySideCounts, type RunReport, type RunTrigger } from '../shared/run-report';
-import type { Plan, PlannedActionSummary, SyncCalendars } from './plan';
+import { summariesOf, type Plan, type PlannedActionSummary, type SyncCalendars } from './plan';
 import { isProviderError } from './errors';
 import { defaultSleep, withRetry } from './retry';
 import { hashString } from './canonical';
@@ -283,7 +283,7 @@ async function recordSkips(store: StatusStore, runId: string, at: string, p: Pla
 
 function countPlan(p: Plan, report: RunReport): void {
   for (const op of p.ops) {
-    for (const s of op.summaries) {
+    for (const s of summariesOf(op)) {
       const side = report[s.side];
       if (s.action === 'create') side.created += 1;
       else if (s.action === 'update' || s.action === 'set-sync-flag') side.updated += 1;
@@ -309,7 +309,7 @@ export async function previewSync(ctx: EngineContext): Promise<SyncPreview> {
     const breaker = checkBreaker(p);
     if (breaker) report.pendingDeletions = breaker;
     report.finishedAt = (ctx.now ?? (() => new Date()))().toISOString();
-    return { report, actions: [...p.ops.flatMap((o) => o.summaries), ...p.skips] };
+    return { report, actions: [...p.ops.flatMap(summariesOf), ...p.skips] };
   } catch (e) {
     if (!isProviderError(e)) throw e;
     report.errors.push(describeError(e, 'connector', null, 'Listing the items to sync'));

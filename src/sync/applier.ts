@@ -273,7 +273,7 @@ class Applier {
       const born = crmBornEvent(op, this.ctx.env);
       return {
         op,
-        write: { op: 'create', idempotencyKey: op.key, draft: born.draft },
+        write: { op: 'create', idempotencyKey: born.key, draft: born.draft },
         done: (r) => this.afterCreateEvent(op, born, r),
       };
     }
@@ -357,9 +357,9 @@ class Applier {
   ): Promise<void> {
     for (const job of batch) {
       const op = job.op;
-      if (op.kind === 'create-event' && side === 'calendar') {
+      if (op.kind === 'create-event' && side === 'calendar' && job.write.op === 'create') {
         await this.ctx.store.putIntent({
-          key: op.key,
+          key: job.write.idempotencyKey,
           side: 'calendar',
           sourceId: op.item.id,
           calendarId: op.calendarId,
@@ -478,7 +478,7 @@ class Applier {
     if (!r.ok || !r.value) {
       if (!r.ok) {
         this.writeError(r.error, 'calendar', item.id, `Creating the event for “${born.crmCurrent.subject}”`);
-        if (!r.error.uncertain) await store.deleteIntent(op.key);
+        if (!r.error.uncertain) await store.deleteIntent(born.key);
       }
       return;
     }
@@ -507,7 +507,7 @@ class Applier {
     };
     await store.upsertLink(link);
     if (link.iCalUIdOwed) this.iCalUIdsOwed.push({ op, link });
-    await store.deleteIntent(op.key);
+    await store.deleteIntent(born.key);
     await store.deleteTombstone('calendar', item.id);
     this.count('calendar', 'created');
     if (born.draft.sendInvitations) this.ctx.report.invitationsSent += 1;

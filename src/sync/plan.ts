@@ -90,16 +90,15 @@ export interface PairOp {
 }
 
 /**
- * A CRM item without an event gets one. Only the decisions are stored; the event's draft, the link's CRM side and
- * the summaries are derived from the listed item (crmBornEvent, createEventSummaries): an initial sync of 100,000
- * items would otherwise hold every item's values twice more in the plan.
+ * A CRM item without an event gets one. Only the decisions are stored; the event's draft, its idempotency key, the
+ * link's CRM side and the summaries are derived from the listed item (crmBornEvent, createEventSummaries): an
+ * initial sync of 100,000 items would otherwise hold every item's values twice more in the plan.
  */
 export interface CreateEventOp {
   kind: 'create-event';
   /** The CRM item as listed. */
   item: CrmItem;
   calendarId: string;
-  key: string;
   /** The series' event when the item is a modified occurrence of a synced series. */
   occurrence?: OccurrenceRef;
   reason: string;
@@ -110,6 +109,8 @@ export interface CreateEventOp {
 
 /** A create-event op's CRM side as its link records it, and the event it writes. */
 export interface CrmBornEvent {
+  /** The create's idempotency key (a changed item gets a new one). */
+  key: string;
   draft: EventDraft;
   crmCurrent: SyncedFields;
   crmInfo: LinkedCrmInfo;

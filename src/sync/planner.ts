@@ -21,6 +21,7 @@ import type {
 } from './plan';
 import { contentHash, fieldKey, hashString } from './canonical';
 import { isOccurrenceEventId } from './occurrences';
+import { indexLinks, type LinkIndex } from './link-index';
 import {
   crmCanonical,
   crmHash,
@@ -43,6 +44,8 @@ export interface PlanInput {
   calendars: SyncCalendars;
   meta: SyncMeta;
   links: LinkRecord[];
+  /** `links` indexed, when the caller has built it already (indexLinks). */
+  linkIndex?: LinkIndex;
   tombstones: Tombstone[];
   crm: Listing<CrmItem>;
   events: (Listing<CalendarEvent> & { calendarId: string })[];
@@ -160,11 +163,13 @@ export function crmBornEvent(
   // Only items with a timing are planned as creates (a task without a due date is out of scope).
   const crmCurrent = crmCanonical(item, env)!;
   const crmInfo = crmInfoOf(item);
+  const key = createKey('calendar', env.userEmail, item.id, crmHash(crmCurrent, crmInfo));
   const busy = isBusy(crmCurrent.visibility === 'private', env);
   const fields = crmView(crmCurrent, crmInfo, env, busy);
   // A calendar without recurrence gets the first occurrence only; the pane explains why.
   if (!env.calCaps.recurrence) fields.recurrence = null;
   return {
+    key,
     draft: {
       fields,
       crmTag: item.id,
@@ -200,8 +205,8 @@ class Planner {
   private readonly crmUnchanged: ReadonlySet<string>;
   private readonly evUnchanged = new Map<string, ReadonlySet<string>>();
   private readonly calFull = new Map<string, boolean>();
-  private readonly linkByCrm = new Map<string, LinkRecord>();
-  private readonly linkByEvent = new Map<string, LinkRecord>();
+  private readonly linkByCrm: ReadonlyMap<string, LinkRecord>;
+  private readonly linkByEvent: ReadonlyMap<string, LinkRecord>;
   private readonly handledCrm = new Set<string>();
   private readonly handledEv = new Set<string>();
   private readonly tombstones = new Map<string, Tombstone>();
@@ -220,10 +225,9 @@ class Planner {
       for (const e of c.upserts) this.evById.set(e.id, e);
       for (const id of c.removedIds) this.evRemoved.add(id);
     }
-    for (const l of input.links) {
-      this.linkByCrm.set(l.crmId, l);
-      this.linkByEvent.set(l.eventId, l);
-    }
+    const index = input.linkIndex ?? indexLinks(input.links);
+    this.linkByCrm = index.byCrm;
+    this.linkByEvent = index.byEvent;
     for (const t of input.tombstones) this.tombstones.set(`${t.side}\u0000${t.sourceId}`, t);
     for (const p of input.people) this.people.set(p.email.toLowerCase(), p);
     this.sources = new Set(input.calendars.sourceCalendarIds);
@@ -1256,7 +1260,6 @@ class Planner {
         kind: 'create-event',
         item,
         calendarId: this.input.calendars.targetCalendarId,
-        key: createKey('calendar', env.userEmail, item.id, hash),
         ...(occurrence ? { occurrence } : {}),
         reason: 'In scope with Sync to calendar on: a calendar event is created.',
         sendsInvitation: sends,

@@ -4,7 +4,6 @@
  */
 import type { CalendarEvent, CrmItem, PersonMatch } from './model';
 import type { CalendarProvider, CrmProvider, ListingFilter } from './ports';
-import type { LinkRecord } from './status-store';
 import type { StatusStore, SyncMeta } from './status-store';
 import type { EngineEnv } from './mapping';
 import type { SyncSettings } from '../shared/settings';
@@ -18,6 +17,7 @@ import { crmItemUnchanged, eventUnchanged, plan as makePlan, type PlanInput } fr
 import { applyPlan, describeError, trailAction } from './applier';
 import { checkBreaker } from './breaker';
 import { needsExpansion, OccurrenceCalendar } from './occurrence-calendar';
+import { indexLinks, type LinkIndex } from './link-index';
 
 export interface SyncProgress {
   phase: 'listing' | 'planning' | 'applying' | 'done';
@@ -116,23 +116,15 @@ function chunks<T>(list: T[], size: number): T[][] {
 class UnchangedFilter {
   readonly crm = new Set<string>();
   readonly events = new Map<string, Set<string>>();
-  private readonly byCrm = new Map<string, LinkRecord>();
-  private readonly byEvent = new Map<string, LinkRecord>();
 
   constructor(
     private readonly env: EngineEnv,
-    links: LinkRecord[],
+    private readonly links: LinkIndex,
     private readonly active: boolean,
-  ) {
-    if (!active) return;
-    for (const l of links) {
-      this.byCrm.set(l.crmId, l);
-      this.byEvent.set(l.eventId, l);
-    }
-  }
+  ) {}
 
   readonly keepCrm: ListingFilter<CrmItem> = (item) => {
-    const link = this.active ? this.byCrm.get(item.id) : undefined;
+    const link = this.active ? this.links.byCrm.get(item.id) : undefined;
     if (!link || !crmItemUnchanged(this.env, link, item)) return true;
     this.crm.add(item.id);
     return false;
@@ -142,7 +134,7 @@ class UnchangedFilter {
     const dropped = new Set<string>();
     this.events.set(calendarId, dropped);
     return (ev) => {
-      const link = this.active ? this.byEvent.get(ev.id) : undefined;
+      const link = this.active ? this.links.byEvent.get(ev.id) : undefined;
       if (!link || link.calendarId !== calendarId || !eventUnchanged(link, ev)) return true;
       dropped.add(ev.id);
       return false;
@@ -183,7 +175,8 @@ export async function gather(
   };
   const window = { from: windowStart(env), to: null };
   const nextCursors = new Map<string, string | null>();
-  const unchanged = new UnchangedFilter(env, links, !resync);
+  const linkIndex = indexLinks(links);
+  const unchanged = new UnchangedFilter(env, linkIndex, !resync);
 
   const crmListed = await retry(async () => crm.listChanges(await cursor(crmCursorKey()), window, unchanged.keepCrm));
   // A provider may ignore the filter: what it returned anyway is filtered here.
@@ -221,7 +214,6 @@ export async function gather(
   }
 
   // One activity per meeting (and lost CRM creates): CRM items by the iCalUId of every unlinked, untagged event.
-  const linkedEvents = new Set(links.map((l) => l.eventId));
   const sources = new Set(ctx.calendars.sourceCalendarIds);
   const wantedUids = new Set<string>();
   const emails = new Set<string>();
@@ -229,7 +221,7 @@ export async function gather(
     if (!sources.has(c.calendarId)) continue;
     for (const e of c.upserts) {
       if (e.crmTag) continue;
-      if (!linkedEvents.has(e.id) && !e.cancelled) wantedUids.add(e.iCalUId);
+      if (!linkIndex.byEvent.has(e.id) && !e.cancelled) wantedUids.add(e.iCalUId);
       for (const a of e.fields.attendees) emails.add(a.email.trim().toLowerCase());
     }
   }
@@ -249,6 +241,7 @@ export async function gather(
       calendars: ctx.calendars,
       meta,
       links,
+      linkIndex,
       tombstones,
       crm: {
         upserts: crmChanges.upserts,

@@ -12,6 +12,7 @@ import type {
   ChangeSet,
   EventWrite,
   ListWindow,
+  ListingFilter,
   WriteResult,
 } from '../../../sync/ports';
 import type { DavClient } from './dav-client';
@@ -31,6 +32,7 @@ import {
   listResources,
   multiget,
   parseCursor,
+  streamResources,
   type FetchedResource,
   type ListingCursor,
   type ListingOptions,
@@ -95,37 +97,56 @@ export class CalDavCalendarProvider implements CalendarProvider {
     }
   }
 
-  async listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
+  async listChanges(
+    calendarId: string,
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CalendarEvent>,
+  ): Promise<ChangeSet<CalendarEvent>> {
     const previous = parseCursor(cursor);
-    const delta = await listResources(this.o.client, this.url(calendarId), previous, this.o);
-    const overrides: Record<string, string[]> = delta.full ? {} : { ...(previous?.overrides ?? {}) };
+    let full = false;
+    let overrides: Record<string, string[]> = {};
     const upserts: CalendarEvent[] = [];
     const removedIds: string[] = [];
-    for (const href of delta.removedHrefs) {
+    const droppedOverrides: string[] = [];
+    const gone = (href: string): void => {
       removedIds.push(href, ...(overrides[href] ?? []));
       delete overrides[href];
       this.resources.delete(href);
-    }
-    for (const r of delta.changed) {
-      this.resources.set(r.href, r);
-      const events = this.parse(calendarId, r);
-      const ids = events.filter((e) => e.occurrence).map((e) => e.id);
-      if (!delta.full) removedIds.push(...(overrides[r.href] ?? []).filter((id) => !ids.includes(id)));
-      if (ids.length) overrides[r.href] = ids;
-      else delete overrides[r.href];
-      upserts.push(
-        ...events.filter(
-          (e) =>
-            inWindow(e, window) ||
-            (e.occurrence && events.some((m) => m.id === e.occurrence?.seriesId && inWindow(m, window))),
-        ),
-      );
-    }
+    };
+    const end = await streamResources(this.o.client, this.url(calendarId), previous, this.o, {
+      begin: (isFull, removedHrefs) => {
+        full = isFull;
+        overrides = isFull ? {} : { ...(previous?.overrides ?? {}) };
+        removedHrefs.forEach(gone);
+      },
+      // Each multiget answer is parsed and filtered before the next is asked for. What a resource lists is
+      // decided on all its events first (a modified occurrence outside the window is listed when its master is,
+      // whether or not the engine's filter then takes the master).
+      fetched: (batch) => {
+        for (const r of batch) {
+          this.resources.set(r.href, r);
+          const events = this.parse(calendarId, r);
+          const ids = events.filter((e) => e.occurrence).map((e) => e.id);
+          if (!full) droppedOverrides.push(...(overrides[r.href] ?? []).filter((id) => !ids.includes(id)));
+          if (ids.length) overrides[r.href] = ids;
+          else delete overrides[r.href];
+          const listed = events.filter(
+            (e) =>
+              inWindow(e, window) ||
+              (e.occurrence && events.some((m) => m.id === e.occurrence?.seriesId && inWindow(m, window))),
+          );
+          for (const e of listed) if (keep?.(e) ?? true) upserts.push(e);
+        }
+      },
+    });
+    end.vanishedHrefs.forEach(gone);
+    removedIds.push(...droppedOverrides);
     // The cached listing answers findByTag only while it is the newest full picture of the calendar.
-    if (delta.full) this.fullyListed.add(calendarId);
+    if (full) this.fullyListed.add(calendarId);
     else this.fullyListed.delete(calendarId);
-    const next: ListingCursor = { v: 1, ...delta.next, overrides };
-    return { upserts, removedIds, full: delta.full, nextCursor: JSON.stringify(next) };
+    const next: ListingCursor = { v: 1, ...end.next, overrides };
+    return { upserts, removedIds, full, nextCursor: JSON.stringify(next) };
   }
 
   async findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {

@@ -241,10 +241,10 @@ export class GoogleCalendarProvider implements CalendarProvider {
         if (data && data.status !== 'cancelled') listing.masters.set(seriesId, data);
       }
     }
+    if (!nextSyncToken) throw new ProviderError('permanent', 'Google returned no nextSyncToken');
     const upserts = listing.finish();
     const cancelled = listing.cancelled;
     for (const k of Object.keys(cancelled)) if (cancelled[k]?.length === 0) delete cancelled[k];
-    if (!nextSyncToken) throw new ProviderError('permanent', 'Google returned no nextSyncToken');
     const next: Cursor = { v: 1, syncToken: nextSyncToken, cancelled };
     return { upserts, removedIds: listing.removedIds, full, nextCursor: JSON.stringify(next) };
   }

@@ -361,6 +361,24 @@ describe('Graph provider: reading with calendarView delta', () => {
     expect(kept.upserts).toContainEqual(exception);
     // The first chunk of 100 is filtered before the rest (and the series) are read.
     expect(firstAskAt).toBeLessThan(h.double.topLevel().length);
+    // Incremental: the changes are asked about once, after everything is read.
+    const no = all.upserts.find((e) => rejected.has(e.id) && !e.fields.recurrence)!;
+    const yes = all.upserts.find((e) => !rejected.has(e.id) && !e.occurrence)!;
+    for (const e of [no, yes]) {
+      await fetch(`${h.double.baseUrl}/me/events/${e.id}`, {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${h.double.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ subject: 'Changed' }),
+      });
+    }
+    const incAsked: string[] = [];
+    const inc = await h.provider.listChanges(cal(), kept.nextCursor, window, (ev) => {
+      incAsked.push(ev.id);
+      return !rejected.has(ev.id);
+    });
+    expect(inc.full).toBe(false);
+    expect(incAsked.sort()).toEqual([no.id, yes.id].sort());
+    expect(inc.upserts.map((e) => [e.id, e.fields.subject])).toEqual([[yes.id, 'Changed']]);
   });
 
   test('writes a series from an RRULE and reads the same RRULE back', async () => {

@@ -178,7 +178,11 @@ export async function gather(
   const linkIndex = indexLinks(links);
   const unchanged = new UnchangedFilter(env, linkIndex, !resync);
 
-  const crmListed = await retry(async () => crm.listChanges(await cursor(crmCursorKey()), window, unchanged.keepCrm));
+  const crmListed = await retry(async () => {
+    // A retried listing starts afresh: what an earlier attempt dropped may have changed since.
+    unchanged.crm.clear();
+    return crm.listChanges(await cursor(crmCursorKey()), window, unchanged.keepCrm);
+  });
   // A provider may ignore the filter: what it returned anyway is filtered here.
   const crmChanges = { ...crmListed, upserts: crmListed.upserts.filter(unchanged.keepCrm) };
   // An empty complete listing is not trusted as a baseline: the next run lists in full again.
@@ -188,10 +192,13 @@ export async function gather(
   const events: PlanInput['events'] = [];
   let listed = crmChanges.upserts.length + unchanged.crm.size;
   for (const calendarId of calendarIds) {
-    const keep = unchanged.keepEvents(calendarId);
-    const c = await retry(async () =>
-      calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window, keep),
-    );
+    const { c, keep } = await retry(async () => {
+      const filter = unchanged.keepEvents(calendarId); // afresh per attempt, as for the CRM
+      return {
+        c: await calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window, filter),
+        keep: filter,
+      };
+    });
     const upserts = c.upserts.filter(keep);
     const dropped = unchanged.events.get(calendarId)!;
     const empty = c.full && upserts.length === 0 && dropped.size === 0;

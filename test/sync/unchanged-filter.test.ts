@@ -6,6 +6,7 @@
 import type { CrmProvider, CalendarProvider, ListingFilter } from '../../src/sync/ports';
 import { calendarCursorKey, crmCursorKey } from '../../src/sync/run';
 import type { CalendarEvent, CrmItem } from '../../src/sync/model';
+import { ProviderError } from '../../src/sync/errors';
 import { fields, makeWorld, type World } from './helpers';
 
 /** Wraps the world's providers to count what each listing returned and what the filter dropped. */
@@ -155,5 +156,34 @@ describe('complete listings drop what is unchanged', () => {
     await w.run();
     expect(seen.dropped).toEqual({ crm: 0, calendar: 0 });
     expect(seen.returned).toEqual({ crm: 3, calendar: 3 });
+  });
+
+  test('a retried listing starts afresh: an item dropped by the failed attempt and deleted since is gone', async () => {
+    const { w, ids } = await syncedThree();
+    const [gone] = ids as [string];
+    const crm: CrmProvider = w.crm;
+    let attempts = 0;
+    w.ctx.crm = {
+      ...crm,
+      capabilities: crm.capabilities,
+      listChanges: async (cursor, window, keep) => {
+        attempts += 1;
+        if (attempts === 1) {
+          // The first page was filtered (every item dropped as unchanged), then the connection broke; the user
+          // deleted one of them before the retry.
+          await crm.listChanges.call(w.crm, cursor, window, keep);
+          w.crm.userDelete(gone);
+          throw new ProviderError('transient', 'connection reset');
+        }
+        return crm.listChanges.call(w.crm, cursor, window, keep);
+      },
+      findByICalUId: (x) => crm.findByICalUId.call(w.crm, x),
+      lookupPeople: (x) => crm.lookupPeople.call(w.crm, x),
+      writeItems: (x) => crm.writeItems.call(w.crm, x),
+    };
+    const r = await w.run();
+    expect(attempts).toBe(2);
+    expect(r.errors).toEqual([]);
+    expect(w.eventsFor(gone)).toHaveLength(0);
   });
 });

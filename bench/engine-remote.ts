@@ -15,6 +15,7 @@ import type {
   CrmWrite,
   EventWrite,
   ListWindow,
+  ListingFilter,
   WriteResult,
 } from '../src/sync/ports';
 import { ProviderError, type ProviderErrorKind } from '../src/sync/errors';
@@ -65,11 +66,18 @@ export class VendorProcess {
     });
   }
 
-  /** Fetches the pages after the first and assembles the listing. */
-  async listing<T>(first: ListingPage<T>): Promise<ChangeSet<T>> {
-    const upserts = first.upserts;
-    while (upserts.length < first.total) {
-      for (const u of await this.call<T[]>('listing.more', first.token, upserts.length)) upserts.push(u);
+  /**
+   * Fetches the pages after the first and assembles the listing, keeping of every page only what the engine's
+   * filter wants (as a real provider does with its HTTP pages).
+   */
+  async listing<T>(first: ListingPage<T>, keep: ListingFilter<T> | undefined): Promise<ChangeSet<T>> {
+    const wanted = (u: T): boolean => keep?.(u) ?? true;
+    const upserts = first.upserts.filter(wanted);
+    let offset = first.upserts.length;
+    while (offset < first.total) {
+      const page = await this.call<T[]>('listing.more', first.token, offset);
+      offset += page.length;
+      for (const u of page) if (wanted(u)) upserts.push(u);
     }
     return { upserts, removedIds: first.removedIds, full: first.full, nextCursor: first.nextCursor };
   }
@@ -84,8 +92,8 @@ export class VendorProcess {
       kind: 'memory-remote',
       capabilities: caps.crm,
       testConnection: () => this.call('crm.testConnection'),
-      listChanges: async (cursor: string | null, window: ListWindow) =>
-        this.listing(await this.call<ListingPage<CrmItem>>('crm.listChanges', cursor, window)),
+      listChanges: async (cursor: string | null, window: ListWindow, keep?: ListingFilter<CrmItem>) =>
+        this.listing(await this.call<ListingPage<CrmItem>>('crm.listChanges', cursor, window), keep),
       findByICalUId: (ids: string[]) => this.call<CrmItem[]>('crm.findByICalUId', ids),
       lookupPeople: (emails: string[]) => this.call<PersonMatch[]>('crm.lookupPeople', emails),
       createContact: (person) => this.call<PersonMatch>('crm.createContact', person),
@@ -96,8 +104,16 @@ export class VendorProcess {
       capabilities: caps.calendar,
       testConnection: () => this.call('calendar.testConnection'),
       listCalendars: () => this.call<CalendarInfo[]>('calendar.listCalendars'),
-      listChanges: async (calendarId: string, cursor: string | null, window: ListWindow) =>
-        this.listing(await this.call<ListingPage<CalendarEvent>>('calendar.listChanges', calendarId, cursor, window)),
+      listChanges: async (
+        calendarId: string,
+        cursor: string | null,
+        window: ListWindow,
+        keep?: ListingFilter<CalendarEvent>,
+      ) =>
+        this.listing(
+          await this.call<ListingPage<CalendarEvent>>('calendar.listChanges', calendarId, cursor, window),
+          keep,
+        ),
       findByTag: (calendarId: string, crmIds: string[]) =>
         this.call<CalendarEvent[]>('calendar.findByTag', calendarId, crmIds),
       writeEvents: async (calendarId: string, writes: EventWrite[]) =>

@@ -10,11 +10,12 @@ import type { CalendarEvent, CrmItem, SyncedFields } from './model';
 import type { CalendarProvider, CrmProvider, CrmWrite, EventWrite, WriteResult } from './ports';
 import type { LinkRecord, StatusStore, TrailEntry } from './status-store';
 import type { RunError, RunReport } from '../shared/run-report';
-import type { CreateCrmOp, CreateEventOp, PairOp, Plan, PlanOp, UnlinkOp } from './plan';
+import type { CreateCrmOp, CreateEventOp, CrmBornEvent, PairOp, Plan, PlanOp, UnlinkOp } from './plan';
+import { summariesOf } from './plan';
 import { isProviderError, ProviderError } from './errors';
 import { backoffMs, MAX_RETRIES, withRetry } from './retry';
 import { crmCanonical, crmHash, crmInfoOf, eventCanonical, type EngineEnv } from './mapping';
-import { eventHash } from './planner';
+import { crmBornEvent, eventHash } from './planner';
 
 export interface ApplyContext {
   crm: CrmProvider;
@@ -36,18 +37,14 @@ export interface ApplyOutcome {
 type Result<T> = WriteResult<T>;
 type PairState = { crm: { ok: boolean; item: CrmItem | null } | null; iCalUIdWritten: boolean };
 
+/** An operation with a calendar write. */
+type CalendarOp = CreateEventOp | PairOp | UnlinkOp;
+
 interface Job<W, R> {
   op: PlanOp;
   write: W;
   done(result: Result<R>): Promise<void>;
 }
-
-/** Stands in for a job that has been applied, so the job (and its operation) can be garbage-collected. */
-const RELEASED: Job<never, never> = {
-  op: null as never,
-  write: null as never,
-  done: async () => undefined,
-};
 
 class StopRun extends Error {
   constructor(readonly why: 'auth' | 'aborted') {
@@ -96,23 +93,28 @@ class Applier {
       await this.commitWritelessOps();
       await this.createUnknownContacts();
       const crmJobs = this.crmJobs();
-      const calJobs = this.calendarJobs();
-      this.total = crmJobs.length + [...calJobs.values()].reduce((n, j) => n + j.length, 0);
-      // From here on the jobs hold the operations; each is let go once applied (runJobs), so a long run does not
-      // keep the whole plan next to the links it has already stored.
+      const calOps = this.calendarOps();
+      this.total = crmJobs.length + [...calOps.values()].reduce((n, j) => n + j.length, 0);
+      // From here on the job lists hold the operations; each is let go once applied (runJobs), so a long run does
+      // not keep the whole plan next to the links it has already stored.
       const anyOps = plan.ops.length > 0;
       plan.ops = [];
-      await this.runJobs(crmJobs, this.ctx.crm.capabilities.maxBatch, 'crm', (ws) =>
-        this.ctx.crm.writeItems(ws as CrmWrite[]),
+      await this.runJobs(
+        crmJobs,
+        (job) => job,
+        this.ctx.crm.capabilities.maxBatch,
+        'crm',
+        (ws) => this.ctx.crm.writeItems(ws as CrmWrite[]),
       );
       // Pairs whose event write is still to come: commit the CRM half now (see commitPair).
       for (const [op, st] of this.pairState) {
         if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
         if (!op.eventWrite) this.pairState.delete(op);
       }
-      for (const [calendarId, jobs] of calJobs) {
+      for (const [calendarId, ops] of calOps) {
         await this.runJobs(
-          jobs,
+          ops,
+          (op) => this.calendarJob(op),
           this.ctx.calendar.capabilities.maxBatch,
           'calendar',
           (ws) => this.ctx.calendar.writeEvents(calendarId, ws as EventWrite[]),
@@ -247,83 +249,90 @@ class Applier {
     return jobs;
   }
 
-  private calendarJobs(): Map<string, Job<EventWrite, CalendarEvent | null>[]> {
-    const byCal = new Map<string, Job<EventWrite, CalendarEvent | null>[]>();
-    const push = (calendarId: string, job: Job<EventWrite, CalendarEvent | null>): void => {
+  /**
+   * The operations with a calendar write, per calendar. Their jobs are made batch by batch (calendarJob): a create's
+   * draft is derived only when its batch is sent.
+   */
+  private calendarOps(): Map<string, CalendarOp[]> {
+    const byCal = new Map<string, CalendarOp[]>();
+    const push = (calendarId: string, op: CalendarOp): void => {
       const list = byCal.get(calendarId) ?? [];
-      list.push(job);
+      list.push(op);
       byCal.set(calendarId, list);
     };
     for (const op of this.plan.ops) {
-      if (op.kind === 'create-event') {
-        push(op.calendarId, {
-          op,
-          write: { op: 'create', idempotencyKey: op.key, draft: op.draft },
-          done: (r) => this.afterCreateEvent(op, r),
-        });
-      } else if (op.kind === 'pair' && op.eventWrite) {
-        const w = op.eventWrite;
-        push(op.base.calendarId, {
-          op,
-          write: w,
-          done: async (r) => {
-            if (r.ok || (w.op === 'delete' && r.error.kind === 'not-found')) {
-              this.count('calendar', w.op === 'delete' ? 'deleted' : 'updated');
-              if (w.op === 'update' && w.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
-              if (w.op === 'delete' && w.sendCancellations) this.ctx.report.invitationsSent += 1;
-              this.addTrail(op, 'calendar');
-            } else {
-              this.writeError(r.error, 'calendar', op.base.eventId, `Updating the event “${op.eventCurrent.subject}”`);
-            }
-            const gone = !r.ok && w.op === 'delete' && r.error.kind === 'not-found';
-            await this.commitPair(
-              op,
-              r.ok || gone ? { ok: true, event: r.ok ? r.value : null } : { ok: false, event: null },
-            );
-            if (!this.pairState.has(op)) await this.recordConflicts(op);
-            this.pairState.delete(op);
-          },
-        });
-      } else if (op.kind === 'unlink' && op.eventWrite) {
-        const w = op.eventWrite;
-        push(op.link.calendarId, {
-          op,
-          write: w,
-          done: async (r) => {
-            if (r.ok || (!r.ok && r.error.kind === 'not-found')) {
-              if (r.ok) {
-                this.count('calendar', 'deleted');
-                if (w.op === 'delete' && w.sendCancellations) this.ctx.report.invitationsSent += 1;
-              }
-              await this.finishUnlink(op);
-            } else {
-              this.writeError(
-                r.error,
-                'calendar',
-                op.link.eventId,
-                `Deleting the event “${op.link.eventFields.subject}”`,
-              );
-            }
-          },
-        });
-      }
+      if (op.kind === 'create-event') push(op.calendarId, op);
+      else if (op.kind === 'pair' && op.eventWrite) push(op.base.calendarId, op);
+      else if (op.kind === 'unlink' && op.eventWrite) push(op.link.calendarId, op);
     }
     return byCal;
   }
 
+  private calendarJob(op: CalendarOp): Job<EventWrite, CalendarEvent | null> {
+    if (op.kind === 'create-event') {
+      const born = crmBornEvent(op, this.ctx.env);
+      return {
+        op,
+        write: { op: 'create', idempotencyKey: born.key, draft: born.draft },
+        done: (r) => this.afterCreateEvent(op, born, r),
+      };
+    }
+    if (op.kind === 'pair') {
+      const w = op.eventWrite!;
+      return {
+        op,
+        write: w,
+        done: async (r) => {
+          if (r.ok || (w.op === 'delete' && r.error.kind === 'not-found')) {
+            this.count('calendar', w.op === 'delete' ? 'deleted' : 'updated');
+            if (w.op === 'update' && w.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
+            if (w.op === 'delete' && w.sendCancellations) this.ctx.report.invitationsSent += 1;
+            this.addTrail(op, 'calendar');
+          } else {
+            this.writeError(r.error, 'calendar', op.base.eventId, `Updating the event “${op.eventCurrent.subject}”`);
+          }
+          const gone = !r.ok && w.op === 'delete' && r.error.kind === 'not-found';
+          await this.commitPair(
+            op,
+            r.ok || gone ? { ok: true, event: r.ok ? r.value : null } : { ok: false, event: null },
+          );
+          if (!this.pairState.has(op)) await this.recordConflicts(op);
+          this.pairState.delete(op);
+        },
+      };
+    }
+    const w = op.eventWrite!;
+    return {
+      op,
+      write: w,
+      done: async (r) => {
+        if (r.ok || (!r.ok && r.error.kind === 'not-found')) {
+          if (r.ok) {
+            this.count('calendar', 'deleted');
+            if (w.op === 'delete' && w.sendCancellations) this.ctx.report.invitationsSent += 1;
+          }
+          await this.finishUnlink(op);
+        } else {
+          this.writeError(r.error, 'calendar', op.link.eventId, `Deleting the event “${op.link.eventFields.subject}”`);
+        }
+      },
+    };
+  }
+
   // ------------------------------------------------------------------ batches, retries, lost creates
 
-  private async runJobs<W extends CrmWrite | EventWrite, R>(
-    jobs: Job<W, R>[],
+  private async runJobs<T, W extends CrmWrite | EventWrite, R>(
+    items: T[],
+    toJob: (item: T) => Job<W, R>,
     maxBatch: number,
     side: 'crm' | 'calendar',
     call: (writes: W[]) => Promise<Result<R>[]>,
     afterBatch?: () => Promise<void>,
   ): Promise<void> {
     const size = Math.max(1, maxBatch);
-    for (let i = 0; i < jobs.length; i += size) {
+    for (let i = 0; i < items.length; i += size) {
       if (this.ctx.signal?.aborted) throw new StopRun('aborted');
-      const batch = jobs.slice(i, i + size);
+      const batch = items.slice(i, i + size).map(toJob);
       await this.putIntents(batch, side);
       const results = await this.writeWithRetry(batch, side, call);
       let auth = false;
@@ -333,7 +342,8 @@ class Applier {
         await batch[k]!.done(r);
         this.done += 1;
       }
-      jobs.fill(RELEASED as Job<W, R>, i, i + batch.length);
+      // Applied: the list lets its operations go.
+      (items as (T | undefined)[]).fill(undefined, i, i + batch.length);
       this.ctx.onProgress?.(this.done, this.total);
       if (this.trail.length >= 500) await this.flushTrail();
       if (auth) throw new StopRun('auth');
@@ -347,11 +357,11 @@ class Applier {
   ): Promise<void> {
     for (const job of batch) {
       const op = job.op;
-      if (op.kind === 'create-event' && side === 'calendar') {
+      if (op.kind === 'create-event' && side === 'calendar' && job.write.op === 'create') {
         await this.ctx.store.putIntent({
-          key: op.key,
+          key: job.write.idempotencyKey,
           side: 'calendar',
-          sourceId: op.crmId,
+          sourceId: op.item.id,
           calendarId: op.calendarId,
           createdAt: this.at,
         });
@@ -423,14 +433,14 @@ class Applier {
           byCal.set(op.calendarId, [...(byCal.get(op.calendarId) ?? []), i]);
         }
         for (const [calendarId, idxs] of byCal) {
-          const ids = idxs.map((i) => (batch[i]!.op as CreateEventOp).crmId);
+          const ids = idxs.map((i) => (batch[i]!.op as CreateEventOp).item.id);
           const events = await withRetry(
             () => this.ctx.calendar.findByTag(calendarId, ids),
             this.ctx.sleep,
             this.ctx.signal,
           );
           for (const i of idxs) {
-            const ev = events.find((e) => e.crmTag === (batch[i]!.op as CreateEventOp).crmId);
+            const ev = events.find((e) => e.crmTag === (batch[i]!.op as CreateEventOp).item.id);
             if (ev) found.set(i, ev as R);
           }
         }
@@ -458,44 +468,49 @@ class Applier {
 
   // ------------------------------------------------------------------ commits
 
-  private async afterCreateEvent(op: CreateEventOp, r: Result<CalendarEvent | null>): Promise<void> {
+  private async afterCreateEvent(
+    op: CreateEventOp,
+    born: CrmBornEvent,
+    r: Result<CalendarEvent | null>,
+  ): Promise<void> {
     const { store, env } = this.ctx;
+    const item = op.item;
     if (!r.ok || !r.value) {
       if (!r.ok) {
-        this.writeError(r.error, 'calendar', op.crmId, `Creating the event for “${op.crmCurrent.subject}”`);
-        if (!r.error.uncertain) await store.deleteIntent(op.key);
+        this.writeError(r.error, 'calendar', item.id, `Creating the event for “${born.crmCurrent.subject}”`);
+        if (!r.error.uncertain) await store.deleteIntent(born.key);
       }
       return;
     }
     const ev = r.value;
     const eventFields = eventCanonical(ev, env);
     const link: LinkRecord = {
-      id: `${op.crmId}\u0001${ev.id}`,
-      crmId: op.crmId,
+      id: `${item.id}\u0001${ev.id}`,
+      crmId: item.id,
       eventId: ev.id,
       calendarId: op.calendarId,
       iCalUId: ev.iCalUId,
-      origin: op.origin,
-      crmVersion: op.crmVersion,
+      origin: 'crm',
+      crmVersion: item.version,
       eventVersion: ev.version,
-      crmFields: op.crmCurrent,
+      crmFields: born.crmCurrent,
       eventFields,
-      crmHash: crmHash(op.crmCurrent, op.crmInfo),
+      crmHash: crmHash(born.crmCurrent, born.crmInfo),
       eventHash: eventHash(eventFields, false),
       ...(ev.occurrence ? { occurrence: ev.occurrence } : {}),
       syncedAt: this.at,
-      crmInfo: op.crmInfo,
+      crmInfo: born.crmInfo,
       eventIsOrganizer: ev.isOrganizer,
       ...(ev.writesNotifyAttendees ? { eventWritesNotify: true } : {}),
       // Committed with the link, before the CRM write: a crash in between leaves the note for the next run.
-      ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== op.iCalUId ? { iCalUIdOwed: true } : {}),
+      ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== item.iCalUId ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
     if (link.iCalUIdOwed) this.iCalUIdsOwed.push({ op, link });
-    await store.deleteIntent(op.key);
-    await store.deleteTombstone('calendar', op.crmId);
+    await store.deleteIntent(born.key);
+    await store.deleteTombstone('calendar', item.id);
     this.count('calendar', 'created');
-    if (op.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
+    if (born.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
     this.addTrail(op, 'calendar', ev.id);
   }
 
@@ -517,7 +532,7 @@ class Applier {
       write: { op: 'set-ical-uid', id: link.crmId, iCalUId: link.iCalUId! },
       done: async (r) => {
         if (!r.ok) {
-          this.writeError(r.error, 'crm', link.crmId, `Storing the meeting’s iCalUId on “${op.crmCurrent.subject}”`);
+          this.writeError(r.error, 'crm', link.crmId, `Storing the meeting’s iCalUId on “${link.crmFields.subject}”`);
           return;
         }
         this.count('crm', 'updated');
@@ -533,7 +548,13 @@ class Applier {
       },
     }));
     this.total += jobs.length;
-    await this.runJobs(jobs, this.ctx.crm.capabilities.maxBatch, 'crm', (ws) => this.ctx.crm.writeItems(ws));
+    await this.runJobs(
+      jobs,
+      (job) => job,
+      this.ctx.crm.capabilities.maxBatch,
+      'crm',
+      (ws) => this.ctx.crm.writeItems(ws),
+    );
   }
 
   private async afterCreateCrm(op: CreateCrmOp, r: Result<CrmItem | null>): Promise<void> {
@@ -668,7 +689,7 @@ class Applier {
   }
 
   private addTrail(op: PlanOp, side?: 'crm' | 'calendar', newId?: string): void {
-    for (const s of op.summaries) {
+    for (const s of summariesOf(op)) {
       if (side && s.side !== side && s.action !== 'conflict' && s.action !== 'link') continue;
       this.trail.push({
         runId: this.ctx.runId,

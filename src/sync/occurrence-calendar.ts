@@ -14,7 +14,7 @@
  *   occurrences entering the horizon are imported.
  */
 import type { CalendarEvent } from './model';
-import type { CalendarProvider, ChangeSet, EventWrite, ListWindow, WriteResult } from './ports';
+import type { CalendarProvider, ChangeSet, EventWrite, ListWindow, ListingFilter, WriteResult } from './ports';
 import { ProviderError } from './errors';
 import { hashString } from './canonical';
 import {
@@ -147,8 +147,13 @@ export class OccurrenceCalendar implements CalendarProvider {
     return this.inner.findByTag(calendarId, crmIds);
   }
 
-  async listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
-    if (!this.sources.has(calendarId)) return this.inner.listChanges(calendarId, cursor, window);
+  async listChanges(
+    calendarId: string,
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CalendarEvent>,
+  ): Promise<ChangeSet<CalendarEvent>> {
+    if (!this.sources.has(calendarId)) return this.inner.listChanges(calendarId, cursor, window, keep);
     const stored = cursor === null ? null : parseCursor(cursor);
     const rollDue = stored?.roll != null && stored.roll < this.today;
     const innerCursor = stored && !rollDue ? stored.c : null;
@@ -160,7 +165,13 @@ export class OccurrenceCalendar implements CalendarProvider {
     const x: Record<string, string[]> = {};
     for (const [k, v] of modified) if (v.size > 0) x[k] = [...v].sort();
     const next: Cursor = { v: 1, c: ch.nextCursor, roll, x };
-    return { upserts, removedIds, full: ch.full, nextCursor: JSON.stringify(next) };
+    // The filter sees occurrences, as the engine links them; the series listing underneath is needed whole.
+    return {
+      upserts: keep ? upserts.filter(keep) : upserts,
+      removedIds,
+      full: ch.full,
+      nextCursor: JSON.stringify(next),
+    };
   }
 
   private isExpandable(e: CalendarEvent): boolean {

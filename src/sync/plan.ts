@@ -2,7 +2,16 @@
  * What the planner produces: operations per pair of items, each with the provider writes it needs and the status
  * it commits, plus the counts the breaker and the preview need. Plain data; the applier executes it.
  */
-import type { CalendarEvent, CrmDraft, EventDraft, PersonMatch, SyncedFieldName, SyncedFields } from './model';
+import type {
+  CalendarEvent,
+  CrmDraft,
+  CrmItem,
+  EventDraft,
+  OccurrenceRef,
+  PersonMatch,
+  SyncedFieldName,
+  SyncedFields,
+} from './model';
 import type { CrmWrite, EventWrite } from './ports';
 import type { LinkRecord, LinkedCrmInfo, Tombstone } from './status-store';
 
@@ -80,22 +89,31 @@ export interface PairOp {
   iCalUIdOwed?: boolean;
 }
 
+/**
+ * A CRM item without an event gets one. Only the decisions are stored; the event's draft, its idempotency key, the
+ * link's CRM side and the summaries are derived from the listed item (crmBornEvent, createEventSummaries): an
+ * initial sync of 100,000 items would otherwise hold every item's values twice more in the plan.
+ */
 export interface CreateEventOp {
   kind: 'create-event';
-  crmId: string;
+  /** The CRM item as listed. */
+  item: CrmItem;
   calendarId: string;
-  key: string;
-  draft: EventDraft;
-  crmCurrent: SyncedFields;
-  crmVersion: string;
-  crmInfo: LinkedCrmInfo;
-  origin: 'crm' | 'calendar';
-  iCalUId: string | null;
-  summaries: PlannedActionSummary[];
+  /** The series' event when the item is a modified occurrence of a synced series. */
+  occurrence?: OccurrenceRef;
   reason: string;
   sendsInvitation: boolean;
   /** Once the event exists, write its iCalUId to the CRM item unless it already has it: one activity per meeting. */
   iCalUIdToCrm?: boolean;
+}
+
+/** A create-event op's CRM side as its link records it, and the event it writes. */
+export interface CrmBornEvent {
+  /** The create's idempotency key (a changed item gets a new one). */
+  key: string;
+  draft: EventDraft;
+  crmCurrent: SyncedFields;
+  crmInfo: LinkedCrmInfo;
 }
 
 export interface CreateCrmOp {
@@ -129,6 +147,26 @@ export interface UnlinkOp {
 }
 
 export type PlanOp = PairOp | CreateEventOp | CreateCrmOp | UnlinkOp;
+
+const CREATE_EVENT_ICALUID_REASON =
+  'The new event’s iCalUId is stored on the CRM item, so invited colleagues share this activity.';
+
+/** What a create-event op will do, per side (the preview's lines and the trail's entries). */
+export function createEventSummaries(op: CreateEventOp): PlannedActionSummary[] {
+  const base = { crmId: op.item.id, eventId: null, subject: op.item.fields.subject };
+  const out: PlannedActionSummary[] = [
+    { ...base, side: 'calendar', action: 'create', reason: op.reason, sendsInvitation: op.sendsInvitation },
+  ];
+  if (op.iCalUIdToCrm) {
+    out.push({ ...base, side: 'crm', action: 'update', reason: CREATE_EVENT_ICALUID_REASON, sendsInvitation: false });
+  }
+  return out;
+}
+
+/** Every op's summaries: stored on most, derived for a CRM-born create. */
+export function summariesOf(op: PlanOp): PlannedActionSummary[] {
+  return op.kind === 'create-event' ? createEventSummaries(op) : op.summaries;
+}
 
 export interface Plan {
   ops: PlanOp[];

@@ -9,6 +9,7 @@ import type { LinkRecord, LinkedCrmInfo, SyncMeta, Tombstone } from './status-st
 import type {
   CreateCrmOp,
   CreateEventOp,
+  CrmBornEvent,
   PairBase,
   PairOp,
   Plan,
@@ -20,6 +21,7 @@ import type {
 } from './plan';
 import { contentHash, fieldKey, hashString } from './canonical';
 import { isOccurrenceEventId } from './occurrences';
+import { indexLinks, type LinkIndex } from './link-index';
 import {
   crmCanonical,
   crmHash,
@@ -42,9 +44,11 @@ export interface PlanInput {
   calendars: SyncCalendars;
   meta: SyncMeta;
   links: LinkRecord[];
+  /** `links` indexed, when the caller has built it already (indexLinks). */
+  linkIndex?: LinkIndex;
   tombstones: Tombstone[];
-  crm: { upserts: CrmItem[]; removedIds: string[]; full: boolean };
-  events: { calendarId: string; upserts: CalendarEvent[]; removedIds: string[]; full: boolean }[];
+  crm: Listing<CrmItem>;
+  events: (Listing<CalendarEvent> & { calendarId: string })[];
   /** Tagged events found by lookup (pending write intents), beyond the listings. */
   taggedExtra: CalendarEvent[];
   /** CRM items found by iCalUId (this user's or another CRM user's: one activity per meeting). */
@@ -53,6 +57,18 @@ export interface PlanInput {
   people: PersonMatch[];
   /** Settings changed since the last run: every pair is re-derived from its origin side. */
   resync: boolean;
+}
+
+/** One side's listing as planned: what changed, what was removed, and what was listed but dropped as unchanged. */
+export interface Listing<T> {
+  upserts: T[];
+  removedIds: string[];
+  full: boolean;
+  /**
+   * Ids listed exactly as last synced and left out of `upserts` while listing (crmItemUnchanged /
+   * eventUnchanged): present, unlike an id a complete listing leaves out.
+   */
+  unchanged?: ReadonlySet<string>;
 }
 
 /** Tombstone hash that matches every version of the source item. */
@@ -109,6 +125,64 @@ function owesICalUId(
   return owed && writesICalUId(env, type());
 }
 
+/**
+ * The listed CRM item is the one last synced into this link and nothing about it is owed: the pair needs nothing
+ * from it that the link does not hold. Such items are dropped while listing (ListingFilter); planLink then treats
+ * them as an incremental listing treats an item it does not mention.
+ */
+export function crmItemUnchanged(env: EngineEnv, link: LinkRecord, item: CrmItem): boolean {
+  return item.version === link.crmVersion && settled(link) && !owesICalUId(env, link, () => item.type, item.iCalUId);
+}
+
+/** The listed event is the one last synced into this link (see crmItemUnchanged). */
+export function eventUnchanged(link: LinkRecord, ev: CalendarEvent): boolean {
+  return ev.version === link.eventVersion && settled(link);
+}
+
+/** Nothing is pending on the link itself: both sides were synced, no write held back or owed. */
+function settled(link: LinkRecord): boolean {
+  return (
+    link.crmHash !== '' && link.eventHash !== '' && !link.heldPush && !link.heldDelete && link.iCalUIdOwed !== true
+  );
+}
+
+/** A complete listing that found nothing at all (not even items it left out as unchanged). */
+function listedNothing(l: Listing<unknown>): boolean {
+  return l.full && l.upserts.length === 0 && (l.unchanged?.size ?? 0) === 0;
+}
+
+/**
+ * The event a CRM item without one gets, and the CRM side its link records. Pure, so the applier derives it again
+ * when the op's batch is written instead of the plan holding it for every item.
+ */
+export function crmBornEvent(
+  op: Pick<CreateEventOp, 'item' | 'sendsInvitation' | 'occurrence'>,
+  env: EngineEnv,
+): CrmBornEvent {
+  const item = op.item;
+  // Only items with a timing are planned as creates (a task without a due date is out of scope).
+  const crmCurrent = crmCanonical(item, env)!;
+  const crmInfo = crmInfoOf(item);
+  const key = createKey('calendar', env.userEmail, item.id, crmHash(crmCurrent, crmInfo));
+  const busy = isBusy(crmCurrent.visibility === 'private', env);
+  const fields = crmView(crmCurrent, crmInfo, env, busy);
+  // A calendar without recurrence gets the first occurrence only; the pane explains why.
+  if (!env.calCaps.recurrence) fields.recurrence = null;
+  return {
+    key,
+    draft: {
+      fields,
+      crmTag: item.id,
+      crmUrl: item.url,
+      sendInvitations: op.sendsInvitation,
+      priority: item.priority ?? null,
+      ...(op.occurrence ? { occurrence: op.occurrence } : {}),
+    },
+    crmCurrent,
+    crmInfo,
+  };
+}
+
 export function plan(input: PlanInput): Plan {
   return new Planner(input).run();
 }
@@ -128,9 +202,11 @@ class Planner {
   private readonly crmRemoved: Set<string>;
   private readonly evById = new Map<string, CalendarEvent>();
   private readonly evRemoved = new Set<string>();
+  private readonly crmUnchanged: ReadonlySet<string>;
+  private readonly evUnchanged = new Map<string, ReadonlySet<string>>();
   private readonly calFull = new Map<string, boolean>();
-  private readonly linkByCrm = new Map<string, LinkRecord>();
-  private readonly linkByEvent = new Map<string, LinkRecord>();
+  private readonly linkByCrm: ReadonlyMap<string, LinkRecord>;
+  private readonly linkByEvent: ReadonlyMap<string, LinkRecord>;
   private readonly handledCrm = new Set<string>();
   private readonly handledEv = new Set<string>();
   private readonly tombstones = new Map<string, Tombstone>();
@@ -142,15 +218,16 @@ class Planner {
     this.env = input.env;
     for (const i of input.crm.upserts) this.crmById.set(i.id, i);
     this.crmRemoved = new Set(input.crm.removedIds);
+    this.crmUnchanged = input.crm.unchanged ?? new Set();
     for (const c of input.events) {
       this.calFull.set(c.calendarId, c.full);
+      if (c.unchanged) this.evUnchanged.set(c.calendarId, c.unchanged);
       for (const e of c.upserts) this.evById.set(e.id, e);
       for (const id of c.removedIds) this.evRemoved.add(id);
     }
-    for (const l of input.links) {
-      this.linkByCrm.set(l.crmId, l);
-      this.linkByEvent.set(l.eventId, l);
-    }
+    const index = input.linkIndex ?? indexLinks(input.links);
+    this.linkByCrm = index.byCrm;
+    this.linkByEvent = index.byEvent;
     for (const t of input.tombstones) this.tombstones.set(`${t.side}\u0000${t.sourceId}`, t);
     for (const p of input.people) this.people.set(p.email.toLowerCase(), p);
     this.sources = new Set(input.calendars.sourceCalendarIds);
@@ -180,12 +257,12 @@ class Planner {
   private emptySides(): ('crm' | 'calendar')[] {
     const out: ('crm' | 'calendar')[] = [];
     // Only an empty complete listing needs the live links; reading every link's fields is not free at 100k.
-    const crmEmpty = this.input.crm.full && this.input.crm.upserts.length === 0;
-    if (!crmEmpty && !this.input.events.some((c) => c.full && c.upserts.length === 0)) return out;
+    const crmEmpty = listedNothing(this.input.crm);
+    if (!crmEmpty && !this.input.events.some(listedNothing)) return out;
     const live = this.input.links.filter((l) => !isPast({ timing: l.eventFields.timing, recurrence: null }, this.env));
     if (crmEmpty && live.length > 0) out.push('crm');
     for (const c of this.input.events) {
-      if (c.full && c.upserts.length === 0 && live.some((l) => l.calendarId === c.calendarId)) {
+      if (listedNothing(c) && live.some((l) => l.calendarId === c.calendarId)) {
         out.push('calendar');
         break;
       }
@@ -207,12 +284,17 @@ class Planner {
     this.handledEv.add(link.eventId);
     let crmGone = this.crmRemoved.has(link.crmId);
     let evGone = this.evRemoved.has(link.eventId);
-    if (!item && !crmGone && this.input.crm.full) {
+    if (!item && !crmGone && this.input.crm.full && !this.crmUnchanged.has(link.crmId)) {
       // Absent from a complete listing: deleted, unless it only left the past window (then left alone).
       if (isPast({ timing: link.crmFields.timing, recurrence: link.crmFields.recurrence }, this.env)) return;
       crmGone = true;
     }
-    if (!ev && !evGone && this.calFull.get(link.calendarId)) {
+    if (
+      !ev &&
+      !evGone &&
+      this.calFull.get(link.calendarId) &&
+      !this.evUnchanged.get(link.calendarId)?.has(link.eventId)
+    ) {
       if (isPast(link.eventFields, this.env)) return;
       evGone = true;
     }
@@ -963,7 +1045,9 @@ class Planner {
     const tag = ev.crmTag!;
     const item = this.crmById.get(tag);
     const subject = ev.fields.subject;
-    if (!item || item.archived) {
+    // A linked item missing from the listing is unchanged, not gone: this event is then a second one.
+    const linked = this.linkByCrm.has(tag) || this.handledCrm.has(tag);
+    if (item?.archived || (!item && !linked)) {
       this.skip({
         side: 'calendar',
         crmId: tag,
@@ -973,7 +1057,7 @@ class Planner {
       });
       return;
     }
-    if (this.linkByCrm.has(tag) || this.handledCrm.has(tag)) {
+    if (linked || !item) {
       this.skip({
         side: 'calendar',
         crmId: tag,
@@ -1150,7 +1234,7 @@ class Planner {
         });
         continue;
       }
-      let occurrence: CreateEventOp['draft']['occurrence'];
+      let occurrence: CreateEventOp['occurrence'];
       if (item.occurrence) {
         const series = this.linkByCrm.get(item.occurrence.seriesId);
         if (!series) {
@@ -1167,59 +1251,17 @@ class Planner {
         occurrence = { seriesId: series.eventId, originalStart: item.occurrence.originalStart };
       }
       const busy = isBusy(crmCur.visibility === 'private', env);
-      const fields = crmView(crmCur, info, env, busy);
-      // A calendar without recurrence gets the first occurrence only; the pane explains why.
-      if (!env.calCaps.recurrence) fields.recurrence = null;
-      const sends = this.invites && fields.attendees.length > 0;
+      const sends = this.invites && crmView(crmCur, info, env, busy).attendees.length > 0;
       if (sends) this.invitations += 1;
-      const reason = 'In scope with Sync to calendar on: a calendar event is created.';
       // Written unless the CRM cannot store it or is the one-way source; the applier skips it when the new event's
       // iCalUId is the one the item already has.
       const iCalUIdToCrm = writesICalUId(env, item.type);
       this.ops.push({
         kind: 'create-event',
-        crmId: item.id,
+        item,
         calendarId: this.input.calendars.targetCalendarId,
-        key: createKey('calendar', env.userEmail, item.id, hash),
-        draft: {
-          fields,
-          crmTag: item.id,
-          crmUrl: item.url,
-          sendInvitations: sends,
-          priority: item.priority ?? null,
-          ...(occurrence ? { occurrence } : {}),
-        },
-        crmCurrent: crmCur,
-        crmVersion: item.version,
-        crmInfo: info,
-        origin: 'crm',
-        iCalUId: item.iCalUId,
-        summaries: [
-          {
-            side: 'calendar',
-            action: 'create',
-            crmId: item.id,
-            eventId: null,
-            subject,
-            reason,
-            sendsInvitation: sends,
-          },
-          ...(iCalUIdToCrm
-            ? [
-                {
-                  side: 'crm' as const,
-                  action: 'update' as const,
-                  crmId: item.id,
-                  eventId: null,
-                  subject,
-                  reason:
-                    'The new event’s iCalUId is stored on the CRM item, so invited colleagues share this activity.',
-                  sendsInvitation: false,
-                },
-              ]
-            : []),
-        ],
-        reason,
+        ...(occurrence ? { occurrence } : {}),
+        reason: 'In scope with Sync to calendar on: a calendar event is created.',
         sendsInvitation: sends,
         ...(iCalUIdToCrm ? { iCalUIdToCrm } : {}),
       });

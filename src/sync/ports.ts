@@ -29,6 +29,15 @@ export interface ChangeSet<T> {
   nextCursor: string;
 }
 
+/**
+ * Decides, item by item as a listing arrives, whether the engine needs it: `false` for an item it already has
+ * exactly as listed (the version it last synced). At 100,000 items a complete listing would otherwise be held
+ * whole only to be found unchanged. A provider that pages calls it on each finished item as every page comes in and
+ * leaves out what it rejects; ignoring it is still correct (the engine filters what comes back), only larger.
+ * The engine remembers what it rejected as listed and unchanged, so a rejected item is simply not returned.
+ */
+export type ListingFilter<T> = (item: T) => boolean;
+
 export type WriteResult<T> = { ok: true; value: T } | { ok: false; error: ProviderError };
 
 export interface CalendarInfo {
@@ -63,7 +72,12 @@ export interface CalendarProvider {
   testConnection(): Promise<{ account: string }>;
   listCalendars(): Promise<CalendarInfo[]>;
   /** Incremental listing of one calendar; cursor null → full listing. An expired cursor yields a full listing, not an error. */
-  listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>>;
+  listChanges(
+    calendarId: string,
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CalendarEvent>,
+  ): Promise<ChangeSet<CalendarEvent>>;
   /** Events carrying our tag for any of these CRM ids (finds a create whose answer was lost). */
   findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]>;
   /** Applies writes in order; results line up with `writes`. Created/updated events are returned as the provider now has them. */
@@ -120,7 +134,7 @@ export interface CrmProvider {
   readonly capabilities: CrmCapabilities;
   testConnection(): Promise<{ account: string }>;
   /** Incremental listing of the user's activities; cursor null → full listing of the window. */
-  listChanges(cursor: string | null, window: ListWindow): Promise<ChangeSet<CrmItem>>;
+  listChanges(cursor: string | null, window: ListWindow, keep?: ListingFilter<CrmItem>): Promise<ChangeSet<CrmItem>>;
   /** Activities carrying any of these iCalUIds, whoever owns them (one activity per meeting; lost-create lookup). */
   findByICalUId(iCalUIds: string[]): Promise<CrmItem[]>;
   /** Contacts and leads for a batch of e-mails (case-insensitive). */

@@ -3,19 +3,21 @@
  * plan, check the mass-deletion breaker, apply, then store cursors and the run report.
  */
 import type { CalendarEvent, CrmItem, PersonMatch } from './model';
-import type { CalendarProvider, CrmProvider } from './ports';
+import type { CalendarProvider, CrmProvider, ListingFilter } from './ports';
 import type { StatusStore, SyncMeta } from './status-store';
+import type { EngineEnv } from './mapping';
 import type { SyncSettings } from '../shared/settings';
 import { emptySideCounts, type RunReport, type RunTrigger } from '../shared/run-report';
-import type { Plan, PlannedActionSummary, SyncCalendars } from './plan';
+import { summariesOf, type Plan, type PlannedActionSummary, type SyncCalendars } from './plan';
 import { isProviderError } from './errors';
 import { defaultSleep, withRetry } from './retry';
 import { hashString } from './canonical';
-import { windowStart, type EngineEnv } from './mapping';
-import { plan as makePlan, type PlanInput } from './planner';
+import { windowStart } from './mapping';
+import { crmItemUnchanged, eventUnchanged, plan as makePlan, type PlanInput } from './planner';
 import { applyPlan, describeError, trailAction } from './applier';
 import { checkBreaker } from './breaker';
 import { needsExpansion, OccurrenceCalendar } from './occurrence-calendar';
+import { indexLinks, type LinkIndex } from './link-index';
 
 export interface SyncProgress {
   phase: 'listing' | 'planning' | 'applying' | 'done';
@@ -106,6 +108,40 @@ function chunks<T>(list: T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * The listing filters of one run: items listed exactly as last synced are dropped as they arrive and only their
+ * ids kept, so a complete listing of 100,000 unchanged items is never held whole. Nothing is dropped when the
+ * settings changed (every pair is re-derived from what is listed).
+ */
+class UnchangedFilter {
+  readonly crm = new Set<string>();
+  readonly events = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly env: EngineEnv,
+    private readonly links: LinkIndex,
+    private readonly active: boolean,
+  ) {}
+
+  readonly keepCrm: ListingFilter<CrmItem> = (item) => {
+    const link = this.active ? this.links.byCrm.get(item.id) : undefined;
+    if (!link || !crmItemUnchanged(this.env, link, item)) return true;
+    this.crm.add(item.id);
+    return false;
+  };
+
+  keepEvents(calendarId: string): ListingFilter<CalendarEvent> {
+    const dropped = new Set<string>();
+    this.events.set(calendarId, dropped);
+    return (ev) => {
+      const link = this.active ? this.links.byEvent.get(ev.id) : undefined;
+      if (!link || link.calendarId !== calendarId || !eventUnchanged(link, ev)) return true;
+      dropped.add(ev.id);
+      return false;
+    };
+  }
+}
+
 interface Gathered {
   input: PlanInput;
   /** The calendar as planned against (series expanded for a CRM without recurrence): writes go through it too. */
@@ -139,21 +175,37 @@ export async function gather(
   };
   const window = { from: windowStart(env), to: null };
   const nextCursors = new Map<string, string | null>();
+  const linkIndex = indexLinks(links);
+  const unchanged = new UnchangedFilter(env, linkIndex, !resync);
 
-  const crmChanges = await retry(async () => crm.listChanges(await cursor(crmCursorKey()), window));
+  const crmListed = await retry(async () => {
+    // A retried listing starts afresh: what an earlier attempt dropped may have changed since.
+    unchanged.crm.clear();
+    return crm.listChanges(await cursor(crmCursorKey()), window, unchanged.keepCrm);
+  });
+  // A provider may ignore the filter: what it returned anyway is filtered here.
+  const crmChanges = { ...crmListed, upserts: crmListed.upserts.filter(unchanged.keepCrm) };
   // An empty complete listing is not trusted as a baseline: the next run lists in full again.
-  nextCursors.set(crmCursorKey(), crmChanges.full && crmChanges.upserts.length === 0 ? null : crmChanges.nextCursor);
+  const emptyCrm = crmChanges.full && crmChanges.upserts.length === 0 && unchanged.crm.size === 0;
+  nextCursors.set(crmCursorKey(), emptyCrm ? null : crmChanges.nextCursor);
   const calendarIds = [...new Set([ctx.calendars.targetCalendarId, ...ctx.calendars.sourceCalendarIds])];
   const events: PlanInput['events'] = [];
-  let listed = 0;
+  let listed = crmChanges.upserts.length + unchanged.crm.size;
   for (const calendarId of calendarIds) {
-    const c = await retry(async () =>
-      calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window),
-    );
-    nextCursors.set(calendarCursorKey(calendarId), c.full && c.upserts.length === 0 ? null : c.nextCursor);
-    events.push({ calendarId, upserts: c.upserts, removedIds: c.removedIds, full: c.full });
-    listed += c.upserts.length;
-    ctx.onProgress?.({ phase: 'listing', done: listed + crmChanges.upserts.length, total: 0 });
+    const { c, keep } = await retry(async () => {
+      const filter = unchanged.keepEvents(calendarId); // afresh per attempt, as for the CRM
+      return {
+        c: await calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window, filter),
+        keep: filter,
+      };
+    });
+    const upserts = c.upserts.filter(keep);
+    const dropped = unchanged.events.get(calendarId)!;
+    const empty = c.full && upserts.length === 0 && dropped.size === 0;
+    nextCursors.set(calendarCursorKey(calendarId), empty ? null : c.nextCursor);
+    events.push({ calendarId, upserts, removedIds: c.removedIds, full: c.full, unchanged: dropped });
+    listed += upserts.length + dropped.size;
+    ctx.onProgress?.({ phase: 'listing', done: listed, total: 0 });
   }
 
   // Creates whose answer may have been lost: find them by tag before planning, so they are linked, not re-created.
@@ -169,7 +221,6 @@ export async function gather(
   }
 
   // One activity per meeting (and lost CRM creates): CRM items by the iCalUId of every unlinked, untagged event.
-  const linkedEvents = new Set(links.map((l) => l.eventId));
   const sources = new Set(ctx.calendars.sourceCalendarIds);
   const wantedUids = new Set<string>();
   const emails = new Set<string>();
@@ -177,7 +228,7 @@ export async function gather(
     if (!sources.has(c.calendarId)) continue;
     for (const e of c.upserts) {
       if (e.crmTag) continue;
-      if (!linkedEvents.has(e.id) && !e.cancelled) wantedUids.add(e.iCalUId);
+      if (!linkIndex.byEvent.has(e.id) && !e.cancelled) wantedUids.add(e.iCalUId);
       for (const a of e.fields.attendees) emails.add(a.email.trim().toLowerCase());
     }
   }
@@ -197,8 +248,14 @@ export async function gather(
       calendars: ctx.calendars,
       meta,
       links,
+      linkIndex,
       tombstones,
-      crm: { upserts: crmChanges.upserts, removedIds: crmChanges.removedIds, full: crmChanges.full },
+      crm: {
+        upserts: crmChanges.upserts,
+        removedIds: crmChanges.removedIds,
+        full: crmChanges.full,
+        unchanged: unchanged.crm,
+      },
       events,
       taggedExtra,
       sharedItems,
@@ -226,7 +283,7 @@ async function recordSkips(store: StatusStore, runId: string, at: string, p: Pla
 
 function countPlan(p: Plan, report: RunReport): void {
   for (const op of p.ops) {
-    for (const s of op.summaries) {
+    for (const s of summariesOf(op)) {
       const side = report[s.side];
       if (s.action === 'create') side.created += 1;
       else if (s.action === 'update' || s.action === 'set-sync-flag') side.updated += 1;
@@ -252,7 +309,7 @@ export async function previewSync(ctx: EngineContext): Promise<SyncPreview> {
     const breaker = checkBreaker(p);
     if (breaker) report.pendingDeletions = breaker;
     report.finishedAt = (ctx.now ?? (() => new Date()))().toISOString();
-    return { report, actions: [...p.ops.flatMap((o) => o.summaries), ...p.skips] };
+    return { report, actions: [...p.ops.flatMap(summariesOf), ...p.skips] };
   } catch (e) {
     if (!isProviderError(e)) throw e;
     report.errors.push(describeError(e, 'connector', null, 'Listing the items to sync'));

@@ -12,6 +12,7 @@ import type {
   ChangeSet,
   EventWrite,
   ListWindow,
+  ListingFilter,
   WriteResult,
 } from '../ports';
 import { ProviderError } from '../errors';
@@ -97,20 +98,29 @@ export class MemoryCalendar implements CalendarProvider {
     return l;
   }
 
-  async listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
+  async listChanges(
+    calendarId: string,
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CalendarEvent>,
+  ): Promise<ChangeSet<CalendarEvent>> {
     const log = this.log(calendarId);
     const from = log.parse(cursor);
     const visible = (e: CalendarEvent): boolean =>
       e.calendarId === calendarId && inWindow(e.fields.timing, e.fields.recurrence !== null, window);
+    const wanted = (e: CalendarEvent): boolean => keep?.(e) ?? true;
     if (from === null) {
-      const upserts = [...this.events.values()].filter(visible).map(clone);
+      const upserts = [...this.events.values()].filter(visible).map(clone).filter(wanted);
       return { upserts, removedIds: [], full: true, nextCursor: log.cursor };
     }
     const { changed, removed } = log.since(from);
     const upserts: CalendarEvent[] = [];
     for (const id of changed) {
       const e = this.events.get(id);
-      if (e && visible(e)) upserts.push(clone(e));
+      if (e && visible(e)) {
+        const listed = clone(e);
+        if (wanted(listed)) upserts.push(listed);
+      }
     }
     return { upserts, removedIds: removed, full: false, nextCursor: log.cursor };
   }

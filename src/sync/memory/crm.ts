@@ -4,7 +4,15 @@
  * The `user*` methods act as a salesperson would in the CRM's UI, bypassing the engine.
  */
 import type { ActivityType, CrmItem, PersonMatch, Priority, SyncedFields } from '../model';
-import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../ports';
+import type {
+  ChangeSet,
+  CrmCapabilities,
+  CrmProvider,
+  CrmWrite,
+  ListWindow,
+  ListingFilter,
+  WriteResult,
+} from '../ports';
 import { ProviderError } from '../errors';
 import { ChangeLog, nextVersion, timingEnd } from './change-log';
 
@@ -87,17 +95,28 @@ export class MemoryCrm implements CrmProvider {
     return timingEnd(t) >= window.from;
   }
 
-  async listChanges(cursor: string | null, window: ListWindow): Promise<ChangeSet<CrmItem>> {
+  async listChanges(
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CrmItem>,
+  ): Promise<ChangeSet<CrmItem>> {
     const from = this.data.log.parse(cursor);
+    const wanted = (i: CrmItem): boolean => keep?.(i) ?? true;
     if (from === null) {
-      const upserts = [...this.data.items.values()].filter((i) => this.mine(i) && this.inWindow(i, window)).map(clone);
+      const upserts = [...this.data.items.values()]
+        .filter((i) => this.mine(i) && this.inWindow(i, window))
+        .map(clone)
+        .filter(wanted);
       return { upserts, removedIds: [], full: true, nextCursor: this.data.log.cursor };
     }
     const { changed, removed } = this.data.log.since(from);
     const upserts: CrmItem[] = [];
     for (const id of changed) {
       const i = this.data.items.get(id);
-      if (i && this.mine(i) && this.inWindow(i, window)) upserts.push(clone(i));
+      if (i && this.mine(i) && this.inWindow(i, window)) {
+        const listed = clone(i);
+        if (wanted(listed)) upserts.push(listed);
+      }
     }
     return { upserts, removedIds: removed, full: false, nextCursor: this.data.log.cursor };
   }

@@ -95,14 +95,15 @@ export function faultyCalendar(inner: CalendarProvider, faults: FaultPlan): Cale
     capabilities: inner.capabilities,
     testConnection: () => inner.testConnection(),
     listCalendars: () => inner.listCalendars(),
-    async listChanges(calendarId, cursor, window) {
+    async listChanges(calendarId, cursor, window, keep) {
       faults.throttle('calendar');
       if (faults.listNothing.calendar > 0) {
         faults.listNothing.calendar -= 1;
+        // Without the filter: a side that lists nothing has not seen anything unchanged either.
         const real = await inner.listChanges(calendarId, cursor, window);
         return { upserts: [], removedIds: [], full: true, nextCursor: real.nextCursor };
       }
-      return inner.listChanges(calendarId, cursor, window);
+      return inner.listChanges(calendarId, cursor, window, keep);
     },
     async findByTag(calendarId, crmIds) {
       faults.throttle('calendar');
@@ -118,14 +119,14 @@ export function faultyCrm(inner: CrmProvider, faults: FaultPlan): CrmProvider {
     kind: inner.kind,
     capabilities: inner.capabilities,
     testConnection: () => inner.testConnection(),
-    async listChanges(cursor, window) {
+    async listChanges(cursor, window, keep) {
       faults.throttle('crm');
       if (faults.listNothing.crm > 0) {
         faults.listNothing.crm -= 1;
         const real = await inner.listChanges(cursor, window);
         return { upserts: [], removedIds: [], full: true, nextCursor: real.nextCursor };
       }
-      return inner.listChanges(cursor, window);
+      return inner.listChanges(cursor, window, keep);
     },
     async findByICalUId(ids) {
       faults.throttle('crm');

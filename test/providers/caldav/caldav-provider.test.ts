@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { caldavConnector } from '../../../src/providers/calendar/caldav/connector';
+import { DavClient } from '../../../src/providers/calendar/caldav/dav-client';
+import { CalDavCalendarProvider } from '../../../src/providers/calendar/caldav/provider';
 import type { Connection } from '../../../src/providers/connector';
 import { ConnectError } from '../../../src/providers/http';
 import type { EventDraft, SyncedFields } from '../../../src/sync/model';
@@ -352,6 +354,81 @@ describe('CalDAV provider against Radicale', () => {
     ]);
     const listed = await open().listChanges(calendarId, null, window);
     expect(listed.upserts.some((e) => e.crmTag === 'crm-old')).toBe(false);
+  });
+
+  it('a listing filter: each multiget answer is filtered as it comes; a rejected series keeps its moved occurrence', async () => {
+    const bulk = await radicale.makeCalendar('alice', 'bulk', 'Bulk');
+    // Resources three at a time per calendar-multiget, so the full listing below takes several requests.
+    const small = (counter?: RequestCounter) =>
+      new CalDavCalendarProvider({
+        client: new DavClient(testEnv([radicale.hostPort], counter).safeFetch, {
+          username: 'alice',
+          password: 'alice-app-password',
+        }),
+        homeUrl: connection.url!,
+        self: { addresses: [] },
+        account: 'alice',
+        now: () => new Date(),
+        multigetSize: 3,
+      });
+    for (const k of [1, 2, 3, 4, 5]) {
+      const timing = {
+        kind: 'timed' as const,
+        start: `2027-06-0${k}T09:00:00.000Z`,
+        end: `2027-06-0${k}T10:00:00.000Z`,
+        timeZone: 'UTC',
+      };
+      await open().writeEvents(bulk, [
+        { op: 'create', idempotencyKey: `bulk-${k}`, draft: draft(`crm-bulk-${k}`, { timing }) },
+      ]);
+    }
+    const p = open();
+    const series = draft('crm-kept-series', {
+      timing: { kind: 'timed', start: '2027-04-05T07:00:00.000Z', end: '2027-04-05T07:30:00.000Z', timeZone: 'UTC' },
+      recurrence: { rrule: 'FREQ=WEEKLY;COUNT=6;BYDAY=MO', exdates: [] },
+      attendees: [],
+    });
+    const [created] = await p.writeEvents(bulk, [{ op: 'create', idempotencyKey: 'kept-series', draft: series }]);
+    if (!created?.ok || !created.value) throw new Error('create failed');
+    const moved = draft(
+      'crm-kept-series',
+      {
+        subject: 'Moved',
+        timing: { kind: 'timed', start: '2027-04-12T09:00:00.000Z', end: '2027-04-12T09:30:00.000Z', timeZone: 'UTC' },
+        attendees: [],
+      },
+      { occurrence: { seriesId: created.value.id, originalStart: '2027-04-12T07:00:00.000Z' } },
+    );
+    const [occ] = await p.writeEvents(bulk, [{ op: 'create', idempotencyKey: 'kept-occ', draft: moved }]);
+    if (!occ?.ok || !occ.value) throw new Error('override failed');
+    // From after the moved occurrence: it is listed only because its master is.
+    const late: ListWindow = { from: '2027-04-20T00:00:00.000Z', to: null };
+    const all = await small().listChanges(bulk, null, late);
+    expect(all.upserts).toHaveLength(7);
+    expect(all.upserts.map((e) => e.id)).toEqual(expect.arrayContaining([created.value.id, occ.value.id]));
+    const rejected = new Set([created.value.id, ...all.upserts.filter((_, n) => n % 2 === 0).map((e) => e.id)]);
+    rejected.delete(occ.value.id);
+    const counter = newCounter();
+    const asked: string[] = [];
+    let firstAskAt = -1;
+    const lister = small(counter);
+    const kept = await lister.listChanges(bulk, null, late, (ev) => {
+      if (firstAskAt < 0) firstAskAt = counter.requests;
+      asked.push(ev.id);
+      return !rejected.has(ev.id);
+    });
+    expect(asked.sort()).toEqual(all.upserts.map((e) => e.id).sort());
+    expect(kept.upserts).toEqual(all.upserts.filter((e) => !rejected.has(e.id)));
+    expect(kept.upserts.map((e) => e.id)).toContain(occ.value.id);
+    expect(kept.nextCursor).toBe(all.nextCursor);
+    expect(firstAskAt).toBeLessThan(counter.requests); // the first answer is filtered before the next is asked for
+    // What the filter left out is not held, yet still found by its tag and writable (read again first).
+    const left = all.upserts.find((e) => rejected.has(e.id) && e.crmTag?.startsWith('crm-bulk-'))!;
+    expect((await lister.findByTag(bulk, [left.crmTag!])).map((e) => e.id)).toEqual([left.id]);
+    const [updated] = await lister.writeEvents(bulk, [
+      { op: 'update', id: left.id, ifMatch: left.version, draft: draft(left.crmTag!, { subject: 'Renamed' }) },
+    ]);
+    expect(updated).toMatchObject({ ok: true, value: { id: left.id, fields: { subject: 'Renamed' } } });
   });
 });
 

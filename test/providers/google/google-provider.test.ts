@@ -292,6 +292,44 @@ describe('Google Calendar provider against the double', () => {
     expect(google.mail).toEqual(expect.not.arrayContaining([expect.objectContaining({ kind: 'cancellation' })]));
   });
 
+  it('a listing filter: pages filtered as they come; a rejected series still brings its modified occurrence', async () => {
+    const p = open();
+    for (const k of [1, 2, 3, 4]) {
+      const timing = {
+        kind: 'timed' as const,
+        start: `2027-07-1${k}T08:00:00.000Z`,
+        end: `2027-07-1${k}T08:30:00.000Z`,
+        timeZone: 'UTC',
+      };
+      await p.writeEvents(crmCal, [
+        { op: 'create', idempotencyKey: `crm-k${k}:create`, draft: draft(`crm-k${k}`, { timing }) },
+      ]);
+    }
+    // From the day after the moved occurrence of the series written above: it is listed only for its master.
+    const late: ListWindow = { from: '2027-06-22T00:00:00.000Z', to: null };
+    const all = await open().listChanges(crmCal, null, late);
+    const master = all.upserts.find((e) => e.crmTag === 'crm-s' && e.fields.recurrence)!;
+    const moved = all.upserts.find((e) => e.occurrence?.seriesId === master.id)!;
+    expect(moved.fields.subject).toBe('Moved');
+    const singles = all.upserts.filter((e) => e.crmTag?.startsWith('crm-k'));
+    expect(singles).toHaveLength(4);
+    const rejected = new Set([master.id, singles[0]!.id, singles[2]!.id]);
+    const asked: string[] = [];
+    let firstAskAt = -1;
+    const lister = open();
+    const kept = await lister.listChanges(crmCal, null, late, (ev) => {
+      if (firstAskAt < 0) firstAskAt = google.requests.length;
+      asked.push(ev.id);
+      return !rejected.has(ev.id);
+    });
+    expect(asked.sort()).toEqual(all.upserts.map((e) => e.id).sort());
+    expect(kept.upserts).toEqual(all.upserts.filter((e) => !rejected.has(e.id)));
+    expect(kept.upserts).toContainEqual(moved);
+    expect(firstAskAt).toBeLessThan(google.requests.length); // pages of 2: filtering starts before the last page
+    // After a complete listing, tags are found through what it noted (and read fresh).
+    expect((await lister.findByTag(crmCal, ['crm-k3', 'crm-unknown'])).map((e) => e.id)).toEqual([singles[2]!.id]);
+  });
+
   it('finds events by their private tag', async () => {
     const found = await open().findByTag(crmCal, ['crm-5', 'crm-unknown']);
     expect(found.map((e) => e.crmTag)).toEqual(['crm-5']);

@@ -318,6 +318,69 @@ describe('Graph provider: reading with calendarView delta', () => {
     expect(next.removedIds).not.toContain(id);
   });
 
+  test('a listing filter: events filtered as each chunk is read; a rejected series keeps its exception', async () => {
+    for (let i = 0; i < 105; i++) {
+      const at = (min: number) =>
+        new Date(Date.parse('2026-12-01T09:00:00Z') + (i * 60 + min) * 60_000).toISOString().slice(0, 19);
+      h.double.userCreate({
+        subject: `E${i}`,
+        start: { dateTime: at(0), timeZone: 'UTC' },
+        end: { dateTime: at(30), timeZone: 'UTC' },
+      });
+    }
+    const master = h.double.userCreate({
+      subject: 'Weekly sync',
+      start: { dateTime: '2026-11-23T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-11-23T09:30:00', timeZone: 'UTC' },
+      recurrence: {
+        pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday'], firstDayOfWeek: 'monday' },
+        range: { type: 'numbered', startDate: '2026-11-23', numberOfOccurrences: 5, recurrenceTimeZone: 'UTC' },
+      },
+    });
+    const seriesId = master.ev.id!;
+    await fetch(`${h.double.baseUrl}/me/events/${seriesId}_OCC_20261130`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${h.double.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ subject: 'Weekly sync (moved)' }),
+    });
+    const all = await h.provider.listChanges(cal(), null, window);
+    expect(all.upserts).toHaveLength(107);
+    const exception = all.upserts.find((e) => e.occurrence?.seriesId === seriesId)!;
+    expect(exception.fields.subject).toBe('Weekly sync (moved)');
+    const rejected = new Set([seriesId, ...all.upserts.filter((_, n) => n % 2 === 0).map((e) => e.id)]);
+    rejected.delete(exception.id);
+    const asked: string[] = [];
+    let firstAskAt = -1;
+    const kept = await h.provider.listChanges(cal(), null, window, (ev) => {
+      if (firstAskAt < 0) firstAskAt = h.double.topLevel().length;
+      asked.push(ev.id);
+      return !rejected.has(ev.id);
+    });
+    expect(asked.sort()).toEqual(all.upserts.map((e) => e.id).sort());
+    expect(kept.upserts).toEqual(all.upserts.filter((e) => !rejected.has(e.id)));
+    expect(kept.upserts).toContainEqual(exception);
+    // The first chunk of 100 is filtered before the rest (and the series) are read.
+    expect(firstAskAt).toBeLessThan(h.double.topLevel().length);
+    // Incremental: the changes are asked about once, after everything is read.
+    const no = all.upserts.find((e) => rejected.has(e.id) && !e.fields.recurrence)!;
+    const yes = all.upserts.find((e) => !rejected.has(e.id) && !e.occurrence)!;
+    for (const e of [no, yes]) {
+      await fetch(`${h.double.baseUrl}/me/events/${e.id}`, {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${h.double.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ subject: 'Changed' }),
+      });
+    }
+    const incAsked: string[] = [];
+    const inc = await h.provider.listChanges(cal(), kept.nextCursor, window, (ev) => {
+      incAsked.push(ev.id);
+      return !rejected.has(ev.id);
+    });
+    expect(inc.full).toBe(false);
+    expect(incAsked.sort()).toEqual([no.id, yes.id].sort());
+    expect(inc.upserts.map((e) => [e.id, e.fields.subject])).toEqual([[yes.id, 'Changed']]);
+  });
+
   test('writes a series from an RRULE and reads the same RRULE back', async () => {
     const rec = { rrule: 'FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;COUNT=6', exdates: [] };
     const [c] = await h.provider.writeEvents(cal(), [

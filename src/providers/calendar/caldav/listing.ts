@@ -56,21 +56,34 @@ function isIcs(href: string, collectionPath: string): boolean {
 
 export async function multiget(client: DavClient, collectionUrl: string, hrefs: string[]): Promise<FetchedResource[]> {
   const out: FetchedResource[] = [];
-  for (let i = 0; i < hrefs.length; i += multigetChunk) {
-    const chunk = hrefs.slice(i, i + multigetChunk);
+  await multigetEach(client, collectionUrl, hrefs, multigetChunk, (batch) => out.push(...batch));
+  return out;
+}
+
+/** calendar-multiget in requests of `size` hrefs, each answer handed to `onBatch` before the next is asked for. */
+async function multigetEach(
+  client: DavClient,
+  collectionUrl: string,
+  hrefs: string[],
+  size: number,
+  onBatch: (batch: FetchedResource[]) => void,
+): Promise<void> {
+  for (let i = 0; i < hrefs.length; i += size) {
+    const chunk = hrefs.slice(i, i + size);
     const body = `<?xml version="1.0" encoding="utf-8"?>
 <C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
   <D:prop><D:getetag/><C:calendar-data/></D:prop>
   ${chunk.map((h) => `<D:href>${escapeXml(h)}</D:href>`).join('')}
 </C:calendar-multiget>`;
     const ms = await client.multistatus('REPORT', collectionUrl, '1', body);
+    const batch: FetchedResource[] = [];
     for (const r of ms.responses) {
       const ics = propText(r, 'calendar-data');
       if (r.status >= 300 || !ics) continue;
-      out.push({ href: r.href, etag: propText(r, 'getetag'), ics });
+      batch.push({ href: r.href, etag: propText(r, 'getetag'), ics });
     }
+    onBatch(batch);
   }
-  return out;
 }
 
 async function syncCollection(
@@ -129,68 +142,124 @@ async function currentCtag(client: DavClient, collectionUrl: string): Promise<st
 export interface ListingOptions {
   /** Skip sync-collection even where offered (servers whose sync tokens are known to be unreliable). */
   preferEtags?: boolean;
+  /** Resources per calendar-multiget request while listing (default 200; lower for servers that limit it). */
+  multigetSize?: number;
 }
 
-async function fullListing(client: DavClient, collectionUrl: string, opts: ListingOptions): Promise<ResourceDelta> {
+/**
+ * Receives a listing as it arrives. `begin` comes before any resource is fetched, once it is settled whether the
+ * listing is complete (an unusable token falls back to a full listing before that); then each multiget answer.
+ */
+export interface ResourceSink {
+  begin(full: boolean, removedHrefs: string[]): void;
+  fetched(batch: FetchedResource[]): void;
+}
+
+/** What the listing ends with, besides the resources handed to the sink. */
+export interface ResourceListingEnd {
+  /** Resources listed as changed that the multiget no longer found: gone meanwhile. */
+  vanishedHrefs: string[];
+  next: ResourceDelta['next'];
+}
+
+/** Fetches `hrefs` into the sink, noting which came back and with what etag. */
+async function fetchInto(
+  client: DavClient,
+  collectionUrl: string,
+  hrefs: string[],
+  opts: ListingOptions,
+  sink: ResourceSink,
+): Promise<Map<string, string>> {
+  const etags = new Map<string, string>();
+  await multigetEach(client, collectionUrl, hrefs, Math.max(1, opts.multigetSize ?? multigetChunk), (batch) => {
+    for (const f of batch) etags.set(f.href, f.etag);
+    sink.fetched(batch);
+  });
+  return etags;
+}
+
+async function fullListing(
+  client: DavClient,
+  collectionUrl: string,
+  opts: ListingOptions,
+  sink: ResourceSink,
+): Promise<ResourceListingEnd> {
   const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
   if (!opts.preferEtags) {
     const sync = await syncCollection(client, collectionUrl, '');
     if (typeof sync === 'object') {
       const hrefs = sync.responses.filter((r) => r.status < 300 && isIcs(r.href, collectionPath)).map((r) => r.href);
-      return {
-        full: true,
-        changed: await multiget(client, collectionUrl, hrefs),
-        removedHrefs: [],
-        next: { mode: 'sync', token: sync.token },
-      };
+      sink.begin(true, []);
+      await fetchInto(client, collectionUrl, hrefs, opts, sink);
+      return { vanishedHrefs: [], next: { mode: 'sync', token: sync.token } };
     }
   }
   const { ctag, etags } = await etagListing(client, collectionUrl);
-  const changed = await multiget(client, collectionUrl, Object.keys(etags));
-  return { full: true, changed, removedHrefs: [], next: { mode: 'etag', ctag, etags: fromFetched(changed, etags) } };
+  sink.begin(true, []);
+  const fetched = await fetchInto(client, collectionUrl, Object.keys(etags), opts, sink);
+  return { vanishedHrefs: [], next: { mode: 'etag', ctag, etags: fromFetched(fetched, etags) } };
 }
 
-function fromFetched(fetched: FetchedResource[], listed: Record<string, string>): Record<string, string> {
+function fromFetched(fetched: Map<string, string>, listed: Record<string, string>): Record<string, string> {
   const out = { ...listed };
-  for (const f of fetched) if (f.etag) out[f.href] = f.etag;
+  for (const [href, etag] of fetched) if (etag) out[href] = etag;
   return out;
 }
 
+/** The listing since `cursor` (null: a full listing), streamed into `sink` a multiget answer at a time. */
+export async function streamResources(
+  client: DavClient,
+  collectionUrl: string,
+  cursor: ListingCursor | null,
+  opts: ListingOptions,
+  sink: ResourceSink,
+): Promise<ResourceListingEnd> {
+  if (!cursor) return fullListing(client, collectionUrl, opts, sink);
+  const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
+  if (cursor.mode === 'sync') {
+    const sync = await syncCollection(client, collectionUrl, cursor.token);
+    if (typeof sync !== 'object') return fullListing(client, collectionUrl, opts, sink);
+    const members = sync.responses.filter((r) => isIcs(r.href, collectionPath));
+    const removedHrefs = members.filter((r) => r.status === 404).map((r) => r.href);
+    const changedHrefs = members.filter((r) => r.status < 300).map((r) => r.href);
+    sink.begin(false, removedHrefs);
+    const fetched = changedHrefs.length ? await fetchInto(client, collectionUrl, changedHrefs, opts, sink) : new Map();
+    return {
+      vanishedHrefs: changedHrefs.filter((h) => !fetched.has(h)),
+      next: { mode: 'sync', token: sync.token },
+    };
+  }
+  const ctag = await currentCtag(client, collectionUrl);
+  if (ctag && ctag === cursor.ctag) {
+    sink.begin(false, []);
+    return { vanishedHrefs: [], next: { mode: 'etag', ctag, etags: cursor.etags } };
+  }
+  const now = await etagListing(client, collectionUrl);
+  const changedHrefs = Object.keys(now.etags).filter((h) => cursor.etags[h] !== now.etags[h]);
+  const removedHrefs = Object.keys(cursor.etags).filter((h) => !(h in now.etags));
+  sink.begin(false, removedHrefs);
+  const fetched = changedHrefs.length ? await fetchInto(client, collectionUrl, changedHrefs, opts, sink) : new Map();
+  return { vanishedHrefs: [], next: { mode: 'etag', ctag: now.ctag, etags: fromFetched(fetched, now.etags) } };
+}
+
+/** The whole listing since `cursor` at once (lookups that need every resource anyway). */
 export async function listResources(
   client: DavClient,
   collectionUrl: string,
   cursor: ListingCursor | null,
   opts: ListingOptions = {},
 ): Promise<ResourceDelta> {
-  if (!cursor) return fullListing(client, collectionUrl, opts);
-  const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
-  if (cursor.mode === 'sync') {
-    const sync = await syncCollection(client, collectionUrl, cursor.token);
-    if (typeof sync !== 'object') return fullListing(client, collectionUrl, opts);
-    const members = sync.responses.filter((r) => isIcs(r.href, collectionPath));
-    const removedHrefs = members.filter((r) => r.status === 404).map((r) => r.href);
-    const changedHrefs = members.filter((r) => r.status < 300).map((r) => r.href);
-    const changed = changedHrefs.length ? await multiget(client, collectionUrl, changedHrefs) : [];
-    const vanished = changedHrefs.filter((h) => !changed.some((c) => c.href === h));
-    return {
-      full: false,
-      changed,
-      removedHrefs: [...removedHrefs, ...vanished],
-      next: { mode: 'sync', token: sync.token },
-    };
-  }
-  const ctag = await currentCtag(client, collectionUrl);
-  if (ctag && ctag === cursor.ctag) {
-    return { full: false, changed: [], removedHrefs: [], next: { mode: 'etag', ctag, etags: cursor.etags } };
-  }
-  const now = await etagListing(client, collectionUrl);
-  const changedHrefs = Object.keys(now.etags).filter((h) => cursor.etags[h] !== now.etags[h]);
-  const removedHrefs = Object.keys(cursor.etags).filter((h) => !(h in now.etags));
-  const changed = changedHrefs.length ? await multiget(client, collectionUrl, changedHrefs) : [];
-  return {
-    full: false,
-    changed,
-    removedHrefs,
-    next: { mode: 'etag', ctag: now.ctag, etags: fromFetched(changed, now.etags) },
-  };
+  let full = false;
+  const removedHrefs: string[] = [];
+  const changed: FetchedResource[] = [];
+  const end = await streamResources(client, collectionUrl, cursor, opts, {
+    begin(f, removed) {
+      full = f;
+      removedHrefs.push(...removed);
+    },
+    fetched(batch) {
+      changed.push(...batch);
+    },
+  });
+  return { full, changed, removedHrefs: [...removedHrefs, ...end.vanishedHrefs], next: end.next };
 }

@@ -12,6 +12,7 @@ import type {
   ChangeSet,
   EventWrite,
   ListWindow,
+  ListingFilter,
   WriteResult,
 } from '../../../sync/ports';
 import type { DavClient } from './dav-client';
@@ -31,6 +32,7 @@ import {
   listResources,
   multiget,
   parseCursor,
+  streamResources,
   type FetchedResource,
   type ListingCursor,
   type ListingOptions,
@@ -65,11 +67,18 @@ export class CalDavCalendarProvider implements CalendarProvider {
     idempotentCreate: true,
   };
 
-  /** Resources seen during this run, by href: lets writes keep overrides without re-reading. */
+  /**
+   * Resources seen during this run, by href: lets writes keep overrides without re-reading. A filtered listing keeps
+   * only those with an event the engine took.
+   */
   private readonly resources = new Map<string, FetchedResource>();
   /** Etags this run replaced itself, so a later write in the same batch still matches (old → new). */
   private readonly replacedEtags = new Map<string, string>();
-  private readonly fullyListed = new Set<string>();
+  /**
+   * Per calendar, while its last listing was a full one: the resources carrying each tag, so findByTag reads only
+   * those (a filtered listing does not keep every resource it saw).
+   */
+  private readonly taggedHrefs = new Map<string, Map<string, Set<string>>>();
 
   constructor(private readonly o: CalDavProviderOptions) {}
 
@@ -95,46 +104,84 @@ export class CalDavCalendarProvider implements CalendarProvider {
     }
   }
 
-  async listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
+  async listChanges(
+    calendarId: string,
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CalendarEvent>,
+  ): Promise<ChangeSet<CalendarEvent>> {
     const previous = parseCursor(cursor);
-    const delta = await listResources(this.o.client, this.url(calendarId), previous, this.o);
-    const overrides: Record<string, string[]> = delta.full ? {} : { ...(previous?.overrides ?? {}) };
+    let full = false;
+    let overrides: Record<string, string[]> = {};
     const upserts: CalendarEvent[] = [];
     const removedIds: string[] = [];
-    for (const href of delta.removedHrefs) {
+    const droppedOverrides: string[] = [];
+    const tags = new Map<string, Set<string>>();
+    const gone = (href: string): void => {
       removedIds.push(href, ...(overrides[href] ?? []));
       delete overrides[href];
       this.resources.delete(href);
-    }
-    for (const r of delta.changed) {
-      this.resources.set(r.href, r);
-      const events = this.parse(calendarId, r);
-      const ids = events.filter((e) => e.occurrence).map((e) => e.id);
-      if (!delta.full) removedIds.push(...(overrides[r.href] ?? []).filter((id) => !ids.includes(id)));
-      if (ids.length) overrides[r.href] = ids;
-      else delete overrides[r.href];
-      upserts.push(
-        ...events.filter(
-          (e) =>
-            inWindow(e, window) ||
-            (e.occurrence && events.some((m) => m.id === e.occurrence?.seriesId && inWindow(m, window))),
-        ),
-      );
-    }
-    // The cached listing answers findByTag only while it is the newest full picture of the calendar.
-    if (delta.full) this.fullyListed.add(calendarId);
-    else this.fullyListed.delete(calendarId);
-    const next: ListingCursor = { v: 1, ...delta.next, overrides };
-    return { upserts, removedIds, full: delta.full, nextCursor: JSON.stringify(next) };
+    };
+    const end = await streamResources(this.o.client, this.url(calendarId), previous, this.o, {
+      begin: (isFull, removedHrefs) => {
+        full = isFull;
+        overrides = isFull ? {} : { ...(previous?.overrides ?? {}) };
+        removedHrefs.forEach(gone);
+      },
+      // Each multiget answer is parsed and filtered before the next is asked for. What a resource lists is
+      // decided on all its events first (a modified occurrence outside the window is listed when its master is,
+      // whether or not the engine's filter then takes the master).
+      fetched: (batch) => {
+        for (const r of batch) {
+          const events = this.parse(calendarId, r);
+          for (const e of events) {
+            if (full && e.crmTag) tags.set(e.crmTag, (tags.get(e.crmTag) ?? new Set()).add(r.href));
+          }
+          const ids = events.filter((e) => e.occurrence).map((e) => e.id);
+          if (!full) droppedOverrides.push(...(overrides[r.href] ?? []).filter((id) => !ids.includes(id)));
+          if (ids.length) overrides[r.href] = ids;
+          else delete overrides[r.href];
+          const listed = events.filter(
+            (e) =>
+              inWindow(e, window) ||
+              (e.occurrence && events.some((m) => m.id === e.occurrence?.seriesId && inWindow(m, window))),
+          );
+          let kept = 0;
+          for (const e of listed) {
+            if (keep?.(e) ?? true) {
+              upserts.push(e);
+              kept += 1;
+            }
+          }
+          // Held for this run's writes only when the engine took one of its events (without a filter: always); a
+          // write to another costs a GET first.
+          if (!keep || kept > 0) this.resources.set(r.href, r);
+          else this.resources.delete(r.href);
+        }
+      },
+    });
+    end.vanishedHrefs.forEach(gone);
+    removedIds.push(...droppedOverrides);
+    // The tags noted answer findByTag only while they come from the newest full picture of the calendar.
+    if (full) this.taggedHrefs.set(calendarId, tags);
+    else this.taggedHrefs.delete(calendarId);
+    const next: ListingCursor = { v: 1, ...end.next, overrides };
+    return { upserts, removedIds, full, nextCursor: JSON.stringify(next) };
   }
 
   async findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {
     const wanted = new Set(crmIds);
     if (wanted.size === 0) return [];
     let resources: FetchedResource[];
-    if (this.fullyListed.has(calendarId)) {
+    const tagged = this.taggedHrefs.get(calendarId);
+    if (tagged) {
+      // The resources the full listing saw with these tags, plus what this run wrote or still holds; those held
+      // are taken from memory, the others read in one multiget.
       const prefix = canonicalPath(new URL(this.url(calendarId)).pathname);
       resources = [...this.resources.values()].filter((r) => r.href.startsWith(prefix));
+      const unread = new Set<string>();
+      for (const id of wanted) for (const h of tagged.get(id) ?? []) if (!this.resources.has(h)) unread.add(h);
+      if (unread.size) resources.push(...(await multiget(this.o.client, this.url(calendarId), [...unread])));
     } else if (wanted.size <= findByQueryLimit) {
       const hrefs = new Set<string>();
       for (const id of wanted) for (const h of await this.queryTag(calendarId, id)) hrefs.add(h);

@@ -14,6 +14,7 @@ import type {
   ChangeSet,
   EventWrite,
   ListWindow,
+  ListingFilter,
   WriteResult,
 } from '../../../sync/ports';
 import type { GoogleApi } from './google-api';
@@ -101,7 +102,11 @@ export class GoogleCalendarProvider implements CalendarProvider {
     idempotentCreate: true,
   };
   private readonly contexts = new Map<string, MappingContext>();
-  private readonly listed = new Map<string, GoogleEvent[]>();
+  /**
+   * Per calendar, from its last complete listing: the ids of the events carrying each tag, so that findByTag
+   * reads only those instead of searching (the listing itself is not kept).
+   */
+  private readonly tagged = new Map<string, Map<string, string[]>>();
 
   constructor(private readonly o: GoogleProviderOptions) {}
 
@@ -163,6 +168,18 @@ export class GoogleCalendarProvider implements CalendarProvider {
     query: Record<string, string | string[]>,
   ): Promise<{ items: GoogleEvent[]; nextSyncToken: string | null } | 'gone'> {
     const items: GoogleEvent[] = [];
+    const done = await this.eachPage(calendarId, query, (page) => {
+      items.push(...page);
+    });
+    return done === 'gone' ? 'gone' : { items, nextSyncToken: done.nextSyncToken };
+  }
+
+  /** Hands each page of one events.list to `onPage` before reading the next. */
+  private async eachPage(
+    calendarId: string,
+    query: Record<string, string | string[]>,
+    onPage: (items: GoogleEvent[]) => void,
+  ): Promise<{ nextSyncToken: string | null } | 'gone'> {
     let pageToken: string | undefined;
     for (;;) {
       const { status, data } = await this.o.api.call<EventList>(
@@ -174,90 +191,80 @@ export class GoogleCalendarProvider implements CalendarProvider {
         },
       );
       if (status === 410) return 'gone';
-      items.push(...(data?.items ?? []));
+      onPage(data?.items ?? []);
       pageToken = data?.nextPageToken;
-      if (!pageToken) return { items, nextSyncToken: data?.nextSyncToken ?? null };
+      if (!pageToken) return { nextSyncToken: data?.nextSyncToken ?? null };
     }
   }
 
-  async listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
+  async listChanges(
+    calendarId: string,
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CalendarEvent>,
+  ): Promise<ChangeSet<CalendarEvent>> {
     const ctx = await this.context(calendarId);
     const previous = parseCursor(cursor);
-    let page = previous ? await this.listAll(calendarId, { syncToken: previous.syncToken }) : 'gone';
-    const full = page === 'gone';
-    if (page === 'gone') {
+    const changes = previous ? await this.listAll(calendarId, { syncToken: previous.syncToken }) : 'gone';
+    const full = changes === 'gone';
+    const listing = new ListingAssembly(ctx, window, full, full ? {} : { ...(previous?.cancelled ?? {}) }, keep);
+    let nextSyncToken: string | null;
+    if (changes !== 'gone') {
+      // Incremental: filtered only once the whole change list is in (a 410 on a later page would still turn it
+      // into a full listing, and the engine must not be asked twice about one item).
+      listing.add(changes.items);
+      nextSyncToken = changes.nextSyncToken;
+    } else {
       // First run or expired token: a complete listing. The engine treats it as a rebuild of its mirror and
-      // never as a reason to delete CRM data.
-      page = await this.listAll(calendarId, { showDeleted: 'true' });
-      if (page === 'gone') throw new ProviderError('transient', 'Google refused a full listing with 410');
-      this.listed.set(
-        calendarId,
-        page.items.filter((e) => e.status !== 'cancelled'),
-      );
-    }
-    const cancelled: Record<string, string[]> = full ? {} : { ...(previous?.cancelled ?? {}) };
-    const removedIds: string[] = [];
-    const masters = new Map<string, GoogleEvent>();
-    const others: GoogleEvent[] = [];
-    const touchedSeries = new Set<string>();
-    for (const e of page.items) {
-      const original = pointOf(e.originalStartTime);
-      if (e.recurringEventId && original) {
-        touchedSeries.add(e.recurringEventId);
-        const list = new Set(cancelled[e.recurringEventId] ?? []);
-        if (e.status === 'cancelled') {
-          list.add(original);
-          if (!full) removedIds.push(e.id);
-        } else {
-          list.delete(original);
-          others.push(e);
+      // never as a reason to delete CRM data. Each page is mapped and filtered as it comes in.
+      const tags = new Map<string, string[]>();
+      const done = await this.eachPage(calendarId, { showDeleted: 'true' }, (items) => {
+        for (const e of items) {
+          const tag = e.extendedProperties?.private?.[tagKey];
+          if (tag && e.status !== 'cancelled') tags.set(tag, [...(tags.get(tag) ?? []), e.id]);
         }
-        cancelled[e.recurringEventId] = [...list].sort();
-        continue;
-      }
-      if (e.status === 'cancelled') {
-        if (!full) removedIds.push(e.id);
-        delete cancelled[e.id];
-        continue;
-      }
-      if (e.recurrence?.length) masters.set(e.id, e);
-      else others.push(e);
+        listing.add(items);
+      });
+      if (done === 'gone') throw new ProviderError('transient', 'Google refused a full listing with 410');
+      this.tagged.set(calendarId, tags);
+      nextSyncToken = done.nextSyncToken;
     }
     if (!full) {
       // A cancelled or restored instance changes its master's exdates: report the master too.
-      for (const seriesId of touchedSeries) {
-        if (masters.has(seriesId)) continue;
+      for (const seriesId of listing.touchedSeries) {
+        if (listing.masters.has(seriesId)) continue;
         const { data } = await this.o.api.call<GoogleEvent>(
           'GET',
           `/calendar/v3/calendars/${enc(calendarId)}/events/${enc(seriesId)}`,
           { accept: [404, 410] },
         );
-        if (data && data.status !== 'cancelled') masters.set(seriesId, data);
+        if (data && data.status !== 'cancelled') listing.masters.set(seriesId, data);
       }
     }
-    const upserts: CalendarEvent[] = [];
-    for (const m of masters.values()) {
-      const ev = toCalendarEvent(m, ctx, cancelled[m.id] ?? []);
-      if (ev && inWindow(ev, window)) upserts.push(ev);
-    }
-    for (const e of others) {
-      const ev = toCalendarEvent(e, ctx);
-      if (ev && (inWindow(ev, window) || (ev.occurrence && upserts.some((u) => u.id === ev.occurrence?.seriesId))))
-        upserts.push(ev);
-    }
+    if (!nextSyncToken) throw new ProviderError('permanent', 'Google returned no nextSyncToken');
+    const upserts = listing.finish();
+    const cancelled = listing.cancelled;
     for (const k of Object.keys(cancelled)) if (cancelled[k]?.length === 0) delete cancelled[k];
-    if (!page.nextSyncToken) throw new ProviderError('permanent', 'Google returned no nextSyncToken');
-    const next: Cursor = { v: 1, syncToken: page.nextSyncToken, cancelled };
-    return { upserts, removedIds, full, nextCursor: JSON.stringify(next) };
+    const next: Cursor = { v: 1, syncToken: nextSyncToken, cancelled };
+    return { upserts, removedIds: listing.removedIds, full, nextCursor: JSON.stringify(next) };
   }
 
   async findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {
     const ctx = await this.context(calendarId);
     const wanted = new Set(crmIds);
     let items: GoogleEvent[];
-    const listed = this.listed.get(calendarId);
-    if (listed) items = listed;
-    else if (wanted.size <= findByQueryLimit) {
+    const tagged = this.tagged.get(calendarId);
+    if (tagged) {
+      items = [];
+      for (const tag of wanted) {
+        for (const id of tagged.get(tag) ?? []) {
+          const { data } = await this.o.api.call<GoogleEvent>('GET', this.eventsPath(calendarId, id), {
+            accept: [404, 410],
+          });
+          if (data) items.push(data);
+        }
+      }
+    } else if (wanted.size <= findByQueryLimit) {
       items = [];
       for (const id of wanted) {
         const page = await this.listAll(calendarId, { privateExtendedProperty: `${tagKey}=${id}` });
@@ -349,5 +356,85 @@ export class GoogleCalendarProvider implements CalendarProvider {
       accept: [404, 410],
     });
     return null;
+  }
+}
+
+/**
+ * One listing's events as they arrive, page by page. A series master waits for the end (a cancelled instance on a
+ * later page adds to its exdates), and so does a modified occurrence outside the window (it is listed only when
+ * its master is). Everything else is mapped, window-checked and offered to the engine's filter at once. Which
+ * items are listed is decided without the filter: a master the filter rejects still brings its occurrences.
+ */
+class ListingAssembly {
+  readonly removedIds: string[] = [];
+  readonly masters = new Map<string, GoogleEvent>();
+  readonly touchedSeries = new Set<string>();
+  /** Listed items in listing order; `{ pending }`: an occurrence outside the window, listed if its master is. */
+  private readonly others: (CalendarEvent | { pending: CalendarEvent })[] = [];
+
+  constructor(
+    private readonly ctx: MappingContext,
+    private readonly window: ListWindow,
+    private readonly full: boolean,
+    /** series id → original starts of its cancelled instances */
+    readonly cancelled: Record<string, string[]>,
+    private readonly keep: ListingFilter<CalendarEvent> | undefined,
+  ) {}
+
+  private wanted(ev: CalendarEvent): boolean {
+    return this.keep?.(ev) ?? true;
+  }
+
+  add(items: GoogleEvent[]): void {
+    for (const e of items) {
+      const original = pointOf(e.originalStartTime);
+      if (e.recurringEventId && original) {
+        this.touchedSeries.add(e.recurringEventId);
+        const list = new Set(this.cancelled[e.recurringEventId] ?? []);
+        if (e.status === 'cancelled') {
+          list.add(original);
+          if (!this.full) this.removedIds.push(e.id);
+        } else {
+          list.delete(original);
+          this.other(e);
+        }
+        this.cancelled[e.recurringEventId] = [...list].sort();
+        continue;
+      }
+      if (e.status === 'cancelled') {
+        if (!this.full) this.removedIds.push(e.id);
+        delete this.cancelled[e.id];
+        continue;
+      }
+      if (e.recurrence?.length) this.masters.set(e.id, e);
+      else this.other(e);
+    }
+  }
+
+  private other(e: GoogleEvent): void {
+    const ev = toCalendarEvent(e, this.ctx);
+    if (!ev) return;
+    if (inWindow(ev, this.window)) {
+      if (this.wanted(ev)) this.others.push(ev);
+    } else if (ev.occurrence) {
+      this.others.push({ pending: ev });
+    }
+  }
+
+  /** Masters first, then the other items in listing order (as listed before any filter existed). */
+  finish(): CalendarEvent[] {
+    const upserts: CalendarEvent[] = [];
+    const listedSeries = new Set<string>();
+    for (const m of this.masters.values()) {
+      const ev = toCalendarEvent(m, this.ctx, this.cancelled[m.id] ?? []);
+      if (!ev || !inWindow(ev, this.window)) continue;
+      listedSeries.add(m.id);
+      if (this.wanted(ev)) upserts.push(ev);
+    }
+    for (const o of this.others) {
+      if (!('pending' in o)) upserts.push(o);
+      else if (listedSeries.has(o.pending.occurrence!.seriesId) && this.wanted(o.pending)) upserts.push(o.pending);
+    }
+    return upserts;
   }
 }

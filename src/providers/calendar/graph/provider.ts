@@ -7,6 +7,7 @@ import type {
   ChangeSet,
   EventWrite,
   ListWindow,
+  ListingFilter,
   WriteResult,
 } from '../../../sync/ports';
 import type { GraphApi } from './api';
@@ -67,8 +68,13 @@ export class GraphCalendarProvider implements CalendarProvider {
     return out;
   }
 
-  listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
-    return this.reader.listChanges(calendarId, cursor, window);
+  listChanges(
+    calendarId: string,
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CalendarEvent>,
+  ): Promise<ChangeSet<CalendarEvent>> {
+    return this.reader.listChanges(calendarId, cursor, window, keep);
   }
 
   findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {

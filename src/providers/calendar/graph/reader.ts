@@ -1,7 +1,7 @@
 import type { Event } from '@microsoft/microsoft-graph-types';
 import { ProviderError } from '../../../sync/errors';
 import type { CalendarEvent } from '../../../sync/model';
-import type { ChangeSet, ListWindow } from '../../../sync/ports';
+import type { ChangeSet, ListWindow, ListingFilter } from '../../../sync/ports';
 import type { GraphApi } from './api';
 import { runBatch } from './batch';
 import { decodeCursor, encodeCursor, type GraphCursor } from './cursor';
@@ -23,6 +23,17 @@ export interface ReaderOptions {
 interface DeltaItem extends Event {
   '@removed'?: { reason?: string };
 }
+
+/** What a delta round keeps of each item: enough to know what to re-read (the events are read again in full). */
+interface DeltaEntry {
+  id: string;
+  type: Event['type'];
+  seriesMasterId: string | null;
+  removed: boolean;
+}
+
+/** Events read and mapped together before the next are read (five $batch calls). */
+const hydrateChunk = 100;
 
 function overlaps(ev: CalendarEvent, from: number, to: number): boolean {
   if (ev.fields.recurrence) return true;
@@ -51,7 +62,12 @@ export class GraphReader {
     this.pageSize = o.pageSize ?? 200;
   }
 
-  async listChanges(calendarId: string, cursor: string | null, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
+  async listChanges(
+    calendarId: string,
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CalendarEvent>,
+  ): Promise<ChangeSet<CalendarEvent>> {
     const now = this.o.now().getTime();
     const c = decodeCursor(cursor, calendarId);
     const needsRebaseline =
@@ -61,13 +77,13 @@ export class GraphReader {
       (window.to !== null && Date.parse(window.to) > Date.parse(c.to));
     if (!needsRebaseline) {
       try {
-        return await this.incremental(calendarId, c, window);
+        return await this.incremental(calendarId, c, window, keep);
       } catch (e) {
         // 410 Gone: the sync state expired or must be rebuilt; a full listing reconciles without deleting.
         if (!(e instanceof ProviderError && e.status === 410)) throw e;
       }
     }
-    return this.full(calendarId, window);
+    return this.full(calendarId, window, keep);
   }
 
   private horizon(window: ListWindow): string {
@@ -76,7 +92,16 @@ export class GraphReader {
     return new Date(to).toISOString();
   }
 
-  private async full(calendarId: string, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
+  /**
+   * A complete listing: the delta round keeps only ids and types; singles and series are then read in full a chunk
+   * at a time and each finished event (mapped, window-checked) is offered to the engine's filter at once. A series'
+   * exceptions are read for every master listed, whether or not the filter takes the master.
+   */
+  private async full(
+    calendarId: string,
+    window: ListWindow,
+    keep: ListingFilter<CalendarEvent> | undefined,
+  ): Promise<ChangeSet<CalendarEvent>> {
     const from = new Date(window.from).toISOString();
     const to = this.horizon(window);
     const start = `/me/calendars/${q(calendarId)}/calendarView/delta?startDateTime=${q(from)}&endDateTime=${q(to)}`;
@@ -84,30 +109,42 @@ export class GraphReader {
     const singles = new Set<string>();
     const series = new Set<string>();
     for (const it of items.values()) {
-      if (it['@removed']) continue;
+      if (it.removed) continue;
       if ((it.type === 'occurrence' || it.type === 'exception') && it.seriesMasterId) series.add(it.seriesMasterId);
-      else if (it.type === 'seriesMaster' && it.id) series.add(it.id);
-      else if (it.id) singles.add(it.id);
+      else if (it.type === 'seriesMaster') series.add(it.id);
+      else singles.add(it.id);
     }
-    const { events } = await this.hydrate(calendarId, [...singles]);
-    const seriesEvents = await this.readSeries(calendarId, [...series], from, to);
-    const upserts = [...events, ...seriesEvents.events].filter((e) => overlaps(e, Date.parse(from), Date.parse(to)));
+    items.clear();
+    const upserts: CalendarEvent[] = [];
+    const take = (e: CalendarEvent): void => {
+      if (overlaps(e, Date.parse(from), Date.parse(to)) && (keep?.(e) ?? true)) upserts.push(e);
+    };
+    await this.hydrateEach(calendarId, [...singles], take);
+    const seriesRead = await this.readSeries(calendarId, [...series], from, to, take);
     return {
       upserts,
       removedIds: [],
       full: true,
-      nextCursor: encodeCursor({ calendarId, deltaLink, from, to, series: seriesEvents.masters }),
+      nextCursor: encodeCursor({ calendarId, deltaLink, from, to, series: seriesRead.masters }),
     };
   }
 
-  private async incremental(calendarId: string, c: GraphCursor, window: ListWindow): Promise<ChangeSet<CalendarEvent>> {
+  /**
+   * The changes since the cursor. Filtered once everything is read: a 410 on the way still turns this into a full
+   * listing, and which ids count as removed is decided on the unfiltered upserts.
+   */
+  private async incremental(
+    calendarId: string,
+    c: GraphCursor,
+    window: ListWindow,
+    keep: ListingFilter<CalendarEvent> | undefined,
+  ): Promise<ChangeSet<CalendarEvent>> {
     const { items, deltaLink } = await this.deltaRound(c.deltaLink);
     const singles = new Set<string>();
     const series = new Set<string>();
     const removedCandidates: string[] = [];
     for (const it of items.values()) {
-      if (!it.id) continue;
-      if (it['@removed']) removedCandidates.push(it.id);
+      if (it.removed) removedCandidates.push(it.id);
       else if ((it.type === 'occurrence' || it.type === 'exception') && it.seriesMasterId)
         series.add(it.seriesMasterId);
       else if (it.type === 'seriesMaster') series.add(it.id);
@@ -140,13 +177,17 @@ export class GraphReader {
       // A deleted occurrence leaves no trace but its series' cancelledOccurrences: re-read the known series.
       if (unexplained) for (const s of c.series) series.add(s);
     }
-    const hydrated = await this.hydrate(calendarId, [...singles]);
-    removedIds.push(...hydrated.missing);
-    const seriesRead = await this.readSeries(calendarId, [...series], c.from, c.to);
+    const read: CalendarEvent[] = [];
+    const collect = (e: CalendarEvent): void => {
+      read.push(e);
+    };
+    removedIds.push(...(await this.hydrateEach(calendarId, [...singles], collect)));
+    const seriesRead = await this.readSeries(calendarId, [...series], c.from, c.to, collect);
     removedIds.push(...seriesRead.missing);
     const from = Date.parse(window.from);
-    const upserts = [...hydrated.events, ...seriesRead.events].filter((e) => overlaps(e, from, Date.parse(c.to)));
-    const upsertIds = new Set(upserts.map((e) => e.id));
+    const listed = read.filter((e) => overlaps(e, from, Date.parse(c.to)));
+    const upsertIds = new Set(listed.map((e) => e.id));
+    const upserts = keep ? listed.filter(keep) : listed;
     const knownSeries = new Set(c.series);
     for (const m of seriesRead.masters) knownSeries.add(m);
     for (const m of seriesRead.missing) knownSeries.delete(m);
@@ -159,12 +200,20 @@ export class GraphReader {
   }
 
   /** Follows nextLinks to the end of one delta round; later pages win for an id seen twice. */
-  private async deltaRound(startPath: string): Promise<{ items: Map<string, DeltaItem>; deltaLink: string }> {
-    const items = new Map<string, DeltaItem>();
+  private async deltaRound(startPath: string): Promise<{ items: Map<string, DeltaEntry>; deltaLink: string }> {
+    const items = new Map<string, DeltaEntry>();
     let path = startPath;
     for (;;) {
       const page = await this.api.get<Page<DeltaItem>>(path, { Prefer: `odata.maxpagesize=${this.pageSize}` });
-      for (const it of page.value) if (it.id) items.set(it.id, it);
+      for (const it of page.value) {
+        if (!it.id) continue;
+        items.set(it.id, {
+          id: it.id,
+          type: it.type,
+          seriesMasterId: it.seriesMasterId ?? null,
+          removed: Boolean(it['@removed']),
+        });
+      }
       const next = page['@odata.nextLink'];
       if (next) {
         path = this.api.relative(next);
@@ -197,30 +246,48 @@ export class GraphReader {
     return { events, missing };
   }
 
-  /** Series through the master and /instances (SPEC §12): the master with its exdates, plus modified occurrences. */
+  /** Reads events in chunks, handing each mapped event to `take` before the next chunk; returns the missing ids. */
+  private async hydrateEach(calendarId: string, ids: string[], take: (e: CalendarEvent) => void): Promise<string[]> {
+    const missing: string[] = [];
+    for (let i = 0; i < ids.length; i += hydrateChunk) {
+      const chunk = await this.hydrate(calendarId, ids.slice(i, i + hydrateChunk));
+      chunk.events.forEach(take);
+      missing.push(...chunk.missing);
+    }
+    return missing;
+  }
+
+  /**
+   * Series through the master and /instances (SPEC §12): the master with its exdates, then the modified occurrences
+   * of every master read, each handed to `take` as it is mapped.
+   */
   private async readSeries(
     calendarId: string,
     masterIds: string[],
     from: string,
     to: string,
-  ): Promise<{ events: CalendarEvent[]; masters: string[]; missing: string[] }> {
-    const { events: masters, missing } = await this.hydrate(calendarId, masterIds);
-    const events: CalendarEvent[] = [...masters];
+    take: (e: CalendarEvent) => void,
+  ): Promise<{ masters: string[]; missing: string[] }> {
+    const masters: string[] = [];
+    const missing = await this.hydrateEach(calendarId, masterIds, (m) => {
+      masters.push(m.id);
+      take(m);
+    });
     for (const m of masters) {
       let path: string | null =
-        `/me/events/${q(m.id)}/instances?startDateTime=${q(from)}&endDateTime=${q(to)}&${eventQuery}`;
+        `/me/events/${q(m)}/instances?startDateTime=${q(from)}&endDateTime=${q(to)}&${eventQuery}`;
       while (path) {
         const page: Page<Event> = await this.api.get<Page<Event>>(path, {
           ...textBody,
           Prefer: `${textBody.Prefer}, odata.maxpagesize=${this.pageSize}`,
         });
         for (const inst of page.value) {
-          if (inst.type === 'exception') events.push(toCalendarEvent(inst, calendarId, this.o.selfEmail));
+          if (inst.type === 'exception') take(toCalendarEvent(inst, calendarId, this.o.selfEmail));
         }
         path = page['@odata.nextLink'] ? this.api.relative(page['@odata.nextLink']) : null;
       }
     }
-    return { events, masters: masters.map((m) => m.id), missing };
+    return { masters, missing };
   }
 
   async findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {

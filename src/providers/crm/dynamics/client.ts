@@ -188,6 +188,18 @@ export class DynamicsClient {
   /** Every page of a listing (following @odata.nextLink); returns the rows and the final @odata.deltaLink, if any. */
   async pages<T>(first: string, prefer: string): Promise<{ rows: T[]; deltaLink: string | null }> {
     const rows: T[] = [];
+    const deltaLink = await this.eachPage<T>(first, prefer, async (page) => {
+      rows.push(...page);
+    });
+    return { rows, deltaLink };
+  }
+
+  /**
+   * Hands each page of a listing to `onPage` before reading the next (so a caller can let it go); returns the
+   * final @odata.deltaLink, if any. Dataverse's skip token is a paging cookie naming the last record read, not an
+   * offset, so rows changing while the caller works do not shift later pages.
+   */
+  async eachPage<T>(first: string, prefer: string, onPage: (rows: T[]) => Promise<void>): Promise<string | null> {
     let next: string | null = first;
     while (next) {
       const page: { value?: T[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } = await this.json(
@@ -196,14 +208,13 @@ export class DynamicsClient {
         undefined,
         { prefer },
       );
-      rows.push(...(page.value ?? []));
-      if (page['@odata.deltaLink']) return { rows, deltaLink: page['@odata.deltaLink'] };
+      await onPage(page.value ?? []);
+      if (page['@odata.deltaLink']) return page['@odata.deltaLink'];
       next = page['@odata.nextLink'] ?? null;
     }
-    return { rows, deltaLink: null };
+    return null;
   }
 
-  /** Independent operations in one $batch request; one answer per operation, in order. */
   async batch(ops: BatchOperation[]): Promise<BatchAnswer[]> {
     if (ops.length === 0) return [];
     const boundary = `batch_${crypto.randomUUID()}`;

@@ -9,7 +9,15 @@
  */
 import { ProviderError } from '../../../sync/errors';
 import type { CrmDraft, CrmItem, Person, PersonMatch, SyncedFields, Timing } from '../../../sync/model';
-import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../../../sync/ports';
+import type {
+  ChangeSet,
+  CrmCapabilities,
+  CrmProvider,
+  CrmWrite,
+  ListWindow,
+  ListingFilter,
+  WriteResult,
+} from '../../../sync/ports';
 import { providerErrorFromStatus } from './errors';
 import type { BatchOperation, DynamicsClient } from './client';
 import { readICalUIdTag, storedTagsFor, writtenBackTag } from '../ical-uid-tag';
@@ -119,7 +127,11 @@ export class DynamicsProvider implements CrmProvider {
     return { account: this.options.me.account };
   }
 
-  async listChanges(cursor: string | null, window: ListWindow): Promise<ChangeSet<CrmItem>> {
+  async listChanges(
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CrmItem>,
+  ): Promise<ChangeSet<CrmItem>> {
     const links = parseCursor(cursor);
     let full = links === null;
     const collected: { set: EntitySet; rows: Row[]; removed: string[]; delta: string | null }[] = [];
@@ -142,30 +154,38 @@ export class DynamicsProvider implements CrmProvider {
         collected.length = 0;
       }
     }
-    if (full) {
-      for (const set of entitySets) {
-        const { rows, deltaLink } = await this.client.pages<Row>(
-          `${set}?$select=${selects[set]}`,
-          `odata.track-changes,odata.maxpagesize=500,${prefer}`,
-        );
-        collected.push({ set, rows, removed: [], delta: deltaLink });
-      }
-    }
     const from = new Date(window.from).toISOString();
     const items: CrmItem[] = [];
-    for (const c of collected) {
-      const mine = c.rows.filter((r) => str(r['_ownerid_value']) === this.options.me.id);
-      for (const item of await this.toItems(c.set, mine)) {
+    const take = async (set: EntitySet, rows: Row[]): Promise<void> => {
+      const mine = rows.filter((r) => str(r['_ownerid_value']) === this.options.me.id);
+      for (const item of await this.toItems(set, mine)) {
         const t = item.fields.timing;
         const end = t ? (t.kind === 'timed' ? t.end : `${t.endDate}T00:00:00.000Z`) : null;
-        if (!full || end === null || end >= from) items.push(item);
+        if ((!full || end === null || end >= from) && (keep?.(item) ?? true)) items.push(item);
       }
-    }
+    };
     const next: Record<string, string> = {};
-    for (const c of collected) {
-      if (!c.delta)
-        throw new ProviderError('permanent', `change tracking is not enabled for ${c.set} in this Dataverse org`);
-      next[c.set] = c.delta;
+    const noTracking = (set: EntitySet) =>
+      new ProviderError('permanent', `change tracking is not enabled for ${set} in this Dataverse org`);
+    if (full) {
+      // Every page is mapped and filtered before the next is read: an unchanged listing is never held whole.
+      // (The changes of an incremental listing above are few, and filtered only once it can no longer turn
+      // into a full listing.)
+      for (const set of entitySets) {
+        const delta = await this.client.eachPage<Row>(
+          `${set}?$select=${selects[set]}`,
+          `odata.track-changes,odata.maxpagesize=500,${prefer}`,
+          (rows) => take(set, rows),
+        );
+        if (!delta) throw noTracking(set);
+        next[set] = delta;
+      }
+    } else {
+      for (const c of collected) {
+        if (!c.delta) throw noTracking(c.set);
+        next[c.set] = c.delta;
+      }
+      for (const c of collected) await take(c.set, c.rows);
     }
     return {
       upserts: items,

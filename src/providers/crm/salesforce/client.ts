@@ -149,13 +149,21 @@ export class SalesforceClient {
   /** Runs a SOQL query and follows nextRecordsUrl to the end. */
   async query<T>(soql: string): Promise<T[]> {
     const out: T[] = [];
+    for await (const records of this.queryPages<T>(soql)) out.push(...records);
+    return out;
+  }
+
+  /**
+   * The pages of a SOQL query one at a time, so a caller can let each go before the next. nextRecordsUrl is a
+   * server-side query locator, not an offset: records that change while the caller works do not shift later pages.
+   */
+  async *queryPages<T>(soql: string): AsyncGenerator<T[]> {
     let path: string | null = `/services/data/${apiVersion}/query?q=${encodeURIComponent(soql)}`;
     while (path) {
       const page = (await this.call('GET', path)) as { records?: T[]; done?: boolean; nextRecordsUrl?: string } | null;
-      out.push(...(page?.records ?? []));
+      yield page?.records ?? [];
       path = page?.done === false && page.nextRecordsUrl ? page.nextRecordsUrl : null;
     }
-    return out;
   }
 }
 

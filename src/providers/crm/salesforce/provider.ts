@@ -9,7 +9,15 @@
  */
 import { ProviderError } from '../../../sync/errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields } from '../../../sync/model';
-import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../../../sync/ports';
+import type {
+  ChangeSet,
+  CrmCapabilities,
+  CrmProvider,
+  CrmWrite,
+  ListWindow,
+  ListingFilter,
+  WriteResult,
+} from '../../../sync/ports';
 import { apiVersion, soqlDateTime, soqlString, type SalesforceClient } from './client';
 import { storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 import {
@@ -104,22 +112,45 @@ export class SalesforceProvider implements CrmProvider {
     return `SELECT ${[...taskFields, ...this.extraFields].join(', ')} FROM Task WHERE ${where.join(' AND ')} ORDER BY SystemModstamp`;
   }
 
-  async listChanges(cursor: string | null, window: ListWindow): Promise<ChangeSet<CrmItem>> {
+  async listChanges(
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CrmItem>,
+  ): Promise<ChangeSet<CrmItem>> {
     const now = this.options.now();
     const parsed = parseCursor(cursor);
     const full = !parsed || now.getTime() - Date.parse(parsed.deletedFrom) > getDeletedReachMs;
     const mine = `OwnerId = ${soqlString(this.options.me.id)}`;
-    let events: SfEvent[];
-    let tasks: SfTask[];
     const removedIds: string[] = [];
     let deletedFrom = now.toISOString();
-    if (full) {
-      events = await this.client.query<SfEvent>(this.eventSoql([mine, `EndDateTime >= ${soqlDateTime(window.from)}`]));
-      tasks = await this.client.query<SfTask>(this.taskSoql([mine]));
-    } else {
-      const since = `SystemModstamp >= ${soqlDateTime(parsed.since)}`;
-      events = await this.client.query<SfEvent>(this.eventSoql([mine, since]));
-      tasks = await this.client.query<SfTask>(this.taskSoql([mine, since]));
+    const since = full ? null : `SystemModstamp >= ${soqlDateTime(parsed.since)}`;
+    const from = new Date(window.from).toISOString();
+    const upserts: CrmItem[] = [];
+    let newest: string | null = null;
+    const people = new Map<string, SfPerson | null>();
+    // Each page is hydrated (its invitees and people; people already read for an earlier page are not asked
+    // again) and filtered before the next is read: an unchanged listing is never held whole.
+    const take = (records: (SfEvent | SfTask)[], items: CrmItem[]) => {
+      // The cursor follows everything listed, whether or not the engine wants it back.
+      for (const r of records) if (newest === null || r.SystemModstamp > newest) newest = r.SystemModstamp;
+      for (const i of items) {
+        const listed =
+          !full ||
+          i.type !== 'task' ||
+          !i.fields.timing ||
+          i.fields.timing.kind !== 'timed' ||
+          i.fields.timing.end >= from;
+        if (listed && (keep?.(i) ?? true)) upserts.push(i);
+      }
+    };
+    const eventSoql = this.eventSoql(since ? [mine, since] : [mine, `EndDateTime >= ${soqlDateTime(window.from)}`]);
+    for await (const events of this.client.queryPages<SfEvent>(eventSoql)) {
+      take(events, await this.hydrate(events, [], people));
+    }
+    for await (const tasks of this.client.queryPages<SfTask>(this.taskSoql(since ? [mine, since] : [mine]))) {
+      take(tasks, await this.hydrate([], tasks, people));
+    }
+    if (!full) {
       const end = now.toISOString();
       if (Date.parse(end) - Date.parse(parsed.deletedFrom) >= 60_000) {
         for (const type of ['Event', 'Task']) {
@@ -135,27 +166,20 @@ export class SalesforceProvider implements CrmProvider {
         deletedFrom = parsed.deletedFrom;
       }
     }
-    const items = await this.hydrate(events, tasks);
-    const from = new Date(window.from).toISOString();
-    const upserts = full
-      ? items.filter(
-          (i) =>
-            i.type !== 'task' || !i.fields.timing || i.fields.timing.kind !== 'timed' || i.fields.timing.end >= from,
-        )
-      : items;
-    const newest = [...events, ...tasks].reduce<string | null>(
-      (m, r) => (m === null || r.SystemModstamp > m ? r.SystemModstamp : m),
-      null,
-    );
     const previous = parsed && !full ? parsed.since : null;
-    let since = newest
+    let next = newest
       ? new Date(Date.parse(newest) - overlapMs).toISOString()
       : (previous ?? new Date(now.getTime() - overlapMs).toISOString());
-    if (previous && previous > since) since = previous;
-    return { upserts, removedIds, full, nextCursor: `${cursorPrefix}${since}|${deletedFrom}` };
+    if (previous && previous > next) next = previous;
+    return { upserts, removedIds, full, nextCursor: `${cursorPrefix}${next}|${deletedFrom}` };
   }
 
-  private async hydrate(events: SfEvent[], tasks: SfTask[]): Promise<CrmItem[]> {
+  /** `known` carries people already read (null: read, no e-mail) across the pages of one listing. */
+  private async hydrate(
+    events: SfEvent[],
+    tasks: SfTask[],
+    known: Map<string, SfPerson | null> = new Map(),
+  ): Promise<CrmItem[]> {
     const invitees = new Map<string, string[]>();
     for (const ids of chunks(
       events.map((e) => e.Id),
@@ -171,7 +195,14 @@ export class SalesforceProvider implements CrmProvider {
     const personIds = new Set<string>();
     for (const r of [...events, ...tasks]) if (r.WhoId && isPersonId(r.WhoId)) personIds.add(r.WhoId);
     for (const list of invitees.values()) list.forEach((id) => personIds.add(id));
-    const people = await this.peopleById([...personIds]);
+    const unknown = [...personIds].filter((id) => !known.has(id));
+    const read = await this.peopleById(unknown);
+    for (const id of unknown) known.set(id, read.get(id) ?? null);
+    const people = new Map<string, SfPerson>();
+    for (const id of personIds) {
+      const p = known.get(id);
+      if (p) people.set(id, p);
+    }
     const ctx = (inv: string[]) => ({
       instanceUrl: this.client.current.instanceUrl,
       invitees: inv,

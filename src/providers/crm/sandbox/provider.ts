@@ -4,7 +4,15 @@
  */
 import { ProviderError } from '../../../sync/errors';
 import type { CrmItem, PersonMatch } from '../../../sync/model';
-import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../../../sync/ports';
+import type {
+  ChangeSet,
+  CrmCapabilities,
+  CrmProvider,
+  CrmWrite,
+  ListWindow,
+  ListingFilter,
+  WriteResult,
+} from '../../../sync/ports';
 import { SandboxError, type SandboxItem, type SandboxItemData, type SandboxRepository } from './repository';
 
 const cursorPrefix = 'sandbox:';
@@ -51,7 +59,11 @@ export class SandboxCrmProvider implements CrmProvider {
     return this.repo.changes(0, 1).then(() => ({ account: this.repo.scope.userEmail }));
   }
 
-  async listChanges(cursor: string | null, window: ListWindow): Promise<ChangeSet<CrmItem>> {
+  async listChanges(
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CrmItem>,
+  ): Promise<ChangeSet<CrmItem>> {
     const start = parseCursor(cursor);
     const full = start === null;
     let position = start ?? 0;
@@ -70,9 +82,17 @@ export class SandboxCrmProvider implements CrmProvider {
       position = page.position;
       if (!page.more) break;
     }
-    const items = [...byId.values()].filter((i) => !full || inWindow(i, window));
+    // Filtered only once the feed is read to its end: an item that changes or is deleted while the listing runs
+    // comes again on a later page (or as a removal), and a rejection the engine has recorded cannot be taken back.
+    // The mapped items are made one at a time, so only those the engine wants are held.
+    const upserts: CrmItem[] = [];
+    for (const i of byId.values()) {
+      if (full && !inWindow(i, window)) continue;
+      const item = this.toCrmItem(i);
+      if (keep?.(item) ?? true) upserts.push(item);
+    }
     return {
-      upserts: items.map((i) => this.toCrmItem(i)),
+      upserts,
       removedIds: [...removed],
       full,
       nextCursor: `${cursorPrefix}${position}`,

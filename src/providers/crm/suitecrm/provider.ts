@@ -11,7 +11,15 @@
  */
 import { ProviderError } from '../../../sync/errors';
 import type { CrmItem, PersonMatch, SyncedFields } from '../../../sync/model';
-import type { ChangeSet, CrmCapabilities, CrmProvider, CrmWrite, ListWindow, WriteResult } from '../../../sync/ports';
+import type {
+  ChangeSet,
+  CrmCapabilities,
+  CrmProvider,
+  CrmWrite,
+  ListWindow,
+  ListingFilter,
+  WriteResult,
+} from '../../../sync/ports';
 import type { JsonApiResource, SuiteCrmClient } from './client';
 import { storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 import {
@@ -31,6 +39,8 @@ import {
 
 const cursorPrefix = 'suitecrm:v1:';
 const overlapMs = 60_000;
+/** Listed records hydrated and filtered together (one listing page). */
+const hydrateChunk = 100;
 
 export interface SuiteCrmOptions {
   me: { id: string | null; email: string | null; account: string };
@@ -85,11 +95,22 @@ export class SuiteCrmProvider implements CrmProvider {
     return q;
   }
 
-  async listChanges(cursor: string | null, window: ListWindow): Promise<ChangeSet<CrmItem>> {
+  async listChanges(
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CrmItem>,
+  ): Promise<ChangeSet<CrmItem>> {
     const since = cursor?.startsWith(cursorPrefix) ? cursor.slice(cursorPrefix.length) : null;
     const full = !since || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(since);
-    const upserts: JsonApiResource[] = [];
+    const upserts: CrmItem[] = [];
     const removedIds: string[] = [];
+    const inWindow = (i: CrmItem) => {
+      if (!full || !i.fields.timing) return true;
+      const t = i.fields.timing;
+      const end = t.kind === 'timed' ? t.end : `${t.endDate}T00:00:00.000Z`;
+      return end >= new Date(window.from).toISOString();
+    };
+    let newest: string | null = null;
     for (const module of activityModules) {
       const q = this.scopeQuery(module);
       if (full) {
@@ -97,7 +118,17 @@ export class SuiteCrmProvider implements CrmProvider {
       } else {
         q.set('filter[date_modified][gte]', since!);
       }
-      upserts.push(...(await this.client.listAll(module, q)));
+      // The pages are read back to back (page numbers over a date_modified sort shift when a record changes
+      // between reads, so hydrating in between would widen that gap); the records are then hydrated and
+      // filtered a page at a time, so the mapped listing of unchanged items is never held whole.
+      const resources = await this.client.listAll(module, q);
+      for (let i = 0; i < resources.length; i += hydrateChunk) {
+        for (const item of await this.hydrate(resources.slice(i, i + hydrateChunk))) {
+          // The cursor follows everything listed, whether or not the engine wants it back.
+          if (newest === null || item.modifiedAt > newest) newest = item.modifiedAt;
+          if (inWindow(item) && (keep?.(item) ?? true)) upserts.push(item);
+        }
+      }
       if (!full) {
         const d = this.scopeQuery(module);
         d.set('filter[date_modified][gte]', since!);
@@ -106,18 +137,10 @@ export class SuiteCrmProvider implements CrmProvider {
         for (const r of await this.client.listAll(module, d)) removedIds.push(composeId(module, r.id));
       }
     }
-    const items = await this.hydrate(upserts);
-    const inWindow = (i: CrmItem) => {
-      if (!full || !i.fields.timing) return true;
-      const t = i.fields.timing;
-      const end = t.kind === 'timed' ? t.end : `${t.endDate}T00:00:00.000Z`;
-      return end >= new Date(window.from).toISOString();
-    };
-    const newest = items.reduce<string | null>((m, i) => (m === null || i.modifiedAt > m ? i.modifiedAt : m), null);
     const previous = full ? null : since!;
     const next = newest ? dbMinus(newest, overlapMs) : (previous ?? toDbDate(new Date(0).toISOString()));
     return {
-      upserts: items.filter(inWindow),
+      upserts,
       removedIds,
       full,
       nextCursor: `${cursorPrefix}${previous && previous > next ? previous : next}`,

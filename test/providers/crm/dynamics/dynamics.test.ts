@@ -203,6 +203,59 @@ describe('Dynamics 365 connector', () => {
       expect((await p.listChanges(inc.nextCursor, window)).full).toBe(true);
     });
 
+    test('a listing filter: full listings filtered page by page, an expired token’s fallback asks each item once', async () => {
+      const me = dv.users[0]!.id;
+      for (const n of [1, 2, 3]) {
+        dv.insert('appointments', {
+          subject: `Visit ${n}`,
+          scheduledstart: `2030-05-0${n}T09:00:00Z`,
+          scheduledend: `2030-05-0${n}T10:00:00Z`,
+          statecode: 3,
+          _ownerid_value: me,
+        });
+        dv.insert('tasks', { subject: `Chore ${n}`, statecode: 0, prioritycode: 1, _ownerid_value: me });
+      }
+      dv.pageSize = 1;
+      const p = await open();
+      const all = await p.listChanges(null, window);
+      expect(all.upserts.length).toBeGreaterThanOrEqual(6);
+      const rejected = new Set(all.upserts.filter((_, n) => n % 2 === 0).map((i) => i.id));
+      const listWith = async (cursor: string | null) => {
+        const asked: string[] = [];
+        let firstAskAt = -1;
+        const res = await p.listChanges(cursor, window, (item) => {
+          if (firstAskAt < 0) firstAskAt = dv.requests.length;
+          asked.push(item.id);
+          return !rejected.has(item.id);
+        });
+        return { res, asked, firstAskAt };
+      };
+      const first = await listWith(null);
+      expect(first.asked.sort()).toEqual(all.upserts.map((i) => i.id).sort());
+      expect(first.res.upserts).toEqual(all.upserts.filter((i) => !rejected.has(i.id)));
+      expect(first.firstAskAt).toBeGreaterThan(0);
+      expect(first.firstAskAt).toBeLessThan(dv.requests.length);
+      // Incremental: the changes are asked about once the delta links are read.
+      const [no, yes] = [all.upserts.find((i) => rejected.has(i.id))!, all.upserts.find((i) => !rejected.has(i.id))!];
+      for (const i of [no, yes]) {
+        const [type, guid] = i.id.split(':');
+        dv.update(type === 'appointment' ? 'appointments' : type === 'task' ? 'tasks' : 'phonecalls', guid!, {
+          description: 'changed',
+        });
+      }
+      const inc = await listWith(first.res.nextCursor);
+      expect(inc.res.full).toBe(false);
+      expect(inc.asked.sort()).toEqual([no.id, yes.id].sort());
+      expect(inc.res.upserts.map((i) => i.id)).toEqual([yes.id]);
+      // An incremental attempt that turns into a full listing: nothing is asked twice.
+      dv.expireDeltaTokens();
+      const again = await listWith(inc.res.nextCursor);
+      dv.pageSize = 5000;
+      expect(again.res.full).toBe(true);
+      expect(again.asked.sort()).toEqual(all.upserts.map((i) => i.id).sort());
+      expect(again.res.upserts.map((i) => i.id).sort()).toEqual(first.res.upserts.map((i) => i.id).sort());
+    });
+
     const draft = (over: Partial<CrmDraft> = {}): CrmDraft => ({
       type: 'meeting',
       fields: {

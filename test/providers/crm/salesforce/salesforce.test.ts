@@ -288,6 +288,39 @@ describe('Salesforce connector', () => {
       ...over,
     });
 
+    test('a listing filter: each page is hydrated and filtered before the next, each listed item asked once', async () => {
+      const me = sf.users[0]!.id;
+      for (const n of [1, 2, 3]) {
+        sf.insert('Event', {
+          Subject: `Visit ${n}`,
+          StartDateTime: `2030-05-0${n}T09:00:00.000+0000`,
+          EndDateTime: `2030-05-0${n}T10:00:00.000+0000`,
+          IsAllDayEvent: false,
+          OwnerId: me,
+        });
+        sf.insert('Task', { Subject: `Chore ${n}`, Status: 'Not Started', OwnerId: me });
+      }
+      sf.pageSize = 2;
+      const p = await open();
+      const all = await p.listChanges(null, window);
+      expect(all.upserts.length).toBeGreaterThanOrEqual(6);
+      const rejected = new Set(all.upserts.filter((_, n) => n % 2 === 0).map((i) => i.id));
+      const asked: string[] = [];
+      let firstAskAt = -1;
+      const kept = await p.listChanges(null, window, (item) => {
+        if (firstAskAt < 0) firstAskAt = sf.requests.length;
+        asked.push(item.id);
+        return !rejected.has(item.id);
+      });
+      sf.pageSize = 2000;
+      expect(asked.sort()).toEqual(all.upserts.map((i) => i.id).sort());
+      expect(kept.upserts).toEqual(all.upserts.filter((i) => !rejected.has(i.id)));
+      // The cursor's SystemModstamp part still follows everything listed.
+      expect(kept.nextCursor.split('|')[0]).toBe(all.nextCursor.split('|')[0]);
+      expect(firstAskAt).toBeGreaterThan(0);
+      expect(firstAskAt).toBeLessThan(sf.requests.length);
+    });
+
     test('composite writes: creates with invitees in one request, no duplicate for a lost create, If-Match updates', async () => {
       const p = await open({ syncFlagField: 'CrmSync_Sync__c' });
       const d1 = draft();

@@ -95,6 +95,47 @@ describe('Sandbox CRM provider', () => {
     expect((await provider.listChanges('graph:xyz', window)).full).toBe(true);
   });
 
+  test('a listing filter sees each item once, as it is at the end of the feed, even when it changes mid-listing', async () => {
+    const { repo } = open();
+    // 201 items: two pages of the change feed.
+    const made = await repo.createItems(
+      Array.from({ length: 201 }, (_, k) => ({ data: meeting({ subject: `visit ${k}` }) })),
+    );
+    const [changed, deleted] = [made[1]!, made[2]!];
+    let reads = 0;
+    // Between the first and the second page someone edits one listed item and deletes another.
+    const racing = Object.create(repo) as typeof repo;
+    racing.changes = async (position, limit) => {
+      reads += 1;
+      if (reads === 2) {
+        await repo.updateItem(changed.id, { subject: 'edited' });
+        await repo.deleteItem(deleted.id);
+      }
+      return repo.changes(position, limit);
+    };
+    const provider = new SandboxCrmProvider(racing, 'https://connector.example/');
+    const rejected = new Set(made.filter((_, k) => k % 2 === 1).map((i) => i.id));
+    const asked: { id: string; subject: string }[] = [];
+    const res = await provider.listChanges(null, window, (item) => {
+      asked.push({ id: item.id, subject: item.fields.subject });
+      return !rejected.has(item.id);
+    });
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(asked.map((a) => a.id).sort()).toEqual(
+      made
+        .filter((i) => i !== deleted)
+        .map((i) => i.id)
+        .sort(),
+    );
+    expect(asked.find((a) => a.id === changed.id)?.subject).toBe('edited');
+    expect(res.upserts.map((i) => i.id).sort()).toEqual(
+      made
+        .filter((i, k) => k % 2 === 0 && i !== deleted)
+        .map((i) => i.id)
+        .sort(),
+    );
+  });
+
   test('writes: idempotent create with iCalUId and links, If-Match update, archive, sync flag, add-owner', async () => {
     const { tenantId, provider } = open();
     const [created, again] = await provider.writeItems([

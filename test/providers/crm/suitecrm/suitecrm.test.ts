@@ -301,6 +301,32 @@ describe('SuiteCRM V8 connector', () => {
       expect(again.upserts.find((i) => i.id === `Meetings:${m}`)?.fields.location).toBe('Room 9');
     });
 
+    test('a listing filter: rejected items are left out as the pages are hydrated, each listed item asked once', async () => {
+      // 101 tasks (no relationships to read) make the Tasks listing two pages of 100.
+      const tasks = Array.from({ length: 101 }, (_, n) =>
+        crm.seed('Tasks', { name: `Chore ${n}`, status: 'Not Started' }),
+      );
+      const p = await open();
+      const all = await p.listChanges(null, window);
+      expect(all.upserts.length).toBeGreaterThan(102);
+      const rejected = new Set(all.upserts.filter((_, n) => n % 3 !== 1).map((i) => i.id));
+      const asked: string[] = [];
+      let firstAskAt = -1;
+      const kept = await p.listChanges(null, window, (item) => {
+        if (firstAskAt < 0) firstAskAt = crm.requests.length;
+        asked.push(item.id);
+        return !rejected.has(item.id);
+      });
+      expect(asked.sort()).toEqual(all.upserts.map((i) => i.id).sort());
+      expect(kept.upserts).toEqual(all.upserts.filter((i) => !rejected.has(i.id)));
+      // The cursor still follows everything listed.
+      expect(kept).toMatchObject({ full: true, removedIds: [], nextCursor: all.nextCursor });
+      // Filtering began before the listing's last request (the Meetings are filtered before the Calls are read).
+      expect(firstAskAt).toBeGreaterThan(0);
+      expect(firstAskAt).toBeLessThan(crm.requests.length);
+      for (const t of tasks) crm.remove('Tasks', t);
+    });
+
     test('writes: create with iCalUId, invitee relationships and company; no duplicate on retry; If-Match update; archive', async () => {
       const p = await open();
       const draft: CrmDraft = {

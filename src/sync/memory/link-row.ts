@@ -134,14 +134,26 @@ function encodeScalars(link: LinkRecord, shared: StringTable): string {
  */
 const plainScalars: Scalars = [0, 0, 0, '', '', '', '', '', '', ''];
 
+const TAB_CODE = 9;
+const ZERO_CODE = 48;
+/** The three numbers lead the plain form. */
+const PLAIN_NUMBERS = 3;
+
 function decodeScalars(row: string, end: number): Scalars {
   if (row.startsWith('[')) return JSON.parse(row.slice(0, end)) as Scalars;
   let from = 0;
-  for (let i = 0; i < PLAIN_FIELDS; i++) {
+  // Digits are read in place: no temporary string per number (300,000 of them for 100,000 links).
+  for (let i = 0; i < PLAIN_NUMBERS; i++) {
+    let n = 0;
+    for (let c = row.charCodeAt(from); c !== TAB_CODE && from < end; c = row.charCodeAt(++from))
+      n = n * 10 + (c - ZERO_CODE);
+    plainScalars[i] = n;
+    from++;
+  }
+  for (let i = PLAIN_NUMBERS; i < PLAIN_FIELDS; i++) {
     let to = i === PLAIN_FIELDS - 1 ? end : row.indexOf(TAB, from);
     if (to < 0 || to > end) to = end;
-    const value = row.slice(from, to);
-    plainScalars[i] = i < 3 ? Number(value) : value;
+    plainScalars[i] = row.slice(from, to);
     from = to + 1;
   }
   return plainScalars;

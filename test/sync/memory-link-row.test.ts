@@ -27,8 +27,16 @@ const tricky = fc.oneof(
 /** Any JSON data as JSON keeps it (fc.jsonValue may answer -0, which any JSON store keeps as 0). */
 const anyJson = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 
+/** ISO instants as Date writes them (stored as numbers), and strings that only look like them. */
+const instant = fc.oneof(
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  fc.constantFrom('2026-11-21T09:00:00Z', '2026-11-21T09:00:00.000+00:00', '2026-11-21', '+010000-01-01T00:00:00.000Z'),
+  tricky,
+);
+
 const timing = fc.oneof(
-  fc.record({ kind: fc.constant('timed' as const), start: tricky, end: tricky, timeZone: tricky }),
+  fc.record({ kind: fc.constant('timed' as const), start: instant, end: instant, timeZone: tricky }),
+  fc.record({ kind: fc.constant('timed' as const), start: fc.integer(), end: instant, timeZone: tricky }),
   fc.record({ kind: fc.constant('all-day' as const), startDate: tricky, endDate: tricky }),
   // Not in the model's shape: must be kept as it is.
   fc.record({ kind: fc.constant('timed' as const), start: tricky, end: tricky }),
@@ -47,8 +55,8 @@ const completeFields = fc.record({
   timing,
   body: tricky,
   location: tricky,
-  visibility: fc.constantFrom('normal' as const, 'private' as const),
-  showAs: fc.constantFrom('busy' as const, 'free' as const),
+  visibility: fc.oneof(fc.constantFrom('normal' as const, 'private' as const), tricky),
+  showAs: fc.oneof(fc.constantFrom('busy' as const, 'free' as const), tricky),
   attendees: fc.array(person, { maxLength: 3 }),
   recurrence: fc.option(fc.record({ rrule: tricky, exdates: fc.array(tricky, { maxLength: 2 }) })),
   reminderMinutes: fc.option(fc.integer()),

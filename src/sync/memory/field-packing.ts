@@ -1,10 +1,10 @@
 /**
  * Shorter JSON for the values a stored link keeps: positional arrays instead of objects, so a row does not repeat
- * the same key names 100,000 times (they were a third of a row). Only values in exactly the model's shape are
+ * the same key names 100,000 times (they were a third of a row), enum values as indexes, instants as numbers. Only values in exactly the model's shape are
  * packed; anything else (an extra key, a missing one) is kept as the object it is, so every value round-trips
  * exactly. Unpacking returns fresh objects.
  */
-import type { Person, SyncedFields, Timing } from '../model';
+import type { Person, ShowAs, SyncedFieldName, SyncedFields, Timing, Visibility } from '../model';
 import { syncedFieldNames } from '../model';
 import type { LinkedCrmInfo } from '../status-store';
 
@@ -24,9 +24,26 @@ function hasExactKeys(v: unknown, keys: readonly string[]): v is Plain {
 const TIMED_KEYS = ['kind', 'start', 'end', 'timeZone'];
 const ALL_DAY_KEYS = ['kind', 'startDate', 'endDate'];
 
-/** Timed as [start, end, timeZone], all-day as [startDate, endDate]; null when in neither exact shape. */
+/**
+ * A UTC instant as its epoch milliseconds (13 digits instead of 26 characters) when it is exactly the ISO form
+ * Date writes back; any other string as it is.
+ */
+function packInstant(s: string): number | string {
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === s ? ms : s;
+}
+
+function unpackInstant(packed: unknown): unknown {
+  return typeof packed === 'number' ? new Date(packed).toISOString() : packed;
+}
+
+/**
+ * Timed as [start, end, timeZone] (instants packed), all-day as [startDate, endDate]; null when in neither exact
+ * shape. Timed instants must be strings, so a number in the packed form is always a packed instant.
+ */
 function packTiming(t: unknown): unknown[] | null {
-  if (hasExactKeys(t, TIMED_KEYS) && t.kind === 'timed') return [t.start, t.end, t.timeZone];
+  if (hasExactKeys(t, TIMED_KEYS) && t.kind === 'timed' && typeof t.start === 'string' && typeof t.end === 'string')
+    return [packInstant(t.start), packInstant(t.end), t.timeZone];
   if (hasExactKeys(t, ALL_DAY_KEYS) && t.kind === 'all-day') return [t.startDate, t.endDate];
   return null;
 }
@@ -34,7 +51,7 @@ function packTiming(t: unknown): unknown[] | null {
 function unpackTiming(packed: unknown[]): Timing {
   return (
     packed.length === 3
-      ? { kind: 'timed', start: packed[0], end: packed[1], timeZone: packed[2] }
+      ? { kind: 'timed', start: unpackInstant(packed[0]), end: unpackInstant(packed[1]), timeZone: packed[2] }
       : { kind: 'all-day', startDate: packed[0], endDate: packed[1] }
   ) as Timing;
 }
@@ -52,16 +69,23 @@ function unpackPerson(packed: unknown): Person {
   return { email, name };
 }
 
+/** The two-valued fields as their index in these lists. */
+const VISIBILITIES: readonly Visibility[] = ['normal', 'private'];
+const SHOW_AS: readonly ShowAs[] = ['busy', 'free'];
+
 /**
- * Synced fields as an array in syncedFieldNames order, timing and attendees packed too. Only a complete set of
- * fields whose timing and every attendee are in the model's shape is packed: the array form has no exceptions.
+ * Synced fields as an array in syncedFieldNames order, timing, attendees, visibility and showAs packed too. Only a
+ * complete set of fields whose every part is in the model's shape is packed: the array form has no exceptions.
  */
 export function packFields(f: SyncedFields): unknown {
   if (!hasExactKeys(f, syncedFieldNames)) return f;
   const timing = packTiming(f.timing);
   const attendees: unknown[] | null = Array.isArray(f.attendees) ? f.attendees.map(packPerson) : null;
-  if (timing === null || attendees === null || attendees.includes(null)) return f;
-  return syncedFieldNames.map((n) => (n === 'timing' ? timing : n === 'attendees' ? attendees : f[n]));
+  const visibility = VISIBILITIES.indexOf(f.visibility);
+  const showAs = SHOW_AS.indexOf(f.showAs);
+  if (timing === null || attendees === null || attendees.includes(null) || visibility < 0 || showAs < 0) return f;
+  const packed: Record<SyncedFieldName, unknown> = { ...f, timing, attendees, visibility, showAs };
+  return syncedFieldNames.map((n) => packed[n]);
 }
 
 export function unpackFields(packed: unknown): SyncedFields {
@@ -70,6 +94,8 @@ export function unpackFields(packed: unknown): SyncedFields {
   syncedFieldNames.forEach((n, i) => (f[n] = packed[i]));
   f.timing = unpackTiming(f.timing as unknown[]);
   f.attendees = (f.attendees as unknown[]).map(unpackPerson);
+  f.visibility = VISIBILITIES[f.visibility as number];
+  f.showAs = SHOW_AS[f.showAs as number];
   return f as unknown as SyncedFields;
 }
 

@@ -495,7 +495,7 @@ class Applier {
       eventVersion: ev.version,
       crmFields: born.crmCurrent,
       eventFields,
-      crmHash: crmHash(born.crmCurrent, born.crmInfo),
+      crmHash: born.crmHash,
       eventHash: eventHash(eventFields, false),
       ...(ev.occurrence ? { occurrence: ev.occurrence } : {}),
       syncedAt: this.at,

@@ -114,6 +114,8 @@ export interface CrmBornEvent {
   draft: EventDraft;
   crmCurrent: SyncedFields;
   crmInfo: LinkedCrmInfo;
+  /** crmHash(crmCurrent, crmInfo). */
+  crmHash: string;
 }
 
 export interface CreateCrmOp {
@@ -153,12 +155,31 @@ const CREATE_EVENT_ICALUID_REASON =
 
 /** What a create-event op will do, per side (the preview's lines and the trail's entries). */
 export function createEventSummaries(op: CreateEventOp): PlannedActionSummary[] {
-  const base = { crmId: op.item.id, eventId: null, subject: op.item.fields.subject };
+  // Object literals, not spreads of a shared base: this runs for every create when counting, previewing and
+  // writing the trail of a 100k-item initial sync.
+  const crmId = op.item.id;
+  const subject = op.item.fields.subject;
   const out: PlannedActionSummary[] = [
-    { ...base, side: 'calendar', action: 'create', reason: op.reason, sendsInvitation: op.sendsInvitation },
+    {
+      side: 'calendar',
+      action: 'create',
+      crmId,
+      eventId: null,
+      subject,
+      reason: op.reason,
+      sendsInvitation: op.sendsInvitation,
+    },
   ];
   if (op.iCalUIdToCrm) {
-    out.push({ ...base, side: 'crm', action: 'update', reason: CREATE_EVENT_ICALUID_REASON, sendsInvitation: false });
+    out.push({
+      side: 'crm',
+      action: 'update',
+      crmId,
+      eventId: null,
+      subject,
+      reason: CREATE_EVENT_ICALUID_REASON,
+      sendsInvitation: false,
+    });
   }
   return out;
 }

@@ -163,13 +163,15 @@ export function crmBornEvent(
   // Only items with a timing are planned as creates (a task without a due date is out of scope).
   const crmCurrent = crmCanonical(item, env)!;
   const crmInfo = crmInfoOf(item);
-  const key = createKey('calendar', env.userEmail, item.id, crmHash(crmCurrent, crmInfo));
+  const hash = crmHash(crmCurrent, crmInfo);
   const busy = isBusy(crmCurrent.visibility === 'private', env);
-  const fields = crmView(crmCurrent, crmInfo, env, busy);
-  // A calendar without recurrence gets the first occurrence only; the pane explains why.
-  if (!env.calCaps.recurrence) fields.recurrence = null;
+  const view = crmView(crmCurrent, crmInfo, env, busy);
+  // A calendar without recurrence gets the first occurrence only; the pane explains why. (A copy: the view may be
+  // the CRM values themselves, which the link records as they are.)
+  const fields = env.calCaps.recurrence ? view : { ...view, recurrence: null };
   return {
-    key,
+    key: createKey('calendar', env.userEmail, item.id, hash),
+    crmHash: hash,
     draft: {
       fields,
       crmTag: item.id,

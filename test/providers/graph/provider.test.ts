@@ -285,8 +285,9 @@ describe('Graph provider: reading with calendarView delta', () => {
     expect((await h.provider.listChanges(cal(), 'garbage', window)).full).toBe(true);
   });
 
-  test('series: master with RRULE and exdates, modified occurrences with their original start', async () => {
-    const master = h.double.userCreate({
+  /** Five Mondays at 09:00 UTC from 23 November, created by the user in Outlook. */
+  const weeklySeries = () =>
+    h.double.userCreate({
       subject: 'Weekly sync',
       start: { dateTime: '2026-11-23T09:00:00', timeZone: 'UTC' },
       end: { dateTime: '2026-11-23T09:30:00', timeZone: 'UTC' },
@@ -295,6 +296,9 @@ describe('Graph provider: reading with calendarView delta', () => {
         range: { type: 'numbered', startDate: '2026-11-23', numberOfOccurrences: 5, recurrenceTimeZone: 'UTC' },
       },
     });
+
+  test('series: master with RRULE and exdates, modified occurrences with their original start', async () => {
+    const master = weeklySeries();
     const id = master.ev.id!;
     const occ2 = `${id}_OCC_20261130`;
     const occ3 = `${id}_OCC_20261207`;
@@ -328,15 +332,7 @@ describe('Graph provider: reading with calendarView delta', () => {
         end: { dateTime: at(30), timeZone: 'UTC' },
       });
     }
-    const master = h.double.userCreate({
-      subject: 'Weekly sync',
-      start: { dateTime: '2026-11-23T09:00:00', timeZone: 'UTC' },
-      end: { dateTime: '2026-11-23T09:30:00', timeZone: 'UTC' },
-      recurrence: {
-        pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday'], firstDayOfWeek: 'monday' },
-        range: { type: 'numbered', startDate: '2026-11-23', numberOfOccurrences: 5, recurrenceTimeZone: 'UTC' },
-      },
-    });
+    const master = weeklySeries();
     const seriesId = master.ev.id!;
     await fetch(`${h.double.baseUrl}/me/events/${seriesId}_OCC_20261130`, {
       method: 'PATCH',

@@ -32,6 +32,8 @@ const DAY_MS = 86_400_000;
 export interface KnownLink {
   eventId: string;
   iCalUId: string | null;
+  /** The linked event's version: for a modified occurrence it names the exception (see `virtual`). */
+  eventVersion?: string;
 }
 
 export interface OccurrenceViewOptions {
@@ -104,6 +106,11 @@ export class OccurrenceCalendar implements CalendarProvider {
   private readonly linkedUid = new Map<string, string>();
   /** Single (not expanded) events that are linked: their exceptions pass through as before. */
   private readonly plainLinked = new Set<string>();
+  /**
+   * Linked modified occurrences by the provider id of their exception (every '/'-prefix of the link's version, as
+   * ids may contain '/'): a listing that reports the exception removed then re-derives the occurrence.
+   */
+  private readonly exceptionOf = new Map<string, string>();
   /** iCalUIds of the occurrences this view listed (a write's answer is reported under the same one). */
   private readonly listedUid = new Map<string, string>();
   private readonly today: string;
@@ -126,6 +133,10 @@ export class OccurrenceCalendar implements CalendarProvider {
       }
       const s = this.series.get(ref.seriesId) ?? { occurrences: new Set<string>(), uid: null };
       s.occurrences.add(l.eventId);
+      const v = l.eventVersion;
+      if (v && !v.startsWith(`${ref.seriesId}/`)) {
+        for (let i = v.indexOf('/'); i > 0; i = v.indexOf('/', i + 1)) this.exceptionOf.set(v.slice(0, i), l.eventId);
+      }
       const suffix = `#${ref.originalStart}`;
       if (l.iCalUId) {
         this.linkedUid.set(l.eventId, l.iCalUId);
@@ -160,8 +171,9 @@ export class OccurrenceCalendar implements CalendarProvider {
     const ch = await this.inner.listChanges(calendarId, innerCursor, window);
     const modified = new Map<string, Set<string>>();
     if (!ch.full && stored) for (const [k, v] of Object.entries(stored.x)) modified.set(k, new Set(v));
-    const { upserts, removedIds, truncated } = this.expand(ch, window, modified);
-    const roll = truncated ? this.today : ch.full ? null : (stored?.roll ?? null);
+    const { upserts, removedIds, truncated, relist } = this.expand(ch, window, modified);
+    // A day before today makes the next listing complete (as the horizon roll does).
+    const roll = relist ? '1970-01-01' : truncated ? this.today : ch.full ? null : (stored?.roll ?? null);
     const x: Record<string, string[]> = {};
     for (const [k, v] of modified) if (v.size > 0) x[k] = [...v].sort();
     const next: Cursor = { v: 1, c: ch.nextCursor, roll, x };
@@ -198,9 +210,15 @@ export class OccurrenceCalendar implements CalendarProvider {
     ch: ChangeSet<CalendarEvent>,
     window: ListWindow,
     modified: Map<string, Set<string>>,
-  ): { upserts: CalendarEvent[]; removedIds: string[]; truncated: boolean } {
+  ): { upserts: CalendarEvent[]; removedIds: string[]; truncated: boolean; relist: boolean } {
     const upserts: CalendarEvent[] = [];
     const removed = new Set<string>();
+    // Modified occurrences whose exception this listing reports removed: they show their series' values again.
+    const reverted = new Set<string>();
+    for (const id of ch.removedIds) {
+      const occ = this.exceptionOf.get(id);
+      if (occ) reverted.add(occ);
+    }
     const range = { from: window.from, to: this.horizon };
     let truncated = false;
     const exceptions = new Map<string, CalendarEvent[]>();
@@ -241,7 +259,11 @@ export class OccurrenceCalendar implements CalendarProvider {
         const ex = own.get(o.originalStart);
         own.delete(o.originalStart);
         if (ex) stillModified.add(o.originalStart);
-        else if (wasModified.has(o.originalStart) && !e.cancelled) {
+        else if (
+          wasModified.has(o.originalStart) &&
+          !e.cancelled &&
+          !reverted.has(occurrenceEventId(e.id, o.originalStart))
+        ) {
           // A modified occurrence not listed this time is unchanged: it keeps its own values.
           stillModified.add(o.originalStart);
           produced.add(occurrenceEventId(e.id, o.originalStart));
@@ -293,7 +315,11 @@ export class OccurrenceCalendar implements CalendarProvider {
         if (inRange(parseOccurrenceEventId(occ)!.originalStart, range)) removed.add(occ);
       }
     }
-    return { upserts, removedIds: [...removed], truncated };
+    // An exception removed while its series was not listed: its occurrence needs the series' values, which a
+    // complete listing brings (next run).
+    let relist = false;
+    for (const occ of reverted) if (!expanded.has(parseOccurrenceEventId(occ)!.seriesId)) relist = true;
+    return { upserts, removedIds: [...removed], truncated, relist };
   }
 
   async writeEvents(calendarId: string, writes: EventWrite[]): Promise<WriteResult<CalendarEvent | null>[]> {

@@ -314,6 +314,32 @@ describe('a CRM without recurrence gets one activity per occurrence (SPEC §5)',
     expect(quiet.calendar.updated).toBe(0);
   });
 
+  test.each([
+    ['with its series changed in the same listing', true],
+    ['alone (the series is listed in full on the next run)', false],
+  ])(
+    'a modified occurrence whose exception is removed shows its series again: its activity follows (%s)',
+    async (_n, seriesChanged) => {
+      // Regression (occurrence property seed 1225015107): the view took the unlisted exception for unchanged.
+      const w = noRecurrenceWorld();
+      const ev = w.cal.userCreate('primary', { fields: series('FREQ=WEEKLY;BYDAY=MO;COUNT=3') });
+      await w.run();
+      const second = activities(w)[1]!;
+      w.crm.userUpdate(second.id, { body: 'Bring the Q4 forecast' });
+      await w.run();
+      await w.run(); // lists the exception: the view now knows the occurrence as modified
+      const exception = w.cal.all().find((e) => e.occurrence)!;
+      if (seriesChanged) w.cal.userUpdate(ev.id, { location: 'Room 5' });
+      w.cal.userDelete(exception.id);
+      await w.run();
+      if (!seriesChanged) await w.run();
+      expect(w.crm.get(second.id)!.fields.body).toBe('Agenda');
+      expect(w.crm.get(second.id)!.fields.location).toBe(seriesChanged ? 'Room 5' : 'Room 1');
+      const quiet = await w.run();
+      expect(quiet.crm.updated + quiet.calendar.updated + quiet.crm.created + quiet.calendar.created).toBe(0);
+    },
+  );
+
   test('deleting one occurrence’s activity in the CRM cancels nothing and does not bring it back', async () => {
     const w = noRecurrenceWorld();
     const ev = w.cal.userCreate('primary', {

@@ -365,6 +365,12 @@ class Planner {
       }
     }
 
+    // An occurrence's id can come back (a shortened series extended again): one whose activity the user deleted,
+    // archived or turned off stays out, whatever became of the occurrence meanwhile.
+    const keepOut: Tombstone | null =
+      isOccurrenceEventId(link.eventId) && (crmState === 'gone' || crmState === 'flag-off')
+        ? { side: 'crm', sourceId: link.eventId, sourceHash: PERMANENT, createdAt: env.now.toISOString() }
+        : null;
     const unlink = (
       reason: string,
       opts: {
@@ -373,7 +379,7 @@ class Planner {
         crm?: 'archive' | 'flag-off' | null;
         tombstone?: Tombstone | null;
       } = {},
-    ): void => this.unlink(link, subject, reason, opts);
+    ): void => this.unlink(link, subject, reason, { tombstone: keepOut, ...opts });
 
     // Our own mirror, cancelled in the calendar, of a CRM item that still exists (flag off, archived, out of scope):
     // it is removed with the link. Left in place it would keep the item's tag, and the item's next event (flag on

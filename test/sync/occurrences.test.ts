@@ -13,7 +13,7 @@ import {
 } from '../../src/sync/occurrences';
 import { MemoryCalendar, MemoryCrm, MemoryCrmData, MemoryStatusStore, resetSync, runSync } from '../../src/sync';
 import { defaultSettings } from '../../src/shared/settings';
-import type { SyncedFields } from '../../src/sync/model';
+import type { CrmItem, SyncedFields } from '../../src/sync/model';
 
 const DAY = 86_400_000;
 
@@ -359,6 +359,25 @@ describe('a CRM without recurrence gets one activity per occurrence (SPEC §5)',
       expect(again.crm.created).toBe(0);
     }
     expect(activities(w)).toHaveLength(2);
+  });
+
+  test('an occurrence whose activity the user deleted stays out when a shortened series brings it back', async () => {
+    // Regression (occurrence property seed -242466400): the occurrence left with the shortened rule in the same run
+    // as its activity was deleted, so the pair came apart without the note that keeps it out.
+    const w = noRecurrenceWorld();
+    const ev = w.cal.userCreate('primary', { fields: series('FREQ=WEEKLY;BYDAY=MO;COUNT=3') });
+    await w.run();
+    const [first, second] = activities(w) as [CrmItem, CrmItem];
+    w.cal.userUpdate(ev.id, { recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=1', exdates: [] } });
+    w.crm.userDelete(first.id);
+    w.crm.userDelete(second.id);
+    await w.run({ confirmDeletions: true });
+    w.cal.userUpdate(ev.id, { recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3', exdates: [] } });
+    const r = await w.run();
+    expect(r.errors).toEqual([]);
+    const uids = activities(w).map((i) => i.iCalUId);
+    expect(uids).not.toContain(first.iCalUId);
+    expect(uids).not.toContain(second.iCalUId);
   });
 
   test('one activity per occurrence across CRM users: a colleague’s connector links to the same activities', async () => {

@@ -365,10 +365,11 @@ class Planner {
       }
     }
 
-    // An occurrence's id can come back (a shortened series extended again): one whose activity the user deleted,
-    // archived or turned off stays out, whatever became of the occurrence meanwhile.
+    // An occurrence's id can come back (a shortened series extended again): one whose activity the user deleted or
+    // turned off stays out, whatever became of the occurrence meanwhile. (Not an archived one: the connector itself
+    // archives the activity of an occurrence that left, and a crash before its link was updated looks the same.)
     const keepOut: Tombstone | null =
-      isOccurrenceEventId(link.eventId) && (crmState === 'gone' || crmState === 'flag-off')
+      isOccurrenceEventId(link.eventId) && (crmDeleted || crmState === 'flag-off')
         ? { side: 'crm', sourceId: link.eventId, sourceHash: PERMANENT, createdAt: env.now.toISOString() }
         : null;
     const unlink = (

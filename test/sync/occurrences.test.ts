@@ -380,6 +380,29 @@ describe('a CRM without recurrence gets one activity per occurrence (SPEC §5)',
     expect(uids).not.toContain(second.iCalUId);
   });
 
+  test('an occurrence that left while its activity was archived (by a run that crashed) comes back when it returns', async () => {
+    // Regression (occurrence property seed 1102258438): an archive the connector wrote before a crash looks like the
+    // user's; only a deletion or a flag turned off keeps a returning occurrence out.
+    const w = noRecurrenceWorld();
+    const tick = (): void => {
+      w.clock.now = new Date(w.clock.now.getTime() + 60_000);
+    };
+    const ev = w.cal.userCreate('primary', { fields: series('FREQ=WEEKLY;BYDAY=MO;COUNT=3') });
+    await w.run();
+    const third = activities(w)[2]!;
+    tick();
+    w.cal.userUpdate(ev.id, { recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=2', exdates: [] } });
+    w.crm.userArchive(third.id);
+    tick();
+    await w.run();
+    tick();
+    w.cal.userUpdate(ev.id, { recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3', exdates: [] } });
+    tick();
+    const r = await w.run();
+    expect(r.errors).toEqual([]);
+    expect(activities(w).map(startOf)).toContain('2026-12-07T09:00:00.000Z');
+  });
+
   test('one activity per occurrence across CRM users: a colleague’s connector links to the same activities', async () => {
     const data = new MemoryCrmData();
     const users = ['ann@corp.test', 'bob@corp.test'];

@@ -66,7 +66,14 @@ const documentedExtras: Record<string, (DescribeField & { source: string })[]> =
     { name: 'SystemModstamp', type: 'datetime' },
   ].map((f) => ({ ...f, nillable: f.name !== 'Id', filterable: true, source: `${objectReference}/object-user.html` })),
 };
-const systemFields = ['IsDeleted', 'CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp'];
+const systemFields = [
+  'IsDeleted',
+  'CreatedDate',
+  'CreatedById',
+  'LastModifiedDate',
+  'LastModifiedById',
+  'SystemModstamp',
+];
 const readOnly: Record<string, string[]> = {
   Event: [...systemFields, 'AccountId', 'IsChild', 'IsGroupEvent', 'GroupEventType', 'IsArchived', 'EndDate'],
   Task: [...systemFields, 'AccountId', 'IsClosed', 'IsHighPriority', 'IsArchived'],
@@ -98,7 +105,8 @@ export function loadSalesforceContract(): SalesforceContract | null {
   if (!describe || !schema) return null;
 
   const fields = new Map<string, Map<string, DescribeField>>();
-  for (const [type, d] of Object.entries(describe.sobjects)) fields.set(type, new Map(d.fields.map((f) => [f.name, f])));
+  for (const [type, d] of Object.entries(describe.sobjects))
+    fields.set(type, new Map(d.fields.map((f) => [f.name, f])));
   for (const [type, extra] of Object.entries(documentedExtras)) {
     const m = fields.get(type) ?? new Map<string, DescribeField>();
     for (const f of extra) if (!m.has(f.name)) m.set(f.name, f);
@@ -164,7 +172,12 @@ export function loadSalesforceContract(): SalesforceContract | null {
     for (const [k, value] of Object.entries(plain)) {
       const f = known.get(k);
       if (!f) continue;
-      if (f.type === 'picklist' && f.picklistValues && value !== null && !f.picklistValues.some((p) => p.value === value))
+      if (
+        f.type === 'picklist' &&
+        f.picklistValues &&
+        value !== null &&
+        !f.picklistValues.some((p) => p.value === value)
+      )
         out.push(`${type}.${k}: '${String(value)}' is not a value of the picklist`);
       if (direction === 'request' && readOnly[type]?.includes(k)) out.push(`${type}.${k} is read-only`);
     }
@@ -251,8 +264,16 @@ export function loadSalesforceContract(): SalesforceContract | null {
     } else if (ex.method === 'GET' && /^\/sobjects\/\w+\/deleted\/?$/.test(rel)) {
       add(getDeletedRequest(ex.query, now));
       add(checkEnvelope('GetDeletedResult', body));
-      const b = body as { deletedRecords?: { deletedDate?: string }[]; earliestDateAvailable?: string; latestDateCovered?: string };
-      for (const d of [b.earliestDateAvailable, b.latestDateCovered, ...(b.deletedRecords ?? []).map((r) => r.deletedDate)])
+      const b = body as {
+        deletedRecords?: { deletedDate?: string }[];
+        earliestDateAvailable?: string;
+        latestDateCovered?: string;
+      };
+      for (const d of [
+        b.earliestDateAvailable,
+        b.latestDateCovered,
+        ...(b.deletedRecords ?? []).map((r) => r.deletedDate),
+      ])
         if (d !== undefined && !wireDateTime.test(d)) add([`getDeleted date '${d}' is not in the +0000 wire form`]);
     } else if (ex.method === 'GET' && /^\/sobjects\/\w+\/describe\/?$/.test(rel)) {
       const type = /^\/sobjects\/(\w+)/.exec(rel)![1]!;

@@ -17,6 +17,7 @@ import {
   tokenRequest,
   type SalesforceSecrets,
 } from './client';
+import { OrgFields } from './org-fields';
 import { SalesforceProvider } from './provider';
 
 export const salesforceDescriptor: ProviderDescriptor = {
@@ -101,6 +102,7 @@ function providerFor(
     me: { id: s.userId, email: s.userEmail ?? null, account: s.username ?? s.userEmail ?? s.userId },
     syncFlagField,
     now,
+    orgFields: OrgFields.parse(s.orgFields),
   });
 }
 
@@ -173,7 +175,10 @@ export const salesforceConnector: CrmConnector = {
           new SalesforceClient(
             secrets,
             env.safeFetch,
-            async () => undefined,
+            // testConnection reads describe(): what it found is stored with the connection.
+            async (s) => {
+              secrets = s;
+            },
             () => env.now(),
           ),
           secrets,
@@ -185,10 +190,22 @@ export const salesforceConnector: CrmConnector = {
         if (syncFlagField) record['syncFlagField'] = syncFlagField;
         return { secrets: record, account, url: secrets.instanceUrl, expiresAt: null };
       } catch (e) {
+        if (
+          syncFlagField &&
+          e instanceof ProviderError &&
+          e.kind === 'forbidden' &&
+          e.message.includes(syncFlagField)
+        ) {
+          throw new ConnectError(
+            'missing-permission',
+            `Salesforce has no field ${syncFlagField} on Event and Task that this user can read (see docs/crm.md); leave the field empty if there is none.`,
+            'fields.syncFlagField',
+          );
+        }
         if (e instanceof ProviderError && e.status === 400 && /INVALID_FIELD/.test(e.message)) {
           throw new ConnectError(
             'missing-permission',
-            'Salesforce lacks the connector’s custom fields on Event/Task (see docs/crm.md), or this user cannot read them.',
+            'This Salesforce user cannot read a standard Event/Task field the connector needs (field-level security).',
           );
         }
         throw toConnectError(e);

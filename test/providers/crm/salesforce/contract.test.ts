@@ -22,7 +22,12 @@ function draft(type: CrmDraft['type'], n: number, contactIds: string[], companyI
       timing:
         n % 3 === 0
           ? { kind: 'all-day', startDate: '2030-04-03', endDate: '2030-04-04' }
-          : { kind: 'timed', start: `2030-04-0${n}T13:00:00.000Z`, end: `2030-04-0${n}T14:00:00.000Z`, timeZone: 'UTC' },
+          : {
+              kind: 'timed',
+              start: `2030-04-0${n}T13:00:00.000Z`,
+              end: `2030-04-0${n}T14:00:00.000Z`,
+              timeZone: 'UTC',
+            },
       body: 'From Outlook',
       location: 'Teams',
       visibility: n % 2 ? 'private' : 'normal',
@@ -57,8 +62,18 @@ if (!contract) {
     test('connect, listings with paging and deletions, every kind of write, refresh, limits', async () => {
       const me = sf.users[0]!.id;
       const acme = sf.insert('Account', { Name: 'Acme' });
-      const ann = sf.insert('Contact', { FirstName: 'Ann', LastName: 'Smith', Email: 'ann@acme.example', AccountId: acme });
-      const lee = sf.insert('Lead', { FirstName: 'Lee', LastName: 'Jones', Email: 'lee@lead.example', IsConverted: false });
+      const ann = sf.insert('Contact', {
+        FirstName: 'Ann',
+        LastName: 'Smith',
+        Email: 'ann@acme.example',
+        AccountId: acme,
+      });
+      const lee = sf.insert('Lead', {
+        FirstName: 'Lee',
+        LastName: 'Jones',
+        Email: 'lee@lead.example',
+        IsConverted: false,
+      });
       const ev = sf.insert('Event', {
         Subject: 'Review',
         StartDateTime: '2030-03-04T09:00:00.000+0000',
@@ -74,7 +89,13 @@ if (!contract) {
         Type: 'Meeting',
       });
       sf.insert('EventRelation', { EventId: ev, RelationId: lee, IsInvitee: true });
-      const task = sf.insert('Task', { Subject: 'Send offer', ActivityDate: '2030-03-06', Status: 'Not Started', Priority: 'High', OwnerId: me });
+      const task = sf.insert('Task', {
+        Subject: 'Send offer',
+        ActivityDate: '2030-03-06',
+        Status: 'Not Started',
+        Priority: 'High',
+        OwnerId: me,
+      });
       for (const n of [1, 2, 3])
         sf.insert('Event', {
           Subject: `Visit ${n}`,
@@ -109,7 +130,13 @@ if (!contract) {
       const id = meeting?.ok ? meeting.value!.id : '';
       await p.writeItems([
         { op: 'update', id, ifMatch: null, fields: { subject: 'Renamed', attendees: [{ email: 'lee@lead.example' }] } },
-        { op: 'update', id: ev, ifMatch: null, fields: { timing: { kind: 'all-day', startDate: '2030-03-05', endDate: '2030-03-06' } }, links: { contactIds: [ann], companyIds: [acme] } },
+        {
+          op: 'update',
+          id: ev,
+          ifMatch: null,
+          fields: { timing: { kind: 'all-day', startDate: '2030-03-05', endDate: '2030-03-06' } },
+          links: { contactIds: [ann], companyIds: [acme] },
+        },
         { op: 'set-sync-flag', id, value: false },
         { op: 'set-ical-uid', id: ev, iCalUId: 'uid@graph' },
         { op: 'add-owner', id, email: 'max@corp.example' },
@@ -134,7 +161,9 @@ if (!contract) {
   describe('the contract can fail (negative controls on its own rules)', () => {
     test('a wrong field name, a wrong type, a wrong picklist value, a read-only field', () => {
       expect(c.checkRecord('Event', { Subjct: 'x' }, 'request').join()).toMatch(/Subjct/);
-      expect(c.checkRecord('Event', { IsAllDayEvent: 'yes' }, 'request').join()).toMatch(/IsAllDayEvent must be boolean/);
+      expect(c.checkRecord('Event', { IsAllDayEvent: 'yes' }, 'request').join()).toMatch(
+        /IsAllDayEvent must be boolean/,
+      );
       expect(c.checkRecord('Event', { ShowAs: 'Busy ' }, 'request').join()).toMatch(/picklist/);
       expect(c.checkRecord('Task', { IsClosed: true }, 'request').join()).toMatch(/read-only/);
       expect(c.checkRecord('Event', { StartDateTime: '2030-01-01T10:00:00.000Z' }, 'response').join()).toMatch(

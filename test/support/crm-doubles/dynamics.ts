@@ -58,6 +58,15 @@ export interface DynamicsDouble extends LoopbackDouble {
   pageSize: number;
 }
 
+/** Date-time columns come back in UTC with second precision: `2030-01-01T10:00:00Z` (Web API query examples). */
+const dateColumns = new Set(['scheduledstart', 'scheduledend', 'actualstart', 'actualend', 'createdon', 'modifiedon']);
+const wire = (row: DvRow): DvRow => {
+  for (const [k, v] of Object.entries(row))
+    if (dateColumns.has(k) && typeof v === 'string' && !Number.isNaN(Date.parse(v)))
+      row[k] = `${new Date(v).toISOString().slice(0, 19)}Z`;
+  return row;
+};
+
 const err = (status: number, code: string, message: string): DoubleResponse => ({
   status,
   body: { error: { code, message } },
@@ -82,6 +91,7 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
     row['versionnumber'] = ++seq;
     row['modifiedon'] = new Date().toISOString();
     row['@odata.etag'] = `W/"${seq}"`;
+    wire(row);
   };
   const insert = (set: string, fields: DvRow): string => {
     const id = crypto.randomUUID();
@@ -235,6 +245,14 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
   function write(method: string, path: string, headers: Record<string, string>, body: DvRow): DoubleResponse {
     const one = new RegExp(`^${api}/(\\w+)\\(([0-9a-f-]+)\\)$`).exec(path);
     const coll = new RegExp(`^${api}/(\\w+)$`).exec(path);
+    // activityparty supports GET only (Dataverse table reference, activityparty): parties are written with the
+    // activity through its <entity>_activity_parties collection. (The error code here is this double's choice.)
+    if ((method === 'POST' || method === 'PATCH') && (coll?.[1] ?? one?.[1]) === 'activityparties')
+      return err(
+        405,
+        '0x80040800',
+        `The '${method === 'POST' ? 'Create' : 'Update'}' method does not support entities of type 'activityparty'.`,
+      );
     if (method === 'POST' && coll && keys[coll[1]!]) {
       const set = coll[1]!;
       const row: DvRow = {};
@@ -310,11 +328,25 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
         if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
       }
       let answer: DoubleResponse;
+      let parsed: DvRow = {};
       try {
-        answer = write(method, new URL(url).pathname, headers, bodyText ? (JSON.parse(bodyText) as DvRow) : {});
+        parsed = bodyText ? (JSON.parse(bodyText) as DvRow) : {};
+        answer = write(method, new URL(url).pathname, headers, parsed);
       } catch (e) {
         answer = err(400, '0x80048d19', e instanceof Error ? e.message : String(e));
       }
+      // Each operation of the batch is an exchange of its own for the contract tests.
+      double.exchanges.push({
+        method,
+        path: new URL(url).pathname,
+        query: new URL(url).searchParams,
+        headers,
+        requestBody: parsed,
+        status: answer.status,
+        responseHeaders: { ...(answer.headers ?? {}) },
+        responseBody: answer.body,
+        injected: false,
+      });
       out.push(
         [
           `--${answerBoundary}`,

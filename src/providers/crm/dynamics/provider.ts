@@ -374,13 +374,28 @@ export class DynamicsProvider implements CrmProvider {
     });
   }
 
-  private async fieldsBody(set: EntitySet, f: Partial<SyncedFields>): Promise<Record<string, unknown>> {
+  /**
+   * `existing`: the activity's id when it is an update. Writing the party collection replaces the whole list, so
+   * the parties the attendees do not cover (organizer, owner, colleagues added as owners) are written back too.
+   */
+  private async fieldsBody(
+    set: EntitySet,
+    f: Partial<SyncedFields>,
+    existing: string | null = null,
+  ): Promise<Record<string, unknown>> {
     const b: Record<string, unknown> = {};
     if (f.subject !== undefined) b['subject'] = f.subject;
     if (f.body !== undefined) b['description'] = f.body;
     if (f.location !== undefined && set === 'appointments') b['location'] = f.location;
     if (f.timing) Object.assign(b, timingBody(set, f.timing));
-    if (f.attendees && set !== 'tasks') b[`${logical[set]}_activity_parties`] = await this.partiesFor(set, f.attendees);
+    if (f.attendees && set !== 'tasks') {
+      const kept = existing
+        ? (await this.parties([existing]))
+            .filter((p) => !partyMasks[set].includes(p.mask) || p.partyType === 'systemuser')
+            .map(partyBody)
+        : [];
+      b[`${logical[set]}_activity_parties`] = [...kept, ...(await this.partiesFor(set, f.attendees))];
+    }
     return b;
   }
 
@@ -427,7 +442,7 @@ export class DynamicsProvider implements CrmProvider {
         const { set, guid } = setOf(w.id);
         const path = `${set}(${guid})`;
         if (w.op === 'update') {
-          const body = await this.fieldsBody(set, w.fields);
+          const body = await this.fieldsBody(set, w.fields, guid);
           const account = w.links?.companyIds.find((c) => c.startsWith('account:'));
           if (account)
             body[`regardingobjectid_account_${logical[set]}@odata.bind`] =
@@ -458,19 +473,21 @@ export class DynamicsProvider implements CrmProvider {
           );
           const user = users?.value?.[0];
           if (!user) throw new ProviderError('not-found', `no Dynamics user with the e-mail ${w.email}`);
-          ops.push({
-            i,
-            op: {
-              method: 'POST',
-              path: 'activityparties',
-              body: {
-                [`activityid_${logical[set]}@odata.bind`]: `/${set}(${guid})`,
-                'partyid_systemuser@odata.bind': `/systemusers(${user.systemuserid})`,
-                participationtypemask: set === 'phonecalls' ? 2 : 5,
-              },
-            },
-            id: w.id,
-          });
+          // activityparty is read-only through the Web API: the activity's whole party list is written back with
+          // the colleague added (Dataverse table reference, activityparty; "Activity parties").
+          const mask = set === 'phonecalls' ? 2 : 5;
+          const current = await this.parties([guid]);
+          if (!current.some((p) => p.partyId === user.systemuserid && p.mask === mask)) {
+            const parties = [
+              ...current.map(partyBody),
+              { participationtypemask: mask, 'partyid_systemuser@odata.bind': `/systemusers(${user.systemuserid})` },
+            ];
+            ops.push({
+              i,
+              op: { method: 'PATCH', path, body: { [`${logical[set]}_activity_parties`]: parties } },
+              id: w.id,
+            });
+          } else lostCreates.set(i, w.id);
         }
       } catch (e) {
         fail(i, e);
@@ -483,7 +500,7 @@ export class DynamicsProvider implements CrmProvider {
       if (a.status >= 200 && a.status < 300) {
         const created =
           a.body && typeof a.body === 'object' ? str((a.body as Record<string, unknown>)['activityid']) : '';
-        const set = o.op.method === 'POST' && o.op.path !== 'activityparties' ? (o.op.path as EntitySet) : null;
+        const set = o.op.method === 'POST' ? (o.op.path as EntitySet) : null;
         touched.set(o.i, o.id ?? (set && created ? `${logical[set]}:${created}` : ''));
       } else {
         const message =
@@ -504,6 +521,13 @@ export class DynamicsProvider implements CrmProvider {
         : { ok: false, error: new ProviderError('not-found', 'record vanished after the write') };
     });
   }
+}
+
+/** A party row as the activity's party collection takes it back: by reference, or as a bare address. */
+function partyBody(p: Party): Record<string, unknown> {
+  return p.partyId && p.partyType
+    ? { participationtypemask: p.mask, [`partyid_${p.partyType}@odata.bind`]: `/${p.partyType}s(${p.partyId})` }
+    : { participationtypemask: p.mask, addressused: p.email };
 }
 
 function parseCursor(cursor: string | null): Record<EntitySet, string> | null {

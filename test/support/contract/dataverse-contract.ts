@@ -156,6 +156,7 @@ export function loadDataverseContract(): DataverseContract | null {
     if (!e) return [`entity ${entity} is not described`];
     const out: string[] = [];
     for (const [k, v] of Object.entries(row)) {
+      if (k === '@odata.context') continue;
       if (k === '@odata.etag') {
         if (typeof v !== 'string' || !/^W\/"\d+"$/.test(v)) out.push(`${entity}: @odata.etag '${String(v)}'`);
         continue;

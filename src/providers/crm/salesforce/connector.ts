@@ -53,6 +53,10 @@ export const salesforceDescriptor: ProviderDescriptor = {
       ],
     },
   ],
+  notes: [
+    'Works on a stock org. Optional for the admin: a Text(255) field CrmSync_ICalUId__c on Event and Task, readable and editable by connector users. With it a meeting that several colleagues sync stays one Salesforce event instead of one per colleague, and an import interrupted by an outage is recognised instead of made twice.',
+    'Calls are told from meetings by the Event Type field: it must be visible to connector users (field-level security). With Shared Activities on, every related contact of an event is kept, not only the first.',
+  ],
   customUrl: 'optional',
   urlLabel: 'My Domain URL',
   urlPlaceholder: 'https://yourcompany.my.salesforce.com',

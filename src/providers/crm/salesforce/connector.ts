@@ -7,7 +7,7 @@
  */
 import type { ProviderDescriptor } from '../../../shared/providers';
 import { ProviderError } from '../../../sync/errors';
-import type { ConnectInput, Connection, CrmConnector, ProviderEnv } from '../../connector';
+import type { ConnectInput, Connection, CrmConnector, CrmItemTags, ProviderEnv } from '../../connector';
 import { ConnectError, toConnectError } from '../../http/connect-error';
 import {
   apiVersion,
@@ -101,12 +101,14 @@ function providerFor(
   s: SalesforceSecrets,
   syncFlagField: string | null,
   now: () => Date,
+  itemTags: CrmItemTags | null = null,
 ): SalesforceProvider {
   return new SalesforceProvider(client, {
     me: { id: s.userId, email: s.userEmail ?? null, account: s.username ?? s.userEmail ?? s.userId },
     syncFlagField,
     now,
     orgFields: OrgFields.parse(s.orgFields),
+    itemTags,
   });
 }
 
@@ -230,7 +232,7 @@ export const salesforceConnector: CrmConnector = {
       },
       () => env.now(),
     );
-    return providerFor(client, secrets, syncFlagField, () => env.now());
+    return providerFor(client, secrets, syncFlagField, () => env.now(), hooks.itemTags ?? null);
   },
 
   async revoke(connection, env) {

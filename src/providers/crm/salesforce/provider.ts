@@ -16,6 +16,7 @@
  * - Writes go out as composite sObject collections (up to 200 records per request, grouped by object type:
  *   Salesforce processes at most 10 chunks, runs of one type, per request; allOrNone false).
  */
+import type { CrmItemTags } from '../../connector';
 import { ProviderError } from '../../../sync/errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields } from '../../../sync/model';
 import type {
@@ -61,6 +62,8 @@ export interface SalesforceOptions {
   now: () => Date;
   /** What describe() said (stored with the connection); null: read it on first use. */
   orgFields?: OrgFields | null;
+  /** The connector's own tag store, used where the org has no CrmSync_ICalUId__c field. */
+  itemTags?: CrmItemTags | null;
 }
 
 interface CompositeResult {
@@ -121,8 +124,13 @@ export class SalesforceProvider implements CrmProvider {
       createContacts: true,
       // A colleague's invitation is matched to an Event (findByICalUId reads Events): a task's mirror is nobody's
       // invitation, so its iCalUId is not written back. A stock org has no field to write it to.
-      iCalUIdTypes: org.has('Event', iCalUIdField) ? ['meeting', 'call'] : [],
+      iCalUIdTypes: org.has('Event', iCalUIdField) || this.options.itemTags ? ['meeting', 'call'] : [],
     };
+  }
+
+  /** Where this object's iCalUId tags live when the org has no field for them: the connector's own store. */
+  private ownTags(object: 'Event' | 'Task'): CrmItemTags | null {
+    return this.known.has(object, iCalUIdField) ? null : (this.options.itemTags ?? null);
   }
 
   private async describeOrg(): Promise<OrgFields> {
@@ -279,6 +287,15 @@ export class SalesforceProvider implements CrmProvider {
     tasks: SfTask[],
     known: Map<string, SfPerson | null> = new Map(),
   ): Promise<CrmItem[]> {
+    for (const [object, records] of [
+      ['Event', events],
+      ['Task', tasks],
+    ] as const) {
+      const own = this.ownTags(object);
+      if (!own || records.length === 0) continue;
+      const tags = await own.tagsOf(records.map((r) => r.Id));
+      for (const r of records) r[iCalUIdField] = tags.get(r.Id) ?? null;
+    }
     const invitees = new Map<string, string[]>();
     const related = new Map<string, string[]>();
     const push = (m: Map<string, string[]>, k: string, v: string) => m.set(k, [...(m.get(k) ?? []), v]);
@@ -367,8 +384,15 @@ export class SalesforceProvider implements CrmProvider {
   private async findTagged(iCalUIds: string[]): Promise<CrmItem[]> {
     // An import's plain tag and a CRM-born activity's written-back one.
     const uids = storedTagsFor(iCalUIds);
-    // A stock org has no field for the tag: nothing can be found by it.
-    if (uids.length === 0 || !this.known.has('Event', iCalUIdField)) return [];
+    if (uids.length === 0) return [];
+    const own = this.ownTags('Event');
+    if (own) {
+      // A stock org: the tags are in the connector's own store, the events in Salesforce.
+      const ids = [...new Set((await own.find(uids)).map((r) => r.itemId).filter(isEventId))];
+      return ids.length ? [...(await this.readItems(ids)).values()] : [];
+    }
+    // No field and no store: nothing can be found by tag.
+    if (!this.known.has('Event', iCalUIdField)) return [];
     const events: SfEvent[] = [];
     for (const part of chunks(uids, 100)) {
       events.push(
@@ -538,6 +562,13 @@ export class SalesforceProvider implements CrmProvider {
           toCreate.map((c) => c.record),
         );
         const invitees: { eventId: string; personIds: string[] }[] = [];
+        for (const [k, c] of toCreate.entries()) {
+          const r = res[k];
+          const own = this.ownTags(c.draft.type === 'task' ? 'Task' : 'Event');
+          if (own && r?.success && r.id && c.draft.iCalUId)
+            // The activity exists either way: a failed tag write only costs the lost-create lookup later.
+            await own.put(r.id, c.draft.iCalUId).catch(() => undefined);
+        }
         toCreate.forEach((c, k) => {
           const r = res[k];
           if (r?.success && r.id) {
@@ -615,6 +646,14 @@ export class SalesforceProvider implements CrmProvider {
         } else if (w.op === 'set-ical-uid') {
           // The connector's own custom field (on Event and Task): an API update e-mails no one.
           const type = isEventId(w.id) ? 'Event' : 'Task';
+          const own = this.ownTags(type);
+          if (own) {
+            if (!(await this.readItems([w.id])).has(w.id))
+              throw new ProviderError('not-found', `Salesforce record ${w.id} not found`);
+            await own.put(w.id, writtenBackTag(w.iCalUId));
+            touched.set(i, w.id);
+            continue;
+          }
           if (!this.known.has(type, iCalUIdField))
             throw new ProviderError('invalid', `this Salesforce org has no ${iCalUIdField} field on ${type}`);
           await this.client.call('PATCH', `${data}/sobjects/${type}/${encodeURIComponent(w.id)}`, {

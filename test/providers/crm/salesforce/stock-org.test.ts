@@ -6,6 +6,7 @@ import { salesforceConnector } from '../../../../src/providers/crm/salesforce';
 import { defaultSettings } from '../../../../src/shared/settings';
 import { MemoryCalendar, MemoryStatusStore, runSync, type EngineContext } from '../../../../src/sync';
 import { connectSalesforce } from '../../../support/crm-doubles/connect';
+import { memoryItemTags } from '../../../support/crm-doubles/item-tags';
 import { startSalesforceDouble, type SalesforceDouble } from '../../../support/crm-doubles/salesforce';
 
 const USER = 'sally@corp.example';
@@ -92,5 +93,73 @@ describe('Salesforce on a stock org', () => {
     sf.advance(3 * 60_000);
     expect((await run()).calendar.deleted).toBe(1);
     expect(sf.all('Event').filter((e) => e['Subject'] === 'Demo v2')).toHaveLength(1);
+
+    // The imported event is deleted in the calendar: Salesforce keeps its activity (it archives itself), and the
+    // activity, listed without a tag on a stock org, is not mirrored back as if it were CRM-born.
+    cal.userDelete(demo.id);
+    await run();
+    sf.advance(60_000);
+    await run();
+    expect(cal.all().filter((e) => e.fields.subject === 'Demo v2')).toEqual([]);
+    expect(sf.all('Event').filter((e) => e['Subject'] === 'Demo v2')).toHaveLength(1);
+  });
+
+  test('the connector’s own tag store stands in for CrmSync_ICalUId__c: lost creates and colleagues’ invitations', async () => {
+    sf = await startSalesforceDouble();
+    sf.dropCustomFields();
+    const tags = memoryItemTags();
+    const open = async (userIndex: number) => {
+      const { env, connection } = await connectSalesforce(sf, {}, userIndex);
+      return salesforceConnector.open(connection, env, { saveSecrets: () => Promise.resolve(), itemTags: tags });
+    };
+    const sally = await open(0);
+    const max = await open(1);
+    expect(sally.capabilities.iCalUIdTypes).toEqual(['meeting', 'call']);
+    const draft = {
+      type: 'meeting' as const,
+      fields: {
+        subject: 'Imported',
+        timing: {
+          kind: 'timed' as const,
+          start: '2030-04-01T13:00:00.000Z',
+          end: '2030-04-01T14:00:00.000Z',
+          timeZone: 'UTC',
+        },
+        body: '',
+        location: '',
+        visibility: 'normal' as const,
+        showAs: 'busy' as const,
+        attendees: [],
+        recurrence: null,
+        reminderMinutes: null,
+      },
+      iCalUId: 'uid-import@outlook',
+      syncToCalendar: true,
+      links: { contactIds: [], companyIds: [] },
+    };
+    const [created] = await sally.writeItems([{ op: 'create', idempotencyKey: 'a', draft }]);
+    expect(created).toMatchObject({ ok: true, value: { iCalUId: 'uid-import@outlook', origin: 'calendar' } });
+    const id = created!.ok ? created!.value!.id : '';
+    // A create retried after an outage is found by its iCalUId: no second event.
+    expect((await sally.findByICalUId(['uid-import@outlook'])).map((i) => i.id)).toEqual([id]);
+    const [again] = await sally.writeItems([{ op: 'create', idempotencyKey: 'a', draft }]);
+    expect(again!.ok && again!.value!.id).toBe(id);
+    expect(sf.all('Event').filter((e) => e['Subject'] === 'Imported')).toHaveLength(1);
+
+    // A CRM-born event's mirror iCalUId is kept as written back; a colleague's connector finds the activity.
+    const born = sf.insert('Event', {
+      Subject: 'Board',
+      StartDateTime: '2030-04-02T09:00:00.000+0000',
+      EndDateTime: '2030-04-02T10:00:00.000+0000',
+      OwnerId: sf.users[0]!.id,
+    });
+    const [tagged] = await sally.writeItems([{ op: 'set-ical-uid', id: born, iCalUId: 'uid-board@graph' }]);
+    expect(tagged).toMatchObject({ ok: true, value: { id: born, iCalUId: 'uid-board@graph', origin: 'crm' } });
+    expect(await max.findByICalUId(['uid-board@graph'])).toMatchObject([{ id: born, origin: 'crm' }]);
+    expect(tags.all().get(born)).toBe('crm-born:uid-board@graph');
+    const [listed] = (await sally.listChanges(null, { from: '2030-04-02T00:00:00.000Z', to: null })).upserts.filter(
+      (i) => i.id === born,
+    );
+    expect(listed).toMatchObject({ iCalUId: 'uid-board@graph', origin: 'crm' });
   });
 });

@@ -28,10 +28,22 @@ const chosen = args.flatMap((a, i) => (args[i - 1] === '--suite' ? [a] : []));
 /** Each property suite, the environment variables its seed and path are read from, and what it covers. */
 const suites = [
   { file: 'test/sync/properties.test.ts', seedVar: 'ENGINE_PROPERTY_SEED', pathVar: 'ENGINE_PROPERTY_PATH' },
-  { file: 'test/sync/occurrence-properties.test.ts', seedVar: 'OCCURRENCE_PROPERTY_SEED', pathVar: 'OCCURRENCE_PROPERTY_PATH' },
-  { file: 'test/providers/crm/engine-properties.test.ts', seedVar: 'ENGINE_PROPERTY_SEED', pathVar: 'ENGINE_PROPERTY_PATH' },
+  {
+    file: 'test/sync/occurrence-properties.test.ts',
+    seedVar: 'OCCURRENCE_PROPERTY_SEED',
+    pathVar: 'OCCURRENCE_PROPERTY_PATH',
+  },
+  {
+    file: 'test/providers/crm/engine-properties.test.ts',
+    seedVar: 'ENGINE_PROPERTY_SEED',
+    pathVar: 'ENGINE_PROPERTY_PATH',
+  },
   { file: 'test/providers/graph/properties.test.ts', seedVar: 'ENGINE_PROPERTY_SEED', pathVar: 'ENGINE_PROPERTY_PATH' },
-  { file: 'test/providers/google/engine-properties.test.ts', seedVar: 'ENGINE_PROPERTY_SEED', pathVar: 'ENGINE_PROPERTY_PATH' },
+  {
+    file: 'test/providers/google/engine-properties.test.ts',
+    seedVar: 'ENGINE_PROPERTY_SEED',
+    pathVar: 'ENGINE_PROPERTY_PATH',
+  },
 ].filter((s) => chosen.length === 0 || chosen.some((c) => s.file.includes(c)));
 
 const failures = [];
@@ -43,7 +55,12 @@ for (let n = 1; n <= runs; n++) {
     delete env.CI;
     delete env[suite.pathVar];
     process.stdout.write(`run ${n}/${runs} ${suite.file} seed ${seed} … `);
-    const r = spawnSync('npx', ['jest', suite.file, '--silent'], { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync('npx', ['jest', suite.file, '--silent'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     const out = `${r.stdout}\n${r.stderr}`;
     if (r.status === 0) {
       console.log('ok');

@@ -26,7 +26,7 @@ describe('Salesforce on a stock org', () => {
     expect(crm.capabilities.iCalUIdTypes).toEqual([]);
 
     const now = () => sf.now();
-    const cal = new MemoryCalendar({ userEmail: USER });
+    const cal = new MemoryCalendar({ userEmail: USER, now });
     const ctx: EngineContext = {
       crm,
       calendar: cal,

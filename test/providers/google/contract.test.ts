@@ -6,12 +6,14 @@
 import { createHash } from 'node:crypto';
 import { googleConnector } from '../../../src/providers/calendar/google/connector';
 import type { Connection, ProviderEnv } from '../../../src/providers/connector';
+import { fixedClock } from '../../../src/shared/clock';
 import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import { googleContract } from '../../support/contract/google-contract';
 import { report } from '../../support/contract/shared-schemas';
 import { GoogleDouble } from '../../support/google-double/server';
 
 const c = googleContract();
+const clock = fixedClock('2027-04-01T08:00:00.000Z');
 const crmCal = 'crm-items@group.calendar.google.com';
 const window = { from: '2020-01-01T00:00:00.000Z', to: null };
 const redirectUri = 'https://connector.example/api/v1/oauth/callback';
@@ -48,7 +50,7 @@ describe('Google connector and double against Google Calendar API v3', () => {
   let env: ProviderEnv;
   let connection: Connection;
   beforeAll(async () => {
-    google = await new GoogleDouble({ pageSize: 2 }).start();
+    google = await new GoogleDouble({ pageSize: 2, now: clock }).start();
     env = {
       safeFetch: () => Promise.reject(new Error('Google must not use the user-URL fetch')),
       fetch: (i, init) => fetch(i, init),
@@ -61,7 +63,7 @@ describe('Google connector and double against Google Calendar API v3', () => {
         tokenUrl: `${google.origin}/token`,
         apiBaseUrl: google.origin,
       },
-      now: () => new Date(),
+      now: clock,
     };
     const verifier = 'verifier-0123456789-0123456789-0123456789-abc';
     const code = google.authorize(createHash('sha256').update(verifier).digest('base64url'), redirectUri);

@@ -74,8 +74,9 @@ interface CompositeResult {
 
 const isInvalidField = (e: unknown) =>
   e instanceof ProviderError && e.status === 400 && /INVALID_FIELD\b/.test(e.message);
-const isInvalidReplicationDate = (e: unknown) =>
-  e instanceof ProviderError && e.status === 400 && /INVALID_REPLICATION_DATE/.test(e.message);
+/** getDeleted cannot answer for this range: the cursor is before its log, or over 600,000 deletions are in it. */
+const deletionsUnknown = (e: unknown) =>
+  e instanceof ProviderError && e.status === 400 && /INVALID_REPLICATION_DATE|EXCEEDED_ID_LIMIT/.test(e.message);
 
 function compositeError(r: CompositeResult | undefined): ProviderError {
   const e = r?.errors?.[0];
@@ -218,7 +219,7 @@ export class SalesforceProvider implements CrmProvider {
           `${data}/sobjects/${type}/deleted/?start=${encodeURIComponent(soqlDateTime(iso(start)))}&end=${encodeURIComponent(soqlDateTime(iso(end)))}`,
         )) as typeof doc;
       } catch (e) {
-        if (isInvalidReplicationDate(e)) return 'full';
+        if (deletionsUnknown(e)) return 'full';
         throw e;
       }
       if (doc?.earliestDateAvailable && Date.parse(doc.earliestDateAvailable) > start) return 'full';

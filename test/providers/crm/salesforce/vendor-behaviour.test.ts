@@ -101,6 +101,19 @@ describe('Salesforce as documented', () => {
       await expect(p.listChanges(first.nextCursor, window)).resolves.toMatchObject({ full: true });
     });
 
+    test('EXCEEDED_ID_LIMIT (over 600,000 deletions in the range) means a full listing too', async () => {
+      const p = await open();
+      event('One');
+      const first = await p.listChanges(null, window);
+      sf.advance(10 * 60_000);
+      sf.failNext({
+        status: 400,
+        body: [{ errorCode: 'EXCEEDED_ID_LIMIT', message: 'record limit reached' }],
+        pathIncludes: '/deleted',
+      });
+      await expect(p.listChanges(first.nextCursor, window)).resolves.toMatchObject({ full: true });
+    });
+
     test('70 seconds that span only one minute boundary are not asked (the range must exceed a minute)', async () => {
       const p = await open();
       sf.advance(30_000); // 08:00:30

@@ -1,9 +1,11 @@
 /**
  * SuiteCRM 7/8 through the V8 JSON:API as an engine port.
- * - Listing: Meetings, Calls and Tasks assigned to the connected user, filtered on date_modified. The API shows
- *   date_modified to the minute only, so the cursor restarts one minute before the newest change seen and the
- *   engine's content hashes absorb the repeats. Deletions are soft in SuiteCRM (deleted=1, date_modified bumped):
- *   the V8 filter returns them when asked for `filter[deleted][eq]=1`.
+ * - Listing: Meetings, Calls and Tasks assigned to the connected user, filtered on date_modified; the cursor restarts
+ *   one minute before the newest change seen and the engine's content hashes absorb the repeats. Answers name
+ *   records by their bean (`"type": "Meeting"`), requests by module: the module listed or read is the item's type.
+ * - Deletions are soft in SuiteCRM (deleted=1, date_modified bumped), but the V8 API cannot list them: a list that
+ *   matches a deleted row answers 400 "Meetings module with id <id> is not found". The client reads them one row
+ *   per page from those answers (see SuiteCrmClient.deletedIds).
  * - People: the V8 filter cannot search e-mail addresses (email1 is not a column), so the Contacts and Leads
  *   directory is read once per run and matched here, case-insensitively.
  * - Invitees are the meeting's/call's Contacts and Leads relationships; the company is the Accounts parent.
@@ -43,7 +45,8 @@ const overlapMs = 60_000;
 const hydrateChunk = 100;
 
 export interface SuiteCrmOptions {
-  me: { id: string | null; email: string | null; account: string };
+  /** The CRM user the connector acts for; `mailbox` is the connector user's own address (see SuiteCrmSecrets). */
+  me: { id: string | null; email: string | null; mailbox?: string | null; account: string };
   syncFlagField: string | null;
 }
 
@@ -53,6 +56,20 @@ function moduleOf(id: string): { module: ActivityModule; id: string } {
     throw new ProviderError('not-found', `${id} is not a SuiteCRM activity id`);
   }
   return { module: parts.module as ActivityModule, id: parts.id };
+}
+
+/** The modules the connector reads or writes, each probed at connect (a role can deny any of them). */
+export const probedModules = [
+  ['Meetings', 'name'],
+  ['Calls', 'name'],
+  ['Tasks', 'name'],
+  ['Contacts', 'last_name'],
+  ['Leads', 'last_name'],
+] as const;
+
+/** Answers name a record by its bean ("Meeting"); the engine's ids and every request use the module ("Meetings"). */
+function inModule(r: JsonApiResource, module: ActivityModule): JsonApiResource {
+  return { ...r, type: module };
 }
 
 function dbMinus(iso: string, ms: number): string {
@@ -82,9 +99,28 @@ export class SuiteCrmProvider implements CrmProvider {
     };
   }
 
+  /**
+   * One cheap list per module the connector reads or writes (page of one, one field). Every denied module is
+   * named in a single 'forbidden' error, so the user (or the SuiteCRM admin) fixes the role once.
+   */
   async testConnection(): Promise<{ account: string }> {
-    const q = new URLSearchParams({ 'fields[Meetings]': 'name', 'page[size]': '1' });
-    await this.client.call('GET', '/module/Meetings', { query: q });
+    const denied: string[] = [];
+    for (const [module, field] of probedModules) {
+      const q = new URLSearchParams({ [`fields[${module}]`]: field, 'page[size]': '1' });
+      try {
+        await this.client.call('GET', `/module/${module}`, { query: q });
+      } catch (e) {
+        if (e instanceof ProviderError && e.kind === 'forbidden') denied.push(module);
+        else throw e;
+      }
+    }
+    if (denied.length) {
+      throw new ProviderError(
+        'forbidden',
+        `This SuiteCRM user has no access to ${denied.join(', ')}: the connector needs to read and write them. Ask the SuiteCRM admin to allow ${denied.length > 1 ? 'these modules' : 'this module'} in the user's role (Admin → Role Management).`,
+        { status: 400 },
+      );
+    }
     return { account: this.options.me.account };
   }
 
@@ -121,7 +157,7 @@ export class SuiteCrmProvider implements CrmProvider {
       // The pages are read back to back (page numbers over a date_modified sort shift when a record changes
       // between reads, so hydrating in between would widen that gap); the records are then hydrated and
       // filtered a page at a time, so the mapped listing of unchanged items is never held whole.
-      const resources = await this.client.listAll(module, q);
+      const resources = (await this.client.listAll(module, q)).map((r) => inModule(r, module));
       for (let i = 0; i < resources.length; i += hydrateChunk) {
         for (const item of await this.hydrate(resources.slice(i, i + hydrateChunk))) {
           // The cursor follows everything listed, whether or not the engine wants it back.
@@ -132,9 +168,8 @@ export class SuiteCrmProvider implements CrmProvider {
       if (!full) {
         const d = this.scopeQuery(module);
         d.set('filter[date_modified][gte]', since!);
-        d.set('filter[deleted][eq]', '1');
         d.set(`fields[${module}]`, 'date_modified');
-        for (const r of await this.client.listAll(module, d)) removedIds.push(composeId(module, r.id));
+        for (const id of await this.client.deletedIds(module, d)) removedIds.push(composeId(module, id));
       }
     }
     const previous = full ? null : since!;
@@ -181,6 +216,13 @@ export class SuiteCrmProvider implements CrmProvider {
     return ids;
   }
 
+  private async relatedUsers(module: ActivityModule, id: string): Promise<string[]> {
+    const doc = (await this.client.call('GET', `/module/${module}/${id}/relationships/users`)) as {
+      data?: { id: string }[];
+    } | null;
+    return (doc?.data ?? []).map((d) => d.id);
+  }
+
   private async loadDirectory(): Promise<Map<string, DirectoryPerson>> {
     if (this.directory) return this.directory;
     const directory = new Map<string, DirectoryPerson>();
@@ -210,7 +252,7 @@ export class SuiteCrmProvider implements CrmProvider {
       for (const module of ['Meetings', 'Calls'] as const) {
         // Whoever owns it: one activity per meeting across the CRM's users.
         const q = new URLSearchParams({ 'filter[outlook_id][eq]': uid });
-        found.push(...(await this.client.listAll(module, q)));
+        found.push(...(await this.client.listAll(module, q)).map((r) => inModule(r, module)));
       }
     }
     return this.hydrate(found);
@@ -281,7 +323,7 @@ export class SuiteCrmProvider implements CrmProvider {
       data?: JsonApiResource;
     } | null;
     if (!doc?.data) throw new ProviderError('not-found', `SuiteCRM ${module} ${id} not found`);
-    return doc.data;
+    return inModule(doc.data, module);
   }
 
   private async readItem(module: ActivityModule, id: string): Promise<CrmItem> {
@@ -351,7 +393,7 @@ export class SuiteCrmProvider implements CrmProvider {
     for (const c of new Set(contactIds)) {
       const p = splitId(c);
       if (existing.has(c) || !p || (p.module !== 'Contacts' && p.module !== 'Leads')) continue;
-      await this.client.call('POST', `/module/${module}/${id}/relationships`, {
+      await this.client.call('POST', `/module/${module}/${id}/relationships/${p.module.toLowerCase()}`, {
         body: { data: { type: p.module, id: p.id } },
       });
     }
@@ -389,7 +431,7 @@ export class SuiteCrmProvider implements CrmProvider {
     for (const c of wantedIds) {
       if (current.includes(c)) continue;
       const p = splitId(c)!;
-      await this.client.call('POST', `/module/${module}/${id}/relationships`, {
+      await this.client.call('POST', `/module/${module}/${id}/relationships/${p.module.toLowerCase()}`, {
         body: { data: { type: p.module, id: p.id } },
       });
     }
@@ -471,12 +513,27 @@ export class SuiteCrmProvider implements CrmProvider {
       case 'add-owner': {
         const { module, id } = moduleOf(w.id);
         if (module === 'Tasks') throw new ProviderError('invalid', 'a SuiteCRM task has a single assignee');
-        const users = await this.client.listAll('Users', new URLSearchParams({ 'fields[Users]': 'user_name,email1' }));
-        const user = users.find((u) => String(u.attributes?.['email1'] ?? '').toLowerCase() === w.email.toLowerCase());
-        if (!user) throw new ProviderError('not-found', `no SuiteCRM user with the e-mail ${w.email}`);
-        await this.client.call('POST', `/module/${module}/${id}/relationships`, {
-          body: { data: { type: 'Users', id: user.id } },
-        });
+        const current = await this.read(module, id);
+        const me = this.options.me;
+        const mine = [me.email, me.mailbox].some((e) => e && e.toLowerCase() === w.email.toLowerCase());
+        let userId = mine ? me.id : null;
+        if (!userId) {
+          const users = await this.client.listAll('Users', new URLSearchParams({ 'fields[Users]': 'email1' }));
+          userId =
+            users.find((u) => String(u.attributes?.['email1'] ?? '').toLowerCase() === w.email.toLowerCase())?.id ??
+            null;
+        }
+        if (!userId) throw new ProviderError('invalid', 'no SuiteCRM user has that e-mail address');
+        // Assigned to that user already, or already an invited user: nothing to add.
+        const invited =
+          userId === current.attributes?.['assigned_user_id'] ? [userId] : await this.relatedUsers(module, id);
+        if (!invited.includes(userId)) {
+          // The link form: the generic POST …/relationships picks another Meetings↔Users relationship for a user
+          // and answers 201 without inviting anyone.
+          await this.client.call('POST', `/module/${module}/${id}/relationships/users`, {
+            body: { data: { type: 'Users', id: userId } },
+          });
+        }
         return this.readItem(module, id);
       }
       case 'set-ical-uid': {

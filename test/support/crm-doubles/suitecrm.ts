@@ -25,6 +25,13 @@ const linkModules: Record<string, Record<string, string>> = {
   Users: {},
 };
 
+/** Links read from the other end of a Meetings/Calls relationship. */
+const reverseLinks: Record<string, Record<string, string>> = {
+  Contacts: { meetings: 'Meetings', calls: 'Calls' },
+  Leads: { meetings: 'Meetings', calls: 'Calls' },
+  Users: { meetings: 'Meetings', calls: 'Calls' },
+};
+
 const knownFields: Record<string, string[]> = {
   Meetings: [
     'name',
@@ -43,7 +50,6 @@ const knownFields: Record<string, string[]> = {
     'date_entered',
     'date_modified',
     'deleted',
-    'sync_to_calendar_c',
   ],
   Calls: [
     'name',
@@ -62,7 +68,6 @@ const knownFields: Record<string, string[]> = {
     'date_entered',
     'date_modified',
     'deleted',
-    'sync_to_calendar_c',
   ],
   Tasks: [
     'name',
@@ -79,7 +84,6 @@ const knownFields: Record<string, string[]> = {
     'date_entered',
     'date_modified',
     'deleted',
-    'sync_to_calendar_c',
   ],
   Contacts: [
     'first_name',
@@ -158,7 +162,18 @@ const notFound = (module: string, id: string) => error(400, null, `${module} mod
 const accessDenied = () => error(400, null, '[SuiteCRM] [AccessDeniedException] ');
 const noResult = { meta: { message: 'Request was successful, but there is no result' }, data: [] };
 
-export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {}): Promise<SuiteCrmDouble> {
+export interface SuiteCrmDoubleOptions {
+  pathPrefix?: string;
+  /** Users (default: sally and max with e-mails); `email: null` for a user without one; `denied` modules per user. */
+  users?: { userName: string; password: string; id?: string; email?: string | null; denied?: string[] }[];
+  /**
+   * OAuth2 clients with the grants each may use (default: one client for every grant). A client-credentials client
+   * acts as `userId` (SuiteCRM assigns it to a user), else the first user.
+   */
+  clients?: { id: string; secret: string; grants: string[]; userId?: string }[];
+}
+
+export async function startSuiteCrmDouble(options: SuiteCrmDoubleOptions = {}): Promise<SuiteCrmDouble> {
   const prefix = options.pathPrefix ?? '';
   let clock = Date.parse('2030-01-10T08:00:00Z');
   const now = () => dbDate(new Date(clock));
@@ -167,38 +182,51 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
   const tokens = new Map<string, { userId: string; expires: number }>();
   const refreshTokens = new Map<string, string>(); // token → userId
   const denied = new Set<string>();
-  const clientId = crypto.randomUUID();
-  const clientSecret = 'client-secret';
-  const users = [
-    { userName: 'sally', password: 'sally-pass', id: crypto.randomUUID() },
-    { userName: 'max', password: 'max-pass', id: crypto.randomUUID() },
+  const clientId = options.clients?.[0]?.id ?? crypto.randomUUID();
+  const clientSecret = options.clients?.[0]?.secret ?? 'client-secret';
+  const clients = options.clients ?? [
+    { id: clientId, secret: clientSecret, grants: ['password', 'refresh_token', 'client_credentials'] },
   ];
+  const userSpecs = options.users ?? [
+    { userName: 'sally', password: 'sally-pass' },
+    { userName: 'max', password: 'max-pass' },
+  ];
+  const users = userSpecs.map((u) => ({ userName: u.userName, password: u.password, id: u.id ?? crypto.randomUUID() }));
+  const deniedFor = new Map(userSpecs.map((u, i) => [users[i]!.id, new Set(u.denied ?? [])]));
   const table = (m: string) => {
     let t = tables.get(m);
     if (!t) tables.set(m, (t = new Map()));
     return t;
   };
-  for (const u of users)
+  users.forEach((u, i) => {
+    const email = userSpecs[i]!.email;
     table('Users').set(u.id, {
       id: u.id,
       user_name: u.userName,
       first_name: u.userName,
       last_name: 'User',
-      email1: `${u.userName}@corp.example`,
+      email1: email === undefined ? `${u.userName}@corp.example` : (email ?? ''),
       deleted: 0,
       date_modified: now(),
       date_entered: now(),
     });
+  });
 
   /** `single`: a single read or a create/PATCH answer, which carries set_accept_links (lists do not). */
   const render = (module: string, row: Row, fields: string[] | null, single = false) => {
     const attributes: Record<string, unknown> = {};
     for (const f of knownFields[module] ?? []) {
       if (fields && !fields.includes(f)) continue;
+      // Filterable, but never rendered (SuiteCRM leaves a user's user_name out of its answers).
+      if (module === 'Users' && f === 'user_name') continue;
       const v = row[f] ?? '';
       // Every value is a string in SuiteCRM's answers ("duration_hours":"1", "deleted":"0").
       attributes[f] =
         typeof v === 'string' && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v) ? exposedDate(v) : String(v);
+    }
+    // A custom (Studio) field exists once something wrote it: SuiteCRM renders it like any other.
+    for (const [f, v] of Object.entries(row)) {
+      if (f.endsWith('_c') && !(f in attributes) && (!fields || fields.includes(f))) attributes[f] = String(v ?? '');
     }
     if (single && !fields && (module === 'Meetings' || module === 'Calls')) attributes['set_accept_links'] = '';
     const relationships: Record<string, unknown> = {};
@@ -216,6 +244,7 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
         status: 401,
         body: {
           error: 'access_denied',
+          error_description: 'The resource owner or authorization server denied the request.',
           message: 'The resource owner or authorization server denied the request.',
           hint: 'Access token is invalid',
         },
@@ -246,7 +275,9 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
         message: 'Client authentication failed',
       },
     };
-    if (p['client_id'] !== clientId || p['client_secret'] !== clientSecret) return invalidClient;
+    // A wrong secret, or a grant the client may not use: the same 401 invalid_client.
+    const client = clients.find((c) => c.id === p['client_id'] && c.secret === p['client_secret']);
+    if (!client || !client.grants.includes(p['grant_type'] ?? '')) return invalidClient;
     if (p['grant_type'] === 'password') {
       // SuiteCRM 7.14's own user check throws: HTTP 500, with the submitted password or user name in the text.
       const u = users.find((x) => x.userName === p['username']);
@@ -258,7 +289,7 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
       if (u.password !== p['password']) return fail(`The password is invalid: ${p['password'] ?? ''}`);
       return issue(u.id, true);
     }
-    if (p['grant_type'] === 'client_credentials') return issue(users[0]!.id, false);
+    if (p['grant_type'] === 'client_credentials') return issue(client.userId ?? users[0]!.id, false);
     if (p['grant_type'] === 'refresh_token') {
       const userId = refreshTokens.get(p['refresh_token'] ?? '');
       if (!userId)
@@ -334,7 +365,7 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
     const parts = rest.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] !== 'module') return error(404, 'Not Found', 'route not found');
     const module = parts[1];
-    if (module && denied.has(module)) return accessDenied();
+    if (module && (denied.has(module) || deniedFor.get(userId)?.has(module))) return accessDenied();
     if (req.method === 'GET' && parts.length === 2) {
       if (!knownFields[module!]) return error(400, 'Bad Request', `Module ${module} does not exist`);
       const filter = parseFilter(module!, req.query);
@@ -352,6 +383,14 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
             (desc ? -1 : 1),
         );
       }
+      const paged = req.query.has('page[size]') || req.query.has('page[number]');
+      if (!paged) {
+        // Without page parameters SuiteCRM answers every row, and nothing else (no meta, no links).
+        const deletedRow = rows.find((r) => r.deleted);
+        if (deletedRow) return notFound(module!, deletedRow.id);
+        if (rows.length === 0) return { status: 200, body: noResult };
+        return { status: 200, body: { data: rows.map((r) => render(module!, r, fields)) } };
+      }
       const size = Number(req.query.get('page[size]') ?? 20);
       const number = Number(req.query.get('page[number]') ?? 1);
       const totalPages = Math.max(1, Math.ceil(rows.length / size));
@@ -360,12 +399,18 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
       const deletedRow = page.find((r) => r.deleted);
       if (deletedRow) return notFound(module!, deletedRow.id);
       if (page.length === 0) return { status: 200, body: noResult };
-      const links: Record<string, string> = {};
-      if (number + 1 <= totalPages) {
+      // Relative to /Api/ and not URL-encoded, as SuiteCRM writes them.
+      const pageLink = (n: number) => {
         const q = new URLSearchParams(req.query);
-        q.set('page[number]', String(number + 1));
-        links['next'] = `${req.path}?${decodeURIComponent(q.toString())}`;
-      }
+        q.set('page[number]', String(n));
+        return `V8/module/${module}?${decodeURIComponent(q.toString())}`;
+      };
+      const links: Record<string, string | null> = {
+        first: number > 1 ? pageLink(1) : null,
+        prev: number > 1 ? pageLink(number - 1) : null,
+        next: number < totalPages ? pageLink(number + 1) : null,
+        last: number < totalPages ? pageLink(totalPages) : null,
+      };
       return {
         status: 200,
         body: {
@@ -378,16 +423,27 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
     if (req.method === 'GET' && parts.length === 3) {
       const row = table(module!).get(parts[2]!);
       if (!row || row.deleted) return notFound(module!, parts[2]!);
-      return { status: 200, body: { data: render(module!, row, null, true) } };
+      const fieldsParam = req.query.get(`fields[${module}]`);
+      const fields = fieldsParam ? fieldsParam.split(',') : null;
+      return { status: 200, body: { data: render(module!, row, fields, true) } };
     }
     if (req.method === 'GET' && parts.length === 5 && parts[3] === 'relationships') {
       const row = table(module!).get(parts[2]!);
       if (!row || row.deleted) return notFound(module!, parts[2]!);
-      const related = linkModules[module!]?.[parts[4]!];
-      if (!related) return error(400, 'Bad Request', `Link field ${parts[4]} is not found in ${module}`);
-      const ids = [...(relations.get(`${module}/${row.id}/${parts[4]}`) ?? [])].filter(
-        (id) => table(related).get(id)?.deleted === 0,
-      );
+      const link = parts[4]!;
+      // The reverse side (a contact's meetings) reads the same relationship from the other end.
+      const reverse = reverseLinks[module!]?.[link];
+      const related = linkModules[module!]?.[link] ?? reverse;
+      if (!related) return error(400, 'Bad Request', `Link field ${link} is not found in ${module}`);
+      const stored = reverse
+        ? [...relations.entries()]
+            .filter(
+              ([key, set]) =>
+                key.startsWith(`${reverse}/`) && key.endsWith(`/${module!.toLowerCase()}`) && set.has(row.id),
+            )
+            .map(([key]) => key.split('/')[1]!)
+        : [...(relations.get(`${module}/${row.id}/${link}`) ?? [])];
+      const ids = stored.filter((id) => table(related).get(id)?.deleted === 0);
       if (ids.length === 0) {
         return {
           status: 200,
@@ -403,7 +459,7 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
           meta: { 'total-records': ids.length, 'total-pages': 1, 'records-on-this-page': ids.length },
           // links.self names the bean, as SuiteCRM's does (not a usable URL).
           data: ids.map((id) => ({
-            ...render(related, table(related).get(id)!, null),
+            ...render(related, table(related).get(id)!, null, true),
             links: { self: `V8/module/${bean(related)}/${id}` },
           })),
         },
@@ -428,7 +484,22 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
       }
       return {
         status: 201,
-        body: { meta: { message: parts.length === 5 ? `${message} using link ${link}` : message }, data: [] },
+        body: {
+          meta:
+            parts.length === 5
+              ? {
+                  message: `${data.type} record with id ${data.id} has been related to ${module} record with id ${row.id} using link ${link}`,
+                  sourceModule: module,
+                  sourceModuleLabel: module,
+                  sourceId: row.id,
+                  relatedModule: data.type,
+                  relatedModuleLabel: data.type,
+                  relatedId: data.id,
+                  relationshipLink: link,
+                }
+              : { message },
+          data: [],
+        },
       };
     }
     if (req.method === 'DELETE' && parts.length === 6 && parts[3] === 'relationships') {
@@ -450,14 +521,16 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
       )?.data;
       const m = data?.type;
       if (!m || !knownFields[m]) return error(400, 'Bad Request', 'Module is not found');
-      if (denied.has(m)) return accessDenied();
+      if (denied.has(m) || deniedFor.get(userId)?.has(m)) return accessDenied();
       const attrs = data.attributes ?? {};
       for (const k of Object.keys(attrs))
-        if (!knownFields[m]!.includes(k)) return error(400, 'Bad Request', `Property ${k} in ${m} module is invalid`);
+        if (!knownFields[m]!.includes(k) && !k.endsWith('_c'))
+          return error(400, 'Bad Request', `Property ${k} in ${m} module is invalid`);
       for (const k of ['date_start', 'date_end', 'date_due']) {
         const v = attrs[k];
-        if (typeof v === 'string' && v && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v))
-          return error(400, 'Bad Request', `${k}: bad date ${v}`);
+        // Only the DB format is parsed: anything else (ISO 8601 with an offset too) is saved as an empty date, with
+        // a 201 all the same; on PATCH it blanks the value the record had.
+        if (typeof v === 'string' && v && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v)) attrs[k] = '';
       }
       if (req.method === 'POST') {
         const id = data.id ?? crypto.randomUUID();
@@ -482,12 +555,14 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
       if (!row || row.deleted) return notFound(module!, parts[2]!);
       row.deleted = 1;
       row.date_modified = now();
-      return { status: 200, body: { meta: { message: `Record with id ${parts[2]} is deleted` } } };
+      return { status: 200, body: { meta: { message: `Record with id ${parts[2]} is deleted` }, data: [] } };
     }
     return error(405, 'Method Not Allowed', `${req.method} ${req.path}`);
   }
 
-  const double = await startDouble(async (req) => {
+  const double = await startDouble(async (request) => {
+    // SuiteCRM 7 also serves the API under /legacy (as SuiteCRM 8 does).
+    const req = prefix ? request : { ...request, path: request.path.replace(/^\/legacy(?=\/Api\/)/, '') };
     if (req.method === 'POST' && req.path === `${prefix}/Api/access_token`) return token(req);
     if (req.path.startsWith(`${prefix}/Api/V8/`)) {
       const user = authorise(req);

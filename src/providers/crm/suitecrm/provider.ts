@@ -58,6 +58,22 @@ function moduleOf(id: string): { module: ActivityModule; id: string } {
   return { module: parts.module as ActivityModule, id: parts.id };
 }
 
+/** Concurrent reads against one SuiteCRM (a stock php-fpm pool or `php -S` with 4 workers serves that many). */
+const readConcurrency = 4;
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** The modules the connector reads or writes, each probed at connect (a role can deny any of them). */
 export const probedModules = [
   ['Meetings', 'name'],
@@ -186,34 +202,36 @@ export class SuiteCrmProvider implements CrmProvider {
   private async hydrate(resources: JsonApiResource[]): Promise<CrmItem[]> {
     if (resources.length === 0) return [];
     const directory = await this.loadDirectory();
-    const out: CrmItem[] = [];
-    for (const r of resources) {
-      const relatedPeople = r.type === 'Tasks' ? [] : await this.relatedPeople(r.type as ActivityModule, r.id);
-      out.push(
-        toCrmItem(r, {
-          baseUrl: this.client.baseUrl,
-          relatedPeople,
-          directory,
-          me: this.options.me,
-          syncFlagField: this.options.syncFlagField,
-        }),
-      );
-    }
-    return out;
+    // Each SuiteCRM request boots the whole application (~0.1-0.2 s): invitees of several records are read at once.
+    const related = await mapLimit(resources, readConcurrency, (r) =>
+      r.type === 'Tasks' ? Promise.resolve([]) : this.relatedPeople(r.type as ActivityModule, r.id),
+    );
+    return resources.map((r, i) =>
+      toCrmItem(r, {
+        baseUrl: this.client.baseUrl,
+        relatedPeople: related[i] ?? [],
+        directory,
+        me: this.options.me,
+        syncFlagField: this.options.syncFlagField,
+      }),
+    );
   }
 
   private async relatedPeople(module: ActivityModule, id: string): Promise<string[]> {
-    const ids: string[] = [];
-    for (const [link, target] of [
-      ['contacts', 'Contacts'],
-      ['leads', 'Leads'],
-    ] as const) {
-      const doc = (await this.client.call('GET', `/module/${module}/${id}/relationships/${link}`)) as {
-        data?: { id: string }[];
-      } | null;
-      for (const d of doc?.data ?? []) ids.push(composeId(target, d.id));
-    }
-    return ids;
+    const lists = await Promise.all(
+      (
+        [
+          ['contacts', 'Contacts'],
+          ['leads', 'Leads'],
+        ] as const
+      ).map(async ([link, target]) => {
+        const doc = (await this.client.call('GET', `/module/${module}/${id}/relationships/${link}`)) as {
+          data?: { id: string }[];
+        } | null;
+        return (doc?.data ?? []).map((d) => composeId(target, d.id));
+      }),
+    );
+    return lists.flat();
   }
 
   private async relatedUsers(module: ActivityModule, id: string): Promise<string[]> {
@@ -443,6 +461,20 @@ export class SuiteCrmProvider implements CrmProvider {
     await this.client.call('PATCH', '/module', { body: { data: { type: module, id, attributes } } });
   }
 
+  /** A PATCH whose answer (201 with the whole record, as a single read gives it) is the item read back. */
+  private async patchAndRead(
+    module: ActivityModule,
+    id: string,
+    attributes: Record<string, string | number>,
+  ): Promise<CrmItem> {
+    const doc = (await this.client.call('PATCH', '/module', { body: { data: { type: module, id, attributes } } })) as {
+      data?: JsonApiResource;
+    } | null;
+    if (!doc?.data?.id) return this.readItem(module, id);
+    const [item] = await this.hydrate([inModule(doc.data, module)]);
+    return item ?? this.readItem(module, id);
+  }
+
   private async applyWrite(w: CrmWrite): Promise<CrmItem | null> {
     switch (w.op) {
       case 'create': {
@@ -494,21 +526,18 @@ export class SuiteCrmProvider implements CrmProvider {
       }
       case 'archive': {
         const { module, id } = moduleOf(w.id);
-        await this.patch(module, id, { status: module === 'Tasks' ? 'Deferred' : 'Not Held' });
-        return this.readItem(module, id);
+        return this.patchAndRead(module, id, { status: module === 'Tasks' ? 'Deferred' : 'Not Held' });
       }
       case 'unarchive': {
         const { module, id } = moduleOf(w.id);
-        await this.patch(module, id, { status: module === 'Tasks' ? 'Not Started' : 'Planned' });
-        return this.readItem(module, id);
+        return this.patchAndRead(module, id, { status: module === 'Tasks' ? 'Not Started' : 'Planned' });
       }
       case 'set-sync-flag': {
         const { module, id } = moduleOf(w.id);
         if (!this.options.syncFlagField) {
           throw new ProviderError('invalid', 'this SuiteCRM connection has no Sync-to-calendar field configured');
         }
-        await this.patch(module, id, { [this.options.syncFlagField]: w.value ? 1 : 0 });
-        return this.readItem(module, id);
+        return this.patchAndRead(module, id, { [this.options.syncFlagField]: w.value ? 1 : 0 });
       }
       case 'add-owner': {
         const { module, id } = moduleOf(w.id);
@@ -539,8 +568,7 @@ export class SuiteCrmProvider implements CrmProvider {
       case 'set-ical-uid': {
         const { module, id } = moduleOf(w.id);
         if (module === 'Tasks') throw new ProviderError('invalid', 'a SuiteCRM task has no outlook_id');
-        await this.patch(module, id, { outlook_id: writtenBackTag(w.iCalUId) });
-        return this.readItem(module, id);
+        return this.patchAndRead(module, id, { outlook_id: writtenBackTag(w.iCalUId) });
       }
     }
   }

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { createSafeFetch } from '../../src/providers/http';
+import { systemClock } from '../../src/shared/clock';
 import type { Connection, ProviderEnv } from '../../src/providers/connector';
 import { suiteCrmConnector } from '../../src/providers/crm/suitecrm';
 import type { CrmProvider } from '../../src/sync/ports';
@@ -35,7 +36,7 @@ maybe('SuiteCRM connector against a real SuiteCRM 7.14.6', () => {
       fetch: safeFetch,
       publicUrl: 'https://connector.example',
       graphBaseUrl: 'https://graph.invalid',
-      now: () => new Date(),
+      now: systemClock,
     };
     sallyId = await peer.createUser('sally', password, { email: 'sally@corp.example' });
   }, 60_000);

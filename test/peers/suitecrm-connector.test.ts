@@ -93,6 +93,17 @@ maybe('SuiteCRM connector against a real SuiteCRM 7.14.6', () => {
       expect((e as Error).message).not.toMatch(/Meetings|Tasks|Contacts/);
     });
 
+    test('access to a module taken away later fails the run with a forbidden error naming it (no SuiteCRM text)', async () => {
+      await peer.createUser('latedeny', 'Late-Pass-1', { email: 'late@corp.example' });
+      const c = await connectAs({ username: 'latedeny', password: 'Late-Pass-1' });
+      await peer.createUser('latedeny', 'Late-Pass-1', { denyModules: ['Calls'] });
+      const e = await open(c)
+        .listChanges(null, window)
+        .catch((x: unknown) => x);
+      expect(e).toMatchObject({ kind: 'forbidden', message: expect.stringMatching(/access to Calls/) });
+      expect((e as Error).message).not.toMatch(/AccessDeniedException/);
+    });
+
     test('a good connection stores tokens and the CRM user', async () => {
       const c = await connectAs();
       expect(c.account).toBe(`sally @ ${peer.host}`);
@@ -294,6 +305,22 @@ maybe('SuiteCRM connector against a real SuiteCRM 7.14.6', () => {
         { op: 'add-owner', id: `Meetings:${mine}`, email: 'admin.mailbox@corp.example' },
       ]);
       expect(owner).toMatchObject({ ok: true });
+    });
+
+    test('a few hundred tasks are listed across pages (the page size is 100)', async () => {
+      const n = 250;
+      const rows = Array.from({ length: n }, (_, i) => {
+        const due = dbDate(new Date(at(20, 8).getTime() + i * 3_600_000));
+        return `(UUID(),'Paged task ${tag} ${i}',UTC_TIMESTAMP(),UTC_TIMESTAMP(),'${sallyId}','1','1',0,'Not Started','${due}',0,'Medium')`;
+      });
+      peer.sql(
+        `INSERT INTO tasks (id,name,date_entered,date_modified,assigned_user_id,created_by,modified_user_id,deleted,status,date_due,date_due_flag,priority) VALUES ${rows.join(',')}`,
+      );
+      const res = await p.listChanges(null, window);
+      const paged = res.upserts.filter((i) => i.fields.subject.startsWith(`Paged task ${tag} `));
+      expect(paged).toHaveLength(n);
+      expect(new Set(paged.map((i) => i.id)).size).toBe(n);
+      expect(paged.every((i) => i.type === 'task')).toBe(true);
     });
 
     test('an expired access token is refreshed; revoked tokens fall back to the stored password', async () => {

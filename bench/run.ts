@@ -9,9 +9,10 @@ import { graphBench } from './graph';
 import { caldavBench } from './caldav';
 import { serverBench } from './server';
 import { pane } from './pane';
+import { vsVdirsyncer } from './vs-vdirsyncer';
 import { systemClock } from '../src/shared/clock';
 
-const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench, pane];
+const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench, pane, vsVdirsyncer];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -9,6 +9,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v radicale >/dev/null 2>&1 || python3 -c 'import radicale' >/dev/null 2>&1 || missing+=(radicale)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v faketime >/dev/null 2>&1 || missing+=(faketime)
+# The side-by-side benchmark (npm run bench vs-vdirsyncer) runs vdirsyncer, the tool people would use instead.
+command -v vdirsyncer >/dev/null 2>&1 || missing+=(vdirsyncer)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -186,12 +186,20 @@ describe('settings and automatic sync', () => {
 describe('runs, preview, items, cleanup, reset', () => {
   it('syncs now, lists runs and shows one with its trail', async () => {
     const crm = h.world.crm('ann@a.test');
+    // In the future of the server's clock (a fixed date would turn into the past one day, and nothing would sync).
+    const at = new Date(h.runtime.clock().getTime() + 30 * 86_400_000);
+    at.setUTCHours(9, 0, 0, 0);
     const item = crm.userCreate({
       type: 'meeting',
       syncToCalendar: true,
       fields: {
         subject: 'Quarterly review',
-        timing: { kind: 'timed', start: '2030-03-01T09:00:00.000Z', end: '2030-03-01T10:00:00.000Z', timeZone: 'UTC' },
+        timing: {
+          kind: 'timed',
+          start: at.toISOString(),
+          end: new Date(at.getTime() + 3_600_000).toISOString(),
+          timeZone: 'UTC',
+        },
         body: '',
         location: '',
         visibility: 'normal',

@@ -133,7 +133,17 @@ describe('crm-sync', () => {
       syncToCalendar: true,
       fields: {
         subject: 'Call Dana',
-        timing: { kind: 'timed', start: '2031-01-02T09:00:00.000Z', end: '2031-01-02T09:30:00.000Z', timeZone: 'UTC' },
+        // In the future of the CLI's clock, whatever day the suite runs.
+        timing: {
+          kind: 'timed',
+          start: new Date(
+            Math.ceil(systemClock().getTime() / 86_400_000 + 30) * 86_400_000 + 9 * 3_600_000,
+          ).toISOString(),
+          end: new Date(
+            Math.ceil(systemClock().getTime() / 86_400_000 + 30) * 86_400_000 + 9.5 * 3_600_000,
+          ).toISOString(),
+          timeZone: 'UTC',
+        },
         body: '',
         location: '',
         visibility: 'normal',

@@ -1,6 +1,11 @@
 import { createSafeFetch, type FetchLike } from '../../../src/providers/http';
 import type { ProviderEnv } from '../../../src/providers/connector';
-import { systemClock, type Clock } from '../../../src/shared/clock';
+import { fixedClock, type Clock } from '../../../src/shared/clock';
+
+/** Where the CalDAV suites' clock starts: the CRM, the user's edits, the provider and the engine all read it. */
+export const WORLD_START = '2026-11-21T09:00:00.000Z';
+/** One clock for every world of a suite (one second per read, so modification times order edits). */
+export const worldClock = fixedClock(WORLD_START, 1000);
 
 export interface RequestCounter {
   requests: number;
@@ -16,7 +21,7 @@ export function newCounter(): RequestCounter {
 export function testEnv(
   allowedPrivateHosts: string[],
   counter?: RequestCounter,
-  clock: Clock = systemClock,
+  clock: Clock = worldClock,
 ): ProviderEnv {
   const safe = createSafeFetch({ allowedPrivateHosts });
   const safeFetch: FetchLike = (input, init) => {

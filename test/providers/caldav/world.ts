@@ -11,15 +11,11 @@ import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../..
 import type { SyncedFields } from '../../../src/sync/model';
 import type { CrmCapabilities } from '../../../src/sync/ports';
 import type { RadicaleServer } from '../../support/radicale';
-import { newCounter, testEnv, type RequestCounter } from './env';
-import { fixedClock } from '../../../src/shared/clock';
+import { newCounter, testEnv, WORLD_START, worldClock, type RequestCounter } from './env';
 
 export const USER = 'alice@example.com';
 
-/** Where the CalDAV suites' clock starts: the CRM, the user's edits, the provider and the engine all read it. */
-export const WORLD_START = '2026-11-21T09:00:00.000Z';
-/** One clock for every world of a suite (one second per read, so modification times order edits). */
-export const worldClock = fixedClock(WORLD_START, 1000);
+export { WORLD_START, worldClock };
 
 /** An instant `h` hours after the world's start, on the hour. */
 export function hoursFromNow(h: number): string {

@@ -89,7 +89,8 @@ export class MemoryWorld {
             secrets: { refreshToken: `rt-${code}` },
             account: `${code}@oauth.test`,
             url: null,
-            expiresAt: '2030-01-01T00:00:00.000Z',
+            // A year from the server's now: never expired, never "expiring soon", whatever day the suite runs.
+            expiresAt: new Date(this.clock().getTime() + 365 * 86_400_000).toISOString(),
           };
         },
       },

@@ -94,9 +94,9 @@ maybe('SuiteCRM connector against a real SuiteCRM 7.14.6', () => {
     });
 
     test('access to a module taken away later fails the run with a forbidden error naming it (no SuiteCRM text)', async () => {
-      await peer.createUser('latedeny', 'Late-Pass-1', { email: 'late@corp.example' });
-      const c = await connectAs({ username: 'latedeny', password: 'Late-Pass-1' });
-      await peer.createUser('latedeny', 'Late-Pass-1', { denyModules: ['Calls'] });
+      await peer.createUser(`latedeny${tag}`, 'Late-Pass-1', { email: 'late@corp.example' });
+      const c = await connectAs({ username: `latedeny${tag}`, password: 'Late-Pass-1' });
+      await peer.createUser(`latedeny${tag}`, 'Late-Pass-1', { denyModules: ['Calls'] });
       const e = await open(c)
         .listChanges(null, window)
         .catch((x: unknown) => x);

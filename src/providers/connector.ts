@@ -30,6 +30,8 @@ export interface ConnectInput {
   /** Custom URL (required / optional per descriptor), already trimmed; null when not given. */
   url: string | null;
   fields: Record<string, string>;
+  /** The signed-in user's own mailbox, set by the server (never by the pane): whose connection this is. */
+  userEmail?: string;
 }
 
 /** A verified connection, ready to be stored. */
@@ -41,6 +43,8 @@ export interface Connection {
   url: string | null;
   /** When the stored token stops working unless refreshed (SPEC §7: warn before expiry), ISO instant. */
   expiresAt: string | null;
+  /** Calendars only: the calendar the URL the user gave names (a calendar collection), the default target. */
+  calendarId?: string | null;
 }
 
 /**

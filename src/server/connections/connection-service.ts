@@ -126,8 +126,10 @@ export class ConnectionService {
     tenantId: string,
     userEmail: string,
   ) {
-    if (connector.descriptor.id !== 'sandbox') return input;
-    return { ...input, fields: { ...input.fields, tenantId, userEmail } };
+    // Every connector learns whose connection it is (e.g. SuiteCRM: the owner of activities assigned to the user).
+    const own = userEmail ? { ...input, userEmail } : input;
+    if (connector.descriptor.id !== 'sandbox') return own;
+    return { ...own, fields: { ...input.fields, tenantId, userEmail } };
   }
 
   /**
@@ -183,7 +185,8 @@ export class ConnectionService {
       url: verified.url,
       options: {
         method,
-        targetCalendarId: keepChoice ? (previous.options.targetCalendarId ?? null) : null,
+        // A calendar named at connect (its CalDAV URL) is the target; otherwise a reconnect keeps the user's choice.
+        targetCalendarId: verified.calendarId ?? (keepChoice ? (previous.options.targetCalendarId ?? null) : null),
         sourceCalendarIds: keepChoice ? (previous.options.sourceCalendarIds ?? []) : [],
       },
       tokenExpiresAt: verified.expiresAt,

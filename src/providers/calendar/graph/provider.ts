@@ -37,7 +37,10 @@ export class GraphCalendarProvider implements CalendarProvider {
     private readonly o: GraphProviderOptions,
   ) {
     this.reader = new GraphReader(api, o);
-    this.writer = new GraphWriter(api, { selfEmail: o.selfEmail });
+    this.writer = new GraphWriter(api, {
+      selfEmail: o.selfEmail,
+      findByTag: (calendarId, crmIds) => this.reader.findByTag(calendarId, crmIds),
+    });
   }
 
   now(): Date {

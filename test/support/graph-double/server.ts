@@ -170,7 +170,7 @@ export class GraphDouble {
     const s = this.state.events.get(id);
     if (!s) throw new Error(`no event ${id}`);
     Object.assign(s.ev, patch);
-    GraphState.normaliseTimes(s.ev);
+    GraphState.normaliseTimes(s.ev, { keepZones: !patch.start && !patch.end });
     this.state.touch(s);
   }
 
@@ -541,7 +541,7 @@ export class GraphDouble {
     if (patch.recurrence !== undefined && s.ev.type === 'singleInstance' && patch.recurrence)
       s.ev.type = 'seriesMaster';
     Object.assign(s.ev, patch);
-    GraphState.normaliseTimes(s.ev);
+    GraphState.normaliseTimes(s.ev, { keepZones: !patch.start && !patch.end });
     this.state.touch(s);
     if (s.ev.seriesMasterId) {
       const master = this.state.events.get(s.ev.seriesMasterId);

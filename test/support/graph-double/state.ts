@@ -80,7 +80,17 @@ export class GraphState {
   }
 
   /** Normalises a dateTimeTimeZone the client sent into UTC, as Graph stores it. */
-  static normaliseTimes(ev: Event): void {
+  static normaliseTimes(ev: Event, o: { keepZones?: boolean } = {}): void {
+    // An update that does not touch start/end keeps the zones the event was made in (originalStartTimeZone).
+    const zones = o.keepZones ? { s: ev.originalStartTimeZone, e: ev.originalEndTimeZone } : null;
+    GraphState.normaliseTimesOnly(ev);
+    if (zones) {
+      ev.originalStartTimeZone = zones.s;
+      ev.originalEndTimeZone = zones.e;
+    }
+  }
+
+  private static normaliseTimesOnly(ev: Event): void {
     if (ev.isAllDay) {
       // An all-day event keeps the zone it was made in (originalStartTimeZone): its occurrences start at midnight
       // there, which originalStart gives "always in UTC" (event resource, originalStart).

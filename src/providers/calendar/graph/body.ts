@@ -169,14 +169,20 @@ export interface BodyPlan {
  * blob cannot be found keeps its text: rewriting it could lose the join information.
  */
 export function planBody(
-  current: { contentType: 'text' | 'html'; content: string; isOnlineMeeting: boolean },
+  current: {
+    contentType: 'text' | 'html';
+    content: string;
+    /** The same body as Graph renders it in text (outlook.body-content-type="text"): what the engine read. */
+    text: string;
+    isOnlineMeeting: boolean;
+  },
   want: { text: string; crmUrl: string | null; invitees: Person[] },
 ): BodyPlan {
   const html = current.contentType === 'html';
   const content = current.content;
   const withoutBlock = html ? setHtmlBlock(content, null) : setTextBlock(content, null);
   const blob = current.isOnlineMeeting ? findMeetingBlob(withoutBlock, html ? 'html' : 'text') : null;
-  const userNow = parseBody(html ? htmlToText(content) : content, { onlineMeeting: current.isOnlineMeeting }).text;
+  const userNow = parseBody(current.text, { onlineMeeting: current.isOnlineMeeting }).text;
   const textChanged = norm(userNow) !== norm(want.text);
 
   const newBlockHtml = blockHtml(want);

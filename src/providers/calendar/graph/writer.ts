@@ -8,7 +8,7 @@ import { runBatch, type SubRequest, type SubResult } from './batch';
 import { CategoryEnsurer } from './categories';
 import { planBody, parseBody, htmlToText } from './body';
 import { blockInvitees, renderDraft, toCalendarEvent } from './mapping';
-import { instancesAround, matchOriginalStart, q, type Page } from './paths';
+import { instancesAround, matchOriginalStart, q, textBody, type Page } from './paths';
 
 /** Graph's transactionId is a short opaque string; long engine keys are hashed to a stable shorter one. */
 export function transactionIdFor(key: string): string {
@@ -22,6 +22,8 @@ const preReadSelect = 'id,changeKey,body,isOnlineMeeting,isOrganizer,attendees,t
 interface Current {
   changeKey: string | null;
   body: { contentType: 'text' | 'html'; content: string };
+  /** The body as Graph renders it in text (what the engine compared). */
+  text: string;
   isOnlineMeeting: boolean;
 }
 
@@ -103,18 +105,13 @@ export class GraphWriter {
     if (current) {
       // The body is edited in place: only our block and a text the CRM changed (event-update.md, online meetings).
       const bp = planBody(
-        { ...current.body, isOnlineMeeting: current.isOnlineMeeting },
+        { ...current.body, text: current.text, isOnlineMeeting: current.isOnlineMeeting },
         { text: w.draft.fields.body, crmUrl: w.draft.crmUrl, invitees: blockInvitees(w.draft) },
       );
       if (bp.body) body.body = bp.body;
       if (bp.note) {
         note = bp.note;
-        kept = parseBody(
-          current.body.contentType === 'html' ? htmlToText(current.body.content) : current.body.content,
-          {
-            onlineMeeting: current.isOnlineMeeting,
-          },
-        ).text;
+        kept = parseBody(current.text, { onlineMeeting: current.isOnlineMeeting }).text;
       }
     }
     return { req: { method: 'PATCH', url: `/me/events/${q(id)}`, body, key: id }, kept, note };
@@ -239,12 +236,18 @@ export class GraphWriter {
       else if (w.draft.occurrence && targets[i]) reads.push({ index: i, id: targets[i]! });
     });
     if (reads.length === 0) return current;
+    // Each event is read twice in one $batch: as stored (to edit the body in place) and as text, the way the
+    // engine read it, so "did the CRM change the description" compares like with like.
     const answers = await runBatch(
       this.api,
-      reads.map((c) => ({ method: 'GET', url: `/me/events/${q(c.id)}?$select=${preReadSelect}` })),
+      reads.flatMap((c) => [
+        { method: 'GET' as const, url: `/me/events/${q(c.id)}?$select=${preReadSelect}` },
+        { method: 'GET' as const, url: `/me/events/${q(c.id)}?$select=body,isOnlineMeeting`, headers: textBody },
+      ]),
     );
-    answers.forEach((a, k) => {
-      const { index } = reads[k]!;
+    reads.forEach(({ index }, k) => {
+      const a = answers[2 * k]!;
+      const asText = answers[2 * k + 1]!;
       const w = writes[index]!;
       if (!a.ok) {
         if (a.error.kind === 'not-found' && w.op === 'delete') results[index] = { ok: true, value: null };
@@ -274,9 +277,11 @@ export class GraphWriter {
         };
         return;
       }
+      const text = asText.ok ? ((asText.body as Event).body?.content ?? '') : null;
       current[index] = {
         changeKey: ev.changeKey ?? null,
         body: { contentType: ev.body?.contentType === 'text' ? 'text' : 'html', content: ev.body?.content ?? '' },
+        text: text ?? htmlToText(ev.body?.content ?? ''),
         isOnlineMeeting: ev.isOnlineMeeting ?? false,
       };
     });

@@ -302,6 +302,34 @@ describe('points 2–10: Graph as documented', () => {
   });
 });
 
+describe('point 11: the item open in Outlook resolves to its event, series and iCalUId', () => {
+  test('an occurrence opened in Outlook (REST id) gives its immutable id, series master and iCalUId', async () => {
+    const master = h.double.userCreate({
+      subject: 'Weekly',
+      start: { dateTime: '2026-11-23T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-11-23T09:30:00', timeZone: 'UTC' },
+      recurrence: {
+        pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday'] },
+        range: { type: 'numbered', startDate: '2026-11-23', numberOfOccurrences: 3 },
+      },
+    }).ev;
+    const occ = `${master.id!}_OCC_20261130`;
+    // Office.js's convertToRestId gives a REST id, which is not the immutable id the provider stores.
+    expect(await h.provider.resolveOutlookItem(`REST-${occ}`)).toEqual({
+      id: occ,
+      iCalUId: master.iCalUId,
+      seriesMasterId: master.id,
+    });
+    const translate = h.double.log.find((l) => l.url.endsWith('/me/translateExchangeIds'))!;
+    expect(translate.body).toEqual({
+      inputIds: [`REST-${occ}`],
+      sourceIdType: 'restId',
+      targetIdType: 'restImmutableEntryId',
+    });
+    expect(await h.provider.resolveOutlookItem('REST-not-in-this-mailbox')).toBeNull();
+  });
+});
+
 /** The stored body without our block: what must equal the user's original, byte for byte. */
 function removeBlock(body: string): string {
   const start = body.indexOf('<div><p>-- CRM Calendar Connector --');

@@ -293,6 +293,9 @@ export class GraphDouble {
       if (seg.length === 1 && m === 'GET')
         return { status: 200, body: { mail: this.state.userEmail, userPrincipalName: this.state.userEmail } };
       if (seg[1] === 'outlook' && seg[2] === 'masterCategories') return this.categories(req);
+      // user-translateexchangeids.md: converts ids between formats. The double's stored ids are immutable ids; it
+      // models a (mutable) REST id as "REST-" + the immutable id, the EWS id as "EWS-" + it.
+      if (seg[1] === 'translateExchangeIds' && m === 'POST') return this.translateIds(req);
       if (seg[1] === 'calendars' && seg.length === 2 && m === 'GET')
         return { status: 200, body: { value: [...this.state.calendars.values()] } };
       if (seg[1] === 'calendars' && seg[2]) {
@@ -632,6 +635,28 @@ export class GraphDouble {
     if (!s || !e) return err(400, 'ErrorInvalidParameter', 'startDateTime and endDateTime are required');
     const items = this.state.instances(id, Date.parse(s), Date.parse(e)).map((x) => this.render(x, req));
     return this.servePage(req, { items, offset: 0, base: `/me/events/${encodeURIComponent(id)}/instances` });
+  }
+
+  private translateIds(req: Req): Res {
+    const b = req.body as { inputIds?: string[]; sourceIdType?: string; targetIdType?: string } | undefined;
+    if (!b?.inputIds?.length || !b.targetIdType)
+      return err(400, 'ErrorInvalidRequest', 'inputIds and targetIdType are required');
+    const prefix: Record<string, string> = {
+      restId: 'REST-',
+      ewsId: 'EWS-',
+      restImmutableEntryId: '',
+      immutableEntryId: '',
+    };
+    const from = prefix[b.sourceIdType ?? 'restId'];
+    const to = prefix[b.targetIdType];
+    if (from === undefined || to === undefined) return err(400, 'ErrorInvalidIdMalformed', 'unknown id type');
+    const value = b.inputIds.map((sourceId) => {
+      const core = sourceId.startsWith(from) ? sourceId.slice(from.length) : null;
+      return core && this.lookup(core)
+        ? { sourceId, targetId: `${to}${core}` }
+        : { sourceId, errorDetails: { code: 'ErrorInvalidIdMalformed', message: 'Id is malformed.' } };
+    });
+    return { status: 200, body: { value } };
   }
 
   private categories(req: Req): Res {

@@ -80,6 +80,24 @@ export function splitTextBody(body: string): { user: string; lines: string[] } {
   return { user: body.slice(0, span.start) + body.slice(span.end), lines };
 }
 
+/** A plain-text description: the user's text byte for byte, then the block with the deep link (or nothing). */
+export function describeWithLink(body: string, crmUrl: string | null): string {
+  return setTextBlock(body, crmUrl ? [`Open in CRM: ${crmUrl}`] : null);
+}
+
+/**
+ * The user's part of a plain-text description. Descriptions written before the marked block ended with one
+ * `legacyPrefix` line (Google and CalDAV: "— CRM record: <url>"): only that line is taken out, text after it stays.
+ */
+export function userTextOf(description: string, legacyPrefix: string): string {
+  if (findTextBlock(description)) return splitTextBody(description).user;
+  const i = description.lastIndexOf(`\n\n${legacyPrefix}`);
+  const at = i >= 0 ? i : description.startsWith(legacyPrefix) ? 0 : -1;
+  if (at < 0) return description;
+  const lineEnd = description.indexOf('\n', at + (i >= 0 ? 2 : 0));
+  return description.slice(0, at) + (lineEnd < 0 ? '' : description.slice(lineEnd));
+}
+
 // ------------------------------------------------------------------ HTML
 
 const voidElements = new Set([

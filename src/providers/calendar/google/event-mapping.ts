@@ -1,6 +1,6 @@
 /** Google Calendar event resources ↔ the engine's events and drafts. */
 import { createHash } from 'node:crypto';
-import { findTextBlock, setTextBlock, splitTextBody } from '../../../shared/body-block';
+import { describeWithLink, userTextOf } from '../../../shared/body-block';
 import { instantOf, isIanaZone } from '../../../shared/wall-clock';
 import type { CalendarEvent, EventDraft, Person, Priority, SyncedFields, Timing } from '../../../sync/model';
 
@@ -75,23 +75,13 @@ function timingOf(e: GoogleEvent, calendarZone: string): Timing | null {
   return { kind: 'timed', start, end, timeZone: e.start.timeZone ?? calendarZone };
 }
 
-/**
- * The user's description without the connector's block (src/shared/body-block.ts). Descriptions written before
- * the block existed end with one "— CRM record: <url>" line: only that line is ours, text after it is kept.
- */
+/** The user's description without the connector's block (src/shared/body-block.ts); old link lines too. */
 export function stripDeepLink(description: string): string {
-  if (findTextBlock(description)) return splitTextBody(description).user;
-  const i = description.lastIndexOf(`\n\n${deepLinkPrefix}`);
-  const at = i >= 0 ? i : description.startsWith(deepLinkPrefix) ? 0 : -1;
-  if (at < 0) return description;
-  const lineEnd = description.indexOf('\n', at + (i >= 0 ? 2 : 0));
-  return description.slice(0, at) + (lineEnd < 0 ? '' : description.slice(lineEnd));
+  return userTextOf(description, deepLinkPrefix);
 }
 
 /** The description written to Google: the user's text byte for byte, then the connector's block (deep link). */
-export function descriptionFor(body: string, crmUrl: string | null): string {
-  return setTextBlock(body, crmUrl ? [`Open in CRM: ${crmUrl}`] : null);
-}
+export const descriptionFor = describeWithLink;
 
 /** EXDATE lines of a recurrence array, in engine form (UTC instants or dates). */
 function exdatesOf(lines: string[]): string[] {

@@ -142,8 +142,9 @@ export class GraphDouble {
   }
 
   /**
-   * The mailbox has no REST API (on-premises, inactive, unlicensed): concepts/errors.md and the Outlook API pages
-   * answer 404 with the code MailboxNotEnabledForRESTAPI, which is not an item that is gone.
+   * The mailbox has no REST API (on-premises, inactive, unlicensed): Graph answers 404 with the code
+   * MailboxNotEnabledForRESTAPI, which is not an item that is gone. No docs page lists it (concepts/errors.md says
+   * the code, not the status, tells errors apart); the answer is the one real clients meet.
    */
   disableMailbox(disabled = true): void {
     this.mailboxDisabled = disabled;
@@ -499,7 +500,9 @@ export class GraphDouble {
     const sent = JSON.stringify(ev);
     if (ev.transactionId) {
       // event resource, transactionId: it lets Graph avoid a redundant POST when a client retries the same create.
-      // The same id with another body is refused with ErrorDuplicateTransactionId (errors.md, Outlook codes).
+      // The same id with another body is refused with ErrorDuplicateTransactionId ("The TransactionId specified in
+      // the request has already been used to create a different event"): not on a docs page, but the answer real
+      // clients handle (400 or 409 reported); the provider decides by the code, never the status.
       const known = this.byTransactionId.get(ev.transactionId);
       const existing = known ? this.state.events.get(known.id) : undefined;
       if (known && known.body !== sent)

@@ -19,15 +19,17 @@ export function kindForStatus(status: number): ProviderErrorKind {
  * error code" — the status alone is not enough). Case-insensitive, as Graph's own casing varies between services.
  */
 const kindByCode: Record<string, ProviderErrorKind> = {
-  // A 404 that is about the mailbox, not the item: an on-premises, inactive or soft-deleted mailbox has no REST
-  // API. Nothing is gone, and nothing will change by retrying (event-related docs, concepts/errors.md).
+  // A 404 that is about the mailbox, not the item: an on-premises, inactive, soft-deleted or unlicensed mailbox has
+  // no REST API ("REST API is not yet supported for this mailbox"). Nothing is gone, and retrying will not help.
+  // Not on a docs page (docs/graph.md, "Unverified"); the code is what Graph answers in practice.
   mailboxnotenabledforrestapi: 'permanent',
   mailboxnotsupportedforrestapi: 'permanent',
   // Delta sync state lost (concepts/delta-query-overview.md, "synchronization reset"): handled by re-listing.
   syncstatenotfound: 'not-found',
   resyncrequired: 'not-found',
   syncstateinvalid: 'not-found',
-  // A transactionId already used with another body (event resource, transactionId).
+  // A transactionId already used for a different event (event resource, transactionId; the code itself is not on a
+  // docs page: see docs/graph.md, "Unverified").
   errorduplicatetransactionid: 'conflict',
 };
 

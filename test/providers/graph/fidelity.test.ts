@@ -302,6 +302,36 @@ describe('points 2–10: Graph as documented', () => {
   });
 });
 
+test('point 10: a lost answer to an occurrence "create" (a PATCH of the instance) cannot duplicate it', async () => {
+  const master = h.double.userCreate({
+    subject: 'Weekly',
+    start: { dateTime: '2026-11-23T09:00:00', timeZone: 'UTC' },
+    end: { dateTime: '2026-11-23T09:30:00', timeZone: 'UTC' },
+    recurrence: {
+      pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday'] },
+      range: { type: 'numbered', startDate: '2026-11-23', numberOfOccurrences: 3 },
+    },
+  }).ev.id!;
+  const write = {
+    op: 'create' as const,
+    idempotencyKey: 'occ',
+    draft: draft(
+      { crmTag: 'crm-occ', occurrence: { seriesId: master, originalStart: '2026-11-30T09:00:00.000Z' } },
+      {
+        subject: 'Weekly (moved)',
+        timing: { kind: 'timed', start: '2026-11-30T10:00:00.000Z', end: '2026-11-30T10:30:00.000Z', timeZone: 'UTC' },
+      },
+    ),
+  };
+  h.double.dropResponses(1, (m, u) => m === 'POST' && u.includes('$batch') && h.double.log.at(-1)?.method === 'PATCH');
+  const [lost] = await h.provider.writeEvents(cal(), [write]);
+  expect(lost!.ok).toBe(false);
+  const [again] = await h.provider.writeEvents(cal(), [write]);
+  expect(again!.ok).toBe(true);
+  const instances = h.double.state.instances(master, Date.parse('2026-11-01'), Date.parse('2026-12-31'));
+  expect(instances.map((i) => i.ev.subject)).toEqual(['Weekly', 'Weekly (moved)', 'Weekly']);
+});
+
 describe('point 11: the item open in Outlook resolves to its event, series and iCalUId', () => {
   test('an occurrence opened in Outlook (REST id) gives its immutable id, series master and iCalUId', async () => {
     const master = h.double.userCreate({

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { itemTagStore } from '../store/item-tags';
 import type { Kysely } from 'kysely';
 import type {
   CalendarConnector,
@@ -321,7 +322,13 @@ export class ConnectionService {
     const { record, secrets } = await this.loaded(tenantId, userId, 'crm');
     const connector = this.connector('crm', record.provider);
     return {
-      provider: connector.open(this.connection(record, secrets), this.deps.env, this.hooks(tenantId, userId, 'crm')),
+      provider: connector.open(this.connection(record, secrets), this.deps.env, {
+        ...this.hooks(tenantId, userId, 'crm'),
+        // One tag store per CRM org: the provider and the org's URL as the connection recorded it.
+        itemTags: itemTagStore(this.deps.db, tenantId, `${record.provider}|${record.url ?? ''}`, () =>
+          this.deps.env.now(),
+        ),
+      }),
       record,
     };
   }

@@ -80,6 +80,11 @@ export class RunService {
     };
   }
 
+  /** Runs holding or waiting for a lease in this process now (the worker heartbeat reports it). */
+  get activeRuns(): number {
+    return this.inFlight.size;
+  }
+
   store(tenantId: string, userId: string): DbStatusStore {
     return new DbStatusStore(this.deps.db.kysely, tenantId, userId);
   }

@@ -87,6 +87,7 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
       crm: [createSandboxConnector(sandboxRepos), ...crmConnectors],
     },
     env: createProviderEnv(config),
+    urlPolicy: { allowedPrivateHosts: config.ALLOWED_PRIVATE_HOSTS },
     ...(graphTokens
       ? {
           entraToken: async (tenantId: string, userId: string) => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { sql } from 'kysely';
 import { ConnectError } from '../../providers/http/connect-error';
@@ -18,6 +19,8 @@ import { handlers } from './handlers';
 import { buildOpenApi } from './openapi';
 import { registerApiRoutes } from './register-routes';
 import { registerSecurity } from './security';
+import { RateLimitKeys } from './rate-limit-key';
+import { clientErrorResponse, frameworkError, jsonBodyError } from './error-shape';
 
 export interface AppDeps {
   config: Config;
@@ -57,6 +60,19 @@ export async function buildApp({ config, db, runtime }: AppDeps): Promise<Fastif
     },
     bodyLimit: 256 * 1024,
     trustProxy: config.NODE_ENV === 'production',
+    // Requests Node's parser refuses (431 header overflow, malformed bytes): our error shape, and no raw bytes
+    // logged (Fastify's default handler logs the packet, bearer token and Basic password included, at trace).
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      app.log.debug({ code: err.code }, 'client error');
+      if (socket.writable) socket.write(clientErrorResponse(err.code));
+      socket.destroy();
+    },
+    // Bad URL encodings and over-long path parameters (414): the same error shape as every other answer.
+    frameworkErrors: (err, _req, reply) => {
+      const e = frameworkError(err);
+      void (reply as unknown as FastifyReply).code(e.status).send(e.toBody());
+    },
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -69,6 +85,7 @@ export async function buildApp({ config, db, runtime }: AppDeps): Promise<Fastif
           ? new HttpError(404, 'not-found', err.message)
           : new HttpError(502, 'unavailable', `The provider failed: ${err.message}`);
     } else if (err.statusCode === 429) e = new HttpError(429, 'rate-limited', err.message);
+    else if (jsonBodyError(err)) e = jsonBodyError(err)!;
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       e = new HttpError(413, 'payload-too-large', 'request body too large');
     else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -84,7 +101,12 @@ export async function buildApp({ config, db, runtime }: AppDeps): Promise<Fastif
     return reply.code(e.status).send({ ...e.toBody(), ...(issues ? { issues } : {}) });
   });
 
-  await registerSecurity(app, config);
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(new HttpError(404, 'not-found', `no route ${req.method} ${req.url.split('?')[0]}`).toBody()),
+  );
+
+  const keys = runtime ? new RateLimitKeys(runtime.verifier) : null;
+  await registerSecurity(app, config, keys ? (req) => keys.keyFor(req) : undefined);
 
   app.get('/healthz', { config: { rateLimit: false } }, async (_req, reply) => {
     try {

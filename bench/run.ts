@@ -9,6 +9,7 @@ import { graphBench } from './graph';
 import { caldavBench } from './caldav';
 import { serverBench } from './server';
 import { pane } from './pane';
+import { systemClock } from '../src/shared/clock';
 
 const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench, pane];
 
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     results[section.name] = { ...value, wallMs: Math.round(ms), peakRssMb: peakRssMb() };
   }
   process.stdout.write(
-    `${JSON.stringify({ node: process.version, cpus: (await import('node:os')).cpus().length, at: new Date().toISOString(), sections: results }, null, 2)}\n`,
+    `${JSON.stringify({ node: process.version, cpus: (await import('node:os')).cpus().length, at: systemClock().toISOString(), sections: results }, null, 2)}\n`,
   );
 }
 

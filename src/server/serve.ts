@@ -21,16 +21,20 @@ export interface Working {
  * Consumes queued runs and schedules automatic ones, in this process; writes the worker heartbeat and sweeps for
  * runs whose worker died (the janitor).
  */
-export async function startWorking(runtime: Runtime, now: () => Date = () => new Date()): Promise<Working> {
+export async function startWorking(runtime: Runtime): Promise<Working> {
+  const now = runtime.clock;
   await runtime.queue.work((job) => handleRunJob(runtime, job));
-  const scheduler = new Scheduler({
-    syncState: runtime.syncState,
-    users: runtime.users,
-    connections: runtime.connections,
-    settings: runtime.userSettings,
-    queue: runtime.queue,
-    logger: runtime.logger,
-  });
+  const scheduler = new Scheduler(
+    {
+      syncState: runtime.syncState,
+      users: runtime.users,
+      connections: runtime.connections,
+      settings: runtime.userSettings,
+      queue: runtime.queue,
+      logger: runtime.logger,
+    },
+    { now: runtime.clock },
+  );
   scheduler.start();
   const janitor = new RunJanitor({
     db: runtime.db,

@@ -1,6 +1,7 @@
 import type { InjectOptions } from 'fastify';
 import { apiRoutes, routeUrl, type RouteName } from '../../src/shared/api';
 import { startHarness, type Harness } from './support/harness';
+import { systemClock } from '../../src/shared/clock';
 
 let h: Harness;
 beforeAll(async () => {
@@ -274,7 +275,7 @@ describe('runs, preview, items, cleanup, reset', () => {
     const user = (await h.runtime.users.findByEmail('tenant-a', 'ann@a.test'))!;
     await h.runtime.runs.store('tenant-a', user.id).setPendingConfirmation({
       runId: 'r-big',
-      createdAt: new Date().toISOString(),
+      createdAt: systemClock().toISOString(),
       crm: 0,
       calendar: 12,
       reason: 'would delete 12 events',

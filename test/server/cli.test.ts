@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildCli, runCli } from '../../src/server/cli';
 import { MemoryWorld } from './support/memory-connectors';
+import { systemClock } from '../../src/shared/clock';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
-const world = new MemoryWorld();
+// The CLI builds its own runtime on the wall clock (as in production); the accounts share that clock.
+const world = new MemoryWorld(systemClock);
 const saved = { ...process.env };
 
 beforeAll(() => {

@@ -1,5 +1,6 @@
 import { createSafeFetch, type FetchLike } from '../../../src/providers/http';
 import type { ProviderEnv } from '../../../src/providers/connector';
+import { systemClock, type Clock } from '../../../src/shared/clock';
 
 export interface RequestCounter {
   requests: number;
@@ -12,7 +13,11 @@ export function newCounter(): RequestCounter {
 }
 
 /** A provider environment whose safe fetch lets the test server through, as an admin allow-list would. */
-export function testEnv(allowedPrivateHosts: string[], counter?: RequestCounter): ProviderEnv {
+export function testEnv(
+  allowedPrivateHosts: string[],
+  counter?: RequestCounter,
+  clock: Clock = systemClock,
+): ProviderEnv {
   const safe = createSafeFetch({ allowedPrivateHosts });
   const safeFetch: FetchLike = (input, init) => {
     if (counter) {
@@ -26,6 +31,6 @@ export function testEnv(allowedPrivateHosts: string[], counter?: RequestCounter)
     fetch: (i, init) => fetch(i, init),
     publicUrl: 'https://connector.example',
     graphBaseUrl: 'https://graph.invalid',
-    now: () => new Date(),
+    now: clock,
   };
 }

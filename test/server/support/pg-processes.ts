@@ -16,6 +16,7 @@ import { UserRepository, type UserRecord } from '../../../src/server/store/users
 import { keyringFromEnvironment } from '../../../src/server/vault/keyring';
 import { Vault } from '../../../src/server/vault/vault';
 import type { TestPostgres } from '../../support/postgres';
+import { systemClock } from '../../../src/shared/clock';
 
 export interface Child {
   process: ChildProcess;
@@ -53,8 +54,8 @@ export async function pgCluster(pg: TestPostgres, o: { users: number; env?: Node
   );
   const masterKey = crypto.randomBytes(32).toString('base64');
   const vault = new Vault(keyringFromEnvironment(masterKey));
-  const userRepo = new UserRepository(db.kysely);
-  const conns = new ConnectionRepository(db.kysely, vault);
+  const userRepo = new UserRepository(db.kysely, systemClock);
+  const conns = new ConnectionRepository(db.kysely, vault, systemClock);
   const users: UserRecord[] = [];
   for (let i = 0; i < o.users; i++) {
     const email = `u${i}@pg.test`;

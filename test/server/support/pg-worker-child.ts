@@ -12,6 +12,7 @@ import { engine } from '../../../src/server/runs/engine';
 import { serve, worker } from '../../../src/server/serve';
 import { openDatabase } from '../../../src/server/store/database';
 import { MemoryWorld } from './memory-connectors';
+import { systemClock } from '../../../src/shared/clock';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const logDb = openDatabase(config.DATABASE_URL, { max: 2 });
   const holdMs = Number(process.env.HOLD_MS ?? '100');
   const log = (user: string, event: string) =>
-    sql`insert into test_run_log (pid, user_email, event, at) values (${process.pid}, ${user}, ${event}, ${new Date().toISOString()})`
+    sql`insert into test_run_log (pid, user_email, event, at) values (${process.pid}, ${user}, ${event}, ${systemClock().toISOString()})`
       .execute(logDb.kysely)
       .catch(() => {});
   const logged: EngineApi = {
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   };
   const overrides = {
     engine: logged,
-    registry: new MemoryWorld().registry(),
+    registry: new MemoryWorld(systemClock).registry(),
     logger: pino({ level: process.env.CHILD_LOG ?? 'silent' }),
     runOptions: { waitPollMs: 20 },
   };

@@ -20,13 +20,15 @@ import { buildOpenApi } from './openapi';
 import { registerApiRoutes } from './register-routes';
 import { registerSecurity } from './security';
 import { RateLimitKeys } from './rate-limit-key';
-import { clientErrorResponse, frameworkError, jsonBodyError } from './error-shape';
+import { clientErrorResponse, frameworkError, jsonBodyError, parseJsonBody } from './error-shape';
 
 export interface AppDeps {
   config: Config;
   db: Db;
   /** With a runtime the API is served; without, only health and the pane (e.g. a bare start-up check). */
   runtime?: Runtime;
+  /** Where request logs go (default stdout); the security tests read them back. */
+  logStream?: NodeJS.WritableStream;
 }
 
 /** Script of the OAuth callback page: tells the Office dialog's parent (or the opener) the outcome. */
@@ -44,10 +46,11 @@ const oauthCallbackScript = `(function () {
 })();`;
 
 /** Builds the HTTP server: API, OpenAPI, health and the built task pane on one origin (SPEC §11). */
-export async function buildApp({ config, db, runtime }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, runtime, logStream }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
+      ...(logStream ? { stream: logStream } : {}),
       redact: { paths: redactedPaths, censor: '[redacted]' },
       // Query strings can carry OAuth codes and state: log the path only.
       serializers: {
@@ -99,6 +102,15 @@ export async function buildApp({ config, db, runtime }: AppDeps): Promise<Fastif
     const issues = (e as HttpError & { issues?: unknown }).issues;
     if (e.status === 429) void reply.header('retry-after', reply.getHeader('retry-after') ?? '60');
     return reply.code(e.status).send({ ...e.toBody(), ...(issues ? { issues } : {}) });
+  });
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(String(body)));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
   });
 
   app.setNotFoundHandler((req, reply) =>

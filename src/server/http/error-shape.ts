@@ -30,6 +30,28 @@ export function frameworkError(err: FastifyError): HttpError {
   return new HttpError(400, 'validation', 'the URL is not validly encoded', 'params');
 }
 
+/**
+ * The JSON body parser: JSON.parse, refusing the keys that poison prototypes when a body is later merged into an
+ * object (`__proto__`, `constructor.prototype`) with an error that names the key. Fastify's own parser refuses
+ * them too, but reports any failure as "not valid JSON".
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new HttpError(400, 'validation', 'body: empty JSON body', 'body');
+  let poisoned: string | null = null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (key, v: unknown) => {
+      if (key === '__proto__') poisoned ??= '__proto__';
+      else if (key === 'constructor' && typeof v === 'object' && v !== null && 'prototype' in v) poisoned ??= key;
+      return v;
+    });
+  } catch {
+    throw new HttpError(400, 'validation', 'body: not valid JSON', 'body');
+  }
+  if (poisoned) throw new HttpError(400, 'validation', `${poisoned}: this key is not allowed in a body`, poisoned);
+  return value;
+}
+
 /** A body Fastify's JSON parser refused, named as such; null for any other error. */
 export function jsonBodyError(err: FastifyError): HttpError | null {
   if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')

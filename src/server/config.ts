@@ -52,6 +52,8 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** How often a worker writes its heartbeat and sweeps for interrupted runs. */
   WORKER_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  /** When set, GET /metrics needs `Authorization: Bearer <this>` (otherwise restrict it at the proxy). */
+  METRICS_TOKEN: z.string().min(16).optional(),
   /** Where the built pane is served from; `npm run build` writes it. */
   ADDIN_DIR: z.string().default(path.resolve(__dirname, '..', 'addin')),
 });

@@ -437,3 +437,41 @@ describe('OAuth start (issue 16, finding 7)', () => {
     expect(res.json()).toMatchObject({ error: 'validation', field: 'fields.clientId' });
   });
 });
+
+describe('operations endpoints', () => {
+  it('/healthz, /readyz and /metrics answer on the embedded default', async () => {
+    const health = await h.app.inject({ method: 'GET', url: '/healthz' });
+    expect(health.json()).toMatchObject({ status: 'ok', database: 'sqlite', databaseReachable: true });
+    expect((await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    for (const name of [
+      'crm_sync_runs',
+      'crm_sync_run_duration_seconds',
+      'crm_sync_provider_errors',
+      'crm_sync_queue_depth',
+      'crm_sync_queue_oldest_age_seconds',
+      'crm_sync_workers_alive',
+      'crm_sync_database_up',
+    ]) {
+      expect(metrics.body).toContain(`# TYPE ${name} `);
+    }
+    expect(metrics.body).toMatch(/^crm_sync_database_up 1$/m);
+  });
+
+  it('/metrics needs the metrics token when one is configured', async () => {
+    const t = await startHarness({ METRICS_TOKEN: 'metrics-token-0123456789' });
+    try {
+      expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      const ok = await t.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer metrics-token-0123456789' },
+      });
+      expect(ok.statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -83,6 +83,18 @@ describe('a PostgreSQL restart in the middle of runs', () => {
     const leases = await c.db.kysely.selectFrom('sync_state').select('lease_owner').execute();
     expect(leases.filter((l) => l.lease_owner !== null)).toEqual([]);
 
+    // Operators see it: both workers alive, nothing waiting, runs by status, the pool's lost connections.
+    await c.until('both worker heartbeats fresh', async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return r.status === 200 && ((await r.json()) as { workers: { alive: number } }).workers.alive === 2;
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^crm_sync_workers_alive 2$/m);
+    expect(metrics).toMatch(/^crm_sync_queue_depth 0$/m);
+    expect(metrics).toMatch(/^crm_sync_runs\{status="succeeded",trigger="manual"\} \d+$/m);
+    expect(metrics).toMatch(/^crm_sync_db_connection_errors [1-9]\d*$/m);
+    expect(metrics).toMatch(/^crm_sync_run_duration_seconds_count \d+$/m);
+
     // A run queued after the outage still goes through.
     const runId = await c.enqueue(c.users[0]!);
     await c.until('a new run after the restart', async () =>

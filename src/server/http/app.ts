@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { sql } from 'kysely';
 import { ConnectError } from '../../providers/http/connect-error';
 import { isProviderError } from '../../sync/errors';
 import type { Config } from '../config';
@@ -12,13 +11,13 @@ import type { Runtime } from '../runtime';
 import { sandboxRoutes } from '../sandbox/routes';
 import { authenticate } from './auth-hook';
 import type { Db } from '../store/database';
-import { version } from '../version';
 import { redactedPaths } from '../log';
 import { registerDevSignIn } from './dev-signin';
 import { handlers } from './handlers';
 import { buildOpenApi } from './openapi';
 import { registerApiRoutes } from './register-routes';
 import { registerSecurity } from './security';
+import { registerOperations } from './operations';
 import { RateLimitKeys } from './rate-limit-key';
 import { clientErrorResponse, frameworkError, jsonBodyError, parseJsonBody } from './error-shape';
 
@@ -120,14 +119,7 @@ export async function buildApp({ config, db, runtime, logStream }: AppDeps): Pro
   const keys = runtime ? new RateLimitKeys(runtime.verifier) : null;
   await registerSecurity(app, config, keys ? (req) => keys.keyFor(req) : undefined);
 
-  app.get('/healthz', { config: { rateLimit: false } }, async (_req, reply) => {
-    try {
-      await sql`select 1`.execute(db.kysely);
-      return { status: 'ok', version, database: db.dialect };
-    } catch {
-      return reply.code(503).send({ status: 'database unavailable', version, database: db.dialect });
-    }
-  });
+  registerOperations(app, { config, db, ...(runtime ? { runtime } : {}) });
 
   if (runtime) {
     const openapi = buildOpenApi();

@@ -12,6 +12,14 @@ import {
 /** Request headers that carry credentials: dropped when a redirect leaves the origin. */
 const crossOriginDropped = ['authorization', 'proxy-authorization', 'cookie'];
 
+function plainHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, key) => {
+    out[key] = value;
+  });
+  return out;
+}
+
 /** The fetch shape providers use; both the safe fetch and the global fetch satisfy it. */
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -68,7 +76,7 @@ export function createSafeFetch(policy: UrlPolicy, options: SafeFetchOptions = {
       const res = (await undiciFetch(url, {
         ...(init as Record<string, unknown>),
         method,
-        headers: Object.fromEntries(headers),
+        headers: plainHeaders(headers),
         body: body as never,
         redirect: 'manual',
         signal,

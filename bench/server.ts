@@ -12,7 +12,7 @@ import { buildApp } from '../src/server/http/app';
 import { PgBossQueue } from '../src/server/jobs/pg-boss-queue';
 import { engine } from '../src/server/runs/engine';
 import { createRuntime, type Runtime } from '../src/server/runtime';
-import { openDatabase, type Db } from '../src/server/store/database';
+import { openDatabase } from '../src/server/store/database';
 import { migrateToLatest } from '../src/server/store/migrations';
 import { memoryRegistry } from './server-bench-support';
 import type { BenchSection } from './section';

@@ -171,6 +171,7 @@ export const messages = {
       'needs-confirmation': 'Waiting for confirmation',
       'needs-reauth': 'Needs re-authorization',
       preview: 'Preview',
+      interrupted: 'Interrupted (runs again)',
     } as Record<string, string>,
     trigger: {
       manual: 'Sync now',

@@ -41,6 +41,19 @@ const envSchema = z.object({
   GOOGLE_CLIENT_SECRET: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALLOWED_PRIVATE_HOSTS: z.string().default(''),
+  /**
+   * A run's lease time to live; a live run renews it every third of it. A run whose worker died is recovered
+   * (recorded as interrupted, retried) at most this long plus WORKER_MAINTENANCE_SECONDS after it stopped.
+   */
+  RUN_LEASE_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
+  /** How long a queued run may stay taken by a worker before pg-boss gives it to another (above the longest run). */
+  RUN_JOB_EXPIRY_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
+  /** Runs one worker process takes at once (PostgreSQL). */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** How often a worker writes its heartbeat and sweeps for interrupted runs. */
+  WORKER_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  /** When set, GET /metrics needs `Authorization: Bearer <this>` (otherwise restrict it at the proxy). */
+  METRICS_TOKEN: z.string().min(16).optional(),
   /** Where the built pane is served from; `npm run build` writes it. */
   ADDIN_DIR: z.string().default(path.resolve(__dirname, '..', 'addin')),
 });

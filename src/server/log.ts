@@ -27,6 +27,9 @@ export const redactedPaths = [
   '*.codeVerifier',
   'clientState',
   '*.clientState',
+  // A malformed request's raw bytes (Fastify's client errors carry them): headers, bearer token, Basic password.
+  'rawPacket',
+  '*.rawPacket',
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',

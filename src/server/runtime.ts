@@ -21,6 +21,7 @@ import type { Db } from './store/database';
 import { SettingsRepository } from './store/settings';
 import { SyncStateRepository } from './store/sync-state';
 import { UserRepository } from './store/users';
+import { WorkerRepository } from './store/workers';
 import { loadKeyring } from './vault/keyring';
 import { Vault } from './vault/vault';
 import { GraphTokenService } from './auth/graph-tokens';
@@ -40,6 +41,8 @@ export interface Runtime {
   settings: SettingsRepository;
   audit: AuditRepository;
   syncState: SyncStateRepository;
+  /** Worker heartbeats (healthz, metrics). */
+  workers: WorkerRepository;
   connectionService: ConnectionService;
   userSettings: UserSettingsService;
   runs: RunService;
@@ -90,6 +93,7 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
       crm: [createSandboxConnector(sandboxRepos), ...crmConnectors],
     },
     env: createProviderEnv(config, clock),
+    urlPolicy: { allowedPrivateHosts: config.ALLOWED_PRIVATE_HOSTS },
     ...(graphTokens
       ? {
           entraToken: async (tenantId: string, userId: string) => {
@@ -103,9 +107,17 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
   const userSettings = new UserSettingsService(users, settings);
   const runs = new RunService(
     { db, users, connections, connectionService, settings: userSettings, syncState, engine: o.engine, logger },
-    { ...o.runOptions, now: o.runOptions?.now ?? clock },
+    { leaseTtlMs: config.RUN_LEASE_SECONDS * 1000, ...o.runOptions, now: o.runOptions?.now ?? clock },
   );
-  const queue = o.queue ?? (db.dialect === 'postgres' ? new PgBossQueue(dbUrl(config)) : new InProcessQueue());
+  const queue =
+    o.queue ??
+    (db.dialect === 'postgres'
+      ? new PgBossQueue(config.DATABASE_URL, {
+          concurrency: config.WORKER_CONCURRENCY,
+          expireSeconds: config.RUN_JOB_EXPIRY_SECONDS,
+          onError: (err) => logger.warn({ err: err.message }, 'run queue: database error (retrying)'),
+        })
+      : new InProcessQueue());
 
   const subscriptions = new SubscriptionService({
     db,
@@ -149,6 +161,7 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
     settings,
     audit,
     syncState,
+    workers: new WorkerRepository(db.kysely),
     connectionService,
     userSettings,
     runs,
@@ -164,8 +177,4 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
       await runs.stop();
     },
   };
-}
-
-function dbUrl(config: Config): string {
-  return config.DATABASE_URL;
 }

@@ -1,6 +1,12 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { apiRoutes, routeUrl } from '../../src/shared/api';
+import { Writable } from 'node:stream';
+import fc from 'fast-check';
+import { apiErrorSchema, apiRoutes, routeUrl } from '../../src/shared/api';
+import type { RouteDef } from '../../src/shared/api/routes';
+import { buildApp } from '../../src/server/http/app';
 import { loadConfig, ConfigError } from '../../src/server/config';
 import { startHarness, type Harness } from './support/harness';
 
@@ -189,6 +195,283 @@ describe('development sign-in', () => {
       ).toBe(401);
     } finally {
       await dev.close();
+    }
+  });
+});
+
+describe('rate limit keys (issue 16, finding 3)', () => {
+  let small: Harness;
+  beforeAll(async () => {
+    small = await startHarness({ RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  afterAll(() => small.close());
+  const call = (authorization?: string) =>
+    small.app.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      remoteAddress: '203.0.113.7',
+      headers: authorization ? { authorization } : {},
+    });
+
+  it('limits a caller who sends a different made-up token every time, by address', async () => {
+    const codes = [];
+    for (let i = 0; i < 6; i++)
+      codes.push((await call(`Bearer ${crypto.randomBytes(40).toString('base64url')}`)).statusCode);
+    expect(codes.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(codes.slice(3)).toEqual([429, 429, 429]);
+    // Another address is not affected.
+    const other = await small.app.inject({ method: 'GET', url: '/api/v1/me', remoteAddress: '198.51.100.9' });
+    expect(other.statusCode).toBe(401);
+  });
+
+  it('gives each verified user their own budget, whatever address they come from', async () => {
+    const tokenA = await small.idp.token({ tid: 'rl', oid: 'oid-a', email: 'a@rl.test' });
+    const tokenB = await small.idp.token({ tid: 'rl', oid: 'oid-b', email: 'b@rl.test' });
+    const a = [];
+    for (let i = 0; i < 4; i++) a.push((await call(`Bearer ${tokenA}`)).statusCode);
+    expect(a).toEqual([200, 200, 200, 429]);
+    expect((await call(`Bearer ${tokenB}`)).statusCode).toBe(200);
+    const limited = await call(`Bearer ${tokenA}`);
+    expect(limited.json()).toMatchObject({ error: 'rate-limited', field: null });
+    expect(limited.headers['retry-after']).toBeDefined();
+  });
+});
+
+describe('Entra users keyed by tenant and object id (issue 16, finding 4)', () => {
+  it('a reused UPN gets its own account (no 500) and a changed e-mail follows the token', async () => {
+    const old = await me(await h.idp.token({ tid: 'upn', oid: 'oid-old', email: 'pat@upn.test' }));
+    expect(old.statusCode).toBe(200);
+    const reused = await me(await h.idp.token({ tid: 'upn', oid: 'oid-new', email: 'pat@upn.test' }));
+    expect(reused.statusCode).toBe(200);
+    expect(reused.json()).toMatchObject({ email: 'pat@upn.test' });
+    expect(reused.json().userId ?? reused.json().id).not.toEqual(old.json().userId ?? old.json().id);
+    // The old person's account renamed (not deleted), and its e-mail change later is applied too.
+    const renamed = await me(await h.idp.token({ tid: 'upn', oid: 'oid-old', email: 'pat.former@upn.test' }));
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.json()).toMatchObject({ email: 'pat.former@upn.test' });
+    const users = await h.runtime.users.list('upn');
+    expect(users.map((u) => [u.oid, u.email]).sort()).toEqual([
+      ['oid-new', 'pat@upn.test'],
+      ['oid-old', 'pat.former@upn.test'],
+    ]);
+    // Two first requests of one new user at once: both answered.
+    const t = await h.idp.token({ tid: 'upn', oid: 'oid-twin', email: 'twin@upn.test' });
+    expect((await Promise.all([me(t), me(t), me(t)])).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+  });
+});
+
+describe('one error shape (issue 16, finding 8)', () => {
+  const auth = async () => ({ authorization: `Bearer ${await h.idp.token(ann)}`, 'content-type': 'application/json' });
+  const expectShape = (body: unknown, field: string | null) => {
+    expect(apiErrorSchema.safeParse(body).success).toBe(true);
+    expect((body as { field: unknown }).field).toBe(field);
+  };
+
+  it('answers unknown routes, bad JSON, prototype keys and unknown fields alike, naming the field', async () => {
+    const notFound = await h.app.inject({ method: 'GET', url: '/api/v1/nope' });
+    expect(notFound.statusCode).toBe(404);
+    expectShape(notFound.json(), null);
+
+    const bad = await h.app.inject({
+      method: 'PUT',
+      url: '/api/v1/settings',
+      headers: await auth(),
+      payload: '{"set":',
+    });
+    expect(bad.statusCode).toBe(400);
+    expectShape(bad.json(), 'body');
+
+    const proto = await h.app.inject({
+      method: 'PUT',
+      url: '/api/v1/settings',
+      headers: await auth(),
+      payload: '{"set":{},"__proto__":{"admin":true}}',
+    });
+    expect(proto.statusCode).toBe(400);
+    expectShape(proto.json(), '__proto__');
+
+    const unknown = await h.app.inject({
+      method: 'PUT',
+      url: '/api/v1/settings',
+      headers: await auth(),
+      payload: { set: {}, sneaky: 1 },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expectShape(unknown.json(), 'sneaky');
+    expect(unknown.json().message).toMatch(/sneaky: unknown field/);
+
+    const longParam = await h.app.inject({
+      method: 'GET',
+      url: `/api/v1/runs/${'r'.repeat(300)}`,
+      headers: await auth(),
+    });
+    expect(longParam.statusCode).toBe(414);
+    expectShape(longParam.json(), 'params');
+  });
+
+  it('answers requests Node refuses before routing (431, malformed) in the same shape', async () => {
+    const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = new URL(address);
+      const raw = (text: string) =>
+        new Promise<string>((resolve, reject) => {
+          const s = net.connect(Number(port), '127.0.0.1', () => s.end(text));
+          let out = '';
+          s.on('data', (d) => (out += String(d)));
+          s.on('close', () => resolve(out));
+          s.on('error', reject);
+        });
+      const huge = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(huge).toMatch(/^HTTP\/1.1 431/);
+      expectShape(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4)), null);
+      const malformed = await raw('GET /healthz HTTP/1.1\r\nHost x\r\n\r\n');
+      expect(malformed).toMatch(/^HTTP\/1.1 400/);
+      expectShape(JSON.parse(malformed.slice(malformed.indexOf('\r\n\r\n') + 4)), null);
+    } finally {
+      await h.app.close();
+      h = await startHarness({ RATE_LIMIT_PER_MINUTE: '1000' });
+    }
+  });
+
+  it('answers fuzzed bodies on every body route with the one shape, never a 500', async () => {
+    const token = await h.idp.token(ann);
+    const bodyRoutes = (Object.values(apiRoutes) as RouteDef[]).filter((d) => d.body && d.auth === 'user');
+    const json = fc.jsonValue({ maxDepth: 3 });
+    const body = fc.oneof(
+      json,
+      fc.dictionary(fc.string({ maxLength: 12 }), json, { maxKeys: 5 }),
+      fc.record({ set: fc.dictionary(fc.string({ maxLength: 12 }), json, { maxKeys: 4 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...bodyRoutes), body, async (def, payload) => {
+        const res = await h.app.inject({
+          method: def.method,
+          url: routeUrl(def.path, { side: 'crm', runId: 'r', cleanupId: 'c', crmId: 'i', profileId: 'p', userId: 'u' }),
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          payload: JSON.stringify(payload),
+        });
+        expect(res.statusCode).toBeLessThan(500);
+        if (res.statusCode >= 400) {
+          const parsed = apiErrorSchema.safeParse(res.json());
+          expect(parsed.success).toBe(true);
+          if (res.statusCode === 400) expect(parsed.data?.field).not.toBeNull();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  }, 60_000);
+});
+
+describe('logs at every level (issue 16, finding 5)', () => {
+  it.each(['trace', 'debug', 'info', 'warn', 'error'])(
+    'hold no bearer token or password at %s, malformed requests included',
+    async (level) => {
+      const lines: string[] = [];
+      const stream = new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      const lh = await startHarness({ LOG_LEVEL: level, RATE_LIMIT_PER_MINUTE: '1000' });
+      await lh.app.close();
+      const app = await buildApp({ config: lh.config, db: lh.db, runtime: lh.runtime, logStream: stream });
+      try {
+        const token = await lh.idp.token(ann);
+        const password = 'CalDav-Pa55word-9931';
+        const address = await app.listen({ port: 0, host: '127.0.0.1' });
+        await fetch(`${address}/api/v1/connections/calendar`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ provider: 'memcal', method: 'password', fields: { username: 'a@a.test', password } }),
+        });
+        await fetch(`${address}/api/v1/connections/calendar`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: `{"provider":"memcal","fields":{"password":"${password}"`,
+        });
+        const { port } = new URL(address);
+        await new Promise<void>((resolve) => {
+          const basic = Buffer.from(`ann:${password}`).toString('base64');
+          const s = net.connect(Number(port), '127.0.0.1', () =>
+            s.end(
+              `POST /api/v1/me HTTP/1.1\r\nAuthorization: Bearer ${token}\r\nX-Basic: Basic ${basic}\r\nBroken header\r\n\r\n`,
+            ),
+          );
+          s.on('data', () => {});
+          s.on('close', () => resolve());
+          s.on('error', () => resolve());
+        });
+        // The client error is logged as the socket closes: give it a moment (bounded) to arrive.
+        for (let i = 0; i < 40 && level === 'trace' && !lines.join('').includes('client error'); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const all = lines.join('');
+        if (level === 'trace') expect(all).toContain('client error');
+        expect(all).not.toContain(token);
+        expect(all).not.toContain(token.split('.')[2]);
+        expect(all).not.toContain(password);
+        expect(all).not.toContain(Buffer.from(`ann:${password}`).toString('base64'));
+        expect(all).not.toContain('rawPacket');
+      } finally {
+        await app.close();
+        await lh.close();
+      }
+    },
+    30_000,
+  );
+});
+
+describe('OAuth start (issue 16, finding 7)', () => {
+  const start = async (body: object) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/api/v1/connections/calendar/oauth/start',
+      headers: { authorization: `Bearer ${await h.idp.token(ann)}` },
+      payload: { provider: 'memcal', method: 'oauth', ...body },
+    });
+
+  it('refuses control characters in any field, naming it', async () => {
+    const res = await start({ fields: { clientId: 'abc\u0000def' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'validation', field: 'fields.clientId' });
+  });
+});
+
+describe('operations endpoints', () => {
+  it('/healthz, /readyz and /metrics answer on the embedded default', async () => {
+    const health = await h.app.inject({ method: 'GET', url: '/healthz' });
+    expect(health.json()).toMatchObject({ status: 'ok', database: 'sqlite', databaseReachable: true });
+    expect((await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    const metrics = await h.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    for (const name of [
+      'crm_sync_runs',
+      'crm_sync_run_duration_seconds',
+      'crm_sync_provider_errors',
+      'crm_sync_queue_depth',
+      'crm_sync_queue_oldest_age_seconds',
+      'crm_sync_workers_alive',
+      'crm_sync_database_up',
+    ]) {
+      expect(metrics.body).toContain(`# TYPE ${name} `);
+    }
+    expect(metrics.body).toMatch(/^crm_sync_database_up 1$/m);
+  });
+
+  it('/metrics needs the metrics token when one is configured', async () => {
+    const t = await startHarness({ METRICS_TOKEN: 'metrics-token-0123456789' });
+    try {
+      expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      const ok = await t.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: 'Bearer metrics-token-0123456789' },
+      });
+      expect(ok.statusCode).toBe(200);
+    } finally {
+      await t.close();
     }
   });
 });

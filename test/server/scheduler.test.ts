@@ -121,6 +121,7 @@ describe('scheduler', () => {
           kind: 'in-process',
           enqueue: async (j) => void queued.push(j),
           work: async () => {},
+          stats: async () => ({ depth: queued.length, active: 0, oldestAgeSeconds: 0 }),
           stop: async () => {},
         },
         logger: pino({ level: 'silent' }),

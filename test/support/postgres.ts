@@ -20,6 +20,11 @@ export function freePort(): Promise<number> {
 export interface TestPostgres {
   /** A fresh empty database on the cluster. */
   createDatabase(): Promise<string>;
+  /** Stops the server (a fast shutdown: every session gets 57P01) and starts it again on the same port and data. */
+  restart(downMs?: number): Promise<void>;
+  /** Stops the server, keeping its data, until `start`. */
+  halt(): Promise<void>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,7 +39,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     port,
     user: 'postgres',
     password: 'postgres',
-    persistent: false,
+    // Kept across a restart (chaos tests stop and start the server); `stop` removes the folder.
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
     onError: () => {},
@@ -48,6 +54,13 @@ export async function startPostgres(): Promise<TestPostgres> {
       await pg.createDatabase(name);
       return `postgres://postgres:postgres@127.0.0.1:${port}/${name}`;
     },
+    async restart(downMs = 0) {
+      await pg.stop();
+      if (downMs) await new Promise((r) => setTimeout(r, downMs));
+      await pg.start();
+    },
+    halt: () => pg.stop(),
+    start: () => pg.start(),
     async stop() {
       await pg.stop();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -9,6 +9,17 @@ import {
   type UrlPolicy,
 } from './url-policy';
 
+/** Request headers that carry credentials: dropped when a redirect leaves the origin. */
+const crossOriginDropped = ['authorization', 'proxy-authorization', 'cookie'];
+
+function plainHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, key) => {
+    out[key] = value;
+  });
+  return out;
+}
+
 /** The fetch shape providers use; both the safe fetch and the global fetch satisfy it. */
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -56,6 +67,7 @@ export function createSafeFetch(policy: UrlPolicy, options: SafeFetchOptions = {
     let url = await assertSafeUrl(String(input), policy, options.lookup);
     let method = (init.method ?? 'GET').toUpperCase();
     let body = init.body;
+    const headers = new Headers(init.headers);
     const signal = init.signal
       ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
       : AbortSignal.timeout(timeoutMs);
@@ -64,6 +76,7 @@ export function createSafeFetch(policy: UrlPolicy, options: SafeFetchOptions = {
       const res = (await undiciFetch(url, {
         ...(init as Record<string, unknown>),
         method,
+        headers: plainHeaders(headers),
         body: body as never,
         redirect: 'manual',
         signal,
@@ -73,10 +86,15 @@ export function createSafeFetch(policy: UrlPolicy, options: SafeFetchOptions = {
       if (res.status < 300 || res.status >= 400 || !location) return res;
       if (hop >= maxRedirects) throw new UnsafeUrlError('malformed', `too many redirects from ${String(input)}`);
       await res.body?.cancel();
+      const from = new URL(url).origin;
       url = await assertSafeUrl(new URL(location, url).toString(), policy, options.lookup);
+      // Like browsers (Fetch standard, "HTTP-redirect fetch"): credentials never follow a redirect to another
+      // origin, so a CalDAV server (or whoever took over its name) cannot hand the Basic password to a third host.
+      if (new URL(url).origin !== from) for (const h of crossOriginDropped) headers.delete(h);
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
+        for (const h of ['content-type', 'content-length', 'content-encoding', 'content-language']) headers.delete(h);
       }
     }
   };

@@ -10,6 +10,7 @@ import type {
   Secrets,
 } from '../../providers/connector';
 import { toConnectError, type ConnectError } from '../../providers/http/connect-error';
+import { assertSafeUrl, type UrlPolicy } from '../../providers/http/url-policy';
 import type { ApiError } from '../../shared/api/common';
 import type { CalendarProvider, CrmProvider } from '../../sync/ports';
 import { badRequest, HttpError, notFound } from '../errors';
@@ -41,6 +42,10 @@ const reasonMap: Record<ConnectError['reason'], ApiError['reason']> = {
 };
 
 /** The connect test failed: 400 for bad input naming the field, 422 with the reason otherwise (SPEC §3). */
+const controlCharacters = {
+  test: (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
+};
+
 export function connectFailure(e: unknown): HttpError {
   if (e instanceof HttpError) return e;
   const ce = toConnectError(e);
@@ -70,6 +75,8 @@ export class ConnectionService {
       env: ProviderEnv;
       /** Graph token for `entra` connections (on-behalf-of / app-only), by user. */
       entraToken?: (tenantId: string, userId: string) => Promise<string>;
+      /** SSRF rules for a URL the user gives (checked before anything is stored or a browser is sent there). */
+      urlPolicy?: UrlPolicy;
     },
   ) {}
 
@@ -112,6 +119,13 @@ export class ConnectionService {
     for (const f of method.fields) {
       if (f.required && !req.fields[f.key]?.trim()) throw badRequest(`${f.label} is required`, `fields.${f.key}`);
     }
+    // Control characters (NUL, line breaks…) have no place in an id, a key, a password or a URL; sent on to a
+    // vendor they split headers or query strings, or end a C string early.
+    for (const [key, value] of Object.entries(req.fields)) {
+      if (controlCharacters.test(value))
+        throw badRequest(`fields.${key}: control characters are not allowed`, `fields.${key}`);
+    }
+    if (url && controlCharacters.test(url)) throw badRequest('url: control characters are not allowed', 'url');
     const input: ConnectInput = { method: req.method, url, fields: req.fields };
     return { connector, input, method };
   }
@@ -202,6 +216,15 @@ export class ConnectionService {
   ): Promise<{ authorizeUrl: string; state: string }> {
     const { connector, input } = this.input(side, req, 'oauth');
     if (!connector.oauth) throw badRequest(`provider ${req.provider} has no OAuth support`, 'provider');
+    // An authority / login URL the user gave: https and public (SPEC §9) before a state is stored or the dialog
+    // is sent there, not only when the code is exchanged.
+    if (input.url) {
+      try {
+        await assertSafeUrl(input.url, this.deps.urlPolicy ?? { allowedPrivateHosts: [] });
+      } catch (e) {
+        throw connectFailure(e);
+      }
+    }
     const state = crypto.randomBytes(32).toString('base64url');
     const codeVerifier = crypto.randomBytes(48).toString('base64url');
     const codeChallenge = crypto.createHash('sha256').update(codeVerifier).digest('base64url');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { sql } from 'kysely';
 import { ConnectError } from '../../providers/http/connect-error';
 import { isProviderError } from '../../sync/errors';
 import type { Config } from '../config';
@@ -11,19 +11,23 @@ import type { Runtime } from '../runtime';
 import { sandboxRoutes } from '../sandbox/routes';
 import { authenticate } from './auth-hook';
 import type { Db } from '../store/database';
-import { version } from '../version';
 import { redactedPaths } from '../log';
 import { registerDevSignIn } from './dev-signin';
 import { handlers } from './handlers';
 import { buildOpenApi } from './openapi';
 import { registerApiRoutes } from './register-routes';
 import { registerSecurity } from './security';
+import { registerOperations } from './operations';
+import { RateLimitKeys } from './rate-limit-key';
+import { clientErrorResponse, frameworkError, jsonBodyError, parseJsonBody } from './error-shape';
 
 export interface AppDeps {
   config: Config;
   db: Db;
   /** With a runtime the API is served; without, only health and the pane (e.g. a bare start-up check). */
   runtime?: Runtime;
+  /** Where request logs go (default stdout); the security tests read them back. */
+  logStream?: NodeJS.WritableStream;
 }
 
 /** Script of the OAuth callback page: tells the Office dialog's parent (or the opener) the outcome. */
@@ -41,10 +45,11 @@ const oauthCallbackScript = `(function () {
 })();`;
 
 /** Builds the HTTP server: API, OpenAPI, health and the built task pane on one origin (SPEC §11). */
-export async function buildApp({ config, db, runtime }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, runtime, logStream }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
+      ...(logStream ? { stream: logStream } : {}),
       redact: { paths: redactedPaths, censor: '[redacted]' },
       // Query strings can carry OAuth codes and state: log the path only.
       serializers: {
@@ -57,6 +62,19 @@ export async function buildApp({ config, db, runtime }: AppDeps): Promise<Fastif
     },
     bodyLimit: 256 * 1024,
     trustProxy: config.NODE_ENV === 'production',
+    // Requests Node's parser refuses (431 header overflow, malformed bytes): our error shape, and no raw bytes
+    // logged (Fastify's default handler logs the packet, bearer token and Basic password included, at trace).
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      app.log.debug({ code: err.code }, 'client error');
+      if (socket.writable) socket.write(clientErrorResponse(err.code));
+      socket.destroy();
+    },
+    // Bad URL encodings and over-long path parameters (414): the same error shape as every other answer.
+    frameworkErrors: (err, _req, reply) => {
+      const e = frameworkError(err);
+      void (reply as unknown as FastifyReply).code(e.status).send(e.toBody());
+    },
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -69,6 +87,7 @@ export async function buildApp({ config, db, runtime }: AppDeps): Promise<Fastif
           ? new HttpError(404, 'not-found', err.message)
           : new HttpError(502, 'unavailable', `The provider failed: ${err.message}`);
     } else if (err.statusCode === 429) e = new HttpError(429, 'rate-limited', err.message);
+    else if (jsonBodyError(err)) e = jsonBodyError(err)!;
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       e = new HttpError(413, 'payload-too-large', 'request body too large');
     else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
@@ -84,16 +103,23 @@ export async function buildApp({ config, db, runtime }: AppDeps): Promise<Fastif
     return reply.code(e.status).send({ ...e.toBody(), ...(issues ? { issues } : {}) });
   });
 
-  await registerSecurity(app, config);
-
-  app.get('/healthz', { config: { rateLimit: false } }, async (_req, reply) => {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
-      await sql`select 1`.execute(db.kysely);
-      return { status: 'ok', version, database: db.dialect };
-    } catch {
-      return reply.code(503).send({ status: 'database unavailable', version, database: db.dialect });
+      done(null, parseJsonBody(String(body)));
+    } catch (e) {
+      done(e as Error, undefined);
     }
   });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(new HttpError(404, 'not-found', `no route ${req.method} ${req.url.split('?')[0]}`).toBody()),
+  );
+
+  const keys = runtime ? new RateLimitKeys(runtime.verifier) : null;
+  await registerSecurity(app, config, keys ? (req) => keys.keyFor(req) : undefined);
+
+  registerOperations(app, { config, db, ...(runtime ? { runtime } : {}) });
 
   if (runtime) {
     const openapi = buildOpenApi();

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -20,7 +20,12 @@ export function paneOrigin(config: Config): string | null {
 }
 
 /** SPEC §9: security headers, CORS limited to the pane, per-client rate limits. */
-export async function registerSecurity(app: FastifyInstance, config: Config): Promise<void> {
+export async function registerSecurity(
+  app: FastifyInstance,
+  config: Config,
+  /** The verified principal's key (see RateLimitKeys); without it every caller is limited by address. */
+  rateLimitKey?: (req: FastifyRequest) => Promise<string>,
+): Promise<void> {
   await app.register(helmet, {
     // The pane runs inside Outlook's frames: allow those as ancestors instead of denying every frame.
     frameguard: false,
@@ -50,11 +55,8 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
-    // Signed-in callers are limited per token subject, anonymous ones per address.
-    keyGenerator: (req) => {
-      const auth = req.headers.authorization;
-      return typeof auth === 'string' && auth.length > 20 ? `t:${auth.slice(-32)}` : `ip:${req.ip}`;
-    },
+    // Signed-in callers are limited per verified user, everyone else per address (never per raw header text).
+    keyGenerator: rateLimitKey ?? ((req) => `ip:${req.ip}`),
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
       error: 'rate-limited',

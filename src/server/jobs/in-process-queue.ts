@@ -1,4 +1,4 @@
-import type { RunJob, RunJobHandler, RunQueue } from './queue';
+import type { QueueStats, RunJob, RunJobHandler, RunQueue } from './queue';
 
 /**
  * The embedded default's queue: jobs of one user run one after another; different users run concurrently up to
@@ -7,7 +7,7 @@ import type { RunJob, RunJobHandler, RunQueue } from './queue';
 export class InProcessQueue implements RunQueue {
   readonly kind = 'in-process' as const;
   private handler: RunJobHandler | null = null;
-  private readonly waiting: RunJob[] = [];
+  private readonly waiting: { job: RunJob; at: number }[] = [];
   private readonly busyUsers = new Set<string>();
   private readonly active = new Set<Promise<void>>();
   private stopped = false;
@@ -16,7 +16,7 @@ export class InProcessQueue implements RunQueue {
 
   async enqueue(job: RunJob): Promise<void> {
     if (this.stopped) throw new Error('the run queue is stopped');
-    this.waiting.push(job);
+    this.waiting.push({ job, at: performance.now() });
     this.pump();
   }
 
@@ -28,9 +28,9 @@ export class InProcessQueue implements RunQueue {
   private pump(): void {
     if (!this.handler || this.stopped) return;
     while (this.active.size < this.concurrency) {
-      const i = this.waiting.findIndex((j) => !this.busyUsers.has(j.userId));
+      const i = this.waiting.findIndex((w) => !this.busyUsers.has(w.job.userId));
       if (i < 0) return;
-      const [job] = this.waiting.splice(i, 1) as [RunJob];
+      const { job } = this.waiting.splice(i, 1)[0]!;
       this.busyUsers.add(job.userId);
       const handler = this.handler;
       const p: Promise<void> = handler(job)
@@ -42,6 +42,16 @@ export class InProcessQueue implements RunQueue {
         });
       this.active.add(p);
     }
+  }
+
+  async stats(): Promise<QueueStats> {
+    const oldest = this.waiting[0];
+    return {
+      depth: this.waiting.length,
+      active: this.active.size,
+      // Measured on the monotonic clock: only the wait's length matters here.
+      oldestAgeSeconds: oldest ? (performance.now() - oldest.at) / 1000 : 0,
+    };
   }
 
   async stop(): Promise<void> {

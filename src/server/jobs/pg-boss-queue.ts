@@ -1,68 +1,204 @@
 import PgBoss from 'pg-boss';
-import type { RunJob, RunJobHandler, RunQueue } from './queue';
+import pg from 'pg';
+import { guardPool } from '../store/database';
+import type { QueueStats, RunJob, RunJobHandler, RunQueue } from './queue';
 
 export const runQueueName = 'crm-sync-run';
+
+export interface PgBossQueueOptions {
+  /** Runs this process takes at once. */
+  concurrency?: number;
+  /** How long an idle worker waits before asking for jobs again. */
+  pollMs?: number;
+  /**
+   * How long a taken job may stay active before pg-boss's maintenance hands it to another worker (a worker that
+   * died holding it). Sized above the longest run: a run that outlives it is only repeated, never overlapped
+   * (the run lease), and a run that died is recovered sooner by the run janitor.
+   */
+  expireSeconds?: number;
+  /** How often pg-boss's maintenance (expiry, retries, archive) runs; one process does it at a time. */
+  maintenanceSeconds?: number;
+  /** Told about database and queue errors (an outage); the queue keeps going and resumes by itself. */
+  onError?: (err: Error) => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * Production queue on PostgreSQL (pg-boss): any number of `crm-sync worker` processes on any machines take
  * jobs; a job whose worker died is retried after its expiry. Overlap per user is prevented by the run lease.
+ *
+ * The consuming loop is ours rather than pg-boss's `work()`: pg-boss 10 completes and fails jobs without awaiting
+ * them, so a database restart during a run was an unhandled rejection that ended the worker. Here every database
+ * call is awaited and caught, the loop backs off while the database is away and resumes on its own, and it takes
+ * as many jobs per round trip as it has free slots.
  */
 export class PgBossQueue implements RunQueue {
   readonly kind = 'pg-boss' as const;
   private readonly boss: PgBoss;
+  private readonly pool: pg.Pool;
   private started: Promise<void> | null = null;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private readonly active = new Set<Promise<void>>();
+  private wake: (() => void) | null = null;
+  private readonly o: Required<Omit<PgBossQueueOptions, 'onError'>> & Pick<PgBossQueueOptions, 'onError'>;
 
-  constructor(
-    connectionString: string,
-    private readonly options: { concurrency?: number; pollSeconds?: number } = {},
-  ) {
-    this.boss = new PgBoss({ connectionString, max: 4 });
-    this.boss.on('error', () => {});
+  constructor(connectionString: string, options: PgBossQueueOptions = {}) {
+    this.o = {
+      concurrency: options.concurrency ?? 8,
+      pollMs: options.pollMs ?? 250,
+      expireSeconds: options.expireSeconds ?? 600,
+      maintenanceSeconds: options.maintenanceSeconds ?? 30,
+      onError: options.onError,
+    };
+    this.pool = new pg.Pool({ connectionString, max: 4, connectionTimeoutMillis: 10_000 });
+    guardPool(this.pool, (err) => this.report(err));
+    const db = { executeSql: (text: string, values?: unknown[]) => this.pool.query(text, values) };
+    this.boss = new PgBoss({
+      db,
+      schedule: false,
+      maintenanceIntervalSeconds: this.o.maintenanceSeconds,
+    } as PgBoss.ConstructorOptions);
+    this.boss.on('error', (err) => this.report(err));
   }
 
+  private report(err: unknown): void {
+    this.o.onError?.(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Starts pg-boss (creates its schema once); a failed start (database down) is tried again on the next call. */
   private start(): Promise<void> {
     this.started ??= (async () => {
       await this.boss.start();
-      await this.boss.createQueue(runQueueName, {
-        name: runQueueName,
-        retryLimit: 3,
-        retryDelay: 30,
+      const policy = {
+        // A run that failed outright (the database went away mid-run) comes back after 2, 4, 8… seconds.
+        retryLimit: 5,
+        retryDelay: 2,
         retryBackoff: true,
-      });
-    })();
+        expireInSeconds: this.o.expireSeconds,
+      };
+      await this.boss.createQueue(runQueueName, { name: runQueueName, ...policy });
+      // createQueue leaves an existing queue as it was: bring its policy up to this version's.
+      await this.boss.updateQueue(runQueueName, { name: runQueueName, ...policy });
+    })().catch((e: unknown) => {
+      this.started = null;
+      throw e;
+    });
     return this.started;
   }
 
   async enqueue(job: RunJob): Promise<void> {
     await this.start();
-    await this.boss.send(runQueueName, job as unknown as object, { singletonKey: job.runId });
+    await this.boss.send(runQueueName, job as unknown as object, {
+      singletonKey: job.runId,
+      expireInSeconds: this.o.expireSeconds,
+    });
   }
 
-  /**
-   * Takes jobs in `concurrency` slots of one job each. A slot that finished a job asks pg-boss to fetch again at
-   * once instead of sleeping a polling interval, so a busy queue drains at the speed of the runs.
-   */
+  /** Starts the consuming loop (returns once the queue is reachable, or at once if it is not yet). */
   async work(handler: RunJobHandler): Promise<void> {
-    await this.start();
-    const slots = this.options.concurrency ?? 4;
-    for (let i = 0; i < slots; i++) {
-      let id = '';
-      id = await this.boss.work<RunJob>(
-        runQueueName,
-        { batchSize: 1, pollingIntervalSeconds: this.options.pollSeconds ?? 0.5 },
-        async (jobs) => {
-          try {
-            await Promise.all(jobs.map((j) => handler(j.data)));
-          } finally {
-            if (jobs.length) setImmediate(() => this.boss.notifyWorker(id));
-          }
-        },
-      );
+    if (this.loop) throw new Error('this queue already has a worker');
+    this.loop = this.consume(handler);
+    await this.start().catch((e: unknown) => this.report(e));
+  }
+
+  private async consume(handler: RunJobHandler): Promise<void> {
+    let backoff = this.o.pollMs;
+    while (!this.stopping) {
+      const free = this.o.concurrency - this.active.size;
+      if (free <= 0) {
+        await Promise.race(this.active);
+        continue;
+      }
+      let jobs: PgBoss.Job<RunJob>[] = [];
+      try {
+        await this.start();
+        // pg-boss's fetch swallows its own query errors (returns none): a down database shows up as empty rounds.
+        jobs = await this.boss.fetch<RunJob>(runQueueName, { batchSize: free });
+        backoff = this.o.pollMs;
+      } catch (e) {
+        this.report(e);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+      for (const job of jobs) this.track(this.handle(handler, job));
+      if (jobs.length === 0) await this.idle(backoff);
     }
   }
 
+  private track(p: Promise<void>): void {
+    this.active.add(p);
+    void p.finally(() => {
+      this.active.delete(p);
+      // A finished slot asks for the next job at once instead of waiting out the polling interval.
+      this.wake?.();
+    });
+  }
+
+  private async idle(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.wake = null;
+  }
+
+  /**
+   * Runs one job and records its outcome. When the database is away at that moment the outcome is recorded once
+   * it is back (tried again with backoff), so the job is neither left active until its expiry nor run twice.
+   */
+  private async handle(handler: RunJobHandler, job: PgBoss.Job<RunJob>): Promise<void> {
+    let failure: unknown = null;
+    try {
+      await handler(job.data);
+    } catch (e) {
+      failure = e;
+    }
+    const m = (failure as { message?: unknown } | null)?.message;
+    const record = () =>
+      failure === null
+        ? this.boss.complete(runQueueName, job.id)
+        : this.boss.fail(runQueueName, job.id, { message: typeof m === 'string' ? m : 'run failed' });
+    for (let wait = 250; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        await record();
+        return;
+      } catch (e) {
+        this.report(e);
+        // Given up only when stopping: pg-boss's expiry then hands the job to another worker.
+        if (this.stopping) return;
+        await sleep(wait);
+      }
+    }
+  }
+
+  /** Jobs waiting (created or waiting for a retry) and the age of the oldest, for /metrics. */
+  async stats(now: Date): Promise<QueueStats> {
+    await this.start();
+    const r = await this.pool.query<{ depth: string; active: string; oldest: Date | null }>(
+      `select count(*) filter (where state in ('created', 'retry')) as depth,
+              count(*) filter (where state = 'active') as active,
+              min(created_on) filter (where state in ('created', 'retry')) as oldest
+         from pgboss.job where name = $1`,
+      [runQueueName],
+    );
+    const row = r.rows[0];
+    return {
+      depth: Number(row?.depth ?? 0),
+      active: Number(row?.active ?? 0),
+      oldestAgeSeconds: row?.oldest ? Math.max(0, (now.getTime() - row.oldest.getTime()) / 1000) : 0,
+    };
+  }
+
   async stop(): Promise<void> {
-    if (!this.started) return;
-    await this.boss.stop({ graceful: true, wait: true, timeout: 60_000 });
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    while (this.active.size) await Promise.allSettled([...this.active]);
+    if (this.started) await this.boss.stop({ graceful: false, wait: true, timeout: 10_000 }).catch(() => {});
+    await this.pool.end().catch(() => {});
   }
 }

@@ -9,6 +9,16 @@ export interface RunJob {
   confirmDeletions: boolean;
 }
 
+/** What /metrics shows about the queue. */
+export interface QueueStats {
+  /** Jobs waiting to be taken. */
+  depth: number;
+  /** Jobs taken by a worker and not finished. */
+  active: number;
+  /** Age of the oldest waiting job (0 when none waits). */
+  oldestAgeSeconds: number;
+}
+
 export type RunJobHandler = (job: RunJob) => Promise<void>;
 
 /**
@@ -20,6 +30,8 @@ export interface RunQueue {
   enqueue(job: RunJob): Promise<void>;
   /** Starts consuming (a worker). Producers that only enqueue (API-only processes on PostgreSQL) never call it. */
   work(handler: RunJobHandler): Promise<void>;
+  /** Depth and age of what waits (for /metrics). */
+  stats(now: Date): Promise<QueueStats>;
   /** Stops taking jobs and waits for the ones being handled. */
   stop(): Promise<void>;
 }

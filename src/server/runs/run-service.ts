@@ -38,11 +38,17 @@ export interface RunServiceOptions {
 
 export const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    // The listener goes when the sleep ends either way: a run waiting long for a lease sleeps many times on the
+    // same shutdown signal, and listeners left behind pile up (MaxListenersExceededWarning, a slow leak).
+    const onAbort = () => {
       clearTimeout(t);
       resolve();
-    });
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /**
@@ -79,6 +85,11 @@ export class RunService {
       now: options.now ?? systemClock,
       sleep: options.sleep ?? defaultSleep,
     };
+  }
+
+  /** Runs holding or waiting for a lease in this process now (the worker heartbeat reports it). */
+  get activeRuns(): number {
+    return this.inFlight.size;
   }
 
   store(tenantId: string, userId: string): DbStatusStore {

@@ -2,7 +2,7 @@
  * The Sandbox CRM's own REST API under /sandbox/v1: a person (or a test) acts as the CRM user of the signed-in
  * account. Authentication is the server's: `authenticate` resolves the request to a tenant and user e-mail.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   SandboxError,
@@ -11,6 +11,7 @@ import {
   type SandboxScope,
 } from '../../providers/crm/sandbox';
 import * as service from './service';
+import { jsonBodyError } from '../http/error-shape';
 
 export interface SandboxRoutesOptions {
   repoFor: SandboxRepositoryFactory;
@@ -40,18 +41,24 @@ export async function sandboxRoutes(app: FastifyInstance, options: SandboxRoutes
     return r.data.id;
   };
 
+  // The API's one error shape ({error, message, field}), as on /api/v1.
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof SandboxInputError) {
-      return reply.status(400).send({ error: 'invalid-input', field: error.field, message: error.message });
+      return reply.status(400).send({ error: 'validation', message: error.message, field: error.field });
     }
     if (error instanceof SandboxError) {
       const status = error.kind === 'not-found' ? 404 : error.kind === 'conflict' ? 412 : 400;
-      return reply.status(status).send({ error: error.kind, message: error.message });
+      const code = error.kind === 'not-found' ? 'not-found' : error.kind === 'conflict' ? 'conflict' : 'validation';
+      return reply.status(status).send({ error: code, message: error.message, field: null });
     }
+    const json = jsonBodyError(error as FastifyError);
+    if (json) return reply.status(json.status).send(json.toBody());
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     const message = status >= 500 ? 'internal error' : (error as Error).message;
     if (status >= 500) reply.log.error({ err: error }, 'sandbox API error');
-    return reply.status(status).send({ error: status === 401 ? 'unauthorized' : 'error', message });
+    const code =
+      status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status >= 500 ? 'internal' : 'validation';
+    return reply.status(status).send({ error: code, message, field: null });
   });
 
   app.get('/sandbox/v1/items', async (request, reply) => {

@@ -7,14 +7,45 @@ import type { DatabaseSchema } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** The PostgreSQL pool's counts, for /metrics (SQLite has no pool). */
+export interface PoolState {
+  total: number;
+  idle: number;
+  waiting: number;
+  /** Connection errors the pool and its clients reported since the process started (restart, failover). */
+  errors: number;
+}
+
 export interface Db {
   kysely: Kysely<DatabaseSchema>;
   dialect: Dialect;
+  /** The connection pool's state (PostgreSQL only). */
+  poolState?(): PoolState;
   close(): Promise<void>;
 }
 
+export interface OpenDatabaseOptions {
+  /** Told about a connection the server dropped (restart, failover, admin shutdown); nothing to rethrow. */
+  onConnectionError?: (err: Error) => void;
+  /** Pool size (PostgreSQL). */
+  max?: number;
+}
+
+/**
+ * Makes a pg pool survive its server going away. pg emits 'error' on the pool for idle clients and on the client
+ * itself for a checked-out one between queries (kysely holds one for a transaction): an EventEmitter 'error' with
+ * no listener ends the process, so both get one. The query in flight fails, the pool drops that client and the
+ * next query connects again.
+ */
+export function guardPool(pool: pg.Pool, onError: (err: Error) => void): void {
+  pool.on('error', (err) => onError(err));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => onError(err));
+  });
+}
+
 /** Opens the store named by DATABASE_URL: `sqlite:<file>` (embedded default; the folder is created) or `postgres://…`. */
-export function openDatabase(url: string): Db {
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -26,12 +57,20 @@ export function openDatabase(url: string): Db {
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
-    // An idle client whose server went away (restart, failover) emits here; without a listener Node would crash.
-    // The pool drops that client and the next query connects again.
-    pool.on('error', () => {});
+    // A connection attempt against a server that is down fails fast instead of hanging a request or a run.
+    const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
+    let errors = 0;
+    guardPool(pool, (err) => {
+      errors++;
+      options.onConnectionError?.(err);
+    });
     const kysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+    return {
+      kysely,
+      dialect: 'postgres',
+      poolState: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, errors }),
+      close: () => kysely.destroy(),
+    };
   }
   throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:…)`);
 }

@@ -117,6 +117,16 @@ export interface SubscriptionsTable {
   expires_at: string;
 }
 
+/** One row per live `crm-sync worker` (or serve --with-worker) process, refreshed on a timer. */
+export interface WorkerHeartbeatsTable {
+  id: string;
+  host: string;
+  pid: number;
+  started_at: string;
+  seen_at: string;
+  active_runs: number;
+}
+
 interface StatusRow {
   tenant_id: string;
   user_id: string;
@@ -193,6 +203,7 @@ export interface DatabaseSchema {
   oauth_states: OAuthStatesTable;
   token_cache: TokenCacheTable;
   sync_state: SyncStateTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
   subscriptions: SubscriptionsTable;
   status_links: StatusLinksTable;
   status_cursors: StatusCursorsTable;

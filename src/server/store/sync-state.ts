@@ -145,6 +145,47 @@ export class SyncStateRepository {
       .execute();
   }
 
+  /** Leases whose holder stopped renewing them (its process died or lost the database), oldest first. */
+  async expiredLeases(now: Date, limit: number): Promise<SyncStateRecord[]> {
+    const rows = await this.db
+      .selectFrom('sync_state')
+      .selectAll()
+      .where('lease_owner', 'is not', null)
+      .where('lease_until', '<', now.toISOString())
+      .orderBy('lease_until')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      userId: r.user_id,
+      tenantId: r.tenant_id,
+      nextRunAt: r.next_run_at,
+      leaseOwner: r.lease_owner,
+      leaseUntil: r.lease_until,
+      runningRunId: r.running_run_id,
+      runningSince: r.running_since,
+      queued: r.queued,
+      failures: r.failures,
+    }));
+  }
+
+  /**
+   * Clears a lease that expired, if it is still the same expired lease (compare-and-set on owner and expiry), so
+   * two janitors, or a janitor and a run that just took it, never both act. True when this caller cleared it.
+   */
+  async releaseExpired(lease: SyncStateRecord, now: Date): Promise<boolean> {
+    if (!lease.leaseOwner || !lease.leaseUntil) return false;
+    const r = await this.db
+      .updateTable('sync_state')
+      .set({ lease_owner: null, lease_until: null, running_run_id: null, running_since: null })
+      .where('tenant_id', '=', lease.tenantId)
+      .where('user_id', '=', lease.userId)
+      .where('lease_owner', '=', lease.leaseOwner)
+      .where('lease_until', '=', lease.leaseUntil)
+      .where('lease_until', '<', now.toISOString())
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   /** Users whose automatic run is due, oldest first (across tenants: the scheduler serves them all). */
   async due(now: Date, limit: number): Promise<{ tenantId: string; userId: string }[]> {
     const rows = await this.db

@@ -76,8 +76,10 @@ export class UserRepository {
   }
 
   /**
-   * The user a validated token names: found by oid, else by e-mail (a user the CLI added before first sign-in),
-   * else created. The admin flag follows the token's app role.
+   * The user a validated token names, keyed by the token's tenant and object id (`tid`/`oid`): found by oid, else
+   * by e-mail when that row has no oid yet (a user the CLI added before first sign-in), else created. E-mail,
+   * display name and the admin flag follow the token. An e-mail held by another account of the tenant (a reused
+   * UPN: the old person's row has another oid) is moved off that row first, so the unique e-mail never fails.
    */
   async upsertFromToken(claims: {
     tenantId: string;
@@ -86,34 +88,75 @@ export class UserRepository {
     displayName: string | null;
     isAdmin: boolean;
   }): Promise<UserRecord> {
+    try {
+      return await this.upsertOnce(claims);
+    } catch (e) {
+      // Two first requests of one new user at once: the loser's insert hits the unique key; the row now exists.
+      if (!isUniqueViolation(e)) throw e;
+      return this.upsertOnce(claims);
+    }
+  }
+
+  private async upsertOnce(claims: {
+    tenantId: string;
+    oid: string;
+    email: string;
+    displayName: string | null;
+    isAdmin: boolean;
+  }): Promise<UserRecord> {
+    const email = claims.email.toLowerCase();
     const byOid = await this.db
       .selectFrom('users')
       .selectAll()
       .where('tenant_id', '=', claims.tenantId)
       .where('oid', '=', claims.oid)
       .executeTakeFirst();
-    const existing =
-      byOid ??
-      (await this.db
-        .selectFrom('users')
-        .selectAll()
-        .where('tenant_id', '=', claims.tenantId)
-        .where('email', '=', claims.email.toLowerCase())
-        .where('oid', 'is', null)
-        .executeTakeFirst());
-    if (!existing) {
-      return this.create({ ...claims, oid: claims.oid });
-    }
+    const byEmail =
+      byOid?.email === email
+        ? byOid
+        : await this.db
+            .selectFrom('users')
+            .selectAll()
+            .where('tenant_id', '=', claims.tenantId)
+            .where('email', '=', email)
+            .executeTakeFirst();
+    let existing = byOid;
+    if (!existing && byEmail && byEmail.oid === null) existing = byEmail;
+    if (byEmail && byEmail.id !== existing?.id) await this.supersede(byEmail);
+    if (!existing) return this.create({ ...claims, email, oid: claims.oid });
     const isAdmin = claims.isAdmin ? 1 : 0;
-    if (existing.oid !== claims.oid || existing.is_admin !== isAdmin || existing.display_name !== claims.displayName) {
+    const displayName = claims.displayName ?? existing.display_name;
+    if (
+      existing.oid !== claims.oid ||
+      existing.email !== email ||
+      existing.is_admin !== isAdmin ||
+      existing.display_name !== displayName
+    ) {
       await this.db
         .updateTable('users')
-        .set({ oid: claims.oid, is_admin: isAdmin, display_name: claims.displayName ?? existing.display_name })
+        .set({ oid: claims.oid, email, is_admin: isAdmin, display_name: displayName })
         .where('tenant_id', '=', claims.tenantId)
         .where('id', '=', existing.id)
         .execute();
     }
-    return toUser({ ...existing, oid: claims.oid, is_admin: isAdmin });
+    return toUser({ ...existing, oid: claims.oid, email, is_admin: isAdmin, display_name: displayName });
+  }
+
+  /**
+   * Frees an e-mail address held by an account another Entra identity now signs in with: the old row keeps its
+   * data under a marked address (`old@x.com#superseded-<id>`, never a deliverable one) and is paused.
+   */
+  private async supersede(row: Selectable<UsersTable>): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({
+        email: `${row.email}#superseded-${row.id}`,
+        paused_reason: 'superseded',
+        paused_message: 'Another Entra account now signs in with this e-mail address.',
+      })
+      .where('tenant_id', '=', row.tenant_id)
+      .where('id', '=', row.id)
+      .execute();
   }
 
   async get(tenantId: string, id: string): Promise<UserRecord | null> {
@@ -171,4 +214,10 @@ export class UserRepository {
       .where('id', '=', userId)
       .execute();
   }
+}
+
+/** A unique-key violation on SQLite or PostgreSQL (23505). */
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  return err?.code === '23505' || (typeof err?.message === 'string' && /UNIQUE constraint failed/.test(err.message));
 }

@@ -129,6 +129,46 @@ describe('safe fetch', () => {
   });
 });
 
+describe('safe fetch and credentials across redirects', () => {
+  const servers: http.Server[] = [];
+  const ports: number[] = [];
+  beforeAll(async () => {
+    for (let i = 0; i < 2; i++) {
+      const server = http.createServer((req, res) => {
+        if (req.url === '/to-other') {
+          res.writeHead(302, { location: `http://127.0.0.1:${ports[1]}/echo` });
+          res.end();
+        } else if (req.url === '/to-same') {
+          res.writeHead(307, { location: '/echo' });
+          res.end();
+        } else
+          res.end(
+            JSON.stringify({ authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null }),
+          );
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      servers.push(server);
+      ports.push((server.address() as AddressInfo).port);
+    }
+  });
+  afterAll(() => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))));
+
+  const basic = `Basic ${Buffer.from('ann:s3cret').toString('base64')}`;
+  const fetchFor = () => createSafeFetch({ allowedPrivateHosts: ports.map((p) => `127.0.0.1:${p}`) });
+
+  it('never replays Basic credentials (or cookies) to another origin after a redirect', async () => {
+    const res = await fetchFor()(`http://127.0.0.1:${ports[0]}/to-other`, {
+      headers: { authorization: basic, cookie: 'session=1', depth: '1' },
+    });
+    expect(await res.json()).toEqual({ authorization: null, cookie: null });
+  });
+
+  it('keeps them on a redirect within the same origin', async () => {
+    const res = await fetchFor()(`http://127.0.0.1:${ports[0]}/to-same`, { headers: { authorization: basic } });
+    expect(await res.json()).toEqual({ authorization: basic, cookie: null });
+  });
+});
+
 describe('HTTP error mapping', () => {
   const res = (status: number, headers: Record<string, string> = {}) => new Response('', { status, headers });
   it.each([

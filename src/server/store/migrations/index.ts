@@ -3,6 +3,7 @@ import type { Db, Dialect } from '../database';
 import * as m0001 from './0001_initial';
 import { core } from './0002_core';
 import * as m0003 from './0003_crm_item_tags';
+import * as m0004 from './0004_worker_heartbeats';
 import * as m0100 from './0100_sandbox';
 
 /**
@@ -14,6 +15,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0001_initial': m0001,
     '0002_core': core(dialect),
     '0003_crm_item_tags': m0003,
+    '0004_worker_heartbeats': m0004,
     '0100_sandbox': m0100,
   };
 }

@@ -1,0 +1,219 @@
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import client from 'prom-client';
+import type { RunReport } from '../../shared/run-report';
+import { systemClock, type Clock } from '../../shared/clock';
+import type { Config } from '../config';
+import { heartbeatGraceFactor } from '../jobs/maintenance';
+import type { Runtime } from '../runtime';
+import type { Db } from '../store/database';
+import { version } from '../version';
+
+/** Runs looked at for /metrics' run, duration and provider-error series: those started in this window. */
+const metricsWindowMs = 60 * 60_000;
+
+/** Live workers: heartbeats newer than a few maintenance periods. */
+async function workerLiveness(runtime: Runtime | undefined, config: Config, now: Date) {
+  if (!runtime) return null;
+  const beats = await runtime.workers.list();
+  const grace = heartbeatGraceFactor * config.WORKER_MAINTENANCE_SECONDS * 1000;
+  const alive = beats.filter((b) => now.getTime() - Date.parse(b.seenAt) <= grace);
+  return { beats, alive };
+}
+
+/**
+ * Operations endpoints (SPEC §11, issue 16): `/healthz` (liveness: the process answers and reaches its database;
+ * it also reports the workers), `/readyz` (readiness: the database answers and, on PostgreSQL, at least one worker
+ * is alive, so queued runs will be taken) and `/metrics` (Prometheus text).
+ */
+export function registerOperations(app: FastifyInstance, deps: { config: Config; db: Db; runtime?: Runtime }) {
+  const { config, db, runtime } = deps;
+  const clock: Clock = runtime?.clock ?? systemClock;
+  // Workers are separate processes on PostgreSQL; on SQLite the API process is its own worker.
+  const needsWorkers = db.dialect === 'postgres';
+
+  const probe = async () => {
+    let database = true;
+    try {
+      await sql`select 1`.execute(db.kysely);
+    } catch {
+      database = false;
+    }
+    const live = database ? await workerLiveness(runtime, config, clock()).catch(() => null) : null;
+    return {
+      database,
+      workers: live ? { alive: live.alive.length, known: live.beats.length } : null,
+    };
+  };
+
+  app.get('/healthz', { config: { rateLimit: false } }, async (_req, reply) => {
+    const p = await probe();
+    const body = {
+      status: p.database ? 'ok' : 'database unavailable',
+      version,
+      database: db.dialect,
+      databaseReachable: p.database,
+      workers: p.workers,
+    };
+    return reply.code(p.database ? 200 : 503).send(body);
+  });
+
+  app.get('/readyz', { config: { rateLimit: false } }, async (_req, reply) => {
+    const p = await probe();
+    const workersOk = !needsWorkers || !runtime || (p.workers?.alive ?? 0) > 0;
+    const ready = p.database && workersOk;
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : !p.database ? 'database unavailable' : 'no live worker',
+      version,
+      database: db.dialect,
+      workers: p.workers,
+    });
+  });
+
+  if (!runtime) return;
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'crm_sync_process_' });
+  const runs = new client.Gauge({
+    name: 'crm_sync_runs',
+    help: 'Runs started in the last hour, by status and trigger (from the run history)',
+    labelNames: ['status', 'trigger'],
+    registers: [registry],
+  });
+  const running = new client.Gauge({
+    name: 'crm_sync_runs_running',
+    help: 'Runs recorded as running now (any age)',
+    registers: [registry],
+  });
+  const providerErrors = new client.Gauge({
+    name: 'crm_sync_provider_errors',
+    help: 'Errors reported by runs started in the last hour, by provider and kind',
+    labelNames: ['provider', 'side', 'kind'],
+    registers: [registry],
+  });
+  const durations = new client.Histogram({
+    name: 'crm_sync_run_duration_seconds',
+    help: 'Duration of runs finished in the last hour (recomputed from the run history on each scrape)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+    registers: [registry],
+  });
+  const queueDepth = new client.Gauge({
+    name: 'crm_sync_queue_depth',
+    help: 'Runs waiting in the queue',
+    registers: [registry],
+  });
+  const queueActive = new client.Gauge({
+    name: 'crm_sync_queue_active',
+    help: 'Queued runs taken by a worker and not finished',
+    registers: [registry],
+  });
+  const queueOldest = new client.Gauge({
+    name: 'crm_sync_queue_oldest_age_seconds',
+    help: 'Age of the oldest waiting run (0 when none waits)',
+    registers: [registry],
+  });
+  const workersAlive = new client.Gauge({
+    name: 'crm_sync_workers_alive',
+    help: 'Worker processes whose heartbeat is fresh',
+    registers: [registry],
+  });
+  const heartbeatAge = new client.Gauge({
+    name: 'crm_sync_worker_heartbeat_age_seconds',
+    help: 'Seconds since each known worker last wrote its heartbeat',
+    labelNames: ['worker', 'host'],
+    registers: [registry],
+  });
+  const workerRuns = new client.Gauge({
+    name: 'crm_sync_worker_active_runs',
+    help: 'Runs each worker was running at its last heartbeat',
+    labelNames: ['worker', 'host'],
+    registers: [registry],
+  });
+  const pool = new client.Gauge({
+    name: 'crm_sync_db_pool_connections',
+    help: 'PostgreSQL pool connections of this process, by state (total, idle, waiting requests)',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  const poolErrors = new client.Gauge({
+    name: 'crm_sync_db_connection_errors',
+    help: 'Connections this process lost since it started (database restart, failover)',
+    registers: [registry],
+  });
+  const up = new client.Gauge({
+    name: 'crm_sync_database_up',
+    help: '1 when the database answered this scrape',
+    registers: [registry],
+  });
+
+  const collect = async () => {
+    const now = clock();
+    for (const g of [runs, providerErrors, heartbeatAge, workerRuns, pool]) g.reset();
+    durations.reset();
+    const state = db.poolState?.();
+    if (state) {
+      pool.set({ state: 'total' }, state.total);
+      pool.set({ state: 'idle' }, state.idle);
+      pool.set({ state: 'waiting' }, state.waiting);
+      poolErrors.set(state.errors);
+    }
+    try {
+      await sql`select 1`.execute(db.kysely);
+      up.set(1);
+    } catch {
+      up.set(0);
+      return;
+    }
+    const since = new Date(now.getTime() - metricsWindowMs).toISOString();
+    const recent = await db.kysely
+      .selectFrom('status_runs')
+      .select(['user_id', 'status', 'data'])
+      .where('started_at', '>=', since)
+      .limit(50_000)
+      .execute();
+    const providers = new Map<string, string>();
+    for (const c of await db.kysely.selectFrom('connections').select(['user_id', 'side', 'provider']).execute()) {
+      providers.set(`${c.user_id}:${c.side}`, c.provider);
+    }
+    for (const r of recent) {
+      const report = JSON.parse(r.data) as RunReport;
+      runs.inc({ status: r.status, trigger: report.trigger });
+      if (report.finishedAt) {
+        const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
+        if (Number.isFinite(seconds) && seconds >= 0) durations.observe(seconds);
+      }
+      for (const e of report.errors) {
+        const provider = e.side === 'connector' ? 'connector' : (providers.get(`${r.user_id}:${e.side}`) ?? 'unknown');
+        providerErrors.inc({ provider, side: e.side, kind: e.kind });
+      }
+    }
+    const runningRow = await db.kysely
+      .selectFrom('status_runs')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    running.set(Number(runningRow?.n ?? 0));
+    const q = await runtime.queue.stats(now).catch(() => null);
+    if (q) {
+      queueDepth.set(q.depth);
+      queueActive.set(q.active);
+      queueOldest.set(q.oldestAgeSeconds);
+    }
+    const live = await workerLiveness(runtime, config, now);
+    if (live) {
+      workersAlive.set(live.alive.length);
+      for (const b of live.beats) {
+        const labels = { worker: b.id, host: b.host };
+        heartbeatAge.set(labels, Math.max(0, (now.getTime() - Date.parse(b.seenAt)) / 1000));
+        workerRuns.set(labels, b.activeRuns);
+      }
+    }
+  };
+
+  app.get('/metrics', { config: { rateLimit: false } }, async (req, reply) => {
+    if (config.METRICS_TOKEN && req.headers.authorization !== `Bearer ${config.METRICS_TOKEN}`) {
+      return reply.code(401).send({ error: 'unauthorized', message: 'metrics need the metrics token', field: null });
+    }
+    await collect();
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}

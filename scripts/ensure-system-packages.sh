@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs when they are missing: Chromium (pane end-to-end tests),
-# Radicale (the real CalDAV server the CalDAV provider is tested against) and xmllint (manifest validation).
+# Radicale and Xandikos (the real CalDAV servers the CalDAV provider is tested against) and xmllint (manifest
+# validation).
 # Does nothing when everything is present, so it is cheap to call from .ci/run and from test set-up.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v radicale >/dev/null 2>&1 || python3 -c 'import radicale' >/dev/null 2>&1 || missing+=(radicale)
+command -v xandikos >/dev/null 2>&1 || missing+=(xandikos)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

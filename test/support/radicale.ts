@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { CalDavTestServer } from './caldav-server';
 import { freePort } from './free-port';
 
@@ -93,7 +94,9 @@ export async function startRadicale(
       // Radicale parses an item the first time it is asked for and caches it; items uploaded by PUT are cached on
       // upload. One listing with calendar data now leaves the collection as an upload would have (without it, the
       // first listing of 10,000 items outlasts the connector's 30-second request timeout).
-      const res = await fetch(`${origin}${calendarPath}`, {
+      // Parsing 10,000 items takes Radicale minutes on a busy machine: no header or body timeout for this one.
+      const res = await undiciFetch(`${origin}${calendarPath}`, {
+        dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }),
         method: 'REPORT',
         headers: { authorization: auth(owner), depth: '1', 'content-type': 'application/xml; charset=utf-8' },
         body: '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>',

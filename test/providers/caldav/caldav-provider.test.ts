@@ -8,6 +8,7 @@ import { ConnectError } from '../../../src/providers/http';
 import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { CalendarProvider, ListWindow } from '../../../src/sync/ports';
 import { caldavServerKinds, startCalDavServer, type CalDavTestServer } from '../../support/caldav-server';
+import { startDavProxy, withoutNotFound, type DavProxy } from './dav-proxy';
 import { newCounter, testEnv, type RequestCounter } from './env';
 
 describe.each(caldavServerKinds)('on %s', (kind) => {
@@ -439,6 +440,76 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
         { op: 'update', id: left.id, ifMatch: left.version, draft: draft(left.crmTag!, { subject: 'Renamed' }) },
       ]);
       expect(updated).toMatchObject({ ok: true, value: { id: left.id, fields: { subject: 'Renamed' } } });
+    });
+  });
+
+  describe('answers other servers give (a proxy in front of the real one)', () => {
+    const user = { username: 'alice', password: 'alice-app-password' };
+    async function remove(href: string): Promise<void> {
+      const res = await fetch(`${radicale.origin}${href}`, {
+        method: 'DELETE',
+        headers: { authorization: `Basic ${Buffer.from('alice:alice-app-password').toString('base64')}` },
+      });
+      expect(res.status).toBeLessThan(300);
+    }
+    async function through(proxy: DavProxy) {
+      const conn = await caldavConnector.connect!(
+        { method: 'app-password', url: proxy.origin, fields: user },
+        testEnv([proxy.host]),
+      );
+      return () => caldavConnector.open(conn, testEnv([proxy.host]), { saveSecrets: async () => {} });
+    }
+    async function created(p: CalendarProvider, cal: string, key: string) {
+      const [c] = await p.writeEvents(cal, [{ op: 'create', idempotencyKey: key, draft: draft(`crm-${key}`) }]);
+      if (!c?.ok || !c.value) throw new Error('create failed');
+      return c.value;
+    }
+
+    it('an unknown sync token answered with a full listing (not 403) does not hide a deletion', async () => {
+      // Every sync-collection is answered as if its token were unknown: a complete listing, no 404 members.
+      const proxy = await startDavProxy(radicale.origin, {
+        response: (method, request, body) =>
+          method === 'REPORT' && request.includes('sync-collection') ? withoutNotFound(body) : body,
+        request: (method, body) =>
+          method === 'REPORT' && body.includes('sync-collection')
+            ? body.replace(/<D:sync-token>[^<]*<\/D:sync-token>/, '<D:sync-token></D:sync-token>')
+            : body,
+      });
+      try {
+        const p = await through(proxy);
+        const cal = await radicale.makeCalendar('alice', 'lenient-tokens');
+        const a = await created(p(), cal, 'lenient-a');
+        const b = await created(p(), cal, 'lenient-b');
+        const first = await p().listChanges(cal, null, window);
+        expect(first.upserts.map((e) => e.id).sort()).toEqual([a.id, b.id].sort());
+        await remove(a.id);
+        const second = await p().listChanges(cal, first.nextCursor, window);
+        expect(second.removedIds).toEqual([a.id]);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('answers that leave deleted members out still show the deletion of an event the connector created', async () => {
+      const proxy = await startDavProxy(radicale.origin, {
+        response: (method, _request, body) => (method === 'REPORT' ? withoutNotFound(body) : body),
+      });
+      try {
+        const p = await through(proxy);
+        const cal = await radicale.makeCalendar('alice', 'left-out');
+        await created(p(), cal, 'left-out-keep');
+        const first = await p().listChanges(cal, null, window);
+        const writer = p();
+        const x = await created(writer, cal, 'left-out-x');
+        // The engine stores the cursor the provider gives after the run's writes.
+        const cursor = writer.cursorAfterWrites?.(cal, first.nextCursor) ?? first.nextCursor;
+        await remove(x.id);
+        const second = await p().listChanges(cal, cursor, window);
+        expect(second.removedIds).toEqual([x.id]);
+        expect(second.upserts).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
     });
   });
 

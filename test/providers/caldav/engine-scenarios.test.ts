@@ -141,6 +141,74 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
       await idle(w);
     });
 
+    it('skips what it cannot read (reason in the report and the trail) and never writes an invalid value', async () => {
+      const w = await makeWorld(radicale, connection);
+      const stamp = (iso: string): string => `${iso.replace(/[-:]/g, '').slice(0, 15)}Z`;
+      const start = hoursFromNow(50);
+      const later = hoursFromNow(51);
+      const wall = (iso: string): string => stamp(iso).slice(0, 15);
+      const cases: Record<string, { lines: string[]; reason?: RegExp }> = {
+        'no-start': { lines: [`DTEND:${stamp(later)}`], reason: /no start \(DTSTART\)/ },
+        'bad-date': { lines: ['DTSTART:20271345T100000Z', 'DTEND:20271345T110000Z'], reason: /not a valid date/ },
+        'mars-zone': {
+          lines: [`DTSTART;TZID=Mars/Olympus:${wall(start)}`, `DTEND;TZID=Mars/Olympus:${wall(later)}`],
+          reason: /time zone "Mars\/Olympus"/,
+        },
+        'broken-rule': {
+          lines: [`DTSTART:${stamp(start)}`, `DTEND:${stamp(later)}`, 'RRULE:FREQ=SOMETIMES;COUNT=3'],
+          reason: /recurrence rule/,
+        },
+        'end-before-start': { lines: [`DTSTART:${stamp(later)}`, `DTEND:${stamp(start)}`] },
+      };
+      const accepted: string[] = [];
+      for (const [name, c] of Object.entries(cases)) {
+        const ics = [
+          'BEGIN:VCALENDAR',
+          'VERSION:2.0',
+          'PRODID:-//Other client//EN',
+          'BEGIN:VEVENT',
+          `UID:${name}@other-client`,
+          `DTSTAMP:${stamp(hoursFromNow(0))}`,
+          `SUMMARY:${name}`,
+          'ATTENDEE;CN=Client:mailto:client@acme.test',
+          ...c.lines,
+          'END:VEVENT',
+          'END:VCALENDAR',
+          '',
+        ].join('\r\n');
+        // Radicale refuses some of these outright (400); Xandikos stores them all.
+        if ((await w.raw.put(`${w.calendarId}${name}.ics`, ics)) < 300) accepted.push(name);
+      }
+      expect(accepted).toEqual(expect.arrayContaining(['mars-zone', 'end-before-start']));
+      if (radicale.kind === 'xandikos') expect(accepted).toHaveLength(5);
+      const r = await w.run();
+      expect(r.errors).toEqual([]);
+      const unreadable = accepted.filter((n) => cases[n]?.reason);
+      expect(r.skipped).toBe(unreadable.length);
+      const trail = await w.store.listTrail({ runId: r.runId }, 100);
+      for (const name of unreadable) {
+        expect(trail).toContainEqual(
+          expect.objectContaining({
+            eventId: `${w.calendarId}${name}.ics`,
+            action: 'crm:skip',
+            reason: expect.stringMatching(cases[name]!.reason!),
+          }),
+        );
+      }
+      // Only the repaired event reached the CRM: its end at its start, and a warning saying so.
+      const items = w.crm.all();
+      expect(items.map((i) => i.fields.subject)).toEqual(['end-before-start']);
+      expect(items[0]?.fields.timing).toEqual({ kind: 'timed', start: later, end: later, timeZone: 'UTC' });
+      expect(trail).toContainEqual(
+        expect.objectContaining({
+          eventId: `${w.calendarId}end-before-start.ics`,
+          action: 'calendar:warning',
+          reason: expect.stringMatching(/ends .* before it starts/),
+        }),
+      );
+      await idle(w);
+    });
+
     function seriesIcs(start: string, withOverride: boolean): { ics: string; next: string; third: string } {
       const next = new Date(Date.parse(start) + 7 * 86_400_000).toISOString();
       const third = new Date(Date.parse(start) + 14 * 86_400_000).toISOString();

@@ -12,7 +12,10 @@ import type { CalDavTestServer } from './caldav-server';
 import { freePort } from './free-port';
 
 /** Radicale as one of the CalDAV test servers (test/support/caldav-server.ts). */
-export type RadicaleServer = CalDavTestServer;
+export interface RadicaleServer extends CalDavTestServer {
+  /** With `logRequests`: how many requests Radicale logged so far (every method, every user). */
+  requestCount(): number;
+}
 
 async function waitUntilUp(origin: string, child: ChildProcess, stderr: () => string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -30,6 +33,8 @@ async function waitUntilUp(origin: string, child: ChildProcess, stderr: () => st
 
 export async function startRadicale(
   users: Record<string, string> = { alice: 'alice-app-password' },
+  /** Log every request at info level and count them (the side-by-side bench counts requests from the log). */
+  opts: { logRequests?: boolean } = {},
 ): Promise<RadicaleServer> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'radicale-'));
   const port = await freePort();
@@ -58,14 +63,27 @@ export async function startRadicale(
       '[web]',
       'type = none',
       '[logging]',
-      'level = warning',
+      `level = ${opts.logRequests ? 'info' : 'warning'}`,
       '',
     ].join('\n'),
   );
-  const child = spawn('radicale', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Radicale keeps the real time even in the time-travel run (scripts/time-travel.sh): it ages its sync-token
+  // history by file modification times, which the kernel writes in real time, so a faked clock would expire every
+  // token at once. A server's clock is its own anyway; only the connector's clock travels.
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k === 'LD_PRELOAD' || k.startsWith('FAKETIME')) delete env[k];
+  const child = spawn('radicale', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
+  let requests = 0;
+  let partial = '';
   child.stderr?.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-4000);
+    const text = d.toString();
+    err = (err + text).slice(-4000);
+    if (!opts.logRequests) return;
+    // Radicale logs one "<METHOD> request for '<path>' received from …" line per request.
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (/\[INFO\] [A-Z]+ request for /i.test(line)) requests++;
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitUntilUp(origin, child, () => err);
@@ -77,6 +95,7 @@ export async function startRadicale(
     hostPort: `127.0.0.1:${port}`,
     users,
     homePath: (user) => `/${user}/`,
+    requestCount: () => requests,
     async makeCalendar(user, name, displayName = name) {
       const p = `/${user}/${name}/`;
       const res = await fetch(`${origin}${p}`, {

@@ -37,10 +37,14 @@ export async function startXandikos(
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xandikos-'));
   const port = await freePort();
   const principal = `/${owner}/`;
+  // The server keeps the real time in the time-travel run, as Radicale does (test/support/radicale.ts): only the
+  // connector's clock travels.
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k === 'LD_PRELOAD' || k.startsWith('FAKETIME')) delete env[k];
   const child = spawn(
     'xandikos',
     ['-d', dir, '--autocreate', '-l', '127.0.0.1', '-p', String(port), '--current-user-principal', principal],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env },
   );
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -9,6 +9,7 @@ import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { CalendarProvider, ListWindow } from '../../../src/sync/ports';
 import { caldavServerKinds, startCalDavServer, type CalDavTestServer } from '../../support/caldav-server';
 import { startDavProxy, withoutNotFound, type DavProxy } from './dav-proxy';
+import { worldClock } from './world';
 import { newCounter, testEnv, type RequestCounter } from './env';
 
 describe.each(caldavServerKinds)('on %s', (kind) => {
@@ -374,7 +375,7 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
           homeUrl: connection.url!,
           self: { addresses: [] },
           account: 'alice',
-          now: () => new Date(),
+          now: worldClock,
           multigetSize: 3,
         });
       for (const k of [1, 2, 3, 4, 5]) {

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { unpausedResponses } from '../../src/providers/http/whole-body';
 import type { CalDavTestServer } from './caldav-server';
 import { freePort } from './free-port';
 
@@ -115,7 +116,8 @@ export async function startRadicale(
       // first listing of 10,000 items outlasts the connector's 30-second request timeout).
       // Parsing 10,000 items takes Radicale minutes on a busy machine: no header or body timeout for this one.
       const res = await undiciFetch(`${origin}${calendarPath}`, {
-        dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }),
+        // Unpaused too: this answer (10,000 members) is exactly the kind undici 7 crashes on when Radicale closes.
+        dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }).compose(unpausedResponses),
         method: 'REPORT',
         headers: { authorization: auth(owner), depth: '1', 'content-type': 'application/xml; charset=utf-8' },
         body: '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>',

@@ -4,7 +4,7 @@ import { caldavConnector } from '../../../src/providers/calendar/caldav/connecto
 import { DavClient } from '../../../src/providers/calendar/caldav/dav-client';
 import { CalDavCalendarProvider } from '../../../src/providers/calendar/caldav/provider';
 import type { Connection } from '../../../src/providers/connector';
-import { ConnectError } from '../../../src/providers/http';
+import { ConnectError, createSafeFetch } from '../../../src/providers/http';
 import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { CalendarProvider, ListWindow } from '../../../src/sync/ports';
 import { caldavServerKinds, startCalDavServer, type CalDavTestServer } from '../../support/caldav-server';
@@ -442,6 +442,42 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
       ]);
       expect(updated).toMatchObject({ ok: true, value: { id: left.id, fields: { subject: 'Renamed' } } });
     });
+  });
+
+  it('reads multigets in smaller slices when an answer is larger than one request may read', async () => {
+    const cal = await radicale.makeCalendar('alice', 'large-answers');
+    const timing = (k: number) => ({
+      kind: 'timed' as const,
+      start: `2027-06-0${k}T09:00:00.000Z`,
+      end: `2027-06-0${k}T10:00:00.000Z`,
+      timeZone: 'UTC',
+    });
+    for (const k of [1, 2, 3, 4]) {
+      await open().writeEvents(cal, [
+        { op: 'create', idempotencyKey: `large-${k}`, draft: draft(`crm-large-${k}`, { timing: timing(k) }) },
+      ]);
+    }
+    // One event whose data alone is over the bound (random text: gzip cannot shrink it below).
+    const noise = Array.from({ length: 6000 }, (_, i) => ((i * 2654435761) % 4294967296).toString(36)).join(' ');
+    const [big] = await open().writeEvents(cal, [
+      { op: 'create', idempotencyKey: 'large-big', draft: draft('crm-large-big', { timing: timing(5), body: noise }) },
+    ]);
+    if (!big?.ok || !big.value) throw new Error('create failed');
+    const bound = createSafeFetch({ allowedPrivateHosts: [radicale.hostPort] }, { maxResponseBytes: 20_000 });
+    const bounded = new CalDavCalendarProvider({
+      client: new DavClient(bound, { username: 'alice', password: 'alice-app-password' }),
+      homeUrl: connection.url!,
+      self: { addresses: [] },
+      account: 'alice',
+      now: worldClock,
+      multigetSize: 200,
+    });
+    const listed = await bounded.listChanges(cal, null, window);
+    expect(listed.upserts.map((e) => e.crmTag).sort()).toEqual([1, 2, 3, 4].map((k) => `crm-large-${k}`));
+    expect(listed.skipped).toEqual([
+      { id: big.value.id, reason: expect.stringMatching(/larger than one request may read/) },
+    ]);
+    expect(listed.removedIds).toEqual([]);
   });
 
   describe('answers other servers give (a proxy in front of the real one)', () => {

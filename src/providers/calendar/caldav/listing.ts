@@ -51,6 +51,16 @@ export interface FetchedResource {
   href: string;
   etag: string;
   ics: string;
+  /** Why it could not be fetched although it exists (its answer alone is larger than one request may read). */
+  problem?: string;
+}
+
+function tooLarge(e: unknown): boolean {
+  for (let cur: unknown = e, depth = 0; cur && depth < 6; depth++) {
+    if ((cur as { code?: unknown }).code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return true;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** What changed in the collection, at resource level. */
@@ -83,22 +93,48 @@ async function multigetEach(
   onBatch: (batch: FetchedResource[]) => void,
 ): Promise<void> {
   for (let i = 0; i < hrefs.length; i += size) {
-    const chunk = hrefs.slice(i, i + size);
-    const body = `<?xml version="1.0" encoding="utf-8"?>
+    await multigetSlice(client, collectionUrl, hrefs.slice(i, i + size), onBatch);
+  }
+}
+
+/**
+ * One calendar-multiget. An answer larger than the safe fetch reads in one request is asked for again in halves; a
+ * single resource that alone is too large is handed on with its problem (skipped, never taken for deleted).
+ */
+async function multigetSlice(
+  client: DavClient,
+  collectionUrl: string,
+  chunk: string[],
+  onBatch: (batch: FetchedResource[]) => void,
+): Promise<void> {
+  const body = `<?xml version="1.0" encoding="utf-8"?>
 <C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
   <D:prop><D:getetag/><C:calendar-data/></D:prop>
   ${chunk.map((h) => `<D:href>${escapeXml(h)}</D:href>`).join('')}
 </C:calendar-multiget>`;
-    const ms = await client.multistatus('REPORT', collectionUrl, '1', body);
-    const batch: FetchedResource[] = [];
-    for (const r of ms.responses) {
-      // Left out (or 404): gone. Present without calendar data: there, but unreadable (an empty `ics`, which the
-      // provider skips with its reason) — never taken for deleted.
-      if (r.status >= 300 || !isIcs(r.href, '')) continue;
-      batch.push({ href: r.href, etag: propText(r, 'getetag'), ics: propText(r, 'calendar-data') });
+  let ms;
+  try {
+    ms = await client.multistatus('REPORT', collectionUrl, '1', body);
+  } catch (e) {
+    if (!tooLarge(e)) throw e;
+    if (chunk.length === 1) {
+      const problem = 'its calendar data is larger than one request may read';
+      onBatch([{ href: canonicalPath(new URL(chunk[0]!, collectionUrl).pathname), etag: '', ics: '', problem }]);
+      return;
     }
-    onBatch(batch);
+    const half = Math.ceil(chunk.length / 2);
+    await multigetSlice(client, collectionUrl, chunk.slice(0, half), onBatch);
+    await multigetSlice(client, collectionUrl, chunk.slice(half), onBatch);
+    return;
   }
+  const batch: FetchedResource[] = [];
+  for (const r of ms.responses) {
+    // Left out (or 404): gone. Present without calendar data: there, but unreadable (an empty `ics`, which the
+    // provider skips with its reason) — never taken for deleted.
+    if (r.status >= 300 || !isIcs(r.href, '')) continue;
+    batch.push({ href: r.href, etag: propText(r, 'getetag'), ics: propText(r, 'calendar-data') });
+  }
+  onBatch(batch);
 }
 
 async function syncCollection(

@@ -104,6 +104,7 @@ export class CalDavCalendarProvider implements CalendarProvider {
    */
   private parse(calendarId: string, r: FetchedResource, notes?: ParseNotes): CalendarEvent[] {
     try {
+      if (r.problem) throw new Error(r.problem);
       if (!r.ics.trim()) throw new Error('the server returned no calendar data for it');
       return parseResource({ href: r.href, etag: r.etag, calendarId }, r.ics, this.o.self, notes);
     } catch (e) {

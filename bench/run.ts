@@ -7,12 +7,22 @@ import { serverStart } from './server-start';
 import { engineBench } from './engine';
 import { graphBench } from './graph';
 import { caldavBench } from './caldav';
+import { caldavPairingBench } from './caldav-pairing';
 import { serverBench } from './server';
 import { pane } from './pane';
 import { vsVdirsyncer } from './vs-vdirsyncer';
 import { systemClock } from '../src/shared/clock';
 
-const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench, pane, vsVdirsyncer];
+const sections: BenchSection[] = [
+  serverStart,
+  engineBench,
+  graphBench,
+  caldavBench,
+  caldavPairingBench,
+  serverBench,
+  pane,
+  vsVdirsyncer,
+];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -5,33 +5,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { unpausedResponses } from '../../src/providers/http/whole-body';
+import type { CalDavTestServer } from './caldav-server';
+import { freePort } from './free-port';
 
-export interface RadicaleServer {
-  /** http://127.0.0.1:<port> */
-  origin: string;
-  /** 127.0.0.1:<port>, for the SSRF allow-list */
-  hostPort: string;
-  users: Record<string, string>;
-  /** Creates a calendar collection (MKCALENDAR) for `user` and returns its path. */
-  makeCalendar(user: string, name: string, displayName?: string): Promise<string>;
+/** Radicale as one of the CalDAV test servers (test/support/caldav-server.ts). */
+export interface RadicaleServer extends CalDavTestServer {
   /** With `logRequests`: how many requests Radicale logged so far (every method, every user). */
   requestCount(): number;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitUntilUp(origin: string, child: ChildProcess, stderr: () => string): Promise<void> {
@@ -107,9 +91,11 @@ export async function startRadicale(
 
   const auth = (user: string): string => `Basic ${Buffer.from(`${user}:${users[user] ?? ''}`).toString('base64')}`;
   return {
+    kind: 'radicale',
     origin,
     hostPort: `127.0.0.1:${port}`,
     users,
+    homePath: (user) => `/${user}/`,
     requestCount: () => requests,
     async makeCalendar(user, name, displayName = name) {
       const p = `/${user}/${name}/`;
@@ -120,6 +106,23 @@ export async function startRadicale(
       });
       if (res.status !== 201) throw new Error(`MKCALENDAR ${p}: ${res.status} ${await res.text()}`);
       return p;
+    },
+    async seed(calendarPath, resources) {
+      const folder = path.join(dir, 'collections', 'collection-root', ...calendarPath.split('/').filter(Boolean));
+      for (const r of resources) await fs.writeFile(path.join(folder, r.name), r.ics);
+      const owner = calendarPath.split('/').filter(Boolean)[0] ?? '';
+      // Radicale parses an item the first time it is asked for and caches it; items uploaded by PUT are cached on
+      // upload. One listing with calendar data now leaves the collection as an upload would have (without it, the
+      // first listing of 10,000 items outlasts the connector's 30-second request timeout).
+      // Parsing 10,000 items takes Radicale minutes on a busy machine: no header or body timeout for this one.
+      const res = await undiciFetch(`${origin}${calendarPath}`, {
+        // Unpaused too: this answer (10,000 members) is exactly the kind undici 7 crashes on when Radicale closes.
+        dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }).compose(unpausedResponses),
+        method: 'REPORT',
+        headers: { authorization: auth(owner), depth: '1', 'content-type': 'application/xml; charset=utf-8' },
+        body: '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>',
+      });
+      await res.arrayBuffer();
     },
     async stop() {
       if (child.exitCode === null && child.pid) {

@@ -20,13 +20,13 @@ import type { Connection } from '../../../src/providers/connector';
 import { MemoryCrm } from '../../../src/sync';
 import type { CalendarEvent, EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { EngineWorld } from '../../support/engine-properties';
-import type { RadicaleServer } from '../../support/radicale';
+import type { CalDavTestServer } from '../../support/caldav-server';
 import { testEnv } from './env';
 import { fixedClock } from '../../../src/shared/clock';
 
 let worlds = 0;
 
-export function caldavWorld(radicale: RadicaleServer, connection: Connection, user: string) {
+export function caldavWorld(radicale: CalDavTestServer, connection: Connection, user: string) {
   return async (): Promise<EngineWorld> => {
     const calendarId = await radicale.makeCalendar(user, `p${++worlds}-${randomUUID().slice(0, 8)}`);
     // One clock for the CRM, the user's calendar edits, the provider and the engine; one second per read.

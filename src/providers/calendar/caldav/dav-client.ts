@@ -56,7 +56,14 @@ export class DavClient {
       }
       throw providerErrorFromNetwork(e, writeMethods.has(req.method));
     }
-    const body = await res.text();
+    let body: string;
+    try {
+      body = await res.text();
+    } catch (e) {
+      // The answer broke off (connection lost, timeout, larger than the safe fetch accepts): a provider error like
+      // any lost answer, never a raw rejection out of the run.
+      throw providerErrorFromNetwork(e, writeMethods.has(req.method));
+    }
     if (res.ok || req.accept?.includes(res.status))
       return { status: res.status, headers: res.headers, body, url: req.url };
     throw providerErrorFromResponse(

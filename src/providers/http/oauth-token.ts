@@ -17,7 +17,13 @@ export interface TokenAnswer {
   extra: Record<string, unknown>;
 }
 
-const refusalCodes = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_code', 'access_denied']);
+const refusalCodes = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_code',
+  'access_denied',
+]);
 
 /**
  * POSTs a form to a token endpoint. `basicAuth` sends client id/secret as HTTP Basic (Pipedrive) instead of in the

@@ -202,7 +202,8 @@ export function loadOpenApi(files: string[]): OpenApiContract {
         }
       });
       for (const name of new Set(req.query.keys())) {
-        if (!seenQuery.has(name)) problems.push(`query parameter ${name} is not declared by ${op.method} ${op.template}`);
+        if (!seenQuery.has(name))
+          problems.push(`query parameter ${name} is not declared by ${op.method} ${op.template}`);
       }
       const requestBody = op.op['requestBody'] as Json | undefined;
       const hasBody = req.body !== undefined && req.body !== '' && req.body !== null;

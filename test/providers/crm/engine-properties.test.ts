@@ -14,6 +14,8 @@ import { startSalesforceDouble } from '../../support/crm-doubles/salesforce';
 import { connectDynamics, connectSalesforce } from '../../support/crm-doubles/connect';
 import { salesforceConnector } from '../../../src/providers/crm/salesforce';
 import { startDynamicsDouble, type DvRow } from '../../support/crm-doubles/dynamics';
+import { startHubSpotDouble, type HsType } from '../../support/crm-doubles/hubspot/double';
+import { connectHubSpot } from '../../support/crm-doubles/hubspot/connect';
 
 const scale = Number(process.env.ENGINE_PROPERTY_RUNS ?? '1');
 const everything = { from: '1970-01-01T00:00:00.000Z', to: null };
@@ -256,6 +258,136 @@ async function salesforceWorld(): Promise<EngineWorld> {
     cleanup: () => sf.close(),
   };
 }
+
+/**
+ * HubSpot over its CRM v3 / associations v4 double (every request and answer checked against HubSpot's OpenAPI
+ * files). The control edits the double as a user in HubSpot would: meetings (follow-ups too), calls and tasks owned
+ * by the user, guests as contacts associated with the activity, the Sync-to-calendar flag a checkbox property,
+ * "archive" a cancelled outcome / status, "delete" HubSpot's delete (the recycle bin). A note is a task without a
+ * due date (never synced). HubSpot has no private flag: private edits change nothing.
+ */
+async function hubspotWorld(): Promise<EngineWorld> {
+  const hs = await startHubSpotDouble();
+  for (const t of ['meetings', 'calls', 'tasks'] as const) hs.defineProperty(t, 'crm_sync_to_calendar');
+  const guests = Array.from({ length: 5 }, (_, i) =>
+    hs.insert('contacts', { email: `guest${i}@client.test`, firstname: 'Guest', lastname: String(i) }),
+  );
+  const userEmail = hs.users[0]!.email;
+  const { env, connector, connection } = await connectHubSpot(hs, { syncFlagProperty: 'crm_sync_to_calendar' });
+  const crm = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const reader = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const where = (id: string): { type: HsType; hsId: string } => {
+    const [kind, hsId] = id.split(':') as [string, string];
+    return { type: `${kind}s` as HsType, hsId };
+  };
+  const contactIds = (attendees: { email: string }[]) =>
+    attendees.flatMap((a) => {
+      const i = guests.findIndex((_, k) => `guest${k}@client.test` === a.email.trim().toLowerCase());
+      return i >= 0 ? [guests[i]!] : [];
+    });
+  const timingProps = (type: HsType, t: CrmItem['fields']['timing']): Record<string, string> => {
+    if (!t) return type === 'tasks' ? { hs_timestamp: '' } : {};
+    if (t.kind !== 'timed') throw new Error('the harness generates timed activities only');
+    const start = new Date(t.start).toISOString();
+    if (type === 'tasks') return { hs_timestamp: start };
+    if (type === 'calls')
+      return { hs_timestamp: start, hs_call_duration: String(Date.parse(t.end) - Date.parse(t.start)) };
+    return { hs_timestamp: start, hs_meeting_start_time: start, hs_meeting_end_time: new Date(t.end).toISOString() };
+  };
+  const tick = () => hs.advance(1000);
+  const problems = () => {
+    if (hs.violations.length) throw new Error(`HubSpot contract violations: ${hs.violations.slice(0, 3).join('; ')}`);
+  };
+  return {
+    crm,
+    ...calendarSide(userEmail),
+    calendarId: 'primary',
+    userEmail,
+    now: hs.now(),
+    crmControl: {
+      async create(input) {
+        tick();
+        const type: HsType =
+          input.type === 'task' || input.type === 'note' ? 'tasks' : input.type === 'call' ? 'calls' : 'meetings';
+        const f = input.fields;
+        const props: Record<string, string> = {
+          ...timingProps(type, input.type === 'note' ? null : f.timing),
+          hubspot_owner_id: hs.users[0]!.ownerId,
+          ...(input.syncToCalendar === null ? {} : { crm_sync_to_calendar: String(input.syncToCalendar) }),
+        };
+        if (type === 'meetings')
+          Object.assign(props, {
+            hs_meeting_title: f.subject,
+            hs_meeting_body: f.body,
+            hs_meeting_location: f.location,
+            hs_meeting_outcome: 'SCHEDULED',
+          });
+        else if (type === 'calls') Object.assign(props, { hs_call_title: f.subject, hs_call_body: f.body });
+        else
+          Object.assign(props, {
+            hs_task_subject: f.subject,
+            hs_task_body: f.body,
+            hs_task_status: input.completed ? 'COMPLETED' : 'NOT_STARTED',
+          });
+        const id = hs.insert(type, props);
+        hs.associate(type, id, 'contacts', contactIds(f.attendees));
+        return `${type.slice(0, -1)}:${id}`;
+      },
+      async update(id, patch) {
+        tick();
+        const { type, hsId } = where(id);
+        const props: Record<string, string> = {};
+        const names = {
+          meetings: ['hs_meeting_title', 'hs_meeting_body'],
+          calls: ['hs_call_title', 'hs_call_body'],
+          tasks: ['hs_task_subject', 'hs_task_body'],
+        }[type as 'meetings' | 'calls' | 'tasks'];
+        if (patch.subject !== undefined) props[names[0]!] = patch.subject;
+        if (patch.body !== undefined) props[names[1]!] = patch.body;
+        if (patch.location !== undefined && type === 'meetings') props['hs_meeting_location'] = patch.location;
+        if (patch.timing !== undefined) Object.assign(props, timingProps(type, patch.timing));
+        if (patch.completed !== undefined && type === 'tasks')
+          props['hs_task_status'] = patch.completed ? 'COMPLETED' : 'NOT_STARTED';
+        hs.update(type, hsId, props);
+        if (patch.attendees) hs.setContacts(type, hsId, contactIds(patch.attendees));
+      },
+      setFlag: async (id, value) => {
+        tick();
+        const { type, hsId } = where(id);
+        hs.update(type, hsId, { crm_sync_to_calendar: String(value) });
+      },
+      archive: async (id) => {
+        tick();
+        const { type, hsId } = where(id);
+        const status = { meetings: 'hs_meeting_outcome', calls: 'hs_call_status', tasks: 'hs_task_status' }[
+          type as 'meetings' | 'calls' | 'tasks'
+        ];
+        hs.update(type, hsId, { [status]: type === 'tasks' ? 'DEFERRED' : 'CANCELED' });
+      },
+      delete: async (id) => {
+        tick();
+        const { type, hsId } = where(id);
+        hs.archive(type, hsId);
+      },
+      list: async () => {
+        problems();
+        return (await reader.listChanges(null, everything)).upserts;
+      },
+    },
+    cleanup: async () => {
+      const violations = [...hs.violations];
+      await hs.close();
+      if (violations.length) throw new Error(`HubSpot contract violations: ${violations.slice(0, 3).join('; ')}`);
+    },
+  };
+}
+
+describeEngineProperties({
+  name: 'HubSpot (CRM v3 double, OpenAPI-checked)',
+  numRuns: Math.round(25 * scale),
+  makeWorld: hubspotWorld,
+  timeoutMs: 300_000,
+});
 
 describeEngineProperties({
   name: 'Salesforce (REST API double)',

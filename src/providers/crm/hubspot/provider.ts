@@ -269,7 +269,13 @@ export class HubSpotProvider implements CrmProvider {
     const items: CrmItem[] = [];
     for (const object of activityObjects) {
       const extra: Filter[] = full
-        ? [{ propertyName: 'hs_timestamp', operator: 'GTE', value: String(Date.parse(from) - fullListingLeadMs) }]
+        ? [
+            {
+              propertyName: 'hs_timestamp',
+              operator: 'GTE',
+              value: String(Math.max(0, Date.parse(from) - fullListingLeadMs)),
+            },
+          ]
         : [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: String(parsed.since - overlapMs) }];
       const seen = new Set<string>();
       await this.searchAll(object, this.ownerGroups(object, extra), this.properties(object), async (rows) => {

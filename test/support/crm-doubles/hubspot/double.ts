@@ -183,7 +183,6 @@ export async function startHubSpotDouble(options: HubSpotDoubleOptions = {}): Pr
     const p: Record<string, string> = {};
     for (const [k, v] of Object.entries(properties)) if (v !== '') p[k] = normalise(k, v);
     Object.assign(p, { hs_object_id: id, hs_createdate: iso(), hs_lastmodifieddate: iso() });
-    if (associationTypes[type]) p['hs_timestamp'] ??= iso();
     table(type).set(id, { id, properties: p, createdAt: iso(), updatedAt: iso(), archived: false });
     return id;
   };
@@ -246,7 +245,7 @@ export async function startHubSpotDouble(options: HubSpotDoubleOptions = {}): Pr
   const compareValues = (name: string, a: string, b: string): number => {
     if (dateProperties.has(name)) {
       const x = Date.parse(a);
-      const y = /^\d+$/.test(b) ? Number(b) : Date.parse(b);
+      const y = /^-?\d+$/.test(b) ? Number(b) : Date.parse(b);
       return x - y;
     }
     if (numberProperties.has(name)) return Number(a) - Number(b);

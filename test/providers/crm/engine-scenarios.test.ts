@@ -1,6 +1,6 @@
 /**
  * The engine's core scenarios (SPEC §5, §10) run end to end with real CRM connectors: the Sandbox CRM over its
- * SQLite store and SuiteCRM over its V8 API double, each against the engine's in-memory calendar and status store.
+ * SQLite store, and SuiteCRM, Salesforce, Dynamics 365 and HubSpot over their API doubles, each against the engine's in-memory calendar and status store.
  */
 import { defaultSettings } from '../../../src/shared/settings';
 import { connectDynamics, connectSalesforce } from '../../support/crm-doubles/connect';
@@ -16,6 +16,8 @@ import { startSalesforceDouble } from '../../support/crm-doubles/salesforce';
 import { salesforceConnector } from '../../../src/providers/crm/salesforce';
 import { startDynamicsDouble } from '../../support/crm-doubles/dynamics';
 import { openSandboxDb } from './sandbox/sandbox-support';
+import { startHubSpotDouble } from '../../support/crm-doubles/hubspot/double';
+import { connectHubSpot } from '../../support/crm-doubles/hubspot/connect';
 
 const USER = 'sally@corp.example';
 const hours = (h: number) => new Date(Date.now() + h * 3_600_000);
@@ -274,11 +276,66 @@ async function dynamicsHarness(): Promise<CrmHarness> {
   };
 }
 
+async function hubspotHarness(): Promise<CrmHarness> {
+  const hs = await startHubSpotDouble();
+  const { env, connector, connection } = await connectHubSpot(hs);
+  const writes: CrmWrite[] = [];
+  const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  return {
+    provider: counting(open(), writes),
+    writes,
+    canArchive: true,
+    async addContact(email, name) {
+      const acme = hs.insert('companies', { name: 'Acme' });
+      const [first, last] = name.split(' ');
+      const id = hs.insert('contacts', { email, firstname: first!, lastname: last!, associatedcompanyid: acme });
+      return { contactId: `contact:${id}`, companyId: `company:${acme}` };
+    },
+    async create(subject, startH, invitees) {
+      hs.advance(1000);
+      const start = new Date(iso(hours(startH)));
+      const id = hs.insert('meetings', {
+        hs_meeting_title: subject,
+        hs_timestamp: start.toISOString(),
+        hs_meeting_start_time: start.toISOString(),
+        hs_meeting_end_time: new Date(start.getTime() + 3_600_000).toISOString(),
+        hs_meeting_outcome: 'SCHEDULED',
+        hubspot_owner_id: hs.users[0]!.ownerId,
+      });
+      const contacts = hs.all('contacts').filter((c) => invitees.includes(String(c.properties['email']).toLowerCase()));
+      hs.associate(
+        'meetings',
+        id,
+        'contacts',
+        contacts.map((c) => c.id),
+      );
+      return `meeting:${id}`;
+    },
+    rename: async (id, subject) => {
+      hs.advance(1000);
+      hs.update('meetings', id.split(':')[1]!, { hs_meeting_title: subject });
+    },
+    remove: async (id) => {
+      hs.advance(1000);
+      hs.archive('meetings', id.split(':')[1]!);
+    },
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: async () => {
+      const violations = [...hs.violations];
+      await hs.close();
+      expect(violations).toEqual([]);
+    },
+  };
+}
+
 describe.each([
   ['Sandbox CRM', sandboxHarness],
   ['SuiteCRM', suiteCrmHarness],
   ['Salesforce', salesforceHarness],
   ['Dynamics 365', dynamicsHarness],
+  ['HubSpot', hubspotHarness],
 ])('engine scenarios with %s', (_name, makeHarness) => {
   let h: CrmHarness;
   let cal: MemoryCalendar;

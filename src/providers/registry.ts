@@ -8,6 +8,7 @@ import type { CalendarConnector, CrmConnector } from './connector';
 import { graphConnector } from './calendar/graph';
 import { dynamicsConnector } from './crm/dynamics/connector';
 import { hubspotConnector } from './crm/hubspot/connector';
+import { pipedriveConnector } from './crm/pipedrive/connector';
 import { salesforceConnector } from './crm/salesforce/connector';
 import { suiteCrmConnector } from './crm/suitecrm/connector';
 
@@ -22,6 +23,7 @@ export const crmConnectors: readonly CrmConnector[] = [
   salesforceConnector,
   dynamicsConnector,
   hubspotConnector,
+  pipedriveConnector,
 ];
 
 export function findCalendarConnector(id: string): CalendarConnector | undefined {

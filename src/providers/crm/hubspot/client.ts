@@ -187,7 +187,7 @@ export class HubSpotClient {
         });
       } catch (e) {
         const err = providerErrorFromNetwork(e, method !== 'GET' && !/\/(search|batch\/read)$/.test(path));
-        throw new ProviderError(err.kind, this.scrub(err.message), { uncertain: err.uncertain });
+        throw new ProviderError(err.kind, this.scrub(err.message), { uncertain: err.uncertain, cause: e });
       }
       if (res.status === 401 && attempt === 0 && this.session.canRefresh) {
         await res.body?.cancel();

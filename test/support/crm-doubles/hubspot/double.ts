@@ -183,6 +183,9 @@ export async function startHubSpotDouble(options: HubSpotDoubleOptions = {}): Pr
     const p: Record<string, string> = {};
     for (const [k, v] of Object.entries(properties)) if (v !== '') p[k] = normalise(k, v);
     Object.assign(p, { hs_object_id: id, hs_createdate: iso(), hs_lastmodifieddate: iso() });
+    // HubSpot fills a meeting's hs_timestamp from its start time when none is given (changelog 2024-11).
+    if (type === 'meetings' && !p['hs_timestamp'] && p['hs_meeting_start_time'])
+      p['hs_timestamp'] = p['hs_meeting_start_time'];
     table(type).set(id, { id, properties: p, createdAt: iso(), updatedAt: iso(), archived: false });
     return id;
   };

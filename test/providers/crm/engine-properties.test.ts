@@ -16,6 +16,8 @@ import { salesforceConnector } from '../../../src/providers/crm/salesforce';
 import { startDynamicsDouble, type DvRow } from '../../support/crm-doubles/dynamics';
 import { startHubSpotDouble, type HsType } from '../../support/crm-doubles/hubspot/double';
 import { connectHubSpot } from '../../support/crm-doubles/hubspot/connect';
+import { startPipedriveDouble, type PdActivityRow } from '../../support/crm-doubles/pipedrive/double';
+import { connectPipedrive } from '../../support/crm-doubles/pipedrive/connect';
 
 const scale = Number(process.env.ENGINE_PROPERTY_RUNS ?? '1');
 const everything = { from: '1970-01-01T00:00:00.000Z', to: null };
@@ -381,6 +383,113 @@ async function hubspotWorld(): Promise<EngineWorld> {
     },
   };
 }
+
+/**
+ * Pipedrive over its API v2 double (strict OpenAPI contract). The control edits activities as a Pipedrive user
+ * would: meetings, calls, follow-ups (the account's follow-up type) and tasks owned by the user, guests as attendees
+ * (with their persons as participants), `done` for completed tasks. Pipedrive has no archive state and no
+ * Sync-to-calendar field: a user "archive" is a delete, and flag edits change nothing. A note is a task without a
+ * due date (never synced); the private flag does not exist either.
+ */
+async function pipedriveWorld(): Promise<EngineWorld> {
+  const pd = await startPipedriveDouble();
+  const guests = Array.from({ length: 5 }, (_, i) =>
+    pd.addPerson({ name: `Guest ${i}`, email: `guest${i}@client.test` }),
+  );
+  const userEmail = pd.users[0]!.email;
+  const { env, connector, connection } = await connectPipedrive(pd);
+  const crm = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const reader = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const idOf = (id: string) => Number(id.split(':')[1]);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const timingCols = (type: string, t: CrmItem['fields']['timing']): Partial<PdActivityRow> => {
+    if (!t) return { due_date: undefined, due_time: undefined, duration: undefined };
+    if (t.kind !== 'timed') throw new Error('the harness generates timed activities only');
+    const s = new Date(t.start);
+    const minutes = type === 'task' ? 0 : Math.round((Date.parse(t.end) - s.getTime()) / 60_000);
+    return {
+      due_date: s.toISOString().slice(0, 10),
+      due_time: `${pad(s.getUTCHours())}:${pad(s.getUTCMinutes())}`,
+      duration: `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`,
+    };
+  };
+  const people = (attendees: { email: string; name?: string }[]) => {
+    const list = attendees.map((a) => {
+      const email = a.email.trim().toLowerCase();
+      const k = guests.findIndex((_, i) => `guest${i}@client.test` === email);
+      return { email, ...(a.name ? { name: a.name } : {}), ...(k >= 0 ? { person_id: guests[k]! } : {}) };
+    });
+    const participants = list.flatMap((a, i) => (a.person_id ? [{ person_id: a.person_id, primary: i === 0 }] : []));
+    return { attendees: list, participants };
+  };
+  const tick = () => pd.advance(1000);
+  const remove = async (id: string) => {
+    tick();
+    pd.deleteActivity(idOf(id));
+  };
+  return {
+    crm,
+    ...calendarSide(userEmail),
+    calendarId: 'primary',
+    userEmail,
+    now: pd.now(),
+    crmControl: {
+      async create(input) {
+        tick();
+        const type =
+          input.type === 'note' || input.type === 'task'
+            ? 'task'
+            : input.type === 'follow-up'
+              ? 'follow_up'
+              : input.type;
+        const f = input.fields;
+        return `activity:${pd.addActivity({
+          subject: f.subject,
+          type,
+          owner_id: pd.users[0]!.id,
+          note: f.body,
+          ...(f.location ? { location: { value: f.location } } : {}),
+          ...timingCols(type, input.type === 'note' ? null : f.timing),
+          done: input.completed ?? false,
+          ...people(f.attendees),
+        })}`;
+      },
+      async update(id, patch) {
+        tick();
+        const row = pd.activity(idOf(id))!;
+        const cols: Partial<PdActivityRow> = {};
+        if (patch.subject !== undefined) cols.subject = patch.subject;
+        if (patch.body !== undefined)
+          cols.note = patch.body + (/\n*crm-sync-uid: \S+\s*$/.exec(row.note ?? '')?.[0] ?? '');
+        if (patch.location !== undefined) cols.location = patch.location ? { value: patch.location } : undefined;
+        if (patch.timing !== undefined) Object.assign(cols, timingCols(row.type, patch.timing));
+        if (patch.completed !== undefined) cols.done = patch.completed;
+        if (patch.attendees) Object.assign(cols, people(patch.attendees));
+        pd.updateActivity(idOf(id), cols);
+      },
+      setFlag: async () => undefined,
+      archive: remove,
+      delete: remove,
+      list: async () => {
+        if (pd.violations.length)
+          throw new Error(`Pipedrive contract violations: ${pd.violations.slice(0, 3).join('; ')}`);
+        return (await reader.listChanges(null, everything)).upserts;
+      },
+    },
+    cleanup: async () => {
+      const violations = [...pd.violations];
+      await pd.close();
+      if (violations.length) throw new Error(`Pipedrive contract violations: ${violations.slice(0, 3).join('; ')}`);
+    },
+  };
+}
+
+describeEngineProperties({
+  name: 'Pipedrive (API v2 double, strict OpenAPI contract)',
+  numRuns: Math.round(25 * scale),
+  makeWorld: pipedriveWorld,
+  timeoutMs: 300_000,
+});
 
 describeEngineProperties({
   name: 'HubSpot (CRM v3 double, OpenAPI-checked)',

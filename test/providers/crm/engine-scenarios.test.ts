@@ -1,6 +1,6 @@
 /**
  * The engine's core scenarios (SPEC §5, §10) run end to end with real CRM connectors: the Sandbox CRM over its
- * SQLite store, and SuiteCRM, Salesforce, Dynamics 365 and HubSpot over their API doubles, each against the engine's in-memory calendar and status store.
+ * SQLite store, and SuiteCRM, Salesforce, Dynamics 365, HubSpot and Pipedrive over their API doubles, each against the engine's in-memory calendar and status store.
  */
 import { defaultSettings } from '../../../src/shared/settings';
 import { connectDynamics, connectSalesforce } from '../../support/crm-doubles/connect';
@@ -18,6 +18,8 @@ import { startDynamicsDouble } from '../../support/crm-doubles/dynamics';
 import { openSandboxDb } from './sandbox/sandbox-support';
 import { startHubSpotDouble } from '../../support/crm-doubles/hubspot/double';
 import { connectHubSpot } from '../../support/crm-doubles/hubspot/connect';
+import { startPipedriveDouble } from '../../support/crm-doubles/pipedrive/double';
+import { connectPipedrive } from '../../support/crm-doubles/pipedrive/connect';
 
 const USER = 'sally@corp.example';
 const hours = (h: number) => new Date(Date.now() + h * 3_600_000);
@@ -330,12 +332,60 @@ async function hubspotHarness(): Promise<CrmHarness> {
   };
 }
 
+async function pipedriveHarness(): Promise<CrmHarness> {
+  const pd = await startPipedriveDouble();
+  const { env, connector, connection } = await connectPipedrive(pd);
+  const writes: CrmWrite[] = [];
+  const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return {
+    provider: counting(open(), writes),
+    writes,
+    // Pipedrive has no archive state: an imported activity whose event is deleted stays as it is.
+    canArchive: false,
+    async addContact(email, name) {
+      const acme = pd.addOrganization('Acme');
+      return { contactId: `person:${pd.addPerson({ name, email, orgId: acme })}`, companyId: `organization:${acme}` };
+    },
+    async create(subject, startH, invitees) {
+      pd.advance(1000);
+      const start = new Date(iso(hours(startH)));
+      return `activity:${pd.addActivity({
+        subject,
+        type: 'meeting',
+        owner_id: pd.users[0]!.id,
+        due_date: start.toISOString().slice(0, 10),
+        due_time: `${pad(start.getUTCHours())}:${pad(start.getUTCMinutes())}`,
+        duration: '01:00',
+        attendees: invitees.map((email) => ({ email })),
+      })}`;
+    },
+    rename: async (id, subject) => {
+      pd.advance(1000);
+      pd.updateActivity(Number(id.split(':')[1]), { subject });
+    },
+    remove: async (id) => {
+      pd.advance(1000);
+      pd.deleteActivity(Number(id.split(':')[1]));
+    },
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: async () => {
+      const violations = [...pd.violations];
+      await pd.close();
+      expect(violations).toEqual([]);
+    },
+  };
+}
+
 describe.each([
   ['Sandbox CRM', sandboxHarness],
   ['SuiteCRM', suiteCrmHarness],
   ['Salesforce', salesforceHarness],
   ['Dynamics 365', dynamicsHarness],
   ['HubSpot', hubspotHarness],
+  ['Pipedrive', pipedriveHarness],
 ])('engine scenarios with %s', (_name, makeHarness) => {
   let h: CrmHarness;
   let cal: MemoryCalendar;

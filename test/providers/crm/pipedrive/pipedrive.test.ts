@@ -3,7 +3,7 @@ import type { Secrets } from '../../../../src/providers/connector';
 import { createPipedriveConnector, pipedriveSecretsFromRecord } from '../../../../src/providers/crm/pipedrive';
 import type { CrmDraft, SyncedFields } from '../../../../src/sync/model';
 import type { CrmProvider } from '../../../../src/sync/ports';
-import { ProviderError } from '../../../../src/sync/errors';
+import type { ProviderError } from '../../../../src/sync/errors';
 import { startPipedriveDouble, type PipedriveDouble } from '../../../support/crm-doubles/pipedrive/double';
 import {
   connectPipedrive,

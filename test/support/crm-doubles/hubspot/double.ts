@@ -712,6 +712,20 @@ export async function startHubSpotDouble(options: HubSpotDoubleOptions = {}): Pr
   const enforce = { on: false };
 
   const double = await startDouble(async (req) => {
+    // The browser half of OAuth (app.hubspot.com's consent page, not part of the API): the user consents at once.
+    if (req.path === '/oauth/authorize' && req.method === 'GET') {
+      const redirectUri = req.query.get('redirect_uri') ?? '';
+      const challenge = req.query.get('code_challenge');
+      const code = api.authorize({
+        clientId: req.query.get('client_id') ?? '',
+        redirectUri,
+        ...(challenge ? { codeChallenge: challenge } : {}),
+      });
+      const target = new URL(redirectUri);
+      target.searchParams.set('code', code);
+      target.searchParams.set('state', req.query.get('state') ?? '');
+      return { status: 302, headers: { location: target.toString() } };
+    }
     const contentType = String(req.headers['content-type'] ?? '');
     recorder.request({
       method: req.method,

@@ -28,6 +28,7 @@ beforeAll(async () => {
   server = await startServer({
     addinDir: ensurePaneBuilt(),
     allowedPrivateHosts: [hs.host, pd.host],
+    fixedPort: true,
     registry: {
       calendar: calendarConnectors,
       crm: [
@@ -85,10 +86,10 @@ describe('connecting vendor CRMs from the pane', () => {
     await page.getByLabel('CRM system').selectOption('pipedrive');
     await page.getByRole('checkbox', { name: 'Custom URL' }).check();
     await page.getByLabel('Company domain').fill(pd.url);
-    await page.getByLabel('API token').fill('not-a-token');
+    await page.getByRole('textbox', { name: 'API token' }).fill('not-a-token');
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.getByRole('alert').getByText('The provider refused these credentials.').waitFor();
-    await page.getByLabel('API token').fill(pd.users[1]!.token);
+    await page.getByRole('textbox', { name: 'API token' }).fill(pd.users[1]!.token);
     await page.getByRole('button', { name: 'Connect' }).click();
     await page.locator('.fui-Badge', { hasText: 'Connected' }).waitFor();
     await page.getByText('Account: max@corp.example @ corp.pipedrive.com').waitFor();

@@ -18,15 +18,22 @@ import { startHubSpotDouble, type HsType } from '../../support/crm-doubles/hubsp
 import { connectHubSpot } from '../../support/crm-doubles/hubspot/connect';
 import { startPipedriveDouble, type PdActivityRow } from '../../support/crm-doubles/pipedrive/double';
 import { connectPipedrive } from '../../support/crm-doubles/pipedrive/connect';
+import { fixedClock, type Clock } from '../../../src/shared/clock';
 
 const scale = Number(process.env.ENGINE_PROPERTY_RUNS ?? '1');
 const everything = { from: '1970-01-01T00:00:00.000Z', to: null };
 
-function calendarSide(userEmail: string): {
+/** Where each world's clock starts: one clock for the CRM, the calendar and the engine. */
+const worldStart = '2026-11-21T09:00:00.000Z';
+
+function calendarSide(
+  userEmail: string,
+  clock: Clock,
+): {
   calendar: CalendarProvider;
   calendarControl: EngineWorld['calendarControl'];
 } {
-  const calendar = new MemoryCalendar({ userEmail });
+  const calendar = new MemoryCalendar({ userEmail, now: clock });
   return {
     calendar,
     calendarControl: {
@@ -41,15 +48,18 @@ function calendarSide(userEmail: string): {
 
 async function sandboxWorld(): Promise<EngineWorld> {
   const userEmail = 'me@example.com';
-  const { db, repoFor } = await openSandboxDb();
+  // One second per read, so modification times order edits (most-recent-wins).
+  const clock = fixedClock(worldStart, 1000);
+  const { db, repoFor } = await openSandboxDb('sqlite::memory:', clock);
   const repo = repoFor({ tenantId: 'props', userEmail });
   const crm = new SandboxCrmProvider(repo, 'https://connector.example');
   return {
     crm,
-    ...calendarSide(userEmail),
+    ...calendarSide(userEmail, clock),
     calendarId: 'primary',
     userEmail,
-    now: new Date(),
+    now: new Date(worldStart),
+    clock,
     crmControl: {
       async create(input) {
         const data: SandboxItemData = {
@@ -87,7 +97,8 @@ async function sandboxWorld(): Promise<EngineWorld> {
  * `setFlag` changes nothing (the connector reports `syncFlagField: false`).
  */
 async function dynamicsWorld(): Promise<EngineWorld> {
-  const dv = await startDynamicsDouble();
+  const clock = fixedClock(worldStart, 1000);
+  const dv = await startDynamicsDouble({ now: clock });
   const userEmail = dv.users[0]!.email;
   const { env, connector, connection } = await connectDynamics(dv);
   const crm = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
@@ -121,10 +132,11 @@ async function dynamicsWorld(): Promise<EngineWorld> {
     });
   return {
     crm,
-    ...calendarSide(userEmail),
+    ...calendarSide(userEmail, clock),
     calendarId: 'primary',
     userEmail,
-    now: new Date(),
+    now: new Date(worldStart),
+    clock,
     crmControl: {
       async create(input) {
         const set =
@@ -173,6 +185,11 @@ async function dynamicsWorld(): Promise<EngineWorld> {
 
 async function salesforceWorld(): Promise<EngineWorld> {
   const sf = await startSalesforceDouble();
+  // The double's clock is the world's: each read moves it one second, so modification times order edits.
+  const clock: Clock = () => {
+    sf.advance(1000);
+    return sf.now();
+  };
   const userEmail = sf.users[0]!.email;
   const { env, connection } = await connectSalesforce(sf, { syncFlagField: 'CrmSync_Sync__c' });
   const crm = salesforceConnector.open(connection, env, { saveSecrets: () => Promise.resolve() });
@@ -205,10 +222,11 @@ async function salesforceWorld(): Promise<EngineWorld> {
   };
   return {
     crm,
-    ...calendarSide(userEmail),
+    ...calendarSide(userEmail, clock),
     calendarId: 'primary',
     userEmail,
     now: sf.now(),
+    clock,
     crmControl: {
       async create(input) {
         tick();
@@ -300,12 +318,18 @@ async function hubspotWorld(): Promise<EngineWorld> {
   const problems = () => {
     if (hs.violations.length) throw new Error(`HubSpot contract violations: ${hs.violations.slice(0, 3).join('; ')}`);
   };
+  // The double's clock is the world's: each read moves it one second, so modification times order edits.
+  const clock: Clock = () => {
+    hs.advance(1000);
+    return hs.now();
+  };
   return {
     crm,
-    ...calendarSide(userEmail),
+    ...calendarSide(userEmail, clock),
     calendarId: 'primary',
     userEmail,
     now: hs.now(),
+    clock,
     crmControl: {
       async create(input) {
         tick();
@@ -427,12 +451,18 @@ async function pipedriveWorld(): Promise<EngineWorld> {
     tick();
     pd.deleteActivity(idOf(id));
   };
+  // The double's clock is the world's: each read moves it one second, so modification times order edits.
+  const clock: Clock = () => {
+    pd.advance(1000);
+    return pd.now();
+  };
   return {
     crm,
-    ...calendarSide(userEmail),
+    ...calendarSide(userEmail, clock),
     calendarId: 'primary',
     userEmail,
     now: pd.now(),
+    clock,
     crmControl: {
       async create(input) {
         tick();

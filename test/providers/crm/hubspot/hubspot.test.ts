@@ -174,6 +174,14 @@ describe('HubSpot connector (CRM v3 + associations v4 double, checked against Hu
     }
   });
 
+  test('disconnect deletes the OAuth refresh token at HubSpot: the connection can no longer refresh', async () => {
+    const { connector, connection, env } = await connectHubSpot(hs);
+    await connector.revoke!(connection, env);
+    const p = connector.open(connection, env, { saveSecrets: async () => undefined });
+    hs.expireTokens();
+    await expect(p.listChanges(null, window)).rejects.toMatchObject({ kind: 'auth' });
+  });
+
   test('30-minute tokens: refreshed shortly before expiry, and once after a 401; the new tokens are saved', async () => {
     await crm.listChanges(null, window);
     hs.advance(29.5 * 60_000);

@@ -9,6 +9,7 @@ import { graphConnector } from './calendar/graph';
 import { dynamicsConnector } from './crm/dynamics/connector';
 import { hubspotConnector } from './crm/hubspot/connector';
 import { pipedriveConnector } from './crm/pipedrive/connector';
+import { zohoConnector } from './crm/zoho/connector';
 import { salesforceConnector } from './crm/salesforce/connector';
 import { suiteCrmConnector } from './crm/suitecrm/connector';
 
@@ -24,6 +25,7 @@ export const crmConnectors: readonly CrmConnector[] = [
   dynamicsConnector,
   hubspotConnector,
   pipedriveConnector,
+  zohoConnector,
 ];
 
 export function findCalendarConnector(id: string): CalendarConnector | undefined {

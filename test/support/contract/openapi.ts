@@ -121,13 +121,31 @@ function strictProps(props: Json): Json {
   return out;
 }
 
-export function loadOpenApi(files: string[], options: { strict?: boolean } = {}): OpenApiContract {
+/**
+ * `oneOf` read as `anyOf`: Zoho's description offers alternatives that all match any object (a record wrapper and an
+ * exception, neither with required fields), so "exactly one" can never hold; "at least one" is what it means.
+ */
+export function anyOfForOneOf(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(anyOfForOneOf);
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) out[k === 'oneOf' ? 'anyOf' : k] = anyOfForOneOf(v);
+  return out;
+}
+
+export interface OpenApiOptions {
+  strict?: boolean;
+  oneOfAsAnyOf?: boolean;
+}
+
+export function loadOpenApi(files: string[], options: OpenApiOptions = {}): OpenApiContract {
   const operations: Operation[] = [];
   const ajvs: Ajv[] = [];
   const cache = new Map<string, ValidateFunction>();
   files.forEach((file, doc) => {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Json;
-    const definition = (options.strict ? strictObjects(parsed) : parsed) as Json;
+    const loosened = options.oneOfAsAnyOf ? anyOfForOneOf(parsed) : parsed;
+    const definition = (options.strict ? strictObjects(loosened) : loosened) as Json;
     const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, logger: false });
     addFormats(ajv);
     ajv.addSchema({ ...definition, $id: `doc${doc}` });
@@ -308,6 +326,8 @@ export function loadOpenApi(files: string[], options: { strict?: boolean } = {})
           ? 'default'
           : null;
     // Pipedrive describes only its 200 answers: an error status the description does not mention is not checked.
+    // An empty 204 / 304 (Zoho: no records, not modified) is HTTP, not a described body.
+    if (!key && (status === 204 || status === 304) && (body === undefined || body === '')) return [];
     if (!key) return status >= 400 ? [] : [`${op.method} ${op.template} declares no ${status} response`];
     let response: Json = responses[key]!;
     let pointer = `${op.pointer}/responses/${key}`;
@@ -360,6 +380,6 @@ export class ContractRecorder {
 }
 
 /** Loads the files when ../shared is present; null (and the tests say they skipped) when it is not. */
-export function loadContractIfPresent(files: string[], options: { strict?: boolean } = {}): OpenApiContract | null {
+export function loadContractIfPresent(files: string[], options: OpenApiOptions = {}): OpenApiContract | null {
   return files.every((f) => fs.existsSync(f)) ? loadOpenApi(files, options) : null;
 }

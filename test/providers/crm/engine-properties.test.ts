@@ -18,6 +18,8 @@ import { startHubSpotDouble, type HsType } from '../../support/crm-doubles/hubsp
 import { connectHubSpot } from '../../support/crm-doubles/hubspot/connect';
 import { startPipedriveDouble, type PdActivityRow } from '../../support/crm-doubles/pipedrive/double';
 import { connectPipedrive } from '../../support/crm-doubles/pipedrive/connect';
+import { startZohoDouble, type ZohoModuleName } from '../../support/crm-doubles/zoho/double';
+import { connectZoho } from '../../support/crm-doubles/zoho/connect';
 import { fixedClock, type Clock } from '../../../src/shared/clock';
 
 const scale = Number(process.env.ENGINE_PROPERTY_RUNS ?? '1');
@@ -513,6 +515,122 @@ async function pipedriveWorld(): Promise<EngineWorld> {
     },
   };
 }
+
+/**
+ * Zoho CRM over its v8 double (OpenAPI slice + standard field names). The control edits records as a Zoho user
+ * would: meetings and follow-ups as Events (guests as contact participants), calls as Calls. As with Salesforce,
+ * tasks are entered as Events: a Zoho task's `Due_Date` has no time of day, so a task event moved to 08:00 could
+ * never converge (see docs/crm.md). A note is a task without a due date (never synced). Zoho has no archive state
+ * (a user "archive" is a delete) and no private flag; the Sync-to-calendar flag is the `CrmSync_Sync` checkbox.
+ */
+async function zohoWorld(): Promise<EngineWorld> {
+  const zd = await startZohoDouble();
+  zd.addField('CrmSync_Sync');
+  const guests = Array.from({ length: 5 }, (_, i) =>
+    zd.insert('Contacts', { First_Name: 'Guest', Last_Name: String(i), Email: `guest${i}@client.test` }),
+  );
+  const userEmail = zd.users[0]!.email;
+  const owner = { id: zd.users[0]!.id, name: 'Sally' };
+  const { env, connector, connection } = await connectZoho(zd, { syncFlagField: 'CrmSync_Sync' });
+  const crm = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const reader = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const where = (id: string) => {
+    const [module, zid] = id.split(':') as [ZohoModuleName, string];
+    return { module, zid };
+  };
+  const zTime = (iso: string) => `${new Date(iso).toISOString().slice(0, 19)}+00:00`;
+  const timingCols = (module: ZohoModuleName, t: CrmItem['fields']['timing']): Record<string, unknown> => {
+    if (!t) return module === 'Tasks' ? { Due_Date: null } : {};
+    if (t.kind !== 'timed') throw new Error('the harness generates timed activities only');
+    if (module === 'Calls') {
+      const seconds = Math.round((Date.parse(t.end) - Date.parse(t.start)) / 1000);
+      return {
+        Call_Start_Time: zTime(t.start),
+        Call_Duration: `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`,
+      };
+    }
+    return { Start_DateTime: zTime(t.start), End_DateTime: zTime(t.end), All_day: false };
+  };
+  const participants = (attendees: { email: string }[]) =>
+    attendees.map((a) => {
+      const k = guests.findIndex((_, i) => `guest${i}@client.test` === a.email.trim().toLowerCase());
+      return k >= 0
+        ? { type: 'contact', participant: guests[k]! }
+        : { type: 'email', participant: a.email.toLowerCase() };
+    });
+  const clock: Clock = () => {
+    zd.advance(1000);
+    return zd.now();
+  };
+  const tick = () => zd.advance(1000);
+  const remove = async (id: string) => {
+    tick();
+    const { module, zid } = where(id);
+    zd.remove(module, zid);
+  };
+  return {
+    crm,
+    ...calendarSide(userEmail, clock),
+    calendarId: 'primary',
+    userEmail,
+    now: zd.now(),
+    clock,
+    crmControl: {
+      async create(input) {
+        tick();
+        const module: ZohoModuleName = input.type === 'note' ? 'Tasks' : input.type === 'call' ? 'Calls' : 'Events';
+        const f = input.fields;
+        const cols: Record<string, unknown> = {
+          Description: f.body,
+          Owner: owner,
+          ...(input.syncToCalendar === null ? {} : { CrmSync_Sync: input.syncToCalendar }),
+          ...timingCols(module, input.type === 'note' ? null : f.timing),
+        };
+        if (module === 'Events')
+          Object.assign(cols, { Event_Title: f.subject, Venue: f.location, Participants: participants(f.attendees) });
+        else Object.assign(cols, { Subject: f.subject, ...(module === 'Tasks' ? { Status: 'Not Started' } : {}) });
+        return `${module}:${zd.insert(module, cols)}`;
+      },
+      async update(id, patch) {
+        tick();
+        const { module, zid } = where(id);
+        const cols: Record<string, unknown> = {};
+        if (patch.subject !== undefined) cols[module === 'Events' ? 'Event_Title' : 'Subject'] = patch.subject;
+        if (patch.body !== undefined) cols['Description'] = patch.body;
+        if (patch.location !== undefined && module === 'Events') cols['Venue'] = patch.location;
+        if (patch.timing !== undefined) Object.assign(cols, timingCols(module, patch.timing));
+        if (patch.completed !== undefined && module === 'Tasks')
+          cols['Status'] = patch.completed ? 'Completed' : 'Not Started';
+        if (patch.attendees && module === 'Events') cols['Participants'] = participants(patch.attendees);
+        zd.update(module, zid, cols);
+      },
+      setFlag: async (id, value) => {
+        tick();
+        const { module, zid } = where(id);
+        zd.update(module, zid, { CrmSync_Sync: value });
+      },
+      archive: remove,
+      delete: remove,
+      list: async () => {
+        if (zd.violations.length) throw new Error(`Zoho contract violations: ${zd.violations.slice(0, 3).join('; ')}`);
+        if (zd.invitationsSent) throw new Error('a connector write made Zoho e-mail participants');
+        return (await reader.listChanges(null, everything)).upserts;
+      },
+    },
+    cleanup: async () => {
+      const violations = [...zd.violations];
+      await zd.close();
+      if (violations.length) throw new Error(`Zoho contract violations: ${violations.slice(0, 3).join('; ')}`);
+    },
+  };
+}
+
+describeEngineProperties({
+  name: 'Zoho CRM (v8 double, OpenAPI + standard fields)',
+  numRuns: Math.round(25 * scale),
+  makeWorld: zohoWorld,
+  timeoutMs: 300_000,
+});
 
 describeEngineProperties({
   name: 'Pipedrive (API v2 double, strict OpenAPI contract)',

@@ -1,6 +1,6 @@
 /**
  * The engine's core scenarios (SPEC §5, §10) run end to end with real CRM connectors: the Sandbox CRM over its
- * SQLite store, and SuiteCRM, Salesforce, Dynamics 365, HubSpot and Pipedrive over their API doubles, each against the engine's in-memory calendar and status store.
+ * SQLite store, and SuiteCRM, Salesforce, Dynamics 365, HubSpot, Pipedrive and Zoho CRM over their API doubles, each against the engine's in-memory calendar and status store.
  */
 import { defaultSettings } from '../../../src/shared/settings';
 import { connectDynamics, connectSalesforce } from '../../support/crm-doubles/connect';
@@ -20,6 +20,8 @@ import { startHubSpotDouble } from '../../support/crm-doubles/hubspot/double';
 import { connectHubSpot } from '../../support/crm-doubles/hubspot/connect';
 import { startPipedriveDouble } from '../../support/crm-doubles/pipedrive/double';
 import { connectPipedrive } from '../../support/crm-doubles/pipedrive/connect';
+import { startZohoDouble } from '../../support/crm-doubles/zoho/double';
+import { connectZoho } from '../../support/crm-doubles/zoho/connect';
 import { fixedClock } from '../../../src/shared/clock';
 
 const USER = 'sally@corp.example';
@@ -383,6 +385,65 @@ async function pipedriveHarness(): Promise<CrmHarness> {
   };
 }
 
+async function zohoHarness(): Promise<CrmHarness> {
+  const zd = await startZohoDouble();
+  const { env, connector, connection } = await connectZoho(zd);
+  const writes: CrmWrite[] = [];
+  const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  const zTime = (d: Date) => `${d.toISOString().slice(0, 19)}+00:00`;
+  return {
+    provider: counting(open(), writes),
+    writes,
+    // Zoho has no archive state: an imported activity whose event is deleted stays as it is.
+    canArchive: false,
+    async addContact(email, name) {
+      const acme = zd.insert('Accounts', { Account_Name: 'Acme' });
+      const [first, last] = name.split(' ');
+      const id = zd.insert('Contacts', {
+        First_Name: first,
+        Last_Name: last,
+        Email: email,
+        Account_Name: { id: acme },
+      });
+      return { contactId: `contact:${id}`, companyId: `account:${acme}` };
+    },
+    async create(subject, startH, invitees) {
+      zd.advance(1000);
+      const start = new Date(iso(hours(startH)));
+      const contacts = zd.all('Contacts');
+      return `Events:${zd.insert('Events', {
+        Event_Title: subject,
+        Start_DateTime: zTime(start),
+        End_DateTime: zTime(new Date(start.getTime() + 3_600_000)),
+        All_day: false,
+        Owner: { id: zd.users[0]!.id, name: 'Sally' },
+        Participants: invitees.map((email) => {
+          const c = contacts.find((x) => String(x['Email']).toLowerCase() === email);
+          return c ? { type: 'contact', participant: c.id } : { type: 'email', participant: email };
+        }),
+      })}`;
+    },
+    rename: async (id, subject) => {
+      zd.advance(1000);
+      zd.update('Events', id.split(':')[1]!, { Event_Title: subject });
+    },
+    remove: async (id) => {
+      zd.advance(1000);
+      zd.remove('Events', id.split(':')[1]!);
+    },
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: async () => {
+      const violations = [...zd.violations];
+      const invitations = zd.invitationsSent;
+      await zd.close();
+      expect(violations).toEqual([]);
+      expect(invitations).toBe(0);
+    },
+  };
+}
+
 describe.each([
   ['Sandbox CRM', sandboxHarness],
   ['SuiteCRM', suiteCrmHarness],
@@ -390,6 +451,7 @@ describe.each([
   ['Dynamics 365', dynamicsHarness],
   ['HubSpot', hubspotHarness],
   ['Pipedrive', pipedriveHarness],
+  ['Zoho CRM', zohoHarness],
 ])('engine scenarios with %s', (_name, makeHarness) => {
   let h: CrmHarness;
   let cal: MemoryCalendar;

@@ -2,7 +2,8 @@
  * End to end: connecting the vendor CRMs from the pane's dropdown against the real server, with the HubSpot and
  * Pipedrive connectors pointed at their contract-checked doubles on 127.0.0.1. HubSpot goes through OAuth in the
  * dialog (a popup outside Outlook): the server's authorize URL, the double's consent page, the server's callback,
- * the pane's Connected badge. Pipedrive goes through the API-token form with the company domain as custom URL.
+ * the pane's Connected badge. Pipedrive goes through the API-token form with the company domain as custom URL;
+ * Zoho CRM through OAuth at the data centre chosen in the form.
  */
 import type { Page } from 'playwright-core';
 import { calendarConnectors } from '../../src/providers/registry';
@@ -14,6 +15,8 @@ import { startHubSpotDouble, type HubSpotDouble } from '../support/crm-doubles/h
 import { startPipedriveDouble, type PipedriveDouble } from '../support/crm-doubles/pipedrive/double';
 import { pipedriveConnectorFor } from '../support/crm-doubles/pipedrive/connect';
 import { createHubSpotConnector } from '../../src/providers/crm/hubspot';
+import { startZohoDouble, type ZohoDouble } from '../support/crm-doubles/zoho/double';
+import { zohoConnectorFor } from '../support/crm-doubles/zoho/connect';
 
 jest.setTimeout(180_000);
 
@@ -21,13 +24,15 @@ let server: E2eServer;
 let browser: PaneBrowser;
 let hs: HubSpotDouble;
 let pd: PipedriveDouble;
+let zd: ZohoDouble;
 
 beforeAll(async () => {
   hs = await startHubSpotDouble();
   pd = await startPipedriveDouble();
+  zd = await startZohoDouble();
   server = await startServer({
     addinDir: ensurePaneBuilt(),
-    allowedPrivateHosts: [hs.host, pd.host],
+    allowedPrivateHosts: [hs.host, pd.host, zd.host],
     fixedPort: true,
     registry: {
       calendar: calendarConnectors,
@@ -35,6 +40,8 @@ beforeAll(async () => {
         // HubSpot's consent page is the double's too (app.hubspot.com in production).
         createHubSpotConnector({ apiBase: hs.url, appBase: hs.url, searchIntervalMs: 0 }),
         pipedriveConnectorFor(pd),
+        // The double is its own data centre (accounts server and API).
+        zohoConnectorFor(zd),
       ],
     },
   });
@@ -46,6 +53,7 @@ afterAll(async () => {
   await server?.close();
   await hs?.close();
   await pd?.close();
+  await zd?.close();
 });
 
 async function signedIn(email: string): Promise<Page> {
@@ -57,10 +65,10 @@ async function signedIn(email: string): Promise<Page> {
 }
 
 describe('connecting vendor CRMs from the pane', () => {
-  it('lists HubSpot and Pipedrive from their descriptors', async () => {
+  it('lists HubSpot, Pipedrive and Zoho CRM from their descriptors', async () => {
     const page = await signedIn('ann@example.com');
     const options = await page.getByLabel('CRM system').locator('option').allTextContents();
-    expect(options).toEqual(['Choose a provider', 'HubSpot', 'Pipedrive']);
+    expect(options).toEqual(['Choose a provider', 'HubSpot', 'Pipedrive', 'Zoho CRM']);
     await page.close();
   });
 
@@ -96,6 +104,21 @@ describe('connecting vendor CRMs from the pane', () => {
     await screenshot(page, 'crm-pipedrive-connected');
     expect(await seriousViolations(page)).toEqual([]);
     expect(pd.violations).toEqual([]);
+    await page.close();
+  });
+
+  it('Zoho CRM: the data centre from the form, OAuth through the dialog, then the Connected badge', async () => {
+    const page = await signedIn('cleo@example.com');
+    await page.getByLabel('CRM system').selectOption('zoho');
+    await page.getByLabel('Data centre').selectOption('test');
+    await page.getByRole('textbox', { name: 'Client ID (Zoho API console)' }).fill(zd.clientId);
+    await page.getByLabel('Client secret').fill(zd.clientSecret);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.locator('.fui-Badge', { hasText: 'Connected' }).waitFor();
+    await page.getByText('Account: sallysmith@corpx.com').waitFor();
+    await screenshot(page, 'crm-zoho-connected');
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(zd.violations).toEqual([]);
     await page.close();
   });
 });

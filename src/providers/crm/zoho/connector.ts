@@ -21,45 +21,52 @@ import { ZohoProvider, zohoTagField } from './provider';
 
 export const zohoScopes = ['ZohoCRM.modules.ALL', 'ZohoCRM.users.READ'];
 
-export const zohoDescriptor: ProviderDescriptor = {
-  id: 'zoho',
-  side: 'crm',
-  label: 'Zoho CRM',
-  authMethods: [
-    {
-      id: 'oauth',
-      kind: 'oauth',
-      label: 'Sign in with Zoho',
-      fields: [
-        {
-          key: 'dataCentre',
-          label: 'Data centre',
-          kind: 'select',
-          required: true,
-          options: Object.entries(zohoDataCentres).map(([value, d]) => ({ value, label: d.label })),
-        },
-        { key: 'clientId', label: 'Client ID (Zoho API console)', kind: 'text', required: true },
-        { key: 'clientSecret', label: 'Client secret', kind: 'password', required: true },
-        {
-          key: 'syncFlagField',
-          label: 'Sync-to-calendar field (optional)',
-          kind: 'text',
-          required: false,
-          placeholder: 'CrmSync_Sync',
-          help: 'API name of a checkbox field on Meetings, Calls and Tasks; leave empty if there is none.',
-        },
-      ],
+/** The descriptor for a set of data centres (the form's choice lists exactly the ones this connector can reach). */
+export function zohoDescriptorFor(
+  centres: Record<string, { label: string; accounts: string; api: string }>,
+): ProviderDescriptor {
+  return {
+    id: 'zoho',
+    side: 'crm',
+    label: 'Zoho CRM',
+    authMethods: [
+      {
+        id: 'oauth',
+        kind: 'oauth',
+        label: 'Sign in with Zoho',
+        fields: [
+          {
+            key: 'dataCentre',
+            label: 'Data centre',
+            kind: 'select',
+            required: true,
+            options: Object.entries(centres).map(([value, d]) => ({ value, label: d.label })),
+          },
+          { key: 'clientId', label: 'Client ID (Zoho API console)', kind: 'text', required: true },
+          { key: 'clientSecret', label: 'Client secret', kind: 'password', required: true },
+          {
+            key: 'syncFlagField',
+            label: 'Sync-to-calendar field (optional)',
+            kind: 'text',
+            required: false,
+            placeholder: 'CrmSync_Sync',
+            help: 'API name of a checkbox field on Meetings, Calls and Tasks; leave empty if there is none.',
+          },
+        ],
+      },
+    ],
+    customUrl: 'none',
+    capabilities: {
+      activityTypes: ['meeting', 'call', 'task'],
+      recurrence: false,
+      invitees: true,
+      webhooks: false,
+      calendars: false,
     },
-  ],
-  customUrl: 'none',
-  capabilities: {
-    activityTypes: ['meeting', 'call', 'task'],
-    recurrence: false,
-    invitees: true,
-    webhooks: false,
-    calendars: false,
-  },
-};
+  };
+}
+
+export const zohoDescriptor: ProviderDescriptor = zohoDescriptorFor(zohoDataCentres);
 
 function required(input: ConnectInput, key: string, what: string): string {
   const v = input.fields[key]?.trim();
@@ -106,7 +113,7 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
     });
 
   return {
-    descriptor: zohoDescriptor,
+    descriptor: zohoDescriptorFor(centres),
     oauth: {
       async authorizationUrl({ state, redirectUri, input }) {
         const dc = centreOf(input);

@@ -306,6 +306,18 @@ export async function startZohoDouble(options: { tagField?: boolean } = {}): Pro
   }
 
   const double = await startDouble(async (req) => {
+    // The browser half of OAuth (the accounts server's consent page): the user consents at once; Zoho adds the
+    // data centre's location and accounts server to the redirect.
+    if (req.path === '/oauth/v2/auth' && req.method === 'GET') {
+      const redirectUri = req.query.get('redirect_uri') ?? '';
+      const code = api.authorize({ clientId: req.query.get('client_id') ?? '', redirectUri });
+      const target = new URL(redirectUri);
+      target.searchParams.set('state', req.query.get('state') ?? '');
+      target.searchParams.set('code', code);
+      target.searchParams.set('location', 'us');
+      target.searchParams.set('accounts-server', api.url);
+      return { status: 302, headers: { location: target.toString() } };
+    }
     // The accounts server (OAuth) is not part of the CRM API description.
     const described = req.path.startsWith('/crm/');
     if (described)

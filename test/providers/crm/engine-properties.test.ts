@@ -629,7 +629,8 @@ describeEngineProperties({
   name: 'Zoho CRM (v8 double, OpenAPI + standard fields)',
   numRuns: Math.round(25 * scale),
   makeWorld: zohoWorld,
-  timeoutMs: 300_000,
+  // Each listing of the control reads associations and e-mails too: give a loaded machine room.
+  timeoutMs: 600_000,
 });
 
 describeEngineProperties({
@@ -643,7 +644,8 @@ describeEngineProperties({
   name: 'HubSpot (CRM v3 double, OpenAPI-checked)',
   numRuns: Math.round(25 * scale),
   makeWorld: hubspotWorld,
-  timeoutMs: 300_000,
+  // Each listing of the control reads associations and e-mails too: give a loaded machine room.
+  timeoutMs: 600_000,
 });
 
 describeEngineProperties({

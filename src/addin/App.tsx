@@ -2,7 +2,7 @@
  * The pane's shell: theme, sign-in, header with the section menu, banners, notices and the current view.
  * Views below the first screen (History, Admin) are loaded on demand to keep the first download small.
  */
-import { Suspense, useCallback, useEffect, useRef, type ReactNode } from 'react';
+import { Suspense, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import {
   Button,
   FluentProvider,
@@ -102,6 +102,9 @@ function Navigation() {
 export function App() {
   const s = useStyles();
   const { store, auth, office } = useServices();
+  // Office reports theme switches where it can (OfficeThemeChanged): the pane follows without a reload.
+  const [theme, setTheme] = useState(() => office.theme());
+  useEffect(() => office.onThemeChanged?.(() => setTheme(office.theme())), [office]);
   const phase = useApp((st) => st.phase);
   const view = useApp((st) => st.view);
   const notice = useApp((st) => st.notice);
@@ -139,7 +142,7 @@ export function App() {
   }, [view]);
 
   return (
-    <FluentProvider theme={fluentTheme(office.theme())} className={s.root}>
+    <FluentProvider theme={fluentTheme(theme)} className={s.root}>
       <header className={s.header}>
         <Text weight="semibold" as="h1" size={400}>
           {messages.appName}

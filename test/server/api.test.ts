@@ -244,6 +244,22 @@ describe('runs, preview, items, cleanup, reset', () => {
     expect(byEvent.body.items).toEqual([
       expect.objectContaining({ crmId: item.id, subject: 'Quarterly review', linkedEventId: event!.id }),
     ]);
+    // The pane sends Office.js's REST ids; a calendar that can resolve them (Graph) maps them to the event (or,
+    // for an occurrence, its series master) the link holds.
+    Object.assign(h.world.calendar('ann@a.test'), {
+      resolveOutlookItem: (restId: string) =>
+        Promise.resolve(
+          restId === 'REST-occurrence' ? { id: 'occurrence-1', iCalUId: null, seriesMasterId: event!.id } : null,
+        ),
+    });
+    const byRestId = await call(ann, 'lookupItems', {
+      query: { eventId: 'REST-occurrence', seriesId: 'REST-series' },
+    });
+    expect(byRestId.body.items).toEqual([expect.objectContaining({ crmId: item.id, linkedEventId: event!.id })]);
+    expect((await call(ann, 'lookupItems', { query: { eventId: 'REST-unknown' } })).body.items).toEqual([]);
+    expect((await call(ann, 'lookupItems', { query: { seriesId: 'REST-series', email: 'a@b.test' } })).status).toBe(
+      400,
+    );
     const byMail = await call(ann, 'lookupItems', { query: { email: 'CLIENT@customer.test' } });
     expect((byMail.body.items as unknown[]).length).toBe(1);
     const both = await call(ann, 'lookupItems', { query: { eventId: 'x', email: 'a@b.test' } });

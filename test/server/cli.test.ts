@@ -92,6 +92,25 @@ describe('crm-sync', () => {
     expect(JSON.parse(ok.out)).toMatchObject({ side: 'calendar', status: 'connected' });
     expect(ok.out).not.toContain('"pw"');
 
+    // Calendars (SPEC §11): listed with the default target and sources, then chosen; unknown ids are refused.
+    expect(JSON.parse((await cli('--json', 'calendars', 'ann@example.test')).out)).toMatchObject({
+      calendars: expect.arrayContaining([expect.objectContaining({ id: 'primary', isDefault: true })]),
+      targetCalendarId: 'primary',
+      sourceCalendarIds: ['primary'],
+    });
+    const chosen = await cli('calendars', 'ann@example.test', '--target', 'crm', '--source', 'primary');
+    expect(chosen.code).toBe(0);
+    expect(chosen.out).toMatch(/crm\s+CRM items\s+yes\s+yes/);
+    expect(chosen.out).toMatch(/primary\s+Calendar\s+yes\s+yes/);
+    expect(JSON.parse((await cli('--json', 'calendars', 'ann@example.test')).out)).toMatchObject({
+      targetCalendarId: 'crm',
+      sourceCalendarIds: ['primary'],
+    });
+    await cli('calendars', 'ann@example.test', '--target', 'primary');
+    const unknownSource = await cli('calendars', 'ann@example.test', '--source', 'nope');
+    expect(unknownSource.code).toBe(1);
+    expect(unknownSource.err).toMatch(/unknown calendar nope/);
+
     const set = await cli(
       '--json',
       'settings',

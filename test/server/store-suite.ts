@@ -2,6 +2,7 @@ import type { Db } from '../../src/server/store/database';
 import { AuditRepository } from '../../src/server/store/audit';
 import { ConnectionRepository } from '../../src/server/store/connections';
 import { DbStatusStore } from '../../src/server/store/db-status-store';
+import { itemTagStore } from '../../src/server/store/item-tags';
 import { SettingsRepository } from '../../src/server/store/settings';
 import { SyncStateRepository } from '../../src/server/store/sync-state';
 import { UserRepository } from '../../src/server/store/users';
@@ -144,6 +145,27 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await s1.getCursor('crm')).toBeNull();
       expect(await s1.getMeta()).toEqual({ firstSyncDone: true, repairing: true });
       expect(await s1.listRuns(5)).toHaveLength(1);
+    });
+
+    it('keeps the connectors’ own item tags per tenant and CRM org', async () => {
+      const now = () => new Date('2030-01-01T00:00:00Z');
+      const a = itemTagStore(db.kysely, 'ta', 'salesforce|https://acme.my.salesforce.com', now);
+      const colleague = itemTagStore(db.kysely, 'ta', 'salesforce|https://acme.my.salesforce.com', now);
+      const otherOrg = itemTagStore(db.kysely, 'ta', 'salesforce|https://other.my.salesforce.com', now);
+      const otherTenant = itemTagStore(db.kysely, 'tb', 'salesforce|https://acme.my.salesforce.com', now);
+      await a.put('00U1', 'uid-1');
+      await a.put('00U2', 'crm-born:uid-2');
+      await a.put('00U1', 'uid-1b');
+      expect(await colleague.find(['uid-1b', 'crm-born:uid-2', 'uid-1'])).toEqual(
+        expect.arrayContaining([
+          { itemId: '00U1', tag: 'uid-1b' },
+          { itemId: '00U2', tag: 'crm-born:uid-2' },
+        ]),
+      );
+      expect(await colleague.find(['uid-1'])).toEqual([]);
+      expect([...(await colleague.tagsOf(['00U1', '00U9']))]).toEqual([['00U1', 'uid-1b']]);
+      expect(await otherOrg.find(['uid-1b'])).toEqual([]);
+      expect(await otherTenant.find(['uid-1b'])).toEqual([]);
     });
   });
 }

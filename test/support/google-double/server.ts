@@ -26,6 +26,17 @@ export interface SentMail {
   sendUpdates: string;
 }
 
+/** One request and the double's answer, for the contract tests (test/support/contract/google-contract.ts). */
+export interface GoogleExchange {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  requestBody: unknown;
+  status: number;
+  responseBody: unknown;
+}
+
 export interface GoogleDoubleOptions {
   user?: string;
   /** Largest page the double serves, whatever maxResults asks for (exercises paging). */
@@ -41,6 +52,8 @@ export class GoogleDouble {
   readonly clientSecret = 'test-client-secret';
   readonly mail: SentMail[] = [];
   readonly requests: { method: string; path: string; query: Record<string, string[]> }[] = [];
+  readonly exchanges: GoogleExchange[] = [];
+  private pending: Omit<GoogleExchange, 'status' | 'responseBody'> | null = null;
   readonly channels = new Map<
     string,
     { resourceId: string; address: string; token: string; calendarId: string; stopped: boolean }
@@ -177,6 +190,8 @@ export class GoogleDouble {
   }
 
   private send(res: http.ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+    if (this.pending) this.exchanges.push({ ...this.pending, status, responseBody: body });
+    this.pending = null;
     if (body === undefined) {
       res.writeHead(status, headers).end();
       return;
@@ -194,6 +209,13 @@ export class GoogleDouble {
     const query: Record<string, string[]> = {};
     for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
     this.requests.push({ method, path: url.pathname, query });
+    let requestBody: unknown = body;
+    try {
+      requestBody = /json/.test(String(req.headers['content-type'])) && body ? JSON.parse(body) : body;
+    } catch {
+      // left as text
+    }
+    this.pending = { method, path: url.pathname, query: url.searchParams, headers: req.headers, requestBody };
     if (url.pathname === '/token' && method === 'POST') return this.token(new URLSearchParams(body), res);
     if (url.pathname === '/revoke' && method === 'POST') {
       const token = new URLSearchParams(body).get('token') ?? '';

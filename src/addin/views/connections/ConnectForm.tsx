@@ -185,6 +185,11 @@ export function ConnectForm(props: {
           )}
         </Field>
       ))}
+      {provider?.notes?.map((note) => (
+        <Text key={note} size={200}>
+          {note}
+        </Text>
+      ))}
       {hint && <Text size={200}>{hint}</Text>}
       {fieldError && (
         <MessageBar intent="warning">

@@ -24,11 +24,13 @@ export interface SalesforceSecrets {
   userId: string;
   userEmail?: string;
   username?: string;
+  /** The optional fields this org's describe() lists (org-fields.ts), stored with the connection. */
+  orgFields?: string;
 }
 
 export function salesforceSecretsToRecord(s: SalesforceSecrets): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
+  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && (v || k === 'orgFields')) out[k] = v;
   return out;
 }
 
@@ -72,6 +74,13 @@ export class SalesforceClient {
 
   get current(): SalesforceSecrets {
     return { ...this.secrets };
+  }
+
+  /** Keeps what describe() said with the connection (saved like refreshed tokens). */
+  async saveOrgFields(value: string): Promise<void> {
+    if (this.secrets.orgFields === value) return;
+    this.secrets.orgFields = value;
+    await this.onTokens(this.current);
   }
 
   async refresh(): Promise<void> {

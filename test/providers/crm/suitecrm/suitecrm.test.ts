@@ -80,7 +80,14 @@ describe('SuiteCRM V8 connector', () => {
           { method: 'client-credentials', url: crm.url, fields: { clientId: 'a', clientSecret: 'b' } },
           strict,
         ),
-      ).rejects.toMatchObject({ reason: 'bad-url', field: 'url' });
+      ).rejects.toMatchObject({ reason: 'blocked-url', field: 'url', message: expect.stringMatching(/not allowed/) });
+      // Plain http to a public name: that is what https would fix.
+      await expect(
+        suiteCrmConnector.connect!(
+          { method: 'client-credentials', url: 'http://crm.invalid/', fields: { clientId: 'a', clientSecret: 'b' } },
+          strict,
+        ),
+      ).rejects.toMatchObject({ reason: 'bad-url', message: expect.stringMatching(/https:\/\//) });
       await expect(
         suiteCrmConnector.connect!(
           { method: 'client-credentials', url: 'https://127.0.0.1:1/', fields: { clientId: 'a', clientSecret: 'b' } },

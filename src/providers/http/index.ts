@@ -3,3 +3,4 @@ export * from './safe-fetch';
 export * from './retry-after';
 export * from './provider-errors';
 export * from './connect-error';
+export * from './oauth-token';

@@ -31,17 +31,22 @@ export interface AppDeps {
 }
 
 /** Script of the OAuth callback page: tells the Office dialog's parent (or the opener) the outcome. */
+// It runs from the page's head: the outcome element is read once the document is parsed (without office.js, e.g.
+// in a plain browser's popup, nothing else would wait for it).
 const oauthCallbackScript = `(function () {
-  var el = document.getElementById('outcome');
-  var data = el ? el.getAttribute('data-outcome') : '{}';
   function send() {
+    var el = document.getElementById('outcome');
+    var data = el ? el.getAttribute('data-outcome') : '{}';
     if (window.Office && Office.context && Office.context.ui && Office.context.ui.messageParent) {
       Office.context.ui.messageParent(data);
     } else if (window.opener) {
       window.opener.postMessage(JSON.parse(data), location.origin);
     }
   }
-  if (window.Office && Office.onReady) Office.onReady(send); else send();
+  function start() {
+    if (window.Office && Office.onReady) Office.onReady(send); else send();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
 })();`;
 
 /** Builds the HTTP server: API, OpenAPI, health and the built task pane on one origin (SPEC §11). */

@@ -30,6 +30,9 @@ export async function registerSecurity(
     // The pane runs inside Outlook's frames: allow those as ancestors instead of denying every frame.
     frameguard: false,
     crossOriginEmbedderPolicy: false,
+    // Outside Outlook the pane runs OAuth in a popup (src/addin/office/dialog.ts): helmet's default `same-origin`
+    // would cut the popup from the pane as soon as it navigates to the provider, and the pane would never hear back.
+    crossOriginOpenerPolicy: { policy: 'same-origin-allow-popups' },
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],

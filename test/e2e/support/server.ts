@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -36,14 +37,21 @@ export async function startServer(opts: {
   allowedPrivateHosts?: string[];
   /** Default: the connector's own provider registry, as `crm-sync serve` uses it. */
   registry?: ProviderRegistry;
+  /**
+   * OAuth redirects need the server's public origin before it listens: a free port is chosen up front and
+   * PUBLIC_URL set to it (otherwise port 0, and PUBLIC_URL unset).
+   */
+  fixedPort?: boolean;
 }): Promise<E2eServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pane-e2e-'));
+  const port = opts.fixedPort ? await freePort() : 0;
   const config = loadConfig({
     NODE_ENV: 'test',
     AUTH_MODE: 'dev',
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
-    PORT: '0',
+    PORT: String(port),
+    ...(port ? { PUBLIC_URL: `http://127.0.0.1:${port}` } : {}),
     DATABASE_URL: `sqlite:${path.join(dir, 'connector.db')}`,
     ADDIN_DIR: opts.addinDir,
     CONNECTOR_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
@@ -54,7 +62,7 @@ export async function startServer(opts: {
   const runtime = await createRuntime(config, db, { engine, ...(opts.registry ? { registry: opts.registry } : {}) });
   const app = await buildApp({ config, db, runtime });
   const working = await startWorking(runtime);
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' });
+  const origin = await app.listen({ port, host: '127.0.0.1' });
 
   async function call<T>(token: string | null, method: string, urlPath: string, body?: unknown): Promise<T> {
     const res = await fetch(`${origin}${urlPath}`, {
@@ -89,4 +97,15 @@ export async function startServer(opts: {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

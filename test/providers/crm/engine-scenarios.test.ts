@@ -1,6 +1,6 @@
 /**
  * The engine's core scenarios (SPEC §5, §10) run end to end with real CRM connectors: the Sandbox CRM over its
- * SQLite store and SuiteCRM over its V8 API double, each against the engine's in-memory calendar and status store.
+ * SQLite store, and SuiteCRM, Salesforce, Dynamics 365, HubSpot, Pipedrive and Zoho CRM over their API doubles, each against the engine's in-memory calendar and status store.
  */
 import { defaultSettings } from '../../../src/shared/settings';
 import { connectDynamics, connectSalesforce } from '../../support/crm-doubles/connect';
@@ -16,6 +16,12 @@ import { startSalesforceDouble } from '../../support/crm-doubles/salesforce';
 import { salesforceConnector } from '../../../src/providers/crm/salesforce';
 import { startDynamicsDouble } from '../../support/crm-doubles/dynamics';
 import { openSandboxDb } from './sandbox/sandbox-support';
+import { startHubSpotDouble } from '../../support/crm-doubles/hubspot/double';
+import { connectHubSpot } from '../../support/crm-doubles/hubspot/connect';
+import { startPipedriveDouble } from '../../support/crm-doubles/pipedrive/double';
+import { connectPipedrive } from '../../support/crm-doubles/pipedrive/connect';
+import { startZohoDouble } from '../../support/crm-doubles/zoho/double';
+import { connectZoho } from '../../support/crm-doubles/zoho/connect';
 import { fixedClock } from '../../../src/shared/clock';
 
 const USER = 'sally@corp.example';
@@ -278,11 +284,174 @@ async function dynamicsHarness(): Promise<CrmHarness> {
   };
 }
 
+async function hubspotHarness(): Promise<CrmHarness> {
+  const hs = await startHubSpotDouble();
+  const { env, connector, connection } = await connectHubSpot(hs);
+  const writes: CrmWrite[] = [];
+  const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  return {
+    provider: counting(open(), writes),
+    writes,
+    canArchive: true,
+    async addContact(email, name) {
+      const acme = hs.insert('companies', { name: 'Acme' });
+      const [first, last] = name.split(' ');
+      const id = hs.insert('contacts', { email, firstname: first!, lastname: last!, associatedcompanyid: acme });
+      return { contactId: `contact:${id}`, companyId: `company:${acme}` };
+    },
+    async create(subject, startH, invitees) {
+      hs.advance(1000);
+      const start = new Date(iso(hours(startH)));
+      const id = hs.insert('meetings', {
+        hs_meeting_title: subject,
+        hs_timestamp: start.toISOString(),
+        hs_meeting_start_time: start.toISOString(),
+        hs_meeting_end_time: new Date(start.getTime() + 3_600_000).toISOString(),
+        hs_meeting_outcome: 'SCHEDULED',
+        hubspot_owner_id: hs.users[0]!.ownerId,
+      });
+      const contacts = hs.all('contacts').filter((c) => invitees.includes(String(c.properties['email']).toLowerCase()));
+      hs.associate(
+        'meetings',
+        id,
+        'contacts',
+        contacts.map((c) => c.id),
+      );
+      return `meeting:${id}`;
+    },
+    rename: async (id, subject) => {
+      hs.advance(1000);
+      hs.update('meetings', id.split(':')[1]!, { hs_meeting_title: subject });
+    },
+    remove: async (id) => {
+      hs.advance(1000);
+      hs.archive('meetings', id.split(':')[1]!);
+    },
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: async () => {
+      const violations = [...hs.violations];
+      await hs.close();
+      expect(violations).toEqual([]);
+    },
+  };
+}
+
+async function pipedriveHarness(): Promise<CrmHarness> {
+  const pd = await startPipedriveDouble();
+  const { env, connector, connection } = await connectPipedrive(pd);
+  const writes: CrmWrite[] = [];
+  const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return {
+    provider: counting(open(), writes),
+    writes,
+    // Pipedrive has no archive state: an imported activity whose event is deleted stays as it is.
+    canArchive: false,
+    async addContact(email, name) {
+      const acme = pd.addOrganization('Acme');
+      return { contactId: `person:${pd.addPerson({ name, email, orgId: acme })}`, companyId: `organization:${acme}` };
+    },
+    async create(subject, startH, invitees) {
+      pd.advance(1000);
+      const start = new Date(iso(hours(startH)));
+      return `activity:${pd.addActivity({
+        subject,
+        type: 'meeting',
+        owner_id: pd.users[0]!.id,
+        due_date: start.toISOString().slice(0, 10),
+        due_time: `${pad(start.getUTCHours())}:${pad(start.getUTCMinutes())}`,
+        duration: '01:00',
+        attendees: invitees.map((email) => ({ email })),
+      })}`;
+    },
+    rename: async (id, subject) => {
+      pd.advance(1000);
+      pd.updateActivity(Number(id.split(':')[1]), { subject });
+    },
+    remove: async (id) => {
+      pd.advance(1000);
+      pd.deleteActivity(Number(id.split(':')[1]));
+    },
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: async () => {
+      const violations = [...pd.violations];
+      await pd.close();
+      expect(violations).toEqual([]);
+    },
+  };
+}
+
+async function zohoHarness(): Promise<CrmHarness> {
+  const zd = await startZohoDouble();
+  const { env, connector, connection } = await connectZoho(zd);
+  const writes: CrmWrite[] = [];
+  const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+  const all = async () => (await open().listChanges(null, { from: '2000-01-01T00:00:00Z', to: null })).upserts;
+  const zTime = (d: Date) => `${d.toISOString().slice(0, 19)}+00:00`;
+  return {
+    provider: counting(open(), writes),
+    writes,
+    // Zoho has no archive state: an imported activity whose event is deleted stays as it is.
+    canArchive: false,
+    async addContact(email, name) {
+      const acme = zd.insert('Accounts', { Account_Name: 'Acme' });
+      const [first, last] = name.split(' ');
+      const id = zd.insert('Contacts', {
+        First_Name: first,
+        Last_Name: last,
+        Email: email,
+        Account_Name: { id: acme },
+      });
+      return { contactId: `contact:${id}`, companyId: `account:${acme}` };
+    },
+    async create(subject, startH, invitees) {
+      zd.advance(1000);
+      const start = new Date(iso(hours(startH)));
+      const contacts = zd.all('Contacts');
+      return `Events:${zd.insert('Events', {
+        Event_Title: subject,
+        Start_DateTime: zTime(start),
+        End_DateTime: zTime(new Date(start.getTime() + 3_600_000)),
+        All_day: false,
+        Owner: { id: zd.users[0]!.id, name: 'Sally' },
+        Participants: invitees.map((email) => {
+          const c = contacts.find((x) => String(x['Email']).toLowerCase() === email);
+          return c ? { type: 'contact', participant: c.id } : { type: 'email', participant: email };
+        }),
+      })}`;
+    },
+    rename: async (id, subject) => {
+      zd.advance(1000);
+      zd.update('Events', id.split(':')[1]!, { Event_Title: subject });
+    },
+    remove: async (id) => {
+      zd.advance(1000);
+      zd.remove('Events', id.split(':')[1]!);
+    },
+    get: async (id) => (await all()).find((i) => i.id === id) ?? null,
+    all,
+    close: async () => {
+      const violations = [...zd.violations];
+      const invitations = zd.invitationsSent;
+      await zd.close();
+      expect(violations).toEqual([]);
+      expect(invitations).toBe(0);
+    },
+  };
+}
+
 describe.each([
   ['Sandbox CRM', sandboxHarness],
   ['SuiteCRM', suiteCrmHarness],
   ['Salesforce', salesforceHarness],
   ['Dynamics 365', dynamicsHarness],
+  ['HubSpot', hubspotHarness],
+  ['Pipedrive', pipedriveHarness],
+  ['Zoho CRM', zohoHarness],
 ])('engine scenarios with %s', (_name, makeHarness) => {
   let h: CrmHarness;
   let cal: MemoryCalendar;

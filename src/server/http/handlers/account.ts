@@ -81,11 +81,16 @@ export const accountHandlers: HandlerGroup<AccountRoutes> = {
     } catch (e) {
       outcome = { ok: false, message: e instanceof Error ? e.message : 'The connection failed.' };
     }
-    return reply
-      .code(outcome.ok ? 200 : 400)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; script-src 'self' https://appsforoffice.microsoft.com")
-      .send(callbackPage(outcome));
+    return (
+      reply
+        .code(outcome.ok ? 200 : 400)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('content-security-policy', "default-src 'none'; script-src 'self' https://appsforoffice.microsoft.com")
+        // Reached from the provider's origin inside the pane's popup: any other opener policy makes the browser put
+        // this page in a new browsing-context group, the popup loses its opener and the outcome never reaches the pane.
+        .header('cross-origin-opener-policy', 'unsafe-none')
+        .send(callbackPage(outcome))
+    );
   },
 
   async disconnect({ runtime, auth, params }) {

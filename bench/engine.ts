@@ -194,7 +194,7 @@ export const engineBench: BenchSection = {
 
 if (process.argv[2] === CHILD_FLAG) {
   void scenario(process.argv[3]!, Number(process.argv[4])).then(
-    (r) => process.stdout.write(JSON.stringify(r)),
+    (r) => process.stdout.write(JSON.stringify({ ...r, node: process.version })),
     (e: unknown) => {
       process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
       process.exit(1);

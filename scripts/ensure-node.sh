@@ -73,13 +73,14 @@ _ensure_node_main() {
 
   export PATH="$dir/bin:$PATH"
   export npm_config_nodedir="$dir"
+  _ensure_node_dir="$dir"
   hash -r 2>/dev/null || true
   return 0
 }
 
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
   # Sourced: change this shell.
-  if _ensure_node_main; then unset -f _ensure_node_main; return 0; fi
+  if _ensure_node_main; then unset -f _ensure_node_main; unset _ensure_node_dir; return 0; fi
   unset -f _ensure_node_main
   return 1
 fi
@@ -89,6 +90,7 @@ _ensure_node_main
 if [ $# -gt 0 ]; then
   exec "$@"
 fi
-# No command: print the environment for `eval`.
-printf 'export PATH=%q\n' "$PATH"
-if [ -n "${npm_config_nodedir:-}" ]; then printf 'export npm_config_nodedir=%q\n' "$npm_config_nodedir"; fi
+# No command: print what changed, for `eval` (nothing when the system Node is already new enough).
+if [ -n "${_ensure_node_dir:-}" ]; then
+  printf 'export PATH=%q\nexport npm_config_nodedir=%q\n' "$PATH" "$npm_config_nodedir"
+fi

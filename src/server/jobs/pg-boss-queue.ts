@@ -1,4 +1,4 @@
-import PgBoss from 'pg-boss';
+import { PgBoss } from 'pg-boss';
 import type { RunJob, RunJobHandler, RunQueue } from './queue';
 
 export const runQueueName = 'crm-sync-run';
@@ -24,7 +24,6 @@ export class PgBossQueue implements RunQueue {
     this.started ??= (async () => {
       await this.boss.start();
       await this.boss.createQueue(runQueueName, {
-        name: runQueueName,
         retryLimit: 3,
         retryDelay: 30,
         retryBackoff: true,
@@ -63,6 +62,6 @@ export class PgBossQueue implements RunQueue {
 
   async stop(): Promise<void> {
     if (!this.started) return;
-    await this.boss.stop({ graceful: true, wait: true, timeout: 60_000 });
+    await this.boss.stop({ graceful: true, timeout: 60_000 }); // resolves once stopped (pg-boss 11+)
   }
 }

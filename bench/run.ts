@@ -7,10 +7,19 @@ import { serverStart } from './server-start';
 import { engineBench } from './engine';
 import { graphBench } from './graph';
 import { caldavBench } from './caldav';
+import { caldavPairingBench } from './caldav-pairing';
 import { serverBench } from './server';
 import { pane } from './pane';
 
-const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench, pane];
+const sections: BenchSection[] = [
+  serverStart,
+  engineBench,
+  graphBench,
+  caldavBench,
+  caldavPairingBench,
+  serverBench,
+  pane,
+];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -17,6 +17,12 @@ export interface RadicaleServer {
   users: Record<string, string>;
   /** Creates a calendar collection (MKCALENDAR) for `user` and returns its path. */
   makeCalendar(user: string, name: string, displayName?: string): Promise<string>;
+  /**
+   * Writes resources straight into a calendar's storage folder, as a restored backup or another server process
+   * would: Radicale reads them like uploaded ones (it indexes by content hash), without a PUT each (which checks the
+   * UID against the whole collection and grows with it). For large fixtures (the 10,000-event pairing).
+   */
+  seed(calendarPath: string, resources: { name: string; ics: string }[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,6 +108,10 @@ export async function startRadicale(
       });
       if (res.status !== 201) throw new Error(`MKCALENDAR ${p}: ${res.status} ${await res.text()}`);
       return p;
+    },
+    async seed(calendarPath, resources) {
+      const folder = path.join(dir, 'collections', 'collection-root', ...calendarPath.split('/').filter(Boolean));
+      for (const r of resources) await fs.writeFile(path.join(folder, r.name), r.ics);
     },
     async stop() {
       if (child.exitCode === null && child.pid) {

@@ -8,6 +8,7 @@ import {
   type Lookup,
   type UrlPolicy,
 } from './url-policy';
+import { unpausedResponses } from './whole-body';
 
 /** The fetch shape providers use; both the safe fetch and the global fetch satisfy it. */
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -18,7 +19,11 @@ export interface SafeFetchOptions {
   maxRedirects?: number;
   /** For tests: resolve host names differently. */
   lookup?: Lookup;
+  /** Largest response body accepted, in bytes (default 64 MiB); a larger answer fails the request. */
+  maxResponseBytes?: number;
 }
+
+const defaultMaxResponseBytes = 64 * 1024 * 1024;
 
 /**
  * A fetch for user-supplied URLs: every hop of a redirect chain is checked with assertSafeUrl, and the socket's
@@ -27,7 +32,10 @@ export interface SafeFetchOptions {
 export function createSafeFetch(policy: UrlPolicy, options: SafeFetchOptions = {}): FetchLike {
   const maxRedirects = options.maxRedirects ?? 5;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxResponseSize = options.maxResponseBytes ?? defaultMaxResponseBytes;
+  // Bodies are read off the socket as they come (whole-body.ts: undici 7 crashes on a paused body whose peer closes).
   const guardedAgent = new Agent({
+    maxResponseSize,
     connect: {
       lookup: (hostname, opts, callback) => {
         dns.lookup(hostname, { ...opts, all: true, verbatim: true }, (err, addresses) => {
@@ -49,8 +57,8 @@ export function createSafeFetch(policy: UrlPolicy, options: SafeFetchOptions = {
         });
       },
     },
-  });
-  const openAgent = new Agent();
+  }).compose(unpausedResponses);
+  const openAgent = new Agent({ maxResponseSize }).compose(unpausedResponses);
 
   return async (input, init = {}) => {
     let url = await assertSafeUrl(String(input), policy, options.lookup);

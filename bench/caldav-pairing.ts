@@ -11,6 +11,7 @@ import { caldavConnector } from '../src/providers/calendar/caldav/connector';
 import { renderNewResource } from '../src/providers/calendar/caldav/ical-event';
 import type { ProviderEnv } from '../src/providers/connector';
 import { createSafeFetch, type FetchLike } from '../src/providers/http';
+import { systemClock } from '../src/shared/clock';
 import { defaultSettings } from '../src/shared/settings';
 import { MemoryCrm, MemoryStatusStore, resetSync, runSync, type EngineContext } from '../src/sync';
 import type { SyncedFields } from '../src/sync/model';
@@ -63,14 +64,14 @@ export const caldavPairingBench: BenchSection = {
         fetch: (i, init) => fetch(i, init),
         publicUrl: 'https://connector.example',
         graphBaseUrl: 'https://graph.invalid',
-        now: () => new Date(),
+        now: systemClock,
       };
       const connection = await caldavConnector.connect!(
         { method: 'app-password', url: radicale.origin, fields: { username: 'alice', password: 'bench-password' } },
         env,
       );
-      const crm = new MemoryCrm({ userEmail: user });
-      const base = Math.ceil((Date.now() + 24 * 3_600_000) / 3_600_000) * 3_600_000;
+      const crm = new MemoryCrm({ userEmail: user, now: systemClock });
+      const base = Math.ceil((systemClock().getTime() + 24 * 3_600_000) / 3_600_000) * 3_600_000;
       const ids: string[] = [];
       const resources: { name: string; ics: string }[] = [];
       const seeding = await timed(async () => {
@@ -97,6 +98,7 @@ export const caldavPairingBench: BenchSection = {
         userEmail: user,
         calendars: { targetCalendarId: calendarId, sourceCalendarIds: [calendarId] },
         sleep: async () => undefined,
+        now: systemClock,
       };
       let runNo = 0;
       const measure = async () => {

@@ -10,6 +10,8 @@ import { caldavBench } from './caldav';
 import { caldavPairingBench } from './caldav-pairing';
 import { serverBench } from './server';
 import { pane } from './pane';
+import { vsVdirsyncer } from './vs-vdirsyncer';
+import { systemClock } from '../src/shared/clock';
 
 const sections: BenchSection[] = [
   serverStart,
@@ -19,6 +21,7 @@ const sections: BenchSection[] = [
   caldavPairingBench,
   serverBench,
   pane,
+  vsVdirsyncer,
 ];
 
 async function main(): Promise<void> {
@@ -37,7 +40,7 @@ async function main(): Promise<void> {
     results[section.name] = { ...value, wallMs: Math.round(ms), peakRssMb: peakRssMb() };
   }
   process.stdout.write(
-    `${JSON.stringify({ node: process.version, cpus: (await import('node:os')).cpus().length, at: new Date().toISOString(), sections: results }, null, 2)}\n`,
+    `${JSON.stringify({ node: process.version, cpus: (await import('node:os')).cpus().length, at: systemClock().toISOString(), sections: results }, null, 2)}\n`,
   );
 }
 

@@ -180,7 +180,7 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
             ? await rt.userSettings.update(u.tenantId, u.id, set, clear)
             : await rt.userSettings.effective(u.tenantId, u.id);
         if (set.automaticSync !== undefined || clear.includes('automaticSync')) {
-          await rt.syncState.setNextRun(u.tenantId, u.id, s.settings.automaticSync ? new Date().toISOString() : null);
+          await rt.syncState.setNextRun(u.tenantId, u.id, s.settings.automaticSync ? rt.clock().toISOString() : null);
         }
         out(formatSettings(s), s);
       });

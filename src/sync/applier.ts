@@ -27,6 +27,11 @@ export interface ApplyContext {
   sleep: (ms: number) => Promise<void>;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * A linked event turned out to be gone when written to (not-found on an update): the calendar deleted it although
+   * the listing did not say so. Without this hook that is an item error.
+   */
+  onEventGone?: (calendarId: string, eventId: string) => void;
 }
 
 export interface ApplyOutcome {
@@ -288,6 +293,9 @@ class Applier {
             if (w.op === 'update' && w.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
             if (w.op === 'delete' && w.sendCancellations) this.ctx.report.invitationsSent += 1;
             this.addTrail(op, 'calendar');
+          } else if (w.op === 'update' && r.error.kind === 'not-found' && this.ctx.onEventGone) {
+            // Deleted in the calendar meanwhile: planned again as a calendar deletion (SPEC §5.1), not an error.
+            this.ctx.onEventGone(op.base.calendarId, op.base.eventId);
           } else {
             this.writeError(r.error, 'calendar', op.base.eventId, `Updating the event “${op.eventCurrent.subject}”`);
           }

@@ -183,7 +183,16 @@ export class OccurrenceCalendar implements CalendarProvider {
       removedIds,
       full: ch.full,
       nextCursor: JSON.stringify(next),
+      ...(ch.skipped ? { skipped: ch.skipped } : {}),
+      ...(ch.warnings ? { warnings: ch.warnings } : {}),
     };
+  }
+
+  cursorAfterWrites(calendarId: string, cursor: string): string {
+    if (!this.inner.cursorAfterWrites) return cursor;
+    if (!this.sources.has(calendarId)) return this.inner.cursorAfterWrites(calendarId, cursor);
+    const stored = parseCursor(cursor);
+    return stored ? JSON.stringify({ ...stored, c: this.inner.cursorAfterWrites(calendarId, stored.c) }) : cursor;
   }
 
   private isExpandable(e: CalendarEvent): boolean {

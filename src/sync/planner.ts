@@ -4,7 +4,7 @@
  */
 import type { ActivityType, CalendarEvent, CrmItem, PersonMatch, SyncedFieldName, SyncedFields } from './model';
 import { syncedFieldNames } from './model';
-import type { CrmWrite, EventWrite } from './ports';
+import type { CrmWrite, EventWrite, ListingSkip } from './ports';
 import type { LinkRecord, LinkedCrmInfo, SyncMeta, Tombstone } from './status-store';
 import type {
   CreateCrmOp,
@@ -69,6 +69,8 @@ export interface Listing<T> {
    * eventUnchanged): present, unlike an id a complete listing leaves out.
    */
   unchanged?: ReadonlySet<string>;
+  /** Items listed but unreadable (ChangeSet.skipped): present, left alone, each an item-level skip. */
+  skipped?: readonly ListingSkip[];
 }
 
 /** Tombstone hash that matches every version of the source item. */
@@ -148,7 +150,7 @@ function settled(link: LinkRecord): boolean {
 
 /** A complete listing that found nothing at all (not even items it left out as unchanged). */
 function listedNothing(l: Listing<unknown>): boolean {
-  return l.full && l.upserts.length === 0 && (l.unchanged?.size ?? 0) === 0;
+  return l.full && l.upserts.length === 0 && (l.unchanged?.size ?? 0) === 0 && (l.skipped?.length ?? 0) === 0;
 }
 
 /**
@@ -204,6 +206,8 @@ class Planner {
   private readonly crmRemoved: Set<string>;
   private readonly evById = new Map<string, CalendarEvent>();
   private readonly evRemoved = new Set<string>();
+  /** Events listed but unreadable: their pairs are left alone (neither written to nor taken for deleted). */
+  private readonly evSkipped = new Set<string>();
   private readonly crmUnchanged: ReadonlySet<string>;
   private readonly evUnchanged = new Map<string, ReadonlySet<string>>();
   private readonly calFull = new Map<string, boolean>();
@@ -226,10 +230,18 @@ class Planner {
       if (c.unchanged) this.evUnchanged.set(c.calendarId, c.unchanged);
       for (const e of c.upserts) this.evById.set(e.id, e);
       for (const id of c.removedIds) this.evRemoved.add(id);
+      for (const sk of c.skipped ?? []) this.evSkipped.add(sk.id);
     }
     const index = input.linkIndex ?? indexLinks(input.links);
     this.linkByCrm = index.byCrm;
     this.linkByEvent = index.byEvent;
+    for (const c of input.events) {
+      for (const sk of c.skipped ?? []) {
+        const link = this.linkByEvent.get(sk.id);
+        const subject = link?.eventFields.subject ?? '';
+        this.skip({ side: 'crm', crmId: link?.crmId ?? null, eventId: sk.id, subject, reason: sk.reason });
+      }
+    }
     for (const t of input.tombstones) this.tombstones.set(`${t.side}\u0000${t.sourceId}`, t);
     for (const p of input.people) this.people.set(p.email.toLowerCase(), p);
     this.sources = new Set(input.calendars.sourceCalendarIds);
@@ -284,6 +296,8 @@ class Planner {
     const ev = this.evById.get(link.eventId);
     this.handledCrm.add(link.crmId);
     this.handledEv.add(link.eventId);
+    // The event is there but unreadable (skipped with its reason): its pair waits until it can be read again.
+    if (!ev && this.evSkipped.has(link.eventId) && !this.evRemoved.has(link.eventId)) return;
     let crmGone = this.crmRemoved.has(link.crmId);
     let evGone = this.evRemoved.has(link.eventId);
     if (!item && !crmGone && this.input.crm.full && !this.crmUnchanged.has(link.crmId)) {

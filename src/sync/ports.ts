@@ -27,6 +27,20 @@ export interface ChangeSet<T> {
   full: boolean;
   /** Opaque; handed back next time. */
   nextCursor: string;
+  /**
+   * Items the provider listed but cannot read or map (unparseable, values no CRM accepts): present, never taken for
+   * deleted, and each an item-level skip with its reason in the run report and the trail (SPEC §7).
+   */
+  skipped?: ListingSkip[];
+  /** Items listed with a value repaired on the way in (an end before the start…): a warning each, in the trail. */
+  warnings?: ListingSkip[];
+}
+
+/** One item a listing could not take as it was. */
+export interface ListingSkip {
+  id: string;
+  /** A sentence naming what is wrong (and, for a warning, what was done about it). */
+  reason: string;
 }
 
 /**
@@ -82,6 +96,13 @@ export interface CalendarProvider {
   findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]>;
   /** Applies writes in order; results line up with `writes`. Created/updated events are returned as the provider now has them. */
   writeEvents(calendarId: string, writes: EventWrite[]): Promise<WriteResult<CalendarEvent | null>[]>;
+  /**
+   * The cursor to store after this run's writes, from the one its last listing returned (optional; default: that
+   * one). For providers whose cursor cannot see every change made after it on its own: CalDAV servers whose sync token
+   * is a hash of the collection report nothing for an event created after the token and deleted before the next run,
+   * so the cursor remembers what the run created, to be confirmed next time.
+   */
+  cursorAfterWrites?(calendarId: string, cursor: string): string;
 }
 
 export interface CrmCapabilities {

@@ -18,6 +18,7 @@ import { applyPlan, describeError, trailAction } from './applier';
 import { checkBreaker } from './breaker';
 import { needsExpansion, OccurrenceCalendar } from './occurrence-calendar';
 import { indexLinks, type LinkIndex } from './link-index';
+import type { Clock } from '../shared/clock';
 
 export interface SyncProgress {
   phase: 'listing' | 'planning' | 'applying' | 'done';
@@ -33,7 +34,8 @@ export interface EngineContext {
   settings: SyncSettings;
   userEmail: string;
   calendars: SyncCalendars;
-  now?: () => Date;
+  /** The run's clock (src/shared/clock.ts): past/future, run times and history all read it, never the wall clock. */
+  now: Clock;
   signal?: AbortSignal;
   onProgress?: (p: SyncProgress) => void;
   /** Injectable so tests don't wait for backoff. */
@@ -75,7 +77,7 @@ export function engineEnv(ctx: EngineContext): EngineEnv {
   return {
     settings: ctx.settings,
     userEmail: ctx.userEmail.toLowerCase(),
-    now: (ctx.now ?? (() => new Date()))(),
+    now: ctx.now(),
     crmCaps: ctx.crm.capabilities,
     calCaps: ctx.calendar.capabilities,
   };
@@ -148,6 +150,8 @@ interface Gathered {
   calendar: CalendarProvider;
   nextCursors: Map<string, string | null>;
   fingerprint: string;
+  /** Events listed with a repaired value: a warning each in the trail. */
+  warnings: { eventId: string; reason: string }[];
 }
 
 /** Lists both sides and does the lookups the planner needs (tags of lost creates, iCalUIds, people). */
@@ -156,6 +160,8 @@ export async function gather(
   env: EngineEnv,
   meta: SyncMeta,
   cursorOverride: Map<string, string | null> | null,
+  /** Linked events an earlier pass of this run found gone when writing to them, per calendar. */
+  goneEvents?: ReadonlyMap<string, readonly string[]>,
 ): Promise<Gathered> {
   const { store, crm } = ctx;
   const sleep = ctx.sleep ?? defaultSleep;
@@ -175,6 +181,7 @@ export async function gather(
   };
   const window = { from: windowStart(env), to: null };
   const nextCursors = new Map<string, string | null>();
+  const warnings: Gathered['warnings'] = [];
   const linkIndex = indexLinks(links);
   const unchanged = new UnchangedFilter(env, linkIndex, !resync);
 
@@ -201,9 +208,12 @@ export async function gather(
     });
     const upserts = c.upserts.filter(keep);
     const dropped = unchanged.events.get(calendarId)!;
-    const empty = c.full && upserts.length === 0 && dropped.size === 0;
+    const skipped = c.skipped ?? [];
+    const empty = c.full && upserts.length === 0 && dropped.size === 0 && skipped.length === 0;
     nextCursors.set(calendarCursorKey(calendarId), empty ? null : c.nextCursor);
-    events.push({ calendarId, upserts, removedIds: c.removedIds, full: c.full, unchanged: dropped });
+    const removedIds = [...c.removedIds, ...(goneEvents?.get(calendarId) ?? [])];
+    events.push({ calendarId, upserts, removedIds, full: c.full, unchanged: dropped, skipped });
+    for (const w of c.warnings ?? []) warnings.push({ eventId: w.id, reason: w.reason });
     listed += upserts.length + dropped.size;
     ctx.onProgress?.({ phase: 'listing', done: listed, total: 0 });
   }
@@ -265,6 +275,7 @@ export async function gather(
     nextCursors,
     fingerprint,
     calendar,
+    warnings,
   };
 }
 
@@ -277,6 +288,30 @@ async function recordSkips(store: StatusStore, runId: string, at: string, p: Pla
     eventId: s.eventId,
     action: trailAction(s.side, 'skip'),
     reason: s.reason,
+  }));
+  for (let i = 0; i < entries.length; i += 500) await store.addTrail(entries.slice(i, i + 500));
+}
+
+function countGone(gone: ReadonlyMap<string, readonly string[]>): number {
+  let n = 0;
+  for (const l of gone.values()) n += l.length;
+  return n;
+}
+
+/** Per event: a value repaired on the way in (SPEC §7), in the trail as a warning. */
+async function recordWarnings(
+  store: StatusStore,
+  runId: string,
+  at: string,
+  warnings: { eventId: string; reason: string }[],
+): Promise<void> {
+  const entries = warnings.map((w) => ({
+    runId,
+    at,
+    crmId: null,
+    eventId: w.eventId,
+    action: trailAction('calendar', 'warning'),
+    reason: w.reason,
   }));
   for (let i = 0; i < entries.length; i += 500) await store.addTrail(entries.slice(i, i + 500));
 }
@@ -308,13 +343,13 @@ export async function previewSync(ctx: EngineContext): Promise<SyncPreview> {
     countPlan(p, report);
     const breaker = checkBreaker(p);
     if (breaker) report.pendingDeletions = breaker;
-    report.finishedAt = (ctx.now ?? (() => new Date()))().toISOString();
+    report.finishedAt = ctx.now().toISOString();
     return { report, actions: [...p.ops.flatMap(summariesOf), ...p.skips] };
   } catch (e) {
     if (!isProviderError(e)) throw e;
     report.errors.push(describeError(e, 'connector', null, 'Listing the items to sync'));
     report.status = e.kind === 'auth' ? 'needs-reauth' : 'failed';
-    report.finishedAt = (ctx.now ?? (() => new Date()))().toISOString();
+    report.finishedAt = ctx.now().toISOString();
     return { report, actions: [] };
   }
 }
@@ -323,7 +358,7 @@ export async function runSync(
   ctx: EngineContext,
   opts: { runId?: string; trigger: RunTrigger; confirmDeletions?: boolean },
 ): Promise<RunReport> {
-  const clock = ctx.now ?? (() => new Date());
+  const clock = ctx.now;
   const env = engineEnv(ctx);
   const { store } = ctx;
   const report = emptyReport(opts.runId ?? newRunId(env.now), opts.trigger, env.now.toISOString());
@@ -340,12 +375,18 @@ export async function runSync(
     let cursors: Map<string, string | null> | null = null;
     let fingerprint = '';
     let failures = 0;
+    // Linked events a write found gone (not-found) although the listing had not said so: the next pass plans them as
+    // deleted in the calendar (SPEC §5.1), instead of an item error on every run.
+    const goneEvents = new Map<string, string[]>();
+    let calendarWritten: CalendarProvider | null = null;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       ctx.onProgress?.({ phase: 'listing', done: 0, total: 0 });
-      let g: Gathered | null = await gather(ctx, env, meta, null);
+      let g: Gathered | null = await gather(ctx, env, meta, null, goneEvents);
       fingerprint = g.fingerprint;
       const nextCursors = g.nextCursors;
       const calendar = g.calendar;
+      calendarWritten = calendar;
+      const warnings = g.warnings;
       ctx.onProgress?.({ phase: 'planning', done: 0, total: 0 });
       const p = makePlan(g.input);
       // The listings and loaded links are not needed once planned: let them go before the writes (at 100k items
@@ -378,7 +419,11 @@ export async function runSync(
         return await finish('needs-confirmation');
       }
       if (pass === 0 && opts.confirmDeletions) await store.setPendingConfirmation(null);
-      if (pass === 0) await recordSkips(store, report.runId, env.now.toISOString(), p);
+      if (pass === 0) {
+        await recordSkips(store, report.runId, env.now.toISOString(), p);
+        await recordWarnings(store, report.runId, env.now.toISOString(), warnings);
+      }
+      const goneBefore = countGone(goneEvents);
       const outcome = await applyPlan(p, {
         crm: ctx.crm,
         calendar,
@@ -389,6 +434,8 @@ export async function runSync(
         sleep: ctx.sleep ?? defaultSleep,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         onProgress: (done, total) => ctx.onProgress?.({ phase: 'applying', done, total }),
+        onEventGone: (calendarId, eventId) =>
+          goneEvents.set(calendarId, [...(goneEvents.get(calendarId) ?? []), eventId]),
       });
       failures += outcome.failures;
       if (outcome.stopped === 'auth') return await finish('needs-reauth');
@@ -403,13 +450,21 @@ export async function runSync(
         return await finish('partial');
       }
       cursors = nextCursors;
-      if (p.deferred === 0 || failures > 0) break;
+      const foundGone = countGone(goneEvents) > goneBefore;
+      if ((p.deferred === 0 && !foundGone) || failures > 0) break;
       // Another pass over the same change sets (the stored cursors have not moved): what this pass linked is now
       // a no-op, and what waited for it (modified occurrences of a new series) goes through.
     }
     if (failures === 0 && report.errors.length === 0 && cursors) {
       // Cursors move only after a clean run: a failed item is listed again next time (its writes are idempotent).
-      for (const [key, value] of cursors) await store.setCursor(key, value);
+      for (const [key, value] of cursors) {
+        const calendarId = key.startsWith('calendar:') ? key.slice('calendar:'.length) : null;
+        const after =
+          calendarId !== null && value !== null && calendarWritten?.cursorAfterWrites
+            ? calendarWritten.cursorAfterWrites(calendarId, value)
+            : value;
+        await store.setCursor(key, after);
+      }
       await store.setCursor(SETTINGS_KEY, fingerprint);
       // Every create of this run was answered or found again: no intent is still open.
       for (const i of await store.listIntents()) await store.deleteIntent(i.key);

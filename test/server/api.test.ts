@@ -1,6 +1,7 @@
 import type { InjectOptions } from 'fastify';
 import { apiRoutes, routeUrl, type RouteName } from '../../src/shared/api';
 import { startHarness, type Harness } from './support/harness';
+import { systemClock } from '../../src/shared/clock';
 
 let h: Harness;
 beforeAll(async () => {
@@ -185,12 +186,20 @@ describe('settings and automatic sync', () => {
 describe('runs, preview, items, cleanup, reset', () => {
   it('syncs now, lists runs and shows one with its trail', async () => {
     const crm = h.world.crm('ann@a.test');
+    // In the future of the server's clock (a fixed date would turn into the past one day, and nothing would sync).
+    const at = new Date(h.runtime.clock().getTime() + 30 * 86_400_000);
+    at.setUTCHours(9, 0, 0, 0);
     const item = crm.userCreate({
       type: 'meeting',
       syncToCalendar: true,
       fields: {
         subject: 'Quarterly review',
-        timing: { kind: 'timed', start: '2030-03-01T09:00:00.000Z', end: '2030-03-01T10:00:00.000Z', timeZone: 'UTC' },
+        timing: {
+          kind: 'timed',
+          start: at.toISOString(),
+          end: new Date(at.getTime() + 3_600_000).toISOString(),
+          timeZone: 'UTC',
+        },
         body: '',
         location: '',
         visibility: 'normal',
@@ -274,7 +283,7 @@ describe('runs, preview, items, cleanup, reset', () => {
     const user = (await h.runtime.users.findByEmail('tenant-a', 'ann@a.test'))!;
     await h.runtime.runs.store('tenant-a', user.id).setPendingConfirmation({
       runId: 'r-big',
-      createdAt: new Date().toISOString(),
+      createdAt: systemClock().toISOString(),
       crm: 0,
       calendar: 12,
       reason: 'would delete 12 events',

@@ -5,37 +5,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { CalDavTestServer } from './caldav-server';
+import { freePort } from './free-port';
 
-export interface RadicaleServer {
-  /** http://127.0.0.1:<port> */
-  origin: string;
-  /** 127.0.0.1:<port>, for the SSRF allow-list */
-  hostPort: string;
-  users: Record<string, string>;
-  /** Creates a calendar collection (MKCALENDAR) for `user` and returns its path. */
-  makeCalendar(user: string, name: string, displayName?: string): Promise<string>;
-  /**
-   * Writes resources straight into a calendar's storage folder, as a restored backup or another server process
-   * would: Radicale reads them like uploaded ones (it indexes by content hash), without a PUT each (which checks the
-   * UID against the whole collection and grows with it). For large fixtures (the 10,000-event pairing).
-   */
-  seed(calendarPath: string, resources: { name: string; ics: string }[]): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+/** Radicale as one of the CalDAV test servers (test/support/caldav-server.ts). */
+export interface RadicaleServer extends CalDavTestServer {
+  /** With `logRequests`: how many requests Radicale logged so far (every method, every user). */
+  requestCount(): number;
 }
 
 async function waitUntilUp(origin: string, child: ChildProcess, stderr: () => string): Promise<void> {
@@ -54,6 +33,8 @@ async function waitUntilUp(origin: string, child: ChildProcess, stderr: () => st
 
 export async function startRadicale(
   users: Record<string, string> = { alice: 'alice-app-password' },
+  /** Log every request at info level and count them (the side-by-side bench counts requests from the log). */
+  opts: { logRequests?: boolean } = {},
 ): Promise<RadicaleServer> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'radicale-'));
   const port = await freePort();
@@ -82,23 +63,39 @@ export async function startRadicale(
       '[web]',
       'type = none',
       '[logging]',
-      'level = warning',
+      `level = ${opts.logRequests ? 'info' : 'warning'}`,
       '',
     ].join('\n'),
   );
-  const child = spawn('radicale', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Radicale keeps the real time even in the time-travel run (scripts/time-travel.sh): it ages its sync-token
+  // history by file modification times, which the kernel writes in real time, so a faked clock would expire every
+  // token at once. A server's clock is its own anyway; only the connector's clock travels.
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k === 'LD_PRELOAD' || k.startsWith('FAKETIME')) delete env[k];
+  const child = spawn('radicale', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
+  let requests = 0;
+  let partial = '';
   child.stderr?.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-4000);
+    const text = d.toString();
+    err = (err + text).slice(-4000);
+    if (!opts.logRequests) return;
+    // Radicale logs one "<METHOD> request for '<path>' received from …" line per request.
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (/\[INFO\] [A-Z]+ request for /i.test(line)) requests++;
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitUntilUp(origin, child, () => err);
 
   const auth = (user: string): string => `Basic ${Buffer.from(`${user}:${users[user] ?? ''}`).toString('base64')}`;
   return {
+    kind: 'radicale',
     origin,
     hostPort: `127.0.0.1:${port}`,
     users,
+    homePath: (user) => `/${user}/`,
+    requestCount: () => requests,
     async makeCalendar(user, name, displayName = name) {
       const p = `/${user}/${name}/`;
       const res = await fetch(`${origin}${p}`, {
@@ -112,6 +109,18 @@ export async function startRadicale(
     async seed(calendarPath, resources) {
       const folder = path.join(dir, 'collections', 'collection-root', ...calendarPath.split('/').filter(Boolean));
       for (const r of resources) await fs.writeFile(path.join(folder, r.name), r.ics);
+      const owner = calendarPath.split('/').filter(Boolean)[0] ?? '';
+      // Radicale parses an item the first time it is asked for and caches it; items uploaded by PUT are cached on
+      // upload. One listing with calendar data now leaves the collection as an upload would have (without it, the
+      // first listing of 10,000 items outlasts the connector's 30-second request timeout).
+      // Parsing 10,000 items takes Radicale minutes on a busy machine: no header or body timeout for this one.
+      const res = await undiciFetch(`${origin}${calendarPath}`, {
+        dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }),
+        method: 'REPORT',
+        headers: { authorization: auth(owner), depth: '1', 'content-type': 'application/xml; charset=utf-8' },
+        body: '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>',
+      });
+      await res.arrayBuffer();
     },
     async stop() {
       if (child.exitCode === null && child.pid) {

@@ -210,7 +210,7 @@ export class ConnectionService {
         side,
         provider: req.provider,
         secret: this.deps.vault.encryptJson({ codeVerifier, input }, `oauth-state:${state}`),
-        expires_at: new Date(Date.now() + oauthStateTtlMs).toISOString(),
+        expires_at: new Date(this.deps.env.now().getTime() + oauthStateTtlMs).toISOString(),
       })
       .execute();
     let authorizeUrl: string;
@@ -239,7 +239,7 @@ export class ConnectionService {
       if (r) await trx.deleteFrom('oauth_states').where('state', '=', q.state).execute();
       return r;
     });
-    if (!row || row.expires_at < new Date().toISOString()) {
+    if (!row || row.expires_at < this.deps.env.now().toISOString()) {
       throw new HttpError(
         400,
         'validation',

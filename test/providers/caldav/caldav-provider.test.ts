@@ -7,486 +7,569 @@ import type { Connection } from '../../../src/providers/connector';
 import { ConnectError } from '../../../src/providers/http';
 import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { CalendarProvider, ListWindow } from '../../../src/sync/ports';
-import { startRadicale, type RadicaleServer } from '../../support/radicale';
+import { caldavServerKinds, startCalDavServer, type CalDavTestServer } from '../../support/caldav-server';
+import { startDavProxy, withoutNotFound, type DavProxy } from './dav-proxy';
+import { worldClock } from './world';
 import { newCounter, testEnv, type RequestCounter } from './env';
 
-let radicale: RadicaleServer;
-let calendarId: string;
-let connection: Connection;
-const window: ListWindow = { from: '2020-01-01T00:00:00.000Z', to: null };
+describe.each(caldavServerKinds)('on %s', (kind) => {
+  let radicale: CalDavTestServer;
+  let calendarId: string;
+  let connection: Connection;
+  const window: ListWindow = { from: '2020-01-01T00:00:00.000Z', to: null };
 
-beforeAll(async () => {
-  radicale = await startRadicale({ alice: 'alice-app-password', 'bob@example.com': 'bob-pw' });
-  calendarId = await radicale.makeCalendar('alice', 'crm', 'CRM items');
-  await radicale.makeCalendar('alice', 'personal', 'Personal');
-  connection = await caldavConnector.connect!(
-    {
-      method: 'app-password',
-      url: `${radicale.origin}/`,
-      fields: { username: 'alice', password: 'alice-app-password' },
-    },
-    testEnv([radicale.hostPort]),
-  );
-}, 30_000);
-
-afterAll(async () => {
-  await radicale?.stop();
-});
-
-function open(counter?: RequestCounter): CalendarProvider {
-  return caldavConnector.open(connection, testEnv([radicale.hostPort], counter), { saveSecrets: async () => {} });
-}
-
-function fields(over: Partial<SyncedFields> = {}): SyncedFields {
-  return {
-    subject: 'Quarterly review',
-    timing: {
-      kind: 'timed',
-      start: '2027-03-10T09:00:00.000Z',
-      end: '2027-03-10T10:00:00.000Z',
-      timeZone: 'Europe/Berlin',
-    },
-    body: 'Agenda: numbers',
-    location: 'Room 1',
-    visibility: 'normal',
-    showAs: 'busy',
-    attendees: [{ email: 'carol@customer.example', name: 'Carol' }],
-    recurrence: null,
-    reminderMinutes: 15,
-    ...over,
-  };
-}
-
-function draft(crmTag: string, over: Partial<SyncedFields> = {}, extra: Partial<EventDraft> = {}): EventDraft {
-  return {
-    fields: fields(over),
-    crmTag,
-    crmUrl: `https://crm.example/items/${crmTag}`,
-    sendInvitations: false,
-    priority: null,
-    ...extra,
-  };
-}
-
-async function raw(path: string): Promise<string> {
-  const res = await fetch(`${radicale.origin}${path}`, {
-    headers: { authorization: `Basic ${Buffer.from('alice:alice-app-password').toString('base64')}` },
-  });
-  // Unfolded (RFC 5545 §3.1): servers fold long lines wherever they like.
-  return (await res.text()).replace(/\r?\n[ \t]/g, '');
-}
-
-describe('connecting', () => {
-  it('discovers the calendar home from the server root and stores it', () => {
-    expect(connection.url).toBe(`${radicale.origin}/alice/`);
-    expect(connection.account).toBe('alice');
-    expect(connection.secrets.password).toBe('alice-app-password');
-  });
-
-  it('rejects a wrong password as unauthorized', async () => {
-    const p = caldavConnector.connect!(
-      { method: 'app-password', url: radicale.origin, fields: { username: 'alice', password: 'nope' } },
-      testEnv([radicale.hostPort]),
-    );
-    await expect(p).rejects.toMatchObject({ reason: 'unauthorized' });
-  });
-
-  it('refuses a loopback URL unless the admin allow-list names it', async () => {
-    const p = caldavConnector.connect!(
-      { method: 'app-password', url: radicale.origin, fields: { username: 'alice', password: 'alice-app-password' } },
-      testEnv([]),
-    );
-    await expect(p).rejects.toBeInstanceOf(ConnectError);
-    await expect(p).rejects.toMatchObject({ reason: expect.stringMatching(/bad-url|blocked-url/) });
-  });
-
-  it('names the missing field', async () => {
-    const p = caldavConnector.connect!(
-      { method: 'app-password', url: radicale.origin, fields: { username: 'alice' } },
-      testEnv([radicale.hostPort]),
-    );
-    await expect(p).rejects.toMatchObject({ reason: 'invalid-input', field: 'fields.password' });
-  });
-
-  it('uses the e-mail-like user name as the own address', async () => {
-    const c = await caldavConnector.connect!(
+  beforeAll(async () => {
+    radicale = await startCalDavServer(kind, { alice: 'alice-app-password', 'bob@example.com': 'bob-pw' });
+    calendarId = await radicale.makeCalendar('alice', 'crm', 'CRM items');
+    await radicale.makeCalendar('alice', 'personal', 'Personal');
+    connection = await caldavConnector.connect!(
       {
         method: 'app-password',
-        url: `${radicale.origin}/.well-known/caldav`,
-        fields: { username: 'bob@example.com', password: 'bob-pw' },
+        url: `${radicale.origin}/`,
+        fields: { username: 'alice', password: 'alice-app-password' },
       },
       testEnv([radicale.hostPort]),
     );
-    expect(c.secrets.addresses).toBe('bob@example.com');
-  });
-});
+  }, 30_000);
 
-describe('CalDAV provider against Radicale', () => {
-  it('lists the calendars with the first writable one as default', async () => {
-    const cals = await open().listCalendars();
-    expect(cals.map((c) => c.name).sort()).toEqual(['CRM items', 'Personal']);
-    expect(cals.filter((c) => c.isDefault)).toHaveLength(1);
-    expect(cals.every((c) => c.canWrite)).toBe(true);
+  afterAll(async () => {
+    await radicale?.stop();
   });
 
-  it('creates idempotently, lists fully then incrementally, updates and deletes with etags', async () => {
-    const p = open();
-    const first = await p.listChanges(calendarId, null, window);
-    expect(first.full).toBe(true);
-    const [created] = await p.writeEvents(calendarId, [
-      { op: 'create', idempotencyKey: 'crm-1', draft: draft('crm-1') },
-    ]);
-    if (!created?.ok || !created.value) throw new Error('create failed');
-    const event = created.value;
-    expect(event.crmTag).toBe('crm-1');
-    expect(event.fields).toEqual(fields());
-    // A retried create (answer lost) finds the same resource instead of making a second one.
-    const [again] = await p.writeEvents(calendarId, [{ op: 'create', idempotencyKey: 'crm-1', draft: draft('crm-1') }]);
-    expect(again).toMatchObject({ ok: true, value: { id: event.id } });
+  function open(counter?: RequestCounter): CalendarProvider {
+    return caldavConnector.open(connection, testEnv([radicale.hostPort], counter), { saveSecrets: async () => {} });
+  }
 
-    const stored = await raw(event.id);
-    expect(stored).toMatch(/DTSTART;TZID=Europe\/Berlin:20270310T100000/);
-    expect(stored).toMatch(/BEGIN:VTIMEZONE/);
-    expect(stored).toMatch(/ATTENDEE;CN=Carol;.*SCHEDULE-AGENT=CLIENT.*:mailto:carol@customer.example/);
-    expect(stored).toMatch(/X-CRM-CONNECTOR-ID:crm-1/);
-    expect(stored).toMatch(/TRIGGER:-PT15M/);
-
-    const second = await open().listChanges(calendarId, first.nextCursor, window);
-    expect(second.full).toBe(false);
-    expect(second.upserts.map((e) => e.id)).toEqual([event.id]);
-
-    const [updated] = await p.writeEvents(calendarId, [
-      {
-        op: 'update',
-        id: event.id,
-        ifMatch: event.version,
-        draft: draft('crm-1', { subject: 'Moved review', visibility: 'private', showAs: 'free' }),
-      },
-    ]);
-    if (!updated?.ok || !updated.value) throw new Error('update failed');
-    expect(updated.value.fields).toMatchObject({ subject: 'Moved review', visibility: 'private', showAs: 'free' });
-    expect(updated.value.version).not.toBe(event.version);
-
-    // The engine's stale etag: a fresh provider (no cache) must refuse to overwrite.
-    const [stale] = await open().writeEvents(calendarId, [
-      { op: 'update', id: event.id, ifMatch: event.version, draft: draft('crm-1', { subject: 'Lost update' }) },
-    ]);
-    expect(stale).toMatchObject({ ok: false, error: { kind: 'conflict' } });
-    const [staleDelete] = await open().writeEvents(calendarId, [
-      { op: 'delete', id: event.id, ifMatch: event.version, sendCancellations: false },
-    ]);
-    expect(staleDelete).toMatchObject({ ok: false, error: { kind: 'conflict' } });
-
-    const third = await open().listChanges(calendarId, second.nextCursor, window);
-    expect(third.upserts.map((e) => e.fields.subject)).toEqual(['Moved review']);
-
-    const [deleted] = await open().writeEvents(calendarId, [
-      { op: 'delete', id: event.id, ifMatch: updated.value.version, sendCancellations: false },
-    ]);
-    expect(deleted).toEqual({ ok: true, value: null });
-    const fourth = await open().listChanges(calendarId, third.nextCursor, window);
-    expect(fourth.removedIds).toEqual([event.id]);
-    expect(fourth.upserts).toEqual([]);
-  });
-
-  it('brings a cancelled event back when its item is created again with the same key', async () => {
-    const p = open();
-    const [c] = await p.writeEvents(calendarId, [
-      { op: 'create', idempotencyKey: 'revive', draft: draft('crm-revive') },
-    ]);
-    if (!c?.ok || !c.value) throw new Error('create failed');
-    const auth = `Basic ${Buffer.from('alice:alice-app-password').toString('base64')}`;
-    const cancelled = (await raw(c.value.id)).replace('END:VEVENT', 'STATUS:CANCELLED\r\nEND:VEVENT');
-    const put = await fetch(`${radicale.origin}${c.value.id}`, {
-      method: 'PUT',
-      headers: { authorization: auth, 'content-type': 'text/calendar' },
-      body: cancelled,
-    });
-    expect(put.status).toBeLessThan(300);
-    const [again] = await open().writeEvents(calendarId, [
-      { op: 'create', idempotencyKey: 'revive', draft: draft('crm-revive', { subject: 'Back again' }) },
-    ]);
-    expect(again).toMatchObject({
-      ok: true,
-      value: { id: c.value.id, cancelled: false, fields: { subject: 'Back again' } },
-    });
-  });
-
-  it('keeps all-day dates and time zones exact', async () => {
-    const p = open();
-    const allDay = draft('crm-allday', {
-      timing: { kind: 'all-day', startDate: '2027-07-01', endDate: '2027-07-03' },
-      attendees: [],
-      reminderMinutes: null,
-    });
-    const tokyo = draft('crm-tokyo', {
+  function fields(over: Partial<SyncedFields> = {}): SyncedFields {
+    return {
+      subject: 'Quarterly review',
       timing: {
         kind: 'timed',
-        start: '2027-01-31T23:30:00.000Z',
-        end: '2027-02-01T00:30:00.000Z',
-        timeZone: 'Asia/Tokyo',
-      },
-      attendees: [],
-    });
-    const res = await p.writeEvents(calendarId, [
-      { op: 'create', idempotencyKey: 'allday', draft: allDay },
-      { op: 'create', idempotencyKey: 'tokyo', draft: tokyo },
-    ]);
-    const listed = await open().listChanges(calendarId, null, window);
-    const byTag = new Map(listed.upserts.map((e) => [e.crmTag, e]));
-    expect(byTag.get('crm-allday')?.fields.timing).toEqual({
-      kind: 'all-day',
-      startDate: '2027-07-01',
-      endDate: '2027-07-03',
-    });
-    expect(byTag.get('crm-tokyo')?.fields.timing).toEqual(tokyo.fields.timing);
-    expect(await raw(res[0]?.ok && res[0].value ? res[0].value.id : '')).toMatch(/DTSTART;VALUE=DATE:20270701/);
-  });
-
-  it('writes a series with a cancelled and a modified occurrence, and removes the modification again', async () => {
-    const p = open();
-    const series = draft('crm-series', {
-      timing: {
-        kind: 'timed',
-        start: '2027-04-05T07:00:00.000Z',
-        end: '2027-04-05T07:30:00.000Z',
+        start: '2027-03-10T09:00:00.000Z',
+        end: '2027-03-10T10:00:00.000Z',
         timeZone: 'Europe/Berlin',
       },
-      recurrence: { rrule: 'FREQ=WEEKLY;COUNT=6;BYDAY=MO', exdates: ['2027-04-12T07:00:00.000Z'] },
-      attendees: [],
-    });
-    const [created] = await p.writeEvents(calendarId, [{ op: 'create', idempotencyKey: 'series', draft: series }]);
-    if (!created?.ok || !created.value) throw new Error('create failed');
-    const master = created.value;
-    expect(master.fields.recurrence).toEqual(series.fields.recurrence);
-    const before = await open().listChanges(calendarId, null, window);
+      body: 'Agenda: numbers',
+      location: 'Room 1',
+      visibility: 'normal',
+      showAs: 'busy',
+      attendees: [{ email: 'carol@customer.example', name: 'Carol' }],
+      recurrence: null,
+      reminderMinutes: 15,
+      ...over,
+    };
+  }
 
-    const moved = draft(
-      'crm-series',
-      {
-        subject: 'Weekly (moved)',
+  function draft(crmTag: string, over: Partial<SyncedFields> = {}, extra: Partial<EventDraft> = {}): EventDraft {
+    return {
+      fields: fields(over),
+      crmTag,
+      crmUrl: `https://crm.example/items/${crmTag}`,
+      sendInvitations: false,
+      priority: null,
+      ...extra,
+    };
+  }
+
+  async function raw(path: string): Promise<string> {
+    const res = await fetch(`${radicale.origin}${path}`, {
+      headers: { authorization: `Basic ${Buffer.from('alice:alice-app-password').toString('base64')}` },
+    });
+    // Unfolded (RFC 5545 §3.1): servers fold long lines wherever they like.
+    return (await res.text()).replace(/\r?\n[ \t]/g, '');
+  }
+
+  describe('connecting', () => {
+    it('discovers the calendar home from the server root and stores it', () => {
+      expect(connection.url).toBe(`${radicale.origin}${radicale.homePath('alice')}`);
+      expect(connection.account).toBe('alice');
+      expect(connection.secrets.password).toBe('alice-app-password');
+    });
+
+    it('rejects a wrong password as unauthorized', async () => {
+      const p = caldavConnector.connect!(
+        { method: 'app-password', url: radicale.origin, fields: { username: 'alice', password: 'nope' } },
+        testEnv([radicale.hostPort]),
+      );
+      await expect(p).rejects.toMatchObject({ reason: 'unauthorized' });
+    });
+
+    it('refuses a loopback URL unless the admin allow-list names it', async () => {
+      const p = caldavConnector.connect!(
+        { method: 'app-password', url: radicale.origin, fields: { username: 'alice', password: 'alice-app-password' } },
+        testEnv([]),
+      );
+      await expect(p).rejects.toBeInstanceOf(ConnectError);
+      await expect(p).rejects.toMatchObject({ reason: expect.stringMatching(/bad-url|blocked-url/) });
+    });
+
+    it('names the missing field', async () => {
+      const p = caldavConnector.connect!(
+        { method: 'app-password', url: radicale.origin, fields: { username: 'alice' } },
+        testEnv([radicale.hostPort]),
+      );
+      await expect(p).rejects.toMatchObject({ reason: 'invalid-input', field: 'fields.password' });
+    });
+
+    it('uses the e-mail-like user name as the own address', async () => {
+      const c = await caldavConnector.connect!(
+        {
+          method: 'app-password',
+          url: `${radicale.origin}/.well-known/caldav`,
+          fields: { username: 'bob@example.com', password: 'bob-pw' },
+        },
+        testEnv([radicale.hostPort]),
+      );
+      expect(c.secrets.addresses).toBe('bob@example.com');
+    });
+  });
+
+  describe('CalDAV provider', () => {
+    it('lists the calendars with the first writable one as default', async () => {
+      const cals = await open().listCalendars();
+      expect(cals.map((c) => c.name).sort()).toEqual(['CRM items', 'Personal']);
+      expect(cals.filter((c) => c.isDefault)).toHaveLength(1);
+      expect(cals.every((c) => c.canWrite)).toBe(true);
+    });
+
+    it('creates idempotently, lists fully then incrementally, updates and deletes with etags', async () => {
+      const p = open();
+      const first = await p.listChanges(calendarId, null, window);
+      expect(first.full).toBe(true);
+      const [created] = await p.writeEvents(calendarId, [
+        { op: 'create', idempotencyKey: 'crm-1', draft: draft('crm-1') },
+      ]);
+      if (!created?.ok || !created.value) throw new Error('create failed');
+      const event = created.value;
+      expect(event.crmTag).toBe('crm-1');
+      expect(event.fields).toEqual(fields());
+      // A retried create (answer lost) finds the same resource instead of making a second one.
+      const [again] = await p.writeEvents(calendarId, [
+        { op: 'create', idempotencyKey: 'crm-1', draft: draft('crm-1') },
+      ]);
+      expect(again).toMatchObject({ ok: true, value: { id: event.id } });
+
+      const stored = await raw(event.id);
+      expect(stored).toMatch(/DTSTART;TZID=Europe\/Berlin:20270310T100000/);
+      expect(stored).toMatch(/BEGIN:VTIMEZONE/);
+      expect(stored).toMatch(/ATTENDEE;CN=Carol;.*SCHEDULE-AGENT=CLIENT.*:mailto:carol@customer.example/);
+      expect(stored).toMatch(/X-CRM-CONNECTOR-ID:crm-1/);
+      expect(stored).toMatch(/TRIGGER:-PT15M/);
+
+      const second = await open().listChanges(calendarId, first.nextCursor, window);
+      expect(second.full).toBe(false);
+      expect(second.upserts.map((e) => e.id)).toEqual([event.id]);
+
+      const [updated] = await p.writeEvents(calendarId, [
+        {
+          op: 'update',
+          id: event.id,
+          ifMatch: event.version,
+          draft: draft('crm-1', { subject: 'Moved review', visibility: 'private', showAs: 'free' }),
+        },
+      ]);
+      if (!updated?.ok || !updated.value) throw new Error('update failed');
+      expect(updated.value.fields).toMatchObject({ subject: 'Moved review', visibility: 'private', showAs: 'free' });
+      expect(updated.value.version).not.toBe(event.version);
+
+      // The engine's stale etag: a fresh provider (no cache) must refuse to overwrite.
+      const [stale] = await open().writeEvents(calendarId, [
+        { op: 'update', id: event.id, ifMatch: event.version, draft: draft('crm-1', { subject: 'Lost update' }) },
+      ]);
+      expect(stale).toMatchObject({ ok: false, error: { kind: 'conflict' } });
+      const [staleDelete] = await open().writeEvents(calendarId, [
+        { op: 'delete', id: event.id, ifMatch: event.version, sendCancellations: false },
+      ]);
+      expect(staleDelete).toMatchObject({ ok: false, error: { kind: 'conflict' } });
+
+      const third = await open().listChanges(calendarId, second.nextCursor, window);
+      expect(third.upserts.map((e) => e.fields.subject)).toEqual(['Moved review']);
+
+      const [deleted] = await open().writeEvents(calendarId, [
+        { op: 'delete', id: event.id, ifMatch: updated.value.version, sendCancellations: false },
+      ]);
+      expect(deleted).toEqual({ ok: true, value: null });
+      const fourth = await open().listChanges(calendarId, third.nextCursor, window);
+      expect(fourth.removedIds).toEqual([event.id]);
+      expect(fourth.upserts).toEqual([]);
+    });
+
+    it('brings a cancelled event back when its item is created again with the same key', async () => {
+      const p = open();
+      const [c] = await p.writeEvents(calendarId, [
+        { op: 'create', idempotencyKey: 'revive', draft: draft('crm-revive') },
+      ]);
+      if (!c?.ok || !c.value) throw new Error('create failed');
+      const auth = `Basic ${Buffer.from('alice:alice-app-password').toString('base64')}`;
+      const cancelled = (await raw(c.value.id)).replace('END:VEVENT', 'STATUS:CANCELLED\r\nEND:VEVENT');
+      const put = await fetch(`${radicale.origin}${c.value.id}`, {
+        method: 'PUT',
+        headers: { authorization: auth, 'content-type': 'text/calendar' },
+        body: cancelled,
+      });
+      expect(put.status).toBeLessThan(300);
+      const [again] = await open().writeEvents(calendarId, [
+        { op: 'create', idempotencyKey: 'revive', draft: draft('crm-revive', { subject: 'Back again' }) },
+      ]);
+      expect(again).toMatchObject({
+        ok: true,
+        value: { id: c.value.id, cancelled: false, fields: { subject: 'Back again' } },
+      });
+    });
+
+    it('keeps all-day dates and time zones exact', async () => {
+      const p = open();
+      const allDay = draft('crm-allday', {
+        timing: { kind: 'all-day', startDate: '2027-07-01', endDate: '2027-07-03' },
+        attendees: [],
+        reminderMinutes: null,
+      });
+      const tokyo = draft('crm-tokyo', {
         timing: {
           kind: 'timed',
-          start: '2027-04-19T09:00:00.000Z',
-          end: '2027-04-19T09:30:00.000Z',
-          timeZone: 'Europe/Berlin',
+          start: '2027-01-31T23:30:00.000Z',
+          end: '2027-02-01T00:30:00.000Z',
+          timeZone: 'Asia/Tokyo',
         },
         attendees: [],
-      },
-      { occurrence: { seriesId: master.id, originalStart: '2027-04-19T07:00:00.000Z' } },
-    );
-    const [override] = await p.writeEvents(calendarId, [{ op: 'create', idempotencyKey: 'series-occ', draft: moved }]);
-    if (!override?.ok || !override.value) throw new Error(`override failed ${JSON.stringify(override)}`);
-    expect(override.value.occurrence).toEqual({ seriesId: master.id, originalStart: '2027-04-19T07:00:00.000Z' });
-    expect(await raw(master.id)).toMatch(/RECURRENCE-ID;TZID=Europe\/Berlin:20270419T090000/);
-
-    const after = await open().listChanges(calendarId, before.nextCursor, window);
-    const ids = after.upserts.map((e) => e.id).sort();
-    expect(ids).toEqual([master.id, override.value.id].sort());
-    expect(after.upserts.find((e) => e.occurrence)?.fields.subject).toBe('Weekly (moved)');
-
-    const [removed] = await open().writeEvents(calendarId, [
-      { op: 'delete', id: override.value.id, ifMatch: override.value.version, sendCancellations: false },
-    ]);
-    expect(removed).toEqual({ ok: true, value: null });
-    const last = await open().listChanges(calendarId, after.nextCursor, window);
-    expect(last.removedIds).toEqual([override.value.id]);
-    expect(last.upserts[0]?.fields.recurrence?.exdates).toEqual([
-      '2027-04-12T07:00:00.000Z',
-      '2027-04-19T07:00:00.000Z',
-    ]);
-  });
-
-  it('finds events by tag exactly (text-match is a substring match)', async () => {
-    const p = open();
-    await p.writeEvents(calendarId, [
-      { op: 'create', idempotencyKey: 'tag-42', draft: draft('crm-42', { attendees: [] }) },
-      { op: 'create', idempotencyKey: 'tag-421', draft: draft('crm-421', { attendees: [] }) },
-    ]);
-    const found = await open().findByTag(calendarId, ['crm-42']);
-    expect(found.map((e) => e.crmTag)).toEqual(['crm-42']);
-    const many = await open().findByTag(
-      calendarId,
-      Array.from({ length: 12 }, (_, i) => `crm-4${i}`).concat('crm-42', 'crm-421'),
-    );
-    expect(many.map((e) => e.crmTag).sort()).toEqual(['crm-42', 'crm-421']);
-  });
-
-  it('refuses hrefs that lead to a host the allow-list does not name, as a provider error', async () => {
-    const p = open();
-    await expect(p.listChanges('http://169.254.169.254/latest/', null, window)).rejects.toMatchObject({
-      name: 'ProviderError',
-      kind: 'permanent',
+      });
+      const res = await p.writeEvents(calendarId, [
+        { op: 'create', idempotencyKey: 'allday', draft: allDay },
+        { op: 'create', idempotencyKey: 'tokyo', draft: tokyo },
+      ]);
+      const listed = await open().listChanges(calendarId, null, window);
+      const byTag = new Map(listed.upserts.map((e) => [e.crmTag, e]));
+      expect(byTag.get('crm-allday')?.fields.timing).toEqual({
+        kind: 'all-day',
+        startDate: '2027-07-01',
+        endDate: '2027-07-03',
+      });
+      expect(byTag.get('crm-tokyo')?.fields.timing).toEqual(tokyo.fields.timing);
+      expect(await raw(res[0]?.ok && res[0].value ? res[0].value.id : '')).toMatch(/DTSTART;VALUE=DATE:20270701/);
     });
-    await expect(p.findByTag('https://10.0.0.1/cal/', ['crm-x'])).rejects.toMatchObject({ kind: 'permanent' });
-  });
 
-  it('lets the server schedule when invitations are allowed, and silences it before a delete without cancellations', async () => {
-    const [c] = await open().writeEvents(calendarId, [
-      { op: 'create', idempotencyKey: 'invite-1', draft: draft('crm-invite', {}, { sendInvitations: true }) },
-    ]);
-    if (!c?.ok || !c.value) throw new Error('create failed');
-    expect(await raw(c.value.id)).not.toContain('SCHEDULE-AGENT');
-    const counter = newCounter();
-    const [d] = await open(counter).writeEvents(calendarId, [
-      { op: 'delete', id: c.value.id, ifMatch: c.value.version, sendCancellations: false },
-    ]);
-    expect(d).toEqual({ ok: true, value: null });
-    // GET (the stored attendees), PUT with SCHEDULE-AGENT=CLIENT, then DELETE.
-    expect(counter).toEqual({ requests: 3, writes: 2 });
-  });
+    it('writes a series with a cancelled and a modified occurrence, and removes the modification again', async () => {
+      const p = open();
+      const series = draft('crm-series', {
+        timing: {
+          kind: 'timed',
+          start: '2027-04-05T07:00:00.000Z',
+          end: '2027-04-05T07:30:00.000Z',
+          timeZone: 'Europe/Berlin',
+        },
+        recurrence: { rrule: 'FREQ=WEEKLY;COUNT=6;BYDAY=MO', exdates: ['2027-04-12T07:00:00.000Z'] },
+        attendees: [],
+      });
+      const [created] = await p.writeEvents(calendarId, [{ op: 'create', idempotencyKey: 'series', draft: series }]);
+      if (!created?.ok || !created.value) throw new Error('create failed');
+      const master = created.value;
+      expect(master.fields.recurrence).toEqual(series.fields.recurrence);
+      const before = await open().listChanges(calendarId, null, window);
 
-  it('leaves events outside the window out of a full listing', async () => {
-    const p = open();
-    await p.writeEvents(calendarId, [
-      {
-        op: 'create',
-        idempotencyKey: 'old',
-        draft: draft('crm-old', {
+      const moved = draft(
+        'crm-series',
+        {
+          subject: 'Weekly (moved)',
           timing: {
             kind: 'timed',
-            start: '2019-01-01T09:00:00.000Z',
-            end: '2019-01-01T10:00:00.000Z',
+            start: '2027-04-19T09:00:00.000Z',
+            end: '2027-04-19T09:30:00.000Z',
+            timeZone: 'Europe/Berlin',
+          },
+          attendees: [],
+        },
+        { occurrence: { seriesId: master.id, originalStart: '2027-04-19T07:00:00.000Z' } },
+      );
+      const [override] = await p.writeEvents(calendarId, [
+        { op: 'create', idempotencyKey: 'series-occ', draft: moved },
+      ]);
+      if (!override?.ok || !override.value) throw new Error(`override failed ${JSON.stringify(override)}`);
+      expect(override.value.occurrence).toEqual({ seriesId: master.id, originalStart: '2027-04-19T07:00:00.000Z' });
+      expect(await raw(master.id)).toMatch(/RECURRENCE-ID;TZID=Europe\/Berlin:20270419T090000/);
+
+      const after = await open().listChanges(calendarId, before.nextCursor, window);
+      const ids = after.upserts.map((e) => e.id).sort();
+      expect(ids).toEqual([master.id, override.value.id].sort());
+      expect(after.upserts.find((e) => e.occurrence)?.fields.subject).toBe('Weekly (moved)');
+
+      const [removed] = await open().writeEvents(calendarId, [
+        { op: 'delete', id: override.value.id, ifMatch: override.value.version, sendCancellations: false },
+      ]);
+      expect(removed).toEqual({ ok: true, value: null });
+      const last = await open().listChanges(calendarId, after.nextCursor, window);
+      expect(last.removedIds).toEqual([override.value.id]);
+      expect(last.upserts[0]?.fields.recurrence?.exdates).toEqual([
+        '2027-04-12T07:00:00.000Z',
+        '2027-04-19T07:00:00.000Z',
+      ]);
+    });
+
+    it('finds events by tag exactly (text-match is a substring match)', async () => {
+      const p = open();
+      await p.writeEvents(calendarId, [
+        { op: 'create', idempotencyKey: 'tag-42', draft: draft('crm-42', { attendees: [] }) },
+        { op: 'create', idempotencyKey: 'tag-421', draft: draft('crm-421', { attendees: [] }) },
+      ]);
+      const found = await open().findByTag(calendarId, ['crm-42']);
+      expect(found.map((e) => e.crmTag)).toEqual(['crm-42']);
+      const many = await open().findByTag(
+        calendarId,
+        Array.from({ length: 12 }, (_, i) => `crm-4${i}`).concat('crm-42', 'crm-421'),
+      );
+      expect(many.map((e) => e.crmTag).sort()).toEqual(['crm-42', 'crm-421']);
+    });
+
+    it('refuses hrefs that lead to a host the allow-list does not name, as a provider error', async () => {
+      const p = open();
+      await expect(p.listChanges('http://169.254.169.254/latest/', null, window)).rejects.toMatchObject({
+        name: 'ProviderError',
+        kind: 'permanent',
+      });
+      await expect(p.findByTag('https://10.0.0.1/cal/', ['crm-x'])).rejects.toMatchObject({ kind: 'permanent' });
+    });
+
+    it('lets the server schedule when invitations are allowed, and silences it before a delete without cancellations', async () => {
+      const [c] = await open().writeEvents(calendarId, [
+        { op: 'create', idempotencyKey: 'invite-1', draft: draft('crm-invite', {}, { sendInvitations: true }) },
+      ]);
+      if (!c?.ok || !c.value) throw new Error('create failed');
+      expect(await raw(c.value.id)).not.toContain('SCHEDULE-AGENT');
+      const counter = newCounter();
+      const [d] = await open(counter).writeEvents(calendarId, [
+        { op: 'delete', id: c.value.id, ifMatch: c.value.version, sendCancellations: false },
+      ]);
+      expect(d).toEqual({ ok: true, value: null });
+      // GET (the stored attendees), PUT with SCHEDULE-AGENT=CLIENT, then DELETE.
+      expect(counter).toEqual({ requests: 3, writes: 2 });
+    });
+
+    it('leaves events outside the window out of a full listing', async () => {
+      const p = open();
+      await p.writeEvents(calendarId, [
+        {
+          op: 'create',
+          idempotencyKey: 'old',
+          draft: draft('crm-old', {
+            timing: {
+              kind: 'timed',
+              start: '2019-01-01T09:00:00.000Z',
+              end: '2019-01-01T10:00:00.000Z',
+              timeZone: 'UTC',
+            },
+          }),
+        },
+      ]);
+      const listed = await open().listChanges(calendarId, null, window);
+      expect(listed.upserts.some((e) => e.crmTag === 'crm-old')).toBe(false);
+    });
+
+    it('a listing filter: each multiget answer is filtered as it comes; a rejected series keeps its moved occurrence', async () => {
+      const bulk = await radicale.makeCalendar('alice', 'bulk', 'Bulk');
+      // Resources three at a time per calendar-multiget, so the full listing below takes several requests.
+      const small = (counter?: RequestCounter) =>
+        new CalDavCalendarProvider({
+          client: new DavClient(testEnv([radicale.hostPort], counter).safeFetch, {
+            username: 'alice',
+            password: 'alice-app-password',
+          }),
+          homeUrl: connection.url!,
+          self: { addresses: [] },
+          account: 'alice',
+          now: worldClock,
+          multigetSize: 3,
+        });
+      for (const k of [1, 2, 3, 4, 5]) {
+        const timing = {
+          kind: 'timed' as const,
+          start: `2027-06-0${k}T09:00:00.000Z`,
+          end: `2027-06-0${k}T10:00:00.000Z`,
+          timeZone: 'UTC',
+        };
+        await open().writeEvents(bulk, [
+          { op: 'create', idempotencyKey: `bulk-${k}`, draft: draft(`crm-bulk-${k}`, { timing }) },
+        ]);
+      }
+      const p = open();
+      const series = draft('crm-kept-series', {
+        timing: { kind: 'timed', start: '2027-04-05T07:00:00.000Z', end: '2027-04-05T07:30:00.000Z', timeZone: 'UTC' },
+        recurrence: { rrule: 'FREQ=WEEKLY;COUNT=6;BYDAY=MO', exdates: [] },
+        attendees: [],
+      });
+      const [created] = await p.writeEvents(bulk, [{ op: 'create', idempotencyKey: 'kept-series', draft: series }]);
+      if (!created?.ok || !created.value) throw new Error('create failed');
+      const moved = draft(
+        'crm-kept-series',
+        {
+          subject: 'Moved',
+          timing: {
+            kind: 'timed',
+            start: '2027-04-12T09:00:00.000Z',
+            end: '2027-04-12T09:30:00.000Z',
             timeZone: 'UTC',
           },
-        }),
-      },
-    ]);
-    const listed = await open().listChanges(calendarId, null, window);
-    expect(listed.upserts.some((e) => e.crmTag === 'crm-old')).toBe(false);
-  });
-
-  it('a listing filter: each multiget answer is filtered as it comes; a rejected series keeps its moved occurrence', async () => {
-    const bulk = await radicale.makeCalendar('alice', 'bulk', 'Bulk');
-    // Resources three at a time per calendar-multiget, so the full listing below takes several requests.
-    const small = (counter?: RequestCounter) =>
-      new CalDavCalendarProvider({
-        client: new DavClient(testEnv([radicale.hostPort], counter).safeFetch, {
-          username: 'alice',
-          password: 'alice-app-password',
-        }),
-        homeUrl: connection.url!,
-        self: { addresses: [] },
-        account: 'alice',
-        now: () => new Date(),
-        multigetSize: 3,
+          attendees: [],
+        },
+        { occurrence: { seriesId: created.value.id, originalStart: '2027-04-12T07:00:00.000Z' } },
+      );
+      const [occ] = await p.writeEvents(bulk, [{ op: 'create', idempotencyKey: 'kept-occ', draft: moved }]);
+      if (!occ?.ok || !occ.value) throw new Error('override failed');
+      // From after the moved occurrence: it is listed only because its master is.
+      const late: ListWindow = { from: '2027-04-20T00:00:00.000Z', to: null };
+      const all = await small().listChanges(bulk, null, late);
+      expect(all.upserts).toHaveLength(7);
+      expect(all.upserts.map((e) => e.id)).toEqual(expect.arrayContaining([created.value.id, occ.value.id]));
+      const rejected = new Set([created.value.id, ...all.upserts.filter((_, n) => n % 2 === 0).map((e) => e.id)]);
+      rejected.delete(occ.value.id);
+      const counter = newCounter();
+      const asked: string[] = [];
+      let firstAskAt = -1;
+      const lister = small(counter);
+      const kept = await lister.listChanges(bulk, null, late, (ev) => {
+        if (firstAskAt < 0) firstAskAt = counter.requests;
+        asked.push(ev.id);
+        return !rejected.has(ev.id);
       });
-    for (const k of [1, 2, 3, 4, 5]) {
-      const timing = {
-        kind: 'timed' as const,
-        start: `2027-06-0${k}T09:00:00.000Z`,
-        end: `2027-06-0${k}T10:00:00.000Z`,
-        timeZone: 'UTC',
-      };
-      await open().writeEvents(bulk, [
-        { op: 'create', idempotencyKey: `bulk-${k}`, draft: draft(`crm-bulk-${k}`, { timing }) },
+      expect(asked.sort()).toEqual(all.upserts.map((e) => e.id).sort());
+      expect(kept.upserts).toEqual(all.upserts.filter((e) => !rejected.has(e.id)));
+      expect(kept.upserts.map((e) => e.id)).toContain(occ.value.id);
+      expect(kept.nextCursor).toBe(all.nextCursor);
+      expect(firstAskAt).toBeLessThan(counter.requests); // the first answer is filtered before the next is asked for
+      // What the filter left out is not held, yet still found by its tag and writable (read again first).
+      const left = all.upserts.find((e) => rejected.has(e.id) && e.crmTag?.startsWith('crm-bulk-'))!;
+      expect((await lister.findByTag(bulk, [left.crmTag!])).map((e) => e.id)).toEqual([left.id]);
+      const [updated] = await lister.writeEvents(bulk, [
+        { op: 'update', id: left.id, ifMatch: left.version, draft: draft(left.crmTag!, { subject: 'Renamed' }) },
       ]);
-    }
-    const p = open();
-    const series = draft('crm-kept-series', {
-      timing: { kind: 'timed', start: '2027-04-05T07:00:00.000Z', end: '2027-04-05T07:30:00.000Z', timeZone: 'UTC' },
-      recurrence: { rrule: 'FREQ=WEEKLY;COUNT=6;BYDAY=MO', exdates: [] },
-      attendees: [],
+      expect(updated).toMatchObject({ ok: true, value: { id: left.id, fields: { subject: 'Renamed' } } });
     });
-    const [created] = await p.writeEvents(bulk, [{ op: 'create', idempotencyKey: 'kept-series', draft: series }]);
-    if (!created?.ok || !created.value) throw new Error('create failed');
-    const moved = draft(
-      'crm-kept-series',
-      {
-        subject: 'Moved',
-        timing: { kind: 'timed', start: '2027-04-12T09:00:00.000Z', end: '2027-04-12T09:30:00.000Z', timeZone: 'UTC' },
-        attendees: [],
-      },
-      { occurrence: { seriesId: created.value.id, originalStart: '2027-04-12T07:00:00.000Z' } },
-    );
-    const [occ] = await p.writeEvents(bulk, [{ op: 'create', idempotencyKey: 'kept-occ', draft: moved }]);
-    if (!occ?.ok || !occ.value) throw new Error('override failed');
-    // From after the moved occurrence: it is listed only because its master is.
-    const late: ListWindow = { from: '2027-04-20T00:00:00.000Z', to: null };
-    const all = await small().listChanges(bulk, null, late);
-    expect(all.upserts).toHaveLength(7);
-    expect(all.upserts.map((e) => e.id)).toEqual(expect.arrayContaining([created.value.id, occ.value.id]));
-    const rejected = new Set([created.value.id, ...all.upserts.filter((_, n) => n % 2 === 0).map((e) => e.id)]);
-    rejected.delete(occ.value.id);
-    const counter = newCounter();
-    const asked: string[] = [];
-    let firstAskAt = -1;
-    const lister = small(counter);
-    const kept = await lister.listChanges(bulk, null, late, (ev) => {
-      if (firstAskAt < 0) firstAskAt = counter.requests;
-      asked.push(ev.id);
-      return !rejected.has(ev.id);
-    });
-    expect(asked.sort()).toEqual(all.upserts.map((e) => e.id).sort());
-    expect(kept.upserts).toEqual(all.upserts.filter((e) => !rejected.has(e.id)));
-    expect(kept.upserts.map((e) => e.id)).toContain(occ.value.id);
-    expect(kept.nextCursor).toBe(all.nextCursor);
-    expect(firstAskAt).toBeLessThan(counter.requests); // the first answer is filtered before the next is asked for
-    // What the filter left out is not held, yet still found by its tag and writable (read again first).
-    const left = all.upserts.find((e) => rejected.has(e.id) && e.crmTag?.startsWith('crm-bulk-'))!;
-    expect((await lister.findByTag(bulk, [left.crmTag!])).map((e) => e.id)).toEqual([left.id]);
-    const [updated] = await lister.writeEvents(bulk, [
-      { op: 'update', id: left.id, ifMatch: left.version, draft: draft(left.crmTag!, { subject: 'Renamed' }) },
-    ]);
-    expect(updated).toMatchObject({ ok: true, value: { id: left.id, fields: { subject: 'Renamed' } } });
   });
-});
 
-describe('a server without sync-collection', () => {
-  let proxy: http.Server;
-  let proxyOrigin: string;
-  beforeAll(async () => {
-    // Stands in for servers that lack RFC 6578: refuses the REPORT, forwards everything else to Radicale.
-    proxy = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        if (req.method === 'REPORT' && body.toString().includes('sync-collection')) {
-          res.writeHead(403, { 'content-type': 'text/plain' }).end('sync-collection not supported');
-          return;
-        }
-        const upstream = http.request(
-          `${radicale.origin}${req.url}`,
-          { method: req.method, headers: req.headers },
-          (up) => {
-            res.writeHead(up.statusCode ?? 502, up.headers);
-            up.pipe(res);
-          },
-        );
-        upstream.end(body);
+  describe('answers other servers give (a proxy in front of the real one)', () => {
+    const user = { username: 'alice', password: 'alice-app-password' };
+    async function remove(href: string): Promise<void> {
+      const res = await fetch(`${radicale.origin}${href}`, {
+        method: 'DELETE',
+        headers: { authorization: `Basic ${Buffer.from('alice:alice-app-password').toString('base64')}` },
       });
+      expect(res.status).toBeLessThan(300);
+    }
+    async function through(proxy: DavProxy) {
+      const conn = await caldavConnector.connect!(
+        { method: 'app-password', url: proxy.origin, fields: user },
+        testEnv([proxy.host]),
+      );
+      return () => caldavConnector.open(conn, testEnv([proxy.host]), { saveSecrets: async () => {} });
+    }
+    async function created(p: CalendarProvider, cal: string, key: string) {
+      const [c] = await p.writeEvents(cal, [{ op: 'create', idempotencyKey: key, draft: draft(`crm-${key}`) }]);
+      if (!c?.ok || !c.value) throw new Error('create failed');
+      return c.value;
+    }
+
+    it('an unknown sync token answered with a full listing (not 403) does not hide a deletion', async () => {
+      // Every sync-collection is answered as if its token were unknown: a complete listing, no 404 members.
+      const proxy = await startDavProxy(radicale.origin, {
+        response: (method, request, body) =>
+          method === 'REPORT' && request.includes('sync-collection') ? withoutNotFound(body) : body,
+        request: (method, body) =>
+          method === 'REPORT' && body.includes('sync-collection')
+            ? body.replace(/<D:sync-token>[^<]*<\/D:sync-token>/, '<D:sync-token></D:sync-token>')
+            : body,
+      });
+      try {
+        const p = await through(proxy);
+        const cal = await radicale.makeCalendar('alice', 'lenient-tokens');
+        const a = await created(p(), cal, 'lenient-a');
+        const b = await created(p(), cal, 'lenient-b');
+        const first = await p().listChanges(cal, null, window);
+        expect(first.upserts.map((e) => e.id).sort()).toEqual([a.id, b.id].sort());
+        await remove(a.id);
+        const second = await p().listChanges(cal, first.nextCursor, window);
+        expect(second.removedIds).toEqual([a.id]);
+      } finally {
+        await proxy.close();
+      }
     });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    proxyOrigin = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    await new Promise((r) => proxy.close(r));
+
+    it('answers that leave deleted members out still show the deletion of an event the connector created', async () => {
+      const proxy = await startDavProxy(radicale.origin, {
+        response: (method, _request, body) => (method === 'REPORT' ? withoutNotFound(body) : body),
+      });
+      try {
+        const p = await through(proxy);
+        const cal = await radicale.makeCalendar('alice', 'left-out');
+        await created(p(), cal, 'left-out-keep');
+        const first = await p().listChanges(cal, null, window);
+        const writer = p();
+        const x = await created(writer, cal, 'left-out-x');
+        // The engine stores the cursor the provider gives after the run's writes.
+        const cursor = writer.cursorAfterWrites?.(cal, first.nextCursor) ?? first.nextCursor;
+        await remove(x.id);
+        const second = await p().listChanges(cal, cursor, window);
+        expect(second.removedIds).toEqual([x.id]);
+        expect(second.upserts).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    });
   });
 
-  it('falls back to ctag + etag listing and still sees changes and deletions', async () => {
-    const host = new URL(proxyOrigin).host;
-    const conn = await caldavConnector.connect!(
-      { method: 'app-password', url: proxyOrigin, fields: { username: 'alice', password: 'alice-app-password' } },
-      testEnv([host]),
-    );
-    const env = testEnv([host]);
-    const p = () => caldavConnector.open(conn, env, { saveSecrets: async () => {} });
-    const cal = await radicale.makeCalendar('alice', 'legacy');
-    const first = await p().listChanges(cal, null, window);
-    expect(JSON.parse(first.nextCursor)).toMatchObject({ mode: 'etag' });
-    const [c] = await p().writeEvents(cal, [{ op: 'create', idempotencyKey: 'legacy-1', draft: draft('crm-l1') }]);
-    if (!c?.ok || !c.value) throw new Error('create failed');
-    const counter = newCounter();
-    const unchanged = await caldavConnector
-      .open(conn, testEnv([host], counter), { saveSecrets: async () => {} })
-      .listChanges(cal, (await p().listChanges(cal, first.nextCursor, window)).nextCursor, window);
-    expect(unchanged.upserts).toEqual([]);
-    expect(counter.requests).toBe(1); // the ctag alone says nothing changed
-    const second = await p().listChanges(cal, first.nextCursor, window);
-    expect(second.upserts.map((e) => e.crmTag)).toEqual(['crm-l1']);
-    await p().writeEvents(cal, [{ op: 'delete', id: c.value.id, ifMatch: c.value.version, sendCancellations: true }]);
-    const third = await p().listChanges(cal, second.nextCursor, window);
-    expect(third.removedIds).toEqual([c.value.id]);
+  describe('a server without sync-collection', () => {
+    let proxy: http.Server;
+    let proxyOrigin: string;
+    beforeAll(async () => {
+      // Stands in for servers that lack RFC 6578: refuses the REPORT, forwards everything else to Radicale.
+      proxy = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (req.method === 'REPORT' && body.toString().includes('sync-collection')) {
+            res.writeHead(403, { 'content-type': 'text/plain' }).end('sync-collection not supported');
+            return;
+          }
+          const upstream = http.request(
+            `${radicale.origin}${req.url}`,
+            { method: req.method, headers: req.headers },
+            (up) => {
+              res.writeHead(up.statusCode ?? 502, up.headers);
+              up.pipe(res);
+            },
+          );
+          upstream.end(body);
+        });
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      proxyOrigin = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      await new Promise((r) => proxy.close(r));
+    });
+
+    it('falls back to ctag + etag listing and still sees changes and deletions', async () => {
+      const host = new URL(proxyOrigin).host;
+      const conn = await caldavConnector.connect!(
+        { method: 'app-password', url: proxyOrigin, fields: { username: 'alice', password: 'alice-app-password' } },
+        testEnv([host]),
+      );
+      const env = testEnv([host]);
+      const p = () => caldavConnector.open(conn, env, { saveSecrets: async () => {} });
+      const cal = await radicale.makeCalendar('alice', 'legacy');
+      const first = await p().listChanges(cal, null, window);
+      expect(JSON.parse(first.nextCursor)).toMatchObject({ mode: 'etag' });
+      const [c] = await p().writeEvents(cal, [{ op: 'create', idempotencyKey: 'legacy-1', draft: draft('crm-l1') }]);
+      if (!c?.ok || !c.value) throw new Error('create failed');
+      const counter = newCounter();
+      const unchanged = await caldavConnector
+        .open(conn, testEnv([host], counter), { saveSecrets: async () => {} })
+        .listChanges(cal, (await p().listChanges(cal, first.nextCursor, window)).nextCursor, window);
+      expect(unchanged.upserts).toEqual([]);
+      expect(counter.requests).toBe(1); // the ctag alone says nothing changed
+      const second = await p().listChanges(cal, first.nextCursor, window);
+      expect(second.upserts.map((e) => e.crmTag)).toEqual(['crm-l1']);
+      await p().writeEvents(cal, [{ op: 'delete', id: c.value.id, ifMatch: c.value.version, sendCancellations: true }]);
+      const third = await p().listChanges(cal, second.nextCursor, window);
+      expect(third.removedIds).toEqual([c.value.id]);
+    });
   });
 });

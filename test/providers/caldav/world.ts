@@ -1,21 +1,26 @@
 /**
- * The engine with the CalDAV provider on a real Radicale and the engine's in-memory CRM and status store:
+ * The engine with the CalDAV provider on a real CalDAV server (Radicale or Xandikos) and the engine's in-memory CRM and status store:
  * one calendar per world, and helpers that act as another CalDAV client (a user in Apple Calendar, Thunderbird…).
  */
+import { randomUUID } from 'node:crypto';
 import { caldavConnector } from '../../../src/providers/calendar/caldav/connector';
 import type { Connection } from '../../../src/providers/connector';
 import { defaultSettings, type SyncSettings } from '../../../src/shared/settings';
 import type { RunReport } from '../../../src/shared/run-report';
 import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
 import type { SyncedFields } from '../../../src/sync/model';
-import type { CrmCapabilities } from '../../../src/sync/ports';
-import type { RadicaleServer } from '../../support/radicale';
-import { newCounter, testEnv, type RequestCounter } from './env';
+import type { CalendarProvider, CrmCapabilities } from '../../../src/sync/ports';
+import { parseMultistatus, propText } from '../../../src/providers/calendar/caldav/multistatus';
+import type { CalDavTestServer } from '../../support/caldav-server';
+import { newCounter, testEnv, WORLD_START, worldClock, type RequestCounter } from './env';
 
 export const USER = 'alice@example.com';
 
+export { WORLD_START, worldClock };
+
+/** An instant `h` hours after the world's start, on the hour. */
 export function hoursFromNow(h: number): string {
-  const d = new Date(Date.now() + h * 3_600_000);
+  const d = new Date(Date.parse(WORLD_START) + h * 3_600_000);
   d.setUTCMinutes(0, 0, 0);
   return d.toISOString();
 }
@@ -41,7 +46,8 @@ export interface CalDavWorld {
   store: MemoryStatusStore;
   ctx: EngineContext;
   counter: RequestCounter;
-  run(opts?: { confirmDeletions?: boolean }): Promise<RunReport>;
+  /** `hideRemovals`: the listing leaves removed events out, as a server whose token misses a deletion would. */
+  run(opts?: { confirmDeletions?: boolean; hideRemovals?: boolean }): Promise<RunReport>;
   setSettings(s: Partial<SyncSettings>): void;
   /** As another CalDAV client: raw resource access with the user's credentials. */
   raw: {
@@ -55,17 +61,17 @@ export interface CalDavWorld {
 let worldNo = 0;
 
 export async function makeWorld(
-  radicale: RadicaleServer,
+  radicale: CalDavTestServer,
   connection: Connection,
   settings: Partial<SyncSettings> = {},
   crmCapabilities: Partial<CrmCapabilities> = {},
 ): Promise<CalDavWorld> {
-  const calendarId = await radicale.makeCalendar('alice', `w${++worldNo}-${Date.now().toString(36)}`);
+  const calendarId = await radicale.makeCalendar('alice', `w${++worldNo}-${randomUUID().slice(0, 8)}`);
   const counter = newCounter();
-  const calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter), {
+  const calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter, worldClock), {
     saveSecrets: async () => {},
   });
-  const crm = new MemoryCrm({ userEmail: USER, capabilities: crmCapabilities });
+  const crm = new MemoryCrm({ userEmail: USER, capabilities: crmCapabilities, now: worldClock });
   const store = new MemoryStatusStore();
   const ctx: EngineContext = {
     crm,
@@ -75,6 +81,7 @@ export async function makeWorld(
     userEmail: USER,
     calendars: { targetCalendarId: calendarId, sourceCalendarIds: [calendarId] },
     sleep: async () => undefined,
+    now: worldClock,
   };
   const auth = `Basic ${Buffer.from(`alice:${radicale.users.alice ?? ''}`).toString('base64')}`;
   const url = (href: string): string => `${radicale.origin}${href}`;
@@ -86,10 +93,18 @@ export async function makeWorld(
     ctx,
     counter,
     // A fresh provider per run, as the server opens one per run (no state carried between runs).
-    run: (opts = {}) => {
-      ctx.calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter), {
+    run: ({ hideRemovals, ...opts } = {}) => {
+      const calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter, worldClock), {
         saveSecrets: async () => {},
       });
+      ctx.calendar = hideRemovals
+        ? Object.assign(Object.create(calendar) as CalendarProvider, {
+            listChanges: async (...args: Parameters<CalendarProvider['listChanges']>) => ({
+              ...(await calendar.listChanges(...args)),
+              removedIds: [],
+            }),
+          })
+        : calendar;
       return runSync(ctx, { runId: `r${++runNo}`, trigger: 'manual', ...opts });
     },
     setSettings: (s) => {
@@ -102,18 +117,17 @@ export async function makeWorld(
           headers: { authorization: auth, depth: '1', 'content-type': 'application/xml' },
           body: '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>',
         });
-        const xml = await res.text();
+        // Each server spells its XML differently (Radicale: default namespace; Xandikos: ns0: prefixes).
+        const ms = parseMultistatus(await res.text(), url(calendarId));
         const out: { href: string; ics: string; etag: string }[] = [];
-        for (const m of xml.matchAll(/<response>(.*?)<\/response>/gs)) {
-          const body = m[1] ?? '';
-          const href = /<href>(.*?)<\/href>/.exec(body)?.[1] ?? '';
-          const etag = (/<getetag>(.*?)<\/getetag>/.exec(body)?.[1] ?? '').replace(/&quot;/g, '"');
-          const ics = (/<C:calendar-data>(.*?)<\/C:calendar-data>/s.exec(body)?.[1] ?? '')
-            .replace(/&amp;/g, '&')
-            .replace(/&lt;/g, '<')
-            .replace(/&gt;/g, '>')
-            .replace(/&#13;/g, '\r');
-          if (ics) out.push({ href, ics: unfold(ics), etag });
+        for (const r of ms.responses) {
+          const ics = propText(r, 'calendar-data');
+          if (ics)
+            out.push({
+              href: r.href,
+              ics: unfold(ics.replace(/\r\n/g, '\n').replace(/\n/g, '\r\n')),
+              etag: propText(r, 'getetag'),
+            });
         }
         return out;
       },
@@ -152,6 +166,6 @@ export function setLine(ics: string, name: string, value: string): string {
 
 /** Marks "the user edited this now" as real clients do (LAST-MODIFIED, DTSTAMP). */
 export function touch(ics: string): string {
-  const stamp = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
+  const stamp = `${worldClock().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
   return setLine(setLine(ics, 'LAST-MODIFIED', stamp), 'DTSTAMP', stamp);
 }

@@ -140,7 +140,7 @@ describe('HTTP error mapping', () => {
     [400, 'invalid'],
     [418, 'permanent'],
   ])('%i → %s', (status, kind) => {
-    expect(providerErrorFromResponse(res(status), '').kind).toBe(kind);
+    expect(providerErrorFromResponse(res(status), '', new Date('2026-11-21T09:00:00Z')).kind).toBe(kind);
   });
 
   it('honours Retry-After in seconds and as a date', () => {

@@ -36,7 +36,7 @@ function pkce(): { verifier: string; challenge: string } {
 }
 
 export async function connectDynamics(dv: DynamicsDouble): Promise<Connected> {
-  const env = envFor(dv.host, () => new Date());
+  const env = envFor(dv.host, dv.now);
   const connector = createDynamicsConnector({ authorityUrl: dv.url });
   const { verifier, challenge } = pkce();
   const code = dv.authorize({

@@ -8,6 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { startDouble, type DoubleRequest, type DoubleResponse, type LoopbackDouble } from './http-double';
+import { systemClock, type Clock } from '../../../src/shared/clock';
 
 export type DvRow = Record<string, unknown>;
 const api = '/api/data/v9.2';
@@ -56,6 +57,8 @@ export interface DynamicsDouble extends LoopbackDouble {
   expireTokens(): void;
   expireDeltaTokens(): void;
   pageSize: number;
+  /** The double's clock (`modifiedon`); a world shares it with the calendar side and the engine. */
+  now: Clock;
 }
 
 const err = (status: number, code: string, message: string): DoubleResponse => ({
@@ -63,7 +66,8 @@ const err = (status: number, code: string, message: string): DoubleResponse => (
   body: { error: { code, message } },
 });
 
-export async function startDynamicsDouble(): Promise<DynamicsDouble> {
+export async function startDynamicsDouble(opts: { now?: Clock } = {}): Promise<DynamicsDouble> {
+  const now = opts.now ?? systemClock;
   const tables = new Map<string, Map<string, DvRow>>();
   const deletedLog: { set: string; id: string; seq: number }[] = [];
   const codes = new Map<string, { challenge: string; redirectUri: string; scope: string }>();
@@ -80,7 +84,7 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
   };
   const touch = (row: DvRow) => {
     row['versionnumber'] = ++seq;
-    row['modifiedon'] = new Date().toISOString();
+    row['modifiedon'] = now().toISOString();
     row['@odata.etag'] = `W/"${seq}"`;
   };
   const insert = (set: string, fields: DvRow): string => {
@@ -410,6 +414,7 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
     ...double,
     clientId,
     users,
+    now,
     get pageSize() {
       return pageSize;
     },

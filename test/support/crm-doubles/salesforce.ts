@@ -311,7 +311,7 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
       instance_url: double.url,
       id: `${double.url}/id/00D000000000001/${userId}`,
       token_type: 'Bearer',
-      issued_at: String(Date.now()),
+      issued_at: String(clock),
       signature: 'sig',
     };
     if (p['grant_type'] === 'authorization_code') {

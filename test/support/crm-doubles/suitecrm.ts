@@ -9,6 +9,8 @@
  */
 import crypto from 'node:crypto';
 import { startDouble, type DoubleRequest, type DoubleResponse, type LoopbackDouble } from './http-double';
+// Token lifetimes run on the wall clock, as the real server's do (they never decide a test's dates).
+import { systemClock } from '../../../src/shared/clock';
 
 type Row = Record<string, string | number | null> & { id: string; deleted: number; date_modified: string };
 
@@ -187,7 +189,7 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
   function authorise(req: DoubleRequest): string | DoubleResponse {
     const m = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''));
     const t = m ? tokens.get(m[1]!) : undefined;
-    if (!t || t.expires < Date.now()) {
+    if (!t || t.expires < systemClock().getTime()) {
       return {
         status: 401,
         body: {
@@ -202,7 +204,7 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
 
   function issue(userId: string, withRefresh: boolean) {
     const access = crypto.randomBytes(16).toString('hex');
-    tokens.set(access, { userId, expires: Date.now() + 3_600_000 });
+    tokens.set(access, { userId, expires: systemClock().getTime() + 3_600_000 });
     const body: Record<string, unknown> = { token_type: 'Bearer', expires_in: 3600, access_token: access };
     if (withRefresh) {
       const refresh = crypto.randomBytes(16).toString('hex');

@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../../../src/shared/clock';
 
 type Json = Record<string, unknown>;
 
@@ -30,6 +31,8 @@ export interface GoogleDoubleOptions {
   /** Largest page the double serves, whatever maxResults asks for (exercises paging). */
   pageSize?: number;
   accessTokenSeconds?: number;
+  /** The double's clock (its `updated` stamps, token and channel expiries); a world shares it with the other side. */
+  now?: Clock;
 }
 
 export class GoogleDouble {
@@ -53,7 +56,10 @@ export class GoogleDouble {
   private server: http.Server | null = null;
   origin = '';
 
+  private readonly now: Clock;
+
   constructor(private readonly opts: GoogleDoubleOptions = {}) {
+    this.now = opts.now ?? systemClock;
     this.user = opts.user ?? 'sam@example.com';
     this.calendars = [
       {
@@ -145,7 +151,7 @@ export class GoogleDouble {
       kind: 'calendar#event',
       status: 'confirmed',
       iCalUID: `${id}@google.com`,
-      created: new Date().toISOString(),
+      created: this.now().toISOString(),
       organizer: { email: calendarId, self: true },
       reminders: { useDefault: true },
       ...data,
@@ -163,7 +169,7 @@ export class GoogleDouble {
         id: String(data.id),
         status: String(data.status ?? 'confirmed'),
         etag: `"${seq}"`,
-        updated: new Date().toISOString(),
+        updated: this.now().toISOString(),
       },
     };
     this.events.set(`${calendarId}/${stored.data.id}`, stored);
@@ -197,7 +203,7 @@ export class GoogleDouble {
     }
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const expires = auth ? this.accessTokens.get(auth) : undefined;
-    if (!expires || expires < Date.now()) return this.error(res, 401, 'authError', 'Invalid Credentials');
+    if (!expires || expires < this.now().getTime()) return this.error(res, 401, 'authError', 'Invalid Credentials');
     const p = url.pathname.split('/').map(decodeURIComponent);
     // ['', 'calendar', 'v3', ...]
     if (p[1] !== 'calendar' || p[2] !== 'v3') return this.error(res, 404, 'notFound', 'Not Found');
@@ -273,7 +279,7 @@ export class GoogleDouble {
   private issueAccess(): { access_token: string; expires_in: number } {
     const token = `ya29.${randomBytes(12).toString('hex')}`;
     const seconds = this.opts.accessTokenSeconds ?? 3599;
-    this.accessTokens.set(token, Date.now() + seconds * 1000);
+    this.accessTokens.set(token, this.now().getTime() + seconds * 1000);
     return { access_token: token, expires_in: seconds };
   }
 
@@ -445,7 +451,7 @@ export class GoogleDouble {
       id,
       resourceId,
       resourceUri: `${this.origin}/calendar/v3/calendars/${calendarId}/events`,
-      expiration: String(Date.now() + Math.min(ttl, 604800) * 1000),
+      expiration: String(this.now().getTime() + Math.min(ttl, 604800) * 1000),
     });
   }
 }

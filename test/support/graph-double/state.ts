@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Attendee, Event, PatternedRecurrence } from '@microsoft/microsoft-graph-types';
 import { graphDateTime, wallToUtc } from './time';
+import { systemClock, type Clock } from '../../../src/shared/clock';
 
 /** What the double stores per event: Graph's shape with UTC start/end, plus the hidden bits Graph keeps. */
 export interface StoredEvent {
@@ -37,7 +38,7 @@ export class GraphState {
   readonly masterCategories: { id: string; displayName: string; color: string }[] = [];
   seq = 1;
   /** The double's clock (lastModifiedDateTime); tests may share one with the CRM side. */
-  now: () => Date = () => new Date();
+  now: Clock = systemClock;
   constructor(readonly userEmail: string) {
     this.addCalendar('Calendar', true);
   }

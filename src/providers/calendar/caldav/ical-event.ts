@@ -6,7 +6,7 @@
 import ICAL from 'ical.js';
 import type { CalendarEvent, EventDraft, Person, Priority, SyncedFields, Timing } from '../../../sync/model';
 import { readTime, readTimes, timeProperty, type IcalValue } from './ical-time';
-import { vtimezoneLines } from './time-zones';
+import { isIanaZone, vtimezoneLines } from './time-zones';
 
 /** Our tag: the CRM id an event mirrors. */
 export const crmTagProperty = 'X-CRM-CONNECTOR-ID';
@@ -139,38 +139,160 @@ function isOrganizer(comp: ICAL.Component, self: SelfIdentity): boolean {
   return !org || self.addresses.includes(mailAddress(org));
 }
 
-/** The events one resource holds: the master (or single event) first, then its modified occurrences. */
-export function parseResource(ref: ResourceRef, ics: string, self: SelfIdentity): CalendarEvent[] {
+/** What a listing could not take as it was: events skipped (unreadable) and values repaired, each with a reason. */
+export interface ParseNotes {
+  skipped: { id: string; reason: string }[];
+  warnings: { id: string; reason: string }[];
+}
+
+/** An event the connector cannot read or map; the message says why, for the run report and the trail. */
+export class UnreadableEvent extends Error {}
+
+const validFreqs = new Set(['SECONDLY', 'MINUTELY', 'HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY']);
+
+/**
+ * DATE / DATE-TIME values as written (ical.js normalizes an impossible date such as 2027-13-45 into another one
+ * instead of refusing it): every value of `name` must be a real calendar date and time.
+ */
+function checkDates(comp: ICAL.Component, name: string): void {
+  for (const prop of comp.getAllProperties(name)) {
+    for (const raw of prop.jCal.slice(3)) {
+      if (typeof raw !== 'string') continue;
+      const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2}))?/.exec(raw);
+      const [y, mo, d, h, mi, se] = (m?.slice(1) ?? []).map((v) => Number(v ?? 0));
+      const ms = m ? Date.UTC(y!, mo! - 1, d!, h!, mi!, se!) : NaN;
+      const back = new Date(ms);
+      const real =
+        Number.isFinite(ms) &&
+        back.getUTCFullYear() === y &&
+        back.getUTCMonth() === mo! - 1 &&
+        back.getUTCDate() === d &&
+        back.getUTCHours() === h &&
+        back.getUTCMinutes() === mi;
+      if (!real) throw new UnreadableEvent(`its ${name.toUpperCase()} "${raw}" is not a valid date`);
+    }
+  }
+}
+
+/** A TZID must be defined in the file (VTIMEZONE) or be an IANA zone: else its times would be guessed. */
+function checkZones(comp: ICAL.Component, name: string): void {
+  for (const prop of comp.getAllProperties(name)) {
+    const tzid = prop.getFirstParameter('tzid');
+    if (!tzid) continue;
+    const v = prop.getFirstValue();
+    const resolved = v instanceof ICAL.Time && v.zone && v.zone.tzid !== 'floating';
+    if (!resolved && !isIanaZone(tzid)) {
+      throw new UnreadableEvent(
+        `its time zone "${tzid}" (${name.toUpperCase()}) is neither defined in the file (VTIMEZONE) nor a known zone`,
+      );
+    }
+  }
+}
+
+function checkRecurrence(comp: ICAL.Component): void {
+  for (const prop of comp.getAllProperties('rrule')) {
+    let rule: unknown;
+    try {
+      rule = prop.getFirstValue();
+    } catch (e) {
+      throw new UnreadableEvent(
+        `its recurrence rule (RRULE) cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    const freq = rule instanceof ICAL.Recur ? rule.freq : null;
+    if (!freq || !validFreqs.has(String(freq).toUpperCase())) {
+      throw new UnreadableEvent('its recurrence rule (RRULE) has no valid FREQ');
+    }
+  }
+}
+
+/**
+ * The timing of one component, checked: an unreadable start, date, zone or rule throws UnreadableEvent; an end
+ * before the start is repaired (end = start; an all-day event gets one day) and noted as a warning under `id`.
+ */
+function checkedTiming(comp: ICAL.Component, id: string, notes: ParseNotes | undefined): Timing {
+  if (!comp.hasProperty('dtstart')) throw new UnreadableEvent('it has no start (DTSTART)');
+  for (const name of ['dtstart', 'dtend', 'recurrence-id']) {
+    checkDates(comp, name);
+    checkZones(comp, name);
+  }
+  checkRecurrence(comp);
+  const timing = readTiming(comp);
+  if (!timing) throw new UnreadableEvent('its start (DTSTART) cannot be read');
+  if (timing.kind === 'timed' && Date.parse(timing.end) < Date.parse(timing.start)) {
+    notes?.warnings.push({
+      id,
+      reason: `The event ends (${timing.end}) before it starts (${timing.start}): read with its end at its start.`,
+    });
+    return { ...timing, end: timing.start };
+  }
+  if (timing.kind === 'all-day' && timing.endDate <= timing.startDate) {
+    notes?.warnings.push({
+      id,
+      reason: `The all-day event ends (${timing.endDate}) before it starts (${timing.startDate}): read as one day.`,
+    });
+    return { ...timing, endDate: addDays(timing.startDate, 1) };
+  }
+  return timing;
+}
+
+/**
+ * The events one resource holds: the master (or single event) first, then its modified occurrences. What cannot be
+ * read is left out and, with `notes`, recorded there with its reason: an unreadable master leaves the whole
+ * resource out (its occurrences mean nothing without it); an unreadable override only itself.
+ */
+export function parseResource(ref: ResourceRef, ics: string, self: SelfIdentity, notes?: ParseNotes): CalendarEvent[] {
   const root = ICAL.Component.fromString(ics);
   const vevents = root.getAllSubcomponents('vevent');
   const master = vevents.find((v) => !v.hasProperty('recurrence-id')) ?? null;
   const overrides = vevents.filter((v) => v.hasProperty('recurrence-id'));
-  // Cancelled overrides are cancelled occurrences: the model keeps those as the master's exdates.
-  const cancelledStarts = overrides
-    .filter((o) => text(o, 'status').toUpperCase() === 'CANCELLED')
-    .map((o) => readTime(o, 'recurrence-id'))
-    .filter((v): v is IcalValue => v !== null)
-    .map(valueKey);
+  const skip = (id: string, e: unknown): void => {
+    if (!(e instanceof Error)) throw e;
+    const why = e instanceof UnreadableEvent ? e.message : `its iCalendar cannot be read (${e.message})`;
+    notes?.skipped.push({ id, reason: `The calendar event cannot be synced: ${why}.` });
+  };
   const out: CalendarEvent[] = [];
   if (master) {
-    const timing = readTiming(master);
-    if (timing) {
+    try {
+      const timing = checkedTiming(master, ref.href, notes);
+      // Cancelled overrides are cancelled occurrences: the model keeps those as the master's exdates.
+      const cancelledStarts = overrides
+        .filter((o) => text(o, 'status').toUpperCase() === 'CANCELLED')
+        .map((o) => readTime(o, 'recurrence-id'))
+        .filter((v): v is IcalValue => v !== null)
+        .map(valueKey);
       const exdates = [...new Set([...readTimes(master, 'exdate').map(valueKey), ...cancelledStarts])].sort();
       out.push(toEvent(ref, ref.href, master, timing, self, exdates));
+    } catch (e) {
+      skip(ref.href, e);
+      return [];
     }
   }
   for (const o of overrides) {
-    const rid = readTime(o, 'recurrence-id');
-    const timing = readTiming(o);
-    if (!rid || !timing || text(o, 'status').toUpperCase() === 'CANCELLED') continue;
+    let rid: IcalValue | null;
+    try {
+      checkDates(o, 'recurrence-id');
+      rid = readTime(o, 'recurrence-id');
+    } catch (e) {
+      // No original start to name it by: named by the resource and what is wrong, the master is still listed.
+      skip(`${ref.href}#RECURRENCE-ID`, e);
+      continue;
+    }
+    if (!rid || text(o, 'status').toUpperCase() === 'CANCELLED') continue;
     const originalStart = valueKey(rid);
-    const event = toEvent(ref, occurrenceEventId(ref.href, originalStart), o, timing, self, []);
-    event.fields.recurrence = null;
-    event.occurrence = { seriesId: ref.href, originalStart };
-    // Overrides share the series' UID in iCalendar; the engine keys "one activity per meeting" on iCalUId, so an
-    // occurrence gets UID + RECURRENCE-ID, which every attendee's copy of that occurrence also yields (as Graph does).
-    event.iCalUId = occurrenceICalUId(event.iCalUId, originalStart);
-    out.push(event);
+    const id = occurrenceEventId(ref.href, originalStart);
+    try {
+      const timing = checkedTiming(o, id, notes);
+      const event = toEvent(ref, id, o, timing, self, []);
+      event.fields.recurrence = null;
+      event.occurrence = { seriesId: ref.href, originalStart };
+      // Overrides share the series' UID in iCalendar; the engine keys "one activity per meeting" on iCalUId, so an
+      // occurrence gets UID + RECURRENCE-ID, which every attendee's copy of that occurrence also yields (as Graph does).
+      event.iCalUId = occurrenceICalUId(event.iCalUId, originalStart);
+      out.push(event);
+    } catch (e) {
+      skip(id, e);
+    }
   }
   return out;
 }

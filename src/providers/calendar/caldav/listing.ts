@@ -11,14 +11,28 @@ import { canonicalPath, escapeXml, propText, type DavResponse } from './multista
 
 const overridesSchema = z.record(z.string(), z.array(z.string()));
 
+/**
+ * Resources the connector created after the listing that produced the cursor (CalDavCalendarProvider
+ * cursorAfterWrites): the next listing confirms each one it is silent about. A server whose sync token is a hash of
+ * the collection (Xandikos) reports nothing for a resource created and deleted between two tokens.
+ */
+const pendingSchema = z.array(z.string()).optional();
+
 export const cursorSchema = z.discriminatedUnion('mode', [
-  z.object({ v: z.literal(1), mode: z.literal('sync'), token: z.string(), overrides: overridesSchema }),
+  z.object({
+    v: z.literal(1),
+    mode: z.literal('sync'),
+    token: z.string(),
+    overrides: overridesSchema,
+    pending: pendingSchema,
+  }),
   z.object({
     v: z.literal(1),
     mode: z.literal('etag'),
     ctag: z.string(),
     etags: z.record(z.string(), z.string()),
     overrides: overridesSchema,
+    pending: pendingSchema,
   }),
 ]);
 export type ListingCursor = z.infer<typeof cursorSchema>;
@@ -78,9 +92,10 @@ async function multigetEach(
     const ms = await client.multistatus('REPORT', collectionUrl, '1', body);
     const batch: FetchedResource[] = [];
     for (const r of ms.responses) {
-      const ics = propText(r, 'calendar-data');
-      if (r.status >= 300 || !ics) continue;
-      batch.push({ href: r.href, etag: propText(r, 'getetag'), ics });
+      // Left out (or 404): gone. Present without calendar data: there, but unreadable (an empty `ics`, which the
+      // provider skips with its reason) — never taken for deleted.
+      if (r.status >= 300 || !isIcs(r.href, '')) continue;
+      batch.push({ href: r.href, etag: propText(r, 'getetag'), ics: propText(r, 'calendar-data') });
     }
     onBatch(batch);
   }
@@ -98,7 +113,9 @@ async function syncCollection(
 <D:sync-collection xmlns:D="DAV:"><D:sync-token>${escapeXml(current)}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`;
     let ms;
     try {
-      ms = await client.multistatus('REPORT', collectionUrl, '1', body, [400, 403, 409, 415, 501]);
+      // Xandikos answers a token it cannot read with 500 (Radicale: 403 valid-sync-token): with a token, any refusal
+      // means a full listing (which fails on its own if the server really is down).
+      ms = await client.multistatus('REPORT', collectionUrl, '1', body, [400, 403, 409, 415, 500, 501]);
     } catch (e) {
       if (e instanceof ProviderError && e.status === 405) return 'unsupported';
       throw e;
@@ -187,6 +204,12 @@ async function fullListing(
   const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
   if (!opts.preferEtags) {
     const sync = await syncCollection(client, collectionUrl, '');
+    // RFC 6578 wants an unknown token refused (403 valid-sync-token); a server that answers it with a listing instead
+    // makes an expired token's full listing look like a delta that hides every deletion. Asked once per full listing
+    // with a token it cannot know: such a server is listed by ctag + etags, which cannot hide one.
+    if (typeof sync === 'object' && (await acceptsUnknownTokens(client, collectionUrl, sync.token))) {
+      return etagFullListing(client, collectionUrl, opts, sink);
+    }
     if (typeof sync === 'object') {
       const hrefs = sync.responses.filter((r) => r.status < 300 && isIcs(r.href, collectionPath)).map((r) => r.href);
       sink.begin(true, []);
@@ -194,14 +217,35 @@ async function fullListing(
       return { vanishedHrefs: [], next: { mode: 'sync', token: sync.token } };
     }
   }
+  return etagFullListing(client, collectionUrl, opts, sink);
+}
+
+async function etagFullListing(
+  client: DavClient,
+  collectionUrl: string,
+  opts: ListingOptions,
+  sink: ResourceSink,
+): Promise<ResourceListingEnd> {
   const { ctag, etags } = await etagListing(client, collectionUrl);
   sink.begin(true, []);
   const fetched = await fetchInto(client, collectionUrl, Object.keys(etags), opts, sink);
-  return { vanishedHrefs: [], next: { mode: 'etag', ctag, etags: fromFetched(fetched, etags) } };
+  return { vanishedHrefs: [], next: { mode: 'etag', ctag, etags: fromFetched(fetched, etags, Object.keys(etags)) } };
 }
 
-function fromFetched(fetched: Map<string, string>, listed: Record<string, string>): Record<string, string> {
+/** True when the server answers a sync token it never issued with a listing instead of refusing it. */
+async function acceptsUnknownTokens(client: DavClient, collectionUrl: string, token: string): Promise<boolean> {
+  const probe = await syncCollection(client, collectionUrl, `${token}-unknown-to-the-server`);
+  return typeof probe === 'object';
+}
+
+/** The etags to remember: as fetched where the multiget answered, without what it no longer found. */
+function fromFetched(
+  fetched: Map<string, string>,
+  listed: Record<string, string>,
+  asked: string[],
+): Record<string, string> {
   const out = { ...listed };
+  for (const h of asked) if (!fetched.has(h)) delete out[h];
   for (const [href, etag] of fetched) if (etag) out[href] = etag;
   return out;
 }
@@ -216,12 +260,18 @@ export async function streamResources(
 ): Promise<ResourceListingEnd> {
   if (!cursor) return fullListing(client, collectionUrl, opts, sink);
   const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
+  const pending = cursor.pending ?? [];
   if (cursor.mode === 'sync') {
     const sync = await syncCollection(client, collectionUrl, cursor.token);
     if (typeof sync !== 'object') return fullListing(client, collectionUrl, opts, sink);
     const members = sync.responses.filter((r) => isIcs(r.href, collectionPath));
     const removedHrefs = members.filter((r) => r.status === 404).map((r) => r.href);
-    const changedHrefs = members.filter((r) => r.status < 300).map((r) => r.href);
+    const mentioned = new Set(members.map((r) => r.href));
+    // Our own creates the answer is silent about are fetched too: one the multiget no longer finds is gone.
+    const changedHrefs = [
+      ...members.filter((r) => r.status < 300).map((r) => r.href),
+      ...pending.filter((h) => !mentioned.has(h)),
+    ];
     sink.begin(false, removedHrefs);
     const fetched = changedHrefs.length ? await fetchInto(client, collectionUrl, changedHrefs, opts, sink) : new Map();
     return {
@@ -231,15 +281,24 @@ export async function streamResources(
   }
   const ctag = await currentCtag(client, collectionUrl);
   if (ctag && ctag === cursor.ctag) {
-    sink.begin(false, []);
+    // The collection is as it was listed (a ctag that is a hash of its content comes back after a create + delete):
+    // our own creates since are not in it.
+    sink.begin(
+      false,
+      pending.filter((h) => !(h in cursor.etags)),
+    );
     return { vanishedHrefs: [], next: { mode: 'etag', ctag, etags: cursor.etags } };
   }
   const now = await etagListing(client, collectionUrl);
   const changedHrefs = Object.keys(now.etags).filter((h) => cursor.etags[h] !== now.etags[h]);
-  const removedHrefs = Object.keys(cursor.etags).filter((h) => !(h in now.etags));
-  sink.begin(false, removedHrefs);
+  const removedHrefs = [...Object.keys(cursor.etags), ...pending].filter((h) => !(h in now.etags));
+  sink.begin(false, [...new Set(removedHrefs)]);
   const fetched = changedHrefs.length ? await fetchInto(client, collectionUrl, changedHrefs, opts, sink) : new Map();
-  return { vanishedHrefs: [], next: { mode: 'etag', ctag: now.ctag, etags: fromFetched(fetched, now.etags) } };
+  // A resource listed as changed that the multiget leaves out is gone (a server may omit it instead of a 404).
+  return {
+    vanishedHrefs: changedHrefs.filter((h) => !fetched.has(h)),
+    next: { mode: 'etag', ctag: now.ctag, etags: fromFetched(fetched, now.etags, changedHrefs) },
+  };
 }
 
 /** The whole listing since `cursor` at once (lookups that need every resource anyway). */

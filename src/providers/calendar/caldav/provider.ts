@@ -22,6 +22,7 @@ import {
   crmTagProperty,
   parseResource,
   renderIntoResource,
+  type ParseNotes,
   renderNewResource,
   silenceScheduling,
   uncancel,
@@ -79,6 +80,8 @@ export class CalDavCalendarProvider implements CalendarProvider {
    * those (a filtered listing does not keep every resource it saw).
    */
   private readonly taggedHrefs = new Map<string, Map<string, Set<string>>>();
+  /** Per calendar, the resources this provider created: the cursor stored after the run remembers them. */
+  private readonly created = new Map<string, Set<string>>();
 
   constructor(private readonly o: CalDavProviderOptions) {}
 
@@ -95,11 +98,20 @@ export class CalDavCalendarProvider implements CalendarProvider {
     return listCalendarCollections(this.o.client, this.o.homeUrl);
   }
 
-  private parse(calendarId: string, r: FetchedResource): CalendarEvent[] {
+  /**
+   * The events of one resource. One unreadable resource (another client's broken iCalendar) must not stop a listing:
+   * it is left out, and with `notes` recorded there as a skip with its reason (SPEC §7).
+   */
+  private parse(calendarId: string, r: FetchedResource, notes?: ParseNotes): CalendarEvent[] {
     try {
-      return parseResource({ href: r.href, etag: r.etag, calendarId }, r.ics, this.o.self);
-    } catch {
-      // One unreadable resource (another client's broken iCalendar) must not stop the whole listing.
+      if (!r.ics.trim()) throw new Error('the server returned no calendar data for it');
+      return parseResource({ href: r.href, etag: r.etag, calendarId }, r.ics, this.o.self, notes);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      notes?.skipped.push({
+        id: r.href,
+        reason: `The calendar event cannot be synced: its iCalendar cannot be read (${why}).`,
+      });
       return [];
     }
   }
@@ -117,6 +129,7 @@ export class CalDavCalendarProvider implements CalendarProvider {
     const removedIds: string[] = [];
     const droppedOverrides: string[] = [];
     const tags = new Map<string, Set<string>>();
+    const notes: ParseNotes = { skipped: [], warnings: [] };
     const gone = (href: string): void => {
       removedIds.push(href, ...(overrides[href] ?? []));
       delete overrides[href];
@@ -133,11 +146,19 @@ export class CalDavCalendarProvider implements CalendarProvider {
       // whether or not the engine's filter then takes the master).
       fetched: (batch) => {
         for (const r of batch) {
-          const events = this.parse(calendarId, r);
+          const skippedBefore = notes.skipped.length;
+          const events = this.parse(calendarId, r, notes);
+          if (notes.skipped.slice(skippedBefore).some((sk) => sk.id === r.href)) {
+            // Unreadable as a whole: present, yet nothing of it is listed; its known overrides stay as they were.
+            this.resources.delete(r.href);
+            continue;
+          }
           for (const e of events) {
             if (full && e.crmTag) tags.set(e.crmTag, (tags.get(e.crmTag) ?? new Set()).add(r.href));
           }
-          const ids = events.filter((e) => e.occurrence).map((e) => e.id);
+          // Overrides that could not be read are still there: neither listed nor taken for removed.
+          const unreadable = notes.skipped.slice(skippedBefore).map((sk) => sk.id);
+          const ids = [...events.filter((e) => e.occurrence).map((e) => e.id), ...unreadable];
           if (!full) droppedOverrides.push(...(overrides[r.href] ?? []).filter((id) => !ids.includes(id)));
           if (ids.length) overrides[r.href] = ids;
           else delete overrides[r.href];
@@ -166,7 +187,26 @@ export class CalDavCalendarProvider implements CalendarProvider {
     if (full) this.taggedHrefs.set(calendarId, tags);
     else this.taggedHrefs.delete(calendarId);
     const next: ListingCursor = { v: 1, ...end.next, overrides };
-    return { upserts, removedIds, full, nextCursor: JSON.stringify(next) };
+    return {
+      upserts,
+      removedIds,
+      full,
+      nextCursor: JSON.stringify(next),
+      ...(notes.skipped.length ? { skipped: notes.skipped } : {}),
+      ...(notes.warnings.length ? { warnings: notes.warnings } : {}),
+    };
+  }
+
+  /**
+   * The listing's cursor plus the resources this run created after it: the next listing confirms those it is silent
+   * about (a sync token that is a hash of the collection says nothing about a resource created and deleted since).
+   */
+  cursorAfterWrites(calendarId: string, cursor: string): string {
+    const created = this.created.get(calendarId);
+    const parsed = parseCursor(cursor);
+    if (!created?.size || !parsed) return cursor;
+    const next: ListingCursor = { ...parsed, pending: [...new Set([...(parsed.pending ?? []), ...created])].sort() };
+    return JSON.stringify(next);
   }
 
   async findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {
@@ -292,6 +332,7 @@ export class CalDavCalendarProvider implements CalendarProvider {
       const href = `${canonicalPath(new URL(this.url(calendarId)).pathname).replace(/\/?$/, '/')}${resourceName(w.idempotencyKey)}.ics`;
       const uid = `${resourceName(w.idempotencyKey)}-${randomUUID()}@crm-calendar-connector`;
       const stored = await this.put(href, renderNewResource(uid, w.draft, this.render()), 'create');
+      this.created.set(calendarId, (this.created.get(calendarId) ?? new Set()).add(href));
       if (stored) return this.eventFrom(calendarId, stored, href);
       // Already there: a retried create whose first answer was lost. Ours if it carries the same tag.
       this.resources.delete(href);

@@ -3,6 +3,7 @@ import { CallSlot } from './call-slot';
 import { ProviderError, type ProviderErrorKind } from '../../../sync/errors';
 import { parseRetryAfter } from '../../http/retry-after';
 import type { GraphTransport } from './transport';
+import { systemClock } from '../../../shared/clock';
 
 export function kindForStatus(status: number): ProviderErrorKind {
   if (status === 401) return 'auth';
@@ -22,7 +23,7 @@ export function providerErrorFromStatus(
   status: number,
   body: unknown,
   retryAfter: string | null | undefined,
-  now: Date = new Date(),
+  now: Date = systemClock(),
 ): ProviderError {
   const err = (body as GraphErrorBody | null)?.error;
   const detail = [err?.code, err?.message].filter(Boolean).join(': ');

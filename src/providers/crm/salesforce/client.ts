@@ -7,6 +7,7 @@
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
+import { systemClock, type Clock } from '../../../shared/clock';
 
 export const apiVersion = 'v60.0';
 const apiBudgetShare = 0.9;
@@ -64,7 +65,7 @@ export class SalesforceClient {
     secrets: SalesforceSecrets,
     private readonly fetch: FetchLike,
     private readonly onTokens: (s: SalesforceSecrets) => Promise<void>,
-    private readonly now: () => Date = () => new Date(),
+    private readonly now: Clock = systemClock,
   ) {
     this.secrets = { ...secrets };
   }

@@ -6,6 +6,7 @@
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
+import { systemClock, type Clock } from '../../../shared/clock';
 
 export type SuiteCrmGrant = 'password' | 'client_credentials';
 
@@ -76,7 +77,7 @@ export class SuiteCrmClient {
     secrets: SuiteCrmSecrets,
     private readonly fetch: FetchLike,
     private readonly onTokens: (secrets: SuiteCrmSecrets) => Promise<void>,
-    private readonly now: () => Date = () => new Date(),
+    private readonly now: Clock = systemClock,
   ) {
     this.secrets = { ...secrets };
   }

@@ -56,6 +56,7 @@ async function fromItem(
   item: CrmItem,
   link: LinkRecord | undefined,
   settings: SyncSettings,
+  now: Date,
 ): Promise<ItemView> {
   return {
     crmId: item.id,
@@ -63,7 +64,7 @@ async function fromItem(
     subject: item.fields.subject,
     start: startOf(item.fields.timing),
     url: item.url,
-    syncToCalendar: item.syncToCalendar ?? defaultSyncFlag(item, new Date()),
+    syncToCalendar: item.syncToCalendar ?? defaultSyncFlag(item, now),
     cannotSyncReason: cannotSyncReason(item, settings),
     linkedEventId: link?.eventId ?? null,
     lastSyncedAt: link?.syncedAt ?? null,
@@ -133,7 +134,7 @@ export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
       const items = await provider.findByICalUId([query.iCalUId]);
       const entries = await Promise.all(
         items.map(async (i) => ({
-          view: await fromItem(store, i, undefined, settings),
+          view: await fromItem(store, i, undefined, settings, runtime.clock()),
           attendees: i.fields.attendees,
         })),
       );
@@ -162,7 +163,9 @@ export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
     const settings = await runtime.userSettings.resolved(tenantId, id);
     const link = (await store.loadLinks()).find((l) => l.crmId === params.crmId);
     if (result.value)
-      return { item: await fromItem(store, { ...result.value, syncToCalendar: body.enabled }, link, settings) };
+      return {
+        item: await fromItem(store, { ...result.value, syncToCalendar: body.enabled }, link, settings, runtime.clock()),
+      };
     const [found] = link ? [await fromLink(store, link)] : [];
     if (!found) throw notFound('CRM item');
     return { item: { ...found, syncToCalendar: body.enabled } };

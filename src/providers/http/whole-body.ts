@@ -23,6 +23,14 @@ class UnpausedController implements Dispatcher.DispatchController {
   get reason(): Error | null {
     return this.inner.reason;
   }
+  // undici 8's fetch reads the response's header and trailer lines from the controller (without them it sees no
+  // Location and no Content-Encoding).
+  get rawHeaders(): Dispatcher.DispatchController['rawHeaders'] {
+    return this.inner.rawHeaders;
+  }
+  get rawTrailers(): Dispatcher.DispatchController['rawTrailers'] {
+    return this.inner.rawTrailers;
+  }
   abort(reason: Error): void {
     this.inner.abort(reason);
   }
@@ -61,6 +69,15 @@ class UnpausedHandler implements Dispatcher.DispatchHandler {
   }
   onResponseError(c: Dispatcher.DispatchController, error: Error): void {
     this.inner.onResponseError?.(this.wrap(c), error);
+  }
+  onResponseStarted(): void {
+    this.inner.onResponseStarted?.();
+  }
+  onBodySent(chunk: Buffer): void {
+    this.inner.onBodySent?.(chunk);
+  }
+  onRequestSent(): void {
+    this.inner.onRequestSent?.();
   }
 }
 

@@ -1,4 +1,4 @@
-import PgBoss from 'pg-boss';
+import { PgBoss, type ConstructorOptions, type Job } from 'pg-boss';
 import pg from 'pg';
 import { guardPool } from '../store/database';
 import type { QueueStats, RunJob, RunJobHandler, RunQueue } from './queue';
@@ -28,8 +28,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
  * Production queue on PostgreSQL (pg-boss): any number of `crm-sync worker` processes on any machines take
  * jobs; a job whose worker died is retried after its expiry. Overlap per user is prevented by the run lease.
  *
- * The consuming loop is ours rather than pg-boss's `work()`: pg-boss 10 completes and fails jobs without awaiting
- * them, so a database restart during a run was an unhandled rejection that ended the worker. Here every database
+ * The consuming loop is ours rather than pg-boss's `work()`: pg-boss's work() completes and fails jobs without awaiting
+ * them (seen on pg-boss 10), so a database restart during a run was an unhandled rejection that ended the worker. Here every database
  * call is awaited and caught, the loop backs off while the database is away and resumes on its own, and it takes
  * as many jobs per round trip as it has free slots.
  */
@@ -59,7 +59,7 @@ export class PgBossQueue implements RunQueue {
       db,
       schedule: false,
       maintenanceIntervalSeconds: this.o.maintenanceSeconds,
-    } as PgBoss.ConstructorOptions);
+    } as ConstructorOptions);
     this.boss.on('error', (err) => this.report(err));
   }
 
@@ -78,9 +78,9 @@ export class PgBossQueue implements RunQueue {
         retryBackoff: true,
         expireInSeconds: this.o.expireSeconds,
       };
-      await this.boss.createQueue(runQueueName, { name: runQueueName, ...policy });
+      await this.boss.createQueue(runQueueName, policy);
       // createQueue leaves an existing queue as it was: bring its policy up to this version's.
-      await this.boss.updateQueue(runQueueName, { name: runQueueName, ...policy });
+      await this.boss.updateQueue(runQueueName, policy);
     })().catch((e: unknown) => {
       this.started = null;
       throw e;
@@ -111,7 +111,7 @@ export class PgBossQueue implements RunQueue {
         await Promise.race(this.active);
         continue;
       }
-      let jobs: PgBoss.Job<RunJob>[] = [];
+      let jobs: Job<RunJob>[] = [];
       try {
         await this.start();
         // pg-boss's fetch swallows its own query errors (returns none): a down database shows up as empty rounds.
@@ -150,7 +150,7 @@ export class PgBossQueue implements RunQueue {
    * Runs one job and records its outcome. When the database is away at that moment the outcome is recorded once
    * it is back (tried again with backoff), so the job is neither left active until its expiry nor run twice.
    */
-  private async handle(handler: RunJobHandler, job: PgBoss.Job<RunJob>): Promise<void> {
+  private async handle(handler: RunJobHandler, job: Job<RunJob>): Promise<void> {
     let failure: unknown = null;
     try {
       await handler(job.data);
@@ -198,7 +198,8 @@ export class PgBossQueue implements RunQueue {
     this.wake?.();
     await this.loop;
     while (this.active.size) await Promise.allSettled([...this.active]);
-    if (this.started) await this.boss.stop({ graceful: false, wait: true, timeout: 10_000 }).catch(() => {});
+    // pg-boss 11+ resolves stop() once it has stopped.
+    if (this.started) await this.boss.stop({ graceful: false, timeout: 10_000 }).catch(() => {});
     await this.pool.end().catch(() => {});
   }
 }

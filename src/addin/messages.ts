@@ -18,6 +18,23 @@ export const messages = {
   never: 'never',
   unknownError: 'Something went wrong. Try again in a moment.',
   serverUnreachable: "The connector's server does not answer. Check your network and try again.",
+  rateLimited: 'Too many requests in a short time. Wait a minute and try again.',
+
+  fieldErrors: {
+    checkFields: 'Check the marked fields.',
+    required: 'This field is required.',
+    max: (n: string) => `Enter a number no larger than ${n}.`,
+    below: (n: string) => `Enter a number below ${n}.`,
+    min: (n: string) => `Enter a number of at least ${n}.`,
+    above: (n: string) => `Enter a number above ${n}.`,
+    minLength: (n: string) => `Enter at least ${n} characters.`,
+    maxLength: (n: string) => `Enter at most ${n} characters.`,
+    url: 'Enter a full address, starting with https://',
+    email: 'Enter an e-mail address such as name@example.com.',
+    number: 'Enter a number.',
+    wholeNumber: 'Enter a whole number.',
+    option: 'Choose one of the options.',
+  },
 
   nav: {
     label: 'Sections',
@@ -90,7 +107,7 @@ export const messages = {
     methodLabel: 'How to connect',
     unavailable: (why: string) => `Not available on this server: ${why}`,
     disconnect: 'Disconnect',
-    disconnectTitle: 'Disconnect?',
+    disconnectTitle: (provider: string) => `Disconnect ${provider}?`,
     disconnectBody: (side: string) =>
       `This removes the stored ${side} credentials and turns automatic sync off. Events already synced stay in your calendar as plain copies.`,
     disconnected: (revoked: boolean) =>
@@ -150,10 +167,14 @@ export const messages = {
       fingerprint: 'Same subject and time',
     } as Record<string, string>,
     cleanupConfirm: 'Remove the extra copies?',
+    cleanupApply: (n: number) => `Remove ${plural(n, 'copy', 'copies')}`,
+    untitled: 'untitled',
+    copyId: (tail: string) => `id …${tail}`,
     cleanupDone: (n: number) => `Removed ${plural(n, 'copy', 'copies')}.`,
     cleanupUndo: 'Undo cleanup',
     cleanupUndone: 'Cleanup undone: the removed copies are back.',
     resetTitle: 'Reset calendar sync?',
+    resetConfirm: 'Reset sync',
     resetBody:
       'The connector forgets what it paired (links, sync positions, conflicts). Every event and every CRM item stays. The next run pairs them again without duplicates and without sending mail.',
     resetDone: 'Sync state reset. The next run pairs your items again.',
@@ -204,6 +225,7 @@ export const messages = {
     calendarTab: 'Calendar',
     save: 'Save settings',
     saving: 'Saving…',
+    checking: 'Checking what the change would do…',
     saved: 'Settings saved.',
     noChanges: 'Nothing changed.',
     source: { default: 'default', global: 'organisation', profile: 'your profile', user: 'you' } as Record<
@@ -300,6 +322,8 @@ export const messages = {
     saveProfile: 'Save profile',
     profileSaved: 'Profile saved.',
     deleteProfile: 'Delete profile',
+    deleteProfileTitle: (name: string) => `Delete the profile “${name}”?`,
+    deleteProfileBody: 'Its users fall back to the global settings. Their own changes stay.',
     lock: (label: string) => `Lock ${label}`,
     setHere: (label: string) => `Set ${label}`,
     usersInProfile: (n: number) => plural(n, 'user', 'users'),

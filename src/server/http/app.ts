@@ -1,6 +1,4 @@
-import fs from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import fastifyStatic from '@fastify/static';
 import { sql } from 'kysely';
 import { ConnectError } from '../../providers/http/connect-error';
 import { isProviderError } from '../../sync/errors';
@@ -18,6 +16,7 @@ import { handlers } from './handlers';
 import { buildOpenApi } from './openapi';
 import { registerApiRoutes } from './register-routes';
 import { registerSecurity } from './security';
+import { registerStaticAssets } from './static-assets';
 
 export interface AppDeps {
   config: Config;
@@ -113,10 +112,6 @@ export async function buildApp({ config, db, runtime }: AppDeps): Promise<Fastif
     });
   }
 
-  if (fs.existsSync(config.ADDIN_DIR)) {
-    await app.register(fastifyStatic, { root: config.ADDIN_DIR, index: ['taskpane.html'] });
-  } else {
-    app.log.warn({ dir: config.ADDIN_DIR }, 'the task pane is not built; run npm run build');
-  }
+  await registerStaticAssets(app, config);
   return app;
 }

@@ -10,6 +10,8 @@ import {
   type SandboxRepositoryFactory,
   type SandboxScope,
 } from '../../providers/crm/sandbox';
+import { HttpError } from '../errors';
+import { registerSandboxItemPage } from './item-page';
 import * as service from './service';
 
 export interface SandboxRoutesOptions {
@@ -48,11 +50,15 @@ export async function sandboxRoutes(app: FastifyInstance, options: SandboxRoutes
       const status = error.kind === 'not-found' ? 404 : error.kind === 'conflict' ? 412 : 400;
       return reply.status(status).send({ error: error.kind, message: error.message });
     }
+    // A missing or expired sign-in (the server's authenticate throws HttpError 401) is a 401, not a 500.
+    if (error instanceof HttpError) return reply.status(error.status).send(error.toBody());
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     const message = status >= 500 ? 'internal error' : (error as Error).message;
     if (status >= 500) reply.log.error({ err: error }, 'sandbox API error');
     return reply.status(status).send({ error: status === 401 ? 'unauthorized' : 'error', message });
   });
+
+  registerSandboxItemPage(app);
 
   app.get('/sandbox/v1/items', async (request, reply) => {
     const q = z.object({ includeArchived: z.enum(['true', 'false']).optional() }).safeParse(request.query);

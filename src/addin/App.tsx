@@ -50,9 +50,12 @@ const useStyles = makeStyles({
     gap: tokens.spacingVerticalM,
     minWidth: 0,
     maxWidth: '100%',
-    overflowWrap: 'anywhere',
+    // Long words (addresses, URLs) wrap instead of widening the pane; break-word, unlike anywhere, leaves
+    // buttons and labels their natural minimum width.
+    overflowWrap: 'break-word',
   },
   header: { display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: tokens.spacingHorizontalS },
+  menuButton: { flexShrink: 0, whiteSpace: 'nowrap' },
   main: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, minWidth: 0 },
 });
 
@@ -170,7 +173,11 @@ export function App() {
           <Text weight="semibold" as="h1" size={400}>
             {messages.appName}
           </Text>
-          {phase === 'ready' && <Navigation />}
+          {phase === 'ready' && (
+            <div className={s.menuButton}>
+              <Navigation />
+            </div>
+          )}
         </header>
         {phase === 'starting' && <Spinner label={messages.loading} />}
         {phase === 'signed-out' && <SignIn onSignedIn={() => void start()} />}

@@ -105,7 +105,8 @@ export const messages = {
     noneHint: 'Nothing to enter: the Sandbox CRM lives in the connector itself.',
     entraHint: 'Uses the Microsoft 365 account you are signed in with.',
     methodLabel: 'How to connect',
-    unavailable: (why: string) => `Not available on this server: ${why}`,
+    unavailableOption: (label: string) => `${label} (not available)`,
+    unavailableNoReason: 'This provider is not available on this server. Ask your admin.',
     disconnect: 'Disconnect',
     disconnectTitle: (provider: string) => `Disconnect ${provider}?`,
     disconnectBody: (side: string) =>
@@ -293,7 +294,7 @@ export const messages = {
     contacts: 'People on this item',
     matchedPeople: 'Matched in the CRM',
     personLine: (name: string | null, email: string, kind: string, company: string | null) =>
-      `${name ?? email}${name ? ` (${email})` : ''}: ${kind}${company ? ` at ${company}` : ''}`,
+      `${name && name.trim().toLowerCase() !== email.toLowerCase() ? `${name} (${email})` : email}: ${kind}${company ? ` at ${company}` : ''}`,
     syncToggle: 'Sync to calendar',
     cannotSync: (why: string) => `This item cannot sync: ${why}`,
     lastSynced: (when: string) => `Last synced ${when}`,
@@ -303,6 +304,11 @@ export const messages = {
     trail: 'What happened to it',
     trailEmpty: 'No sync activity for this item yet.',
     kind: { message: 'Email', appointment: 'Calendar event' } as Record<string, string>,
+    /** One record's type (the settings list them in the plural). */
+    types: { meeting: 'Meeting', call: 'Call', 'follow-up': 'Follow-up', task: 'Task' } as Record<string, string>,
+    /** A person on the item: the name and the address, or the address once when the name is just the address. */
+    person: (name: string | null, email: string) =>
+      !name || name.trim().toLowerCase() === email.toLowerCase() ? email : `${name} <${email}>`,
   },
 
   admin: {
@@ -313,7 +319,16 @@ export const messages = {
     usersTab: 'Users',
     auditTab: 'Audit log',
     globalIntro: 'Global settings apply to everyone unless a profile or the user changes them.',
-    inherit: 'Not set (default)',
+    inherit: (value: string) => `Not set: the default applies (${value})`,
+    inheritGlobal: (value: string) => `Not set: the global setting applies (default ${value})`,
+    setShort: 'Set',
+    lockShort: 'Lock',
+    groups: {
+      schedule: 'When to sync',
+      scope: 'What to sync',
+      people: 'Attendees and e-mail',
+      details: 'Conflicts and details',
+    },
     saveGlobal: 'Save global settings',
     savedGlobal: 'Global settings saved.',
     newProfile: 'New profile',
@@ -337,8 +352,21 @@ export const messages = {
     tokenExpires: (when: string) => `token expires ${when}`,
     noUsers: 'No users yet.',
     auditEmpty: 'No admin changes yet.',
-    auditLine: (actor: string, action: string, target: string | null) =>
-      target ? `${actor}: ${action} (${target})` : `${actor}: ${action}`,
+    auditLine: (actor: string, what: string) => `${actor} ${what}`,
+    audit: {
+      cli: 'The command line',
+      notSet: 'not set',
+      change: (label: string, before: string, after: string) => `${label}: ${before} → ${after}`,
+      locked: (label: string) => `${label}: locked`,
+      unlocked: (label: string) => `${label}: unlocked`,
+      renamed: (before: string, after: string) => `Name: ${before} → ${after}`,
+      globalUpdated: 'changed the global settings',
+      profileCreated: (name: string) => `created the profile “${name}”`,
+      profileUpdated: (name: string) => `changed the profile “${name}”`,
+      profileDeleted: (name: string) => `deleted the profile “${name}”`,
+      assigned: (profile: string, user: string) => `gave ${user} the profile “${profile}”`,
+      unassigned: (user: string) => `took ${user} out of their profile`,
+    },
   },
 
   time: {

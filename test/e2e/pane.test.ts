@@ -60,17 +60,29 @@ describe('the pane against the real server', () => {
 
   it('shows Connections with the CRM and Calendar tabs and the server’s providers', async () => {
     await user.getByRole('heading', { level: 2, name: 'Connections' }).waitFor();
-    const providers = await server.api<{ crm: { label: string }[]; calendar: { label: string }[] }>(
+    type Entry = { label: string; available: boolean };
+    const providers = await server.api<{ crm: Entry[]; calendar: Entry[] }>(
       await server.token('ann@example.com'),
       'GET',
       '/providers',
     );
     const crmOptions = await user.getByLabel('CRM system').locator('option').allTextContents();
-    expect(crmOptions).toEqual(['Choose a provider', ...providers.crm.map((p) => p.label)]);
+    const named = (p: Entry) => (p.available ? p.label : `${p.label} (not available)`);
+    expect(crmOptions).toEqual(['Choose a provider', ...providers.crm.map(named)]);
     await checkView(user, '01-connections-crm');
     await user.getByRole('tab', { name: 'Calendar' }).click();
     await user.getByLabel('Calendar server').waitFor();
+    // Microsoft 365 without the connector's Entra app (AUTH_MODE=dev here) and Google without its OAuth
+    // client are listed, and choosing one says why it cannot be used, in words for a salesperson.
+    expect(providers.calendar.filter((p) => !p.available).map((p) => p.label)).toEqual(
+      expect.arrayContaining(['Microsoft 365 / Outlook']),
+    );
+    const m365 = providers.calendar.find((p) => p.label === 'Microsoft 365 / Outlook')!;
+    await user.getByLabel('Calendar server').selectOption({ label: named(m365) });
+    await user.getByText('Microsoft 365 / Outlook sign-in is not set up on this server yet. Ask your admin').waitFor();
+    expect(await user.getByRole('button', { name: 'Connect' }).isDisabled()).toBe(true);
     await checkView(user, '02-connections-calendar');
+    await user.getByLabel('Calendar server').selectOption('');
   });
 
   it('shows Automatic sync, which waits for both connections', async () => {

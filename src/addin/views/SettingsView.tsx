@@ -98,6 +98,8 @@ export function SettingsView() {
    */
   async function onSave() {
     if (!data || !dirty) return;
+    // The last action's "Settings saved." would contradict what this one says.
+    store.getState().notify(null);
     setError(null);
     setProblems([]);
     if (riskyChanges(data.settings, changes).length === 0) return void save();

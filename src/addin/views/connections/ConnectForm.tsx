@@ -69,6 +69,7 @@ export function ConnectForm(props: {
   async function submit(e: FormEvent) {
     e.preventDefault();
     if (!provider || !method) return;
+    store.getState().notify(null);
     setError(null);
     setFieldError(null);
     const request = connectRequestFrom(provider, method, urlShown ? url : null, values);
@@ -148,14 +149,19 @@ export function ConnectForm(props: {
           >
             <option value="">{m.choose}</option>
             {props.providers.map((p) => (
-              <option key={p.id} value={p.id} disabled={!p.available}>
-                {p.label}
+              // Selectable even when unavailable: choosing it shows why (a disabled option says nothing).
+              <option key={p.id} value={p.id}>
+                {p.available ? p.label : m.unavailableOption(p.label)}
               </option>
             ))}
           </Select>
         </Field>
       )}
-      {provider && !provider.available && <Text size={200}>{m.unavailable(provider.unavailableReason ?? '')}</Text>}
+      {provider && !provider.available && (
+        <MessageBar intent="info">
+          <MessageBarBody>{provider.unavailableReason ?? m.unavailableNoReason}</MessageBarBody>
+        </MessageBar>
+      )}
       {provider && provider.authMethods.length > 1 && (
         <RadioGroup
           value={method?.id}

@@ -79,12 +79,23 @@ function CurrentView({ view }: { view: ViewName }): ReactNode {
   return <View />;
 }
 
+/** The menu's code is fetched this long after the first view, unless the user reaches for the menu first. */
+const MENU_LOAD_DELAY_MS = 1500;
+
 function Navigation() {
   const { store, auth } = useServices();
   const view = useApp((st) => st.view);
   const me = useApp((st) => st.me);
-  /** Pressed before the menu's code arrived: open it as soon as it is there. */
+  // React.lazy fetches on first render, so the real menu is rendered only once wanted: after the first view is
+  // on screen, or as soon as the pointer or the keyboard reaches the button.
+  const [wanted, setWanted] = useState(false);
+  /** Pressed (or focused) before the menu's code arrived: open (or focus) it as soon as it is there. */
   const [pressed, setPressed] = useState(false);
+  const [focused, setFocused] = useState(false);
+  useEffect(() => {
+    const t = window.setTimeout(() => setWanted(true), MENU_LOAD_DELAY_MS);
+    return () => window.clearTimeout(t);
+  }, []);
   const views: ViewName[] = ['connections', 'automatic-sync', 'settings', 'item', 'history'];
   if (me?.isAdmin) views.push('admin');
   const placeholder = (
@@ -93,19 +104,28 @@ function Navigation() {
       aria-label={messages.nav.label}
       aria-haspopup="menu"
       aria-expanded={false}
-      onClick={() => setPressed(true)}
-      onPointerEnter={() => void loadSectionsMenu()}
-      onFocus={() => void loadSectionsMenu()}
+      onClick={() => {
+        setPressed(true);
+        setWanted(true);
+      }}
+      onPointerEnter={() => setWanted(true)}
+      onFocus={() => {
+        setFocused(true);
+        setWanted(true);
+      }}
+      onBlur={() => setFocused(false)}
     >
       {messages.nav.label}
     </Button>
   );
+  if (!wanted) return placeholder;
   return (
     <Suspense fallback={placeholder}>
       <SectionsMenu
         view={view}
         sections={views.map((v) => ({ view: v, title: viewTitles[v] }))}
         initiallyOpen={pressed}
+        initiallyFocused={focused}
         onNavigate={(v) => store.getState().navigate(v)}
         onSignOut={() => void auth.signOut().then(() => store.getState().signedOut())}
       />
@@ -157,7 +177,7 @@ export function App() {
     if (phase !== 'ready') return;
     const others: ViewName[] = ['connections', 'automatic-sync', 'settings', 'item', 'history'];
     if (me?.isAdmin) others.push('admin');
-    return preloadOtherViews(others, () => void loadSectionsMenu());
+    return preloadOtherViews(others);
   }, [phase, me]);
 
   // Move focus to the new view's heading so keyboard and screen-reader users land where the content changed.

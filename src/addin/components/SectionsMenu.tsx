@@ -21,6 +21,8 @@ export function SectionsMenu(props: {
   view: ViewName;
   sections: { view: ViewName; title: string }[];
   initiallyOpen: boolean;
+  /** The placeholder button had the keyboard focus: this one takes it over. */
+  initiallyFocused?: boolean;
   onNavigate(view: ViewName): void;
   onSignOut(): void;
 }) {
@@ -34,7 +36,7 @@ export function SectionsMenu(props: {
       onCheckedValueChange={(_e, d) => d.checkedItems[0] && props.onNavigate(d.checkedItems[0] as ViewName)}
     >
       <MenuTrigger disableButtonEnhancement>
-        <MenuButton appearance="subtle" aria-label={messages.nav.label}>
+        <MenuButton appearance="subtle" aria-label={messages.nav.label} autoFocus={props.initiallyFocused}>
           {messages.nav.label}
         </MenuButton>
       </MenuTrigger>

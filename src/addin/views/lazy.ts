@@ -44,14 +44,13 @@ export const lazyViews: Record<ViewName, ComponentType> = {
 const PRELOAD_DELAY_MS = 1500;
 
 /** After the first view rendered: fetch the user's other views a little later, when the browser is idle. */
-export function preloadOtherViews(views: ViewName[], alsoLoad?: () => void): () => void {
+export function preloadOtherViews(views: ViewName[]): () => void {
   const idle =
     (window as { requestIdleCallback?: (cb: () => void) => number }).requestIdleCallback ??
     ((cb: () => void) => window.setTimeout(cb, 0));
   const timer = window.setTimeout(
     () =>
       idle(() => {
-        alsoLoad?.();
         for (const v of views) void preloadView(v).catch(() => cache.delete(v));
       }),
     PRELOAD_DELAY_MS,

@@ -87,7 +87,7 @@ function Navigation() {
   const view = useApp((st) => st.view);
   const me = useApp((st) => st.me);
   // React.lazy fetches on first render, so the real menu is rendered only once wanted: after the first view is
-  // on screen, or as soon as the pointer or the keyboard reaches the button.
+  // on screen, or when the button is pressed (the pointer or the keyboard reaching it starts the fetch).
   const [wanted, setWanted] = useState(false);
   /** Pressed (or focused) before the menu's code arrived: open (or focus) it as soon as it is there. */
   const [pressed, setPressed] = useState(false);
@@ -108,10 +108,11 @@ function Navigation() {
         setPressed(true);
         setWanted(true);
       }}
-      onPointerEnter={() => setWanted(true)}
+      // Only fetch here: swapping the button under the pointer would swallow the click that follows.
+      onPointerEnter={() => void loadSectionsMenu()}
       onFocus={() => {
         setFocused(true);
-        setWanted(true);
+        void loadSectionsMenu();
       }}
       onBlur={() => setFocused(false)}
     >
@@ -125,7 +126,8 @@ function Navigation() {
         view={view}
         sections={views.map((v) => ({ view: v, title: viewTitles[v] }))}
         initiallyOpen={pressed}
-        initiallyFocused={focused}
+        // Opening the menu moves focus into it; focusing the button as well would close it again.
+        initiallyFocused={focused && !pressed}
         onNavigate={(v) => store.getState().navigate(v)}
         onSignOut={() => void auth.signOut().then(() => store.getState().signedOut())}
       />

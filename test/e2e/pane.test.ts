@@ -85,6 +85,38 @@ describe('the pane against the real server', () => {
     await user.getByLabel('Calendar server').selectOption('');
   });
 
+  it('loads the first view with at most 200 KB of JavaScript on the wire, compressed and cached for good', async () => {
+    const page = await browser.newPage();
+    const token = await server.token('ann@example.com');
+    await page.addInitScript((t) => sessionStorage.setItem('crm-sync.devToken', t), token);
+    const scripts: { url: string; encoding: string | undefined; cache: string | undefined; bytes: number }[] = [];
+    page.on('requestfinished', (req) => {
+      const url = new URL(req.url());
+      if (!url.pathname.endsWith('.js') || url.pathname.startsWith('/office-js/')) return;
+      void Promise.all([req.sizes(), req.response()]).then(([sizes, res]) =>
+        scripts.push({
+          url: url.pathname,
+          encoding: res?.headers()['content-encoding'],
+          cache: res?.headers()['cache-control'],
+          bytes: sizes.responseBodySize,
+        }),
+      );
+    });
+    await openPane(page, server.origin);
+    await page.getByLabel('CRM system').waitFor();
+    const firstView = [...scripts];
+    await page.close();
+    const total = firstView.reduce((n, s) => n + s.bytes, 0);
+    expect(firstView.length).toBeGreaterThan(1);
+    expect(total).toBeLessThanOrEqual(200 * 1024);
+    for (const s of firstView) {
+      expect(s.encoding).toMatch(/^(br|gzip)$/);
+      expect(s.cache).toBe('public, max-age=31536000, immutable');
+    }
+    // The menu, the dialogs, the other views and MSAL come later.
+    expect(firstView.map((s) => s.url).join(' ')).not.toMatch(/sections-menu|confirm-dialog|view-sync|view-admin/);
+  });
+
   it('shows Automatic sync, which waits for both connections', async () => {
     await navigate(user, 'Automatic sync');
     await user.getByText('Connect your CRM and your calendar first.').waitFor();

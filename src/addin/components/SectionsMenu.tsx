@@ -3,7 +3,7 @@
  * of the first download, and nobody opens the menu before the first view is on screen. The shell shows a plain
  * button with the same name until this is loaded, and opens the menu at once if it was pressed meanwhile.
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import {
   Menu,
   MenuButton,
@@ -27,6 +27,18 @@ export function SectionsMenu(props: {
   onSignOut(): void;
 }) {
   const [open, setOpen] = useState(props.initiallyOpen);
+  const listRef = useRef<HTMLDivElement>(null);
+  // Opened because the placeholder was pressed: put focus on the current section, as a click on the real
+  // button would.
+  useEffect(() => {
+    if (!props.initiallyOpen) return;
+    const t = window.setTimeout(() => {
+      const items = listRef.current?.querySelectorAll<HTMLElement>('[role="menuitemradio"]');
+      const current = [...(items ?? [])].find((i) => i.getAttribute('aria-checked') === 'true');
+      (current ?? items?.[0])?.focus();
+    }, 0);
+    return () => window.clearTimeout(t);
+  }, [props.initiallyOpen]);
   return (
     <Menu
       open={open}
@@ -41,7 +53,7 @@ export function SectionsMenu(props: {
         </MenuButton>
       </MenuTrigger>
       <MenuPopover>
-        <MenuList>
+        <MenuList ref={listRef}>
           {props.sections.map((s) => (
             <MenuItemRadio key={s.view} name="view" value={s.view}>
               {s.title}

@@ -24,6 +24,20 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Every "now" comes from an injected Clock (src/shared/clock.ts, the wall clock's only reader): code and tests
+      // that read the wall clock pass on the day they are written and fail on another (SPEC §10 is tested on any day).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Read the time from an injected Clock (src/shared/clock.ts), not new Date().',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message:
+            'Read the time from an injected Clock (src/shared/clock.ts), not Date.now(); durations: performance.now().',
+        },
+      ],
     },
   },
   {

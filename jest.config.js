@@ -1,6 +1,7 @@
 /**
  * One Jest run, two environments: everything under test/ runs in Node except the pane's component tests
- * (test/addin/**), which run in jsdom. TypeScript is stripped by SWC (type checking is `npm run typecheck`).
+ * (test/addin/**), which run in jsdom, and the `peers` project (test/peers/**), which runs the connectors against real
+ * vendor servers from ../shared/peers (started once in its global setup; skipped, saying so, when ../shared is absent). TypeScript is stripped by SWC (type checking is `npm run typecheck`).
  */
 const swc = [
   '@swc/jest',
@@ -36,7 +37,17 @@ module.exports = {
       displayName: 'node',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/addin/'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/addin/', '<rootDir>/test/peers/'],
+    },
+    {
+      // Real third-party servers (../shared/peers): SuiteCRM 7.14.6 started once for the project, Radicale per file.
+      ...common,
+      displayName: 'peers',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/peers/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/peers/setup.ts'],
+      globalSetup: '<rootDir>/test/peers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/peers/global-teardown.ts',
     },
     {
       ...common,

@@ -9,6 +9,7 @@ import { defaultSettings } from '../src/shared/settings';
 import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../src/sync';
 import { startRadicale } from '../test/support/radicale';
 import { timed, type BenchSection } from './section';
+import { systemClock } from '../src/shared/clock';
 
 const items = 1000;
 const changes = 10;
@@ -37,14 +38,14 @@ export const caldavBench: BenchSection = {
         fetch: (i, init) => fetch(i, init),
         publicUrl: 'https://connector.example',
         graphBaseUrl: 'https://graph.invalid',
-        now: () => new Date(),
+        now: systemClock,
       };
       const connection = await caldavConnector.connect!(
         { method: 'app-password', url: radicale.origin, fields: { username: 'alice', password: 'bench-password' } },
         env,
       );
-      const crm = new MemoryCrm({ userEmail: user });
-      const base = Date.now() + 24 * 3_600_000;
+      const crm = new MemoryCrm({ userEmail: user, now: systemClock });
+      const base = systemClock().getTime() + 24 * 3_600_000;
       const ids: string[] = [];
       for (let i = 0; i < items; i++) {
         const start = new Date(base + i * 3_600_000);
@@ -79,6 +80,7 @@ export const caldavBench: BenchSection = {
         userEmail: user,
         calendars: { targetCalendarId: calendarId, sourceCalendarIds: [calendarId] },
         sleep: async () => undefined,
+        now: systemClock,
       };
       let runNo = 0;
       const measure = async () => {

@@ -57,10 +57,10 @@ async function timeToView(
     if (u.pathname.endsWith('.js') && !u.pathname.startsWith('/office-js/')) js.add(u.pathname);
   };
   page.on('response', onResponse);
-  const t0 = Date.now();
+  const t0 = performance.now();
   await page.goto(url);
   await ready();
-  const ms = Date.now() - t0;
+  const ms = Math.round(performance.now() - t0);
   page.off('response', onResponse);
   return { ms, js: [...js] };
 }

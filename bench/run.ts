@@ -9,8 +9,10 @@ import { graphBench } from './graph';
 import { caldavBench } from './caldav';
 import { serverBench } from './server';
 import { pane } from './pane';
+import { vsVdirsyncer } from './vs-vdirsyncer';
+import { systemClock } from '../src/shared/clock';
 
-const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench, pane];
+const sections: BenchSection[] = [serverStart, engineBench, graphBench, caldavBench, serverBench, pane, vsVdirsyncer];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
     results[section.name] = { ...value, wallMs: Math.round(ms), peakRssMb: peakRssMb() };
   }
   process.stdout.write(
-    `${JSON.stringify({ node: process.version, cpus: (await import('node:os')).cpus().length, at: new Date().toISOString(), sections: results }, null, 2)}\n`,
+    `${JSON.stringify({ node: process.version, cpus: (await import('node:os')).cpus().length, at: systemClock().toISOString(), sections: results }, null, 2)}\n`,
   );
 }
 

@@ -1,6 +1,7 @@
 import type { CalendarConnector, CrmConnector } from '../src/providers/connector';
 import type { ProviderRegistry } from '../src/server/connections/connection-service';
 import { MemoryCalendar, MemoryCrm } from '../src/sync';
+import { systemClock } from '../src/shared/clock';
 
 /** Connectors over the engine's in-memory providers, one account each, for the server benchmarks. */
 export function memoryRegistry(): ProviderRegistry {
@@ -18,7 +19,7 @@ export function memoryRegistry(): ProviderRegistry {
     connect: async (input) => ({ secrets: {}, account: input.fields.account ?? 'x', url: null, expiresAt: null }),
     open: (conn) => {
       let c = calendars.get(conn.account);
-      if (!c) calendars.set(conn.account, (c = new MemoryCalendar({ userEmail: conn.account })));
+      if (!c) calendars.set(conn.account, (c = new MemoryCalendar({ userEmail: conn.account, now: systemClock })));
       return c;
     },
   };
@@ -34,7 +35,7 @@ export function memoryRegistry(): ProviderRegistry {
     connect: async (input) => ({ secrets: {}, account: input.fields.account ?? 'x', url: null, expiresAt: null }),
     open: (conn) => {
       let c = crms.get(conn.account);
-      if (!c) crms.set(conn.account, (c = new MemoryCrm({ userEmail: conn.account })));
+      if (!c) crms.set(conn.account, (c = new MemoryCrm({ userEmail: conn.account, now: systemClock })));
       return c;
     },
   };

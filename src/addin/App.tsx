@@ -144,7 +144,9 @@ export function App() {
   const notice = useApp((st) => st.notice);
   const me = useApp((st) => st.me);
   const mainRef = useRef<HTMLElement>(null);
-  const themeKind = office.theme();
+  // Office reports theme switches where it can (OfficeThemeChanged): the pane follows without a reload.
+  const [themeKind, setThemeKind] = useState(() => office.theme());
+  useEffect(() => office.onThemeChanged?.(() => setThemeKind(office.theme())), [office]);
   const [theme, setTheme] = useState<Theme | null>(() => loadedFluentTheme(themeKind));
 
   useEffect(() => {

@@ -3,6 +3,7 @@
  * components never build user-visible text themselves.
  */
 import type { SettingKey } from '../shared/settings';
+import { systemClock } from '../shared/clock';
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
@@ -370,7 +371,7 @@ export const messages = {
   },
 
   time: {
-    relative: (iso: string, now = Date.now()) => {
+    relative: (iso: string, now = systemClock().getTime()) => {
       const t = Date.parse(iso);
       if (Number.isNaN(t)) return iso;
       const diff = Math.round((t - now) / 60000);

@@ -30,6 +30,8 @@ export interface ConnectInput {
   /** Custom URL (required / optional per descriptor), already trimmed; null when not given. */
   url: string | null;
   fields: Record<string, string>;
+  /** The signed-in user's own mailbox, set by the server (never by the pane): whose connection this is. */
+  userEmail?: string;
 }
 
 /** A verified connection, ready to be stored. */
@@ -41,6 +43,22 @@ export interface Connection {
   url: string | null;
   /** When the stored token stops working unless refreshed (SPEC §7: warn before expiry), ISO instant. */
   expiresAt: string | null;
+  /** Calendars only: the calendar the URL the user gave names (a calendar collection), the default target. */
+  calendarId?: string | null;
+}
+
+/**
+ * The connector's own store of iCalUId tags, shared by every user of the tenant who connects the same CRM org:
+ * what a vendor custom field would hold when the org has none (a stock Salesforce org without
+ * CrmSync_ICalUId__c). A tag is the stored value as ical-uid-tag.ts writes it (plain: imported from a calendar;
+ * prefixed: a CRM-born activity whose mirror's iCalUId was written back).
+ */
+export interface CrmItemTags {
+  /** Items carrying any of these tags, in this org. */
+  find(tags: string[]): Promise<{ itemId: string; tag: string }[]>;
+  /** The tags of these items, where they have one. */
+  tagsOf(itemIds: string[]): Promise<Map<string, string>>;
+  put(itemId: string, tag: string): Promise<void>;
 }
 
 export interface OpenHooks {
@@ -48,6 +66,8 @@ export interface OpenHooks {
   saveSecrets(secrets: Secrets, expiresAt: string | null): Promise<void>;
   /** For `entra` auth: a Graph access token for this user (on-behalf-of or app-only), from the server's auth. */
   getEntraToken?(): Promise<string>;
+  /** CRM side: the connector's own tag store (tenant-wide, per CRM org), where a vendor field is missing. */
+  itemTags?: CrmItemTags;
 }
 
 export interface OAuthSupport {

@@ -7,6 +7,7 @@ import { version } from './version';
 import { defaultTenantId } from './store/users';
 import { registerSandboxCommands } from './sandbox/cli';
 import { disconnectSide } from './connections/disconnect';
+import { calendarChoice, chooseCalendars, type CalendarChoice } from './connections/calendar-choice';
 import { describeError, findUser, resolveTenant, withRuntime as openRuntime } from './cli/context';
 import type { ProviderRegistry } from './connections/connection-service';
 import type { Runtime } from './runtime';
@@ -167,6 +168,27 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
     });
 
   program
+    .command('calendars <email>')
+    .description('list the calendars, or choose the target (receives CRM items) and the sources (imported)')
+    .option('--target <id>', 'the calendar that receives CRM items')
+    .option('--source <id>', 'a calendar whose events are imported into the CRM (repeat for several)', collect, [])
+    .action(async (email: string, o: { target?: string; source: string[] }) => {
+      await withRuntime(async (rt) => {
+        const u = await findUser(rt, email, tenant());
+        let choice = await calendarChoice(rt, u.tenantId, u.id);
+        if (o.target !== undefined || o.source.length) {
+          const target = o.target ?? choice.targetCalendarId;
+          if (!target) throw new CliInputError('the account has no default calendar: pass --target <id>');
+          choice = await chooseCalendars(rt, u.tenantId, u.id, {
+            targetCalendarId: target,
+            sourceCalendarIds: o.source.length ? o.source : choice.sourceCalendarIds,
+          });
+        }
+        out(formatCalendars(choice), choice);
+      });
+    });
+
+  program
     .command('settings <email> [pairs...]')
     .description('show the effective settings, or set user overrides (key=value)')
     .option('--clear <key>', 'drop a user override', collect, [])
@@ -180,7 +202,7 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
             ? await rt.userSettings.update(u.tenantId, u.id, set, clear)
             : await rt.userSettings.effective(u.tenantId, u.id);
         if (set.automaticSync !== undefined || clear.includes('automaticSync')) {
-          await rt.syncState.setNextRun(u.tenantId, u.id, s.settings.automaticSync ? new Date().toISOString() : null);
+          await rt.syncState.setNextRun(u.tenantId, u.id, s.settings.automaticSync ? rt.clock().toISOString() : null);
         }
         out(formatSettings(s), s);
       });
@@ -389,6 +411,19 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
   });
 
   return program;
+}
+
+function formatCalendars(c: CalendarChoice): string {
+  return table([
+    ['id', 'name', 'target', 'source', 'writable'],
+    ...c.calendars.map((cal) => [
+      cal.id,
+      cal.name,
+      cal.id === c.targetCalendarId ? 'yes' : '',
+      c.sourceCalendarIds.includes(cal.id) ? 'yes' : '',
+      cal.canWrite ? 'yes' : 'no',
+    ]),
+  ]);
 }
 
 export function print(program: Command, human: string, json: unknown): void {

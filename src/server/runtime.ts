@@ -25,10 +25,13 @@ import { loadKeyring } from './vault/keyring';
 import { Vault } from './vault/vault';
 import { GraphTokenService } from './auth/graph-tokens';
 import { SubscriptionService } from './jobs/subscriptions';
+import { systemClock, type Clock } from '../shared/clock';
 
 /** Everything the API, the scheduler and the CLI share: one per process. */
 export interface Runtime {
   config: Config;
+  /** The process's one clock (src/shared/clock.ts): every store, job, handler and engine run reads it. */
+  clock: Clock;
   db: Db;
   logger: Logger;
   vault: Vault;
@@ -60,20 +63,23 @@ export interface RuntimeOverrides {
   logger?: Logger;
   vault?: Vault;
   runOptions?: RunServiceOptions;
+  /** Tests set the date the whole server lives at; otherwise the wall clock. */
+  clock?: Clock;
 }
 
 export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides): Promise<Runtime> {
+  const clock = o.clock ?? systemClock;
   const logger = o.logger ?? createLogger(config.LOG_LEVEL);
   const vault = o.vault ?? new Vault(loadKeyring(config));
-  const users = new UserRepository(db.kysely);
-  const connections = new ConnectionRepository(db.kysely, vault);
-  const settings = new SettingsRepository(db.kysely);
-  const audit = new AuditRepository(db.kysely);
+  const users = new UserRepository(db.kysely, clock);
+  const connections = new ConnectionRepository(db.kysely, vault, clock);
+  const settings = new SettingsRepository(db.kysely, clock);
+  const audit = new AuditRepository(db.kysely, clock);
   const syncState = new SyncStateRepository(db.kysely);
-  const sandboxRepos = kyselySandboxRepositories(db.kysely);
+  const sandboxRepos = kyselySandboxRepositories(db.kysely, clock);
   const graphTokens =
     config.AUTH_MODE === 'entra' && config.ENTRA_CLIENT_ID && config.ENTRA_CLIENT_SECRET
-      ? new GraphTokenService(config, db, vault)
+      ? new GraphTokenService(config, db, vault, clock)
       : null;
   const connectionService = new ConnectionService({
     db: db.kysely,
@@ -83,7 +89,7 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
       calendar: calendarConnectors,
       crm: [createSandboxConnector(sandboxRepos), ...crmConnectors],
     },
-    env: createProviderEnv(config),
+    env: createProviderEnv(config, clock),
     ...(graphTokens
       ? {
           entraToken: async (tenantId: string, userId: string) => {
@@ -97,7 +103,7 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
   const userSettings = new UserSettingsService(users, settings);
   const runs = new RunService(
     { db, users, connections, connectionService, settings: userSettings, syncState, engine: o.engine, logger },
-    o.runOptions,
+    { ...o.runOptions, now: o.runOptions?.now ?? clock },
   );
   const queue = o.queue ?? (db.dialect === 'postgres' ? new PgBossQueue(dbUrl(config)) : new InProcessQueue());
 
@@ -109,13 +115,14 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
     syncState,
     publicUrl: config.PUBLIC_URL,
     logger,
+    clock,
   });
 
   let devIssuer: DevIssuer | null = null;
   let verifier = o.verifier;
   if (!verifier) {
     if (config.AUTH_MODE === 'dev') {
-      devIssuer = await DevIssuer.create(publicOrigin(config));
+      devIssuer = await DevIssuer.create(publicOrigin(config), clock);
       verifier = devIssuer;
     } else {
       if (!config.ENTRA_CLIENT_ID) throw new Error('ENTRA_CLIENT_ID is required when AUTH_MODE=entra');
@@ -126,12 +133,14 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
         ...(config.ENTRA_AUDIENCE ? { audiences: config.ENTRA_AUDIENCE.split(',').map((a) => a.trim()) } : {}),
         requiredScope: config.ENTRA_SCOPE,
         adminRole: config.ENTRA_ADMIN_ROLE,
+        clock,
       });
     }
   }
 
   return {
     config,
+    clock,
     db,
     logger,
     vault,

@@ -10,14 +10,17 @@ import { handleRunJob } from './jobs/worker';
 /** Consumes queued runs and schedules automatic ones, in this process. */
 export async function startWorking(runtime: Runtime): Promise<Scheduler> {
   await runtime.queue.work((job) => handleRunJob(runtime, job));
-  const scheduler = new Scheduler({
-    syncState: runtime.syncState,
-    users: runtime.users,
-    connections: runtime.connections,
-    settings: runtime.userSettings,
-    queue: runtime.queue,
-    logger: runtime.logger,
-  });
+  const scheduler = new Scheduler(
+    {
+      syncState: runtime.syncState,
+      users: runtime.users,
+      connections: runtime.connections,
+      settings: runtime.userSettings,
+      queue: runtime.queue,
+      logger: runtime.logger,
+    },
+    { now: runtime.clock },
+  );
   scheduler.start();
   return scheduler;
 }

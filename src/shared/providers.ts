@@ -38,6 +38,11 @@ export const providerDescriptorSchema = z.object({
   customUrl: z.enum(['required', 'optional', 'none']),
   urlLabel: z.string().optional(),
   urlPlaceholder: z.string().optional(),
+  /**
+   * Shown under the Connect form: what the vendor org may have (a field, a setting, an app) that the connector
+   * does not need but uses when it is there, and what the admin gains by adding it.
+   */
+  notes: z.array(z.string()).optional(),
   capabilities: z.object({
     activityTypes: z.array(activityTypeSchema),
     recurrence: z.boolean(),

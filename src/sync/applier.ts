@@ -288,6 +288,7 @@ class Applier {
             if (w.op === 'update' && w.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
             if (w.op === 'delete' && w.sendCancellations) this.ctx.report.invitationsSent += 1;
             this.addTrail(op, 'calendar');
+            if (r.ok) this.addNotes(op.base.crmId, op.base.eventId, r.notes);
           } else {
             this.writeError(r.error, 'calendar', op.base.eventId, `Updating the event “${op.eventCurrent.subject}”`);
           }
@@ -698,6 +699,20 @@ class Applier {
         eventId: s.eventId ?? (side === 'calendar' ? (newId ?? null) : null),
         action: trailAction(s.side, s.action),
         reason: s.reason,
+      });
+    }
+  }
+
+  /** What the calendar provider said it left alone, next to the write in the item's trail. */
+  private addNotes(crmId: string, eventId: string, notes: string[] | undefined): void {
+    for (const reason of notes ?? []) {
+      this.trail.push({
+        runId: this.ctx.runId,
+        at: this.at,
+        crmId,
+        eventId,
+        action: trailAction('calendar', 'note'),
+        reason,
       });
     }
   }

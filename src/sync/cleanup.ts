@@ -272,7 +272,7 @@ function newId(now: Date): string {
 }
 
 export async function applyCleanup(ctx: EngineContext): Promise<CleanupRecord> {
-  const now = (ctx.now ?? (() => new Date()))();
+  const now = ctx.now();
   const found = await findDuplicates(ctx);
   const record: CleanupRecord = {
     id: newId(now),
@@ -330,7 +330,7 @@ export async function applyCleanup(ctx: EngineContext): Promise<CleanupRecord> {
   }
   for (const [calendarId, writes] of byCalendar) await writeEvents(ctx, calendarId, writes);
   if (crmWrites.length) await writeItems(ctx, crmWrites);
-  record.appliedAt = (ctx.now ?? (() => new Date()))().toISOString();
+  record.appliedAt = ctx.now().toISOString();
   await ctx.store.saveCleanup(record);
   await ctx.store.addTrail(
     record.removals.map((r) => ({
@@ -350,7 +350,7 @@ function isEvent(s: unknown): s is CalendarEvent {
 }
 
 export async function undoCleanup(ctx: EngineContext, cleanupId: string): Promise<CleanupRecord> {
-  const now = (ctx.now ?? (() => new Date()))();
+  const now = ctx.now();
   const record = await ctx.store.getCleanup(cleanupId);
   if (!record) throw new ProviderError('not-found', `No duplicate cleanup ${cleanupId}`);
   if (record.undoneAt) throw new ProviderError('invalid', `Duplicate cleanup ${cleanupId} was already undone`);

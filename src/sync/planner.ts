@@ -5,7 +5,13 @@
 import type { ActivityType, CalendarEvent, CrmItem, PersonMatch, SyncedFieldName, SyncedFields } from './model';
 import { syncedFieldNames } from './model';
 import type { CrmWrite, EventWrite } from './ports';
-import type { LinkRecord, LinkedCrmInfo, SyncMeta, Tombstone } from './status-store';
+import {
+  PERMANENT_TOMBSTONE,
+  type LinkRecord,
+  type LinkedCrmInfo,
+  type SyncMeta,
+  type Tombstone,
+} from './status-store';
 import type {
   CreateCrmOp,
   CreateEventOp,
@@ -72,7 +78,7 @@ export interface Listing<T> {
 }
 
 /** Tombstone hash that matches every version of the source item. */
-export const PERMANENT = '*';
+export const PERMANENT = PERMANENT_TOMBSTONE;
 
 const FALLBACK_INFO: LinkedCrmInfo = { type: 'meeting', completed: false, priority: null, url: null };
 

@@ -38,7 +38,11 @@ export interface ChangeSet<T> {
  */
 export type ListingFilter<T> = (item: T) => boolean;
 
-export type WriteResult<T> = { ok: true; value: T } | { ok: false; error: ProviderError };
+/**
+ * One write's outcome. `notes` are sentences for the item's trail about what the provider deliberately left alone
+ * (e.g. an online meeting's description it could not rewrite without losing the join information).
+ */
+export type WriteResult<T> = { ok: true; value: T; notes?: string[] } | { ok: false; error: ProviderError };
 
 export interface CalendarInfo {
   id: string;

@@ -18,6 +18,7 @@ import { applyPlan, describeError, trailAction } from './applier';
 import { checkBreaker } from './breaker';
 import { needsExpansion, OccurrenceCalendar } from './occurrence-calendar';
 import { indexLinks, type LinkIndex } from './link-index';
+import type { Clock } from '../shared/clock';
 
 export interface SyncProgress {
   phase: 'listing' | 'planning' | 'applying' | 'done';
@@ -33,7 +34,8 @@ export interface EngineContext {
   settings: SyncSettings;
   userEmail: string;
   calendars: SyncCalendars;
-  now?: () => Date;
+  /** The run's clock (src/shared/clock.ts): past/future, run times and history all read it, never the wall clock. */
+  now: Clock;
   signal?: AbortSignal;
   onProgress?: (p: SyncProgress) => void;
   /** Injectable so tests don't wait for backoff. */
@@ -75,7 +77,7 @@ export function engineEnv(ctx: EngineContext): EngineEnv {
   return {
     settings: ctx.settings,
     userEmail: ctx.userEmail.toLowerCase(),
-    now: (ctx.now ?? (() => new Date()))(),
+    now: ctx.now(),
     crmCaps: ctx.crm.capabilities,
     calCaps: ctx.calendar.capabilities,
   };
@@ -308,13 +310,13 @@ export async function previewSync(ctx: EngineContext): Promise<SyncPreview> {
     countPlan(p, report);
     const breaker = checkBreaker(p);
     if (breaker) report.pendingDeletions = breaker;
-    report.finishedAt = (ctx.now ?? (() => new Date()))().toISOString();
+    report.finishedAt = ctx.now().toISOString();
     return { report, actions: [...p.ops.flatMap(summariesOf), ...p.skips] };
   } catch (e) {
     if (!isProviderError(e)) throw e;
     report.errors.push(describeError(e, 'connector', null, 'Listing the items to sync'));
     report.status = e.kind === 'auth' ? 'needs-reauth' : 'failed';
-    report.finishedAt = (ctx.now ?? (() => new Date()))().toISOString();
+    report.finishedAt = ctx.now().toISOString();
     return { report, actions: [] };
   }
 }
@@ -323,7 +325,7 @@ export async function runSync(
   ctx: EngineContext,
   opts: { runId?: string; trigger: RunTrigger; confirmDeletions?: boolean },
 ): Promise<RunReport> {
-  const clock = ctx.now ?? (() => new Date());
+  const clock = ctx.now;
   const env = engineEnv(ctx);
   const { store } = ctx;
   const report = emptyReport(opts.runId ?? newRunId(env.now), opts.trigger, env.now.toISOString());

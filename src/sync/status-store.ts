@@ -72,7 +72,10 @@ export interface WriteIntent {
   createdAt: string;
 }
 
-/** One-way mode: an item deleted on the target side is not re-created (SPEC §5.1). */
+/**
+ * A "not again" note: an item deleted on the target side is not re-created (SPEC §5.1; one-way mode, or a CRM that
+ * cannot hold the user's decision as a flag or an archive).
+ */
 export interface Tombstone {
   side: 'crm' | 'calendar';
   /** The source item that must not be mirrored again until it changes. */
@@ -80,6 +83,12 @@ export interface Tombstone {
   sourceHash: string;
   createdAt: string;
 }
+
+/**
+ * A tombstone hash that matches every version of the source item: the user's own deletion, kept where the CRM could
+ * not record it. Reset keeps these (they are the user's decisions, not sync state), so the item does not come back.
+ */
+export const PERMANENT_TOMBSTONE = '*';
 
 export interface SyncMeta {
   /** The first full sync finished (invitations: after-first-sync). */
@@ -173,6 +182,9 @@ export interface StatusStore {
   getPendingConfirmation(): Promise<PendingConfirmation | null>;
   setPendingConfirmation(p: PendingConfirmation | null): Promise<void>;
 
-  /** Reset (SPEC §6): forget links, cursors, conflicts, intents and tombstones; keep runs, trail and cleanups; set repairing. */
+  /**
+   * Reset (SPEC §6): forget links, cursors, conflicts, intents and tombstones except permanent ones (the user's
+   * deletions); keep runs, trail and cleanups; set repairing.
+   */
   reset(): Promise<void>;
 }

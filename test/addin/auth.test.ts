@@ -3,10 +3,11 @@ import { devTokenPath } from '../../src/addin/auth/dev-strategy';
 import type { SignInStrategy, TokenResult } from '../../src/addin/auth/types';
 import { fakeResponse } from './support/fake-api';
 import { browserOffice } from './support/render-pane';
+import { systemClock } from '../../src/shared/clock';
 
 const tokenFor = (accessToken: string, expiresIn: number): TokenResult => ({
   accessToken,
-  expiresAt: Date.now() + expiresIn,
+  expiresAt: systemClock().getTime() + expiresIn,
   account: { email: 'ann@example.com', name: null },
 });
 
@@ -80,7 +81,7 @@ describe('chooseStrategy', () => {
   });
   it('uses the development sign-in when the server runs AUTH_MODE=dev', async () => {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-    const devToken = `${b64({ alg: 'ES256' })}.${b64({ exp: Math.floor(Date.now() / 1000) + 3600, preferred_username: 'ann@example.com', name: 'Ann' })}.sig`;
+    const devToken = `${b64({ alg: 'ES256' })}.${b64({ exp: Math.floor(systemClock().getTime() / 1000) + 3600, preferred_username: 'ann@example.com', name: 'Ann' })}.sig`;
     const requests: { url: string; body: unknown }[] = [];
     const fakeFetch = (async (url: string, init: RequestInit) => {
       requests.push({ url, body: JSON.parse(String(init.body)) });

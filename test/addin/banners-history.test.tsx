@@ -3,6 +3,7 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { FakeApi, report } from './support/fake-api';
 import { renderPane } from './support/render-pane';
+import { systemClock } from '../../src/shared/clock';
 
 describe('Banners', () => {
   it('asks to re-authorize an expired connection and leads to Connections', async () => {
@@ -61,7 +62,7 @@ describe('Banners', () => {
       account: null,
       url: null,
       connectedAt: '2026-11-01T09:00:00.000Z',
-      tokenExpiresAt: new Date(Date.now() + 24 * 3600_000).toISOString(),
+      tokenExpiresAt: new Date(systemClock().getTime() + 24 * 3600_000).toISOString(),
       lastError: null,
     };
     renderPane(fake, { view: 'history' });

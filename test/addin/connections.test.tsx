@@ -91,6 +91,25 @@ describe('Connections', () => {
     });
   });
 
+  it('shows the provider’s notes: what the admin may add on the vendor’s side and what it gains', async () => {
+    const fake = new FakeApi();
+    fake.providers.crm.push({
+      id: 'salesforce',
+      side: 'crm',
+      label: 'Salesforce',
+      authMethods: [{ id: 'oauth', kind: 'oauth', label: 'Sign in with Salesforce', fields: [] }],
+      customUrl: 'optional',
+      notes: ['Works on a stock org. Optional: a field CrmSync_ICalUId__c on Event and Task.'],
+      capabilities: { activityTypes: [], recurrence: false, invitees: true, webhooks: false, calendars: false },
+      available: true,
+      unavailableReason: null,
+    });
+    const user = userEvent.setup();
+    renderPane(fake);
+    await user.selectOptions(await screen.findByLabelText('CRM system'), 'salesforce');
+    expect(screen.getByText(/Works on a stock org\. Optional: a field CrmSync_ICalUId__c/)).toBeInTheDocument();
+  });
+
   it('connects CalDAV with URL, user and app password, then picks the target and source calendars', async () => {
     const fake = new FakeApi();
     const user = userEvent.setup();

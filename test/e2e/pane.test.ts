@@ -70,6 +70,13 @@ describe('the pane against the real server', () => {
     const named = (p: Entry) => (p.available ? p.label : `${p.label} (not available)`);
     expect(crmOptions).toEqual(['Choose a provider', ...providers.crm.map(named)]);
     await checkView(user, '01-connections-crm');
+    // A provider's notes: what the admin may add on the vendor's side (Salesforce's optional field).
+    await user.getByLabel('CRM system').selectOption({ label: 'Salesforce' });
+    await user.getByText(/Works on a stock org/).waitFor();
+    await checkView(user, '01b-connect-salesforce');
+    await user.emulateMedia({ forcedColors: 'active' });
+    await screenshot(user, '01b-connect-salesforce-high-contrast');
+    await user.emulateMedia({ forcedColors: 'none' });
     await user.getByRole('tab', { name: 'Calendar' }).click();
     await user.getByLabel('Calendar server').waitFor();
     // Microsoft 365 without the connector's Entra app (AUTH_MODE=dev here) and Google without its OAuth

@@ -13,6 +13,7 @@ import { devSignIn, eventually, navigate, openPane } from './support/pane-action
 import { ensurePaneBuilt } from './support/pane-build';
 import { expectDialogWithFocus, expectFitsPane, expectHeadingVisible } from './support/pane-checks';
 import { startServer, type E2eServer } from './support/server';
+import { systemClock } from '../../src/shared/clock';
 
 jest.setTimeout(180_000);
 
@@ -63,7 +64,7 @@ beforeAll(async () => {
   });
   browser = await launchPane();
   page = await browser.newPage();
-  const tomorrow = new Date(Date.now() + 24 * 3600_000);
+  const tomorrow = new Date(systemClock().getTime() + 24 * 3600_000);
   tomorrow.setUTCHours(9, 0, 0, 0);
   // The salesperson's meeting, entered in the Sandbox CRM (its own REST API, as the user).
   meeting = await server.request<{ id: string }>(await server.token(ann), 'POST', '/sandbox/v1/items', {

@@ -1,6 +1,7 @@
 import type { InjectOptions } from 'fastify';
 import { apiRoutes, routeUrl, type RouteName } from '../../src/shared/api';
 import { startHarness, type Harness } from './support/harness';
+import { systemClock } from '../../src/shared/clock';
 
 let h: Harness;
 beforeAll(async () => {
@@ -185,12 +186,20 @@ describe('settings and automatic sync', () => {
 describe('runs, preview, items, cleanup, reset', () => {
   it('syncs now, lists runs and shows one with its trail', async () => {
     const crm = h.world.crm('ann@a.test');
+    // In the future of the server's clock (a fixed date would turn into the past one day, and nothing would sync).
+    const at = new Date(h.runtime.clock().getTime() + 30 * 86_400_000);
+    at.setUTCHours(9, 0, 0, 0);
     const item = crm.userCreate({
       type: 'meeting',
       syncToCalendar: true,
       fields: {
         subject: 'Quarterly review',
-        timing: { kind: 'timed', start: '2030-03-01T09:00:00.000Z', end: '2030-03-01T10:00:00.000Z', timeZone: 'UTC' },
+        timing: {
+          kind: 'timed',
+          start: at.toISOString(),
+          end: new Date(at.getTime() + 3_600_000).toISOString(),
+          timeZone: 'UTC',
+        },
         body: '',
         location: '',
         visibility: 'normal',
@@ -235,6 +244,22 @@ describe('runs, preview, items, cleanup, reset', () => {
     expect(byEvent.body.items).toEqual([
       expect.objectContaining({ crmId: item.id, subject: 'Quarterly review', linkedEventId: event!.id }),
     ]);
+    // The pane sends Office.js's REST ids; a calendar that can resolve them (Graph) maps them to the event (or,
+    // for an occurrence, its series master) the link holds.
+    Object.assign(h.world.calendar('ann@a.test'), {
+      resolveOutlookItem: (restId: string) =>
+        Promise.resolve(
+          restId === 'REST-occurrence' ? { id: 'occurrence-1', iCalUId: null, seriesMasterId: event!.id } : null,
+        ),
+    });
+    const byRestId = await call(ann, 'lookupItems', {
+      query: { eventId: 'REST-occurrence', seriesId: 'REST-series' },
+    });
+    expect(byRestId.body.items).toEqual([expect.objectContaining({ crmId: item.id, linkedEventId: event!.id })]);
+    expect((await call(ann, 'lookupItems', { query: { eventId: 'REST-unknown' } })).body.items).toEqual([]);
+    expect((await call(ann, 'lookupItems', { query: { seriesId: 'REST-series', email: 'a@b.test' } })).status).toBe(
+      400,
+    );
     const byMail = await call(ann, 'lookupItems', { query: { email: 'CLIENT@customer.test' } });
     expect((byMail.body.items as unknown[]).length).toBe(1);
     const both = await call(ann, 'lookupItems', { query: { eventId: 'x', email: 'a@b.test' } });
@@ -274,7 +299,7 @@ describe('runs, preview, items, cleanup, reset', () => {
     const user = (await h.runtime.users.findByEmail('tenant-a', 'ann@a.test'))!;
     await h.runtime.runs.store('tenant-a', user.id).setPendingConfirmation({
       runId: 'r-big',
-      createdAt: new Date().toISOString(),
+      createdAt: systemClock().toISOString(),
       crm: 0,
       calendar: 12,
       reason: 'would delete 12 events',

@@ -24,7 +24,8 @@ describe('GET /api/v1/auth/config: how the pane signs in', () => {
     } finally {
       await h.close();
     }
-  });
+    // Starting a whole server (SQLite, migrations, an identity provider) takes seconds on a loaded machine.
+  }, 30_000);
 
   it('says dev when the development sign-in is on', async () => {
     const h = await startHarness({ AUTH_MODE: 'dev' });
@@ -34,5 +35,5 @@ describe('GET /api/v1/auth/config: how the pane signs in', () => {
     } finally {
       await h.close();
     }
-  });
+  }, 30_000);
 });

@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildCli, runCli } from '../../src/server/cli';
 import { MemoryWorld } from './support/memory-connectors';
+import { systemClock } from '../../src/shared/clock';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
-const world = new MemoryWorld();
+// The CLI builds its own runtime on the wall clock (as in production); the accounts share that clock.
+const world = new MemoryWorld(systemClock);
 const saved = { ...process.env };
 
 beforeAll(() => {
@@ -90,6 +92,25 @@ describe('crm-sync', () => {
     expect(JSON.parse(ok.out)).toMatchObject({ side: 'calendar', status: 'connected' });
     expect(ok.out).not.toContain('"pw"');
 
+    // Calendars (SPEC §11): listed with the default target and sources, then chosen; unknown ids are refused.
+    expect(JSON.parse((await cli('--json', 'calendars', 'ann@example.test')).out)).toMatchObject({
+      calendars: expect.arrayContaining([expect.objectContaining({ id: 'primary', isDefault: true })]),
+      targetCalendarId: 'primary',
+      sourceCalendarIds: ['primary'],
+    });
+    const chosen = await cli('calendars', 'ann@example.test', '--target', 'crm', '--source', 'primary');
+    expect(chosen.code).toBe(0);
+    expect(chosen.out).toMatch(/crm\s+CRM items\s+yes\s+yes/);
+    expect(chosen.out).toMatch(/primary\s+Calendar\s+yes\s+yes/);
+    expect(JSON.parse((await cli('--json', 'calendars', 'ann@example.test')).out)).toMatchObject({
+      targetCalendarId: 'crm',
+      sourceCalendarIds: ['primary'],
+    });
+    await cli('calendars', 'ann@example.test', '--target', 'primary');
+    const unknownSource = await cli('calendars', 'ann@example.test', '--source', 'nope');
+    expect(unknownSource.code).toBe(1);
+    expect(unknownSource.err).toMatch(/unknown calendar nope/);
+
     const set = await cli(
       '--json',
       'settings',
@@ -112,7 +133,17 @@ describe('crm-sync', () => {
       syncToCalendar: true,
       fields: {
         subject: 'Call Dana',
-        timing: { kind: 'timed', start: '2031-01-02T09:00:00.000Z', end: '2031-01-02T09:30:00.000Z', timeZone: 'UTC' },
+        // In the future of the CLI's clock, whatever day the suite runs.
+        timing: {
+          kind: 'timed',
+          start: new Date(
+            Math.ceil(systemClock().getTime() / 86_400_000 + 30) * 86_400_000 + 9 * 3_600_000,
+          ).toISOString(),
+          end: new Date(
+            Math.ceil(systemClock().getTime() / 86_400_000 + 30) * 86_400_000 + 9.5 * 3_600_000,
+          ).toISOString(),
+          timeZone: 'UTC',
+        },
         body: '',
         location: '',
         visibility: 'normal',

@@ -12,6 +12,8 @@ import { UserRepository, type UserRecord } from '../../src/server/store/users';
 import { keyringFromEnvironment } from '../../src/server/vault/keyring';
 import { Vault } from '../../src/server/vault/vault';
 import { ProviderError } from '../../src/sync/errors';
+// MSAL judges token expiry by the wall clock itself, so this suite's identity provider and stores use it too.
+import { systemClock } from '../../src/shared/clock';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
@@ -65,8 +67,8 @@ function startTokenEndpoint() {
           preferred_username: 'ann@a.test',
           iss: `${origin}/${tid}/v2.0`,
           aud: 'client-1',
-          iat: Math.floor(Date.now() / 1000),
-          exp: Math.floor(Date.now() / 1000) + 3600,
+          iat: Math.floor(systemClock().getTime() / 1000),
+          exp: Math.floor(systemClock().getTime() / 1000) + 3600,
         })}.`;
         res.writeHead(200, { 'content-type': 'application/json' }).end(
           JSON.stringify({
@@ -108,7 +110,11 @@ beforeAll(async () => {
   origin = await idp.listen();
   db = openDatabase(`sqlite:${path.join(dir, 'c.db')}`);
   await migrateToLatest(db);
-  user = await new UserRepository(db.kysely).create({ tenantId: 'tenant-a', email: 'ann@a.test', oid: 'oid-1' });
+  user = await new UserRepository(db.kysely, systemClock).create({
+    tenantId: 'tenant-a',
+    email: 'ann@a.test',
+    oid: 'oid-1',
+  });
 });
 afterAll(async () => {
   await db.close();
@@ -126,7 +132,7 @@ const config = (mode: 'delegated' | 'app-only') =>
 
 describe('unattended Graph tokens (MSAL against a loopback token endpoint)', () => {
   it('exchanges on-behalf-of, keeps the cache encrypted, and refreshes later without the user', async () => {
-    const tokens = new GraphTokenService(config('delegated'), db, vault);
+    const tokens = new GraphTokenService(config('delegated'), db, vault, systemClock);
     await tokens.exchangeOnBehalfOf(user, 'the-pane-access-token');
     expect(idp.grants).toContain('urn:ietf:params:oauth:grant-type:jwt-bearer');
     const rows = await db.kysely.selectFrom('token_cache').selectAll().execute();
@@ -134,7 +140,7 @@ describe('unattended Graph tokens (MSAL against a loopback token endpoint)', () 
     for (const r of rows) expect(r.secret).not.toMatch(/graph-token|rt-\d/);
 
     // A later process (fresh MSAL, cache from the database): the short-lived token expired, so it refreshes.
-    const later = new GraphTokenService(config('delegated'), db, vault);
+    const later = new GraphTokenService(config('delegated'), db, vault, systemClock);
     const token = await later.tokenFor(user);
     expect(token).toMatch(/^graph-token-\d+$/);
     expect(idp.grants).toContain('refresh_token');
@@ -142,21 +148,28 @@ describe('unattended Graph tokens (MSAL against a loopback token endpoint)', () 
 
   it('turns a revoked refresh token into an auth error (the run pauses)', async () => {
     idp.revoke();
-    const later = new GraphTokenService(config('delegated'), db, vault);
+    const later = new GraphTokenService(config('delegated'), db, vault, systemClock);
     await later.tokenFor(user).catch(() => undefined);
-    const e = await new GraphTokenService(config('delegated'), db, vault).tokenFor(user).catch((x: unknown) => x);
+    const e = await new GraphTokenService(config('delegated'), db, vault, systemClock)
+      .tokenFor(user)
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ProviderError);
     expect((e as ProviderError).kind).toBe('auth');
   });
 
   it('asks the user to open the add-in when there was never a sign-in', async () => {
-    const other = await new UserRepository(db.kysely).create({ tenantId: 'tenant-a', email: 'new@a.test' });
-    const e = await new GraphTokenService(config('delegated'), db, vault).tokenFor(other).catch((x: unknown) => x);
+    const other = await new UserRepository(db.kysely, systemClock).create({
+      tenantId: 'tenant-a',
+      email: 'new@a.test',
+    });
+    const e = await new GraphTokenService(config('delegated'), db, vault, systemClock)
+      .tokenFor(other)
+      .catch((x: unknown) => x);
     expect((e as ProviderError).kind).toBe('auth');
   });
 
   it('uses the client-credentials grant in app-only mode', async () => {
-    const token = await new GraphTokenService(config('app-only'), db, vault).tokenFor(user);
+    const token = await new GraphTokenService(config('app-only'), db, vault, systemClock).tokenFor(user);
     expect(token).toMatch(/^graph-token-/);
     expect(idp.grants).toContain('client_credentials');
   });

@@ -17,6 +17,9 @@ import { Vault } from '../../src/server/vault/vault';
 import { describeStatusStoreContract } from '../support/status-store-contract';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { describeStore } from './store-suite';
+import { fixedClock } from '../../src/shared/clock';
+
+const testClock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
 
 jest.setTimeout(120_000);
 
@@ -50,7 +53,10 @@ describe('StatusStore on PostgreSQL', () => {
     db = await freshDb();
   });
   describeStatusStoreContract('PostgreSQL', async () => {
-    const user = await new UserRepository(db.kysely).create({ tenantId: 'contract', email: `u${++n}@example.com` });
+    const user = await new UserRepository(db.kysely, testClock).create({
+      tenantId: 'contract',
+      email: `u${++n}@example.com`,
+    });
     return { store: new DbStatusStore(db.kysely, 'contract', user.id), cleanup: async () => {} };
   });
 });
@@ -76,8 +82,8 @@ describe('two worker processes on PostgreSQL', () => {
     );
     const masterKey = crypto.randomBytes(32).toString('base64');
     const vault = new Vault(keyringFromEnvironment(masterKey));
-    const users = new UserRepository(db.kysely);
-    const conns = new ConnectionRepository(db.kysely, vault);
+    const users = new UserRepository(db.kysely, testClock);
+    const conns = new ConnectionRepository(db.kysely, vault, testClock);
     const people = [];
     for (const email of ['one@pg.test', 'two@pg.test']) {
       const u = await users.create({ tenantId: 'pg', email });

@@ -18,6 +18,7 @@ import { openDatabase, type Db } from '../../src/server/store/database';
 import { migrateToLatest } from '../../src/server/store/migrations';
 import { startRadicale, type RadicaleServer } from '../support/radicale';
 import { TestIdentityProvider } from './support/identity-provider';
+import { systemClock } from '../../src/shared/clock';
 
 const ann = { tid: 'tenant-a', oid: 'oid-ann', email: 'ann@a.test' };
 const bob = { tid: 'tenant-b', oid: 'oid-bob', email: 'bob@b.test' };
@@ -119,7 +120,7 @@ describe('Sandbox CRM → CalDAV through the shipped registry', () => {
     });
     expect(contact.statusCode).toBe(201);
 
-    const start = new Date(Date.now() + 3 * 86_400_000);
+    const start = new Date(systemClock().getTime() + 3 * 86_400_000);
     start.setUTCHours(9, 0, 0, 0);
     const created = await call(ann, 'POST', '/sandbox/v1/items', {
       type: 'meeting',

@@ -15,6 +15,7 @@ import { migrateToLatest } from '../../src/server/store/migrations';
 import type { UserRecord } from '../../src/server/store/users';
 import { emptySideCounts, type RunReport } from '../../src/shared/run-report';
 import { MemoryWorld } from './support/memory-connectors';
+import { systemClock } from '../../src/shared/clock';
 
 /** An engine double whose run outcome and duration each test decides. */
 class ScriptedEngine {
@@ -31,8 +32,8 @@ class ScriptedEngine {
         runId: opts.runId ?? crypto.randomUUID(),
         status: this.outcome,
         trigger: opts.trigger,
-        startedAt: new Date().toISOString(),
-        finishedAt: new Date().toISOString(),
+        startedAt: systemClock().toISOString(),
+        finishedAt: systemClock().toISOString(),
         crm: emptySideCounts(),
         calendar: emptySideCounts(),
         conflicts: 0,
@@ -75,7 +76,8 @@ beforeAll(async () => {
   await migrateToLatest(db);
   rt = await createRuntime(config, db, {
     engine: engine.api,
-    registry: new MemoryWorld().registry(),
+    registry: new MemoryWorld(() => now).registry(),
+    clock: () => now,
     logger: pino({ level: 'silent' }),
     verifier: { verify: () => Promise.reject(new Error('no tokens here')) },
     queue: new InProcessQueue(),

@@ -6,6 +6,9 @@ import { DbStatusStore } from '../../src/server/store/db-status-store';
 import { migrateToLatest } from '../../src/server/store/migrations';
 import { UserRepository } from '../../src/server/store/users';
 import { describeStatusStoreContract } from '../support/status-store-contract';
+import { fixedClock } from '../../src/shared/clock';
+
+const testClock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'status-sqlite-'));
 let db: Db;
@@ -20,6 +23,9 @@ afterAll(async () => {
 
 let n = 0;
 describeStatusStoreContract('SQLite', async () => {
-  const user = await new UserRepository(db.kysely).create({ tenantId: 'contract', email: `u${++n}@example.com` });
+  const user = await new UserRepository(db.kysely, testClock).create({
+    tenantId: 'contract',
+    email: `u${++n}@example.com`,
+  });
   return { store: new DbStatusStore(db.kysely, 'contract', user.id), cleanup: async () => {} };
 });

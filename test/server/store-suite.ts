@@ -2,17 +2,21 @@ import type { Db } from '../../src/server/store/database';
 import { AuditRepository } from '../../src/server/store/audit';
 import { ConnectionRepository } from '../../src/server/store/connections';
 import { DbStatusStore } from '../../src/server/store/db-status-store';
+import { itemTagStore } from '../../src/server/store/item-tags';
 import { SettingsRepository } from '../../src/server/store/settings';
 import { SyncStateRepository } from '../../src/server/store/sync-state';
 import { UserRepository } from '../../src/server/store/users';
 import { emptySideCounts, type RunReport } from '../../src/shared/run-report';
 import { testVault } from './support/keys';
+import { fixedClock } from '../../src/shared/clock';
 
 /** Store behaviour both databases must show; called from the SQLite and the PostgreSQL test files. */
 export function describeStore(name: string, open: () => Promise<Db>): void {
   describe(`store on ${name}`, () => {
     let db: Db;
     const vault = testVault();
+    // The stores stamp rows with this clock, never the wall clock.
+    const clock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
     beforeAll(async () => {
       db = await open();
     });
@@ -21,7 +25,7 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
     });
 
     it('keeps tenants apart and finds users by token or e-mail', async () => {
-      const users = new UserRepository(db.kysely);
+      const users = new UserRepository(db.kysely, clock);
       const a = await users.create({ tenantId: 'ta', email: 'Ann@Example.com' });
       await users.create({ tenantId: 'tb', email: 'ann@example.com' });
       expect((await users.findByEmail('ta', 'ANN@example.com'))?.id).toBe(a.id);
@@ -39,9 +43,9 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
     });
 
     it('stores connection secrets encrypted and scoped', async () => {
-      const users = new UserRepository(db.kysely);
+      const users = new UserRepository(db.kysely, clock);
       const u = await users.create({ tenantId: 'ta', email: 'sec@example.com' });
-      const repo = new ConnectionRepository(db.kysely, vault);
+      const repo = new ConnectionRepository(db.kysely, vault, clock);
       await repo.save({
         tenantId: 'ta',
         userId: u.id,
@@ -62,9 +66,9 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
     });
 
     it('resolves settings layers, profiles and the audit log', async () => {
-      const users = new UserRepository(db.kysely);
+      const users = new UserRepository(db.kysely, clock);
       const u = await users.create({ tenantId: 'ts', email: 'set@example.com' });
-      const settings = new SettingsRepository(db.kysely);
+      const settings = new SettingsRepository(db.kysely, clock);
       await settings.setGlobal('ts', { pastWindowDays: 10 });
       const p = await settings.createProfile('ts', {
         name: 'Sales',
@@ -85,7 +89,7 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await settings.deleteProfile('ts', p.id)).toBe(true);
       expect((await users.get('ts', u.id))?.profileId).toBeNull();
 
-      const audit = new AuditRepository(db.kysely);
+      const audit = new AuditRepository(db.kysely, clock);
       const first = await audit.record('ts', { actor: 'a@x', action: 'profile.create', target: 'Sales', details: {} });
       await audit.record('ts', { actor: 'a@x', action: 'profile.delete', target: 'Sales', details: {} });
       const all = await audit.list('ts', 10);
@@ -95,7 +99,7 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
     });
 
     it('grants one run lease per user at a time', async () => {
-      const users = new UserRepository(db.kysely);
+      const users = new UserRepository(db.kysely, clock);
       const u = await users.create({ tenantId: 'tl', email: 'lease@example.com' });
       const state = new SyncStateRepository(db.kysely);
       const now = new Date('2026-01-01T00:00:00Z');
@@ -110,7 +114,7 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
     });
 
     it('status store keeps one user apart from another', async () => {
-      const users = new UserRepository(db.kysely);
+      const users = new UserRepository(db.kysely, clock);
       const u1 = await users.create({ tenantId: 'tx', email: 'one@example.com' });
       const u2 = await users.create({ tenantId: 'tx', email: 'two@example.com' });
       const s1 = new DbStatusStore(db.kysely, 'tx', u1.id);
@@ -141,6 +145,27 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await s1.getCursor('crm')).toBeNull();
       expect(await s1.getMeta()).toEqual({ firstSyncDone: true, repairing: true });
       expect(await s1.listRuns(5)).toHaveLength(1);
+    });
+
+    it('keeps the connectors’ own item tags per tenant and CRM org', async () => {
+      const now = () => new Date('2030-01-01T00:00:00Z');
+      const a = itemTagStore(db.kysely, 'ta', 'salesforce|https://acme.my.salesforce.com', now);
+      const colleague = itemTagStore(db.kysely, 'ta', 'salesforce|https://acme.my.salesforce.com', now);
+      const otherOrg = itemTagStore(db.kysely, 'ta', 'salesforce|https://other.my.salesforce.com', now);
+      const otherTenant = itemTagStore(db.kysely, 'tb', 'salesforce|https://acme.my.salesforce.com', now);
+      await a.put('00U1', 'uid-1');
+      await a.put('00U2', 'crm-born:uid-2');
+      await a.put('00U1', 'uid-1b');
+      expect(await colleague.find(['uid-1b', 'crm-born:uid-2', 'uid-1'])).toEqual(
+        expect.arrayContaining([
+          { itemId: '00U1', tag: 'uid-1b' },
+          { itemId: '00U2', tag: 'crm-born:uid-2' },
+        ]),
+      );
+      expect(await colleague.find(['uid-1'])).toEqual([]);
+      expect([...(await colleague.tagsOf(['00U1', '00U9']))]).toEqual([['00U1', 'uid-1b']]);
+      expect(await otherOrg.find(['uid-1b'])).toEqual([]);
+      expect(await otherTenant.find(['uid-1b'])).toEqual([]);
     });
   });
 }

@@ -1,5 +1,6 @@
 import type { CalendarConnector } from '../../src/providers/connector';
 import { startHarness, type Harness } from './support/harness';
+import { systemClock } from '../../src/shared/clock';
 
 let h: Harness;
 const subscribed: { calendarId: string; notificationUrl: string; clientState: string }[] = [];
@@ -12,9 +13,12 @@ beforeAll(async () => {
   connector.notifications = {
     subscribe: async (_provider, p) => {
       subscribed.push(p);
-      return { id: `sub-${subscribed.length}`, expiresAt: new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString() };
+      return {
+        id: `sub-${subscribed.length}`,
+        expiresAt: new Date(systemClock().getTime() + 3 * 24 * 3600 * 1000).toISOString(),
+      };
     },
-    renew: async () => ({ expiresAt: new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString() }),
+    renew: async () => ({ expiresAt: new Date(systemClock().getTime() + 3 * 24 * 3600 * 1000).toISOString() }),
     unsubscribe: async (_provider, id) => {
       unsubscribed.push(id);
     },

@@ -18,6 +18,7 @@ import type { StatusStore } from '../../src/sync/status-store';
 import type { RunReport } from '../../src/shared/run-report';
 import { MemoryStatusStore, resetSync, runSync, type EngineContext } from '../../src/sync';
 import { crashableStore, FaultPlan, faultyCalendar, faultyCrm, SimulatedCrash } from '../../src/sync/memory/faults';
+import type { Clock } from '../../src/shared/clock';
 
 /** The user's hands on the calendar: edits that bypass the engine. */
 export interface CalendarControl {
@@ -56,6 +57,11 @@ export interface EngineWorld {
   userEmail: string;
   /** First instant the world's clock shows (events are generated 1–30 days after it). */
   now: Date;
+  /**
+   * The world's clock: the engine runs on it too, so "past" and "future" mean the same to the scenario and to the
+   * engine whatever day the suite runs (a harness that let the engine read the wall clock expired with its dates).
+   */
+  clock: Clock;
   cleanup(): Promise<void>;
 }
 
@@ -656,6 +662,7 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
       userEmail: w.userEmail,
       calendars: { targetCalendarId: w.calendarId, sourceCalendarIds: sc.importing ? [w.calendarId] : [] },
       sleep: async () => undefined,
+      now: w.clock,
     };
     const mem: Memory = {
       noMirror: new Set(),

@@ -17,6 +17,8 @@ export interface RadicaleServer {
   users: Record<string, string>;
   /** Creates a calendar collection (MKCALENDAR) for `user` and returns its path. */
   makeCalendar(user: string, name: string, displayName?: string): Promise<string>;
+  /** With `logRequests`: how many requests Radicale logged so far (every method, every user). */
+  requestCount(): number;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,8 @@ async function waitUntilUp(origin: string, child: ChildProcess, stderr: () => st
 
 export async function startRadicale(
   users: Record<string, string> = { alice: 'alice-app-password' },
+  /** Log every request at info level and count them (the side-by-side bench counts requests from the log). */
+  opts: { logRequests?: boolean } = {},
 ): Promise<RadicaleServer> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'radicale-'));
   const port = await freePort();
@@ -76,14 +80,27 @@ export async function startRadicale(
       '[web]',
       'type = none',
       '[logging]',
-      'level = warning',
+      `level = ${opts.logRequests ? 'info' : 'warning'}`,
       '',
     ].join('\n'),
   );
-  const child = spawn('radicale', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Radicale keeps the real time even in the time-travel run (scripts/time-travel.sh): it ages its sync-token
+  // history by file modification times, which the kernel writes in real time, so a faked clock would expire every
+  // token at once. A server's clock is its own anyway; only the connector's clock travels.
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k === 'LD_PRELOAD' || k.startsWith('FAKETIME')) delete env[k];
+  const child = spawn('radicale', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
+  let requests = 0;
+  let partial = '';
   child.stderr?.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-4000);
+    const text = d.toString();
+    err = (err + text).slice(-4000);
+    if (!opts.logRequests) return;
+    // Radicale logs one "<METHOD> request for '<path>' received from …" line per request.
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (/\[INFO\] [A-Z]+ request for /i.test(line)) requests++;
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitUntilUp(origin, child, () => err);
@@ -93,6 +110,7 @@ export async function startRadicale(
     origin,
     hostPort: `127.0.0.1:${port}`,
     users,
+    requestCount: () => requests,
     async makeCalendar(user, name, displayName = name) {
       const p = `/${user}/${name}/`;
       const res = await fetch(`${origin}${p}`, {

@@ -7,6 +7,7 @@
  * `make` is called before every test and must return an empty store scoped to one tenant + user;
  * `cleanup` is called after the test.
  */
+import { PERMANENT_TOMBSTONE } from '../../src/sync/status-store';
 import type { RunReport } from '../../src/shared/run-report';
 import type { SyncedFields } from '../../src/sync/model';
 import type {
@@ -289,11 +290,13 @@ export function describeStatusStoreContract(
       expect(await store.getPendingConfirmation()).toBeNull();
     });
 
-    test('reset forgets links, cursors, conflicts, intents, tombstones; keeps runs, trail, cleanups; sets repairing', async () => {
+    test('reset forgets links, cursors, conflicts, intents, tombstones but the user’s deletions; keeps runs, trail, cleanups; sets repairing', async () => {
       await store.upsertLink(makeLink());
       await store.setCursor('crm', 'c1');
       await store.putIntent({ key: 'k', side: 'calendar', sourceId: 's', calendarId: 'primary', createdAt: 'x' });
       await store.putTombstone({ side: 'crm', sourceId: 'e', sourceHash: 'h', createdAt: 'x' });
+      const kept = { side: 'calendar' as const, sourceId: 'c', sourceHash: PERMANENT_TOMBSTONE, createdAt: 'x' };
+      await store.putTombstone(kept);
       await store.addConflicts([
         {
           id: 'k',
@@ -324,7 +327,8 @@ export function describeStatusStoreContract(
       expect(await store.loadLinks()).toEqual([]);
       expect(await store.getCursor('crm')).toBeNull();
       expect(await store.listIntents()).toEqual([]);
-      expect(await store.listTombstones()).toEqual([]);
+      // A permanent note is the user's deletion the CRM could not record: forgetting it would bring the item back.
+      expect(await store.listTombstones()).toEqual([kept]);
       expect(await store.listConflicts({}, 10)).toEqual([]);
       expect(await store.listRuns(10)).toHaveLength(1);
       expect(await store.listTrail({}, 10)).toHaveLength(1);

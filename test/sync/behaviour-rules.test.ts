@@ -1,5 +1,5 @@
 /** The rules of SPEC §5 / §5.1 and the applier's guarantees (§7, §10), one test each. */
-import { fields, makeWorld, USER } from './helpers';
+import { fields, makeWorld, NOW, USER } from './helpers';
 import { ProviderError } from '../../src/sync/errors';
 import { crashableStore, FaultPlan, faultyCalendar, faultyCrm } from '../../src/sync/memory/faults';
 import { MemoryCalendar, MemoryCrm, MemoryCrmData, MemoryStatusStore, runSync } from '../../src/sync';
@@ -103,7 +103,7 @@ describe('§5 calendar → CRM: contacts and one activity per meeting', () => {
     const settings = { ...defaultSettings };
     const users = ['ann@corp.test', 'bob@corp.test'];
     for (const user of users) {
-      const cal = new MemoryCalendar({ userEmail: user });
+      const cal = new MemoryCalendar({ userEmail: user, now: () => NOW });
       cal.userCreate('primary', {
         fields: fields({
           attendees: [{ email: 'ann@corp.test' }, { email: 'bob@corp.test' }, { email: 'c@client.test' }],
@@ -113,12 +113,13 @@ describe('§5 calendar → CRM: contacts and one activity per meeting', () => {
       });
       const r = await runSync(
         {
-          crm: new MemoryCrm({ userEmail: user, data }),
+          crm: new MemoryCrm({ userEmail: user, data, now: () => NOW }),
           calendar: cal,
           store: new MemoryStatusStore(),
           settings,
           userEmail: user,
           calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
+          now: () => NOW,
         },
         { trigger: 'manual' },
       );

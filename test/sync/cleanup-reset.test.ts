@@ -111,4 +111,23 @@ describe('reset calendar sync', () => {
     await w.run();
     expect(w.writes()).toEqual(before);
   });
+
+  test('an event the user deleted for a CRM item stays deleted after a reset when the CRM has no flag field', async () => {
+    const w = makeWorld({}, { crm: { syncFlagField: false } });
+    const a = w.crmCreate({}, { subject: 'Quarterly review' });
+    w.crmCreate({}, { subject: 'Another meeting' }); // the calendar side is not empty (no deletion guard)
+    await w.run();
+    const event = w.cal.all().find((e) => e.crmTag === a.id)!;
+    w.cal.userDelete(event.id);
+    await w.run();
+    // No flag to turn off: the connector's own "not again" note holds the user's decision.
+    expect(w.cal.all().filter((e) => e.crmTag === a.id)).toEqual([]);
+    await resetSync(w.ctx);
+    const r = await w.run();
+    expect(r.calendar.created).toBe(0);
+    expect(w.cal.all().filter((e) => e.crmTag === a.id)).toEqual([]);
+    expect(w.cal.size).toBe(1);
+    await w.run();
+    expect(w.cal.all().filter((e) => e.crmTag === a.id)).toEqual([]);
+  });
 });

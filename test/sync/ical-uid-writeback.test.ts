@@ -235,7 +235,7 @@ describe('iCalUId write-back of CRM-born meetings', () => {
     const item = w.crmCreate();
     await w.run();
     // A colleague's connector mirrors the same (shared) activity and writes its own event's iCalUId.
-    const colleague = new MemoryCrm({ userEmail: 'bob@corp.test', data: w.crm.data });
+    const colleague = new MemoryCrm({ userEmail: 'bob@corp.test', data: w.crm.data, now: () => NOW });
     await colleague.writeItems([{ op: 'set-ical-uid', id: item.id, iCalUId: 'bob-copy@corp.test' }]);
     const before = w.writes();
     await w.run();

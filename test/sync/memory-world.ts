@@ -23,6 +23,7 @@ export function memoryWorld(
       calendarId: 'primary',
       userEmail,
       now: new Date(t),
+      clock: now,
       calendarControl: {
         create: async (calendarId, input) => calendar.userCreate(calendarId, input).id,
         update: async (id, patch) => void calendar.userUpdate(id, patch),

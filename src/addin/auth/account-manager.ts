@@ -13,6 +13,7 @@ import {
   type SignInStrategy,
   type TokenResult,
 } from './types';
+import { systemClock, type Clock } from '../../shared/clock';
 
 /** Renew this long before the token expires, so a request never leaves with a token that dies in flight. */
 const RENEW_MARGIN_MS = 60_000;
@@ -49,7 +50,10 @@ export class AccountManager {
   private token: TokenResult | null = null;
   private pending: Promise<TokenResult | null> | null = null;
 
-  constructor(readonly strategy: SignInStrategy) {}
+  constructor(
+    readonly strategy: SignInStrategy,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   get account(): SignedInAccount | null {
     return this.token?.account ?? null;
@@ -67,7 +71,7 @@ export class AccountManager {
 
   /** A valid token for the connector's API; throws NeedsSignInError when only the user can get one. */
   async getToken(): Promise<string> {
-    if (this.token && this.token.expiresAt - RENEW_MARGIN_MS > Date.now()) return this.token.accessToken;
+    if (this.token && this.token.expiresAt - RENEW_MARGIN_MS > this.clock().getTime()) return this.token.accessToken;
     const renewed = await this.silent();
     if (!renewed) throw new NeedsSignInError();
     return renewed.accessToken;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SignInError, type SignInStrategy, type TokenResult } from './types';
+import { systemClock } from '../../shared/clock';
 
 export const devTokenPath = '/auth/dev/token';
 export const devTokenStorageKey = 'crm-sync.devToken';
@@ -36,7 +37,7 @@ export function tokenResult(accessToken: string): TokenResult | null {
 function stored(): TokenResult | null {
   const raw = window.sessionStorage.getItem(devTokenStorageKey);
   const t = raw ? tokenResult(raw) : null;
-  return t && t.expiresAt > Date.now() ? t : null;
+  return t && t.expiresAt > systemClock().getTime() ? t : null;
 }
 
 export function devStrategy(fetchImpl: typeof fetch): SignInStrategy {

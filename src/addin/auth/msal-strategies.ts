@@ -6,13 +6,14 @@
 import type { AccountInfo, AuthenticationResult, IPublicClientApplication } from '@azure/msal-browser';
 import type { OfficeBridge } from '../office';
 import { SignInError, type AuthConfig, type SignInStrategy, type TokenResult } from './types';
+import { systemClock } from '../../shared/clock';
 
 type EntraConfig = Extract<AuthConfig, { mode: 'entra' }>;
 
 function toResult(r: AuthenticationResult): TokenResult {
   return {
     accessToken: r.accessToken,
-    expiresAt: r.expiresOn ? r.expiresOn.getTime() : Date.now() + 5 * 60_000,
+    expiresAt: r.expiresOn ? r.expiresOn.getTime() : systemClock().getTime() + 5 * 60_000,
     account: { email: (r.account?.username ?? '').toLowerCase(), name: r.account?.name ?? null },
   };
 }

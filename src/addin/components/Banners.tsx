@@ -16,13 +16,14 @@ import type { Side } from '../../shared/api';
 import { describeError } from '../api/describe-error';
 import { messages } from '../messages';
 import { useApp, useServices } from '../state/context';
+import { systemClock } from '../../shared/clock';
 
 const useStyles = makeStyles({ root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS } });
 
 /** Warn this long before a provider's authorization runs out. */
 export const EXPIRY_WARNING_MS = 3 * 24 * 3600_000;
 
-export function Banners({ now = Date.now() }: { now?: number }) {
+export function Banners({ now = systemClock().getTime() }: { now?: number }) {
   const s = useStyles();
   const { api, store } = useServices();
   const connections = useApp((st) => st.connections);

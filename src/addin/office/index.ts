@@ -4,7 +4,7 @@
 import { isSetSupported, whenOfficeReady, type HostInfo } from './host';
 import { mailboxUser, onItemChanged, readCurrentItem, type CurrentItem } from './item';
 import { openDialog, type DialogOutcome } from './dialog';
-import { currentTheme, type ThemeKind } from './theme';
+import { currentTheme, onThemeChanged, type ThemeKind } from './theme';
 
 export type { HostInfo, CurrentItem, DialogOutcome, ThemeKind };
 export type { ItemPerson } from './item';
@@ -17,6 +17,8 @@ export interface OfficeBridge {
   onItemChanged(listener: () => void): () => void;
   openDialog(url: string): Promise<DialogOutcome>;
   theme(): ThemeKind;
+  /** Live theme changes where Office reports them (Mailbox 1.14); returns the unsubscribe function. */
+  onThemeChanged?(listener: () => void): () => void;
   /** Nested App Authentication available (NestedAppAuth 1.1; not for Outlook.com mailboxes). */
   supportsNaa(): boolean;
   mailboxUser(): { email: string; name: string } | null;
@@ -31,6 +33,7 @@ export async function connectToOffice(): Promise<OfficeBridge> {
     onItemChanged,
     openDialog: (url) => openDialog(url),
     theme: currentTheme,
+    onThemeChanged,
     supportsNaa: () => isSetSupported('NestedAppAuth', '1.1'),
     mailboxUser,
   };

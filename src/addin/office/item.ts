@@ -1,7 +1,9 @@
 /**
  * Reads the open Outlook item (message or appointment, read or compose) into plain data.
  * Mailbox 1.1 gives subject/start/end/attendees; the item id exists in read mode (compose: getItemIdAsync, 1.8,
- * only once the item was saved). Office.js exposes no iCalUId: the server resolves the event from its REST id.
+ * only once the item was saved); an occurrence or exception names its series (seriesId, 1.7). Office.js exposes no
+ * iCalUId and hands out EWS ids: both are converted to REST ids here, and the server resolves them to the event
+ * (immutable id, seriesMasterId, iCalUId) through Graph.
  */
 import { isSetSupported, officeGlobal } from './host';
 
@@ -15,6 +17,10 @@ export interface CurrentItem {
   mode: 'read' | 'compose';
   /** REST (Graph) form of the item id, null for an unsaved compose item. */
   itemId: string | null;
+  /** REST form of the series an occurrence or exception belongs to (Mailbox 1.7); null otherwise. */
+  seriesId: string | null;
+  /** For an appointment: whether the signed-in user organises it (compose is always the organiser's). */
+  role: 'organizer' | 'attendee' | null;
   subject: string;
   /** ISO instants; null for messages. */
   start: string | null;
@@ -57,7 +63,6 @@ function toIso(d: Date | null): string | null {
 }
 
 async function readItemId(item: Office.MessageRead | Office.AppointmentRead, compose: boolean): Promise<string | null> {
-  const mailbox = officeGlobal()?.context.mailbox;
   let ewsId: string | null = null;
   if (!compose) ewsId = item.itemId ?? null;
   else if (isSetSupported('Mailbox', '1.8')) {
@@ -66,9 +71,16 @@ async function readItemId(item: Office.MessageRead | Office.AppointmentRead, com
       composeItem.getItemIdAsync((r) => resolve(String(r.status) === 'succeeded' ? r.value : null)),
     );
   }
-  if (!ewsId) return null;
-  // The server looks the event up through Graph, which speaks REST ids, not the EWS ids Office.js hands out.
+  return ewsId ? toRestId(ewsId) : null;
+}
+
+/** The server looks the event up through Graph, which speaks REST ids, not the EWS ids Office.js hands out. */
+function toRestId(ewsId: string): string {
+  const mailbox = officeGlobal()?.context.mailbox;
   const restVersion = officeGlobal()?.MailboxEnums?.RestVersion?.v2_0;
+  // Outlook on Android and iOS already hands out REST ids (Office.js, item.seriesId / itemId notes).
+  const platform = String(officeGlobal()?.context?.diagnostics?.platform ?? '');
+  if (platform === 'Android' || platform === 'iOS') return ewsId;
   if (mailbox?.convertToRestId && restVersion) {
     try {
       return mailbox.convertToRestId(ewsId, restVersion);
@@ -77,6 +89,13 @@ async function readItemId(item: Office.MessageRead | Office.AppointmentRead, com
     }
   }
   return ewsId;
+}
+
+/** The series of an occurrence or exception (Mailbox 1.7): null for single items, series masters and messages. */
+function readSeriesId(item: Record<string, unknown>): string | null {
+  if (!isSetSupported('Mailbox', '1.7')) return null;
+  const raw = item['seriesId'];
+  return typeof raw === 'string' && raw ? toRestId(raw) : null;
 }
 
 /** The item the pane was opened on, or null outside Outlook / with no item selected. */
@@ -91,6 +110,8 @@ export async function readCurrentItem(): Promise<CurrentItem | null> {
   let start: string | null = null;
   let end: string | null = null;
   let people: ItemPerson[];
+  let role: CurrentItem['role'] = null;
+  const own = officeGlobal()?.context.mailbox.userProfile?.emailAddress?.toLowerCase();
   if (kind === 'appointment') {
     start = toIso(await readValue<Date>(item.start as unknown as Date | AsyncGetter<Date>));
     end = toIso(await readValue<Date>(item.end as unknown as Date | AsyncGetter<Date>));
@@ -102,6 +123,7 @@ export async function readCurrentItem(): Promise<CurrentItem | null> {
     );
     const organizer = compose ? null : ((item.organizer as Office.EmailAddressDetails | undefined) ?? null);
     people = toPeople([organizer, required, optional]);
+    role = compose || (organizer?.emailAddress ?? '').toLowerCase() === own ? 'organizer' : 'attendee';
   } else {
     const from = compose ? null : ((item.from as Office.EmailAddressDetails | undefined) ?? null);
     const to = await readValue<Office.EmailAddressDetails[]>(
@@ -112,11 +134,12 @@ export async function readCurrentItem(): Promise<CurrentItem | null> {
     );
     people = toPeople([from, to, cc]);
   }
-  const own = officeGlobal()?.context.mailbox.userProfile?.emailAddress?.toLowerCase();
   return {
     kind,
     mode: compose ? 'compose' : 'read',
     itemId: await readItemId(item, compose),
+    seriesId: kind === 'appointment' ? readSeriesId(item) : null,
+    role,
     subject,
     start,
     end,

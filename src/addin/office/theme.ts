@@ -2,7 +2,7 @@
  * The Office theme as one of three looks the pane knows. Office gives colours, not a name, so darkness is read
  * from the body background's luminance; Windows high contrast shows up as forced colours.
  */
-import { officeGlobal } from './host';
+import { isSetSupported, officeGlobal } from './host';
 
 export type ThemeKind = 'light' | 'dark' | 'high-contrast';
 
@@ -26,4 +26,18 @@ export function currentTheme(): ThemeKind {
     if (l !== null) return l < 0.5 ? 'dark' : 'light';
   }
   return matches('(prefers-color-scheme: dark)') ? 'dark' : 'light';
+}
+
+/**
+ * Calls the listener when the user switches Office's theme while the pane is open (Office.EventType
+ * .OfficeThemeChanged, Mailbox 1.14, task panes only). Where Office has no such event the theme is read at start.
+ * Returns the function that stops listening.
+ */
+export function onThemeChanged(listener: () => void): () => void {
+  const office = officeGlobal();
+  const mailbox = office?.context?.mailbox;
+  const type = office?.EventType?.OfficeThemeChanged;
+  if (!mailbox?.addHandlerAsync || !type || !isSetSupported('Mailbox', '1.14')) return () => undefined;
+  mailbox.addHandlerAsync(type, listener);
+  return () => mailbox.removeHandlerAsync(type);
 }

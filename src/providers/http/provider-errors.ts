@@ -2,7 +2,7 @@ import { ProviderError, type ProviderErrorKind } from '../../sync/errors';
 import { parseRetryAfter } from './retry-after';
 
 /** Maps an HTTP error response to the engine's error classes (SPEC §7). */
-export function providerErrorFromResponse(res: Response, detail: string, now: Date = new Date()): ProviderError {
+export function providerErrorFromResponse(res: Response, detail: string, now: Date): ProviderError {
   const status = res.status;
   let kind: ProviderErrorKind;
   if (status === 401) kind = 'auth';

@@ -82,10 +82,25 @@ export function checkUrlForm(raw: string, policy: UrlPolicy): URL {
     throw new UnsafeUrlError('credentials', 'the URL must not contain a user name or password');
   }
   const allowListed = isAllowListed(url, policy);
+  if (url.protocol === 'http:' && !allowListed && isLocalHost(url)) {
+    // http to a private or loopback host: what is wrong is the host, which https would not fix.
+    throw new UnsafeUrlError('private-address', notAllowed(url.hostname.replace(/^\[|\]$/g, '')));
+  }
   if (url.protocol !== 'https:' && !(allowListed && url.protocol === 'http:')) {
     throw new UnsafeUrlError('scheme', `the URL must start with https:// (got ${url.protocol}//)`);
   }
   return url;
+}
+
+/** A host that is, on its face (no DNS), loopback, private or link-local: localhost or such an IP literal. */
+function isLocalHost(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  return net.isIP(host) !== 0 && !isPublicAddress(host);
+}
+
+function notAllowed(host: string, address?: string): string {
+  return `the host ${host}${address && address !== host ? ` resolves to a private or local address (${address}) and` : ' is a private or local address and'} is not allowed; an admin can allow it with ALLOWED_PRIVATE_HOSTS`;
 }
 
 export type Lookup = (hostname: string) => Promise<{ address: string; family: number }[]>;
@@ -97,7 +112,18 @@ export const systemLookup: Lookup = (hostname) => dns.lookup(hostname, { all: tr
  * connect time by the safe fetch (a DNS answer can change between this check and the request).
  */
 export async function assertSafeUrl(raw: string, policy: UrlPolicy, lookup: Lookup = systemLookup): Promise<URL> {
-  const url = checkUrlForm(raw, policy);
+  let url: URL;
+  try {
+    url = checkUrlForm(raw, policy);
+  } catch (e) {
+    // http to a name that resolves to a private address: say the host is not allowed (https would not help).
+    if (!(e instanceof UnsafeUrlError) || e.reason !== 'scheme' || !raw.trim().toLowerCase().startsWith('http:'))
+      throw e;
+    const host = new URL(raw).hostname;
+    const blocked = (await lookup(host).catch(() => [])).map((a) => a.address).find((a) => !isPublicAddress(a));
+    if (blocked) throw new UnsafeUrlError('private-address', notAllowed(host, blocked));
+    throw e;
+  }
   if (isAllowListed(url, policy)) return url;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
@@ -112,10 +138,7 @@ export async function assertSafeUrl(raw: string, policy: UrlPolicy, lookup: Look
   if (addresses.length === 0) throw new UnsafeUrlError('unresolvable', `the host ${host} could not be found`);
   const blocked = addresses.find((a) => !isPublicAddress(a));
   if (blocked) {
-    throw new UnsafeUrlError(
-      'private-address',
-      `the host ${host} resolves to a private or local address (${blocked}); an admin can allow it with ALLOWED_PRIVATE_HOSTS`,
-    );
+    throw new UnsafeUrlError('private-address', notAllowed(host, blocked));
   }
   return url;
 }

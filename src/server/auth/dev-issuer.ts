@@ -3,6 +3,7 @@ import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from '
 import { principalFromClaims } from './claims';
 import { describeJoseError } from './entra-verifier';
 import { AuthError, type Principal, type TokenVerifier } from './principal';
+import type { Clock } from '../../shared/clock';
 
 export const devScope = 'access_as_user';
 export const devAdminRole = 'Connector.Admin';
@@ -17,11 +18,12 @@ export class DevIssuer implements TokenVerifier {
     private readonly publicKey: CryptoKey,
     readonly issuer: string,
     readonly audience: string,
+    private readonly clock: Clock,
   ) {}
 
-  static async create(origin: string): Promise<DevIssuer> {
+  static async create(origin: string, clock: Clock): Promise<DevIssuer> {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
-    return new DevIssuer(privateKey, publicKey, `${origin.replace(/\/+$/, '')}/auth/dev`, 'crm-sync-dev');
+    return new DevIssuer(privateKey, publicKey, `${origin.replace(/\/+$/, '')}/auth/dev`, 'crm-sync-dev', clock);
   }
 
   async jwks() {
@@ -35,6 +37,7 @@ export class DevIssuer implements TokenVerifier {
 
   async sign(p: { tenantId: string; email: string; name?: string | null; admin: boolean }, ttlSeconds = 8 * 3600) {
     const email = p.email.toLowerCase();
+    const iat = Math.floor(this.clock().getTime() / 1000);
     return new SignJWT({
       tid: p.tenantId,
       oid: DevIssuer.oidFor(p.tenantId, email),
@@ -46,8 +49,8 @@ export class DevIssuer implements TokenVerifier {
       .setProtectedHeader({ alg: 'ES256', kid: 'dev' })
       .setIssuer(this.issuer)
       .setAudience(this.audience)
-      .setIssuedAt()
-      .setExpirationTime(`${ttlSeconds}s`)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttlSeconds)
       .sign(this.privateKey);
   }
 
@@ -57,6 +60,7 @@ export class DevIssuer implements TokenVerifier {
         issuer: this.issuer,
         audience: this.audience,
         algorithms: ['ES256'],
+        currentDate: this.clock(),
       });
       return principalFromClaims(payload, { requiredScope: devScope, adminRole: devAdminRole });
     } catch (e) {

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { principalFromClaims } from './claims';
 import { AuthError, type Principal, type TokenVerifier } from './principal';
+import type { Clock } from '../../shared/clock';
 
 export interface EntraVerifierOptions {
   /** e.g. https://login.microsoftonline.com (tests: a loopback identity provider). */
@@ -13,6 +14,8 @@ export interface EntraVerifierOptions {
   adminRole: string;
   /** Injected key set (tests); default the authority's published JWKS. */
   keys?: JWTVerifyGetKey;
+  /** Expiry and not-before are judged at this clock's time. */
+  clock: Clock;
 }
 
 const multiTenant = new Set(['common', 'organizations', '']);
@@ -30,7 +33,12 @@ export function createEntraVerifier(o: EntraVerifierOptions): TokenVerifier {
     async verify(token: string): Promise<Principal> {
       let payload;
       try {
-        ({ payload } = await jwtVerify(token, keys, { audience, algorithms: ['RS256'], clockTolerance: 60 }));
+        ({ payload } = await jwtVerify(token, keys, {
+          audience,
+          algorithms: ['RS256'],
+          clockTolerance: 60,
+          currentDate: o.clock(),
+        }));
       } catch (e) {
         throw new AuthError(describeJoseError(e));
       }

@@ -12,11 +12,12 @@ import type { Config } from '../config';
 import type { Db } from '../store/database';
 import type { UserRecord } from '../store/users';
 import type { Vault } from '../vault/vault';
+import type { Clock } from '../../shared/clock';
 
 const graphScope = 'https://graph.microsoft.com/.default';
 
 /** MSAL's token cache for one tenant, kept in the database encrypted by the vault (never in plain text). */
-function encryptedCachePlugin(db: Db, vault: Vault, tenantId: string): ICachePlugin {
+function encryptedCachePlugin(db: Db, vault: Vault, tenantId: string, clock: Clock): ICachePlugin {
   const context = `token-cache:${tenantId}`;
   return {
     async beforeCacheAccess(ctx: TokenCacheContext) {
@@ -31,7 +32,7 @@ function encryptedCachePlugin(db: Db, vault: Vault, tenantId: string): ICachePlu
     async afterCacheAccess(ctx: TokenCacheContext) {
       if (!ctx.cacheHasChanged) return;
       const secret = vault.encrypt(ctx.tokenCache.serialize(), context);
-      const updated_at = new Date().toISOString();
+      const updated_at = clock().toISOString();
       await db.kysely
         .insertInto('token_cache')
         .values({ tenant_id: tenantId, cache_key: 'msal', secret, updated_at })
@@ -90,6 +91,7 @@ export class GraphTokenService {
     private readonly config: Config,
     private readonly db: Db,
     private readonly vault: Vault,
+    private readonly clock: Clock,
   ) {
     const host = new URL(config.ENTRA_AUTHORITY_HOST);
     const loopback = host.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(host.hostname);
@@ -112,7 +114,7 @@ export class GraphTokenService {
           authority: `${this.authorityOrigin}/${tenantId}`,
           knownAuthorities: this.knownAuthorities,
         },
-        cache: { cachePlugin: encryptedCachePlugin(this.db, this.vault, tenantId) },
+        cache: { cachePlugin: encryptedCachePlugin(this.db, this.vault, tenantId, this.clock) },
         system: this.network ? { networkClient: this.network } : {},
       });
       this.apps.set(tenantId, app);
@@ -134,7 +136,7 @@ export class GraphTokenService {
 
   private async rememberAccount(user: UserRecord, accountId: string): Promise<void> {
     const secret = this.vault.encrypt(accountId, `graph-account:${user.tenantId}:${user.id}`);
-    const updated_at = new Date().toISOString();
+    const updated_at = this.clock().toISOString();
     await this.db.kysely
       .insertInto('token_cache')
       .values({ tenant_id: user.tenantId, cache_key: `account:${user.id}`, secret, updated_at })

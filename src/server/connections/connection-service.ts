@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { itemTagStore } from '../store/item-tags';
 import type { Kysely } from 'kysely';
 import type {
   CalendarConnector,
@@ -137,8 +138,10 @@ export class ConnectionService {
     tenantId: string,
     userEmail: string,
   ) {
-    if (connector.descriptor.id !== 'sandbox') return input;
-    return { ...input, fields: { ...input.fields, tenantId, userEmail } };
+    // Every connector learns whose connection it is (e.g. SuiteCRM: the owner of activities assigned to the user).
+    const own = userEmail ? { ...input, userEmail } : input;
+    if (connector.descriptor.id !== 'sandbox') return own;
+    return { ...own, fields: { ...input.fields, tenantId, userEmail } };
   }
 
   /**
@@ -194,7 +197,8 @@ export class ConnectionService {
       url: verified.url,
       options: {
         method,
-        targetCalendarId: keepChoice ? (previous.options.targetCalendarId ?? null) : null,
+        // A calendar named at connect (its CalDAV URL) is the target; otherwise a reconnect keeps the user's choice.
+        targetCalendarId: verified.calendarId ?? (keepChoice ? (previous.options.targetCalendarId ?? null) : null),
         sourceCalendarIds: keepChoice ? (previous.options.sourceCalendarIds ?? []) : [],
       },
       tokenExpiresAt: verified.expiresAt,
@@ -222,7 +226,7 @@ export class ConnectionService {
         side,
         provider: req.provider,
         secret: this.deps.vault.encryptJson({ codeVerifier, input }, `oauth-state:${state}`),
-        expires_at: new Date(Date.now() + oauthStateTtlMs).toISOString(),
+        expires_at: new Date(this.deps.env.now().getTime() + oauthStateTtlMs).toISOString(),
       })
       .execute();
     let authorizeUrl: string;
@@ -251,7 +255,7 @@ export class ConnectionService {
       if (r) await trx.deleteFrom('oauth_states').where('state', '=', q.state).execute();
       return r;
     });
-    if (!row || row.expires_at < new Date().toISOString()) {
+    if (!row || row.expires_at < this.deps.env.now().toISOString()) {
       throw new HttpError(
         400,
         'validation',
@@ -333,7 +337,13 @@ export class ConnectionService {
     const { record, secrets } = await this.loaded(tenantId, userId, 'crm');
     const connector = this.connector('crm', record.provider);
     return {
-      provider: connector.open(this.connection(record, secrets), this.deps.env, this.hooks(tenantId, userId, 'crm')),
+      provider: connector.open(this.connection(record, secrets), this.deps.env, {
+        ...this.hooks(tenantId, userId, 'crm'),
+        // One tag store per CRM org: the provider and the org's URL as the connection recorded it.
+        itemTags: itemTagStore(this.deps.db, tenantId, `${record.provider}|${record.url ?? ''}`, () =>
+          this.deps.env.now(),
+        ),
+      }),
       record,
     };
   }

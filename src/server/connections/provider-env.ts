@@ -1,9 +1,10 @@
 import type { ProviderEnv } from '../../providers/connector';
 import { createSafeFetch } from '../../providers/http';
 import type { Config } from '../config';
+import type { Clock } from '../../shared/clock';
 
 /** What every provider gets from the server: the SSRF-guarded fetch for user URLs and the configured endpoints. */
-export function createProviderEnv(config: Config): ProviderEnv {
+export function createProviderEnv(config: Config, clock: Clock): ProviderEnv {
   return {
     safeFetch: createSafeFetch({ allowedPrivateHosts: config.ALLOWED_PRIVATE_HOSTS }),
     fetch: (input, init) => fetch(input, init),
@@ -12,7 +13,7 @@ export function createProviderEnv(config: Config): ProviderEnv {
     ...(config.GOOGLE_CLIENT_ID && config.GOOGLE_CLIENT_SECRET
       ? { google: { clientId: config.GOOGLE_CLIENT_ID, clientSecret: config.GOOGLE_CLIENT_SECRET } }
       : {}),
-    now: () => new Date(),
+    now: clock,
   };
 }
 

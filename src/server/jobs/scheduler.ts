@@ -5,6 +5,7 @@ import type { SyncStateRepository } from '../store/sync-state';
 import type { UserRepository } from '../store/users';
 import type { UserSettingsService } from '../runs/user-settings';
 import type { RunQueue } from './queue';
+import { systemClock } from '../../shared/clock';
 
 export interface SchedulerOptions {
   tickMs?: number;
@@ -36,7 +37,7 @@ export class Scheduler {
     this.o = {
       tickMs: options.tickMs ?? 5000,
       reconcileMs: options.reconcileMs ?? 60_000,
-      now: options.now ?? (() => new Date()),
+      now: options.now ?? systemClock,
     };
   }
 

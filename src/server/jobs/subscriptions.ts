@@ -6,6 +6,7 @@ import type { Db } from '../store/database';
 import type { Vault } from '../vault/vault';
 import type { RunQueue } from './queue';
 import type { SyncStateRepository } from '../store/sync-state';
+import type { Clock } from '../../shared/clock';
 
 const renewBeforeMs = 24 * 3600 * 1000;
 
@@ -24,6 +25,7 @@ export class SubscriptionService {
       syncState: SyncStateRepository;
       publicUrl: string | undefined;
       logger: Logger;
+      clock: Clock;
     },
   ) {}
 
@@ -52,7 +54,7 @@ export class SubscriptionService {
       .where('user_id', '=', userId)
       .where('provider', '=', provider)
       .execute();
-    const soon = new Date(Date.now() + renewBeforeMs).toISOString();
+    const soon = new Date(this.deps.clock().getTime() + renewBeforeMs).toISOString();
     for (const calendarId of calendarIds) {
       const sub = existing.find((s) => s.calendar_id === calendarId);
       try {

@@ -2,6 +2,7 @@ import type { RunReport, RunTrigger } from '../../shared/run-report';
 import type { SyncSettings } from '../../shared/settings';
 import type { CalendarProvider, CrmProvider } from '../../sync/ports';
 import type { CleanupRecord, StatusStore } from '../../sync/status-store';
+import type { Clock } from '../../shared/clock';
 
 /** What one engine call needs (the engine's EngineContext, src/sync/index.ts). */
 export interface EngineContext {
@@ -11,7 +12,7 @@ export interface EngineContext {
   settings: SyncSettings;
   userEmail: string;
   calendars: { targetCalendarId: string; sourceCalendarIds: string[] };
-  now?: () => Date;
+  now: Clock;
   signal?: AbortSignal;
   onProgress?: (p: unknown) => void;
 }

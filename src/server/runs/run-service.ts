@@ -11,6 +11,7 @@ import type { UserRecord, UserRepository } from '../store/users';
 import { HttpError, notFound } from '../errors';
 import type { EngineApi, EngineContext } from './engine-api';
 import type { UserSettingsService } from './user-settings';
+import { systemClock } from '../../shared/clock';
 
 export interface RunRequest {
   tenantId: string;
@@ -75,7 +76,7 @@ export class RunService {
       maxWaitMs: options.maxWaitMs ?? 30 * 60_000,
       jitter: options.jitter ?? 0.1,
       random: options.random ?? Math.random,
-      now: options.now ?? (() => new Date()),
+      now: options.now ?? systemClock,
       sleep: options.sleep ?? defaultSleep,
     };
   }
@@ -138,10 +139,12 @@ export class RunService {
 
   /** Waits for the user's lease (another run may hold it) and takes it. */
   private async acquire(tenantId: string, userId: string, runId: string): Promise<void> {
-    const deadline = Date.now() + this.o.maxWaitMs;
+    // A duration, not a date: the monotonic clock.
+    const deadline = performance.now() + this.o.maxWaitMs;
     while (!(await this.deps.syncState.acquire(tenantId, userId, this.owner, runId, this.o.leaseTtlMs, this.o.now()))) {
       if (this.shutdown.signal.aborted) throw new HttpError(503, 'unavailable', 'The connector is shutting down.');
-      if (Date.now() > deadline) throw new HttpError(409, 'conflict', 'Another run for this user is still running.');
+      if (performance.now() > deadline)
+        throw new HttpError(409, 'conflict', 'Another run for this user is still running.');
       await this.o.sleep(this.o.waitPollMs, this.shutdown.signal);
     }
   }

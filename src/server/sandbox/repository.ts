@@ -17,6 +17,7 @@ import {
   type SandboxScope,
 } from '../../providers/crm/sandbox/repository';
 import type { SandboxItemsTable, SandboxSchema } from './schema';
+import type { Clock } from '../../shared/clock';
 
 type Db = Kysely<SandboxSchema>;
 
@@ -101,6 +102,7 @@ class KyselySandboxRepository implements SandboxRepository {
   constructor(
     private readonly db: Db,
     scope: SandboxScope,
+    private readonly clock: Clock,
   ) {
     this.scope = { tenantId: scope.tenantId, userEmail: scope.userEmail.trim().toLowerCase() };
   }
@@ -234,7 +236,7 @@ class KyselySandboxRepository implements SandboxRepository {
             continue;
           }
         }
-        const now = new Date().toISOString();
+        const now = this.clock().toISOString();
         const id = crypto.randomUUID();
         await trx
           .insertInto('sandbox_items')
@@ -280,7 +282,7 @@ class KyselySandboxRepository implements SandboxRepository {
           ...dataColumns(data),
           version: Number(row.version) + 1,
           change_seq: await nextSeq(trx, this.tenant),
-          modified_at: new Date().toISOString(),
+          modified_at: this.clock().toISOString(),
         })
         .where('tenant_id', '=', this.tenant)
         .where('id', '=', id)
@@ -315,7 +317,7 @@ class KyselySandboxRepository implements SandboxRepository {
           item_id: id,
           change_seq: await nextSeq(trx, this.tenant),
           owners_json: JSON.stringify(item.ownerEmails),
-          deleted_at: new Date().toISOString(),
+          deleted_at: this.clock().toISOString(),
         })
         .execute();
     });
@@ -408,7 +410,7 @@ class KyselySandboxRepository implements SandboxRepository {
         name: contact.name,
         kind: contact.kind,
         company_id: contact.companyId,
-        created_at: new Date().toISOString(),
+        created_at: this.clock().toISOString(),
       })
       .execute();
     return contact;
@@ -439,7 +441,7 @@ class KyselySandboxRepository implements SandboxRepository {
         id: company.id,
         name,
         domain: company.domain,
-        created_at: new Date().toISOString(),
+        created_at: this.clock().toISOString(),
       })
       .execute();
     return company;
@@ -460,7 +462,7 @@ function toContact(r: Selectable<SandboxSchema['sandbox_contacts']>): SandboxCon
  * The factory the server hands to `createSandboxConnector`, the /sandbox/v1 routes and the CLI. Takes the
  * server's Kysely instance whatever its table types (the sandbox tables are created by migration 0100_sandbox).
  */
-export function kyselySandboxRepositories<DB>(db: Kysely<DB>): SandboxRepositoryFactory {
+export function kyselySandboxRepositories<DB>(db: Kysely<DB>, clock: Clock): SandboxRepositoryFactory {
   const sandboxDb = db as unknown as Db;
-  return (scope) => new KyselySandboxRepository(sandboxDb, scope);
+  return (scope) => new KyselySandboxRepository(sandboxDb, scope, clock);
 }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema';
+import type { Clock } from '../../shared/clock';
 
 export interface AuditRecord {
   id: string;
@@ -13,13 +14,16 @@ export interface AuditRecord {
 
 /** Append-only log of every admin change (SPEC §8), per tenant. */
 export class AuditRepository {
-  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly clock: Clock,
+  ) {}
 
   async record(tenantId: string, entry: { actor: string; action: string; target: string | null; details: unknown }) {
     const row = {
       id: crypto.randomUUID(),
       tenant_id: tenantId,
-      at: new Date().toISOString(),
+      at: this.clock().toISOString(),
       actor: entry.actor,
       action: entry.action,
       target: entry.target,

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Vault } from '../vault/vault';
 import type { ConnectionsTable, DatabaseSchema } from './schema';
+import type { Clock } from '../../shared/clock';
 
 export type ConnectionSide = 'crm' | 'calendar';
 export type ConnectionStatus = 'connected' | 'needs-reauth' | 'error';
@@ -56,12 +57,13 @@ export class ConnectionRepository {
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly vault: Vault,
+    private readonly clock: Clock,
   ) {}
 
   async save(
     input: Omit<ConnectionRecord, 'connectedAt' | 'updatedAt' | 'lastError' | 'status'> & { secret: ConnectionSecret },
   ): Promise<ConnectionRecord> {
-    const now = new Date().toISOString();
+    const now = this.clock().toISOString();
     const row: Selectable<ConnectionsTable> = {
       tenant_id: input.tenantId,
       user_id: input.userId,
@@ -126,7 +128,7 @@ export class ConnectionRepository {
       .updateTable('connections')
       .set({
         secret: this.vault.encryptJson(secret, connectionContext(tenantId, userId, side)),
-        updated_at: new Date().toISOString(),
+        updated_at: this.clock().toISOString(),
         ...(tokenExpiresAt !== undefined ? { token_expires_at: tokenExpiresAt } : {}),
       })
       .where('tenant_id', '=', tenantId)
@@ -144,7 +146,7 @@ export class ConnectionRepository {
   ): Promise<void> {
     await this.db
       .updateTable('connections')
-      .set({ status, last_error: lastError, updated_at: new Date().toISOString() })
+      .set({ status, last_error: lastError, updated_at: this.clock().toISOString() })
       .where('tenant_id', '=', tenantId)
       .where('user_id', '=', userId)
       .where('side', '=', side)
@@ -154,7 +156,7 @@ export class ConnectionRepository {
   async setOptions(tenantId: string, userId: string, side: ConnectionSide, options: ConnectionOptions): Promise<void> {
     await this.db
       .updateTable('connections')
-      .set({ options: JSON.stringify(options), updated_at: new Date().toISOString() })
+      .set({ options: JSON.stringify(options), updated_at: this.clock().toISOString() })
       .where('tenant_id', '=', tenantId)
       .where('user_id', '=', userId)
       .where('side', '=', side)

@@ -12,6 +12,7 @@ import type {
   WriteIntent,
 } from '../../sync/status-store';
 import type { DatabaseSchema } from './schema';
+import { PERMANENT_TOMBSTONE } from '../../sync/status-store';
 
 /** The engine's status store over the connector's database, scoped to one (tenant, user) on every query. */
 export class DbStatusStore implements StatusStore {
@@ -324,14 +325,25 @@ export class DbStatusStore implements StatusStore {
 
   async reset(): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      for (const table of [
-        'status_links',
-        'status_cursors',
-        'status_intents',
-        'status_tombstones',
-        'status_conflicts',
-      ] as const) {
+      for (const table of ['status_links', 'status_cursors', 'status_intents', 'status_conflicts'] as const) {
         await trx.deleteFrom(table).where('tenant_id', '=', this.tenantId).where('user_id', '=', this.userId).execute();
+      }
+      // The user's own deletions (permanent notes) outlive a reset: the items must not come back.
+      const tombstones = await trx
+        .selectFrom('status_tombstones')
+        .select(['side', 'source_id', 'data'])
+        .where('tenant_id', '=', this.tenantId)
+        .where('user_id', '=', this.userId)
+        .execute();
+      for (const t of tombstones) {
+        if ((JSON.parse(t.data) as Tombstone).sourceHash === PERMANENT_TOMBSTONE) continue;
+        await trx
+          .deleteFrom('status_tombstones')
+          .where('tenant_id', '=', this.tenantId)
+          .where('user_id', '=', this.userId)
+          .where('side', '=', t.side)
+          .where('source_id', '=', t.source_id)
+          .execute();
       }
       await trx
         .insertInto('status_meta')

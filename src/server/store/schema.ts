@@ -173,6 +173,14 @@ export interface StatusCleanupsTable extends StatusRow {
   data: string;
 }
 
+export interface CrmItemTagsTable {
+  tenant_id: string;
+  scope: string;
+  item_id: string;
+  tag: string;
+  updated_at: string;
+}
+
 export interface DatabaseSchema {
   connector_meta: ConnectorMetaTable;
   tenants: TenantsTable;
@@ -195,4 +203,5 @@ export interface DatabaseSchema {
   status_trail: StatusTrailTable;
   status_conflicts: StatusConflictsTable;
   status_cleanups: StatusCleanupsTable;
+  crm_item_tags: CrmItemTagsTable;
 }

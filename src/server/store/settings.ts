@@ -7,6 +7,7 @@ import {
   type SettingLayers,
 } from '../../shared/settings';
 import type { DatabaseSchema } from './schema';
+import type { Clock } from '../../shared/clock';
 
 export interface ProfileRecord {
   id: string;
@@ -24,7 +25,10 @@ function parseSettings(json: string): PartialSettings {
 
 /** The three settings layers of SPEC §4, per tenant. */
 export class SettingsRepository {
-  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly clock: Clock,
+  ) {}
 
   async getGlobal(tenantId: string): Promise<PartialSettings> {
     const r = await this.db
@@ -37,7 +41,7 @@ export class SettingsRepository {
 
   async setGlobal(tenantId: string, values: PartialSettings): Promise<void> {
     const settings = JSON.stringify(partialSettingsSchema.parse(values));
-    const updated_at = new Date().toISOString();
+    const updated_at = this.clock().toISOString();
     await this.db
       .insertInto('global_settings')
       .values({ tenant_id: tenantId, settings, updated_at })
@@ -57,7 +61,7 @@ export class SettingsRepository {
 
   async setUser(tenantId: string, userId: string, values: PartialSettings): Promise<void> {
     const settings = JSON.stringify(partialSettingsSchema.parse(values));
-    const updated_at = new Date().toISOString();
+    const updated_at = this.clock().toISOString();
     await this.db
       .insertInto('user_settings')
       .values({ tenant_id: tenantId, user_id: userId, settings, updated_at })
@@ -100,7 +104,7 @@ export class SettingsRepository {
       name: input.name,
       values: partialSettingsSchema.parse(input.values),
       locked: [...new Set(input.locked)],
-      updatedAt: new Date().toISOString(),
+      updatedAt: this.clock().toISOString(),
     };
     await this.db
       .insertInto('profiles')
@@ -121,7 +125,7 @@ export class SettingsRepository {
     id: string,
     input: { name: string; values: PartialSettings; locked: SettingKey[] },
   ): Promise<ProfileRecord | null> {
-    const updatedAt = new Date().toISOString();
+    const updatedAt = this.clock().toISOString();
     const values = partialSettingsSchema.parse(input.values);
     const locked = [...new Set(input.locked)];
     const r = await this.db

@@ -55,7 +55,7 @@ export class SyncStateRepository {
     owner: string,
     runId: string,
     ttlMs: number,
-    now = new Date(),
+    now: Date,
   ): Promise<boolean> {
     await this.ensure(tenantId, userId);
     const nowIso = now.toISOString();
@@ -75,7 +75,7 @@ export class SyncStateRepository {
   }
 
   /** Extends a held lease; false when it was lost (expired and taken), so the holder must stop. */
-  async renew(tenantId: string, userId: string, owner: string, ttlMs: number, now = new Date()): Promise<boolean> {
+  async renew(tenantId: string, userId: string, owner: string, ttlMs: number, now: Date): Promise<boolean> {
     const r = await this.db
       .updateTable('sync_state')
       .set({ lease_until: new Date(now.getTime() + ttlMs).toISOString() })

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { DatabaseSchema, UsersTable } from './schema';
+import type { Clock } from '../../shared/clock';
 
 export interface UserRecord {
   id: string;
@@ -33,12 +34,15 @@ export const defaultTenantId = 'local';
 
 /** Tenants and users. Every lookup but `findByIdAnyTenant` (used by the scheduler) takes the tenant. */
 export class UserRepository {
-  constructor(private readonly db: Kysely<DatabaseSchema>) {}
+  constructor(
+    private readonly db: Kysely<DatabaseSchema>,
+    private readonly clock: Clock,
+  ) {}
 
   async ensureTenant(id: string, name: string | null = null): Promise<void> {
     await this.db
       .insertInto('tenants')
-      .values({ id, name, created_at: new Date().toISOString() })
+      .values({ id, name, created_at: this.clock().toISOString() })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
@@ -65,7 +69,7 @@ export class UserRepository {
       profile_id: null,
       paused_reason: null,
       paused_message: null,
-      created_at: new Date().toISOString(),
+      created_at: this.clock().toISOString(),
     };
     await this.db.insertInto('users').values(row).execute();
     return toUser(row);

@@ -7,12 +7,18 @@ import { conflictSchema, trailEntrySchema } from './sync';
 export const itemLookupQuerySchema = z
   .object({
     eventId: z.string().min(1).max(1000).optional(),
+    /** With eventId, for an occurrence or exception: the REST id of its series (Office.js item.seriesId). */
+    seriesId: z.string().min(1).max(1000).optional(),
     iCalUId: z.string().min(1).max(1000).optional(),
     email: z.string().trim().toLowerCase().pipe(z.email()).optional(),
   })
   .refine((q) => [q.eventId, q.iCalUId, q.email].filter((v) => v !== undefined).length === 1, {
     message: 'give exactly one of eventId, iCalUId, email',
     path: ['eventId'],
+  })
+  .refine((q) => q.seriesId === undefined || q.eventId !== undefined, {
+    message: 'seriesId goes with eventId',
+    path: ['seriesId'],
   });
 export type ItemLookupQuery = z.infer<typeof itemLookupQuerySchema>;
 

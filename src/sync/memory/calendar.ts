@@ -28,7 +28,8 @@ export interface MemoryCalendarOptions {
   userEmail?: string;
   calendars?: CalendarInfo[];
   capabilities?: Partial<CalendarCapabilities>;
-  now?: () => Date;
+  /** The clock its modification times come from: the world's (a test's or a benchmark's), never the wall's. */
+  now: () => Date;
   /** Keep a copy of every write request in `writeLog` (default true; a long benchmark only needs `writeCount`). */
   keepWriteLog?: boolean;
 }
@@ -68,7 +69,7 @@ export class MemoryCalendar implements CalendarProvider {
   private readonly now: () => Date;
   private counter = 0;
 
-  constructor(options: MemoryCalendarOptions = {}) {
+  constructor(options: MemoryCalendarOptions) {
     this.userEmail = (options.userEmail ?? 'user@example.com').toLowerCase();
     this.calendars = options.calendars ?? [{ id: 'primary', name: 'Calendar', isDefault: true, canWrite: true }];
     this.capabilities = {
@@ -79,7 +80,7 @@ export class MemoryCalendar implements CalendarProvider {
       idempotentCreate: true,
       ...options.capabilities,
     };
-    this.now = options.now ?? (() => new Date());
+    this.now = options.now;
     this.keepWriteLog = options.keepWriteLog ?? true;
     for (const c of this.calendars) this.logs.set(c.id, new ChangeLog());
   }

@@ -33,7 +33,8 @@ export interface MemoryCrmOptions {
   capabilities?: Partial<CrmCapabilities>;
   people?: PersonMatch[];
   data?: MemoryCrmData;
-  now?: () => Date;
+  /** The clock its modification times come from: the world's (a test's or a benchmark's), never the wall's. */
+  now: () => Date;
   /** Keep a copy of every write request in `writeLog` (default true; a long benchmark only needs `writeCount`). */
   keepWriteLog?: boolean;
 }
@@ -61,7 +62,7 @@ export class MemoryCrm implements CrmProvider {
   private readonly keepWriteLog: boolean;
   private readonly now: () => Date;
 
-  constructor(options: MemoryCrmOptions = {}) {
+  constructor(options: MemoryCrmOptions) {
     this.userEmail = (options.userEmail ?? 'user@example.com').toLowerCase();
     this.capabilities = {
       types: ['meeting', 'call', 'follow-up', 'task', 'note'],
@@ -77,7 +78,7 @@ export class MemoryCrm implements CrmProvider {
     };
     this.data = options.data ?? new MemoryCrmData();
     if (options.people) this.data.people.push(...options.people);
-    this.now = options.now ?? (() => new Date());
+    this.now = options.now;
     this.keepWriteLog = options.keepWriteLog ?? true;
   }
 

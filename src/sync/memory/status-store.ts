@@ -25,6 +25,7 @@ import type {
   TrailEntry,
   WriteIntent,
 } from '../status-store';
+import { PERMANENT_TOMBSTONE } from '../status-store';
 import { encodeLinkRow, loadLinkRow, StringTable } from './link-row';
 import { copyPlain } from './plain';
 import { TrailLog } from './trail-log';
@@ -158,7 +159,7 @@ export class MemoryStatusStore implements StatusStore {
     this.links.clear();
     this.cursors.clear();
     this.intents.clear();
-    this.tombstones.clear();
+    for (const [key, t] of this.tombstones) if (t.sourceHash !== PERMANENT_TOMBSTONE) this.tombstones.delete(key);
     this.conflicts = [];
     this.pending = null;
     this.meta = { ...this.meta, repairing: true };

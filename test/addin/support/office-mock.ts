@@ -29,6 +29,7 @@ export function installOfficeMock(opts: MockOptions = {}): InstalledMock {
     onReady: async () => ({ host: 'Outlook', platform: 'OfficeOnline' }),
     EventType: {
       ItemChanged: 'olkItemSelectedChanged',
+      OfficeThemeChanged: 'officeThemeChanged',
       DialogMessageReceived: 'dialogMessageReceived',
       DialogEventReceived: 'dialogEventReceived',
     },

@@ -8,10 +8,11 @@ import type { OfficeBridge } from '../../../src/addin/office';
 import { createAppStore, type ViewName } from '../../../src/addin/state/app-store';
 import { ServicesProvider } from '../../../src/addin/state/context';
 import type { FakeApi } from './fake-api';
+import { systemClock } from '../../../src/shared/clock';
 
 export const token: TokenResult = {
   accessToken: 'token-1',
-  expiresAt: Date.now() + 3600_000,
+  expiresAt: systemClock().getTime() + 3600_000,
   account: { email: 'ann@example.com', name: 'Ann' },
 };
 

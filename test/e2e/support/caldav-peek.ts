@@ -1,4 +1,5 @@
 /** Looks into a Radicale calendar collection the way another CalDAV client would (PROPFIND + GET, PUT). */
+import { randomUUID } from 'node:crypto';
 import type { RadicaleServer } from '../../support/radicale';
 
 function auth(radicale: RadicaleServer, user: string): string {
@@ -29,7 +30,7 @@ export async function calendarResources(
 
 /** Another client copies an event under a new UID (a typical duplicate after a botched import). */
 export async function putCopy(radicale: RadicaleServer, user: string, ics: string, href: string): Promise<void> {
-  const copy = ics.replace(/^UID:.*$/m, `UID:copy-${Date.now()}@other-client`);
+  const copy = ics.replace(/^UID:.*$/m, `UID:copy-${randomUUID()}@other-client`);
   const res = await fetch(`${radicale.origin}${href}`, {
     method: 'PUT',
     headers: {

@@ -8,6 +8,7 @@ import { ConnectError } from '../../../src/providers/http';
 import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { CalendarProvider, ListWindow } from '../../../src/sync/ports';
 import { startRadicale, type RadicaleServer } from '../../support/radicale';
+import { worldClock } from './world';
 import { newCounter, testEnv, type RequestCounter } from './env';
 
 let radicale: RadicaleServer;
@@ -368,7 +369,7 @@ describe('CalDAV provider against Radicale', () => {
         homeUrl: connection.url!,
         self: { addresses: [] },
         account: 'alice',
-        now: () => new Date(),
+        now: worldClock,
         multigetSize: 3,
       });
     for (const k of [1, 2, 3, 4, 5]) {

@@ -3,7 +3,7 @@ import type { Connection } from '../../../src/providers/connector';
 import { applyCleanup, previewCleanup, resetSync } from '../../../src/sync';
 import { startRadicale, type RadicaleServer } from '../../support/radicale';
 import { testEnv } from './env';
-import { hoursFromNow, makeWorld, meetingFields, setLine, touch, USER } from './world';
+import { hoursFromNow, makeWorld, meetingFields, setLine, touch, USER, worldClock } from './world';
 
 let radicale: RadicaleServer;
 let connection: Connection;
@@ -102,7 +102,7 @@ describe('engine scenarios with CalDAV on Radicale', () => {
     const next = new Date(Date.parse(start) + 7 * 86_400_000).toISOString();
     const third = new Date(Date.parse(start) + 14 * 86_400_000).toISOString();
     const stamp = (iso: string): string => `${iso.replace(/[-:]/g, '').slice(0, 15)}Z`;
-    const now = stamp(new Date().toISOString());
+    const now = stamp(worldClock().toISOString());
     const lines = [
       'BEGIN:VCALENDAR',
       'VERSION:2.0',

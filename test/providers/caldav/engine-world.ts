@@ -3,6 +3,7 @@
  * as the calendar, one fresh calendar collection per scenario, and a "user" that edits the calendar the way another
  * CalDAV client would (whole-resource PUT / DELETE with the same credentials, no connector tag).
  */
+import { randomUUID } from 'node:crypto';
 import ICAL from 'ical.js';
 import { caldavConnector } from '../../../src/providers/calendar/caldav/connector';
 import { DavClient } from '../../../src/providers/calendar/caldav/dav-client';
@@ -21,15 +22,18 @@ import type { CalendarEvent, EventDraft, SyncedFields } from '../../../src/sync/
 import type { EngineWorld } from '../../support/engine-properties';
 import type { RadicaleServer } from '../../support/radicale';
 import { testEnv } from './env';
+import { fixedClock } from '../../../src/shared/clock';
 
 let worlds = 0;
 
 export function caldavWorld(radicale: RadicaleServer, connection: Connection, user: string) {
   return async (): Promise<EngineWorld> => {
-    const calendarId = await radicale.makeCalendar(user, `p${++worlds}-${Date.now().toString(36)}`);
-    const env = testEnv([radicale.hostPort]);
+    const calendarId = await radicale.makeCalendar(user, `p${++worlds}-${randomUUID().slice(0, 8)}`);
+    // One clock for the CRM, the user's calendar edits, the provider and the engine; one second per read.
+    const clock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
+    const env = testEnv([radicale.hostPort], undefined, clock);
     const calendar = caldavConnector.open(connection, env, { saveSecrets: async () => {} });
-    const crm = new MemoryCrm({ userEmail: user });
+    const crm = new MemoryCrm({ userEmail: user, now: clock });
     const client = new DavClient(env.safeFetch, { username: user, password: radicale.users[user] ?? '' });
     const self: SelfIdentity = { addresses: [user] };
     const url = (href: string): string => new URL(href, radicale.origin).toString();
@@ -68,13 +72,14 @@ export function caldavWorld(radicale: RadicaleServer, connection: Connection, us
       calendar,
       calendarId,
       userEmail: user,
-      now: new Date(),
+      now: new Date('2026-11-21T09:00:00.000Z'),
+      clock,
       calendarControl: {
         async create(calId, input) {
-          const href = `${calId}user-${++n}-${Date.now().toString(36)}.ics`;
-          let ics = renderNewResource(`user-${n}-${Date.now()}@other-client`, draftOf(input.fields, null), {
+          const href = `${calId}user-${++n}-${randomUUID().slice(0, 8)}.ics`;
+          let ics = renderNewResource(`user-${n}-${randomUUID()}@other-client`, draftOf(input.fields, null), {
             self,
-            now: new Date(),
+            now: clock(),
           });
           if (!input.isOrganizer) {
             // Someone else's meeting the user was invited to.
@@ -95,7 +100,7 @@ export function caldavWorld(radicale: RadicaleServer, connection: Connection, us
             draftOf({ ...event.fields, ...patch }, event.crmTag),
             {
               self,
-              now: new Date(),
+              now: clock(),
             },
           );
           await put(href, next, etag);
@@ -105,7 +110,7 @@ export function caldavWorld(radicale: RadicaleServer, connection: Connection, us
           const root = ICAL.Component.fromString(ics);
           for (const ev of root.getAllSubcomponents('vevent')) {
             ev.updatePropertyWithValue('status', 'CANCELLED');
-            ev.updatePropertyWithValue('last-modified', ICAL.Time.now());
+            ev.updatePropertyWithValue('last-modified', ICAL.Time.fromJSDate(clock(), true));
           }
           await put(href, root.toString(), etag);
         },

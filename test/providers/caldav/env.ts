@@ -1,5 +1,11 @@
 import { createSafeFetch, type FetchLike } from '../../../src/providers/http';
 import type { ProviderEnv } from '../../../src/providers/connector';
+import { fixedClock, type Clock } from '../../../src/shared/clock';
+
+/** Where the CalDAV suites' clock starts: the CRM, the user's edits, the provider and the engine all read it. */
+export const WORLD_START = '2026-11-21T09:00:00.000Z';
+/** One clock for every world of a suite (one second per read, so modification times order edits). */
+export const worldClock = fixedClock(WORLD_START, 1000);
 
 export interface RequestCounter {
   requests: number;
@@ -12,7 +18,11 @@ export function newCounter(): RequestCounter {
 }
 
 /** A provider environment whose safe fetch lets the test server through, as an admin allow-list would. */
-export function testEnv(allowedPrivateHosts: string[], counter?: RequestCounter): ProviderEnv {
+export function testEnv(
+  allowedPrivateHosts: string[],
+  counter?: RequestCounter,
+  clock: Clock = worldClock,
+): ProviderEnv {
   const safe = createSafeFetch({ allowedPrivateHosts });
   const safeFetch: FetchLike = (input, init) => {
     if (counter) {
@@ -26,6 +36,6 @@ export function testEnv(allowedPrivateHosts: string[], counter?: RequestCounter)
     fetch: (i, init) => fetch(i, init),
     publicUrl: 'https://connector.example',
     graphBaseUrl: 'https://graph.invalid',
-    now: () => new Date(),
+    now: clock,
   };
 }

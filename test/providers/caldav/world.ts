@@ -2,6 +2,7 @@
  * The engine with the CalDAV provider on a real Radicale and the engine's in-memory CRM and status store:
  * one calendar per world, and helpers that act as another CalDAV client (a user in Apple Calendar, Thunderbird…).
  */
+import { randomUUID } from 'node:crypto';
 import { caldavConnector } from '../../../src/providers/calendar/caldav/connector';
 import type { Connection } from '../../../src/providers/connector';
 import { defaultSettings, type SyncSettings } from '../../../src/shared/settings';
@@ -10,12 +11,15 @@ import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../..
 import type { SyncedFields } from '../../../src/sync/model';
 import type { CrmCapabilities } from '../../../src/sync/ports';
 import type { RadicaleServer } from '../../support/radicale';
-import { newCounter, testEnv, type RequestCounter } from './env';
+import { newCounter, testEnv, WORLD_START, worldClock, type RequestCounter } from './env';
 
 export const USER = 'alice@example.com';
 
+export { WORLD_START, worldClock };
+
+/** An instant `h` hours after the world's start, on the hour. */
 export function hoursFromNow(h: number): string {
-  const d = new Date(Date.now() + h * 3_600_000);
+  const d = new Date(Date.parse(WORLD_START) + h * 3_600_000);
   d.setUTCMinutes(0, 0, 0);
   return d.toISOString();
 }
@@ -60,12 +64,12 @@ export async function makeWorld(
   settings: Partial<SyncSettings> = {},
   crmCapabilities: Partial<CrmCapabilities> = {},
 ): Promise<CalDavWorld> {
-  const calendarId = await radicale.makeCalendar('alice', `w${++worldNo}-${Date.now().toString(36)}`);
+  const calendarId = await radicale.makeCalendar('alice', `w${++worldNo}-${randomUUID().slice(0, 8)}`);
   const counter = newCounter();
-  const calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter), {
+  const calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter, worldClock), {
     saveSecrets: async () => {},
   });
-  const crm = new MemoryCrm({ userEmail: USER, capabilities: crmCapabilities });
+  const crm = new MemoryCrm({ userEmail: USER, capabilities: crmCapabilities, now: worldClock });
   const store = new MemoryStatusStore();
   const ctx: EngineContext = {
     crm,
@@ -75,6 +79,7 @@ export async function makeWorld(
     userEmail: USER,
     calendars: { targetCalendarId: calendarId, sourceCalendarIds: [calendarId] },
     sleep: async () => undefined,
+    now: worldClock,
   };
   const auth = `Basic ${Buffer.from(`alice:${radicale.users.alice ?? ''}`).toString('base64')}`;
   const url = (href: string): string => `${radicale.origin}${href}`;
@@ -87,7 +92,7 @@ export async function makeWorld(
     counter,
     // A fresh provider per run, as the server opens one per run (no state carried between runs).
     run: (opts = {}) => {
-      ctx.calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter), {
+      ctx.calendar = caldavConnector.open(connection, testEnv([radicale.hostPort], counter, worldClock), {
         saveSecrets: async () => {},
       });
       return runSync(ctx, { runId: `r${++runNo}`, trigger: 'manual', ...opts });
@@ -152,6 +157,6 @@ export function setLine(ics: string, name: string, value: string): string {
 
 /** Marks "the user edited this now" as real clients do (LAST-MODIFIED, DTSTAMP). */
 export function touch(ics: string): string {
-  const stamp = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
+  const stamp = `${worldClock().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
   return setLine(setLine(ics, 'LAST-MODIFIED', stamp), 'DTSTAMP', stamp);
 }

@@ -14,15 +14,22 @@ import { startSalesforceDouble } from '../../support/crm-doubles/salesforce';
 import { connectDynamics, connectSalesforce } from '../../support/crm-doubles/connect';
 import { salesforceConnector } from '../../../src/providers/crm/salesforce';
 import { startDynamicsDouble, type DvRow } from '../../support/crm-doubles/dynamics';
+import { fixedClock, type Clock } from '../../../src/shared/clock';
 
 const scale = Number(process.env.ENGINE_PROPERTY_RUNS ?? '1');
 const everything = { from: '1970-01-01T00:00:00.000Z', to: null };
 
-function calendarSide(userEmail: string): {
+/** Where each world's clock starts: one clock for the CRM, the calendar and the engine. */
+const worldStart = '2026-11-21T09:00:00.000Z';
+
+function calendarSide(
+  userEmail: string,
+  clock: Clock,
+): {
   calendar: CalendarProvider;
   calendarControl: EngineWorld['calendarControl'];
 } {
-  const calendar = new MemoryCalendar({ userEmail });
+  const calendar = new MemoryCalendar({ userEmail, now: clock });
   return {
     calendar,
     calendarControl: {
@@ -37,15 +44,18 @@ function calendarSide(userEmail: string): {
 
 async function sandboxWorld(): Promise<EngineWorld> {
   const userEmail = 'me@example.com';
-  const { db, repoFor } = await openSandboxDb();
+  // One second per read, so modification times order edits (most-recent-wins).
+  const clock = fixedClock(worldStart, 1000);
+  const { db, repoFor } = await openSandboxDb('sqlite::memory:', clock);
   const repo = repoFor({ tenantId: 'props', userEmail });
   const crm = new SandboxCrmProvider(repo, 'https://connector.example');
   return {
     crm,
-    ...calendarSide(userEmail),
+    ...calendarSide(userEmail, clock),
     calendarId: 'primary',
     userEmail,
-    now: new Date(),
+    now: new Date(worldStart),
+    clock,
     crmControl: {
       async create(input) {
         const data: SandboxItemData = {
@@ -83,7 +93,8 @@ async function sandboxWorld(): Promise<EngineWorld> {
  * `setFlag` changes nothing (the connector reports `syncFlagField: false`).
  */
 async function dynamicsWorld(): Promise<EngineWorld> {
-  const dv = await startDynamicsDouble();
+  const clock = fixedClock(worldStart, 1000);
+  const dv = await startDynamicsDouble({ now: clock });
   const userEmail = dv.users[0]!.email;
   const { env, connector, connection } = await connectDynamics(dv);
   const crm = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
@@ -117,10 +128,11 @@ async function dynamicsWorld(): Promise<EngineWorld> {
     });
   return {
     crm,
-    ...calendarSide(userEmail),
+    ...calendarSide(userEmail, clock),
     calendarId: 'primary',
     userEmail,
-    now: new Date(),
+    now: new Date(worldStart),
+    clock,
     crmControl: {
       async create(input) {
         const set =
@@ -169,6 +181,11 @@ async function dynamicsWorld(): Promise<EngineWorld> {
 
 async function salesforceWorld(): Promise<EngineWorld> {
   const sf = await startSalesforceDouble();
+  // The double's clock is the world's: each read moves it one second, so modification times order edits.
+  const clock: Clock = () => {
+    sf.advance(1000);
+    return sf.now();
+  };
   const userEmail = sf.users[0]!.email;
   const { env, connection } = await connectSalesforce(sf, { syncFlagField: 'CrmSync_Sync__c' });
   const crm = salesforceConnector.open(connection, env, { saveSecrets: () => Promise.resolve() });
@@ -201,10 +218,11 @@ async function salesforceWorld(): Promise<EngineWorld> {
   };
   return {
     crm,
-    ...calendarSide(userEmail),
+    ...calendarSide(userEmail, clock),
     calendarId: 'primary',
     userEmail,
     now: sf.now(),
+    clock,
     crmControl: {
       async create(input) {
         tick();

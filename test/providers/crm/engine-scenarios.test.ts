@@ -16,9 +16,13 @@ import { startSalesforceDouble } from '../../support/crm-doubles/salesforce';
 import { salesforceConnector } from '../../../src/providers/crm/salesforce';
 import { startDynamicsDouble } from '../../support/crm-doubles/dynamics';
 import { openSandboxDb } from './sandbox/sandbox-support';
+import { fixedClock } from '../../../src/shared/clock';
 
 const USER = 'sally@corp.example';
-const hours = (h: number) => new Date(Date.now() + h * 3_600_000);
+/** The suite's clock: the CRM doubles, the calendar and the engine all read it. */
+const START = '2026-11-21T09:00:00.000Z';
+const clock = fixedClock(START, 1000);
+const hours = (h: number) => new Date(Date.parse(START) + h * 3_600_000);
 const iso = (d: Date) => new Date(Math.floor(d.getTime() / 60_000) * 60_000).toISOString();
 
 /** Acts as the CRM's user (outside the engine) and counts the engine's writes. */
@@ -52,7 +56,7 @@ function counting(provider: CrmProvider, writes: CrmWrite[]): CrmProvider {
 }
 
 async function sandboxHarness(): Promise<CrmHarness> {
-  const { db, repoFor } = await openSandboxDb();
+  const { db, repoFor } = await openSandboxDb('sqlite::memory:', clock);
   const repo = repoFor({ tenantId: 't', userEmail: USER });
   const provider = new SandboxCrmProvider(repo, 'https://connector.example');
   const writes: CrmWrite[] = [];
@@ -111,7 +115,7 @@ async function suiteCrmHarness(): Promise<CrmHarness> {
     fetch: safeFetch,
     publicUrl: 'https://connector.example',
     graphBaseUrl: 'https://graph.invalid',
-    now: () => new Date(),
+    now: clock,
   };
   const connection = await suiteCrmConnector.connect!(
     {
@@ -225,7 +229,7 @@ async function salesforceHarness(): Promise<CrmHarness> {
 }
 
 async function dynamicsHarness(): Promise<CrmHarness> {
-  const dv = await startDynamicsDouble();
+  const dv = await startDynamicsDouble({ now: clock });
   const { env, connector, connection } = await connectDynamics(dv);
   const writes: CrmWrite[] = [];
   const open = () => connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
@@ -286,7 +290,7 @@ describe.each([
   let runNo = 0;
   beforeEach(async () => {
     h = await makeHarness();
-    cal = new MemoryCalendar({ userEmail: USER });
+    cal = new MemoryCalendar({ userEmail: USER, now: clock });
     ctx = {
       crm: h.provider,
       calendar: cal,
@@ -295,6 +299,7 @@ describe.each([
       userEmail: USER,
       calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
       sleep: async () => undefined,
+      now: clock,
     };
   });
   afterEach(() => h.close());

@@ -16,11 +16,14 @@ import type { SyncedFields } from '../../../src/sync/model';
 import type { CrmCapabilities } from '../../../src/sync/ports';
 import type { EngineWorld } from '../../support/engine-properties';
 import { GoogleDouble } from '../../support/google-double/server';
+import { fixedClock } from '../../../src/shared/clock';
 
 const calendarId = 'crm-items@group.calendar.google.com';
 
 export async function googleWorld(options: { crmCapabilities?: Partial<CrmCapabilities> } = {}): Promise<EngineWorld> {
-  const google = await new GoogleDouble().start();
+  // One clock for both sides, one second per read, so modification times order edits (most-recent-wins).
+  const clock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
+  const google = await new GoogleDouble({ now: clock }).start();
   const env: ProviderEnv = {
     safeFetch: () => Promise.reject(new Error('not for Google')),
     fetch: (i, init) => fetch(i, init),
@@ -32,7 +35,7 @@ export async function googleWorld(options: { crmCapabilities?: Partial<CrmCapabi
       tokenUrl: `${google.origin}/token`,
       apiBaseUrl: google.origin,
     },
-    now: () => new Date(),
+    now: clock,
   };
   const verifier = 'property-harness-verifier-0123456789-abcdefgh';
   const redirectUri = 'https://connector.example/cb';
@@ -49,7 +52,7 @@ export async function googleWorld(options: { crmCapabilities?: Partial<CrmCapabi
       connection = { ...connection, secrets };
     },
   });
-  const crm = new MemoryCrm({ userEmail: google.user, capabilities: options.crmCapabilities ?? {} });
+  const crm = new MemoryCrm({ userEmail: google.user, capabilities: options.crmCapabilities ?? {}, now: clock });
   const ctx: MappingContext = { calendarId, calendarZone: 'UTC', defaultReminderMinutes: null, selfEmail: google.user };
   const body = (fields: SyncedFields, tag: string | null) =>
     eventBody({ fields, crmTag: tag ?? '', crmUrl: null, sendInvitations: false, priority: null }, null);
@@ -64,7 +67,8 @@ export async function googleWorld(options: { crmCapabilities?: Partial<CrmCapabi
     calendar,
     calendarId,
     userEmail: google.user,
-    now: new Date(),
+    now: new Date('2026-11-21T09:00:00.000Z'),
+    clock,
     calendarControl: {
       async create(calId, input) {
         const data = body(input.fields, null);

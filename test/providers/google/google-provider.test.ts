@@ -4,6 +4,7 @@ import type { Connection, ProviderEnv, Secrets } from '../../../src/providers/co
 import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { CalendarProvider, ListWindow } from '../../../src/sync/ports';
 import { GoogleDouble } from '../../support/google-double/server';
+import { systemClock } from '../../../src/shared/clock';
 
 let google: GoogleDouble;
 let env: ProviderEnv;
@@ -27,7 +28,7 @@ beforeAll(async () => {
       tokenUrl: `${google.origin}/token`,
       apiBaseUrl: google.origin,
     },
-    now: () => new Date(),
+    now: systemClock,
   };
   const verifier = 'verifier-0123456789-0123456789-0123456789-abc';
   const code = google.authorize(createHash('sha256').update(verifier).digest('base64url'), redirectUri);
@@ -345,7 +346,7 @@ describe('Google push notifications', () => {
       notificationUrl: 'https://connector.example/api/v1/webhooks/google',
       clientState: 'secret-state',
     });
-    expect(Date.parse(sub.expiresAt)).toBeGreaterThan(Date.now());
+    expect(Date.parse(sub.expiresAt)).toBeGreaterThan(systemClock().getTime());
     const [channelId, resourceId] = sub.id.split('|');
     const channel = google.channels.get(channelId!);
     expect(channel).toMatchObject({ calendarId: crmCal, token: 'secret-state', stopped: false });
@@ -365,7 +366,7 @@ describe('Google push notifications', () => {
     });
     expect(n.parseWebhook({ query: {}, headers: {}, body: {} })).toMatchObject({ kind: 'reject', status: 400 });
     const renewed = await n.renew(p, sub.id);
-    expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.now());
+    expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(systemClock().getTime());
     expect(google.channels.get(channelId!)?.stopped).toBe(false);
     await n.unsubscribe(p, sub.id);
     expect(google.channels.get(channelId!)?.stopped).toBe(true);

@@ -8,7 +8,8 @@ import type { MemoryCrm } from '../../../src/sync';
 import type { SyncedFields } from '../../../src/sync/model';
 import { googleWorld } from './engine-world';
 
-const start = new Date(Date.now() + 3 * 86_400_000);
+// The world's clock starts 2026-11-21 09:00 UTC: the series starts three days later.
+const start = new Date(Date.parse('2026-11-21T09:00:00.000Z') + 3 * 86_400_000);
 start.setUTCHours(9, 0, 0, 0);
 
 function seriesFields(): SyncedFields {
@@ -43,6 +44,7 @@ test('a Google series in a CRM without recurrence: one activity per occurrence, 
       userEmail: w.userEmail,
       calendars: { targetCalendarId: w.calendarId, sourceCalendarIds: [w.calendarId] },
       sleep: async () => undefined,
+      now: w.clock,
     };
     const r = await runSync(ctx, { trigger: 'manual' });
     expect(r.errors).toEqual([]);

@@ -2,6 +2,7 @@ import { defaultSettings, type SyncSettings } from '../../../src/shared/settings
 import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
 import type { SyncedFields } from '../../../src/sync/model';
 import type { CrmCapabilities } from '../../../src/sync/ports';
+import { teamsBlob, teamsBody } from './bodies';
 import { startHarness, type Harness } from './helpers';
 
 /**
@@ -227,4 +228,57 @@ test('never mode: a CRM edit to a meeting the user organises with attendees is h
   expect(on.calendar.updated).toBe(1);
   expect(w.h.double.state.events.get(own.ev.id!)!.ev.subject).toBe('Board meeting (CRM notes)');
   expect(w.h.double.mails.length).toBe(mails + 1);
+});
+
+describe('online meetings through the engine (issue 18, point 1)', () => {
+  const teamsMeeting = (content: string) =>
+    w.h.double.userCreate({
+      subject: 'Renewal call',
+      body: { contentType: 'html', content },
+      start: { dateTime: '2026-11-25T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-11-25T10:00:00', timeZone: 'UTC' },
+      isOnlineMeeting: true,
+      onlineMeetingProvider: 'teamsForBusiness',
+    });
+
+  test('a CRM edit of a Teams meeting keeps its join blob byte for byte; the next run writes nothing', async () => {
+    w = await world({ invitations: 'never', syncRecords: 'all' });
+    const ev = teamsMeeting(teamsBody);
+    await w.run();
+    const item = w.crm.all().find((i) => i.iCalUId === ev.ev.iCalUId)!;
+    expect(item.fields.body).toBe("Let's go through the Q4 renewal terms.");
+    w.crm.userUpdate(item.id, { body: 'Agenda from the CRM', location: 'Online' });
+    const r = await w.run();
+    expect(r.errors).toEqual([]);
+    const stored = w.h.double.state.events.get(ev.ev.id!)!.ev;
+    expect(stored.body!.content).toContain(teamsBlob);
+    expect(stored.body!.content).toContain('Agenda from the CRM');
+    expect(stored.location?.displayName).toBe('Online');
+    const writes = w.graphWrites();
+    await w.run();
+    expect(w.graphWrites()).toBe(writes);
+  });
+
+  test('when the join blob cannot be told apart, the description is left alone and the trail says so', async () => {
+    w = await world({ invitations: 'never', syncRecords: 'all' });
+    const odd = '<html><body><p>Agenda</p><p>Join: https://teams.microsoft.com/l/meetup-join/abc</p></body></html>';
+    const ev = teamsMeeting(odd);
+    await w.run();
+    const item = w.crm.all().find((i) => i.iCalUId === ev.ev.iCalUId)!;
+    w.crm.userUpdate(item.id, { body: 'Rewritten by the CRM', location: 'Online' });
+    const r = await w.run();
+    expect(r.errors).toEqual([]);
+    const stored = w.h.double.state.events.get(ev.ev.id!)!.ev;
+    expect(stored.body!.content).toContain('<p>Agenda</p><p>Join: https://teams.microsoft.com/l/meetup-join/abc</p>');
+    expect(stored.location?.displayName).toBe('Online');
+    const trail = await w.ctx.store.listTrail({ eventId: ev.ev.id! }, 20);
+    expect(trail.map((t) => t.reason).join('\n')).toMatch(/join information/);
+    const writes = w.graphWrites();
+    const crmWrites = w.crm.writeLog.length;
+    await w.run();
+    // Settled: neither side is written again, and the CRM keeps its text.
+    expect(w.graphWrites()).toBe(writes);
+    expect(w.crm.writeLog.length).toBe(crmWrites);
+    expect(w.crm.get(item.id)!.fields.body).toBe('Rewritten by the CRM');
+  });
 });

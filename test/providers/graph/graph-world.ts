@@ -50,7 +50,7 @@ export function graphWorld() {
     const double = new GraphDouble(userEmail);
     const baseUrl = await double.start();
     // One clock for both sides, one second per read, so modification times order edits (most-recent-wins).
-    let t = Math.floor(Date.now() / 60_000) * 60_000;
+    let t = Date.parse('2026-11-21T09:00:00.000Z');
     const now = (): Date => new Date((t += 1000));
     double.state.now = now;
     const crm = new MemoryCrm({ userEmail, now });
@@ -69,6 +69,7 @@ export function graphWorld() {
       calendarId,
       userEmail,
       now: new Date(t),
+      clock: now,
       calendarControl: {
         create: async (cal, input) => {
           const s = double.userCreate(toGraph(input.fields), cal);

@@ -16,6 +16,8 @@ export async function startHarness(): Promise<Harness> {
   const base = await double.start();
   const sleeps: number[] = [];
   const clock = { now: new Date('2026-11-21T08:00:00.000Z') };
+  // The double's clock is the test's: lastModifiedDateTime and subscription lifetimes are judged against it.
+  double.state.now = () => clock.now;
   const stats = { requests: 0, throttled: 0, batchedRequests: 0 };
   const provider = openGraphProvider(
     {

@@ -468,9 +468,9 @@ describe('Graph provider: order of writes to one event', () => {
   test('an update and a delete of the same event in one call run in order, even when the first is throttled', async () => {
     const [c] = await h.provider.writeEvents(cal(), [{ op: 'create', idempotencyKey: 'k', draft: draft() }]);
     const ev = c!.ok ? c!.value! : null;
-    h.double.throttle(1, 1, 'sub');
+    h.double.throttle(1, 1, 'sub', 429, 'PATCH');
     const res = await h.provider.writeEvents(cal(), [
-      // Invitations on: no mail-guard probes, so the throttled sub-request is the PATCH itself.
+      // The throttled sub-request is the PATCH itself (the reads before writing are not throttled).
       {
         op: 'update',
         id: ev!.id,

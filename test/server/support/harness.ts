@@ -13,6 +13,7 @@ import { migrateToLatest } from '../../../src/server/store/migrations';
 import { TestIdentityProvider } from './identity-provider';
 import { MemoryWorld } from './memory-connectors';
 import pino from 'pino';
+import { systemClock } from '../../../src/shared/clock';
 
 export interface Harness {
   dir: string;
@@ -41,9 +42,12 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   });
   const db = openDatabase(config.DATABASE_URL);
   await migrateToLatest(db);
-  const world = new MemoryWorld();
+  // The server under test lives on the wall clock, as in production; its tests take dates from runtime.clock,
+  // and CI's time-travel run moves that clock to other days.
+  const world = new MemoryWorld(systemClock);
   const runtime = await createRuntime(config, db, {
     engine,
+    clock: systemClock,
     registry: world.registry(),
     logger: pino({ level: 'silent' }),
     runOptions: { waitPollMs: 10, leaseTtlMs: 30_000 },

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { systemClock } from '../../../src/shared/clock';
 
 /** A loopback Entra look-alike: publishes a JWKS at /common/discovery/v2.0/keys and mints RS256 access tokens. */
 export class TestIdentityProvider {
@@ -32,7 +33,7 @@ export class TestIdentityProvider {
     opts: { forge?: boolean } = {},
   ): Promise<string> {
     const { expSeconds, ...claims } = over;
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(systemClock().getTime() / 1000);
     return new SignJWT({
       tid: user.tid,
       oid: user.oid,

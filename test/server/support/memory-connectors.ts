@@ -3,6 +3,7 @@ import type { CalendarConnector, CrmConnector } from '../../../src/providers/con
 import type { ProviderRegistry } from '../../../src/server/connections/connection-service';
 import { ProviderError } from '../../../src/sync/errors';
 import { MemoryCalendar, MemoryCrm } from '../../../src/sync';
+import type { Clock } from '../../../src/shared/clock';
 
 /**
  * Connectors over the engine's stateful in-memory providers, for server tests: one MemoryCalendar / MemoryCrm
@@ -15,11 +16,15 @@ export class MemoryWorld {
   /** OAuth: the PKCE challenge each state was started with. */
   readonly challenges = new Map<string, string>();
 
+  /** `clock`: the server's, so the accounts' modification times and the engine's "now" agree. */
+  constructor(private readonly clock: Clock) {}
+
   calendar(account: string): MemoryCalendar {
     let c = this.calendars.get(account);
     if (!c) {
       c = new MemoryCalendar({
         userEmail: account,
+        now: this.clock,
         calendars: [
           { id: 'primary', name: 'Calendar', isDefault: true, canWrite: true },
           { id: 'crm', name: 'CRM items', isDefault: false, canWrite: true },
@@ -34,7 +39,7 @@ export class MemoryWorld {
   crm(account: string): MemoryCrm {
     let c = this.crms.get(account);
     if (!c) {
-      c = new MemoryCrm({ userEmail: account });
+      c = new MemoryCrm({ userEmail: account, now: this.clock });
       this.crms.set(account, c);
     }
     return c;
@@ -84,7 +89,8 @@ export class MemoryWorld {
             secrets: { refreshToken: `rt-${code}` },
             account: `${code}@oauth.test`,
             url: null,
-            expiresAt: '2030-01-01T00:00:00.000Z',
+            // A year from the server's now: never expired, never "expiring soon", whatever day the suite runs.
+            expiresAt: new Date(this.clock().getTime() + 365 * 86_400_000).toISOString(),
           };
         },
       },

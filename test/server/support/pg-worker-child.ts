@@ -11,6 +11,7 @@ import { createRuntime } from '../../../src/server/runtime';
 import { openDatabase } from '../../../src/server/store/database';
 import { MemoryWorld } from './memory-connectors';
 import { sql } from 'kysely';
+import { systemClock } from '../../../src/shared/clock';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -20,12 +21,12 @@ async function main(): Promise<void> {
     ...engine,
     async runSync(ctx, opts) {
       const user = ctx.userEmail;
-      await sql`insert into test_run_log (pid, user_email, event, at) values (${process.pid}, ${user}, 'start', ${new Date().toISOString()})`.execute(
+      await sql`insert into test_run_log (pid, user_email, event, at) values (${process.pid}, ${user}, 'start', ${systemClock().toISOString()})`.execute(
         db.kysely,
       );
       await new Promise((r) => setTimeout(r, holdMs));
       const report = await engine.runSync(ctx, opts);
-      await sql`insert into test_run_log (pid, user_email, event, at) values (${process.pid}, ${user}, 'end', ${new Date().toISOString()})`.execute(
+      await sql`insert into test_run_log (pid, user_email, event, at) values (${process.pid}, ${user}, 'end', ${systemClock().toISOString()})`.execute(
         db.kysely,
       );
       return report;
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
   };
   const runtime = await createRuntime(config, db, {
     engine: logged,
-    registry: new MemoryWorld().registry(),
+    registry: new MemoryWorld(systemClock).registry(),
+    clock: systemClock,
     logger: pino({ level: 'silent' }),
     verifier: { verify: () => Promise.reject(new Error('no API')) },
     runOptions: { waitPollMs: 20, leaseTtlMs: 10_000 },

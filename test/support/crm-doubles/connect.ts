@@ -36,7 +36,7 @@ function pkce(): { verifier: string; challenge: string } {
 }
 
 export async function connectDynamics(dv: DynamicsDouble): Promise<Connected> {
-  const env = envFor(dv.host, () => new Date());
+  const env = envFor(dv.host, dv.now);
   const connector = createDynamicsConnector({ authorityUrl: dv.url });
   const { verifier, challenge } = pkce();
   const code = dv.authorize({
@@ -56,10 +56,14 @@ export async function connectDynamics(dv: DynamicsDouble): Promise<Connected> {
 }
 
 /** `fields` adds connect-form fields beyond the client id (e.g. the Sync-to-calendar field's name). */
-export async function connectSalesforce(sf: SalesforceDouble, fields: Record<string, string> = {}): Promise<Connected> {
+export async function connectSalesforce(
+  sf: SalesforceDouble,
+  fields: Record<string, string> = {},
+  userIndex = 0,
+): Promise<Connected> {
   const env = envFor(sf.host, () => sf.now());
   const { verifier, challenge } = pkce();
-  const code = sf.authorize({ clientId: sf.clientId, redirectUri, codeChallenge: challenge });
+  const code = sf.authorize({ clientId: sf.clientId, redirectUri, codeChallenge: challenge, userIndex });
   const connection = await salesforceConnector.oauth!.exchangeCode({
     code,
     codeVerifier: verifier,

@@ -8,6 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { startDouble, type DoubleRequest, type DoubleResponse, type LoopbackDouble } from './http-double';
+import { systemClock, type Clock } from '../../../src/shared/clock';
 
 export type DvRow = Record<string, unknown>;
 const api = '/api/data/v9.2';
@@ -56,14 +57,71 @@ export interface DynamicsDouble extends LoopbackDouble {
   expireTokens(): void;
   expireDeltaTokens(): void;
   pageSize: number;
+  /** The users' time zone (Dataverse time zone code: 92 UTC, 110 W. Europe, 235 Tokyo, 35 Eastern, 4 Pacific). */
+  timeZoneCode: number;
+  /** An org without the Sales app has no lead table: `leads` answers 404. */
+  salesApp: boolean;
+  /** The double's clock (`modifiedon`); a world shares it with the calendar side and the engine. */
+  now: Clock;
 }
+
+/** The Dataverse time zone codes this double knows, as IANA zones (Dataverse time zone definition table). */
+const zones: Record<number, string> = {
+  92: 'UTC',
+  85: 'Europe/London',
+  110: 'Europe/Berlin',
+  235: 'Asia/Tokyo',
+  35: 'America/New_York',
+  4: 'America/Los_Angeles',
+};
+function offsetMinutes(zone: string, at: number): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(new Date(at))
+      .map((p) => [p.type, p.value]),
+  );
+  const local = Date.UTC(
+    +parts['year']!,
+    +parts['month']! - 1,
+    +parts['day']!,
+    +parts['hour']!,
+    +parts['minute']!,
+    +parts['second']!,
+  );
+  return Math.round((local - at) / 60_000);
+}
+/** The UTC instant of a wall-clock time in a zone. */
+function utcOf(zone: string, local: number): number {
+  let guess = local - offsetMinutes(zone, local) * 60_000;
+  guess = local - offsetMinutes(zone, guess) * 60_000;
+  return guess;
+}
+
+/** Date-time columns come back in UTC with second precision: `2030-01-01T10:00:00Z` (Web API query examples). */
+const dateColumns = new Set(['scheduledstart', 'scheduledend', 'actualstart', 'actualend', 'createdon', 'modifiedon']);
+const wire = (row: DvRow): DvRow => {
+  for (const [k, v] of Object.entries(row))
+    if (dateColumns.has(k) && typeof v === 'string' && !Number.isNaN(Date.parse(v)))
+      row[k] = `${new Date(v).toISOString().slice(0, 19)}Z`;
+  return row;
+};
 
 const err = (status: number, code: string, message: string): DoubleResponse => ({
   status,
   body: { error: { code, message } },
 });
 
-export async function startDynamicsDouble(): Promise<DynamicsDouble> {
+export async function startDynamicsDouble(opts: { now?: Clock } = {}): Promise<DynamicsDouble> {
+  const now = opts.now ?? systemClock;
   const tables = new Map<string, Map<string, DvRow>>();
   const deletedLog: { set: string; id: string; seq: number }[] = [];
   const codes = new Map<string, { challenge: string; redirectUri: string; scope: string }>();
@@ -72,6 +130,8 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
   let seq = 0;
   let minDelta = 0;
   let pageSize = 5000;
+  let timeZoneCode = 92;
+  let salesApp = true;
   const clientId = crypto.randomUUID();
   const table = (s: string) => {
     let t = tables.get(s);
@@ -80,8 +140,9 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
   };
   const touch = (row: DvRow) => {
     row['versionnumber'] = ++seq;
-    row['modifiedon'] = new Date().toISOString();
+    row['modifiedon'] = now().toISOString();
     row['@odata.etag'] = `W/"${seq}"`;
+    wire(row);
   };
   const insert = (set: string, fields: DvRow): string => {
     const id = crypto.randomUUID();
@@ -235,6 +296,14 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
   function write(method: string, path: string, headers: Record<string, string>, body: DvRow): DoubleResponse {
     const one = new RegExp(`^${api}/(\\w+)\\(([0-9a-f-]+)\\)$`).exec(path);
     const coll = new RegExp(`^${api}/(\\w+)$`).exec(path);
+    // activityparty supports GET only (Dataverse table reference, activityparty): parties are written with the
+    // activity through its <entity>_activity_parties collection. (The error code here is this double's choice.)
+    if ((method === 'POST' || method === 'PATCH') && (coll?.[1] ?? one?.[1]) === 'activityparties')
+      return err(
+        405,
+        '0x80040800',
+        `The '${method === 'POST' ? 'Create' : 'Update'}' method does not support entities of type 'activityparty'.`,
+      );
     if (method === 'POST' && coll && keys[coll[1]!]) {
       const set = coll[1]!;
       const row: DvRow = {};
@@ -310,11 +379,25 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
         if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
       }
       let answer: DoubleResponse;
+      let parsed: DvRow = {};
       try {
-        answer = write(method, new URL(url).pathname, headers, bodyText ? (JSON.parse(bodyText) as DvRow) : {});
+        parsed = bodyText ? (JSON.parse(bodyText) as DvRow) : {};
+        answer = write(method, new URL(url).pathname, headers, parsed);
       } catch (e) {
         answer = err(400, '0x80048d19', e instanceof Error ? e.message : String(e));
       }
+      // Each operation of the batch is an exchange of its own for the contract tests.
+      double.exchanges.push({
+        method,
+        path: new URL(url).pathname,
+        query: new URL(url).searchParams,
+        headers,
+        requestBody: parsed,
+        status: answer.status,
+        responseHeaders: { ...(answer.headers ?? {}) },
+        responseBody: answer.body,
+        injected: false,
+      });
       out.push(
         [
           `--${answerBoundary}`,
@@ -388,6 +471,37 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
         status: 200,
         body: { UserId: me, BusinessUnitId: crypto.randomUUID(), OrganizationId: crypto.randomUUID() },
       };
+    if (req.path.startsWith(`${api}/leads`) && !salesApp)
+      return err(404, '0x80060888', "Resource not found for the segment 'leads'.");
+    // usersettings (set usersettingscollection) and the UtcTimeFromLocalTime function (Web API reference).
+    const settings = new RegExp(`^${api}/usersettingscollection\\(([0-9a-f-]+)\\)$`).exec(req.path);
+    if (req.method === 'GET' && settings) {
+      const zone = zones[timeZoneCode]!;
+      const jan = Date.UTC(2030, 0, 1);
+      return {
+        status: 200,
+        body: {
+          '@odata.context': `${double.url}${api}/$metadata#usersettingscollection(timezonecode,timezonebias)/$entity`,
+          systemuserid: settings[1],
+          timezonecode: timeZoneCode,
+          // Minutes to add to local time for UTC, standard time (Windows convention): Berlin -60.
+          timezonebias: -offsetMinutes(zone, jan),
+        },
+      };
+    }
+    const fn = new RegExp(`^${api}/UtcTimeFromLocalTime\\(TimeZoneCode=@p1,LocalTime=@p2\\)$`).exec(req.path);
+    if (req.method === 'GET' && fn) {
+      const zone = zones[Number(req.query.get('@p1'))];
+      const local = Date.parse(req.query.get('@p2') ?? '');
+      if (!zone || Number.isNaN(local)) return err(400, '0x80040203', 'Invalid time zone code or local time');
+      return {
+        status: 200,
+        body: {
+          '@odata.context': `${double.url}${api}/$metadata#Microsoft.Dynamics.CRM.UtcTimeFromLocalTimeResponse`,
+          UtcTime: `${new Date(utcOf(zone, local)).toISOString().slice(0, 19)}Z`,
+        },
+      };
+    }
     const one = new RegExp(`^${api}/(\\w+)\\(([0-9a-f-]+)\\)$`).exec(req.path);
     if (req.method === 'GET' && one) {
       const row = table(one[1]!).get(one[2]!);
@@ -410,11 +524,24 @@ export async function startDynamicsDouble(): Promise<DynamicsDouble> {
     ...double,
     clientId,
     users,
+    now,
     get pageSize() {
       return pageSize;
     },
     set pageSize(v: number) {
       pageSize = v;
+    },
+    get timeZoneCode() {
+      return timeZoneCode;
+    },
+    set timeZoneCode(v: number) {
+      timeZoneCode = v;
+    },
+    get salesApp() {
+      return salesApp;
+    },
+    set salesApp(v: boolean) {
+      salesApp = v;
     },
     authorize({ clientId: cid, redirectUri, codeChallenge, scope }) {
       if (cid !== clientId) throw new Error('unknown client');

@@ -26,10 +26,27 @@ export interface InjectedFailure {
   pathIncludes?: string;
 }
 
+/** One request and the answer the double gave, for contract tests (test/support/contract). */
+export interface DoubleExchange {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  /** Parsed JSON or form body, or the raw text. */
+  requestBody: unknown;
+  status: number;
+  responseHeaders: Record<string, string>;
+  responseBody: unknown;
+  /** An injected failure (failNext), not the double's own answer. */
+  injected: boolean;
+}
+
 export interface LoopbackDouble {
   url: string;
   host: string;
   requests: { method: string; path: string; query: string }[];
+  /** Every request with its answer, in order (contract tests validate both against the vendor's description). */
+  exchanges: DoubleExchange[];
   /** The next matching requests fail with these answers, in order (429 with Retry-After, 503…). */
   failNext(...failures: InjectedFailure[]): void;
   close(): Promise<void>;
@@ -40,6 +57,7 @@ export async function startDouble(
 ): Promise<LoopbackDouble> {
   const failures: InjectedFailure[] = [];
   const requests: LoopbackDouble['requests'] = [];
+  const exchanges: DoubleExchange[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -50,18 +68,18 @@ export async function startDouble(
         requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search });
         const failureIndex = failures.findIndex((f) => !f.pathIncludes || url.pathname.includes(f.pathIncludes));
         let answer: DoubleResponse;
+        const type = String(req.headers['content-type'] ?? '');
+        let body: unknown = rawBody;
+        try {
+          if (type.includes('json') && rawBody) body = JSON.parse(rawBody);
+          else if (type.includes('x-www-form-urlencoded')) body = Object.fromEntries(new URLSearchParams(rawBody));
+        } catch {
+          body = undefined;
+        }
         if (failureIndex >= 0) {
           const [f] = failures.splice(failureIndex, 1);
           answer = { status: f!.status, headers: f!.headers ?? {}, body: f!.body ?? { error: 'injected' } };
         } else {
-          const type = String(req.headers['content-type'] ?? '');
-          let body: unknown = rawBody;
-          try {
-            if (type.includes('json') && rawBody) body = JSON.parse(rawBody);
-            else if (type.includes('x-www-form-urlencoded')) body = Object.fromEntries(new URLSearchParams(rawBody));
-          } catch {
-            body = undefined;
-          }
           try {
             answer = await handle({
               method: req.method ?? 'GET',
@@ -75,6 +93,17 @@ export async function startDouble(
             answer = { status: 500, body: { error: e instanceof Error ? e.message : String(e) } };
           }
         }
+        exchanges.push({
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          requestBody: body,
+          status: answer.status,
+          responseHeaders: { ...(answer.headers ?? {}) },
+          responseBody: answer.body,
+          injected: failureIndex >= 0,
+        });
         const headers: Record<string, string> = { ...(answer.headers ?? {}) };
         let payload = '';
         if (answer.body !== undefined) {
@@ -92,6 +121,7 @@ export async function startDouble(
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     requests,
+    exchanges,
     failNext: (...f) => failures.push(...f),
     close: () =>
       new Promise<void>((resolve) => {

@@ -34,6 +34,12 @@ const schema: Record<string, string[]> = {
     'SystemModstamp',
     'CreatedDate',
     'IsDeleted',
+    'IsChild',
+    'IsGroupEvent',
+    'GroupEventType',
+    'IsRecurrence',
+    'RecurrenceActivityId',
+    'IsRecurrence2',
   ],
   Task: [
     'Id',
@@ -51,7 +57,18 @@ const schema: Record<string, string[]> = {
     'CreatedDate',
     'IsDeleted',
   ],
-  EventRelation: ['Id', 'EventId', 'RelationId', 'IsInvitee', 'SystemModstamp', 'CreatedDate', 'IsDeleted'],
+  EventRelation: [
+    'Id',
+    'EventId',
+    'RelationId',
+    'Status',
+    'IsInvitee',
+    'IsParent',
+    'IsWhat',
+    'SystemModstamp',
+    'CreatedDate',
+    'IsDeleted',
+  ],
   Contact: ['Id', 'FirstName', 'LastName', 'Name', 'Email', 'AccountId', 'SystemModstamp', 'CreatedDate', 'IsDeleted'],
   Lead: ['Id', 'FirstName', 'LastName', 'Name', 'Email', 'IsConverted', 'SystemModstamp', 'CreatedDate', 'IsDeleted'],
   Account: ['Id', 'Name', 'SystemModstamp', 'CreatedDate', 'IsDeleted'],
@@ -67,6 +84,73 @@ const prefixOf: Record<string, string> = {
   User: '005',
 };
 const customFields = ['CrmSync_ICalUId__c', 'CrmSync_Sync__c'];
+/** Field types as describe() reports them (../shared/schemas/salesforce; User and the custom fields from the docs). */
+const fieldTypes: Record<string, string> = {
+  Id: 'id',
+  Subject: 'combobox',
+  StartDateTime: 'datetime',
+  EndDateTime: 'datetime',
+  ReminderDateTime: 'datetime',
+  SystemModstamp: 'datetime',
+  CreatedDate: 'datetime',
+  ActivityDate: 'date',
+  DurationInMinutes: 'int',
+  Description: 'textarea',
+  Location: 'string',
+  ShowAs: 'picklist',
+  Type: 'picklist',
+  Status: 'picklist',
+  Priority: 'picklist',
+  GroupEventType: 'picklist',
+  Email: 'email',
+  FirstName: 'string',
+  LastName: 'string',
+  Name: 'string',
+  Username: 'string',
+  CrmSync_ICalUId__c: 'string',
+  CrmSync_Sync__c: 'boolean',
+};
+const typeOf = (field: string): string =>
+  fieldTypes[field] ?? (/^Is[A-Z]/.test(field) ? 'boolean' : /Id$/.test(field) ? 'reference' : 'string');
+/** Non-nillable booleans read false when never set; GroupEventType defaults to '0' (describe defaultValue). */
+const defaults = (type: string): Record<string, unknown> =>
+  type === 'Event'
+    ? {
+        IsAllDayEvent: false,
+        IsPrivate: false,
+        IsReminderSet: false,
+        IsChild: false,
+        IsGroupEvent: false,
+        GroupEventType: '0',
+        IsRecurrence: false,
+        IsRecurrence2: false,
+        ShowAs: 'Busy',
+      }
+    : type === 'Task'
+      ? { IsClosed: false, Status: 'Not Started', Priority: 'Normal' }
+      : type === 'EventRelation'
+        ? { IsInvitee: true, IsParent: false, IsWhat: false, Status: 'New' }
+        : {};
+/**
+ * Fields the API cannot write (Salesforce Object Reference: no Create/Update property); writing one answers
+ * INVALID_FIELD_FOR_INSERT_UPDATE.
+ */
+const readOnly = new Set([
+  'IsDeleted',
+  'CreatedDate',
+  'SystemModstamp',
+  'AccountId',
+  'IsClosed',
+  'Name',
+  'IsChild',
+  'IsGroupEvent',
+  'GroupEventType',
+]);
+/** DateTime values on the wire: `2030-01-01T10:00:00.000+0000` (REST API Developer Guide, date formats). */
+const wire = (v: unknown): unknown =>
+  typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v))
+    ? new Date(v).toISOString().replace('Z', '+0000')
+    : v;
 
 export interface SalesforceDouble extends LoopbackDouble {
   clientId: string;
@@ -85,6 +169,15 @@ export interface SalesforceDouble extends LoopbackDouble {
   setApiUsage(used: number, max: number): void;
   /** Orgs without the connector's custom fields. */
   dropCustomFields(): void;
+  /** Field-level security hides these fields from this user (absent from describe, INVALID_FIELD in SOQL). */
+  hideFields(type: string, fields: string[]): void;
+  /**
+   * Shared Activities (Setup): on by default. Off, EventRelation has no IsInvitee/IsParent/IsWhat and every row is
+   * an invitee (Object Reference, EventRelation).
+   */
+  sharedActivities: boolean;
+  /** An admin empties the Recycle Bin: the delete log starts now (earliestDateAvailable moves). */
+  purgeDeleteLog(): void;
   /** Records per query page (Salesforce's default is 2000). */
   pageSize: number;
   /** The double's clock. */
@@ -108,6 +201,10 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
   const locators = new Map<string, SfRecord[]>();
   let usage = { used: 0, max: 15000 };
   let hasCustom = true;
+  let shared = true;
+  /** Deletions before this instant are gone from the delete log (an admin emptied the Recycle Bin). */
+  let purgedBefore = 0;
+  const hidden = new Map<string, Set<string>>();
   let counter = 0;
   let pageSize = 2000;
   const clientId = `3MVG9${crypto.randomBytes(8).toString('hex')}`;
@@ -117,21 +214,41 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
     return m;
   };
   const newId = (type: string) => `${prefixOf[type] ?? '0XX'}${String(++counter).padStart(12, '0')}AAA`;
-  const fieldsOf = (type: string) => [
-    ...(schema[type] ?? []),
-    ...(hasCustom && (type === 'Event' || type === 'Task') ? customFields : []),
-  ];
+  const fieldsOf = (type: string) =>
+    [...(schema[type] ?? []), ...(hasCustom && (type === 'Event' || type === 'Task') ? customFields : [])].filter(
+      (f) =>
+        !hidden.get(type)?.has(f) &&
+        (shared || type !== 'EventRelation' || !['IsInvitee', 'IsParent', 'IsWhat'].includes(f)),
+    );
 
   const insert = (type: string, fields: Record<string, unknown>): string => {
     const id = newId(type);
-    const rec: SfRecord = { IsDeleted: false, ...fields, Id: id, CreatedDate: stamp(), SystemModstamp: stamp() };
+    const given = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, wire(v)]));
+    const rec: SfRecord = {
+      IsDeleted: false,
+      ...defaults(type),
+      ...given,
+      Id: id,
+      CreatedDate: stamp(),
+      SystemModstamp: stamp(),
+    };
     if (type === 'Contact' || type === 'Lead')
       rec['Name'] = [fields['FirstName'], fields['LastName']].filter(Boolean).join(' ');
     if (type === 'Event' && fields['IsAllDayEvent'] !== true && typeof fields['StartDateTime'] === 'string') {
       rec['ActivityDate'] = String(fields['StartDateTime']).slice(0, 10);
     }
-    if (type === 'Task') rec['IsClosed'] = fields['Status'] === 'Completed';
+    if (type === 'Task') rec['IsClosed'] = rec['Status'] === 'Completed';
     table(type).set(id, rec);
+    // An invited user gets a child copy of the event, owned by them (Object Reference, Event: IsChild).
+    if (type === 'EventRelation' && String(rec['RelationId']).startsWith(prefixOf['User']!)) {
+      const parent = table('Event').get(String(rec['EventId']));
+      if (parent && parent['IsChild'] !== true) {
+        const { Id: _id, CreatedDate: _c, SystemModstamp: _s, ...copy } = parent;
+        insert('Event', { ...copy, IsChild: true, IsGroupEvent: true, OwnerId: rec['RelationId'] });
+        parent['IsGroupEvent'] = true;
+        parent['GroupEventType'] = '1';
+      }
+    }
     return id;
   };
   const users = [
@@ -213,7 +330,7 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
     if (limit) rows = rows.slice(0, Number(limit));
     return rows.map((r) => {
       const out: SfRecord = { attributes: { type, url: `/services/data/v60.0/sobjects/${type}/${r.Id}` }, Id: r.Id };
-      for (const f of fields) out[f] = r[f] ?? null;
+      for (const f of fields) out[f] = r[f] ?? (typeOf(f) === 'boolean' ? false : null);
       return out;
     });
   }
@@ -230,7 +347,17 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
     return { status: 200, body };
   }
 
+  /** A SaveResult: a failed one names the record's id, null for a create (the described SaveResult shape). */
   function write(
+    type: string,
+    fields: Record<string, unknown>,
+    id: string | null,
+  ): { id: string | null; success: boolean; errors: unknown[] } {
+    const r = writeOne(type, fields, id);
+    return { ...r, id: r.id ?? id };
+  }
+
+  function writeOne(
     type: string,
     fields: Record<string, unknown>,
     id: string | null,
@@ -244,7 +371,20 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
           { statusCode: 'INVALID_FIELD', message: `No such column '${bad}' on sobject of type ${type}`, fields: [bad] },
         ],
       };
-    const { attributes: _a, Id: _i, ...rest } = fields;
+    const ro = Object.keys(fields).find((f) => readOnly.has(f));
+    if (ro)
+      return {
+        success: false,
+        errors: [
+          {
+            statusCode: 'INVALID_FIELD_FOR_INSERT_UPDATE',
+            message: `Unable to create/update fields: ${ro}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+            fields: [ro],
+          },
+        ],
+      };
+    const { attributes: _a, Id: _i, ...given } = fields;
+    const rest = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, wire(v)]));
     if (type === 'EventRelation') {
       const dup = [...table(type).values()].find(
         (r) => !r['IsDeleted'] && r['EventId'] === rest['EventId'] && r['RelationId'] === rest['RelationId'],
@@ -311,7 +451,7 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
       instance_url: double.url,
       id: `${double.url}/id/00D000000000001/${userId}`,
       token_type: 'Bearer',
-      issued_at: String(Date.now()),
+      issued_at: String(clock),
       signature: 'sig',
     };
     if (p['grant_type'] === 'authorization_code') {
@@ -360,21 +500,46 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
       }
       const del = new RegExp(`^${base}/sobjects/(\\w+)/deleted/?$`).exec(req.path);
       if (req.method === 'GET' && del) {
-        const start = Date.parse(req.query.get('start') ?? '');
-        const end = Date.parse(req.query.get('end') ?? '');
-        if (Number.isNaN(start) || Number.isNaN(end) || end - start < 60_000)
-          return sfError(400, 'INVALID_REPLICATION_DATE', 'start date must be at least one minute before end date');
-        if (clock - start > 30 * 86_400_000)
-          return sfError(400, 'INVALID_REPLICATION_DATE', 'startDate before org replication enabled date');
-        const covered = Math.min(end, clock);
+        // sObject Get Deleted (REST API Developer Guide): seconds are ignored; the range must exceed one minute;
+        // the log reaches back no more than 15 days before the day of the call.
+        const minute = (v: number) => v - (v % 60_000);
+        const start = minute(Date.parse(req.query.get('start') ?? ''));
+        const end = minute(Date.parse(req.query.get('end') ?? ''));
+        const day = clock - (clock % 86_400_000);
+        const earliest = day - 15 * 86_400_000;
+        if (Number.isNaN(start) || Number.isNaN(end))
+          return sfError(400, 'MALFORMED_QUERY', 'start and end must be ISO 8601 dateTimes');
+        if (end - start <= 60_000)
+          return sfError(
+            400,
+            'INVALID_REPLICATION_DATE',
+            'startDate must chronologically precede endDate by more than one minute',
+          );
+        if (start < earliest)
+          return sfError(400, 'INVALID_REPLICATION_DATE', 'startDate cannot be more than 15 days ago');
+        const covered = Math.min(end, minute(clock));
+        const sf = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
         return {
           status: 200,
           body: {
             deletedRecords: deleted
-              .filter((d) => d.type === del[1] && d.at >= start && d.at <= covered)
-              .map((d) => ({ id: d.id, deletedDate: new Date(d.at).toISOString() })),
-            earliestDateAvailable: new Date(clock - 30 * 86_400_000).toISOString(),
-            latestDateCovered: new Date(covered - (covered % 60_000)).toISOString(),
+              .filter((d) => d.type === del[1] && d.at >= start && d.at < covered)
+              .map((d) => ({ id: d.id, deletedDate: sf(d.at) })),
+            earliestDateAvailable: sf(Math.max(earliest, purgedBefore)),
+            latestDateCovered: sf(covered),
+          },
+        };
+      }
+      const desc = new RegExp(`^${base}/sobjects/(\\w+)/describe/?$`).exec(req.path);
+      if (req.method === 'GET' && desc) {
+        const type = desc[1]!;
+        if (!schema[type]) return sfError(404, 'NOT_FOUND', `The requested resource does not exist`);
+        return {
+          status: 200,
+          body: {
+            name: type,
+            queryable: true,
+            fields: fieldsOf(type).map((name) => ({ name, type: typeOf(name), custom: name.endsWith('__c') })),
           },
         };
       }
@@ -401,6 +566,18 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
       if (req.path === `${base}/composite/sobjects` && (req.method === 'POST' || req.method === 'PATCH')) {
         const body = req.body as { allOrNone?: boolean; records?: SfRecord[] };
         const records = body.records ?? [];
+        // Runs of one object type are processed as chunks, at most 10 per request (sObject Collections).
+        const chunks = records.filter(
+          (r, i) =>
+            i === 0 ||
+            (r['attributes'] as { type?: string })?.type !== (records[i - 1]!['attributes'] as { type?: string })?.type,
+        ).length;
+        if (chunks > 10)
+          return sfError(
+            400,
+            'EXCEEDED_MAX_TYPES_LIMIT',
+            'Cannot have more than 10 chunks in a single operation. Please rearrange the data to reduce chunking.',
+          );
         if (records.length > 200)
           return sfError(
             400,
@@ -488,6 +665,19 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
     },
     dropCustomFields() {
       hasCustom = false;
+    },
+    hideFields(type, fields) {
+      hidden.set(type, new Set([...(hidden.get(type) ?? []), ...fields]));
+    },
+    get sharedActivities() {
+      return shared;
+    },
+    set sharedActivities(v: boolean) {
+      shared = v;
+    },
+    purgeDeleteLog() {
+      purgedBefore = clock;
+      deleted.splice(0, deleted.length);
     },
   };
 }

@@ -1,6 +1,9 @@
 /**
- * A stateful SuiteCRM 7/8 V8 JSON:API double, written from SuiteCRM's published API documentation and its
- * Api/V8 sources: OAuth2 at /Api/access_token (password and client_credentials grants, league/oauth2-server
+ * A stateful SuiteCRM 7/8 V8 JSON:API double, held to what a real SuiteCRM 7.14.6 answers (the transcripts in
+ * ../shared/peers/suitecrm/transcripts, replayed through it by test/providers/crm/suitecrm/transcripts.test.ts):
+ * records are rendered with their bean name ("Meeting"), values as strings; unknown or deleted ids and a denied
+ * module are HTTP 400; a deleted-row filter that matches fails like SuiteCRM does; a wrong password is a 500 that
+ * echoes it. Written first from SuiteCRM's published API documentation and its Api/V8 sources: OAuth2 at /Api/access_token (password and client_credentials grants, league/oauth2-server
  * error bodies), /Api/V8/module/{Module} listing with fields[], filter[field][op] (eq/neq/gt/gte/lt/lte, AND/OR,
  * deleted=0 unless asked), page[size]/page[number] with meta.total-pages and links.next, sort, create (POST
  * /module), update (PATCH /module), delete (soft: deleted=1, date_modified bumped), relationships by link name.
@@ -9,6 +12,8 @@
  */
 import crypto from 'node:crypto';
 import { startDouble, type DoubleRequest, type DoubleResponse, type LoopbackDouble } from './http-double';
+// Token lifetimes run on the wall clock, as the real server's do (they never decide a test's dates).
+import { systemClock } from '../../../src/shared/clock';
 
 type Row = Record<string, string | number | null> & { id: string; deleted: number; date_modified: string };
 
@@ -20,6 +25,13 @@ const linkModules: Record<string, Record<string, string>> = {
   Leads: {},
   Accounts: {},
   Users: {},
+};
+
+/** Links read from the other end of a Meetings/Calls relationship. */
+const reverseLinks: Record<string, Record<string, string>> = {
+  Contacts: { meetings: 'Meetings', calls: 'Calls' },
+  Leads: { meetings: 'Meetings', calls: 'Calls' },
+  Users: { meetings: 'Meetings', calls: 'Calls' },
 };
 
 const knownFields: Record<string, string[]> = {
@@ -40,7 +52,6 @@ const knownFields: Record<string, string[]> = {
     'date_entered',
     'date_modified',
     'deleted',
-    'sync_to_calendar_c',
   ],
   Calls: [
     'name',
@@ -59,7 +70,6 @@ const knownFields: Record<string, string[]> = {
     'date_entered',
     'date_modified',
     'deleted',
-    'sync_to_calendar_c',
   ],
   Tasks: [
     'name',
@@ -76,7 +86,6 @@ const knownFields: Record<string, string[]> = {
     'date_entered',
     'date_modified',
     'deleted',
-    'sync_to_calendar_c',
   ],
   Contacts: [
     'first_name',
@@ -126,11 +135,23 @@ export interface SuiteCrmDouble extends LoopbackDouble {
   denyModule(module: string): void;
 }
 
+/** What answers call a record: the bean's object name, singular. */
+export const beanNames: Record<string, string> = {
+  Meetings: 'Meeting',
+  Calls: 'Call',
+  Tasks: 'Task',
+  Contacts: 'Contact',
+  Leads: 'Lead',
+  Accounts: 'Account',
+  Users: 'User',
+};
+const bean = (module: string) => beanNames[module] ?? module;
+
 const dbDate = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
 /** The V8 API's ISO 8601 rendering, here truncated to the minute. */
 const exposedDate = (v: string) => `${v.slice(0, 16).replace(' ', 'T')}:00+00:00`;
 
-function error(status: number, title: string, detail: string): DoubleResponse {
+function error(status: number, title: string | null, detail: string): DoubleResponse {
   return {
     status,
     headers: { 'content-type': 'application/vnd.api+json' },
@@ -138,7 +159,23 @@ function error(status: number, title: string, detail: string): DoubleResponse {
   };
 }
 
-export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {}): Promise<SuiteCrmDouble> {
+/** SuiteCRM 7.14 answers an unknown or deleted id, and a list that meets a deleted row, with this 400. */
+const notFound = (module: string, id: string) => error(400, null, `${module} module with id ${id} is not found`);
+const accessDenied = () => error(400, null, '[SuiteCRM] [AccessDeniedException] ');
+const noResult = { meta: { message: 'Request was successful, but there is no result' }, data: [] };
+
+export interface SuiteCrmDoubleOptions {
+  pathPrefix?: string;
+  /** Users (default: sally and max with e-mails); `email: null` for a user without one; `denied` modules per user. */
+  users?: { userName: string; password: string; id?: string; email?: string | null; denied?: string[] }[];
+  /**
+   * OAuth2 clients with the grants each may use (default: one client for every grant). A client-credentials client
+   * acts as `userId` (SuiteCRM assigns it to a user), else the first user.
+   */
+  clients?: { id: string; secret: string; grants: string[]; userId?: string }[];
+}
+
+export async function startSuiteCrmDouble(options: SuiteCrmDoubleOptions = {}): Promise<SuiteCrmDouble> {
   const prefix = options.pathPrefix ?? '';
   let clock = Date.parse('2030-01-10T08:00:00Z');
   const now = () => dbDate(new Date(clock));
@@ -147,51 +184,69 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
   const tokens = new Map<string, { userId: string; expires: number }>();
   const refreshTokens = new Map<string, string>(); // token → userId
   const denied = new Set<string>();
-  const clientId = crypto.randomUUID();
-  const clientSecret = 'client-secret';
-  const users = [
-    { userName: 'sally', password: 'sally-pass', id: crypto.randomUUID() },
-    { userName: 'max', password: 'max-pass', id: crypto.randomUUID() },
+  const clientId = options.clients?.[0]?.id ?? crypto.randomUUID();
+  const clientSecret = options.clients?.[0]?.secret ?? 'client-secret';
+  const clients = options.clients ?? [
+    { id: clientId, secret: clientSecret, grants: ['password', 'refresh_token', 'client_credentials'] },
   ];
+  const userSpecs = options.users ?? [
+    { userName: 'sally', password: 'sally-pass' },
+    { userName: 'max', password: 'max-pass' },
+  ];
+  const users = userSpecs.map((u) => ({ userName: u.userName, password: u.password, id: u.id ?? crypto.randomUUID() }));
+  const deniedFor = new Map(userSpecs.map((u, i) => [users[i]!.id, new Set(u.denied ?? [])]));
   const table = (m: string) => {
     let t = tables.get(m);
     if (!t) tables.set(m, (t = new Map()));
     return t;
   };
-  for (const u of users)
+  users.forEach((u, i) => {
+    const email = userSpecs[i]!.email;
     table('Users').set(u.id, {
       id: u.id,
       user_name: u.userName,
       first_name: u.userName,
       last_name: 'User',
-      email1: `${u.userName}@corp.example`,
+      email1: email === undefined ? `${u.userName}@corp.example` : (email ?? ''),
       deleted: 0,
       date_modified: now(),
       date_entered: now(),
     });
+  });
 
-  const render = (module: string, row: Row, fields: string[] | null) => {
+  /** `single`: a single read or a create/PATCH answer, which carries set_accept_links (lists do not). */
+  const render = (module: string, row: Row, fields: string[] | null, single = false) => {
     const attributes: Record<string, unknown> = {};
     for (const f of knownFields[module] ?? []) {
       if (fields && !fields.includes(f)) continue;
+      // Filterable, but never rendered (SuiteCRM leaves a user's user_name out of its answers).
+      if (module === 'Users' && f === 'user_name') continue;
       const v = row[f] ?? '';
-      attributes[f] = typeof v === 'string' && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v) ? exposedDate(v) : v;
+      // Every value is a string in SuiteCRM's answers ("duration_hours":"1", "deleted":"0").
+      attributes[f] =
+        typeof v === 'string' && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v) ? exposedDate(v) : String(v);
     }
+    // A custom (Studio) field exists once something wrote it: SuiteCRM renders it like any other.
+    for (const [f, v] of Object.entries(row)) {
+      if (f.endsWith('_c') && !(f in attributes) && (!fields || fields.includes(f))) attributes[f] = String(v ?? '');
+    }
+    if (single && !fields && (module === 'Meetings' || module === 'Calls')) attributes['set_accept_links'] = '';
     const relationships: Record<string, unknown> = {};
     for (const link of Object.keys(linkModules[module] ?? {})) {
       relationships[link] = { links: { related: `${prefix}/Api/V8/module/${module}/${row.id}/relationships/${link}` } };
     }
-    return { type: module, id: row.id, attributes, relationships };
+    return { type: bean(module), id: row.id, attributes, relationships };
   };
 
   function authorise(req: DoubleRequest): string | DoubleResponse {
     const m = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''));
     const t = m ? tokens.get(m[1]!) : undefined;
-    if (!t || t.expires < Date.now()) {
+    if (!t || t.expires < systemClock().getTime()) {
       return {
         status: 401,
         body: {
           error: 'access_denied',
+          error_description: 'The resource owner or authorization server denied the request.',
           message: 'The resource owner or authorization server denied the request.',
           hint: 'Access token is invalid',
         },
@@ -202,7 +257,7 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
 
   function issue(userId: string, withRefresh: boolean) {
     const access = crypto.randomBytes(16).toString('hex');
-    tokens.set(access, { userId, expires: Date.now() + 3_600_000 });
+    tokens.set(access, { userId, expires: systemClock().getTime() + 3_600_000 });
     const body: Record<string, unknown> = { token_type: 'Bearer', expires_in: 3600, access_token: access };
     if (withRefresh) {
       const refresh = crypto.randomBytes(16).toString('hex');
@@ -222,21 +277,21 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
         message: 'Client authentication failed',
       },
     };
-    if (p['client_id'] !== clientId || p['client_secret'] !== clientSecret) return invalidClient;
+    // A wrong secret, or a grant the client may not use: the same 401 invalid_client.
+    const client = clients.find((c) => c.id === p['client_id'] && c.secret === p['client_secret']);
+    if (!client || !client.grants.includes(p['grant_type'] ?? '')) return invalidClient;
     if (p['grant_type'] === 'password') {
-      const u = users.find((x) => x.userName === p['username'] && x.password === p['password']);
-      if (!u)
-        return {
-          status: 401,
-          body: {
-            error: 'invalid_credentials',
-            error_description: 'The user credentials were incorrect.',
-            message: 'The user credentials were incorrect.',
-          },
-        };
+      // SuiteCRM 7.14's own user check throws: HTTP 500, with the submitted password or user name in the text.
+      const u = users.find((x) => x.userName === p['username']);
+      const fail = (text: string) => ({
+        status: 500,
+        body: { error: 'unknown_error', error_description: text, message: text },
+      });
+      if (!u) return fail(`No user found with this username: ${p['username'] ?? ''}`);
+      if (u.password !== p['password']) return fail(`The password is invalid: ${p['password'] ?? ''}`);
       return issue(u.id, true);
     }
-    if (p['grant_type'] === 'client_credentials') return issue(users[0]!.id, false);
+    if (p['grant_type'] === 'client_credentials') return issue(client.userId ?? users[0]!.id, false);
     if (p['grant_type'] === 'refresh_token') {
       const userId = refreshTokens.get(p['refresh_token'] ?? '');
       if (!userId)
@@ -312,7 +367,7 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
     const parts = rest.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] !== 'module') return error(404, 'Not Found', 'route not found');
     const module = parts[1];
-    if (module && denied.has(module)) return error(403, 'Forbidden', `AccessDenied: ${module}`);
+    if (module && (denied.has(module) || deniedFor.get(userId)?.has(module))) return accessDenied();
     if (req.method === 'GET' && parts.length === 2) {
       if (!knownFields[module!]) return error(400, 'Bad Request', `Module ${module} does not exist`);
       const filter = parseFilter(module!, req.query);
@@ -330,16 +385,34 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
             (desc ? -1 : 1),
         );
       }
+      const paged = req.query.has('page[size]') || req.query.has('page[number]');
+      if (!paged) {
+        // Without page parameters SuiteCRM answers every row, and nothing else (no meta, no links).
+        const deletedRow = rows.find((r) => r.deleted);
+        if (deletedRow) return notFound(module!, deletedRow.id);
+        if (rows.length === 0) return { status: 200, body: noResult };
+        return { status: 200, body: { data: rows.map((r) => render(module!, r, fields)) } };
+      }
       const size = Number(req.query.get('page[size]') ?? 20);
       const number = Number(req.query.get('page[number]') ?? 1);
       const totalPages = Math.max(1, Math.ceil(rows.length / size));
       const page = rows.slice((number - 1) * size, number * size);
-      const links: Record<string, string> = {};
-      if (number + 1 <= totalPages) {
+      // SuiteCRM loads each listed row as a bean, which a deleted row is not: the whole list fails.
+      const deletedRow = page.find((r) => r.deleted);
+      if (deletedRow) return notFound(module!, deletedRow.id);
+      if (page.length === 0) return { status: 200, body: noResult };
+      // Relative to /Api/ and not URL-encoded, as SuiteCRM writes them.
+      const pageLink = (n: number) => {
         const q = new URLSearchParams(req.query);
-        q.set('page[number]', String(number + 1));
-        links['next'] = `${req.path}?${decodeURIComponent(q.toString())}`;
-      }
+        q.set('page[number]', String(n));
+        return `V8/module/${module}?${decodeURIComponent(q.toString())}`;
+      };
+      const links: Record<string, string | null> = {
+        first: number > 1 ? pageLink(1) : null,
+        prev: number > 1 ? pageLink(number - 1) : null,
+        next: number < totalPages ? pageLink(number + 1) : null,
+        last: number < totalPages ? pageLink(totalPages) : null,
+      };
       return {
         status: 200,
         body: {
@@ -351,36 +424,98 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
     }
     if (req.method === 'GET' && parts.length === 3) {
       const row = table(module!).get(parts[2]!);
-      if (!row || row.deleted) return error(404, 'Not Found', `Module ${module} with id ${parts[2]} is not found`);
-      return { status: 200, body: { data: render(module!, row, null) } };
+      if (!row || row.deleted) return notFound(module!, parts[2]!);
+      const fieldsParam = req.query.get(`fields[${module}]`);
+      const fields = fieldsParam ? fieldsParam.split(',') : null;
+      return { status: 200, body: { data: render(module!, row, fields, true) } };
     }
     if (req.method === 'GET' && parts.length === 5 && parts[3] === 'relationships') {
       const row = table(module!).get(parts[2]!);
-      if (!row || row.deleted) return error(404, 'Not Found', `Module ${module} with id ${parts[2]} is not found`);
-      const related = linkModules[module!]?.[parts[4]!];
-      if (!related) return error(400, 'Bad Request', `Link field ${parts[4]} is not found in ${module}`);
-      const ids = [...(relations.get(`${module}/${row.id}/${parts[4]}`) ?? [])].filter(
-        (id) => table(related).get(id)?.deleted === 0,
-      );
+      if (!row || row.deleted) return notFound(module!, parts[2]!);
+      const link = parts[4]!;
+      // The reverse side (a contact's meetings) reads the same relationship from the other end.
+      const reverse = reverseLinks[module!]?.[link];
+      const related = linkModules[module!]?.[link] ?? reverse;
+      if (!related) return error(400, 'Bad Request', `Link field ${link} is not found in ${module}`);
+      const stored = reverse
+        ? [...relations.entries()]
+            .filter(
+              ([key, set]) =>
+                key.startsWith(`${reverse}/`) && key.endsWith(`/${module!.toLowerCase()}`) && set.has(row.id),
+            )
+            .map(([key]) => key.split('/')[1]!)
+        : [...(relations.get(`${module}/${row.id}/${link}`) ?? [])];
+      const ids = stored.filter((id) => table(related).get(id)?.deleted === 0);
+      if (ids.length === 0) {
+        return {
+          status: 200,
+          body: {
+            meta: { message: `There is no relationship set in ${bean(module!)} module with ${parts[4]} link field` },
+            data: [],
+          },
+        };
+      }
       return {
         status: 200,
-        body: { data: ids.map((id) => ({ type: related, id, links: { self: `/V8/module/${related}/${id}` } })) },
+        body: {
+          meta: { 'total-records': ids.length, 'total-pages': 1, 'records-on-this-page': ids.length },
+          // links.self names the bean, as SuiteCRM's does (not a usable URL).
+          data: ids.map((id) => ({
+            ...render(related, table(related).get(id)!, null, true),
+            links: { self: `V8/module/${bean(related)}/${id}` },
+          })),
+        },
       };
     }
-    if (req.method === 'POST' && parts.length === 4 && parts[3] === 'relationships') {
+    // Add: POST …/relationships (generic: the link is found from the type) or …/relationships/<link>.
+    if (req.method === 'POST' && (parts.length === 4 || parts.length === 5) && parts[3] === 'relationships') {
       const row = table(module!).get(parts[2]!);
-      if (!row || row.deleted) return error(404, 'Not Found', `Module ${module} with id ${parts[2]} is not found`);
+      if (!row || row.deleted) return notFound(module!, parts[2]!);
       const data = (req.body as { data?: { type?: string; id?: string } })?.data;
-      const link = Object.entries(linkModules[module!] ?? {}).find(([, m]) => m === data?.type)?.[0];
-      if (!data?.id || !link || !table(data.type!).get(data.id))
-        return error(400, 'Bad Request', 'Relationship is not found');
-      const key = `${module}/${row.id}/${link}`;
-      relations.set(key, new Set([...(relations.get(key) ?? []), data.id]));
-      return { status: 201, body: { meta: { message: `Relationship has been created` } } };
+      const link =
+        parts.length === 5
+          ? parts[4]!
+          : Object.entries(linkModules[module!] ?? {}).find(([, m]) => m === data?.type)?.[0];
+      if (!data?.id || !data.type || !table(data.type).get(data.id))
+        return error(400, null, `${data?.type ?? 'Module'} module with id ${data?.id ?? ''} is not found`);
+      const message = `${bean(data.type)} with id ${data.id} has been added to ${bean(module!)} with id ${row.id}`;
+      // The generic form picks another Meetings↔Users relationship for a user: 201, and nobody is invited.
+      if (link && !(parts.length === 4 && data.type === 'Users') && linkModules[module!]?.[link] === data.type) {
+        const key = `${module}/${row.id}/${link}`;
+        relations.set(key, new Set([...(relations.get(key) ?? []), data.id]));
+      }
+      return {
+        status: 201,
+        body: {
+          meta:
+            parts.length === 5
+              ? {
+                  message: `${data.type} record with id ${data.id} has been related to ${module} record with id ${row.id} using link ${link}`,
+                  sourceModule: module,
+                  sourceModuleLabel: module,
+                  sourceId: row.id,
+                  relatedModule: data.type,
+                  relatedModuleLabel: data.type,
+                  relatedId: data.id,
+                  relationshipLink: link,
+                }
+              : { message },
+          data: [],
+        },
+      };
     }
     if (req.method === 'DELETE' && parts.length === 6 && parts[3] === 'relationships') {
       relations.get(`${module}/${parts[2]}/${parts[4]}`)?.delete(parts[5]!);
-      return { status: 200, body: { meta: { message: 'Relationship has been deleted' } } };
+      const related = linkModules[module!]?.[parts[4]!] ?? '';
+      return {
+        status: 200,
+        body: {
+          meta: {
+            message: `Relationship has been deleted between ${bean(module!)} with id ${parts[2]} and ${bean(related)} with id ${parts[5]}`,
+          },
+          data: [],
+        },
+      };
     }
     if ((req.method === 'POST' || req.method === 'PATCH') && parts.length === 1) {
       const data = (
@@ -388,14 +523,16 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
       )?.data;
       const m = data?.type;
       if (!m || !knownFields[m]) return error(400, 'Bad Request', 'Module is not found');
-      if (denied.has(m)) return error(403, 'Forbidden', `AccessDenied: ${m}`);
+      if (denied.has(m) || deniedFor.get(userId)?.has(m)) return accessDenied();
       const attrs = data.attributes ?? {};
       for (const k of Object.keys(attrs))
-        if (!knownFields[m]!.includes(k)) return error(400, 'Bad Request', `Property ${k} in ${m} module is invalid`);
+        if (!knownFields[m]!.includes(k) && !k.endsWith('_c'))
+          return error(400, 'Bad Request', `Property ${k} in ${m} module is invalid`);
       for (const k of ['date_start', 'date_end', 'date_due']) {
         const v = attrs[k];
-        if (typeof v === 'string' && v && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v))
-          return error(400, 'Bad Request', `${k}: bad date ${v}`);
+        // Only the DB format is parsed: anything else (ISO 8601 with an offset too) is saved as an empty date, with
+        // a 201 all the same; on PATCH it blanks the value the record had.
+        if (typeof v === 'string' && v && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v)) attrs[k] = '';
       }
       if (req.method === 'POST') {
         const id = data.id ?? crypto.randomUUID();
@@ -408,24 +545,26 @@ export async function startSuiteCrmDouble(options: { pathPrefix?: string } = {})
           assigned_user_id: attrs['assigned_user_id'] ?? userId,
         };
         table(m).set(id, row);
-        return { status: 201, body: { data: render(m, row, null) } };
+        return { status: 201, body: { data: render(m, row, null, true) } };
       }
       const row = data.id ? table(m).get(data.id) : undefined;
-      if (!row || row.deleted) return error(404, 'Not Found', `Module ${m} with id ${data.id} is not found`);
+      if (!row || row.deleted) return notFound(m, String(data.id));
       Object.assign(row, attrs, { date_modified: now() });
-      return { status: 201, body: { data: render(m, row, null) } };
+      return { status: 201, body: { data: render(m, row, null, true) } };
     }
     if (req.method === 'DELETE' && parts.length === 3) {
       const row = table(module!).get(parts[2]!);
-      if (!row || row.deleted) return error(404, 'Not Found', `Module ${module} with id ${parts[2]} is not found`);
+      if (!row || row.deleted) return notFound(module!, parts[2]!);
       row.deleted = 1;
       row.date_modified = now();
-      return { status: 200, body: { meta: { message: `Record with id ${parts[2]} is deleted` } } };
+      return { status: 200, body: { meta: { message: `Record with id ${parts[2]} is deleted` }, data: [] } };
     }
     return error(405, 'Method Not Allowed', `${req.method} ${req.path}`);
   }
 
-  const double = await startDouble(async (req) => {
+  const double = await startDouble(async (request) => {
+    // SuiteCRM 7 also serves the API under /legacy (as SuiteCRM 8 does).
+    const req = prefix ? request : { ...request, path: request.path.replace(/^\/legacy(?=\/Api\/)/, '') };
     if (req.method === 'POST' && req.path === `${prefix}/Api/access_token`) return token(req);
     if (req.path.startsWith(`${prefix}/Api/V8/`)) {
       const user = authorise(req);

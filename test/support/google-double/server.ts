@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../../../src/shared/clock';
 
 type Json = Record<string, unknown>;
 
@@ -25,11 +26,24 @@ export interface SentMail {
   sendUpdates: string;
 }
 
+/** One request and the double's answer, for the contract tests (test/support/contract/google-contract.ts). */
+export interface GoogleExchange {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  requestBody: unknown;
+  status: number;
+  responseBody: unknown;
+}
+
 export interface GoogleDoubleOptions {
   user?: string;
   /** Largest page the double serves, whatever maxResults asks for (exercises paging). */
   pageSize?: number;
   accessTokenSeconds?: number;
+  /** The double's clock (its `updated` stamps, token and channel expiries); a world shares it with the other side. */
+  now?: Clock;
 }
 
 export class GoogleDouble {
@@ -38,6 +52,8 @@ export class GoogleDouble {
   readonly clientSecret = 'test-client-secret';
   readonly mail: SentMail[] = [];
   readonly requests: { method: string; path: string; query: Record<string, string[]> }[] = [];
+  readonly exchanges: GoogleExchange[] = [];
+  private pending: Omit<GoogleExchange, 'status' | 'responseBody'> | null = null;
   readonly channels = new Map<
     string,
     { resourceId: string; address: string; token: string; calendarId: string; stopped: boolean }
@@ -53,7 +69,10 @@ export class GoogleDouble {
   private server: http.Server | null = null;
   origin = '';
 
+  private readonly now: Clock;
+
   constructor(private readonly opts: GoogleDoubleOptions = {}) {
+    this.now = opts.now ?? systemClock;
     this.user = opts.user ?? 'sam@example.com';
     this.calendars = [
       {
@@ -145,7 +164,7 @@ export class GoogleDouble {
       kind: 'calendar#event',
       status: 'confirmed',
       iCalUID: `${id}@google.com`,
-      created: new Date().toISOString(),
+      created: this.now().toISOString(),
       organizer: { email: calendarId, self: true },
       reminders: { useDefault: true },
       ...data,
@@ -163,7 +182,7 @@ export class GoogleDouble {
         id: String(data.id),
         status: String(data.status ?? 'confirmed'),
         etag: `"${seq}"`,
-        updated: new Date().toISOString(),
+        updated: this.now().toISOString(),
       },
     };
     this.events.set(`${calendarId}/${stored.data.id}`, stored);
@@ -171,6 +190,8 @@ export class GoogleDouble {
   }
 
   private send(res: http.ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+    if (this.pending) this.exchanges.push({ ...this.pending, status, responseBody: body });
+    this.pending = null;
     if (body === undefined) {
       res.writeHead(status, headers).end();
       return;
@@ -188,6 +209,13 @@ export class GoogleDouble {
     const query: Record<string, string[]> = {};
     for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
     this.requests.push({ method, path: url.pathname, query });
+    let requestBody: unknown = body;
+    try {
+      requestBody = /json/.test(String(req.headers['content-type'])) && body ? JSON.parse(body) : body;
+    } catch {
+      // left as text
+    }
+    this.pending = { method, path: url.pathname, query: url.searchParams, headers: req.headers, requestBody };
     if (url.pathname === '/token' && method === 'POST') return this.token(new URLSearchParams(body), res);
     if (url.pathname === '/revoke' && method === 'POST') {
       const token = new URLSearchParams(body).get('token') ?? '';
@@ -197,7 +225,7 @@ export class GoogleDouble {
     }
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const expires = auth ? this.accessTokens.get(auth) : undefined;
-    if (!expires || expires < Date.now()) return this.error(res, 401, 'authError', 'Invalid Credentials');
+    if (!expires || expires < this.now().getTime()) return this.error(res, 401, 'authError', 'Invalid Credentials');
     const p = url.pathname.split('/').map(decodeURIComponent);
     // ['', 'calendar', 'v3', ...]
     if (p[1] !== 'calendar' || p[2] !== 'v3') return this.error(res, 404, 'notFound', 'Not Found');
@@ -273,7 +301,7 @@ export class GoogleDouble {
   private issueAccess(): { access_token: string; expires_in: number } {
     const token = `ya29.${randomBytes(12).toString('hex')}`;
     const seconds = this.opts.accessTokenSeconds ?? 3599;
-    this.accessTokens.set(token, Date.now() + seconds * 1000);
+    this.accessTokens.set(token, this.now().getTime() + seconds * 1000);
     return { access_token: token, expires_in: seconds };
   }
 
@@ -445,7 +473,7 @@ export class GoogleDouble {
       id,
       resourceId,
       resourceUri: `${this.origin}/calendar/v3/calendars/${calendarId}/events`,
-      expiration: String(Date.now() + Math.min(ttl, 604800) * 1000),
+      expiration: String(this.now().getTime() + Math.min(ttl, 604800) * 1000),
     });
   }
 }

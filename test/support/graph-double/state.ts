@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Attendee, Event, PatternedRecurrence } from '@microsoft/microsoft-graph-types';
 import { graphDateTime, wallToUtc } from './time';
+import { systemClock, type Clock } from '../../../src/shared/clock';
 
 /** What the double stores per event: Graph's shape with UTC start/end, plus the hidden bits Graph keeps. */
 export interface StoredEvent {
@@ -27,6 +28,17 @@ export interface Change {
 }
 
 const dayMs = 86_400_000;
+
+/** The few Windows zone names the tests use, as Graph reports them in originalStartTimeZone. */
+function ianaOf(zone: string | null | undefined): string {
+  const windows: Record<string, string> = {
+    'W. Europe Standard Time': 'Europe/Berlin',
+    'Tokyo Standard Time': 'Asia/Tokyo',
+    'Pacific Standard Time': 'America/Los_Angeles',
+  };
+  if (!zone) return 'UTC';
+  return windows[zone] ?? zone;
+}
 const weekdays = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
 export class GraphState {
@@ -37,7 +49,7 @@ export class GraphState {
   readonly masterCategories: { id: string; displayName: string; color: string }[] = [];
   seq = 1;
   /** The double's clock (lastModifiedDateTime); tests may share one with the CRM side. */
-  now: () => Date = () => new Date();
+  now: Clock = systemClock;
   constructor(readonly userEmail: string) {
     this.addCalendar('Calendar', true);
   }
@@ -69,8 +81,21 @@ export class GraphState {
   }
 
   /** Normalises a dateTimeTimeZone the client sent into UTC, as Graph stores it. */
-  static normaliseTimes(ev: Event): void {
+  static normaliseTimes(ev: Event, o: { keepZones?: boolean } = {}): void {
+    // An update that does not touch start/end keeps the zones the event was made in (originalStartTimeZone).
+    const zones = o.keepZones ? { s: ev.originalStartTimeZone, e: ev.originalEndTimeZone } : null;
+    GraphState.normaliseTimesOnly(ev);
+    if (zones) {
+      ev.originalStartTimeZone = zones.s;
+      ev.originalEndTimeZone = zones.e;
+    }
+  }
+
+  private static normaliseTimesOnly(ev: Event): void {
     if (ev.isAllDay) {
+      // An all-day event keeps the zone it was made in (originalStartTimeZone): its occurrences start at midnight
+      // there, which originalStart gives "always in UTC" (event resource, originalStart).
+      if (ev.start?.timeZone) ev.originalStartTimeZone = ev.start.timeZone;
       for (const k of ['start', 'end'] as const) {
         const v = ev[k];
         if (v?.dateTime) ev[k] = { dateTime: `${v.dateTime.slice(0, 10)}T00:00:00.0000000`, timeZone: 'UTC' };
@@ -177,7 +202,9 @@ export class GraphState {
           seriesMasterId: masterId,
           recurrence: null,
           cancelledOccurrences: undefined,
-          originalStart: new Date(t).toISOString(),
+          originalStart: master.ev.isAllDay
+            ? wallToUtc(`${date}T00:00:00`, ianaOf(master.ev.originalStartTimeZone)).toISOString()
+            : new Date(t).toISOString(),
           start: { dateTime: graphDateTime(new Date(t)), timeZone: 'UTC' },
           end: { dateTime: graphDateTime(new Date(t + duration)), timeZone: 'UTC' },
         },

@@ -234,6 +234,11 @@ export function ConnectForm(props: {
           )}
         </Field>
       ))}
+      {provider?.notes?.map((note) => (
+        <Text key={note} size={200}>
+          {note}
+        </Text>
+      ))}
       {hint && <Text size={200}>{hint}</Text>}
       {error && (
         <MessageBar intent="error" role="alert">

@@ -65,16 +65,24 @@ async function connect(input: ConnectInput, env: ProviderEnv): Promise<Connectio
   const client = new DavClient(env.safeFetch, fields, env.now);
   try {
     const found = await discover(client, url, fields.username);
-    await listCalendarCollections(client, found.homeUrl);
+    const calendars = await listCalendarCollections(client, found.homeUrl);
+    // The URL of one calendar (not the server or the home): that calendar is the default target.
+    const named = calendars.find((c) => sameCollection(new URL(c.id, found.homeUrl), new URL(url)));
     return {
       secrets: { username: fields.username, password: fields.password, addresses: found.addresses.join(',') },
       account: fields.username,
       url: found.homeUrl,
       expiresAt: null,
+      calendarId: named?.id ?? null,
     };
   } catch (e) {
     throw toConnectError(e instanceof ProviderError && e.cause instanceof UnsafeUrlError ? e.cause : e);
   }
+}
+
+function sameCollection(a: URL, b: URL): boolean {
+  const path = (u: URL) => decodeURIComponent(u.pathname).replace(/\/+$/, '');
+  return a.origin === b.origin && path(a) === path(b);
 }
 
 export const caldavConnector: CalendarConnector = {

@@ -5,6 +5,7 @@
 import { ProviderError } from '../../../sync/errors';
 import { providerErrorFromNetwork, providerErrorFromResponse, UnsafeUrlError, type FetchLike } from '../../http';
 import { parseMultistatus, type Multistatus } from './multistatus';
+import { systemClock, type Clock } from '../../../shared/clock';
 
 export interface DavCredentials {
   username: string;
@@ -33,7 +34,7 @@ export class DavClient {
   constructor(
     private readonly fetchFn: FetchLike,
     private readonly credentials: DavCredentials,
-    private readonly now: () => Date = () => new Date(),
+    private readonly now: Clock = systemClock,
   ) {}
 
   async request(req: DavRequest): Promise<DavAnswer> {

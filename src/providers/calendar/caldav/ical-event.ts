@@ -4,6 +4,7 @@
  * clients' X- properties, alarms' extra fields) survive a round trip.
  */
 import ICAL from 'ical.js';
+import { describeWithLink, userTextOf } from '../../../shared/body-block';
 import type { CalendarEvent, EventDraft, Person, Priority, SyncedFields, Timing } from '../../../sync/model';
 import { readTime, readTimes, timeProperty, type IcalValue } from './ical-time';
 import { vtimezoneLines } from './time-zones';
@@ -54,10 +55,9 @@ function valueKey(v: IcalValue): string {
   return v.kind === 'date' ? v.date : v.iso;
 }
 
+/** The user's DESCRIPTION without the connector's block (src/shared/body-block.ts); old link lines too. */
 export function stripDeepLink(description: string): string {
-  const i = description.lastIndexOf(`\n\n${deepLinkPrefix}`);
-  if (i >= 0) return description.slice(0, i);
-  return description.startsWith(deepLinkPrefix) ? '' : description;
+  return userTextOf(description, deepLinkPrefix);
 }
 
 function readTiming(comp: ICAL.Component): Timing | null {
@@ -252,7 +252,8 @@ function applyDraft(
     comp.addProperty(timeProperty('DTSTART', f.timing.start, opts.zone));
     comp.addProperty(timeProperty('DTEND', f.timing.end, opts.zone));
   }
-  const description = draft.crmUrl ? `${f.body ? `${f.body}\n\n` : ''}${deepLinkPrefix}${draft.crmUrl}` : f.body;
+  // The user's text byte for byte, then the connector's marked block (shared with Graph and Google).
+  const description = describeWithLink(f.body, draft.crmUrl);
   if (description) comp.addPropertyWithValue('description', description);
   if (f.location) comp.addPropertyWithValue('location', f.location);
   comp.addPropertyWithValue('class', f.visibility === 'private' ? 'PRIVATE' : 'PUBLIC');

@@ -1,9 +1,11 @@
 /** Google Calendar event resources ↔ the engine's events and drafts. */
 import { createHash } from 'node:crypto';
+import { describeWithLink, userTextOf } from '../../../shared/body-block';
 import { instantOf, isIanaZone } from '../../../shared/wall-clock';
 import type { CalendarEvent, EventDraft, Person, Priority, SyncedFields, Timing } from '../../../sync/model';
 
 export const tagKey = 'crmConnectorId';
+/** The deep link line of descriptions written before the marked block (read only, for old events). */
 const deepLinkPrefix = '— CRM record: ';
 
 export interface GoogleDateTime {
@@ -73,11 +75,13 @@ function timingOf(e: GoogleEvent, calendarZone: string): Timing | null {
   return { kind: 'timed', start, end, timeZone: e.start.timeZone ?? calendarZone };
 }
 
+/** The user's description without the connector's block (src/shared/body-block.ts); old link lines too. */
 export function stripDeepLink(description: string): string {
-  const i = description.lastIndexOf(`\n\n${deepLinkPrefix}`);
-  if (i >= 0) return description.slice(0, i);
-  return description.startsWith(deepLinkPrefix) ? '' : description;
+  return userTextOf(description, deepLinkPrefix);
 }
+
+/** The description written to Google: the user's text byte for byte, then the connector's block (deep link). */
+export const descriptionFor = describeWithLink;
 
 /** EXDATE lines of a recurrence array, in engine form (UTC instants or dates). */
 function exdatesOf(lines: string[]): string[] {
@@ -203,7 +207,7 @@ export function eventBody(draft: EventDraft, id: string | null): Record<string, 
   const f = draft.fields;
   const allDay = f.timing.kind === 'all-day';
   const zone = f.timing.kind === 'timed' ? f.timing.timeZone : null;
-  const description = draft.crmUrl ? `${f.body ? `${f.body}\n\n` : ''}${deepLinkPrefix}${draft.crmUrl}` : f.body;
+  const description = descriptionFor(f.body, draft.crmUrl);
   const body: Record<string, unknown> = {
     summary: f.subject,
     description,

@@ -70,6 +70,11 @@ export class GoogleApi {
     this.tokens = o.tokens;
   }
 
+  /** The connection's clock (the server's, through ProviderEnv). */
+  now(): Date {
+    return this.o.now();
+  }
+
   private async refresh(): Promise<void> {
     const now = this.o.now();
     const t = await postToken(

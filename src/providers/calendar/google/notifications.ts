@@ -55,7 +55,7 @@ async function openChannel(p: GoogleCalendarProvider, channelId: string, address
   );
   const answer = channelAnswer.parse(data);
   const expiresAt = new Date(
-    answer.expiration ? Number(answer.expiration) : Date.now() + requestedTtlSeconds * 1000,
+    answer.expiration ? Number(answer.expiration) : p.api.now().getTime() + requestedTtlSeconds * 1000,
   ).toISOString();
   const id = `${answer.id}|${answer.resourceId}`;
   channelSettings.set(id, { address, token });

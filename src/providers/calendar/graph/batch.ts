@@ -5,8 +5,6 @@ import { mergePrefer } from './transport';
 
 /** Graph's limit on requests in one $batch (SPEC §12). */
 export const maxBatchSize = 20;
-/** Sub-requests of one $batch are chained into this many lanes with dependsOn: the mailbox allows 4 at once. */
-const lanes = 4;
 const maxRounds = 6;
 
 export interface SubRequest {
@@ -57,9 +55,11 @@ function header(h: Record<string, string> | undefined, name: string): string | u
 const retryStatuses = new Set([424, 429, 503, 504]);
 
 /**
- * Runs sub-requests through POST /$batch, 20 at a time, one batch in flight per mailbox, with 4 dependsOn lanes
- * inside each batch. Throttled sub-requests (429/503/504) and those that failed only because a lane predecessor
- * failed (424) are resubmitted after the longest Retry-After. Results line up with `requests`.
+ * Runs sub-requests through POST /$batch, 20 at a time, one batch in flight per mailbox. Each batch is fully parallel
+ * (concepts/json-batching.md: "Batch should be either fully sequential or fully parallel"; a sequential one turns
+ * one failure into 424s for everything after it): no dependsOn, and two requests for one event never share a batch.
+ * Sub-requests Graph throttled (429/503/504, each evaluated on its own: json-batching.md, "Batch size limitations")
+ * are resubmitted after the longest Retry-After. Results line up with `requests`.
  */
 export async function runBatch(api: GraphApi, requests: SubRequest[]): Promise<SubResult[]> {
   const results: (SubResult | undefined)[] = new Array<SubResult | undefined>(requests.length);
@@ -90,7 +90,6 @@ export async function runBatch(api: GraphApi, requests: SubRequest[]): Promise<S
             url: r.url,
             headers,
             ...(r.body !== undefined ? { body: r.body } : {}),
-            ...(pos >= lanes ? { dependsOn: [String(pos + 1 - lanes)] } : {}),
           };
         }),
       };
@@ -114,7 +113,9 @@ export async function runBatch(api: GraphApi, requests: SubRequest[]): Promise<S
           };
           return;
         }
-        if (retryStatuses.has(r.status) && round < maxRounds) {
+        // A 412 on a GET is Exchange's ErrorIrresolvableConflict on a read: retried like throttling.
+        const retry = retryStatuses.has(r.status) || (r.status === 412 && requests[idx]!.method === 'GET');
+        if (retry && round < maxRounds) {
           again.push(idx);
           const key = requests[idx]!.key;
           if (key !== undefined) deferredKeys.add(key);
@@ -125,7 +126,16 @@ export async function runBatch(api: GraphApi, requests: SubRequest[]): Promise<S
         results[idx] =
           r.status >= 200 && r.status < 300
             ? { ok: true, status: r.status, body: r.body ?? null, headers: r.headers ?? {} }
-            : { ok: false, error: providerErrorFromStatus(r.status, r.body, header(r.headers, 'retry-after')) };
+            : {
+                ok: false,
+                error: providerErrorFromStatus(
+                  r.status,
+                  r.body,
+                  header(r.headers, 'retry-after'),
+                  undefined,
+                  requests[idx]!.method,
+                ),
+              };
       });
     }
     pending = again.sort((a, b) => a - b);

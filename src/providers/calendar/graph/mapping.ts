@@ -34,6 +34,7 @@ export const eventSelect = [
   'originalStart',
   'originalStartTimeZone',
   'cancelledOccurrences',
+  'isOnlineMeeting',
 ].join(',');
 
 export const tagExpand = `singleValueExtendedProperties($filter=id eq '${tagPropertyId}')`;
@@ -86,7 +87,9 @@ export function readTag(ev: Event): string | null {
 export function toCalendarEvent(ev: Event, calendarId: string, selfEmail: string | null): CalendarEvent {
   const timing = readTiming(ev);
   const rawBody = ev.body?.content ?? '';
-  const parsed = parseBody(ev.body?.contentType === 'html' ? htmlToText(rawBody) : rawBody);
+  const parsed = parseBody(ev.body?.contentType === 'html' ? htmlToText(rawBody) : rawBody, {
+    onlineMeeting: ev.isOnlineMeeting ?? false,
+  });
   const attendees = readAttendees(ev, selfEmail);
   const recurrence =
     ev.type === 'seriesMaster' && ev.recurrence
@@ -125,10 +128,20 @@ export function toCalendarEvent(ev: Event, calendarId: string, selfEmail: string
     const originalStart = ev.originalStart ? new Date(ev.originalStart).toISOString() : toInstant(ev.start);
     out.occurrence = {
       seriesId: ev.seriesMasterId,
-      originalStart: timing.kind === 'all-day' ? originalStart.slice(0, 10) : originalStart,
+      originalStart: timing.kind === 'all-day' ? allDayOriginalDate(ev, originalStart) : originalStart,
     };
   }
   return out;
+}
+
+/**
+ * The date of an all-day occurrence. originalStart is an instant "always in UTC" (event resource, originalStart):
+ * an all-day occurrence in a zone east of UTC starts the evening before in UTC, so its date is taken in the
+ * event's own zone (originalStartTimeZone), not from the UTC string.
+ */
+export function allDayOriginalDate(ev: Pick<Event, 'originalStartTimeZone'>, originalStartIso: string): string {
+  const zone = toIana(ev.originalStartTimeZone);
+  return localDateTime(originalStartIso, zone).slice(0, 10);
 }
 
 function writeTiming(t: Timing): Pick<Event, 'start' | 'end' | 'isAllDay'> {
@@ -147,6 +160,11 @@ function writeTiming(t: Timing): Pick<Event, 'start' | 'end' | 'isAllDay'> {
   };
 }
 
+/** The people listed in our body block: the invitees, when the engine does not allow invitations. */
+export function blockInvitees(draft: EventDraft): Person[] {
+  return draft.sendInvitations ? [] : draft.fields.attendees;
+}
+
 export interface RenderOptions {
   /** Occurrence writes must not carry a recurrence (Graph rejects it on instances). */
   isOccurrence: boolean;
@@ -163,10 +181,15 @@ export function renderDraft(draft: EventDraft, o: RenderOptions): Event {
   const invitations = draft.sendInvitations;
   const ev: Event = {
     subject: f.subject,
-    body: {
-      contentType: 'html',
-      content: renderBody({ text: f.body, crmUrl: draft.crmUrl, invitees: invitations ? [] : f.attendees }),
-    },
+    // An update's body is worked out from the body Graph has now (planBody), never rebuilt from scratch.
+    ...(o.create
+      ? {
+          body: {
+            contentType: 'html',
+            content: renderBody({ text: f.body, crmUrl: draft.crmUrl, invitees: blockInvitees(draft) }),
+          },
+        }
+      : {}),
     ...writeTiming(f.timing),
     location: { displayName: f.location },
     sensitivity: f.visibility === 'private' ? 'private' : 'normal',

@@ -5,8 +5,13 @@ import type { CalendarProvider } from '../../../sync/ports';
 import type { NotificationSupport, WebhookOutcome } from '../../connector';
 import { GraphCalendarProvider } from './provider';
 
-/** Outlook event subscriptions live at most 10,080 minutes; we ask for 3 days and renew from the answer. */
-const lifetimeMs = 3 * 86_400_000;
+/**
+ * How long a subscription is asked for. The v1.0 subscription resource page (api-reference/v1.0/resources/
+ * subscription.md, "Subscription lifetime") gives 4,230 minutes for Outlook events (newer revisions say 10,080);
+ * a request above the maximum is refused, so we stay under the smaller figure and renew from the answer.
+ */
+export const subscriptionLifetimeMinutes = 4_200;
+const lifetimeMs = subscriptionLifetimeMinutes * 60_000;
 
 function graphProvider(p: CalendarProvider): GraphCalendarProvider {
   if (!(p instanceof GraphCalendarProvider)) {

@@ -1,4 +1,5 @@
 import type { Event } from '@microsoft/microsoft-graph-types';
+import { allDayOriginalDate } from './mapping';
 
 /** Plain-text bodies on reads: the engine compares text, and our decorations are found by their marker line. */
 export const textBody = { Prefer: 'outlook.body-content-type="text"' };
@@ -24,7 +25,9 @@ export function odataString(s: string): string {
 export function matchOriginalStart(instances: Event[], want: string): Event | undefined {
   return instances.find((inst) => {
     const os = inst.originalStart ? new Date(inst.originalStart).toISOString() : '';
-    return want.length === 10 ? os.slice(0, 10) === want : os === new Date(want).toISOString();
+    if (!os) return false;
+    // An all-day occurrence's date is its original start in the event's zone (allDayOriginalDate).
+    return want.length === 10 ? allDayOriginalDate(inst, os) === want : os === new Date(want).toISOString();
   });
 }
 
@@ -33,5 +36,5 @@ export function instancesAround(seriesId: string, originalStart: string): string
   const at = Date.parse(originalStart.length === 10 ? `${originalStart}T00:00:00Z` : originalStart);
   const from = new Date(at - dayMs).toISOString();
   const to = new Date(at + 2 * dayMs).toISOString();
-  return `/me/events/${q(seriesId)}/instances?startDateTime=${q(from)}&endDateTime=${q(to)}&$select=id,originalStart,start,isAllDay`;
+  return `/me/events/${q(seriesId)}/instances?startDateTime=${q(from)}&endDateTime=${q(to)}&$select=id,originalStart,originalStartTimeZone,start,isAllDay`;
 }

@@ -1,4 +1,5 @@
-import type { Calendar, User } from '@microsoft/microsoft-graph-types';
+import type { Calendar, Event, User } from '@microsoft/microsoft-graph-types';
+import { ProviderError } from '../../../sync/errors';
 import type { CalendarEvent } from '../../../sync/model';
 import type {
   CalendarCapabilities,
@@ -19,6 +20,13 @@ export { transactionIdFor } from './writer';
 
 export type GraphProviderOptions = ReaderOptions;
 
+/** The event behind an Outlook item, as the item panel needs it (immutable id, series master, iCalUId). */
+export interface OutlookItemRef {
+  id: string;
+  iCalUId: string | null;
+  seriesMasterId: string | null;
+}
+
 /** The engine's calendar port over Microsoft Graph (SPEC §5, §12): reading and writing live in their own modules. */
 export class GraphCalendarProvider implements CalendarProvider {
   readonly kind = 'microsoft-graph';
@@ -37,7 +45,10 @@ export class GraphCalendarProvider implements CalendarProvider {
     private readonly o: GraphProviderOptions,
   ) {
     this.reader = new GraphReader(api, o);
-    this.writer = new GraphWriter(api, { selfEmail: o.selfEmail });
+    this.writer = new GraphWriter(api, {
+      selfEmail: o.selfEmail,
+      findByTag: (calendarId, crmIds) => this.reader.findByTag(calendarId, crmIds),
+    });
   }
 
   now(): Date {
@@ -79,6 +90,34 @@ export class GraphCalendarProvider implements CalendarProvider {
 
   findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {
     return this.reader.findByTag(calendarId, crmIds);
+  }
+
+  /**
+   * The event behind the item open in Outlook. Office.js hands out REST ids that are not the immutable ids this
+   * provider works with: `POST /me/translateExchangeIds` (user-translateexchangeids.md, restId →
+   * restImmutableEntryId) converts, then the event gives its series master and iCalUId. Null when Graph does not
+   * know the item (not in this mailbox).
+   */
+  async resolveOutlookItem(restId: string): Promise<OutlookItemRef | null> {
+    try {
+      const t = await this.api.post<{ value?: { sourceId?: string; targetId?: string }[] }>(
+        '/me/translateExchangeIds',
+        {
+          inputIds: [restId],
+          sourceIdType: 'restId',
+          targetIdType: 'restImmutableEntryId',
+        },
+      );
+      const id = t.value?.[0]?.targetId;
+      if (!id) return null;
+      const ev = await this.api.get<Event>(
+        `/me/events/${encodeURIComponent(id)}?$select=id,iCalUId,seriesMasterId,type`,
+      );
+      return { id: ev.id ?? id, iCalUId: ev.iCalUId ?? null, seriesMasterId: ev.seriesMasterId ?? null };
+    } catch (e) {
+      if (e instanceof ProviderError && (e.kind === 'not-found' || e.kind === 'invalid')) return null;
+      throw e;
+    }
   }
 
   writeEvents(calendarId: string, writes: EventWrite[]): Promise<WriteResult<CalendarEvent | null>[]> {

@@ -2,7 +2,7 @@ import type { Event } from '@microsoft/microsoft-graph-types';
 import { ProviderError } from '../../../sync/errors';
 import type { CalendarEvent } from '../../../sync/model';
 import type { ChangeSet, ListWindow, ListingFilter } from '../../../sync/ports';
-import type { GraphApi } from './api';
+import { graphErrorCode, resyncCodes, type GraphApi } from './api';
 import { runBatch } from './batch';
 import { decodeCursor, encodeCursor, type GraphCursor } from './cursor';
 import { eventQuery, tagPropertyId, toCalendarEvent } from './mapping';
@@ -32,6 +32,18 @@ interface DeltaEntry {
   removed: boolean;
 }
 
+/** The cursor's link for a calendar listed through calendarView (no delta link): always listed in full. */
+const viewPrefix = '/calendarView-full-listing';
+
+/** Graph's answers that mean "start the delta round over" (concepts/delta-query-overview.md, errors.md). */
+function isResync(e: unknown): boolean {
+  if (!(e instanceof ProviderError)) return false;
+  const code = graphErrorCode(e)?.toLowerCase();
+  if (code && resyncCodes.has(code)) return true;
+  // 410 Gone with no (or another) code: the documented reset for tenant maintenance and migrations.
+  return e.status === 410;
+}
+
 /** Events read and mapped together before the next are read (five $batch calls). */
 const hydrateChunk = 100;
 
@@ -52,6 +64,7 @@ export class GraphReader {
   private readonly minHorizonMs: number;
   private readonly slackMs: number;
   private readonly pageSize: number;
+  private primaryId: Promise<string> | null = null;
 
   constructor(
     private readonly api: GraphApi,
@@ -72,6 +85,9 @@ export class GraphReader {
     const c = decodeCursor(cursor, calendarId);
     const needsRebaseline =
       !c ||
+      c.deltaLink.startsWith(viewPrefix) ||
+      // A cursor from the beta path (/me/calendars/{id}/calendarView/delta) is not followed any more.
+      c.deltaLink.startsWith('/me/calendars/') ||
       Date.parse(window.from) < Date.parse(c.from) ||
       Date.parse(c.to) < now + this.minHorizonMs ||
       (window.to !== null && Date.parse(window.to) > Date.parse(c.to));
@@ -79,11 +95,26 @@ export class GraphReader {
       try {
         return await this.incremental(calendarId, c, window, keep);
       } catch (e) {
-        // 410 Gone: the sync state expired or must be rebuilt; a full listing reconciles without deleting.
-        if (!(e instanceof ProviderError && e.status === 410)) throw e;
+        // The sync state is gone: a full listing reconciles without deleting anything.
+        if (!isResync(e)) throw e;
       }
     }
     return this.full(calendarId, window, keep);
+  }
+
+  /**
+   * v1.0 documents calendarView delta for the primary calendar only (api-reference/v1.0/api/event-delta.md:
+   * `GET /me/calendarView/delta`); `/me/calendars/{id}/calendarView/delta` is beta. The primary calendar's id is
+   * read once (`GET /me/calendar`, calendar-get.md).
+   */
+  private async isPrimary(calendarId: string): Promise<boolean> {
+    this.primaryId ??= this.api.get<{ id?: string }>('/me/calendar?$select=id').then((c) => c.id ?? '');
+    try {
+      return (await this.primaryId) === calendarId;
+    } catch (e) {
+      this.primaryId = null;
+      throw e;
+    }
   }
 
   private horizon(window: ListWindow): string {
@@ -104,8 +135,13 @@ export class GraphReader {
   ): Promise<ChangeSet<CalendarEvent>> {
     const from = new Date(window.from).toISOString();
     const to = this.horizon(window);
-    const start = `/me/calendars/${q(calendarId)}/calendarView/delta?startDateTime=${q(from)}&endDateTime=${q(to)}`;
-    const { items, deltaLink } = await this.deltaRound(start);
+    const range = `startDateTime=${q(from)}&endDateTime=${q(to)}`;
+    // The documented fallback for a secondary calendar: its calendarView (calendar-list-calendarview.md), listed
+    // in full every run (the cursor then only carries the window and the series seen).
+    const primary = await this.isPrimary(calendarId);
+    const { items, deltaLink } = primary
+      ? await this.deltaRound(`/me/calendarView/delta?${range}`)
+      : await this.viewRound(`/me/calendars/${q(calendarId)}/calendarView?${range}&$select=id,type,seriesMasterId`);
     const singles = new Set<string>();
     const series = new Set<string>();
     for (const it of items.values()) {
@@ -197,6 +233,21 @@ export class GraphReader {
       full: false,
       nextCursor: encodeCursor({ calendarId, deltaLink, from: c.from, to: c.to, series: [...knownSeries] }),
     };
+  }
+
+  /** Pages through a calendarView (no delta): every item of the window, ids and types only. */
+  private async viewRound(startPath: string): Promise<{ items: Map<string, DeltaEntry>; deltaLink: string }> {
+    const items = new Map<string, DeltaEntry>();
+    let path: string | null = startPath;
+    while (path) {
+      const page: Page<Event> = await this.api.get<Page<Event>>(path, { Prefer: `odata.maxpagesize=${this.pageSize}` });
+      for (const it of page.value) {
+        if (it.id)
+          items.set(it.id, { id: it.id, type: it.type, seriesMasterId: it.seriesMasterId ?? null, removed: false });
+      }
+      path = page['@odata.nextLink'] ? this.api.relative(page['@odata.nextLink']) : null;
+    }
+    return { items, deltaLink: viewPrefix };
   }
 
   /** Follows nextLinks to the end of one delta round; later pages win for an id seen twice. */
@@ -307,10 +358,18 @@ export class GraphReader {
       })),
     );
     const out: CalendarEvent[] = [];
+    const masters: string[] = [];
     for (const r of results) {
       if (!r.ok) throw r.error;
-      for (const ev of (r.body as Page<Event>).value) out.push(toCalendarEvent(ev, calendarId, this.o.selfEmail));
+      for (const ev of (r.body as Page<Event>).value) {
+        // A list of events carries no cancelledOccurrences (Graph returns it only when an event is read with
+        // $select): a series master found here is read again on its own, so its exdates are known.
+        if (ev.type === 'seriesMaster' && ev.id) masters.push(ev.id);
+        else out.push(toCalendarEvent(ev, calendarId, this.o.selfEmail));
+      }
     }
+    const reread = await this.hydrate(calendarId, masters);
+    out.push(...reread.events);
     return out;
   }
 }

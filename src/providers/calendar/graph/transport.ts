@@ -5,6 +5,7 @@ import { parseRetryAfter } from '../../http/retry-after';
 import { providerErrorFromNetwork } from '../../http/provider-errors';
 import type { Semaphore } from './semaphore';
 import { callSlotOf } from './call-slot';
+import { systemClock } from '../../../shared/clock';
 
 /** Preferences Graph must apply to every call (SPEC §12): immutable ids and UTC times. */
 export const basePreferences = ['IdType="ImmutableId"', 'outlook.timezone="UTC"'];
@@ -109,7 +110,7 @@ export class GraphTransport implements Middleware {
       }
       if (!retryable.has(res.status) || attempt >= this.maxAttempts) return res;
       this.o.stats.throttled++;
-      const hinted = parseRetryAfter(res.headers.get('retry-after'), this.o.now?.() ?? new Date());
+      const hinted = parseRetryAfter(res.headers.get('retry-after'), (this.o.now ?? systemClock)());
       const wait = Math.min(hinted ?? 500 * 2 ** (attempt - 1), this.maxRetryAfterMs);
       await res.body?.cancel();
       await this.sleep(wait);

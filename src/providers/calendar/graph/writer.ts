@@ -3,28 +3,46 @@ import type { Event } from '@microsoft/microsoft-graph-types';
 import { ProviderError } from '../../../sync/errors';
 import type { CalendarEvent, EventDraft, Priority } from '../../../sync/model';
 import type { EventWrite, WriteResult } from '../../../sync/ports';
-import type { GraphApi } from './api';
+import { graphErrorCode, type GraphApi } from './api';
 import { runBatch, type SubRequest, type SubResult } from './batch';
 import { CategoryEnsurer } from './categories';
-import { renderDraft, toCalendarEvent } from './mapping';
-import { instancesAround, matchOriginalStart, q, type Page } from './paths';
+import { planBody, parseBody, htmlToText } from './body';
+import { blockInvitees, renderDraft, toCalendarEvent } from './mapping';
+import { instancesAround, matchOriginalStart, q, textBody, type Page } from './paths';
 
 /** Graph's transactionId is a short opaque string; long engine keys are hashed to a stable shorter one. */
 export function transactionIdFor(key: string): string {
   return key.length <= 100 && /^[\w.:-]+$/.test(key) ? key : createHash('sha256').update(key).digest('hex');
 }
 
+/** What an update or delete reads of the event first (the body as Graph stores it: no text preference). */
+const preReadSelect = 'id,changeKey,body,isOnlineMeeting,isOrganizer,attendees,type';
+
+/** The event as read just before writing it. */
+interface Current {
+  changeKey: string | null;
+  body: { contentType: 'text' | 'html'; content: string };
+  /** The body as Graph renders it in text (what the engine compared). */
+  text: string;
+  isOnlineMeeting: boolean;
+}
+
 /**
- * Writing one calendar (SPEC §5, §12): $batch of up to 20, transactionId and our tag on create, If-Match on update
- * and delete, occurrence writes through the series' instances, exdates as cancelled instances, priority
- * categories, and the mail guard of silent runs.
+ * Writing one calendar (SPEC §5, §12): $batch of up to 20, transactionId and our tag on create, read-compare-write
+ * on the changeKey for updates and deletes (Graph documents no If-Match for events), bodies edited in place,
+ * occurrence writes through the series' instances, exdates as cancelled instances, priority categories, and the
+ * mail guard of silent runs.
  */
 export class GraphWriter {
   private readonly categories: CategoryEnsurer;
 
   constructor(
     private readonly api: GraphApi,
-    private readonly o: { selfEmail: string | null },
+    private readonly o: {
+      selfEmail: string | null;
+      /** The reader's lookup by tag, to find a create Graph refused as a duplicate. */
+      findByTag?: (calendarId: string, crmIds: string[]) => Promise<CalendarEvent[]>;
+    },
   ) {
     this.categories = new CategoryEnsurer(api);
   }
@@ -41,13 +59,14 @@ export class GraphWriter {
     }
 
     const targets = await this.resolveOccurrences(writes, results);
-    await this.guardAgainstMail(writes, targets, results);
+    const current = await this.readBeforeWrite(writes, targets, results);
 
-    const plan: { index: number; req: SubRequest }[] = [];
+    const plan: { index: number; req: SubRequest; kept?: string; note?: string }[] = [];
     writes.forEach((w, i) => {
       if (results[i]) return;
       try {
-        plan.push({ index: i, req: this.toSubRequest(calendarId, w, targets[i]) });
+        const { req, kept, note } = this.toSubRequest(calendarId, w, targets[i], current[i]);
+        plan.push({ index: i, req, ...(kept !== undefined ? { kept } : {}), ...(note ? { note } : {}) });
       } catch (e) {
         results[i] = { ok: false, error: e instanceof ProviderError ? e : new ProviderError('invalid', String(e)) };
       }
@@ -57,36 +76,54 @@ export class GraphWriter {
       plan.map((p) => p.req),
     );
     answers.forEach((a, k) => {
-      const { index } = plan[k]!;
-      results[index] = this.toResult(calendarId, writes[index]!, a);
+      const { index, kept, note } = plan[k]!;
+      results[index] = this.toResult(calendarId, writes[index]!, a, kept, note);
     });
+    await this.recoverDuplicateCreates(calendarId, writes, results);
     await this.applyExdates(writes, results);
     return results.map((r) => r ?? { ok: false, error: new ProviderError('permanent', 'write not attempted') });
   }
 
-  private toSubRequest(calendarId: string, w: EventWrite, target: string | undefined): SubRequest {
-    const ifMatch = (v: string | null): Record<string, string> => (v ? { 'If-Match': `W/"${v}"` } : {});
-    if (w.op === 'delete')
-      return { method: 'DELETE', url: `/me/events/${q(w.id)}`, headers: ifMatch(w.ifMatch), key: w.id };
+  private toSubRequest(
+    calendarId: string,
+    w: EventWrite,
+    target: string | undefined,
+    current: Current | undefined,
+  ): { req: SubRequest; kept?: string; note?: string } {
+    if (w.op === 'delete') return { req: { method: 'DELETE', url: `/me/events/${q(w.id)}`, key: w.id } };
     if (w.op === 'create' && !w.draft.occurrence) {
       const body = {
         ...renderDraft(w.draft, { isOccurrence: false, create: true }),
         transactionId: transactionIdFor(w.idempotencyKey),
       };
-      return { method: 'POST', url: `/me/calendars/${q(calendarId)}/events`, body };
+      return { req: { method: 'POST', url: `/me/calendars/${q(calendarId)}/events`, body } };
     }
     const id = target ?? (w.op === 'update' ? w.id : '');
     const body = renderDraft(w.draft, { isOccurrence: Boolean(w.draft.occurrence), create: false });
-    return {
-      method: 'PATCH',
-      url: `/me/events/${q(id)}`,
-      body,
-      headers: w.op === 'update' && !w.draft.occurrence ? ifMatch(w.ifMatch) : {},
-      key: id,
-    };
+    let kept: string | undefined;
+    let note: string | undefined;
+    if (current) {
+      // The body is edited in place: only our block and a text the CRM changed (event-update.md, online meetings).
+      const bp = planBody(
+        { ...current.body, text: current.text, isOnlineMeeting: current.isOnlineMeeting },
+        { text: w.draft.fields.body, crmUrl: w.draft.crmUrl, invitees: blockInvitees(w.draft) },
+      );
+      if (bp.body) body.body = bp.body;
+      if (bp.note) {
+        note = bp.note;
+        kept = parseBody(current.text, { onlineMeeting: current.isOnlineMeeting }).text;
+      }
+    }
+    return { req: { method: 'PATCH', url: `/me/events/${q(id)}`, body, key: id }, kept, note };
   }
 
-  private toResult(calendarId: string, w: EventWrite, a: SubResult): WriteResult<CalendarEvent | null> {
+  private toResult(
+    calendarId: string,
+    w: EventWrite,
+    a: SubResult,
+    kept?: string,
+    note?: string,
+  ): WriteResult<CalendarEvent | null> {
     if (w.op === 'delete') {
       if (a.ok || a.error.kind === 'not-found') return { ok: true, value: null };
       return { ok: false, error: a.error };
@@ -96,7 +133,9 @@ export class GraphWriter {
     // Graph answers with the HTML we sent; the engine gets the fields as written. Only a create wrote our tag
     // (a PATCH answer does not expand extended properties, so an update reports what the answer shows).
     const crmTag = w.op === 'create' && !w.draft.occurrence ? w.draft.crmTag : ev.crmTag;
-    return { ok: true, value: { ...ev, fields: { ...w.draft.fields }, crmTag } };
+    // A description left alone (online meeting) is reported as what the event still says, not as written.
+    const fields = kept !== undefined ? { ...w.draft.fields, body: kept } : { ...w.draft.fields };
+    return { ok: true, value: { ...ev, fields, crmTag }, ...(note ? { notes: [note] } : {}) };
   }
 
   /**
@@ -179,41 +218,56 @@ export class GraphWriter {
   }
 
   /**
-   * SPEC §5 *never* mode: changing or deleting a meeting the user organises with attendees makes Graph mail them,
-   * and no flag stops it. Such writes are refused (reported per item) instead of being sent.
+   * Reads every event about to be changed or deleted, once, in $batch: for the changeKey (read-compare-write: Graph
+   * documents no If-Match for events, so an Outlook edit since the engine's listing is caught here), for the body
+   * as stored (edited in place), and for the mail guard of *never* mode (SPEC §5): changing or deleting a meeting
+   * the user organises with attendees makes Graph mail them, and no flag stops it, so such writes are refused.
    */
-  private async guardAgainstMail(
+  private async readBeforeWrite(
     writes: EventWrite[],
     targets: (string | undefined)[],
     results: (WriteResult<CalendarEvent | null> | undefined)[],
-  ): Promise<void> {
-    const checks: { index: number; id: string }[] = [];
+  ): Promise<(Current | undefined)[]> {
+    const current: (Current | undefined)[] = new Array(writes.length);
+    const reads: { index: number; id: string }[] = [];
     writes.forEach((w, i) => {
       if (results[i]) return;
-      if (w.op === 'delete' && !w.sendCancellations) checks.push({ index: i, id: w.id });
-      if (w.op === 'update' && !w.draft.sendInvitations) checks.push({ index: i, id: targets[i] ?? w.id });
-      if (w.op === 'create' && w.draft.occurrence && !w.draft.sendInvitations && targets[i])
-        checks.push({ index: i, id: targets[i]! });
+      if (w.op === 'delete' || w.op === 'update') reads.push({ index: i, id: targets[i] ?? w.id });
+      else if (w.draft.occurrence && targets[i]) reads.push({ index: i, id: targets[i]! });
     });
-    if (checks.length === 0) return;
+    if (reads.length === 0) return current;
+    // Each event is read twice in one $batch: as stored (to edit the body in place) and as text, the way the
+    // engine read it, so "did the CRM change the description" compares like with like.
     const answers = await runBatch(
       this.api,
-      checks.map((c) => ({ method: 'GET', url: `/me/events/${q(c.id)}?$select=id,isOrganizer,attendees` })),
+      reads.flatMap((c) => [
+        { method: 'GET' as const, url: `/me/events/${q(c.id)}?$select=${preReadSelect}` },
+        { method: 'GET' as const, url: `/me/events/${q(c.id)}?$select=body,isOnlineMeeting`, headers: textBody },
+      ]),
     );
-    answers.forEach((a, k) => {
-      const { index } = checks[k]!;
+    reads.forEach(({ index }, k) => {
+      const a = answers[2 * k]!;
+      const asText = answers[2 * k + 1]!;
       const w = writes[index]!;
       if (!a.ok) {
         if (a.error.kind === 'not-found' && w.op === 'delete') results[index] = { ok: true, value: null };
-        else if (a.error.kind !== 'not-found') results[index] = { ok: false, error: a.error };
+        else results[index] = { ok: false, error: a.error };
         return;
       }
       const ev = a.body as Event;
+      if (w.op !== 'create' && w.ifMatch && ev.changeKey && ev.changeKey !== w.ifMatch) {
+        results[index] = {
+          ok: false,
+          error: new ProviderError('conflict', 'The event changed in Outlook since it was last read.', { status: 412 }),
+        };
+        return;
+      }
+      const silent = w.op === 'delete' ? !w.sendCancellations : !w.draft.sendInvitations;
       const self = this.o.selfEmail?.toLowerCase();
       const attendees = (ev.attendees ?? []).filter(
         (x) => x.type !== 'resource' && (x.emailAddress?.address ?? '').toLowerCase() !== self,
       ).length;
-      if (ev.isOrganizer && attendees > 0) {
+      if (silent && ev.isOrganizer && attendees > 0) {
         results[index] = {
           ok: false,
           error: new ProviderError(
@@ -221,7 +275,47 @@ export class GraphWriter {
             `Not ${w.op === 'delete' ? 'deleted' : 'changed'}: this meeting has ${attendees} attendee(s) and Outlook would e-mail them; invitations are set to "never".`,
           ),
         };
+        return;
       }
+      const text = asText.ok ? ((asText.body as Event).body?.content ?? '') : null;
+      current[index] = {
+        changeKey: ev.changeKey ?? null,
+        body: { contentType: ev.body?.contentType === 'text' ? 'text' : 'html', content: ev.body?.content ?? '' },
+        text: text ?? htmlToText(ev.body?.content ?? ''),
+        isOnlineMeeting: ev.isOnlineMeeting ?? false,
+      };
     });
+    return current;
+  }
+
+  /**
+   * Graph answers ErrorDuplicateTransactionId when a transactionId it has seen comes with a different body
+   * (a create retried after a lost answer while the CRM item changed). The event exists: it is found by our tag.
+   */
+  private async recoverDuplicateCreates(
+    calendarId: string,
+    writes: EventWrite[],
+    results: (WriteResult<CalendarEvent | null> | undefined)[],
+  ): Promise<void> {
+    const dup: number[] = [];
+    writes.forEach((w, i) => {
+      const r = results[i];
+      if (
+        w.op === 'create' &&
+        !w.draft.occurrence &&
+        r &&
+        !r.ok &&
+        graphErrorCode(r.error) === 'ErrorDuplicateTransactionId'
+      )
+        dup.push(i);
+    });
+    if (dup.length === 0 || !this.o.findByTag) return;
+    const tags = dup.map((i) => (writes[i] as { draft: EventDraft }).draft.crmTag);
+    const found = await this.o.findByTag(calendarId, tags);
+    for (const i of dup) {
+      const tag = (writes[i] as { draft: EventDraft }).draft.crmTag;
+      const hit = found.find((e) => e.crmTag === tag && !e.occurrence);
+      if (hit) results[i] = { ok: true, value: hit };
+    }
   }
 }

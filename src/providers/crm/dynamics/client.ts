@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
+import { systemClock, type Clock } from '../../../shared/clock';
 
 export const dataversePath = '/api/data/v9.2';
 
@@ -107,7 +108,7 @@ export class DynamicsClient {
     private readonly safeFetch: FetchLike,
     private readonly tokenFetch: FetchLike,
     private readonly onTokens: (s: DynamicsSecrets) => Promise<void>,
-    private readonly now: () => Date = () => new Date(),
+    private readonly now: Clock = systemClock,
   ) {
     this.secrets = { ...secrets };
   }

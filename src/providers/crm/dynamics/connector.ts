@@ -32,6 +32,9 @@ export const dynamicsDescriptor: ProviderDescriptor = {
       ],
     },
   ],
+  notes: [
+    'Leads are matched where the Sales app is installed; without it attendees are matched to contacts only. A recurring appointment is synced occurrence by occurrence.',
+  ],
   customUrl: 'required',
   urlLabel: 'Organization URL',
   urlPlaceholder: 'https://yourorg.crm.dynamics.com',

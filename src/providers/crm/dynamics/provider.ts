@@ -6,6 +6,13 @@
  * - Invitees are activity parties (appointments: required/optional attendees; phone calls: recipients), resolved
  *   to contacts/leads or kept as unresolved e-mail addresses; the company is an account "regarding".
  * - The iCalUId tag is the appointment's globalobjectid. Writes go out as one $batch of independent operations.
+ * - Activity parties are read from `activityparties` (GET only there) and written with the activity through its
+ *   `<entity>_activity_parties` collection, which replaces the whole list: other parties are written back with it.
+ * - All-day appointments: boundaries are the user's local midnights stored in UTC; read with the user's bias
+ *   (usersettings), written with Dataverse's own conversion (UtcTimeFromLocalTime).
+ * - Leads exist only with the Sales app: without it (404) people are contacts only.
+ * - A recurring series' instances are appointments of their own and are mirrored one by one; the series master
+ *   (recurringappointmentmaster, instancetypecode 1) is not read.
  */
 import { ProviderError } from '../../../sync/errors';
 import type { CrmDraft, CrmItem, Person, PersonMatch, SyncedFields, Timing } from '../../../sync/model';
@@ -27,7 +34,7 @@ const entitySets: readonly EntitySet[] = ['appointments', 'phonecalls', 'tasks']
 const logical: Record<EntitySet, string> = { appointments: 'appointment', phonecalls: 'phonecall', tasks: 'task' };
 const selects: Record<EntitySet, string> = {
   appointments:
-    'activityid,subject,scheduledstart,scheduledend,isalldayevent,description,location,statecode,_ownerid_value,_regardingobjectid_value,modifiedon,globalobjectid',
+    'activityid,subject,scheduledstart,scheduledend,isalldayevent,description,location,statecode,_ownerid_value,_regardingobjectid_value,modifiedon,globalobjectid,instancetypecode',
   phonecalls:
     'activityid,subject,scheduledstart,scheduledend,description,statecode,_ownerid_value,_regardingobjectid_value,modifiedon',
   tasks:
@@ -61,7 +68,18 @@ const setOf = (id: string): { set: EntitySet; guid: string } => {
   return { set, guid };
 };
 
-function timingOf(set: EntitySet, r: Row): Timing | null {
+const dayMs = 86_400_000;
+/**
+ * The user's local date of an all-day boundary. Date-time columns come back in UTC; an all-day appointment's
+ * boundaries are the user's local midnights. `biasMinutes` is the user's standard-time bias (UTC = local + bias);
+ * rounding to the nearest midnight absorbs daylight saving time.
+ */
+function localDate(utc: string, biasMinutes: number): string {
+  const local = Date.parse(utc) - biasMinutes * 60_000;
+  return new Date(Math.floor((local + dayMs / 2) / dayMs) * dayMs).toISOString().slice(0, 10);
+}
+
+function timingOf(set: EntitySet, r: Row, biasMinutes: number): Timing | null {
   if (set === 'tasks') {
     const due = str(r['scheduledend']);
     return due
@@ -71,16 +89,22 @@ function timingOf(set: EntitySet, r: Row): Timing | null {
   const start = str(r['scheduledstart']);
   const end = str(r['scheduledend']) || start;
   if (!start) return null;
-  if (r['isalldayevent'] === true) return { kind: 'all-day', startDate: start.slice(0, 10), endDate: end.slice(0, 10) };
+  if (r['isalldayevent'] === true)
+    return { kind: 'all-day', startDate: localDate(start, biasMinutes), endDate: localDate(end, biasMinutes) };
   return { kind: 'timed', start: new Date(start).toISOString(), end: new Date(end).toISOString(), timeZone: 'UTC' };
 }
 
-function timingBody(set: EntitySet, t: Timing): Record<string, unknown> {
+/** `midnight(date)`: the UTC instant of the user's local midnight starting that date. */
+async function timingBody(
+  set: EntitySet,
+  t: Timing,
+  midnight: (date: string) => Promise<string>,
+): Promise<Record<string, unknown>> {
   if (set === 'tasks') return { scheduledend: t.kind === 'timed' ? t.start : `${t.startDate}T00:00:00Z` };
   if (t.kind === 'all-day') {
     return {
-      scheduledstart: `${t.startDate}T00:00:00Z`,
-      scheduledend: `${t.endDate}T00:00:00Z`,
+      scheduledstart: await midnight(t.startDate),
+      scheduledend: await midnight(t.endDate),
       ...(set === 'appointments' ? { isalldayevent: true } : {}),
     };
   }
@@ -121,6 +145,36 @@ export class DynamicsProvider implements CrmProvider {
     private readonly client: DynamicsClient,
     private readonly options: DynamicsOptions,
   ) {}
+
+  /** The user's time zone (usersettings), read once per opened port. */
+  private zone: Promise<{ code: number; biasMinutes: number }> | null = null;
+  /** False once the org answered that it has no lead table (no Sales app). */
+  private hasLeads = true;
+
+  private userZone(): Promise<{ code: number; biasMinutes: number }> {
+    this.zone ??= this.client
+      .json<{ timezonecode?: number; timezonebias?: number } | null>(
+        'GET',
+        `usersettingscollection(${this.options.me.id})?$select=timezonecode,timezonebias`,
+      )
+      .then((r) => ({ code: r?.timezonecode ?? 92, biasMinutes: r?.timezonebias ?? 0 }))
+      .catch((e: unknown) => {
+        this.zone = null;
+        throw e;
+      });
+    return this.zone;
+  }
+
+  /** Dataverse converts with its own time zone rules (UtcTimeFromLocalTime): summer time included. */
+  private async localMidnight(date: string): Promise<string> {
+    const { code } = await this.userZone();
+    const r = await this.client.json<{ UtcTime?: string } | null>(
+      'GET',
+      `UtcTimeFromLocalTime(TimeZoneCode=@p1,LocalTime=@p2)?@p1=${code}&@p2=${date}T00:00:00Z`,
+    );
+    if (!r?.UtcTime) throw new ProviderError('permanent', 'Dataverse UtcTimeFromLocalTime without UtcTime');
+    return r.UtcTime;
+  }
 
   async testConnection(): Promise<{ account: string }> {
     await this.client.json('GET', 'appointments?$select=activityid&$top=1');
@@ -219,8 +273,11 @@ export class DynamicsProvider implements CrmProvider {
     return out;
   }
 
-  private async toItems(set: EntitySet, rows: Row[]): Promise<CrmItem[]> {
+  private async toItems(set: EntitySet, all: Row[]): Promise<CrmItem[]> {
+    // A recurring series' master is not an activity of its own; its instances are (one by one).
+    const rows = all.filter((r) => r['instancetypecode'] !== 1);
     if (rows.length === 0) return [];
+    const bias = rows.some((r) => r['isalldayevent'] === true) ? (await this.userZone()).biasMinutes : 0;
     const parties = partyMasks[set].length ? await this.parties(rows.map((r) => r.activityid)) : [];
     return rows.map((r) => {
       const mine = parties.filter(
@@ -237,7 +294,7 @@ export class DynamicsProvider implements CrmProvider {
       const tag = readICalUIdTag(set === 'appointments' ? r['globalobjectid'] : null);
       const fields: CrmItem['fields'] = {
         subject: str(r['subject']),
-        timing: timingOf(set, r),
+        timing: timingOf(set, r, bias),
         body: str(r['description']),
         location: set === 'appointments' ? str(r['location']) : '',
         visibility: 'normal',
@@ -330,11 +387,8 @@ export class DynamicsProvider implements CrmProvider {
           });
         }
       }
-      const leads = await this.client.pages<Record<string, unknown>>(
-        `leads?$select=leadid,emailaddress1,fullname&$filter=${filter}`,
-        prefer,
-      );
-      for (const l of leads.rows) {
+      const leads = this.hasLeads ? await this.leadsMatching(filter) : [];
+      for (const l of leads) {
         const email = str(l['emailaddress1']).toLowerCase();
         if (!found.has(email))
           found.set(email, {
@@ -347,6 +401,22 @@ export class DynamicsProvider implements CrmProvider {
       }
     }
     return [...found.values()];
+  }
+
+  /** Leads exist only with the Sales app: without it the table answers 404, and people are contacts only. */
+  private async leadsMatching(filter: string): Promise<Record<string, unknown>[]> {
+    try {
+      return (
+        await this.client.pages<Record<string, unknown>>(
+          `leads?$select=leadid,emailaddress1,fullname&$filter=${filter}`,
+          prefer,
+        )
+      ).rows;
+    } catch (e) {
+      if (!(e instanceof ProviderError) || e.kind !== 'not-found') throw e;
+      this.hasLeads = false;
+      return [];
+    }
   }
 
   async createContact(person: { email: string; name?: string }): Promise<PersonMatch> {
@@ -374,13 +444,28 @@ export class DynamicsProvider implements CrmProvider {
     });
   }
 
-  private async fieldsBody(set: EntitySet, f: Partial<SyncedFields>): Promise<Record<string, unknown>> {
+  /**
+   * `existing`: the activity's id when it is an update. Writing the party collection replaces the whole list, so
+   * the parties the attendees do not cover (organizer, owner, colleagues added as owners) are written back too.
+   */
+  private async fieldsBody(
+    set: EntitySet,
+    f: Partial<SyncedFields>,
+    existing: string | null = null,
+  ): Promise<Record<string, unknown>> {
     const b: Record<string, unknown> = {};
     if (f.subject !== undefined) b['subject'] = f.subject;
     if (f.body !== undefined) b['description'] = f.body;
     if (f.location !== undefined && set === 'appointments') b['location'] = f.location;
-    if (f.timing) Object.assign(b, timingBody(set, f.timing));
-    if (f.attendees && set !== 'tasks') b[`${logical[set]}_activity_parties`] = await this.partiesFor(set, f.attendees);
+    if (f.timing) Object.assign(b, await timingBody(set, f.timing, (d) => this.localMidnight(d)));
+    if (f.attendees && set !== 'tasks') {
+      const kept = existing
+        ? (await this.parties([existing]))
+            .filter((p) => !partyMasks[set].includes(p.mask) || p.partyType === 'systemuser')
+            .map(partyBody)
+        : [];
+      b[`${logical[set]}_activity_parties`] = [...kept, ...(await this.partiesFor(set, f.attendees))];
+    }
     return b;
   }
 
@@ -427,7 +512,7 @@ export class DynamicsProvider implements CrmProvider {
         const { set, guid } = setOf(w.id);
         const path = `${set}(${guid})`;
         if (w.op === 'update') {
-          const body = await this.fieldsBody(set, w.fields);
+          const body = await this.fieldsBody(set, w.fields, guid);
           const account = w.links?.companyIds.find((c) => c.startsWith('account:'));
           if (account)
             body[`regardingobjectid_account_${logical[set]}@odata.bind`] =
@@ -458,19 +543,21 @@ export class DynamicsProvider implements CrmProvider {
           );
           const user = users?.value?.[0];
           if (!user) throw new ProviderError('not-found', `no Dynamics user with the e-mail ${w.email}`);
-          ops.push({
-            i,
-            op: {
-              method: 'POST',
-              path: 'activityparties',
-              body: {
-                [`activityid_${logical[set]}@odata.bind`]: `/${set}(${guid})`,
-                'partyid_systemuser@odata.bind': `/systemusers(${user.systemuserid})`,
-                participationtypemask: set === 'phonecalls' ? 2 : 5,
-              },
-            },
-            id: w.id,
-          });
+          // activityparty is read-only through the Web API: the activity's whole party list is written back with
+          // the colleague added (Dataverse table reference, activityparty; "Activity parties").
+          const mask = set === 'phonecalls' ? 2 : 5;
+          const current = await this.parties([guid]);
+          if (!current.some((p) => p.partyId === user.systemuserid && p.mask === mask)) {
+            const parties = [
+              ...current.map(partyBody),
+              { participationtypemask: mask, 'partyid_systemuser@odata.bind': `/systemusers(${user.systemuserid})` },
+            ];
+            ops.push({
+              i,
+              op: { method: 'PATCH', path, body: { [`${logical[set]}_activity_parties`]: parties } },
+              id: w.id,
+            });
+          } else lostCreates.set(i, w.id);
         }
       } catch (e) {
         fail(i, e);
@@ -483,7 +570,7 @@ export class DynamicsProvider implements CrmProvider {
       if (a.status >= 200 && a.status < 300) {
         const created =
           a.body && typeof a.body === 'object' ? str((a.body as Record<string, unknown>)['activityid']) : '';
-        const set = o.op.method === 'POST' && o.op.path !== 'activityparties' ? (o.op.path as EntitySet) : null;
+        const set = o.op.method === 'POST' ? (o.op.path as EntitySet) : null;
         touched.set(o.i, o.id ?? (set && created ? `${logical[set]}:${created}` : ''));
       } else {
         const message =
@@ -504,6 +591,13 @@ export class DynamicsProvider implements CrmProvider {
         : { ok: false, error: new ProviderError('not-found', 'record vanished after the write') };
     });
   }
+}
+
+/** A party row as the activity's party collection takes it back: by reference, or as a bare address. */
+function partyBody(p: Party): Record<string, unknown> {
+  return p.partyId && p.partyType
+    ? { participationtypemask: p.mask, [`partyid_${p.partyType}@odata.bind`]: `/${p.partyType}s(${p.partyId})` }
+    : { participationtypemask: p.mask, addressused: p.email };
 }
 
 function parseCursor(cursor: string | null): Record<EntitySet, string> | null {

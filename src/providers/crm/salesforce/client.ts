@@ -7,6 +7,7 @@
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
+import { systemClock, type Clock } from '../../../shared/clock';
 
 export const apiVersion = 'v60.0';
 const apiBudgetShare = 0.9;
@@ -23,11 +24,13 @@ export interface SalesforceSecrets {
   userId: string;
   userEmail?: string;
   username?: string;
+  /** The optional fields this org's describe() lists (org-fields.ts), stored with the connection. */
+  orgFields?: string;
 }
 
 export function salesforceSecretsToRecord(s: SalesforceSecrets): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
+  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && (v || k === 'orgFields')) out[k] = v;
   return out;
 }
 
@@ -64,13 +67,20 @@ export class SalesforceClient {
     secrets: SalesforceSecrets,
     private readonly fetch: FetchLike,
     private readonly onTokens: (s: SalesforceSecrets) => Promise<void>,
-    private readonly now: () => Date = () => new Date(),
+    private readonly now: Clock = systemClock,
   ) {
     this.secrets = { ...secrets };
   }
 
   get current(): SalesforceSecrets {
     return { ...this.secrets };
+  }
+
+  /** Keeps what describe() said with the connection (saved like refreshed tokens). */
+  async saveOrgFields(value: string): Promise<void> {
+    if (this.secrets.orgFields === value) return;
+    this.secrets.orgFields = value;
+    await this.onTokens(this.current);
   }
 
   async refresh(): Promise<void> {

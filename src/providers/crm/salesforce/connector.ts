@@ -7,7 +7,7 @@
  */
 import type { ProviderDescriptor } from '../../../shared/providers';
 import { ProviderError } from '../../../sync/errors';
-import type { ConnectInput, Connection, CrmConnector, ProviderEnv } from '../../connector';
+import type { ConnectInput, Connection, CrmConnector, CrmItemTags, ProviderEnv } from '../../connector';
 import { ConnectError, toConnectError } from '../../http/connect-error';
 import {
   apiVersion,
@@ -17,6 +17,7 @@ import {
   tokenRequest,
   type SalesforceSecrets,
 } from './client';
+import { OrgFields } from './org-fields';
 import { SalesforceProvider } from './provider';
 
 export const salesforceDescriptor: ProviderDescriptor = {
@@ -51,6 +52,10 @@ export const salesforceDescriptor: ProviderDescriptor = {
         },
       ],
     },
+  ],
+  notes: [
+    'Works on a stock org. Optional for the admin: a Text(255) field CrmSync_ICalUId__c on Event and Task, readable and editable by connector users. With it a meeting that several colleagues sync stays one Salesforce event instead of one per colleague, and an import interrupted by an outage is recognised instead of made twice.',
+    'Calls are told from meetings by the Event Type field: it must be visible to connector users (field-level security). With Shared Activities on, every related contact of an event is kept, not only the first.',
   ],
   customUrl: 'optional',
   urlLabel: 'My Domain URL',
@@ -96,11 +101,14 @@ function providerFor(
   s: SalesforceSecrets,
   syncFlagField: string | null,
   now: () => Date,
+  itemTags: CrmItemTags | null = null,
 ): SalesforceProvider {
   return new SalesforceProvider(client, {
     me: { id: s.userId, email: s.userEmail ?? null, account: s.username ?? s.userEmail ?? s.userId },
     syncFlagField,
     now,
+    orgFields: OrgFields.parse(s.orgFields),
+    itemTags,
   });
 }
 
@@ -173,7 +181,10 @@ export const salesforceConnector: CrmConnector = {
           new SalesforceClient(
             secrets,
             env.safeFetch,
-            async () => undefined,
+            // testConnection reads describe(): what it found is stored with the connection.
+            async (s) => {
+              secrets = s;
+            },
             () => env.now(),
           ),
           secrets,
@@ -185,10 +196,22 @@ export const salesforceConnector: CrmConnector = {
         if (syncFlagField) record['syncFlagField'] = syncFlagField;
         return { secrets: record, account, url: secrets.instanceUrl, expiresAt: null };
       } catch (e) {
+        if (
+          syncFlagField &&
+          e instanceof ProviderError &&
+          e.kind === 'forbidden' &&
+          e.message.includes(syncFlagField)
+        ) {
+          throw new ConnectError(
+            'missing-permission',
+            `Salesforce has no field ${syncFlagField} on Event and Task that this user can read (see docs/crm.md); leave the field empty if there is none.`,
+            'fields.syncFlagField',
+          );
+        }
         if (e instanceof ProviderError && e.status === 400 && /INVALID_FIELD/.test(e.message)) {
           throw new ConnectError(
             'missing-permission',
-            'Salesforce lacks the connector’s custom fields on Event/Task (see docs/crm.md), or this user cannot read them.',
+            'This Salesforce user cannot read a standard Event/Task field the connector needs (field-level security).',
           );
         }
         throw toConnectError(e);
@@ -209,7 +232,7 @@ export const salesforceConnector: CrmConnector = {
       },
       () => env.now(),
     );
-    return providerFor(client, secrets, syncFlagField, () => env.now());
+    return providerFor(client, secrets, syncFlagField, () => env.now(), hooks.itemTags ?? null);
   },
 
   async revoke(connection, env) {

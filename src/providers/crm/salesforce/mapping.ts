@@ -67,7 +67,6 @@ export const eventFields = [
   'WhatId',
   'AccountId',
   'OwnerId',
-  'Type',
   'SystemModstamp',
 ];
 
@@ -110,7 +109,9 @@ export interface SfPerson {
 
 export interface SfContext {
   instanceUrl: string;
-  invitees: string[]; // relation ids (contacts/leads) of the event
+  invitees: string[]; // relation ids (contacts/leads) invited to the event
+  /** Contacts/leads related to the event without being invited (Shared Activities: EventRelation.IsParent). */
+  related?: string[];
   people: Map<string, SfPerson>;
   me: { id: string; email: string | null };
   syncFlagField: string | null;
@@ -156,7 +157,8 @@ export function eventToItem(e: SfEvent, ctx: SfContext): CrmItem {
   const timing = eventTiming(e);
   const reminderAt = e.IsReminderSet ? iso(e.ReminderDateTime) : null;
   const start = timing?.kind === 'timed' ? timing.start : timing ? `${timing.startDate}T00:00:00.000Z` : null;
-  const l = links(e.WhoId, ctx.invitees, e.AccountId, e.WhatId);
+  const l = links(e.WhoId, [...ctx.invitees, ...(ctx.related ?? [])], e.AccountId, e.WhatId);
+  const invited = links(e.WhoId, ctx.invitees, null, null).contactIds;
   const tag = readICalUIdTag(e[iCalUIdField]);
   return {
     id: e.Id,
@@ -170,7 +172,7 @@ export function eventToItem(e: SfEvent, ctx: SfContext): CrmItem {
       location: e.Location ?? '',
       visibility: e.IsPrivate ? 'private' : 'normal',
       showAs: e.ShowAs === 'Free' ? 'free' : 'busy',
-      attendees: attendeesOf(l.contactIds, ctx.people),
+      attendees: attendeesOf(invited, ctx.people),
       recurrence: null,
       reminderMinutes:
         reminderAt && start ? Math.max(0, Math.round((Date.parse(start) - Date.parse(reminderAt)) / 60_000)) : null,

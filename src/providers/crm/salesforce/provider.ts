@@ -2,11 +2,21 @@
  * Salesforce as an engine port.
  * - Listing: SOQL on SystemModstamp for the user's Events and Tasks (five minutes of overlap: a long
  *   transaction can commit after a later stamp was read; content hashes absorb the repeats); deletions from
- *   getDeleted (`/sobjects/{type}/deleted/`), which covers at most the last 30 days: an older cursor gets a full
- *   listing instead.
- * - Invitees are EventRelation rows (IsInvitee) plus WhoId; the company is AccountId / an Account WhatId.
- * - Writes go out as composite sObject collections (up to 200 records per request, allOrNone false).
+ *   getDeleted (`/sobjects/{type}/deleted/`), which reaches back no more than 15 days before the day of the call,
+ *   ignores seconds and needs a range over one minute (REST API Developer Guide, "sObject Get Deleted"): an older
+ *   cursor, INVALID_REPLICATION_DATE or an earliestDateAvailable after the cursor (an emptied Recycle Bin) gets a
+ *   full listing instead, in which whatever is gone is seen gone.
+ * - Series masters (IsRecurrence; Lightning's GroupEventType '3') are not activities of their own: their
+ *   occurrences are listed one by one. Child events (IsChild: an invitee's copy of a group event) are not the
+ *   invitee's own.
+ * - Invitees are EventRelation rows (IsInvitee, or every row without Shared Activities) plus WhoId; related
+ *   contacts (IsParent) are links; the company is AccountId / an Account WhatId.
+ * - Only fields the org's describe() lists are used (org-fields.ts): a stock org, Event.Type hidden by
+ *   field-level security, or no Shared Activities all work.
+ * - Writes go out as composite sObject collections (up to 200 records per request, grouped by object type:
+ *   Salesforce processes at most 10 chunks, runs of one type, per request; allOrNone false).
  */
+import type { CrmItemTags } from '../../connector';
 import { ProviderError } from '../../../sync/errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields } from '../../../sync/model';
 import type {
@@ -19,6 +29,7 @@ import type {
   WriteResult,
 } from '../../../sync/ports';
 import { apiVersion, soqlDateTime, soqlString, type SalesforceClient } from './client';
+import { OrgFields } from './org-fields';
 import { storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 import {
   eventFields,
@@ -39,13 +50,20 @@ import {
 
 const cursorPrefix = 'salesforce:v1:';
 const overlapMs = 5 * 60_000;
-const getDeletedReachMs = 29 * 86_400_000;
+const dayMs = 86_400_000;
+/** getDeleted answers for no more than 15 days before the day of the call. */
+const getDeletedReachDays = 15;
+const minute = (ms: number) => ms - (ms % 60_000);
 const data = `/services/data/${apiVersion}`;
 
 export interface SalesforceOptions {
   me: { id: string; email: string | null; account: string };
   syncFlagField: string | null;
   now: () => Date;
+  /** What describe() said (stored with the connection); null: read it on first use. */
+  orgFields?: OrgFields | null;
+  /** The connector's own tag store, used where the org has no CrmSync_ICalUId__c field. */
+  itemTags?: CrmItemTags | null;
 }
 
 interface CompositeResult {
@@ -53,6 +71,12 @@ interface CompositeResult {
   success: boolean;
   errors?: { statusCode?: string; message?: string; fields?: string[] }[];
 }
+
+const isInvalidField = (e: unknown) =>
+  e instanceof ProviderError && e.status === 400 && /INVALID_FIELD\b/.test(e.message);
+/** getDeleted cannot answer for this range: the cursor is before its log, or over 600,000 deletions are in it. */
+const deletionsUnknown = (e: unknown) =>
+  e instanceof ProviderError && e.status === 400 && /INVALID_REPLICATION_DATE|EXCEEDED_ID_LIMIT/.test(e.message);
 
 function compositeError(r: CompositeResult | undefined): ProviderError {
   const e = r?.errors?.[0];
@@ -73,43 +97,96 @@ const chunks = <T>(list: T[], size: number): T[][] =>
 
 export class SalesforceProvider implements CrmProvider {
   readonly kind = 'salesforce';
-  readonly capabilities: CrmCapabilities;
+  private org: OrgFields | null;
 
   constructor(
     private readonly client: SalesforceClient,
     private readonly options: SalesforceOptions,
   ) {
-    this.capabilities = {
-      types: ['meeting', 'call', 'task'],
+    this.org = options.orgFields ?? null;
+  }
+
+  /** Until describe() has been read (older connections), what those connections had to have. */
+  private get known(): OrgFields {
+    return this.org ?? OrgFields.assumedForOlderConnections(this.options.syncFlagField);
+  }
+
+  get capabilities(): CrmCapabilities {
+    const org = this.known;
+    return {
+      // Without Event.Type (field-level security) a call would come back a meeting: calls are not offered.
+      types: org.has('Event', 'Type') ? ['meeting', 'call', 'task'] : ['meeting', 'task'],
       recurrence: false,
       invitees: true,
-      syncFlagField: options.syncFlagField !== null,
+      syncFlagField: this.options.syncFlagField !== null,
       archive: false,
       webhooks: false,
       maxBatch: 200,
       createContacts: true,
       // A colleague's invitation is matched to an Event (findByICalUId reads Events): a task's mirror is nobody's
-      // invitation, so its iCalUId is not written back.
-      iCalUIdTypes: ['meeting', 'call'],
+      // invitation, so its iCalUId is not written back. A stock org has no field to write it to.
+      iCalUIdTypes: org.has('Event', iCalUIdField) || this.options.itemTags ? ['meeting', 'call'] : [],
     };
   }
 
-  private get extraFields(): string[] {
-    return [iCalUIdField, ...(this.options.syncFlagField ? [this.options.syncFlagField] : [])];
+  /** Where this object's iCalUId tags live when the org has no field for them: the connector's own store. */
+  private ownTags(object: 'Event' | 'Task'): CrmItemTags | null {
+    return this.known.has(object, iCalUIdField) ? null : (this.options.itemTags ?? null);
+  }
+
+  private async describeOrg(): Promise<OrgFields> {
+    this.org = await OrgFields.describe(this.client, this.options.syncFlagField);
+    await this.client.saveOrgFields(this.org.toString());
+    return this.org;
+  }
+
+  /** Runs `fn` knowing the org's fields; a query naming a field the org no longer has re-reads describe() once. */
+  private async withOrg<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.org) await this.describeOrg();
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isInvalidField(e)) throw e;
+      await this.describeOrg();
+      return fn();
+    }
+  }
+
+  private extraFields(object: 'Event' | 'Task'): string[] {
+    const org = this.known;
+    const flag = this.options.syncFlagField;
+    return [
+      ...(object === 'Event' && org.has('Event', 'Type') ? ['Type'] : []),
+      ...(org.has(object, iCalUIdField) ? [iCalUIdField] : []),
+      ...(flag && org.has(object, flag) ? [flag] : []),
+    ];
   }
 
   async testConnection(): Promise<{ account: string }> {
-    // Reads the connector's custom fields too: an org without them fails here, not in the first sync.
+    const org = await this.describeOrg();
+    const flag = this.options.syncFlagField;
+    if (flag && !(org.has('Event', flag) && org.has('Task', flag)))
+      throw new ProviderError('forbidden', `Salesforce has no field ${flag} on Event and Task that this user can read`);
     await this.client.query(`${this.eventSoql([`OwnerId = ${soqlString(this.options.me.id)}`])} LIMIT 1`);
     return { account: this.options.me.account };
   }
 
+  /** Events that are activities of their own: not series masters, not an invitee's child copy. */
+  private eventScope(): string[] {
+    const org = this.known;
+    return [
+      ...(org.has('Event', 'IsChild') ? ['IsChild = false'] : []),
+      ...(org.has('Event', 'IsRecurrence') ? ['IsRecurrence = false'] : []),
+      ...(org.has('Event', 'GroupEventType') ? ["GroupEventType != '3'"] : []),
+    ];
+  }
+
   private eventSoql(where: string[]): string {
-    return `SELECT ${[...eventFields, ...this.extraFields].join(', ')} FROM Event WHERE ${where.join(' AND ')} ORDER BY SystemModstamp`;
+    return `SELECT ${[...eventFields, ...this.extraFields('Event')].join(', ')} FROM Event WHERE ${[...where, ...this.eventScope()].join(' AND ')} ORDER BY SystemModstamp`;
   }
 
   private taskSoql(where: string[]): string {
-    return `SELECT ${[...taskFields, ...this.extraFields].join(', ')} FROM Task WHERE ${where.join(' AND ')} ORDER BY SystemModstamp`;
+    return `SELECT ${[...taskFields, ...this.extraFields('Task')].join(', ')} FROM Task WHERE ${where.join(' AND ')} ORDER BY SystemModstamp`;
   }
 
   async listChanges(
@@ -117,13 +194,60 @@ export class SalesforceProvider implements CrmProvider {
     window: ListWindow,
     keep?: ListingFilter<CrmItem>,
   ): Promise<ChangeSet<CrmItem>> {
+    return this.withOrg(() => this.list(cursor, window, keep));
+  }
+
+  /**
+   * Deletions since `from` from getDeleted, per object; 'full' when they cannot all be known: the cursor is beyond
+   * getDeleted's reach, Salesforce answers INVALID_REPLICATION_DATE, or its delete log starts after the cursor.
+   */
+  private async deletions(from: string, now: Date): Promise<{ ids: string[]; deletedFrom: string } | 'full'> {
+    const start = minute(Date.parse(from));
+    const dayStart = now.getTime() - (now.getTime() % dayMs);
+    if (start < dayStart - getDeletedReachDays * dayMs) return 'full';
+    const end = minute(now.getTime());
+    // Seconds are ignored and the range must exceed one minute: a shorter one is asked next time.
+    if (end - start <= 60_000) return { ids: [], deletedFrom: from };
+    const ids: string[] = [];
+    let covered = end;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    for (const type of ['Event', 'Task']) {
+      let doc: { deletedRecords?: { id: string }[]; earliestDateAvailable?: string; latestDateCovered?: string } | null;
+      try {
+        doc = (await this.client.call(
+          'GET',
+          `${data}/sobjects/${type}/deleted/?start=${encodeURIComponent(soqlDateTime(iso(start)))}&end=${encodeURIComponent(soqlDateTime(iso(end)))}`,
+        )) as typeof doc;
+      } catch (e) {
+        if (deletionsUnknown(e)) return 'full';
+        throw e;
+      }
+      if (doc?.earliestDateAvailable && Date.parse(doc.earliestDateAvailable) > start) return 'full';
+      ids.push(...(doc?.deletedRecords ?? []).map((d) => d.id));
+      if (doc?.latestDateCovered && Date.parse(doc.latestDateCovered) < covered)
+        covered = Date.parse(doc.latestDateCovered);
+    }
+    return { ids, deletedFrom: iso(covered) };
+  }
+
+  private async list(
+    cursor: string | null,
+    window: ListWindow,
+    keep?: ListingFilter<CrmItem>,
+  ): Promise<ChangeSet<CrmItem>> {
     const now = this.options.now();
     const parsed = parseCursor(cursor);
-    const full = !parsed || now.getTime() - Date.parse(parsed.deletedFrom) > getDeletedReachMs;
-    const mine = `OwnerId = ${soqlString(this.options.me.id)}`;
     const removedIds: string[] = [];
     let deletedFrom = now.toISOString();
-    const since = full ? null : `SystemModstamp >= ${soqlDateTime(parsed.since)}`;
+    // Deletions first: when they cannot all be known, this listing becomes a full one.
+    const gone = parsed ? await this.deletions(parsed.deletedFrom, now) : 'full';
+    const full = gone === 'full';
+    if (gone !== 'full') {
+      removedIds.push(...gone.ids);
+      deletedFrom = gone.deletedFrom;
+    }
+    const mine = `OwnerId = ${soqlString(this.options.me.id)}`;
+    const since = full || !parsed ? null : `SystemModstamp >= ${soqlDateTime(parsed.since)}`;
     const from = new Date(window.from).toISOString();
     const upserts: CrmItem[] = [];
     let newest: string | null = null;
@@ -150,22 +274,6 @@ export class SalesforceProvider implements CrmProvider {
     for await (const tasks of this.client.queryPages<SfTask>(this.taskSoql(since ? [mine, since] : [mine]))) {
       take(tasks, await this.hydrate([], tasks, people));
     }
-    if (!full) {
-      const end = now.toISOString();
-      if (Date.parse(end) - Date.parse(parsed.deletedFrom) >= 60_000) {
-        for (const type of ['Event', 'Task']) {
-          const doc = (await this.client.call(
-            'GET',
-            `${data}/sobjects/${type}/deleted/?start=${encodeURIComponent(soqlDateTime(parsed.deletedFrom))}&end=${encodeURIComponent(soqlDateTime(end))}`,
-          )) as { deletedRecords?: { id: string }[]; latestDateCovered?: string } | null;
-          removedIds.push(...(doc?.deletedRecords ?? []).map((d) => d.id));
-          if (doc?.latestDateCovered && Date.parse(doc.latestDateCovered) < Date.parse(deletedFrom))
-            deletedFrom = new Date(doc.latestDateCovered).toISOString();
-        }
-      } else {
-        deletedFrom = parsed.deletedFrom;
-      }
-    }
     const previous = parsed && !full ? parsed.since : null;
     let next = newest
       ? new Date(Date.parse(newest) - overlapMs).toISOString()
@@ -180,21 +288,42 @@ export class SalesforceProvider implements CrmProvider {
     tasks: SfTask[],
     known: Map<string, SfPerson | null> = new Map(),
   ): Promise<CrmItem[]> {
+    for (const [object, records] of [
+      ['Event', events],
+      ['Task', tasks],
+    ] as const) {
+      const own = this.ownTags(object);
+      if (!own || records.length === 0) continue;
+      const tags = await own.tagsOf(records.map((r) => r.Id));
+      for (const r of records) r[iCalUIdField] = tags.get(r.Id) ?? null;
+    }
     const invitees = new Map<string, string[]>();
+    const related = new Map<string, string[]>();
+    const push = (m: Map<string, string[]>, k: string, v: string) => m.set(k, [...(m.get(k) ?? []), v]);
+    // Without Shared Activities every relation is an invitee and there is no IsInvitee/IsParent to select.
+    const flags = ['IsInvitee', 'IsParent'].filter((f) => this.known.has('EventRelation', f));
     for (const ids of chunks(
       events.map((e) => e.Id),
       200,
     )) {
       if (!ids.length) continue;
-      const rows = await this.client.query<{ EventId: string; RelationId: string }>(
-        `SELECT EventId, RelationId FROM EventRelation WHERE EventId IN (${ids.map(soqlString).join(', ')}) AND IsInvitee = true`,
+      const rows = await this.client.query<{
+        EventId: string;
+        RelationId: string;
+        IsInvitee?: boolean;
+        IsParent?: boolean;
+      }>(
+        `SELECT ${['EventId', 'RelationId', ...flags].join(', ')} FROM EventRelation WHERE EventId IN (${ids.map(soqlString).join(', ')})`,
       );
-      for (const r of rows)
-        if (isPersonId(r.RelationId)) invitees.set(r.EventId, [...(invitees.get(r.EventId) ?? []), r.RelationId]);
+      for (const r of rows) {
+        if (!isPersonId(r.RelationId)) continue;
+        if (r.IsInvitee ?? true) push(invitees, r.EventId, r.RelationId);
+        else if (r.IsParent) push(related, r.EventId, r.RelationId);
+      }
     }
     const personIds = new Set<string>();
     for (const r of [...events, ...tasks]) if (r.WhoId && isPersonId(r.WhoId)) personIds.add(r.WhoId);
-    for (const list of invitees.values()) list.forEach((id) => personIds.add(id));
+    for (const list of [...invitees.values(), ...related.values()]) list.forEach((id) => personIds.add(id));
     const unknown = [...personIds].filter((id) => !known.has(id));
     const read = await this.peopleById(unknown);
     for (const id of unknown) known.set(id, read.get(id) ?? null);
@@ -203,15 +332,16 @@ export class SalesforceProvider implements CrmProvider {
       const p = known.get(id);
       if (p) people.set(id, p);
     }
-    const ctx = (inv: string[]) => ({
+    const ctx = (inv: string[], rel: string[] = []) => ({
       instanceUrl: this.client.current.instanceUrl,
       invitees: inv,
+      related: rel,
       people,
       me: this.options.me,
       syncFlagField: this.options.syncFlagField,
     });
     return [
-      ...events.map((e) => eventToItem(e, ctx(invitees.get(e.Id) ?? []))),
+      ...events.map((e) => eventToItem(e, ctx(invitees.get(e.Id) ?? [], related.get(e.Id) ?? []))),
       ...tasks.map((t) => taskToItem(t, ctx([]))),
     ];
   }
@@ -249,9 +379,21 @@ export class SalesforceProvider implements CrmProvider {
   }
 
   async findByICalUId(iCalUIds: string[]): Promise<CrmItem[]> {
+    return this.withOrg(() => this.findTagged(iCalUIds));
+  }
+
+  private async findTagged(iCalUIds: string[]): Promise<CrmItem[]> {
     // An import's plain tag and a CRM-born activity's written-back one.
     const uids = storedTagsFor(iCalUIds);
     if (uids.length === 0) return [];
+    const own = this.ownTags('Event');
+    if (own) {
+      // A stock org: the tags are in the connector's own store, the events in Salesforce.
+      const ids = [...new Set((await own.find(uids)).map((r) => r.itemId).filter(isEventId))];
+      return ids.length ? [...(await this.readItems(ids)).values()] : [];
+    }
+    // No field and no store: nothing can be found by tag.
+    if (!this.known.has('Event', iCalUIdField)) return [];
     const events: SfEvent[] = [];
     for (const part of chunks(uids, 100)) {
       events.push(
@@ -326,16 +468,36 @@ export class SalesforceProvider implements CrmProvider {
     return r;
   }
 
+  /**
+   * sObject Collections, answers in the order of `records`. Records go out grouped by object type: Salesforce
+   * processes a request in chunks (runs of one type), at most 10 per request, and rejects a request with more.
+   */
   private async composite(method: 'POST' | 'PATCH', records: Record<string, unknown>[]): Promise<CompositeResult[]> {
-    const out: CompositeResult[] = [];
-    for (const part of chunks(records, 200)) {
+    const typeOf = (r: Record<string, unknown>) => (r['attributes'] as { type?: string } | undefined)?.type ?? '';
+    const order = records
+      .map((_, i) => i)
+      .sort((a, b) => typeOf(records[a]!).localeCompare(typeOf(records[b]!)) || a - b);
+    const out: CompositeResult[] = new Array<CompositeResult>(records.length);
+    for (const part of chunks(order, 200)) {
       const res = (await this.client.call(method, `${data}/composite/sobjects`, {
         allOrNone: false,
-        records: part,
+        records: part.map((i) => records[i]),
       })) as CompositeResult[];
-      out.push(...res);
+      part.forEach((i, k) => {
+        out[i] = res[k] ?? { success: false, errors: [{ statusCode: 'UNKNOWN', message: 'no answer for the record' }] };
+      });
     }
     return out;
+  }
+
+  /** An EventRelation making this person or user an invitee (IsInvitee exists only with Shared Activities). */
+  private invitee(eventId: string, relationId: string): Record<string, unknown> {
+    return {
+      attributes: { type: 'EventRelation' },
+      EventId: eventId,
+      RelationId: relationId,
+      ...(this.known.has('EventRelation', 'IsInvitee') ? { IsInvitee: true } : {}),
+    };
   }
 
   private async readItems(ids: string[]): Promise<Map<string, CrmItem>> {
@@ -361,7 +523,7 @@ export class SalesforceProvider implements CrmProvider {
     const records = pairs.flatMap((p) =>
       [...new Set(p.personIds)]
         .filter((id) => isPersonId(id) && !have.has(`${p.eventId}/${id}`))
-        .map((id) => ({ attributes: { type: 'EventRelation' }, EventId: p.eventId, RelationId: id, IsInvitee: true })),
+        .map((id) => this.invitee(p.eventId, id)),
     );
     if (records.length) {
       const res = await this.composite('POST', records);
@@ -371,6 +533,11 @@ export class SalesforceProvider implements CrmProvider {
   }
 
   async writeItems(writes: CrmWrite[]): Promise<WriteResult<CrmItem | null>[]> {
+    if (!this.org) await this.describeOrg();
+    return this.write(writes);
+  }
+
+  private async write(writes: CrmWrite[]): Promise<WriteResult<CrmItem | null>[]> {
     const results: (WriteResult<CrmItem | null> | null)[] = writes.map(() => null);
     const touched = new Map<number, string>();
     const fail = (i: number, e: unknown) => {
@@ -396,6 +563,13 @@ export class SalesforceProvider implements CrmProvider {
           toCreate.map((c) => c.record),
         );
         const invitees: { eventId: string; personIds: string[] }[] = [];
+        for (const [k, c] of toCreate.entries()) {
+          const r = res[k];
+          const own = this.ownTags(c.draft.type === 'task' ? 'Task' : 'Event');
+          if (own && r?.success && r.id && c.draft.iCalUId)
+            // The activity exists either way: a failed tag write only costs the lost-create lookup later.
+            await own.put(r.id, c.draft.iCalUId).catch(() => undefined);
+        }
         toCreate.forEach((c, k) => {
           const r = res[k];
           if (r?.success && r.id) {
@@ -473,6 +647,16 @@ export class SalesforceProvider implements CrmProvider {
         } else if (w.op === 'set-ical-uid') {
           // The connector's own custom field (on Event and Task): an API update e-mails no one.
           const type = isEventId(w.id) ? 'Event' : 'Task';
+          const own = this.ownTags(type);
+          if (own) {
+            if (!(await this.readItems([w.id])).has(w.id))
+              throw new ProviderError('not-found', `Salesforce record ${w.id} not found`);
+            await own.put(w.id, writtenBackTag(w.iCalUId));
+            touched.set(i, w.id);
+            continue;
+          }
+          if (!this.known.has(type, iCalUIdField))
+            throw new ProviderError('invalid', `this Salesforce org has no ${iCalUIdField} field on ${type}`);
           await this.client.call('PATCH', `${data}/sobjects/${type}/${encodeURIComponent(w.id)}`, {
             [iCalUIdField]: writtenBackTag(w.iCalUId),
           });
@@ -483,9 +667,7 @@ export class SalesforceProvider implements CrmProvider {
           );
           const user = users[0];
           if (!user) throw new ProviderError('not-found', `no active Salesforce user with the e-mail ${w.email}`);
-          const res = await this.composite('POST', [
-            { attributes: { type: 'EventRelation' }, EventId: w.id, RelationId: user.Id, IsInvitee: true },
-          ]);
+          const res = await this.composite('POST', [this.invitee(w.id, user.Id)]);
           if (!res[0]?.success && res[0]?.errors?.[0]?.statusCode !== 'DUPLICATE_VALUE') throw compositeError(res[0]);
         }
         touched.set(i, w.id);
@@ -512,8 +694,9 @@ export class SalesforceProvider implements CrmProvider {
     const matches = await this.lookupPeople(attendees.map((a) => a.email));
     const wanted = matches.map((m) => m.contactId);
     if (type === 'Task') return wanted.slice(0, 1);
+    const shared = this.known.has('EventRelation', 'IsInvitee');
     const rows = await this.client.query<{ Id: string; RelationId: string }>(
-      `SELECT Id, RelationId FROM EventRelation WHERE EventId = ${soqlString(id)} AND IsInvitee = true`,
+      `SELECT Id, RelationId FROM EventRelation WHERE EventId = ${soqlString(id)}${shared ? ' AND IsInvitee = true' : ''}`,
     );
     const stale = rows.filter((r) => isPersonId(r.RelationId) && !wanted.includes(r.RelationId)).map((r) => r.Id);
     for (const part of chunks(stale, 200)) {
@@ -542,10 +725,11 @@ export class SalesforceProvider implements CrmProvider {
       attributes: { type },
       OwnerId: this.options.me.id,
       ...this.recordFields(type, d.fields),
-      [iCalUIdField]: d.iCalUId,
+      ...(this.known.has(type, iCalUIdField) ? { [iCalUIdField]: d.iCalUId } : {}),
     };
-    if (type === 'Event') r['Type'] = d.type === 'call' ? 'Call' : 'Meeting';
-    else {
+    if (type === 'Event') {
+      if (this.known.has('Event', 'Type')) r['Type'] = d.type === 'call' ? 'Call' : 'Meeting';
+    } else {
       r['Status'] = 'Not Started';
       r['Priority'] = priorityToSf.normal;
     }

@@ -105,7 +105,12 @@ async function findUser(
 
 function providerFor(client: SuiteCrmClient, s: SuiteCrmSecrets): SuiteCrmProvider {
   return new SuiteCrmProvider(client, {
-    me: { id: s.userId ?? null, email: s.userEmail ?? null, account: s.username ?? s.clientId },
+    me: {
+      id: s.userId ?? null,
+      email: s.userEmail ?? null,
+      mailbox: s.mailbox ?? null,
+      account: s.username ?? s.clientId,
+    },
     syncFlagField: s.syncFlagField ?? null,
   });
 }
@@ -132,6 +137,7 @@ export const suiteCrmConnector: CrmConnector = {
       clientId: required(input, 'clientId', 'The client ID'),
       clientSecret: required(input, 'clientSecret', 'The client secret'),
       ...(flagField ? { syncFlagField: flagField } : {}),
+      ...(input.userEmail?.trim() ? { mailbox: input.userEmail.trim().toLowerCase() } : {}),
     };
     if (input.method === 'password') {
       secrets.username = required(input, 'username', 'The user name');
@@ -166,12 +172,18 @@ export const suiteCrmConnector: CrmConnector = {
       };
     } catch (e) {
       if (e instanceof ProviderError && e.kind === 'auth') {
+        // Our own words only: SuiteCRM's message for a wrong password contains the password.
+        const client = /client ID or secret/.test(e.message) || input.method !== 'password';
         throw new ConnectError(
           'unauthorized',
-          'SuiteCRM rejected these credentials: check the client ID and secret' +
-            (input.method === 'password' ? ', user name and password.' : '.'),
-          input.method === 'password' ? 'fields.password' : 'fields.clientSecret',
+          client
+            ? 'SuiteCRM rejected the client ID or client secret (Admin → OAuth2 Clients and Tokens).'
+            : 'SuiteCRM rejected the user name or password.',
+          client ? 'fields.clientSecret' : 'fields.password',
         );
+      }
+      if (e instanceof ProviderError && e.kind === 'forbidden') {
+        throw new ConnectError('missing-permission', e.message);
       }
       if (e instanceof ProviderError && e.kind === 'permanent' && /not JSON|access_token/.test(e.message)) {
         throw new ConnectError(

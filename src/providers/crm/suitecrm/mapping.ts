@@ -95,7 +95,7 @@ export interface RecordContext {
   /** Related contact/lead ids (composed) of meetings and calls. */
   relatedPeople: string[];
   directory: Map<string, DirectoryPerson>; // by composed id
-  me: { id: string | null; email: string | null };
+  me: { id: string | null; email: string | null; mailbox?: string | null };
   syncFlagField: string | null;
 }
 
@@ -146,17 +146,52 @@ export function toCrmItem(resource: JsonApiResource, ctx: RecordContext): CrmIte
     origin: tag.origin,
     url: `${ctx.baseUrl}/index.php?module=${module}&action=DetailView&record=${encodeURIComponent(resource.id)}`,
     links: { contactIds: peopleIds, companyIds: [...companyIds] },
-    ownerEmails: ctx.me.email && assigned && assigned === ctx.me.id ? [ctx.me.email] : [],
+    ownerEmails: assigned && assigned === ctx.me.id ? ownersOf(ctx.me) : [],
   };
 }
 
+/** The connected CRM user's addresses: its SuiteCRM e-mail and the connector user's mailbox (either may be missing). */
+function ownersOf(me: RecordContext['me']): string[] {
+  const out: string[] = [];
+  for (const e of [me.mailbox, me.email]) {
+    const v = e?.trim().toLowerCase();
+    if (v && !out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
+/** Attributes a version covers: what the connector maps, plus custom (_c) fields such as a Sync-to-calendar flag. */
+const versioned = new Set([
+  'name',
+  'date_start',
+  'date_end',
+  'date_due',
+  'duration_hours',
+  'duration_minutes',
+  'description',
+  'location',
+  'status',
+  'priority',
+  'reminder_time',
+  'outlook_id',
+  'assigned_user_id',
+  'parent_type',
+  'parent_id',
+  'contact_id',
+  'date_modified',
+  'deleted',
+]);
+
 /**
  * SuiteCRM has no etag and date_modified is only minute-precise: the version is a digest of the record's
- * attributes, compared again right before an If-Match update.
+ * attributes, compared again right before an If-Match update. Only the attributes above count: a list entry
+ * and a single read of the same record differ in others (`set_accept_links` appears only in single reads).
  */
 export function versionOf(resource: JsonApiResource): string {
   const a = resource.attributes ?? {};
-  const keys = Object.keys(a).sort();
+  const keys = Object.keys(a)
+    .filter((k) => versioned.has(k) || k.endsWith('_c'))
+    .sort();
   const digest = crypto.createHash('sha256');
   for (const k of keys) digest.update(`${k}\u0000${JSON.stringify(a[k])}\u0001`);
   return digest.digest('base64url').slice(0, 22);

@@ -1,9 +1,11 @@
 /**
  * SuiteCRM 7/8 through the V8 JSON:API as an engine port.
- * - Listing: Meetings, Calls and Tasks assigned to the connected user, filtered on date_modified. The API shows
- *   date_modified to the minute only, so the cursor restarts one minute before the newest change seen and the
- *   engine's content hashes absorb the repeats. Deletions are soft in SuiteCRM (deleted=1, date_modified bumped):
- *   the V8 filter returns them when asked for `filter[deleted][eq]=1`.
+ * - Listing: Meetings, Calls and Tasks assigned to the connected user, filtered on date_modified; the cursor restarts
+ *   one minute before the newest change seen and the engine's content hashes absorb the repeats. Answers name
+ *   records by their bean (`"type": "Meeting"`), requests by module: the module listed or read is the item's type.
+ * - Deletions are soft in SuiteCRM (deleted=1, date_modified bumped), but the V8 API cannot list them: a list that
+ *   matches a deleted row answers 400 "Meetings module with id <id> is not found". The client reads them one row
+ *   per page from those answers (see SuiteCrmClient.deletedIds).
  * - People: the V8 filter cannot search e-mail addresses (email1 is not a column), so the Contacts and Leads
  *   directory is read once per run and matched here, case-insensitively.
  * - Invitees are the meeting's/call's Contacts and Leads relationships; the company is the Accounts parent.
@@ -43,7 +45,8 @@ const overlapMs = 60_000;
 const hydrateChunk = 100;
 
 export interface SuiteCrmOptions {
-  me: { id: string | null; email: string | null; account: string };
+  /** The CRM user the connector acts for; `mailbox` is the connector user's own address (see SuiteCrmSecrets). */
+  me: { id: string | null; email: string | null; mailbox?: string | null; account: string };
   syncFlagField: string | null;
 }
 
@@ -53,6 +56,36 @@ function moduleOf(id: string): { module: ActivityModule; id: string } {
     throw new ProviderError('not-found', `${id} is not a SuiteCRM activity id`);
   }
   return { module: parts.module as ActivityModule, id: parts.id };
+}
+
+/** Concurrent reads against one SuiteCRM (a stock php-fpm pool or `php -S` with 4 workers serves that many). */
+const readConcurrency = 4;
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** The modules the connector reads or writes, each probed at connect (a role can deny any of them). */
+export const probedModules = [
+  ['Meetings', 'name'],
+  ['Calls', 'name'],
+  ['Tasks', 'name'],
+  ['Contacts', 'last_name'],
+  ['Leads', 'last_name'],
+] as const;
+
+/** Answers name a record by its bean ("Meeting"); the engine's ids and every request use the module ("Meetings"). */
+function inModule(r: JsonApiResource, module: ActivityModule): JsonApiResource {
+  return { ...r, type: module };
 }
 
 function dbMinus(iso: string, ms: number): string {
@@ -82,9 +115,28 @@ export class SuiteCrmProvider implements CrmProvider {
     };
   }
 
+  /**
+   * One cheap list per module the connector reads or writes (page of one, one field). Every denied module is
+   * named in a single 'forbidden' error, so the user (or the SuiteCRM admin) fixes the role once.
+   */
   async testConnection(): Promise<{ account: string }> {
-    const q = new URLSearchParams({ 'fields[Meetings]': 'name', 'page[size]': '1' });
-    await this.client.call('GET', '/module/Meetings', { query: q });
+    const denied: string[] = [];
+    for (const [module, field] of probedModules) {
+      const q = new URLSearchParams({ [`fields[${module}]`]: field, 'page[size]': '1' });
+      try {
+        await this.client.call('GET', `/module/${module}`, { query: q });
+      } catch (e) {
+        if (e instanceof ProviderError && e.kind === 'forbidden') denied.push(module);
+        else throw e;
+      }
+    }
+    if (denied.length) {
+      throw new ProviderError(
+        'forbidden',
+        `This SuiteCRM user has no access to ${denied.join(', ')}: the connector needs to read and write them. Ask the SuiteCRM admin to allow ${denied.length > 1 ? 'these modules' : 'this module'} in the user's role (Admin → Role Management).`,
+        { status: 400 },
+      );
+    }
     return { account: this.options.me.account };
   }
 
@@ -121,7 +173,7 @@ export class SuiteCrmProvider implements CrmProvider {
       // The pages are read back to back (page numbers over a date_modified sort shift when a record changes
       // between reads, so hydrating in between would widen that gap); the records are then hydrated and
       // filtered a page at a time, so the mapped listing of unchanged items is never held whole.
-      const resources = await this.client.listAll(module, q);
+      const resources = (await this.client.listAll(module, q)).map((r) => inModule(r, module));
       for (let i = 0; i < resources.length; i += hydrateChunk) {
         for (const item of await this.hydrate(resources.slice(i, i + hydrateChunk))) {
           // The cursor follows everything listed, whether or not the engine wants it back.
@@ -132,9 +184,8 @@ export class SuiteCrmProvider implements CrmProvider {
       if (!full) {
         const d = this.scopeQuery(module);
         d.set('filter[date_modified][gte]', since!);
-        d.set('filter[deleted][eq]', '1');
         d.set(`fields[${module}]`, 'date_modified');
-        for (const r of await this.client.listAll(module, d)) removedIds.push(composeId(module, r.id));
+        for (const id of await this.client.deletedIds(module, d)) removedIds.push(composeId(module, id));
       }
     }
     const previous = full ? null : since!;
@@ -151,34 +202,43 @@ export class SuiteCrmProvider implements CrmProvider {
   private async hydrate(resources: JsonApiResource[]): Promise<CrmItem[]> {
     if (resources.length === 0) return [];
     const directory = await this.loadDirectory();
-    const out: CrmItem[] = [];
-    for (const r of resources) {
-      const relatedPeople = r.type === 'Tasks' ? [] : await this.relatedPeople(r.type as ActivityModule, r.id);
-      out.push(
-        toCrmItem(r, {
-          baseUrl: this.client.baseUrl,
-          relatedPeople,
-          directory,
-          me: this.options.me,
-          syncFlagField: this.options.syncFlagField,
-        }),
-      );
-    }
-    return out;
+    // Each SuiteCRM request boots the whole application (~0.1-0.2 s): invitees of several records are read at once.
+    const related = await mapLimit(resources, readConcurrency, (r) =>
+      r.type === 'Tasks' ? Promise.resolve([]) : this.relatedPeople(r.type as ActivityModule, r.id),
+    );
+    return resources.map((r, i) =>
+      toCrmItem(r, {
+        baseUrl: this.client.baseUrl,
+        relatedPeople: related[i] ?? [],
+        directory,
+        me: this.options.me,
+        syncFlagField: this.options.syncFlagField,
+      }),
+    );
   }
 
   private async relatedPeople(module: ActivityModule, id: string): Promise<string[]> {
-    const ids: string[] = [];
-    for (const [link, target] of [
-      ['contacts', 'Contacts'],
-      ['leads', 'Leads'],
-    ] as const) {
-      const doc = (await this.client.call('GET', `/module/${module}/${id}/relationships/${link}`)) as {
-        data?: { id: string }[];
-      } | null;
-      for (const d of doc?.data ?? []) ids.push(composeId(target, d.id));
-    }
-    return ids;
+    const lists = await Promise.all(
+      (
+        [
+          ['contacts', 'Contacts'],
+          ['leads', 'Leads'],
+        ] as const
+      ).map(async ([link, target]) => {
+        const doc = (await this.client.call('GET', `/module/${module}/${id}/relationships/${link}`)) as {
+          data?: { id: string }[];
+        } | null;
+        return (doc?.data ?? []).map((d) => composeId(target, d.id));
+      }),
+    );
+    return lists.flat();
+  }
+
+  private async relatedUsers(module: ActivityModule, id: string): Promise<string[]> {
+    const doc = (await this.client.call('GET', `/module/${module}/${id}/relationships/users`)) as {
+      data?: { id: string }[];
+    } | null;
+    return (doc?.data ?? []).map((d) => d.id);
   }
 
   private async loadDirectory(): Promise<Map<string, DirectoryPerson>> {
@@ -210,7 +270,7 @@ export class SuiteCrmProvider implements CrmProvider {
       for (const module of ['Meetings', 'Calls'] as const) {
         // Whoever owns it: one activity per meeting across the CRM's users.
         const q = new URLSearchParams({ 'filter[outlook_id][eq]': uid });
-        found.push(...(await this.client.listAll(module, q)));
+        found.push(...(await this.client.listAll(module, q)).map((r) => inModule(r, module)));
       }
     }
     return this.hydrate(found);
@@ -281,7 +341,7 @@ export class SuiteCrmProvider implements CrmProvider {
       data?: JsonApiResource;
     } | null;
     if (!doc?.data) throw new ProviderError('not-found', `SuiteCRM ${module} ${id} not found`);
-    return doc.data;
+    return inModule(doc.data, module);
   }
 
   private async readItem(module: ActivityModule, id: string): Promise<CrmItem> {
@@ -351,7 +411,7 @@ export class SuiteCrmProvider implements CrmProvider {
     for (const c of new Set(contactIds)) {
       const p = splitId(c);
       if (existing.has(c) || !p || (p.module !== 'Contacts' && p.module !== 'Leads')) continue;
-      await this.client.call('POST', `/module/${module}/${id}/relationships`, {
+      await this.client.call('POST', `/module/${module}/${id}/relationships/${p.module.toLowerCase()}`, {
         body: { data: { type: p.module, id: p.id } },
       });
     }
@@ -389,7 +449,7 @@ export class SuiteCrmProvider implements CrmProvider {
     for (const c of wantedIds) {
       if (current.includes(c)) continue;
       const p = splitId(c)!;
-      await this.client.call('POST', `/module/${module}/${id}/relationships`, {
+      await this.client.call('POST', `/module/${module}/${id}/relationships/${p.module.toLowerCase()}`, {
         body: { data: { type: p.module, id: p.id } },
       });
     }
@@ -399,6 +459,20 @@ export class SuiteCrmProvider implements CrmProvider {
   private async patch(module: ActivityModule, id: string, attributes: Record<string, string | number>): Promise<void> {
     if (Object.keys(attributes).length === 0) return;
     await this.client.call('PATCH', '/module', { body: { data: { type: module, id, attributes } } });
+  }
+
+  /** A PATCH whose answer (201 with the whole record, as a single read gives it) is the item read back. */
+  private async patchAndRead(
+    module: ActivityModule,
+    id: string,
+    attributes: Record<string, string | number>,
+  ): Promise<CrmItem> {
+    const doc = (await this.client.call('PATCH', '/module', { body: { data: { type: module, id, attributes } } })) as {
+      data?: JsonApiResource;
+    } | null;
+    if (!doc?.data?.id) return this.readItem(module, id);
+    const [item] = await this.hydrate([inModule(doc.data, module)]);
+    return item ?? this.readItem(module, id);
   }
 
   private async applyWrite(w: CrmWrite): Promise<CrmItem | null> {
@@ -452,38 +526,49 @@ export class SuiteCrmProvider implements CrmProvider {
       }
       case 'archive': {
         const { module, id } = moduleOf(w.id);
-        await this.patch(module, id, { status: module === 'Tasks' ? 'Deferred' : 'Not Held' });
-        return this.readItem(module, id);
+        return this.patchAndRead(module, id, { status: module === 'Tasks' ? 'Deferred' : 'Not Held' });
       }
       case 'unarchive': {
         const { module, id } = moduleOf(w.id);
-        await this.patch(module, id, { status: module === 'Tasks' ? 'Not Started' : 'Planned' });
-        return this.readItem(module, id);
+        return this.patchAndRead(module, id, { status: module === 'Tasks' ? 'Not Started' : 'Planned' });
       }
       case 'set-sync-flag': {
         const { module, id } = moduleOf(w.id);
         if (!this.options.syncFlagField) {
           throw new ProviderError('invalid', 'this SuiteCRM connection has no Sync-to-calendar field configured');
         }
-        await this.patch(module, id, { [this.options.syncFlagField]: w.value ? 1 : 0 });
-        return this.readItem(module, id);
+        return this.patchAndRead(module, id, { [this.options.syncFlagField]: w.value ? 1 : 0 });
       }
       case 'add-owner': {
         const { module, id } = moduleOf(w.id);
         if (module === 'Tasks') throw new ProviderError('invalid', 'a SuiteCRM task has a single assignee');
-        const users = await this.client.listAll('Users', new URLSearchParams({ 'fields[Users]': 'user_name,email1' }));
-        const user = users.find((u) => String(u.attributes?.['email1'] ?? '').toLowerCase() === w.email.toLowerCase());
-        if (!user) throw new ProviderError('not-found', `no SuiteCRM user with the e-mail ${w.email}`);
-        await this.client.call('POST', `/module/${module}/${id}/relationships`, {
-          body: { data: { type: 'Users', id: user.id } },
-        });
+        const current = await this.read(module, id);
+        const me = this.options.me;
+        const mine = [me.email, me.mailbox].some((e) => e && e.toLowerCase() === w.email.toLowerCase());
+        let userId = mine ? me.id : null;
+        if (!userId) {
+          const users = await this.client.listAll('Users', new URLSearchParams({ 'fields[Users]': 'email1' }));
+          userId =
+            users.find((u) => String(u.attributes?.['email1'] ?? '').toLowerCase() === w.email.toLowerCase())?.id ??
+            null;
+        }
+        if (!userId) throw new ProviderError('invalid', 'no SuiteCRM user has that e-mail address');
+        // Assigned to that user already, or already an invited user: nothing to add.
+        const invited =
+          userId === current.attributes?.['assigned_user_id'] ? [userId] : await this.relatedUsers(module, id);
+        if (!invited.includes(userId)) {
+          // The link form: the generic POST …/relationships picks another Meetings↔Users relationship for a user
+          // and answers 201 without inviting anyone.
+          await this.client.call('POST', `/module/${module}/${id}/relationships/users`, {
+            body: { data: { type: 'Users', id: userId } },
+          });
+        }
         return this.readItem(module, id);
       }
       case 'set-ical-uid': {
         const { module, id } = moduleOf(w.id);
         if (module === 'Tasks') throw new ProviderError('invalid', 'a SuiteCRM task has no outlook_id');
-        await this.patch(module, id, { outlook_id: writtenBackTag(w.iCalUId) });
-        return this.readItem(module, id);
+        return this.patchAndRead(module, id, { outlook_id: writtenBackTag(w.iCalUId) });
       }
     }
   }

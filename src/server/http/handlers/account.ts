@@ -1,4 +1,4 @@
-import { badRequest, notFound } from '../../errors';
+import { calendarChoice, chooseCalendars } from '../../connections/calendar-choice';
 import { disconnectSide } from '../../connections/disconnect';
 import type { HandlerGroup } from '../handler-types';
 import { connectionDto } from './dto';
@@ -95,37 +95,12 @@ export const accountHandlers: HandlerGroup<AccountRoutes> = {
   },
 
   async listCalendars({ runtime, auth }) {
-    const { provider, record } = await runtime.connectionService.openCalendar(auth.user.tenantId, auth.user.id);
-    const calendars = await provider.listCalendars();
-    return {
-      calendars: calendars.map((c) => ({ ...c, color: c.color ?? null })),
-      targetCalendarId: record.options.targetCalendarId ?? calendars.find((c) => c.isDefault)?.id ?? null,
-      sourceCalendarIds: record.options.sourceCalendarIds?.length
-        ? record.options.sourceCalendarIds
-        : calendars.filter((c) => c.isDefault).map((c) => c.id),
-    };
+    return calendarChoice(runtime, auth.user.tenantId, auth.user.id);
   },
 
   async chooseCalendars({ runtime, auth, body }) {
-    const { tenantId, id } = auth.user;
-    const { provider, record } = await runtime.connectionService.openCalendar(tenantId, id);
-    const calendars = await provider.listCalendars();
-    const target = calendars.find((c) => c.id === body.targetCalendarId);
-    if (!target) throw notFound('target calendar');
-    if (!target.canWrite) throw badRequest('the target calendar is read-only', 'targetCalendarId');
-    body.sourceCalendarIds.forEach((sid, i) => {
-      if (!calendars.some((c) => c.id === sid)) throw badRequest(`unknown calendar ${sid}`, `sourceCalendarIds.${i}`);
-    });
-    await runtime.connections.setOptions(tenantId, id, 'calendar', {
-      ...record.options,
-      targetCalendarId: body.targetCalendarId,
-      sourceCalendarIds: [...new Set(body.sourceCalendarIds)],
-    });
-    return {
-      calendars: calendars.map((c) => ({ ...c, color: c.color ?? null })),
-      targetCalendarId: body.targetCalendarId,
-      sourceCalendarIds: [...new Set(body.sourceCalendarIds)],
-    };
+    const choice = await chooseCalendars(runtime, auth.user.tenantId, auth.user.id, body);
+    return { ...choice, targetCalendarId: body.targetCalendarId };
   },
 };
 

@@ -38,7 +38,7 @@ export async function userHealth(runtime: Runtime, user: UserRecord, profiles: P
     runtime.runs.store(user.tenantId, user.id).listRuns(1),
   ]);
   const last = runs[0] ?? null;
-  const soon = new Date(Date.now() + weekMs).toISOString();
+  const soon = new Date(runtime.clock().getTime() + weekMs).toISOString();
   let health: AdminUser['health'] = last ? 'ok' : 'idle';
   if (last?.status === 'partial' || last?.status === 'needs-confirmation') health = 'warning';
   if (conns.some((c) => c.tokenExpiresAt !== null && c.tokenExpiresAt < soon)) health = 'warning';

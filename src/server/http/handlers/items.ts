@@ -56,6 +56,7 @@ async function fromItem(
   item: CrmItem,
   link: LinkRecord | undefined,
   settings: SyncSettings,
+  now: Date,
 ): Promise<ItemView> {
   return {
     crmId: item.id,
@@ -63,7 +64,7 @@ async function fromItem(
     subject: item.fields.subject,
     start: startOf(item.fields.timing),
     url: item.url,
-    syncToCalendar: item.syncToCalendar ?? defaultSyncFlag(item, new Date()),
+    syncToCalendar: item.syncToCalendar ?? defaultSyncFlag(item, now),
     cannotSyncReason: cannotSyncReason(item, settings),
     linkedEventId: link?.eventId ?? null,
     lastSyncedAt: link?.syncedAt ?? null,
@@ -108,6 +109,33 @@ async function withPeople(
   }
 }
 
+/** What a calendar provider may offer to resolve the item open in Outlook (the Graph provider does). */
+interface OutlookItemResolver {
+  resolveOutlookItem(
+    restId: string,
+  ): Promise<{ id: string; iCalUId: string | null; seriesMasterId: string | null } | null>;
+}
+
+function canResolve(p: unknown): p is OutlookItemResolver {
+  return typeof (p as Partial<OutlookItemResolver> | null)?.resolveOutlookItem === 'function';
+}
+
+/** The event behind an Outlook item id, or null when the user's calendar cannot tell (not Graph, not found). */
+async function resolveOpenItem(
+  runtime: Runtime,
+  tenantId: string,
+  userId: string,
+  restId: string,
+): Promise<{ id: string; iCalUId: string | null; seriesMasterId: string | null } | null> {
+  try {
+    const { provider } = await runtime.connectionService.openCalendar(tenantId, userId);
+    return canResolve(provider) ? await provider.resolveOutlookItem(restId) : null;
+  } catch (e) {
+    runtime.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'resolving the open Outlook item failed');
+    return null;
+  }
+}
+
 export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
   async lookupItems({ runtime, auth, query }) {
     const { tenantId, id } = auth.user;
@@ -122,18 +150,30 @@ export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
           matches.map(async (l) => ({ view: await fromLink(store, l), attendees: l.crmFields.attendees })),
         ),
       );
+    let iCalUId = query.iCalUId;
     if (query.eventId !== undefined) {
-      return { items: await linked(links.filter((l) => l.eventId === query.eventId)) };
+      const direct = links.filter((l) => l.eventId === query.eventId);
+      if (direct.length) return { items: await linked(direct) };
+      // Office.js gives a REST id (not the immutable id links hold) and, for an occurrence, its series: the
+      // calendar provider resolves them to the event, its series master and its iCalUId.
+      const ref = await resolveOpenItem(runtime, tenantId, id, query.eventId);
+      if (!ref) return { items: [] };
+      for (const candidate of [ref.id, ref.seriesMasterId]) {
+        const hit = candidate ? links.filter((l) => l.eventId === candidate) : [];
+        if (hit.length) return { items: await linked(hit) };
+      }
+      if (!ref.iCalUId) return { items: [] };
+      iCalUId = ref.iCalUId;
     }
-    if (query.iCalUId !== undefined) {
-      const byUid = links.filter((l) => l.iCalUId === query.iCalUId);
+    if (iCalUId !== undefined) {
+      const byUid = links.filter((l) => l.iCalUId === iCalUId);
       if (byUid.length) return { items: await linked(byUid) };
       const { provider } = await runtime.connectionService.openCrm(tenantId, id);
       const settings = await runtime.userSettings.resolved(tenantId, id);
-      const items = await provider.findByICalUId([query.iCalUId]);
+      const items = await provider.findByICalUId([iCalUId]);
       const entries = await Promise.all(
         items.map(async (i) => ({
-          view: await fromItem(store, i, undefined, settings),
+          view: await fromItem(store, i, undefined, settings, runtime.clock()),
           attendees: i.fields.attendees,
         })),
       );
@@ -162,7 +202,9 @@ export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
     const settings = await runtime.userSettings.resolved(tenantId, id);
     const link = (await store.loadLinks()).find((l) => l.crmId === params.crmId);
     if (result.value)
-      return { item: await fromItem(store, { ...result.value, syncToCalendar: body.enabled }, link, settings) };
+      return {
+        item: await fromItem(store, { ...result.value, syncToCalendar: body.enabled }, link, settings, runtime.clock()),
+      };
     const [found] = link ? [await fromLink(store, link)] : [];
     if (!found) throw notFound('CRM item');
     return { item: { ...found, syncToCalendar: body.enabled } };

@@ -52,7 +52,7 @@ export async function syncStatus(runtime: Runtime, user: UserRecord): Promise<Sy
       side: missing,
     };
   }
-  const leaseLive = state.leaseUntil !== null && state.leaseUntil > new Date().toISOString();
+  const leaseLive = state.leaseUntil !== null && state.leaseUntil > runtime.clock().toISOString();
   return {
     automaticSync: settings.automaticSync,
     paused,
@@ -83,7 +83,11 @@ export const syncHandlers: HandlerGroup<SyncRoutes> = {
     const { tenantId, id } = auth.user;
     const result = await runtime.userSettings.update(tenantId, id, body.set, body.clear);
     if (body.set.automaticSync !== undefined || body.clear.includes('automaticSync')) {
-      await runtime.syncState.setNextRun(tenantId, id, result.settings.automaticSync ? new Date().toISOString() : null);
+      await runtime.syncState.setNextRun(
+        tenantId,
+        id,
+        result.settings.automaticSync ? runtime.clock().toISOString() : null,
+      );
     }
     return result;
   },
@@ -102,7 +106,7 @@ export const syncHandlers: HandlerGroup<SyncRoutes> = {
     } else {
       await runtime.userSettings.update(tenantId, id, { automaticSync: body.enabled }, []);
     }
-    await runtime.syncState.setNextRun(tenantId, id, body.enabled ? new Date().toISOString() : null);
+    await runtime.syncState.setNextRun(tenantId, id, body.enabled ? runtime.clock().toISOString() : null);
     return syncStatus(runtime, auth.user);
   },
 

@@ -2,6 +2,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db, Dialect } from '../database';
 import * as m0001 from './0001_initial';
 import { core } from './0002_core';
+import * as m0003 from './0003_crm_item_tags';
 import * as m0100 from './0100_sandbox';
 
 /**
@@ -12,6 +13,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': m0001,
     '0002_core': core(dialect),
+    '0003_crm_item_tags': m0003,
     '0100_sandbox': m0100,
   };
 }

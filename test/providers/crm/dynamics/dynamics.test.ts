@@ -5,6 +5,7 @@ import { createDynamicsConnector } from '../../../../src/providers/crm/dynamics'
 import type { CrmDraft } from '../../../../src/sync/model';
 import type { CrmProvider } from '../../../../src/sync/ports';
 import { startDynamicsDouble, type DynamicsDouble } from '../../../support/crm-doubles/dynamics';
+import { systemClock } from '../../../../src/shared/clock';
 
 const window = { from: '2030-01-01T00:00:00.000Z', to: null };
 const redirectUri = 'https://connector.example/callback';
@@ -21,7 +22,7 @@ describe('Dynamics 365 connector', () => {
       fetch: safeFetch,
       publicUrl: 'https://connector.example',
       graphBaseUrl: 'https://graph.invalid',
-      now: () => new Date(),
+      now: systemClock,
     };
     connector = createDynamicsConnector({ authorityUrl: dv.url });
   });

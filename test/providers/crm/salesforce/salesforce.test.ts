@@ -96,26 +96,34 @@ describe('Salesforce connector', () => {
       await expect(connect({ syncFlagField: 'Not a field' })).rejects.toMatchObject({ field: 'fields.syncFlagField' });
     });
 
-    test('an org without the connector’s custom fields is a missing permission', async () => {
+    test('a stock org (no custom fields) connects; a Sync-to-calendar field it lacks is a missing permission', async () => {
       const bare = await startSalesforceDouble();
       try {
         bare.dropCustomFields();
         const e2 = { ...env, safeFetch: createSafeFetch({ allowedPrivateHosts: [bare.host] }) };
-        const verifier = 'v'.repeat(43);
-        const code = bare.authorize({
-          clientId: bare.clientId,
-          redirectUri,
-          codeChallenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
-        });
-        await expect(
-          salesforceConnector.oauth!.exchangeCode({
+        const exchange = (fields: Record<string, string>) => {
+          const verifier = 'v'.repeat(43);
+          const code = bare.authorize({
+            clientId: bare.clientId,
+            redirectUri,
+            codeChallenge: crypto.createHash('sha256').update(verifier).digest('base64url'),
+          });
+          return salesforceConnector.oauth!.exchangeCode({
             code,
             codeVerifier: verifier,
             redirectUri,
-            input: { method: 'oauth', url: bare.url, fields: { clientId: bare.clientId } },
+            input: { method: 'oauth', url: bare.url, fields: { clientId: bare.clientId, ...fields } },
             env: e2,
-          }),
-        ).rejects.toMatchObject({ reason: 'missing-permission' });
+          });
+        };
+        const c = await exchange({});
+        // What describe() said is kept with the connection: standard fields only.
+        expect(c.secrets['orgFields']).not.toMatch(/__c/);
+        expect(c.secrets['orgFields']).toMatch(/Event\.Type/);
+        await expect(exchange({ syncFlagField: 'CrmSync_Sync__c' })).rejects.toMatchObject({
+          reason: 'missing-permission',
+          field: 'fields.syncFlagField',
+        });
       } finally {
         await bare.close();
       }

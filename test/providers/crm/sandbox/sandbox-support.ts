@@ -2,6 +2,7 @@ import { openDatabase, type Db } from '../../../../src/server/store/database';
 import { migrateToLatest } from '../../../../src/server/store/migrations';
 import { kyselySandboxRepositories } from '../../../../src/server/sandbox/repository';
 import type { SandboxRepositoryFactory } from '../../../../src/providers/crm/sandbox';
+import { systemClock, type Clock } from '../../../../src/shared/clock';
 
 export interface SandboxDb {
   db: Db;
@@ -9,8 +10,8 @@ export interface SandboxDb {
 }
 
 /** A migrated in-memory SQLite store with the Sandbox CRM tables. */
-export async function openSandboxDb(url = 'sqlite::memory:'): Promise<SandboxDb> {
+export async function openSandboxDb(url = 'sqlite::memory:', clock: Clock = systemClock): Promise<SandboxDb> {
   const db = openDatabase(url);
   await migrateToLatest(db);
-  return { db, repoFor: kyselySandboxRepositories(db.kysely) };
+  return { db, repoFor: kyselySandboxRepositories(db.kysely, clock) };
 }

@@ -5,6 +5,7 @@ import { suiteCrmConnector } from '../../../../src/providers/crm/suitecrm';
 import type { CrmProvider } from '../../../../src/sync/ports';
 import type { CrmDraft } from '../../../../src/sync/model';
 import { startSuiteCrmDouble, type SuiteCrmDouble } from '../../../support/crm-doubles/suitecrm';
+import { systemClock } from '../../../../src/shared/clock';
 
 const window = { from: '2030-01-01T00:00:00.000Z', to: null };
 
@@ -20,7 +21,7 @@ describe('SuiteCRM V8 connector', () => {
       fetch: safeFetch,
       publicUrl: 'https://connector.example',
       graphBaseUrl: 'https://graph.invalid',
-      now: () => new Date(),
+      now: systemClock,
     };
   });
   afterAll(() => crm.close());
@@ -79,7 +80,14 @@ describe('SuiteCRM V8 connector', () => {
           { method: 'client-credentials', url: crm.url, fields: { clientId: 'a', clientSecret: 'b' } },
           strict,
         ),
-      ).rejects.toMatchObject({ reason: 'bad-url', field: 'url' });
+      ).rejects.toMatchObject({ reason: 'blocked-url', field: 'url', message: expect.stringMatching(/not allowed/) });
+      // Plain http to a public name: that is what https would fix.
+      await expect(
+        suiteCrmConnector.connect!(
+          { method: 'client-credentials', url: 'http://crm.invalid/', fields: { clientId: 'a', clientSecret: 'b' } },
+          strict,
+        ),
+      ).rejects.toMatchObject({ reason: 'bad-url', message: expect.stringMatching(/https:\/\//) });
       await expect(
         suiteCrmConnector.connect!(
           { method: 'client-credentials', url: 'https://127.0.0.1:1/', fields: { clientId: 'a', clientSecret: 'b' } },

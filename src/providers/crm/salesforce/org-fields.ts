@@ -1,0 +1,58 @@
+/**
+ * Which optional fields this org has, from describe(): the connector selects and writes only what the org's
+ * describe lists, so a stock org (no custom fields), field-level security hiding a standard field (Event.Type)
+ * and an org without Shared Activities (no EventRelation.IsInvitee/IsParent) all work.
+ *
+ * The answer is stored with the connection (a short list of "Object.Field" names) so that the engine port knows
+ * its capabilities without a call; it is read again when a query answers INVALID_FIELD (an admin changed the org).
+ */
+import type { SalesforceClient } from './client';
+import { apiVersion } from './client';
+import { iCalUIdField } from './mapping';
+
+/** The optional fields the connector uses when they exist. */
+const wanted: Record<'Event' | 'Task' | 'EventRelation', string[]> = {
+  Event: ['Type', 'IsChild', 'IsRecurrence', 'GroupEventType', iCalUIdField],
+  Task: [iCalUIdField],
+  EventRelation: ['IsInvitee', 'IsParent'],
+};
+
+export class OrgFields {
+  private constructor(private readonly present: ReadonlySet<string>) {}
+
+  /** Every optional field present: what connections made before describe() was read had to have. */
+  static assumedForOlderConnections(syncFlagField: string | null): OrgFields {
+    const all = Object.entries(wanted).flatMap(([o, fs]) => fs.map((f) => `${o}.${f}`));
+    if (syncFlagField) all.push(`Event.${syncFlagField}`, `Task.${syncFlagField}`);
+    return new OrgFields(new Set(all));
+  }
+
+  static parse(stored: string | undefined): OrgFields | null {
+    return stored === undefined ? null : new OrgFields(new Set(stored.split(',').filter(Boolean)));
+  }
+
+  static async describe(client: SalesforceClient, syncFlagField: string | null): Promise<OrgFields> {
+    const present = new Set<string>();
+    for (const [object, fields] of Object.entries(wanted)) {
+      const names = await describeFieldNames(client, object);
+      const want = [...fields, ...(syncFlagField && object !== 'EventRelation' ? [syncFlagField] : [])];
+      for (const f of want) if (names.has(f)) present.add(`${object}.${f}`);
+    }
+    return new OrgFields(present);
+  }
+
+  has(object: 'Event' | 'Task' | 'EventRelation', field: string): boolean {
+    return this.present.has(`${object}.${field}`);
+  }
+
+  toString(): string {
+    return [...this.present].sort().join(',');
+  }
+}
+
+async function describeFieldNames(client: SalesforceClient, object: string): Promise<Set<string>> {
+  const doc = (await client.call('GET', `/services/data/${apiVersion}/sobjects/${object}/describe`)) as {
+    fields?: { name?: unknown }[];
+  } | null;
+  return new Set((doc?.fields ?? []).map((f) => f.name).filter((n): n is string => typeof n === 'string'));
+}

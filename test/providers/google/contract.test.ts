@@ -1,0 +1,176 @@
+/**
+ * Contract: every request the Google connector sends and every answer the Google double gives, held to Google
+ * Calendar API v3's description (schemas written from Google's discovery document, rules citing the reference:
+ * test/support/contract/google-contract.ts).
+ */
+import { createHash } from 'node:crypto';
+import { googleConnector } from '../../../src/providers/calendar/google/connector';
+import type { Connection, ProviderEnv } from '../../../src/providers/connector';
+import { fixedClock } from '../../../src/shared/clock';
+import type { EventDraft, SyncedFields } from '../../../src/sync/model';
+import { googleContract } from '../../support/contract/google-contract';
+import { report } from '../../support/contract/shared-schemas';
+import { GoogleDouble } from '../../support/google-double/server';
+
+const c = googleContract();
+const clock = fixedClock('2027-04-01T08:00:00.000Z');
+const crmCal = 'crm-items@group.calendar.google.com';
+const window = { from: '2020-01-01T00:00:00.000Z', to: null };
+const redirectUri = 'https://connector.example/api/v1/oauth/callback';
+
+function draft(tag: string, over: Partial<SyncedFields> = {}, extra: Partial<EventDraft> = {}): EventDraft {
+  return {
+    fields: {
+      subject: 'Demo call',
+      timing: {
+        kind: 'timed',
+        start: '2027-05-03T08:00:00.000Z',
+        end: '2027-05-03T08:30:00.000Z',
+        timeZone: 'Europe/Berlin',
+      },
+      body: 'Talk about pricing',
+      location: 'Phone',
+      visibility: 'normal',
+      showAs: 'busy',
+      attendees: [{ email: 'pat@customer.example', name: 'Pat' }],
+      recurrence: null,
+      reminderMinutes: 30,
+      ...over,
+    },
+    crmTag: tag,
+    crmUrl: `https://crm.example/r/${tag}`,
+    sendInvitations: false,
+    priority: null,
+    ...extra,
+  };
+}
+
+describe('Google connector and double against Google Calendar API v3', () => {
+  let google: GoogleDouble;
+  let env: ProviderEnv;
+  let connection: Connection;
+  beforeAll(async () => {
+    google = await new GoogleDouble({ pageSize: 2, now: clock }).start();
+    env = {
+      safeFetch: () => Promise.reject(new Error('Google must not use the user-URL fetch')),
+      fetch: (i, init) => fetch(i, init),
+      publicUrl: 'https://connector.example',
+      graphBaseUrl: 'https://graph.invalid',
+      google: {
+        clientId: google.clientId,
+        clientSecret: google.clientSecret,
+        authBaseUrl: `${google.origin}/auth`,
+        tokenUrl: `${google.origin}/token`,
+        apiBaseUrl: google.origin,
+      },
+      now: clock,
+    };
+    const verifier = 'verifier-0123456789-0123456789-0123456789-abc';
+    const code = google.authorize(createHash('sha256').update(verifier).digest('base64url'), redirectUri);
+    connection = await googleConnector.oauth!.exchangeCode({
+      code,
+      codeVerifier: verifier,
+      redirectUri,
+      input: { method: 'oauth', url: null, fields: {} },
+      env,
+    });
+  });
+  afterAll(() => google.stop());
+
+  const open = () =>
+    googleConnector.open(connection, env, {
+      saveSecrets: async (secrets) => {
+        connection = { ...connection, secrets };
+      },
+    });
+
+  test('calendars, creates of every kind, paging, incremental sync, conflicts, occurrences, push, errors', async () => {
+    const p = open();
+    await p.listCalendars();
+    const created = await p.writeEvents(crmCal, [
+      { op: 'create', idempotencyKey: 'a', draft: draft('crm-1', {}, { priority: 'high', sendInvitations: true }) },
+      {
+        op: 'create',
+        idempotencyKey: 'b',
+        draft: draft('crm-2', {
+          timing: { kind: 'all-day', startDate: '2027-05-04', endDate: '2027-05-05' },
+          visibility: 'private',
+          showAs: 'free',
+          reminderMinutes: null,
+        }),
+      },
+      {
+        op: 'create',
+        idempotencyKey: 'c',
+        draft: draft('crm-3', {
+          attendees: [],
+          timing: {
+            kind: 'timed',
+            start: '2027-06-07T07:00:00.000Z',
+            end: '2027-06-07T07:30:00.000Z',
+            timeZone: 'Europe/Berlin',
+          },
+          recurrence: { rrule: 'FREQ=WEEKLY;COUNT=5;BYDAY=MO', exdates: ['2027-06-14T07:00:00.000Z'] },
+        }),
+      },
+    ]);
+    expect(created.every((r) => r.ok)).toBe(true);
+    const [a, , series] = created.map((r) => (r.ok ? r.value! : null));
+    const first = await p.listChanges(crmCal, null, window);
+    google.userPatch(crmCal, a!.id, { summary: 'Edited in Google', transparency: 'transparent' });
+    await p.writeEvents(crmCal, [
+      { op: 'update', id: a!.id, ifMatch: a!.version, draft: draft('crm-1', { subject: 'Lost' }) },
+      {
+        op: 'create',
+        idempotencyKey: 'occ',
+        draft: draft(
+          'crm-3',
+          {
+            attendees: [],
+            subject: 'Moved',
+            timing: {
+              kind: 'timed',
+              start: '2027-06-21T09:00:00.000Z',
+              end: '2027-06-21T09:30:00.000Z',
+              timeZone: 'Europe/Berlin',
+            },
+          },
+          { occurrence: { seriesId: series!.id, originalStart: '2027-06-21T07:00:00.000Z' } },
+        ),
+      },
+      { op: 'delete', id: `${series!.id}_20270628T070000Z`, ifMatch: null, sendCancellations: false },
+    ]);
+    const second = await p.listChanges(crmCal, first.nextCursor, window);
+    await p.writeEvents(crmCal, [{ op: 'delete', id: a!.id, ifMatch: null, sendCancellations: true }]);
+    await p.findByTag(crmCal, ['crm-2', 'unknown']);
+    google.expireSyncTokens();
+    await p.listChanges(crmCal, second.nextCursor, window);
+    google.expireAccessTokens();
+    const n = googleConnector.notifications!;
+    const sub = await n.subscribe(p, {
+      calendarId: crmCal,
+      notificationUrl: 'https://connector.example/api/v1/webhooks/google',
+      clientState: 'secret-state',
+    });
+    await n.renew(p, sub.id);
+    await n.unsubscribe(p, sub.id);
+
+    expect(google.exchanges.length).toBeGreaterThan(15);
+    expect(google.exchanges.some((e) => e.status === 410)).toBe(true);
+    expect(report(google.exchanges.flatMap((ex) => c.check(ex)))).toEqual([]);
+  });
+
+  test('the contract can fail: a wrong field name, a wrong type, a wrong envelope', () => {
+    expect(c.validate('Event', { summry: 'x' }).join()).toMatch(/summry/);
+    expect(c.validate('Event', { start: { dateTime: '2027-05-03 08:00' } }).join()).toMatch(/format/);
+    expect(c.validate('Event', { start: { date: '2027-05-03', dateTime: '2027-05-03T08:00:00Z' } })).not.toEqual([]);
+    expect(c.validate('Event', { reminders: { overrides: [{ method: 'sms', minutes: 10 }] } }).join()).toMatch(
+      /allowed/,
+    );
+    expect(
+      c.validate('Events', { kind: 'calendar#events', items: [], nextPageToken: 'a', nextSyncToken: 'b' }),
+    ).not.toEqual([]);
+    expect(c.validate('Events', { kind: 'calendar#events', events: [] }).join()).toMatch(/items|events/);
+    expect(c.validate('Error', { error: 'invalid' })).not.toEqual([]);
+  });
+});

@@ -193,7 +193,7 @@ describe('sync flow through the pane', () => {
     await page.getByText('Sync started.').waitFor({ state: 'detached', timeout: 15_000 });
     const created = page.getByText('Calendar: 1 created, 0 updated, 0 deleted, 0 archived');
     expect(await created.count()).toBe(0);
-    const start = new Date(Date.now() + 2 * 24 * 3600_000);
+    const start = new Date(systemClock().getTime() + 2 * 24 * 3600_000);
     start.setUTCHours(14, 0, 0, 0);
     await server.request(await server.token(ann), 'POST', '/sandbox/v1/items', {
       type: 'call',

@@ -75,6 +75,15 @@ describe('typed API client', () => {
       reason: 'unauthorized',
     });
     expect(describeError(refused)).toBe('The provider refused these credentials.');
+    // A salesperson is not told about server settings.
+    const blocked = new ApiCallError(422, {
+      error: 'connection-failed',
+      message:
+        'the host 10.0.0.5 is a private or local address and is not allowed; an admin can allow it with ALLOWED_PRIVATE_HOSTS',
+      field: 'url',
+      reason: 'blocked-url',
+    });
+    expect(describeError(blocked)).toBe('This address is not allowed (private or local network). Ask your admin.');
   });
 
   it('checks a body before sending it and names the field in words, not as zod JSON', async () => {

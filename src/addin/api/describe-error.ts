@@ -72,7 +72,8 @@ export function describeError(err: unknown): string {
       const reason =
         messages.connections.failureReasons[body.reason ?? 'other'] ?? messages.connections.failureReasons.other;
       // The provider's own words only when they add something (not the same refusal said twice).
-      const detail = body.message?.trim();
+      // A blocked address's detail is for admins (it names the server setting); the reason says "ask your admin".
+      const detail = body.reason === 'blocked-url' ? '' : body.message?.trim();
       return detail && !sameGist(detail, reason ?? '')
         ? `${reason} ${friendlyIssue(detail)}`
         : (reason ?? body.message);

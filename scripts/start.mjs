@@ -3,8 +3,11 @@
 // here, and says so — because nothing else could sign anyone in. In production (NODE_ENV=production) it
 // never does: the server then refuses to start until Entra is configured.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// The same .env the server and the CLI read (src/server/env-file.ts): an Entra app configured there counts.
+if (fs.existsSync('.env')) process.loadEnvFile('.env');
 const env = { ...process.env };
 if (!env.AUTH_MODE && !env.ENTRA_CLIENT_ID && env.NODE_ENV !== 'production') {
   env.AUTH_MODE = 'dev';

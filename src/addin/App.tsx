@@ -1,20 +1,17 @@
 /**
  * The pane's shell: theme, sign-in, header with the section menu, banners, notices and the current view.
  * Views below the first screen (History, Admin) are loaded on demand to keep the first download small.
+ *
+ * The FluentProvider gets no class of ours: Fluent copies the provider's class names onto every portal node
+ * (menus, dialogs; applyStylesToPortals), so a full-height background there covered the pane whenever a menu or
+ * dialog opened. The full-height background and the layout live on an inner element instead.
  */
-import { Suspense, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import {
   Button,
   FluentProvider,
+  makeStaticStyles,
   makeStyles,
-  Menu,
-  MenuButton,
-  MenuDivider,
-  MenuItemRadio,
-  MenuItem,
-  MenuList,
-  MenuPopover,
-  MenuTrigger,
   MessageBar,
   MessageBarActions,
   MessageBarBody,
@@ -22,6 +19,7 @@ import {
   Text,
   Title3,
   tokens,
+  type Theme,
 } from '@fluentui/react-components';
 import { ApiUnreachableError } from './api/client';
 import { NeedsSignInError } from './auth';
@@ -30,22 +28,35 @@ import { SignIn } from './components/SignIn';
 import { messages } from './messages';
 import { useApp, useServices } from './state/context';
 import type { ViewName } from './state/app-store';
-import { fluentTheme } from './theme';
+import { useLiveStatus } from './state/use-live-status';
+import { loadedFluentTheme, loadFluentTheme } from './theme';
 import { lazyViews, preloadOtherViews } from './views/lazy';
+
+/** The page itself: no browser margin (it showed as a white frame around the dark theme), pane-wide at most. */
+const useGlobalStyles = makeStaticStyles({
+  'html, body': { margin: 0, padding: 0 },
+  body: { overflowX: 'hidden' },
+});
 
 const useStyles = makeStyles({
   root: {
     minHeight: '100vh',
+    backgroundColor: tokens.colorNeutralBackground1,
+    color: tokens.colorNeutralForeground1,
     boxSizing: 'border-box',
     padding: tokens.spacingHorizontalM,
     display: 'flex',
     flexDirection: 'column',
     gap: tokens.spacingVerticalM,
-    backgroundColor: tokens.colorNeutralBackground1,
-    color: tokens.colorNeutralForeground1,
+    minWidth: 0,
+    maxWidth: '100%',
+    // Long words (addresses, URLs) wrap instead of widening the pane; break-word, unlike anywhere, leaves
+    // buttons and labels their natural minimum width.
+    overflowWrap: 'break-word',
   },
   header: { display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: tokens.spacingHorizontalS },
-  main: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+  menuButton: { flexShrink: 0, whiteSpace: 'nowrap' },
+  main: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, minWidth: 0 },
 });
 
 const viewTitles: Record<ViewName, string> = {
@@ -57,59 +68,96 @@ const viewTitles: Record<ViewName, string> = {
   admin: messages.nav.admin,
 };
 
+const loadSectionsMenu = () =>
+  import(/* webpackChunkName: "sections-menu" */ './components/SectionsMenu.js').then((m) => ({
+    default: m.SectionsMenu,
+  }));
+const SectionsMenu = lazy(loadSectionsMenu);
+
 function CurrentView({ view }: { view: ViewName }): ReactNode {
   const View = lazyViews[view];
   return <View />;
 }
 
+/** The menu's code is fetched this long after the first view, unless the user reaches for the menu first. */
+const MENU_LOAD_DELAY_MS = 1500;
+
 function Navigation() {
   const { store, auth } = useServices();
   const view = useApp((st) => st.view);
   const me = useApp((st) => st.me);
-  const sections: ViewName[] = ['connections', 'automatic-sync', 'settings', 'item', 'history'];
-  if (me?.isAdmin) sections.push('admin');
-  return (
-    <Menu
-      checkedValues={{ view: [view] }}
-      onCheckedValueChange={(_e, d) => d.checkedItems[0] && store.getState().navigate(d.checkedItems[0] as ViewName)}
+  // React.lazy fetches on first render, so the real menu is rendered only once wanted: after the first view is
+  // on screen, or when the button is pressed (the pointer or the keyboard reaching it starts the fetch).
+  const [wanted, setWanted] = useState(false);
+  /** Pressed (or focused) before the menu's code arrived: open (or focus) it as soon as it is there. */
+  const [pressed, setPressed] = useState(false);
+  const [focused, setFocused] = useState(false);
+  useEffect(() => {
+    const t = window.setTimeout(() => setWanted(true), MENU_LOAD_DELAY_MS);
+    return () => window.clearTimeout(t);
+  }, []);
+  const views: ViewName[] = ['connections', 'automatic-sync', 'settings', 'item', 'history'];
+  if (me?.isAdmin) views.push('admin');
+  const placeholder = (
+    <Button
+      appearance="subtle"
+      aria-label={messages.nav.label}
+      aria-haspopup="menu"
+      aria-expanded={false}
+      onClick={() => {
+        setPressed(true);
+        setWanted(true);
+      }}
+      // Only fetch here: swapping the button under the pointer would swallow the click that follows.
+      onPointerEnter={() => void loadSectionsMenu()}
+      onFocus={() => {
+        setFocused(true);
+        void loadSectionsMenu();
+      }}
+      onBlur={() => setFocused(false)}
     >
-      <MenuTrigger disableButtonEnhancement>
-        <MenuButton appearance="subtle" aria-label={messages.nav.label}>
-          {messages.nav.label}
-        </MenuButton>
-      </MenuTrigger>
-      <MenuPopover>
-        <MenuList>
-          {sections.map((v) => (
-            <MenuItemRadio key={v} name="view" value={v}>
-              {viewTitles[v]}
-            </MenuItemRadio>
-          ))}
-          <MenuDivider />
-          <MenuItem
-            onClick={() => {
-              void auth.signOut().then(() => store.getState().signedOut());
-            }}
-          >
-            {messages.signIn.signOut}
-          </MenuItem>
-        </MenuList>
-      </MenuPopover>
-    </Menu>
+      {messages.nav.label}
+    </Button>
+  );
+  if (!wanted) return placeholder;
+  return (
+    <Suspense fallback={placeholder}>
+      <SectionsMenu
+        view={view}
+        sections={views.map((v) => ({ view: v, title: viewTitles[v] }))}
+        initiallyOpen={pressed}
+        // Opening the menu moves focus into it; focusing the button as well would close it again.
+        initiallyFocused={focused && !pressed}
+        onNavigate={(v) => store.getState().navigate(v)}
+        onSignOut={() => void auth.signOut().then(() => store.getState().signedOut())}
+      />
+    </Suspense>
   );
 }
 
 export function App() {
+  useGlobalStyles();
   const s = useStyles();
   const { store, auth, office } = useServices();
-  // Office reports theme switches where it can (OfficeThemeChanged): the pane follows without a reload.
-  const [theme, setTheme] = useState(() => office.theme());
-  useEffect(() => office.onThemeChanged?.(() => setTheme(office.theme())), [office]);
   const phase = useApp((st) => st.phase);
   const view = useApp((st) => st.view);
   const notice = useApp((st) => st.notice);
   const me = useApp((st) => st.me);
   const mainRef = useRef<HTMLElement>(null);
+  // Office reports theme switches where it can (OfficeThemeChanged): the pane follows without a reload.
+  const [themeKind, setThemeKind] = useState(() => office.theme());
+  useEffect(() => office.onThemeChanged?.(() => setThemeKind(office.theme())), [office]);
+  const [theme, setTheme] = useState<Theme | null>(() => loadedFluentTheme(themeKind));
+
+  useEffect(() => {
+    let live = true;
+    void loadFluentTheme(themeKind).then((t) => live && setTheme(t));
+    return () => {
+      live = false;
+    };
+  }, [themeKind]);
+
+  useLiveStatus(store, phase === 'ready');
 
   const start = useCallback(async () => {
     const state = store.getState();
@@ -141,50 +189,57 @@ export function App() {
     mainRef.current?.querySelector<HTMLElement>('h2')?.focus();
   }, [view]);
 
+  if (!theme) return null;
   return (
-    <FluentProvider theme={fluentTheme(theme)} className={s.root}>
-      <header className={s.header}>
-        <Text weight="semibold" as="h1" size={400}>
-          {messages.appName}
-        </Text>
-        {phase === 'ready' && <Navigation />}
-      </header>
-      {phase === 'starting' && <Spinner label={messages.loading} />}
-      {phase === 'signed-out' && <SignIn onSignedIn={() => void start()} />}
-      {phase === 'unreachable' && (
-        <MessageBar intent="error" role="alert">
-          <MessageBarBody>{messages.serverUnreachable}</MessageBarBody>
-          <MessageBarActions>
-            <Button size="small" onClick={() => void start()}>
-              {messages.retry}
-            </Button>
-          </MessageBarActions>
-        </MessageBar>
-      )}
-      {phase === 'ready' && (
-        <main className={s.main} ref={mainRef}>
-          <Title3 as="h2" tabIndex={-1}>
-            {viewTitles[view]}
-          </Title3>
-          {me && <Text size={200}>{messages.signIn.signedInAs(me.email)}</Text>}
-          <Banners />
-          {notice && (
-            <MessageBar intent={notice.intent} role="status">
-              <MessageBarBody>{notice.text}</MessageBarBody>
-              <MessageBarActions
-                containerAction={
-                  <Button appearance="transparent" size="small" onClick={() => store.getState().notify(null)}>
-                    {messages.close}
-                  </Button>
-                }
-              />
-            </MessageBar>
+    <FluentProvider theme={theme}>
+      <div className={s.root}>
+        <header className={s.header}>
+          <Text weight="semibold" as="h1" size={400}>
+            {messages.appName}
+          </Text>
+          {phase === 'ready' && (
+            <div className={s.menuButton}>
+              <Navigation />
+            </div>
           )}
-          <Suspense fallback={<Spinner size="tiny" label={messages.loading} />}>
-            <CurrentView view={view} />
-          </Suspense>
-        </main>
-      )}
+        </header>
+        {phase === 'starting' && <Spinner label={messages.loading} />}
+        {phase === 'signed-out' && <SignIn onSignedIn={() => void start()} />}
+        {phase === 'unreachable' && (
+          <MessageBar intent="error" role="alert">
+            <MessageBarBody>{messages.serverUnreachable}</MessageBarBody>
+            <MessageBarActions>
+              <Button size="small" onClick={() => void start()}>
+                {messages.retry}
+              </Button>
+            </MessageBarActions>
+          </MessageBar>
+        )}
+        {phase === 'ready' && (
+          <main className={s.main} ref={mainRef}>
+            <Title3 as="h2" tabIndex={-1}>
+              {viewTitles[view]}
+            </Title3>
+            {me && <Text size={200}>{messages.signIn.signedInAs(me.email)}</Text>}
+            <Banners />
+            {notice && (
+              <MessageBar intent={notice.intent} role="status">
+                <MessageBarBody>{notice.text}</MessageBarBody>
+                <MessageBarActions
+                  containerAction={
+                    <Button appearance="transparent" size="small" onClick={() => store.getState().notify(null)}>
+                      {messages.close}
+                    </Button>
+                  }
+                />
+              </MessageBar>
+            )}
+            <Suspense fallback={<Spinner size="tiny" label={messages.loading} />}>
+              <CurrentView view={view} />
+            </Suspense>
+          </main>
+        )}
+      </div>
     </FluentProvider>
   );
 }

@@ -9,6 +9,7 @@ import { connectToOffice } from './office';
 import { replyToOpener } from './office/dialog';
 import { createAppStore } from './state/app-store';
 import { ServicesProvider } from './state/context';
+import { loadFluentTheme } from './theme';
 import { preloadView } from './views/lazy';
 
 async function main(): Promise<void> {
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const api = createApiClient({ getToken: () => auth.getToken(), onUnauthorized: () => auth.invalidate() });
   const firstView = office.inOutlook ? 'item' : 'connections';
   void preloadView(firstView);
+  void loadFluentTheme(office.theme());
   const store = createAppStore(api, firstView);
   createRoot(root).render(
     <ServicesProvider services={{ store, api, auth, office }}>

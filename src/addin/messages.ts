@@ -19,6 +19,23 @@ export const messages = {
   never: 'never',
   unknownError: 'Something went wrong. Try again in a moment.',
   serverUnreachable: "The connector's server does not answer. Check your network and try again.",
+  rateLimited: 'Too many requests in a short time. Wait a minute and try again.',
+
+  fieldErrors: {
+    checkFields: 'Check the marked fields.',
+    required: 'This field is required.',
+    max: (n: string) => `Enter a number no larger than ${n}.`,
+    below: (n: string) => `Enter a number below ${n}.`,
+    min: (n: string) => `Enter a number of at least ${n}.`,
+    above: (n: string) => `Enter a number above ${n}.`,
+    minLength: (n: string) => `Enter at least ${n} characters.`,
+    maxLength: (n: string) => `Enter at most ${n} characters.`,
+    url: 'Enter a full address, starting with https://',
+    email: 'Enter an e-mail address such as name@example.com.',
+    number: 'Enter a number.',
+    wholeNumber: 'Enter a whole number.',
+    option: 'Choose one of the options.',
+  },
 
   nav: {
     label: 'Sections',
@@ -89,9 +106,10 @@ export const messages = {
     noneHint: 'Nothing to enter: the Sandbox CRM lives in the connector itself.',
     entraHint: 'Uses the Microsoft 365 account you are signed in with.',
     methodLabel: 'How to connect',
-    unavailable: (why: string) => `Not available on this server: ${why}`,
+    unavailableOption: (label: string) => `${label} (not available)`,
+    unavailableNoReason: 'This provider is not available on this server. Ask your admin.',
     disconnect: 'Disconnect',
-    disconnectTitle: 'Disconnect?',
+    disconnectTitle: (provider: string) => `Disconnect ${provider}?`,
     disconnectBody: (side: string) =>
       `This removes the stored ${side} credentials and turns automatic sync off. Events already synced stay in your calendar as plain copies.`,
     disconnected: (revoked: boolean) =>
@@ -151,10 +169,14 @@ export const messages = {
       fingerprint: 'Same subject and time',
     } as Record<string, string>,
     cleanupConfirm: 'Remove the extra copies?',
+    cleanupApply: (n: number) => `Remove ${plural(n, 'copy', 'copies')}`,
+    untitled: 'untitled',
+    copyId: (tail: string) => `id …${tail}`,
     cleanupDone: (n: number) => `Removed ${plural(n, 'copy', 'copies')}.`,
     cleanupUndo: 'Undo cleanup',
     cleanupUndone: 'Cleanup undone: the removed copies are back.',
     resetTitle: 'Reset calendar sync?',
+    resetConfirm: 'Reset sync',
     resetBody:
       'The connector forgets what it paired (links, sync positions, conflicts). Every event and every CRM item stays. The next run pairs them again without duplicates and without sending mail.',
     resetDone: 'Sync state reset. The next run pairs your items again.',
@@ -206,6 +228,7 @@ export const messages = {
     calendarTab: 'Calendar',
     save: 'Save settings',
     saving: 'Saving…',
+    checking: 'Checking what the change would do…',
     saved: 'Settings saved.',
     noChanges: 'Nothing changed.',
     source: { default: 'default', global: 'organisation', profile: 'your profile', user: 'you' } as Record<
@@ -273,7 +296,7 @@ export const messages = {
     contacts: 'People on this item',
     matchedPeople: 'Matched in the CRM',
     personLine: (name: string | null, email: string, kind: string, company: string | null) =>
-      `${name ?? email}${name ? ` (${email})` : ''}: ${kind}${company ? ` at ${company}` : ''}`,
+      `${name && name.trim().toLowerCase() !== email.toLowerCase() ? `${name} (${email})` : email}: ${kind}${company ? ` at ${company}` : ''}`,
     syncToggle: 'Sync to calendar',
     cannotSync: (why: string) => `This item cannot sync: ${why}`,
     lastSynced: (when: string) => `Last synced ${when}`,
@@ -283,6 +306,11 @@ export const messages = {
     trail: 'What happened to it',
     trailEmpty: 'No sync activity for this item yet.',
     kind: { message: 'Email', appointment: 'Calendar event' } as Record<string, string>,
+    /** One record's type (the settings list them in the plural). */
+    types: { meeting: 'Meeting', call: 'Call', 'follow-up': 'Follow-up', task: 'Task' } as Record<string, string>,
+    /** A person on the item: the name and the address, or the address once when the name is just the address. */
+    person: (name: string | null, email: string) =>
+      !name || name.trim().toLowerCase() === email.toLowerCase() ? email : `${name} <${email}>`,
   },
 
   admin: {
@@ -293,7 +321,16 @@ export const messages = {
     usersTab: 'Users',
     auditTab: 'Audit log',
     globalIntro: 'Global settings apply to everyone unless a profile or the user changes them.',
-    inherit: 'Not set (default)',
+    inherit: (value: string) => `Not set: the default applies (${value})`,
+    inheritGlobal: (value: string) => `Not set: the global setting applies (default ${value})`,
+    setShort: 'Set',
+    lockShort: 'Lock',
+    groups: {
+      schedule: 'When to sync',
+      scope: 'What to sync',
+      people: 'Attendees and e-mail',
+      details: 'Conflicts and details',
+    },
     saveGlobal: 'Save global settings',
     savedGlobal: 'Global settings saved.',
     newProfile: 'New profile',
@@ -302,6 +339,8 @@ export const messages = {
     saveProfile: 'Save profile',
     profileSaved: 'Profile saved.',
     deleteProfile: 'Delete profile',
+    deleteProfileTitle: (name: string) => `Delete the profile “${name}”?`,
+    deleteProfileBody: 'Its users fall back to the global settings. Their own changes stay.',
     lock: (label: string) => `Lock ${label}`,
     setHere: (label: string) => `Set ${label}`,
     usersInProfile: (n: number) => plural(n, 'user', 'users'),
@@ -315,8 +354,21 @@ export const messages = {
     tokenExpires: (when: string) => `token expires ${when}`,
     noUsers: 'No users yet.',
     auditEmpty: 'No admin changes yet.',
-    auditLine: (actor: string, action: string, target: string | null) =>
-      target ? `${actor}: ${action} (${target})` : `${actor}: ${action}`,
+    auditLine: (actor: string, what: string) => `${actor} ${what}`,
+    audit: {
+      cli: 'The command line',
+      notSet: 'not set',
+      change: (label: string, before: string, after: string) => `${label}: ${before} → ${after}`,
+      locked: (label: string) => `${label}: locked`,
+      unlocked: (label: string) => `${label}: unlocked`,
+      renamed: (before: string, after: string) => `Name: ${before} → ${after}`,
+      globalUpdated: 'changed the global settings',
+      profileCreated: (name: string) => `created the profile “${name}”`,
+      profileUpdated: (name: string) => `changed the profile “${name}”`,
+      profileDeleted: (name: string) => `deleted the profile “${name}”`,
+      assigned: (profile: string, user: string) => `gave ${user} the profile “${profile}”`,
+      unassigned: (user: string) => `took ${user} out of their profile`,
+    },
   },
 
   time: {

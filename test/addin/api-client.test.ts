@@ -1,5 +1,5 @@
-import { ApiCallError, ApiUnreachableError, createApiClient } from '../../src/addin/api/client';
-import { describeError } from '../../src/addin/api/describe-error';
+import { ApiCallError, ApiUnreachableError, createApiClient, InputError } from '../../src/addin/api/client';
+import { describeError, fieldProblems } from '../../src/addin/api/describe-error';
 import { fakeResponse } from './support/fake-api';
 
 function clientWith(answer: (url: string, init: RequestInit) => Response | Promise<Response>) {
@@ -58,14 +58,41 @@ describe('typed API client', () => {
     );
     const err = await api('updateSettings', { body: { set: {} } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiCallError);
-    expect(describeError(err)).toBe('must be a number (pastWindowDays)');
+    expect(describeError(err)).toBe('Check the marked fields.');
+    expect(fieldProblems(err)).toEqual([{ field: 'pastWindowDays', message: 'Must be a number.' }]);
     const tls = new ApiCallError(422, {
       error: 'connection-failed',
       message: 'self-signed certificate',
       field: null,
       reason: 'tls',
     });
-    expect(describeError(tls)).toBe('The server’s security certificate was not accepted. (self-signed certificate)');
+    expect(describeError(tls)).toBe('The server’s security certificate was not accepted. Self-signed certificate.');
+    // The provider saying the reason again in other words is not repeated.
+    const refused = new ApiCallError(422, {
+      error: 'connection-failed',
+      message: 'the server rejected these credentials',
+      field: null,
+      reason: 'unauthorized',
+    });
+    expect(describeError(refused)).toBe('The provider refused these credentials.');
+    // A salesperson is not told about server settings.
+    const blocked = new ApiCallError(422, {
+      error: 'connection-failed',
+      message:
+        'the host 10.0.0.5 is a private or local address and is not allowed; an admin can allow it with ALLOWED_PRIVATE_HOSTS',
+      field: 'url',
+      reason: 'blocked-url',
+    });
+    expect(describeError(blocked)).toBe('This address is not allowed (private or local network). Ask your admin.');
+  });
+
+  it('checks a body before sending it and names the field in words, not as zod JSON', async () => {
+    const { api, seen } = clientWith(() => fakeResponse(200, {}));
+    const err = await api('updateSettings', { body: { set: { taskEventMinutes: 2 } } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(seen).toHaveLength(0);
+    expect(fieldProblems(err)).toEqual([{ field: 'set.taskEventMinutes', message: 'Enter a number of at least 5.' }]);
+    expect(describeError(err)).toBe('Check the marked fields.');
   });
 
   it('reports an unreachable server and calls onUnauthorized on 401', async () => {

@@ -72,7 +72,7 @@ describe('Automatic sync', () => {
     expect(dialog).toHaveTextContent('create “Kick-off”: new CRM meeting');
   });
 
-  it('runs duplicate cleanup only after Yes and offers undo', async () => {
+  it('runs duplicate cleanup only after "Remove 1 copy" and offers undo', async () => {
     const fake = connectedFake();
     fake.cleanupGroups = [
       {
@@ -89,7 +89,10 @@ describe('Automatic sync', () => {
     await waitFor(() => expect(dialog).toHaveTextContent('Found 1 group of duplicates'));
     expect(dialog).toHaveTextContent('Several events for one CRM item');
     expect(fake.callsTo('cleanupApply')).toHaveLength(0);
-    await user.click(dialogButton(dialog, 'Yes'));
+    // The copies are told apart by the end of their ids.
+    expect(dialog).toHaveTextContent('Keeps Calendar “Demo” (id …e1)');
+    expect(dialog).toHaveTextContent('Removes Calendar “Demo” (id …e2)');
+    await user.click(dialogButton(dialog, 'Remove 1 copy'));
     await waitFor(() => expect(dialog).toHaveTextContent('Removed 1 copy.'));
     expect(fake.callsTo('cleanupApply')[0]!.body).toEqual({ confirm: true });
     await user.click(dialogButton(dialog, 'Undo cleanup'));
@@ -97,14 +100,14 @@ describe('Automatic sync', () => {
     expect(fake.callsTo('cleanupUndo')[0]!.params).toEqual({ cleanupId: 'cl-1' });
   });
 
-  it('resets calendar sync after Yes', async () => {
+  it('resets calendar sync after "Reset sync"', async () => {
     const fake = connectedFake();
     const user = userEvent.setup();
     renderPane(fake, { view: 'automatic-sync' });
     await openMenuItem(user, 'Reset calendar sync');
     const dialog = await findDialog();
     expect(dialog).toHaveTextContent('Every event and every CRM item stays.');
-    await user.click(dialogButton(dialog, 'Yes'));
+    await user.click(dialogButton(dialog, 'Reset sync'));
     expect(await screen.findByText('Sync state reset. The next run pairs your items again.')).toBeInTheDocument();
     expect(fake.callsTo('reset')[0]!.body).toEqual({ confirm: true });
   });

@@ -188,7 +188,7 @@ describe('Connections', () => {
     expect(fake.callsTo('disconnect')).toHaveLength(0);
   });
 
-  it('disconnects on Yes and offers the connect form again', async () => {
+  it('disconnects after "Disconnect" in the question and offers the connect form again', async () => {
     const fake = new FakeApi();
     fake.connections.crm = {
       side: 'crm',
@@ -203,7 +203,9 @@ describe('Connections', () => {
     const user = userEvent.setup();
     renderPane(fake);
     await user.click(await screen.findByRole('button', { name: 'Disconnect' }));
-    await user.click(dialogButton(await findDialog(), 'Yes'));
+    const dialog = await findDialog();
+    expect(dialog).toHaveTextContent('Disconnect Sandbox CRM?');
+    await user.click(dialogButton(dialog, 'Disconnect'));
     expect(await screen.findByLabelText('CRM system')).toBeInTheDocument();
     expect(fake.callsTo('disconnect')).toHaveLength(1);
   });

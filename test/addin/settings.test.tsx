@@ -38,14 +38,26 @@ describe('Sync settings › Calendar', () => {
     expect(fake.callsTo('previewRun')).toHaveLength(0);
   });
 
-  it('asks before saving a change that would e-mail attendees', async () => {
+  it('saves a risky change without asking when its preview deletes nothing and e-mails no one', async () => {
     const fake = new FakeApi();
     const user = userEvent.setup();
     renderPane(fake, { view: 'settings' });
     await user.selectOptions(await screen.findByLabelText('Email invitations / updates'), 'always');
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(fake.callsTo('updateSettings')).toHaveLength(1));
+    expect(fake.callsTo('previewRun')).toHaveLength(1);
+    expect(screen.queryByRole('alertdialog', { hidden: true })).toBeNull();
+  });
+
+  it('asks before saving a change that would e-mail attendees', async () => {
+    const fake = new FakeApi();
+    fake.previewInvitations = 2;
+    const user = userEvent.setup();
+    renderPane(fake, { view: 'settings' });
+    await user.selectOptions(await screen.findByLabelText('Email invitations / updates'), 'always');
+    await user.click(screen.getByRole('button', { name: 'Save settings' }));
     const dialog = await findDialog();
-    await waitFor(() => expect(dialog).toHaveTextContent(/invitations|e-mail/));
+    await waitFor(() => expect(dialog).toHaveTextContent('send 2 invitations or updates'));
     expect(fake.callsTo('updateSettings')).toHaveLength(0);
     await user.click(dialogButton(dialog, 'Save anyway'));
     await waitFor(() => expect(fake.callsTo('updateSettings')).toHaveLength(1));

@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core';
 import { launchPane, screenshot, seriousViolations, type PaneBrowser } from './support/browser';
 import { devSignIn, navigate, openPane } from './support/pane-actions';
 import { ensurePaneBuilt } from './support/pane-build';
+import { expectDialogWithFocus, expectFitsPane, expectHeadingVisible, expectNoRawErrors } from './support/pane-checks';
 import { startServer, type E2eServer } from './support/server';
 
 jest.setTimeout(180_000);
@@ -19,6 +20,21 @@ let admin: Page;
 async function checkView(page: Page, name: string): Promise<void> {
   await screenshot(page, name);
   expect(await seriousViolations(page)).toEqual([]);
+  await expectFitsPane(page);
+  if ((await page.getByRole('dialog').or(page.getByRole('alertdialog')).count()) === 0) {
+    if (await page.locator('main h2').count()) await expectHeadingVisible(page);
+  } else await expectDialogWithFocus(page);
+}
+
+/** Opens the Sections menu: the pane stays visible under it and nothing overflows; Escape closes it. */
+async function checkSectionsMenu(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name: 'Sections' }).click();
+  await page.getByRole('menuitemradio', { name: 'Connections' }).waitFor();
+  await screenshot(page, name);
+  await expectHeadingVisible(page);
+  await expectFitsPane(page);
+  await page.keyboard.press('Escape');
+  await page.getByRole('menu').waitFor({ state: 'detached' });
 }
 
 beforeAll(async () => {
@@ -44,13 +60,15 @@ describe('the pane against the real server', () => {
 
   it('shows Connections with the CRM and Calendar tabs and the server’s providers', async () => {
     await user.getByRole('heading', { level: 2, name: 'Connections' }).waitFor();
-    const providers = await server.api<{ crm: { label: string }[]; calendar: { label: string }[] }>(
+    type Entry = { label: string; available: boolean };
+    const providers = await server.api<{ crm: Entry[]; calendar: Entry[] }>(
       await server.token('ann@example.com'),
       'GET',
       '/providers',
     );
     const crmOptions = await user.getByLabel('CRM system').locator('option').allTextContents();
-    expect(crmOptions).toEqual(['Choose a provider', ...providers.crm.map((p) => p.label)]);
+    const named = (p: Entry) => (p.available ? p.label : `${p.label} (not available)`);
+    expect(crmOptions).toEqual(['Choose a provider', ...providers.crm.map(named)]);
     await checkView(user, '01-connections-crm');
     // A provider's notes: what the admin may add on the vendor's side (Salesforce's optional field).
     await user.getByLabel('CRM system').selectOption({ label: 'Salesforce' });
@@ -61,7 +79,49 @@ describe('the pane against the real server', () => {
     await user.emulateMedia({ forcedColors: 'none' });
     await user.getByRole('tab', { name: 'Calendar' }).click();
     await user.getByLabel('Calendar server').waitFor();
+    // Microsoft 365 without the connector's Entra app (AUTH_MODE=dev here) and Google without its OAuth
+    // client are listed, and choosing one says why it cannot be used, in words for a salesperson.
+    expect(providers.calendar.filter((p) => !p.available).map((p) => p.label)).toEqual(
+      expect.arrayContaining(['Microsoft 365 / Outlook']),
+    );
+    const m365 = providers.calendar.find((p) => p.label === 'Microsoft 365 / Outlook')!;
+    await user.getByLabel('Calendar server').selectOption({ label: named(m365) });
+    await user.getByText('Microsoft 365 / Outlook sign-in is not set up on this server yet. Ask your admin').waitFor();
+    expect(await user.getByRole('button', { name: 'Connect' }).isDisabled()).toBe(true);
     await checkView(user, '02-connections-calendar');
+    await user.getByLabel('Calendar server').selectOption('');
+  });
+
+  it('loads the first view with at most 200 KB of JavaScript on the wire, compressed and cached for good', async () => {
+    const page = await browser.newPage();
+    const token = await server.token('ann@example.com');
+    await page.addInitScript((t) => sessionStorage.setItem('crm-sync.devToken', t), token);
+    const scripts: { url: string; encoding: string | undefined; cache: string | undefined; bytes: number }[] = [];
+    page.on('requestfinished', (req) => {
+      const url = new URL(req.url());
+      if (!url.pathname.endsWith('.js') || url.pathname.startsWith('/office-js/')) return;
+      void Promise.all([req.sizes(), req.response()]).then(([sizes, res]) =>
+        scripts.push({
+          url: url.pathname,
+          encoding: res?.headers()['content-encoding'],
+          cache: res?.headers()['cache-control'],
+          bytes: sizes.responseBodySize,
+        }),
+      );
+    });
+    await openPane(page, server.origin);
+    await page.getByLabel('CRM system').waitFor();
+    const firstView = [...scripts];
+    await page.close();
+    const total = firstView.reduce((n, s) => n + s.bytes, 0);
+    expect(firstView.length).toBeGreaterThan(1);
+    expect(total).toBeLessThanOrEqual(200 * 1024);
+    for (const s of firstView) {
+      expect(s.encoding).toMatch(/^(br|gzip)$/);
+      expect(s.cache).toBe('public, max-age=31536000, immutable');
+    }
+    // The menu, the dialogs, the other views and MSAL come later.
+    expect(firstView.map((s) => s.url).join(' ')).not.toMatch(/sections-menu|confirm-dialog|view-sync|view-admin/);
   });
 
   it('shows Automatic sync, which waits for both connections', async () => {
@@ -88,6 +148,50 @@ describe('the pane against the real server', () => {
     await checkView(user, '04-sync-settings');
   });
 
+  it('marks a value out of range at its field, without raw or generic errors', async () => {
+    const field = user.getByRole('spinbutton', { name: 'Task event length (minutes)' });
+    await field.fill('2');
+    await user.getByRole('button', { name: 'Save settings' }).click();
+    await user.getByText('Enter a number of at least 5.').waitFor();
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    await expectNoRawErrors(user);
+    await checkView(user, '04b-sync-settings-field-error');
+    await field.fill('30');
+  });
+
+  it('marks a malformed calendar server address at its field', async () => {
+    await navigate(user, 'Connections');
+    await user.getByRole('tab', { name: 'Calendar' }).click();
+    await user.getByLabel('Calendar server').selectOption('caldav');
+    await user.getByRole('textbox', { name: 'CalDAV server URL' }).fill('calendar dot example');
+    await user.getByRole('textbox', { name: 'User name' }).fill('ann');
+    await user.getByRole('textbox', { name: 'App password' }).fill('secret');
+    await user.getByRole('button', { name: 'Connect' }).click();
+    await user.getByText('Enter a full address, starting with https://').waitFor();
+    await expectNoRawErrors(user);
+    await checkView(user, '02b-connections-bad-url');
+  });
+
+  it('keeps the pane visible under the Sections menu and the sync actions menu', async () => {
+    await checkSectionsMenu(user, '12-sections-menu');
+    await navigate(user, 'Automatic sync');
+    await user.getByRole('button', { name: 'More sync actions' }).click();
+    await user.getByRole('menuitem', { name: 'Reset calendar sync' }).waitFor();
+    await screenshot(user, '13-sync-actions-menu');
+    await expectHeadingVisible(user);
+    await expectFitsPane(user);
+  });
+
+  it('asks before a reset with the action’s name, focus on Cancel, inside the pane', async () => {
+    await user.getByRole('menuitem', { name: 'Reset calendar sync' }).click();
+    const dialog = user.getByRole('alertdialog');
+    await dialog.getByRole('button', { name: 'Reset sync' }).waitFor();
+    await checkView(user, '14-reset-dialog');
+    expect(await user.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
   it('shows This item and History', async () => {
     await navigate(user, 'This item');
     await user.getByText(/Open the pane from an email or a calendar event/).waitFor();
@@ -105,6 +209,9 @@ describe('the pane against the real server', () => {
     await checkView(admin, '07-admin-global');
 
     await admin.getByRole('tab', { name: 'Sync profiles' }).click();
+    await admin.getByRole('button', { name: 'Create profile' }).click();
+    await admin.getByText('This field is required.').waitFor();
+    expect(await admin.evaluate(() => document.activeElement?.id)).toBe('profile-name');
     await admin.getByLabel('Profile name').fill('Quiet sales');
     await admin.getByRole('checkbox', { name: 'Set Email invitations / updates' }).check();
     await admin.getByRole('checkbox', { name: 'Lock Email invitations / updates' }).check();
@@ -152,5 +259,44 @@ describe('the pane against the real server', () => {
     await user.keyboard.press('Enter');
     await user.getByRole('heading', { level: 2, name: 'History' }).waitFor();
     expect(await user.evaluate(() => document.activeElement?.textContent)).toBe('History');
+  });
+
+  it('looks right in the dark and high-contrast themes: no frame, nothing covered, nothing wider than the pane', async () => {
+    for (const [theme, media] of [
+      ['dark', { colorScheme: 'dark' as const }],
+      ['high-contrast', { forcedColors: 'active' as const }],
+    ] as const) {
+      const page = await browser.newPage();
+      await page.emulateMedia(media);
+      await openPane(page, server.origin);
+      await devSignIn(page, 'ann@example.com');
+      await page.getByRole('heading', { level: 2 }).waitFor();
+      // The page's own background is the theme's: no white browser margin around the pane.
+      const corner = await page.evaluate(() => {
+        const el = document.elementFromPoint(1, 1);
+        return el ? getComputedStyle(el).backgroundColor : null;
+      });
+      if (theme === 'dark') expect(corner).not.toBe('rgb(255, 255, 255)');
+      await checkView(page, `30-${theme}-connections`);
+      await checkSectionsMenu(page, `31-${theme}-sections-menu`);
+      await navigate(page, 'Automatic sync');
+      await checkView(page, `32-${theme}-automatic-sync`);
+      await page.getByRole('button', { name: 'More sync actions' }).click();
+      await page.getByRole('menuitem', { name: 'Reset calendar sync' }).click();
+      await checkView(page, `33-${theme}-reset-dialog`);
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+      await navigate(page, 'Sync settings');
+      await checkView(page, `34-${theme}-sync-settings`);
+      await page.close();
+    }
+    // A wide pane (Outlook on the web lets users widen it; admins use a browser tab).
+    const wide = await browser.newPage();
+    await wide.setViewportSize({ width: 900, height: 900 });
+    await openPane(wide, server.origin);
+    await devSignIn(wide, 'ann@example.com');
+    await navigate(wide, 'Sync settings');
+    await screenshot(wide, '35-wide-sync-settings');
+    await expectFitsPane(wide, 900);
+    await wide.close();
   });
 });

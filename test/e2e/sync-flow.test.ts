@@ -11,6 +11,7 @@ import { calendarResources, putCopy } from './support/caldav-peek';
 import { launchPane, screenshot, seriousViolations, type PaneBrowser } from './support/browser';
 import { devSignIn, eventually, navigate, openPane } from './support/pane-actions';
 import { ensurePaneBuilt } from './support/pane-build';
+import { expectDialogWithFocus, expectFitsPane, expectHeadingVisible } from './support/pane-checks';
 import { startServer, type E2eServer } from './support/server';
 import { systemClock } from '../../src/shared/clock';
 
@@ -29,6 +30,9 @@ const eventsInRadicale = async () => [...(await calendarResources(radicale, 'ann
 async function checkView(name: string): Promise<void> {
   await screenshot(page, name);
   expect(await seriousViolations(page)).toEqual([]);
+  await expectFitsPane(page);
+  if ((await page.getByRole('dialog').or(page.getByRole('alertdialog')).count()) > 0) await expectDialogWithFocus(page);
+  else await expectHeadingVisible(page);
 }
 
 async function syncActions(item: 'Preview' | 'Run duplicate cleanup' | 'Reset calendar sync'): Promise<void> {
@@ -165,7 +169,7 @@ describe('sync flow through the pane', () => {
     await dialog.getByText(/Found 1 group of duplicates/).waitFor();
     await checkView('25-cleanup-preview');
     expect(await eventsInRadicale()).toHaveLength(2);
-    await dialog.getByRole('button', { name: 'Yes' }).click();
+    await dialog.getByRole('button', { name: 'Remove 1 copy' }).click();
     await dialog.getByText('Removed 1 copy.').waitFor();
     expect(await eventsInRadicale()).toHaveLength(1);
     await dialog.getByRole('button', { name: 'Close' }).click();
@@ -176,12 +180,51 @@ describe('sync flow through the pane', () => {
     const dialog = page.getByRole('alertdialog');
     await dialog.getByText(/Every event and every CRM item stays/).waitFor();
     await checkView('26-reset-confirm');
-    await dialog.getByRole('button', { name: 'Yes' }).click();
+    await dialog.getByRole('button', { name: 'Reset sync' }).click();
     await page.getByText('Sync state reset. The next run pairs your items again.').waitFor();
     await syncNowAndWait();
     expect(await eventsInRadicale()).toHaveLength(1);
     const crm = await server.request<{ items: unknown[] }>(await server.token(ann), 'GET', '/sandbox/v1/items');
     expect(crm.items).toHaveLength(1);
+  });
+
+  it('shows a run it did not start, without a click', async () => {
+    // The bar of the previous Sync now goes away by itself once that run is over.
+    await page.getByText('Sync started.').waitFor({ state: 'detached', timeout: 15_000 });
+    const created = page.getByText('Calendar: 1 created, 0 updated, 0 deleted, 0 archived');
+    expect(await created.count()).toBe(0);
+    const start = new Date(systemClock().getTime() + 2 * 24 * 3600_000);
+    start.setUTCHours(14, 0, 0, 0);
+    await server.request(await server.token(ann), 'POST', '/sandbox/v1/items', {
+      type: 'call',
+      subject: 'Follow-up call with Acme',
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 1800_000).toISOString(),
+      invitees: ['bob@acme.example'],
+    });
+    // Another client (the CLI, another Outlook window, the scheduler) starts a run through the API.
+    await server.api(await server.token(ann), 'POST', '/runs', {});
+    // The pane polls while visible (every 10 s when nothing runs): the result arrives without a click.
+    await created.waitFor({ timeout: 45_000 });
+    expect(await page.getByText('Not synced yet.').count()).toBe(0);
+    await checkView('26b-live-status');
+  });
+
+  it('opens the CRM item from the link written into the event', async () => {
+    const events = await eventsInRadicale();
+    const kickOff = events.find((e) => e.includes('Kick-off with Acme'))!;
+    const link = /\/sandbox\/items\/[\w-]+/.exec(kickOff.replace(/\r?\n[ \t]/g, ''));
+    expect(link).not.toBeNull();
+    const crmPage = await browser.newPage();
+    await crmPage.goto(`${server.origin}${link![0]}`);
+    await crmPage.getByText('Sign in to see this CRM item.').waitFor();
+    await crmPage.getByRole('link', { name: 'Sign in' }).click();
+    await crmPage.getByLabel('E-mail').fill(ann);
+    await crmPage.getByRole('button', { name: 'Sign in' }).click();
+    await crmPage.getByRole('heading', { level: 1, name: 'Kick-off with Acme' }).waitFor();
+    await crmPage.getByText('bob@acme.example').waitFor();
+    await screenshot(crmPage, '28-sandbox-item-page');
+    await crmPage.close();
   });
 
   it('lists the runs in History', async () => {

@@ -25,6 +25,17 @@ export class ApiCallError extends Error {
   }
 }
 
+/**
+ * The pane's own check of a request body failed (before anything was sent): the same zod schema the server
+ * validates with, so `issues` name the same fields the server would (`url`, `set.syncIntervalMinutes`).
+ */
+export class InputError extends Error {
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(issues[0] ? `${issues[0].path}: ${issues[0].message}` : 'invalid input');
+    this.name = 'InputError';
+  }
+}
+
 /** The server could not be reached at all (network down, server stopped). */
 export class ApiUnreachableError extends Error {
   constructor(cause: unknown) {
@@ -72,7 +83,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     let body: string | undefined;
     if ('body' in route && route.body) {
       // Validate before sending: a form bug surfaces as a named field, not a 400 from the server.
-      body = JSON.stringify((route.body as z.ZodType).parse(args?.body ?? {}));
+      const parsed = (route.body as z.ZodType).safeParse(args?.body ?? {});
+      if (!parsed.success) {
+        throw new InputError(
+          parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || 'body', message: i.message })),
+        );
+      }
+      body = JSON.stringify(parsed.data);
       headers['content-type'] = 'application/json';
     } else if (route.method === 'POST' || route.method === 'PUT') {
       body = '{}';

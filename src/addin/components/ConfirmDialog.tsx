@@ -1,5 +1,10 @@
-/** A Yes/Cancel question: every destructive action goes through one. */
-import type { ReactNode } from 'react';
+/**
+ * A question before an action that deletes, resets or e-mails: the buttons name the action ("Disconnect",
+ * "Reset sync"), never Yes/No. Cancel stays enabled while the dialog loads or works, so the dialog always holds
+ * a focusable control (a dialog without one loses focus to the page behind it). `focus: 'cancel'` starts on
+ * Cancel for actions that cannot be undone.
+ */
+import { useEffect, useRef, type ReactNode } from 'react';
 import {
   Button,
   Dialog,
@@ -15,11 +20,21 @@ export function ConfirmDialog(props: {
   open: boolean;
   title: string;
   children: ReactNode;
-  confirmLabel?: string;
+  confirmLabel: string;
+  /** The action cannot run yet (loading) or is running. */
   busy?: boolean;
+  focus?: 'confirm' | 'cancel';
   onConfirm(): void;
   onCancel(): void;
 }) {
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const { open, focus } = props;
+  useEffect(() => {
+    if (!open || focus !== 'cancel') return;
+    // After Fluent's own first-element focus (the dialog's effect runs after ours).
+    const t = window.setTimeout(() => cancelRef.current?.focus(), 0);
+    return () => window.clearTimeout(t);
+  }, [open, focus]);
   return (
     <Dialog open={props.open} modalType="alert" onOpenChange={(_e, d) => !d.open && props.onCancel()}>
       <DialogSurface aria-describedby={undefined}>
@@ -27,10 +42,10 @@ export function ConfirmDialog(props: {
           <DialogTitle>{props.title}</DialogTitle>
           <DialogContent>{props.children}</DialogContent>
           <DialogActions>
-            <Button appearance="primary" disabled={props.busy} onClick={props.onConfirm}>
-              {props.confirmLabel ?? messages.yes}
+            <Button appearance="primary" disabledFocusable={props.busy} onClick={props.onConfirm}>
+              {props.confirmLabel}
             </Button>
-            <Button appearance="secondary" disabled={props.busy} onClick={props.onCancel}>
+            <Button appearance="secondary" ref={cancelRef} onClick={props.onCancel}>
               {messages.cancel}
             </Button>
           </DialogActions>

@@ -19,6 +19,22 @@ export type Phase = 'starting' | 'signed-out' | 'ready' | 'unreachable';
 export interface Notice {
   intent: 'success' | 'error' | 'info' | 'warning';
   text: string;
+  /** Says a run started: goes away by itself when no run is in flight any more (the result is on screen). */
+  untilRunEnds?: boolean;
+}
+
+/** A run is queued or running. */
+export function runInFlight(status: SyncStatusResponse | null): boolean {
+  return Boolean(status && (status.running || status.queued > 0));
+}
+
+/**
+ * The new status, and the notice without a "run started" line once no run is in flight: the run it announced
+ * has ended (a run is counted as queued before the start call answers, so the first status after it is in
+ * flight unless the run is already over).
+ */
+function withStatus(state: AppState, status: SyncStatusResponse): Partial<AppState> {
+  return state.notice?.untilRunEnds && !runInFlight(status) ? { status, notice: null } : { status };
 }
 
 export interface AppState {
@@ -72,17 +88,17 @@ export function createAppStore(api: ApiClient, initialView: ViewName = 'connecti
     },
     async refreshConnections() {
       const [connections, status] = await Promise.all([api('listConnections'), api('syncStatus')]);
-      set({ connections, status });
+      set((st) => ({ connections, ...withStatus(st, status) }));
     },
     async refreshStatus() {
       const status = await api('syncStatus');
-      set({ status });
+      set((st) => withStatus(st, status));
       return status;
     },
     async refreshSettings() {
       set({ settings: await api('getSettings') });
     },
-    setStatus: (status) => set({ status }),
+    setStatus: (status) => set((st) => withStatus(st, status)),
     setSettings: (settings) => set({ settings }),
     signedOut: () =>
       set({ phase: 'signed-out', me: null, connections: null, status: null, settings: null, providers: null }),

@@ -9,7 +9,9 @@ import { ProfilesPanel } from './admin/ProfilesPanel';
 import { UsersPanel } from './admin/UsersPanel';
 
 const useStyles = makeStyles({
-  root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+  root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM, minWidth: 0 },
+  // Four tabs are wider than a 350 px pane: they wrap onto a second row instead of scrolling sideways.
+  tabs: { flexWrap: 'wrap' },
 });
 
 type AdminTab = 'global' | 'profiles' | 'users' | 'audit';
@@ -26,6 +28,7 @@ export function AdminView() {
         selectedValue={tab}
         onTabSelect={(_e, d) => setTab(d.value as AdminTab)}
         size="small"
+        className={s.tabs}
         aria-label={m.title}
       >
         <Tab value="global">{m.globalTab}</Tab>

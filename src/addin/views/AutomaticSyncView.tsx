@@ -76,8 +76,9 @@ export function AutomaticSyncView() {
     setError(null);
     try {
       await api('startRun', { body: {} });
+      // Goes away by itself once the run is over (its result then shows below).
+      store.getState().notify({ intent: 'info', text: m.started, untilRunEnds: true });
       await store.getState().refreshStatus();
-      store.getState().notify({ intent: 'info', text: m.started });
     } catch (err) {
       setError(describeError(err));
     }

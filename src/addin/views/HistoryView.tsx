@@ -51,8 +51,8 @@ export function HistoryView() {
     setError(null);
     try {
       await api('startRun', { body: {} });
+      store.getState().notify({ intent: 'info', text: m.retried, untilRunEnds: true });
       await store.getState().refreshStatus();
-      store.getState().notify({ intent: 'info', text: m.retried });
       await load(limit);
     } catch (err) {
       setError(describeError(err));

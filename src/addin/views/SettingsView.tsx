@@ -17,13 +17,14 @@ import {
   Text,
   tokens,
 } from '@fluentui/react-components';
-import type { EffectiveSettingDto } from '../../shared/api';
+import type { EffectiveSettingDto, PreviewResponse } from '../../shared/api';
 import { settingKeys, type PartialSettings, type SettingKey, type SyncSettings } from '../../shared/settings';
-import { describeError } from '../api/describe-error';
+import { describeError, fieldProblems, problemFor, type FieldProblem } from '../api/describe-error';
+import { previewSettingsChange } from '../api/preview-settings';
 import { messages } from '../messages';
 import { useApp, useServices } from '../state/context';
 import { changedSettings, riskyChanges } from './settings/risky-changes';
-import { SaveSettingsDialog } from './settings/SaveSettingsDialog';
+import { previewConsequences, SaveSettingsDialog } from './settings/SaveSettingsDialog';
 import { formatSetting, SettingControl } from './settings/SettingControl';
 
 const useStyles = makeStyles({
@@ -32,6 +33,7 @@ const useStyles = makeStyles({
   item: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXXS, listStyleType: 'none' },
   meta: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
   actions: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center' },
+  fieldError: { color: tokens.colorPaletteRedForeground1 },
 });
 
 /** Shown in this order; automaticSync has its own page (Automatic sync) but is listed too. */
@@ -46,7 +48,10 @@ export function SettingsView() {
   const [clear, setClear] = useState<SettingKey[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState(false);
+  /** The preview the confirmation shows (null: the server could not preview; the risks are named instead). */
+  const [confirming, setConfirming] = useState<{ preview: PreviewResponse | null } | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [problems, setProblems] = useState<FieldProblem[]>([]);
 
   const changes = useMemo(() => (data ? changedSettings(data.settings, draft) : {}), [data, draft]);
   const dirty = Object.keys(changes).length > 0 || clear.length > 0;
@@ -58,28 +63,58 @@ export function SettingsView() {
     if (!data) return;
     setBusy(true);
     setError(null);
+    setProblems([]);
     try {
       const r = await api('updateSettings', { body: { set: changes, clear } });
       store.getState().setSettings(r);
       setDraft({});
       setClear([]);
-      setConfirming(false);
+      setConfirming(null);
       store.getState().notify({ intent: 'success', text: m.saved });
       void store
         .getState()
         .refreshStatus()
         .catch(() => undefined);
     } catch (err) {
-      setError(describeError(err));
+      showError(err);
     } finally {
       setBusy(false);
     }
   }
 
-  function onSave() {
+  function showError(err: unknown) {
+    const named = fieldProblems(err);
+    setProblems(named);
+    setConfirming(null);
+    setError(describeError(err));
+    // Focus the first field the server named: that is where the user goes next.
+    const first = named[0]?.field.replace(/^set\./, '');
+    if (first) window.setTimeout(() => document.getElementById(`setting-${first}`)?.focus(), 0);
+  }
+
+  /**
+   * Changes that can delete or e-mail are previewed first; the question is only asked when the preview finds
+   * something to delete or someone to e-mail.
+   */
+  async function onSave() {
     if (!data || !dirty) return;
-    if (riskyChanges(data.settings, changes).length > 0) setConfirming(true);
-    else void save();
+    // The last action's "Settings saved." would contradict what this one says.
+    store.getState().notify(null);
+    setError(null);
+    setProblems([]);
+    if (riskyChanges(data.settings, changes).length === 0) return void save();
+    setChecking(true);
+    try {
+      const preview = await previewSettingsChange(api, changes);
+      const c = previewConsequences(preview);
+      if (c.deletes === 0 && c.invitations === 0) await save();
+      else setConfirming({ preview });
+    } catch (err) {
+      if (fieldProblems(err).length > 0) showError(err);
+      else setConfirming({ preview: null });
+    } finally {
+      setChecking(false);
+    }
   }
 
   return (
@@ -93,6 +128,7 @@ export function SettingsView() {
           const readOnly = Boolean(d?.locked || d?.adminOnly);
           const value = (key in draft ? draft[key] : data.settings[key]) as SyncSettings[typeof key];
           const id = `setting-${key}`;
+          const problem = problemFor(problems, `set.${key}`);
           return (
             <li key={key} className={s.item}>
               {typeof data.settings[key] !== 'boolean' && <Label htmlFor={id}>{m.labels[key]}</Label>}
@@ -104,6 +140,7 @@ export function SettingsView() {
               ) : (
                 <SettingControl
                   id={id}
+                  errorId={problem ? `${id}-error` : undefined}
                   settingKey={key}
                   value={value}
                   onChange={(v) => {
@@ -111,6 +148,11 @@ export function SettingsView() {
                     setClear(clear.filter((k) => k !== key));
                   }}
                 />
+              )}
+              {problem && (
+                <Text id={`${id}-error`} size={200} className={s.fieldError}>
+                  {problem}
+                </Text>
               )}
               <div className={s.meta}>
                 <Text size={200}>
@@ -145,18 +187,18 @@ export function SettingsView() {
         </MessageBar>
       )}
       <div className={s.actions}>
-        <Button appearance="primary" disabled={!dirty || busy} onClick={onSave}>
+        <Button appearance="primary" disabled={!dirty || busy || checking} onClick={() => void onSave()}>
           {m.save}
         </Button>
-        {busy && <Spinner size="tiny" label={m.saving} />}
+        {(busy || checking) && <Spinner size="tiny" label={checking ? m.checking : m.saving} />}
       </div>
       {confirming && (
         <SaveSettingsDialog
-          changes={changes}
+          preview={confirming.preview}
           risks={riskyChanges(data.settings, changes)}
           busy={busy}
           onConfirm={() => void save()}
-          onCancel={() => setConfirming(false)}
+          onCancel={() => setConfirming(null)}
         />
       )}
     </div>

@@ -73,7 +73,7 @@ export function ThisItemView() {
               <ul className={s.people}>
                 {item.people.map((p) => (
                   <li key={p.email}>
-                    <Text size={200}>{p.name === p.email ? p.email : `${p.name} <${p.email}>`}</Text>
+                    <Text size={200}>{messages.item.person(p.name, p.email)}</Text>
                   </li>
                 ))}
               </ul>

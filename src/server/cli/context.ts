@@ -22,7 +22,8 @@ export async function withRuntime<T>(
     const runtime = await createRuntime(config, db, {
       engine,
       ...(registry ? { registry } : {}),
-      logger: pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }),
+      // Log lines go to stderr: stdout is the command's answer (`--json` prints only JSON there).
+      logger: pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2)),
       verifier: { verify: () => Promise.reject(new Error('the CLI does not accept tokens')) },
     });
     try {

@@ -12,7 +12,7 @@ export interface DoctorCheck {
 }
 
 /** `crm-sync doctor`: what would stop the connector from working, each with a reason. */
-export async function runDoctor(config: Config): Promise<DoctorCheck[]> {
+export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
   let vault: Vault | null = null;
@@ -33,7 +33,17 @@ export async function runDoctor(config: Config): Promise<DoctorCheck[]> {
     add('database', true, `${db.dialect} reachable`);
     const tables = await db.kysely.introspection.getTables();
     const migrated = tables.some((t) => t.name === 'connections');
-    add('migrations', migrated, migrated ? 'schema present' : 'run crm-sync migrate');
+    // A new, empty database is the default set-up, not a fault: the server creates the schema when it starts.
+    const empty = tables.length === 0;
+    add(
+      'migrations',
+      migrated || empty,
+      migrated
+        ? 'schema present'
+        : empty
+          ? 'empty database: the schema is created when the server starts (or run crm-sync migrate)'
+          : 'run crm-sync migrate',
+    );
     if (migrated && vault) {
       const rows = await db.kysely
         .selectFrom('connections')
@@ -58,7 +68,11 @@ export async function runDoctor(config: Config): Promise<DoctorCheck[]> {
   } finally {
     await db.close();
   }
-  if (config.AUTH_MODE === 'entra') {
+  // `npm start` without an Entra app and without AUTH_MODE turns on the development sign-in (scripts/start.mjs).
+  const startDefaultsToDev = !env.AUTH_MODE && !config.ENTRA_CLIENT_ID && config.NODE_ENV !== 'production';
+  if (startDefaultsToDev) {
+    add('identity', true, 'no Entra app configured: npm start uses the development sign-in (AUTH_MODE=dev)');
+  } else if (config.AUTH_MODE === 'entra') {
     add(
       'identity',
       !!config.ENTRA_CLIENT_ID,

@@ -92,12 +92,24 @@ export class ConnectionService {
   }
 
   descriptors() {
+    // Said to the user who picks a provider: what is missing and who can fix it, no configuration names.
+    const notSetUp = (what: string) => `${what} is not set up on this server yet. Ask your admin to set it up.`;
     const entry = (c: CrmConnector | CalendarConnector) => {
       const needsGoogle = c.descriptor.id === 'google' && !this.deps.env.google;
+      // Signing in "with Microsoft 365" needs the connector's own Entra app (on-behalf-of tokens); without it
+      // such a method can only fail, so it is not offered.
+      const usable = c.descriptor.authMethods.filter((m) => m.kind !== 'entra' || this.deps.entraToken);
+      const needsEntra = usable.length === 0 && c.descriptor.authMethods.length > 0;
+      const reason = needsGoogle
+        ? notSetUp('Google Calendar')
+        : needsEntra
+          ? notSetUp(`${c.descriptor.label} sign-in`)
+          : null;
       return {
         ...c.descriptor,
-        available: !needsGoogle,
-        unavailableReason: needsGoogle ? 'The Google OAuth client is not configured on this server.' : null,
+        authMethods: needsEntra ? c.descriptor.authMethods : usable,
+        available: reason === null,
+        unavailableReason: reason,
       };
     };
     return { crm: this.deps.registry.crm.map(entry), calendar: this.deps.registry.calendar.map(entry) };

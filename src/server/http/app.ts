@@ -1,7 +1,5 @@
-import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import fastifyStatic from '@fastify/static';
 import { ConnectError } from '../../providers/http/connect-error';
 import { isProviderError } from '../../sync/errors';
 import type { Config } from '../config';
@@ -20,6 +18,7 @@ import { registerSecurity } from './security';
 import { registerOperations } from './operations';
 import { RateLimitKeys } from './rate-limit-key';
 import { clientErrorResponse, frameworkError, jsonBodyError, parseJsonBody } from './error-shape';
+import { registerStaticAssets } from './static-assets';
 
 export interface AppDeps {
   config: Config;
@@ -144,10 +143,6 @@ export async function buildApp({ config, db, runtime, logStream }: AppDeps): Pro
     });
   }
 
-  if (fs.existsSync(config.ADDIN_DIR)) {
-    await app.register(fastifyStatic, { root: config.ADDIN_DIR, index: ['taskpane.html'] });
-  } else {
-    app.log.warn({ dir: config.ADDIN_DIR }, 'the task pane is not built; run npm run build');
-  }
+  await registerStaticAssets(app, config);
   return app;
 }

@@ -10,6 +10,8 @@ import {
   type SandboxRepositoryFactory,
   type SandboxScope,
 } from '../../providers/crm/sandbox';
+import { HttpError } from '../errors';
+import { registerSandboxItemPage } from './item-page';
 import * as service from './service';
 import { jsonBodyError } from '../http/error-shape';
 
@@ -51,6 +53,8 @@ export async function sandboxRoutes(app: FastifyInstance, options: SandboxRoutes
       const code = error.kind === 'not-found' ? 'not-found' : error.kind === 'conflict' ? 'conflict' : 'validation';
       return reply.status(status).send({ error: code, message: error.message, field: null });
     }
+    // A missing or expired sign-in (the server's authenticate throws HttpError 401) is a 401, not a 500.
+    if (error instanceof HttpError) return reply.status(error.status).send(error.toBody());
     const json = jsonBodyError(error as FastifyError);
     if (json) return reply.status(json.status).send(json.toBody());
     const status = (error as { statusCode?: number }).statusCode ?? 500;
@@ -60,6 +64,8 @@ export async function sandboxRoutes(app: FastifyInstance, options: SandboxRoutes
       status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status >= 500 ? 'internal' : 'validation';
     return reply.status(status).send({ error: code, message, field: null });
   });
+
+  registerSandboxItemPage(app);
 
   app.get('/sandbox/v1/items', async (request, reply) => {
     const q = z.object({ includeArchived: z.enum(['true', 'false']).optional() }).safeParse(request.query);

@@ -46,6 +46,8 @@ export function report(over: Partial<RunReport> = {}): RunReport {
 }
 
 export class FakeApi {
+  /** Invitations the preview (dry run) says a run would send. */
+  previewInvitations = 0;
   calls: Call[] = [];
   isAdmin = false;
   providers: ProvidersResponse = {
@@ -221,7 +223,11 @@ export class FakeApi {
         return { runId: 'run-2', status: 'running' };
       case 'previewRun':
         return {
-          report: report({ status: 'preview', calendar: { ...emptyCounts, created: 3 }, invitationsSent: 0 }),
+          report: report({
+            status: 'preview',
+            calendar: { ...emptyCounts, created: 3 },
+            invitationsSent: this.previewInvitations,
+          }),
           actions: [
             {
               side: 'calendar',

@@ -14,7 +14,7 @@ import {
 } from '@fluentui/react-components';
 import type { Profile } from '../../../shared/api';
 import type { PartialSettings, SettingKey } from '../../../shared/settings';
-import { describeError } from '../../api/describe-error';
+import { describeError, fieldProblems, problemFor } from '../../api/describe-error';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { messages } from '../../messages';
 import { useServices } from '../../state/context';
@@ -47,6 +47,8 @@ export function ProfilesPanel() {
   const [busy, setBusy] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  /** The name's own error, shown at the field (the rest of the form's errors at the Save button). */
+  const [nameError, setNameError] = useState<string | null>(null);
 
   function select(id: string) {
     setSelected(id);
@@ -55,8 +57,10 @@ export function ProfilesPanel() {
   }
 
   async function save() {
+    setNameError(null);
     if (!draft.name.trim()) {
-      setSaveError(m.profileName);
+      setNameError(messages.fieldErrors.required);
+      document.getElementById('profile-name')?.focus();
       return;
     }
     setBusy(true);
@@ -76,7 +80,11 @@ export function ProfilesPanel() {
         .refreshSettings()
         .catch(() => undefined);
     } catch (err) {
-      setSaveError(describeError(err));
+      const onName = problemFor(fieldProblems(err), 'name');
+      if (onName) {
+        setNameError(onName);
+        document.getElementById('profile-name')?.focus();
+      } else setSaveError(describeError(err));
     } finally {
       setBusy(false);
     }
@@ -110,8 +118,12 @@ export function ProfilesPanel() {
           ))}
         </Select>
       </Field>
-      <Field label={m.profileName} required>
-        <Input value={draft.name} onChange={(_e, d) => setDraft({ ...draft, name: d.value })} />
+      <Field
+        label={m.profileName}
+        required
+        {...(nameError ? { validationState: 'error' as const, validationMessage: nameError } : {})}
+      >
+        <Input id="profile-name" value={draft.name} onChange={(_e, d) => setDraft({ ...draft, name: d.value })} />
       </Field>
       <PartialSettingsEditor
         idPrefix="profile"
@@ -136,12 +148,14 @@ export function ProfilesPanel() {
       </div>
       <ConfirmDialog
         open={confirmDelete}
-        title={m.deleteProfile}
+        title={m.deleteProfileTitle(draft.name)}
+        confirmLabel={m.deleteProfile}
+        focus="cancel"
         busy={busy}
         onConfirm={() => void remove()}
         onCancel={() => setConfirmDelete(false)}
       >
-        {draft.name}
+        {m.deleteProfileBody}
       </ConfirmDialog>
     </div>
   );

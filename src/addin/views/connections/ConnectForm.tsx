@@ -20,14 +20,22 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import type { ProviderEntry, Side } from '../../../shared/api';
-import { ApiCallError, ApiUnreachableError } from '../../api/client';
-import { describeError } from '../../api/describe-error';
+import { ApiCallError, ApiUnreachableError, InputError } from '../../api/client';
+import { describeError, fieldProblems, problemFor, type FieldProblem } from '../../api/describe-error';
 import { messages } from '../../messages';
 import { useServices } from '../../state/context';
 import { connectRequestFrom, readDialogAnswer } from './connect-request';
 
 const useStyles = makeStyles({
-  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+  // min-width 0 down to the native select: its intrinsic width is its longest option, wider than the pane.
+  form: {
+    display: 'flex',
+    flexDirection: 'column',
+    gap: tokens.spacingVerticalM,
+    minWidth: 0,
+    '& > *': { minWidth: 0 },
+  },
+  select: { minWidth: 0, maxWidth: '100%' },
   actions: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalS },
 });
 
@@ -48,7 +56,8 @@ export function ConnectForm(props: {
   const [values, setValues] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [fieldError, setFieldError] = useState<string | null>(null);
+  const [problems, setProblems] = useState<FieldProblem[]>([]);
+  const setFieldError = (p: FieldProblem | null) => setProblems(p ? [p] : []);
 
   const method = provider
     ? (provider.authMethods.find((a) => a.id === methodId) ?? provider.authMethods[0] ?? null)
@@ -60,11 +69,13 @@ export function ConnectForm(props: {
   async function submit(e: FormEvent) {
     e.preventDefault();
     if (!provider || !method) return;
+    store.getState().notify(null);
     setError(null);
     setFieldError(null);
     const request = connectRequestFrom(provider, method, urlShown ? url : null, values);
     if ('missing' in request) {
-      setFieldError(request.missing);
+      setFieldError({ field: request.field, message: request.missing });
+      focusField(request.field);
       return;
     }
     setBusy(true);
@@ -85,8 +96,14 @@ export function ConnectForm(props: {
       await store.getState().refreshConnections();
       store.getState().notify({ intent: 'success', text: m.connected });
     } catch (err) {
+      const named = fieldProblems(err);
+      setProblems(named);
+      if (named[0]) focusField(named[0].field);
       setError(
-        err instanceof ApiCallError || err instanceof ApiUnreachableError || !(err instanceof Error)
+        err instanceof ApiCallError ||
+          err instanceof ApiUnreachableError ||
+          err instanceof InputError ||
+          !(err instanceof Error)
           ? describeError(err)
           : err.message,
       );
@@ -94,6 +111,16 @@ export function ConnectForm(props: {
       setBusy(false);
     }
   }
+
+  /** Element ids of the inputs, by the request field they fill (errors name the request's fields). */
+  const inputId = (field: string) => `connect-${props.side}-${field.replace(/\W/g, '-')}`;
+  function focusField(field: string) {
+    window.setTimeout(() => document.getElementById(inputId(field))?.focus(), 0);
+  }
+  const fieldState = (field: string) => {
+    const message = problemFor(problems, field);
+    return message ? { validationState: 'error' as const, validationMessage: message } : {};
+  };
 
   const hint =
     method?.kind === 'oauth'
@@ -109,6 +136,8 @@ export function ConnectForm(props: {
       {!props.reauthorize && (
         <Field label={props.side === 'crm' ? m.crmProviderLabel : m.calendarProviderLabel}>
           <Select
+            className={s.select}
+            select={{ className: s.select }}
             value={providerId}
             onChange={(_e, d) => {
               setProviderId(d.value);
@@ -120,14 +149,19 @@ export function ConnectForm(props: {
           >
             <option value="">{m.choose}</option>
             {props.providers.map((p) => (
-              <option key={p.id} value={p.id} disabled={!p.available}>
-                {p.label}
+              // Selectable even when unavailable: choosing it shows why (a disabled option says nothing).
+              <option key={p.id} value={p.id}>
+                {p.available ? p.label : m.unavailableOption(p.label)}
               </option>
             ))}
           </Select>
         </Field>
       )}
-      {provider && !provider.available && <Text size={200}>{m.unavailable(provider.unavailableReason ?? '')}</Text>}
+      {provider && !provider.available && (
+        <MessageBar intent="info">
+          <MessageBarBody>{provider.unavailableReason ?? m.unavailableNoReason}</MessageBarBody>
+        </MessageBar>
+      )}
       {provider && provider.authMethods.length > 1 && (
         <RadioGroup
           value={method?.id}
@@ -154,8 +188,10 @@ export function ConnectForm(props: {
           label={provider?.urlLabel ?? m.customUrlField}
           hint={provider?.customUrl === 'optional' ? m.customUrlHelp : undefined}
           required={provider?.customUrl === 'required'}
+          {...fieldState('url')}
         >
           <Input
+            id={inputId('url')}
             type="url"
             value={url}
             onChange={(_e, d) => setUrl(d.value)}
@@ -164,9 +200,21 @@ export function ConnectForm(props: {
         </Field>
       )}
       {method?.fields.map((f) => (
-        <Field key={`${method.id}:${f.key}`} label={f.label} hint={f.help} required={f.required}>
+        <Field
+          key={`${method.id}:${f.key}`}
+          label={f.label}
+          hint={f.help}
+          required={f.required}
+          {...fieldState(`fields.${f.key}`)}
+        >
           {f.kind === 'select' ? (
-            <Select value={values[f.key] ?? ''} onChange={(_e, d) => setValues({ ...values, [f.key]: d.value })}>
+            <Select
+              className={s.select}
+              select={{ className: s.select }}
+              id={inputId(`fields.${f.key}`)}
+              value={values[f.key] ?? ''}
+              onChange={(_e, d) => setValues({ ...values, [f.key]: d.value })}
+            >
               <option value="">{m.choose}</option>
               {f.options?.map((o) => (
                 <option key={o.value} value={o.value}>
@@ -176,6 +224,7 @@ export function ConnectForm(props: {
             </Select>
           ) : (
             <Input
+              id={inputId(`fields.${f.key}`)}
               type={f.kind}
               value={values[f.key] ?? ''}
               placeholder={f.placeholder}
@@ -191,11 +240,6 @@ export function ConnectForm(props: {
         </Text>
       ))}
       {hint && <Text size={200}>{hint}</Text>}
-      {fieldError && (
-        <MessageBar intent="warning">
-          <MessageBarBody>{fieldError}</MessageBarBody>
-        </MessageBar>
-      )}
       {error && (
         <MessageBar intent="error" role="alert">
           <MessageBarBody>{error}</MessageBarBody>

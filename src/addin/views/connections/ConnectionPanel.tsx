@@ -1,13 +1,19 @@
 /** One side of Connections: the stored connection (badge, disconnect, calendars) or the form to connect. */
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Badge, Button, makeStyles, MessageBar, MessageBarBody, Text, tokens } from '@fluentui/react-components';
 import type { Side } from '../../../shared/api';
 import { describeError } from '../../api/describe-error';
-import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { messages } from '../../messages';
 import { useApp, useServices } from '../../state/context';
 import { CalendarPicker } from './CalendarPicker';
 import { ConnectForm } from './ConnectForm';
+
+// Only needed when the user disconnects: kept out of the first view's download.
+const ConfirmDialog = lazy(() =>
+  import(/* webpackChunkName: "confirm-dialog" */ '../../components/ConfirmDialog.js').then((m) => ({
+    default: m.ConfirmDialog,
+  })),
+);
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
@@ -78,15 +84,21 @@ export function ConnectionPanel({ side }: { side: Side }) {
         <Button onClick={() => setConfirming(true)}>{m.disconnect}</Button>
       </div>
       {side === 'calendar' && connection.status === 'connected' && <CalendarPicker />}
-      <ConfirmDialog
-        open={confirming}
-        title={m.disconnectTitle}
-        busy={busy}
-        onConfirm={() => void disconnect()}
-        onCancel={() => setConfirming(false)}
-      >
-        {m.disconnectBody(messages.sides[side])}
-      </ConfirmDialog>
+      {confirming && (
+        <Suspense fallback={null}>
+          <ConfirmDialog
+            open
+            title={m.disconnectTitle(providerName)}
+            confirmLabel={m.disconnect}
+            focus="cancel"
+            busy={busy}
+            onConfirm={() => void disconnect()}
+            onCancel={() => setConfirming(false)}
+          >
+            {m.disconnectBody(messages.sides[side])}
+          </ConfirmDialog>
+        </Suspense>
+      )}
     </div>
   );
 }

@@ -13,16 +13,16 @@ export function connectRequestFrom(
   method: AuthMethod,
   customUrl: string | null,
   values: Record<string, string>,
-): { body: ConnectBody } | { missing: string } {
+): { body: ConnectBody } | { missing: string; field: string } {
   const body: ConnectBody = { provider: provider.id, method: method.id, fields: {} };
   const url = customUrl?.trim() ?? '';
-  if (provider.customUrl === 'required' && !url) return { missing: messages.connections.urlRequired };
+  if (provider.customUrl === 'required' && !url) return { missing: messages.connections.urlRequired, field: 'url' };
   if (url) body.url = url;
   for (const f of method.fields) {
     const raw = values[f.key] ?? '';
     const v = f.kind === 'password' ? raw : raw.trim();
     if (!v) {
-      if (f.required) return { missing: messages.connections.fieldRequired(f.label) };
+      if (f.required) return { missing: messages.connections.fieldRequired(f.label), field: `fields.${f.key}` };
       continue;
     }
     body.fields[f.key] = v;

@@ -49,11 +49,7 @@ export function CrmRecordCard({ record, onChange }: { record: ItemView; onChange
     <Card aria-label={`${m.record}: ${record.subject}`}>
       <CardHeader
         header={<Text weight="semibold">{record.subject}</Text>}
-        description={
-          <Badge appearance="tint">
-            {messages.settings.options.activityTypes[record.type as 'meeting'] ?? record.type}
-          </Badge>
-        }
+        description={<Badge appearance="tint">{messages.item.types[record.type] ?? record.type}</Badge>}
       />
       <div className={s.body}>
         {record.start && <Text size={200}>{messages.time.dateTime(record.start)}</Text>}

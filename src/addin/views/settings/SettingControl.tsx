@@ -49,12 +49,15 @@ export function SettingControl<K extends SettingKey>(props: {
   disabled?: boolean;
   /** Element id (the settings view points its visible label at it); the control also carries the setting's name. */
   id: string;
+  /** Id of the element holding this setting's error, when the last save named it. */
+  errorId?: string;
   onChange(value: SyncSettings[K]): void;
 }) {
   const s = useStyles();
   const { settingKey: key, value, disabled } = props;
   const change = (v: unknown) => props.onChange(v as SyncSettings[K]);
   const label = messages.settings.labels[key];
+  const invalid = props.errorId ? { 'aria-invalid': true, 'aria-describedby': props.errorId } : {};
 
   if (typeof value === 'boolean') {
     return (
@@ -89,6 +92,7 @@ export function SettingControl<K extends SettingKey>(props: {
       <Select
         id={props.id}
         aria-label={label}
+        {...invalid}
         value={value === null ? 'none' : String(value)}
         disabled={disabled}
         onChange={(_e, d) => change(d.value === 'none' ? null : Number(d.value))}
@@ -107,6 +111,7 @@ export function SettingControl<K extends SettingKey>(props: {
       <Select
         id={props.id}
         aria-label={label}
+        {...invalid}
         value={String(value)}
         disabled={disabled}
         onChange={(_e, d) => change(d.value)}
@@ -123,6 +128,7 @@ export function SettingControl<K extends SettingKey>(props: {
     <Input
       id={props.id}
       aria-label={label}
+      {...invalid}
       className={s.number}
       type="number"
       inputMode="numeric"

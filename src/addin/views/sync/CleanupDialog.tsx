@@ -23,7 +23,9 @@ import { useServices } from '../../state/context';
 import { useListDialogStyles as useStyles } from './dialog-styles';
 
 type Copy = CleanupGroup['keep'];
-const describeCopy = (c: Copy) => `${messages.run.errorSide[c.side]} “${c.subject || c.id}”`;
+/** Side, subject and the end of its id: copies of one item share side and subject, the id tells them apart. */
+const describeCopy = (c: Copy) =>
+  `${messages.run.errorSide[c.side]} “${c.subject || messages.sync.untitled}” (${messages.sync.copyId(c.id.slice(-8))})`;
 
 export function CleanupDialog({ onClose }: { onClose(): void }) {
   const s = useStyles();
@@ -113,7 +115,7 @@ export function CleanupDialog({ onClose }: { onClose(): void }) {
           <DialogActions>
             {groups && groups.length > 0 && !done && (
               <Button appearance="primary" disabled={busy} onClick={() => void apply()}>
-                {messages.yes}
+                {m.cleanupApply(removals)}
               </Button>
             )}
             {done && !done.undoneAt && done.removals.length > 0 && (

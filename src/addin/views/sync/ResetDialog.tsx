@@ -24,7 +24,15 @@ export function ResetDialog({ onClose }: { onClose(): void }) {
     }
   }
   return (
-    <ConfirmDialog open title={messages.sync.resetTitle} busy={busy} onConfirm={() => void reset()} onCancel={onClose}>
+    <ConfirmDialog
+      open
+      title={messages.sync.resetTitle}
+      confirmLabel={messages.sync.resetConfirm}
+      focus="cancel"
+      busy={busy}
+      onConfirm={() => void reset()}
+      onCancel={onClose}
+    >
       <Text>{messages.sync.resetBody}</Text>
       {error && (
         <MessageBar intent="error">

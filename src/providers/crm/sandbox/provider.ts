@@ -223,7 +223,8 @@ export class SandboxCrmProvider implements CrmProvider {
       iCalUId: i.iCalUId,
       origin: i.origin,
       ...(i.occurrence ? { occurrence: i.occurrence } : {}),
-      url: `${this.publicUrl.replace(/\/+$/, '')}/sandbox/v1/items/${encodeURIComponent(i.id)}`,
+      // The read-only page of the item (a person opens this link; /sandbox/v1 is the API).
+      url: `${this.publicUrl.replace(/\/+$/, '')}/sandbox/items/${encodeURIComponent(i.id)}`,
       links: i.links,
       ownerEmails: i.ownerEmails,
     };

@@ -31,7 +31,8 @@ export async function syncStatus(runtime: Runtime, user: UserRecord): Promise<Sy
     Promise.resolve(runtime.runs.store(tenantId, id)),
   ]);
   const fresh = await runtime.users.get(tenantId, id);
-  const [lastRun] = await store.listRuns(1);
+  // The last run that finished: while one runs, the status still shows what the previous one did.
+  const lastRun = (await store.listRuns(5)).find((r) => r.finishedAt !== null) ?? null;
   const pending = await store.getPendingConfirmation();
   let paused: SyncStatusResponse['paused'] = null;
   const reauth = conns.find((c) => c.status === 'needs-reauth');
@@ -60,7 +61,7 @@ export async function syncStatus(runtime: Runtime, user: UserRecord): Promise<Sy
         ? { runId: state.runningRunId, startedAt: state.runningSince }
         : null,
     queued: state.queued,
-    lastRun: lastRun ?? null,
+    lastRun,
     nextRunAt: settings.automaticSync && !paused ? state.nextRunAt : null,
     pendingConfirmation: pending,
   };

@@ -73,7 +73,7 @@ describe('Sandbox CRM provider', () => {
       syncToCalendar: false,
       archived: false,
       origin: 'crm',
-      url: `https://connector.example/sandbox/v1/items/${current!.id}`,
+      url: `https://connector.example/sandbox/items/${current!.id}`,
       ownerEmails: ['alice@corp.example'],
       fields: { subject: 'current', timing: { kind: 'timed', timeZone: 'Europe/Berlin' }, reminderMinutes: 15 },
     });

@@ -1,0 +1,2 @@
+/** Fluent's dark theme, as its own chunk (see ../theme.ts). */
+export { webDarkTheme as theme } from '@fluentui/react-components';

@@ -1,0 +1,30 @@
+/** `crm-sync doctor` on the default set-up (`npm start` on a new machine) passes: nothing there is a fault. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runDoctor } from '../../src/server/cli/doctor';
+import { loadConfig } from '../../src/server/config';
+
+describe('crm-sync doctor', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('passes on a new, empty database without an Entra app and without AUTH_MODE', async () => {
+    const env = { DATA_DIR: dir, DATABASE_URL: `sqlite:${path.join(dir, 'connector.db')}`, LOG_LEVEL: 'silent' };
+    const checks = await runDoctor(loadConfig(env), env);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.find((c) => c.name === 'identity')?.detail).toMatch(/development sign-in/);
+    expect(checks.find((c) => c.name === 'migrations')?.detail).toMatch(/created when the server starts/);
+  });
+
+  it('still fails when AUTH_MODE=entra is chosen without an Entra app', async () => {
+    const env = {
+      DATA_DIR: dir,
+      DATABASE_URL: `sqlite:${path.join(dir, 'connector.db')}`,
+      LOG_LEVEL: 'silent',
+      AUTH_MODE: 'entra',
+    };
+    const checks = await runDoctor(loadConfig(env), env);
+    expect(checks.find((c) => c.name === 'identity')).toMatchObject({ ok: false, detail: 'set ENTRA_CLIENT_ID' });
+  });
+});

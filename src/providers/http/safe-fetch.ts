@@ -22,7 +22,8 @@ function plainHeaders(headers: Headers): Record<string, string> {
 }
 
 /** The fetch shape providers use; both the safe fetch and the global fetch satisfy it. */
-export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
+/** `timeoutMs` overrides the safe fetch's per-request timeout for one request (a listing that may take minutes). */
+export type FetchLike = (input: string | URL, init?: RequestInit & { timeoutMs?: number }) => Promise<Response>;
 
 export interface SafeFetchOptions {
   /** Per-request timeout (connect + headers + body), default 30 s. */
@@ -71,14 +72,16 @@ export function createSafeFetch(policy: UrlPolicy, options: SafeFetchOptions = {
   }).compose(unpausedResponses);
   const openAgent = new Agent({ maxResponseSize }).compose(unpausedResponses);
 
-  return async (input, init = {}) => {
+  return async (input, fetchInit = {}) => {
+    const { timeoutMs: requestTimeoutMs, ...init } = fetchInit;
     let url = await assertSafeUrl(String(input), policy, options.lookup);
     let method = (init.method ?? 'GET').toUpperCase();
     let body = init.body;
     const headers = new Headers(init.headers);
+    const limit = requestTimeoutMs ?? timeoutMs;
     const signal = init.signal
-      ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
-      : AbortSignal.timeout(timeoutMs);
+      ? AbortSignal.any([init.signal, AbortSignal.timeout(limit)])
+      : AbortSignal.timeout(limit);
     for (let hop = 0; ; hop++) {
       const dispatcher = isAllowListed(url, policy) ? openAgent : guardedAgent;
       const res = (await undiciFetch(url, {

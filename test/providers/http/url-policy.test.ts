@@ -105,6 +105,9 @@ describe('safe fetch', () => {
       } else if (req.url === '/redirect-local') {
         res.writeHead(302, { location: '/ok' });
         res.end();
+      } else if (req.url === '/slow') {
+        // A large listing: the answer comes after the default per-request timeout.
+        setTimeout(() => res.end('slow ok'), 400);
       } else {
         res.end('ok');
       }
@@ -126,6 +129,13 @@ describe('safe fetch', () => {
     const f = createSafeFetch({ allowedPrivateHosts: [`127.0.0.1:${port}`] });
     // The hop goes to plain http on a private host that is not allow-listed: the host is what is not allowed.
     expect(await reason(f(`http://127.0.0.1:${port}/redirect-private`))).toBe('private-address');
+  });
+
+  it('gives one request a longer timeout when asked (listings of large calendars), the others keep the default', async () => {
+    const f = createSafeFetch({ allowedPrivateHosts: [`127.0.0.1:${port}`] }, { timeoutMs: 100 });
+    await expect(f(`http://127.0.0.1:${port}/slow`)).rejects.toThrow();
+    const res = await f(`http://127.0.0.1:${port}/slow`, { timeoutMs: 5_000 });
+    expect(await res.text()).toBe('slow ok');
   });
 });
 

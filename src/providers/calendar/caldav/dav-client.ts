@@ -19,6 +19,8 @@ export interface DavRequest {
   body?: string;
   /** Statuses the caller handles itself instead of getting a ProviderError. */
   accept?: number[];
+  /** Overrides the safe fetch's 30 s per-request timeout. */
+  timeoutMs?: number;
 }
 
 export interface DavAnswer {
@@ -29,6 +31,9 @@ export interface DavAnswer {
 }
 
 const writeMethods = new Set(['PUT', 'DELETE', 'MKCALENDAR', 'PROPPATCH']);
+
+/** How long a PROPFIND / REPORT may take before it counts as lost. */
+export const LISTING_TIMEOUT_MS = 5 * 60_000;
 
 export class DavClient {
   constructor(
@@ -47,7 +52,12 @@ export class DavClient {
     }
     let res: Response;
     try {
-      res = await this.fetchFn(req.url, { method: req.method, headers, body: req.body });
+      res = await this.fetchFn(req.url, {
+        method: req.method,
+        headers,
+        body: req.body,
+        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+      });
     } catch (e) {
       if (e instanceof ProviderError) throw e;
       if (e instanceof UnsafeUrlError) {
@@ -81,7 +91,9 @@ export class DavClient {
     body: string,
     accept?: number[],
   ): Promise<Multistatus & { status: number }> {
-    const ans = await this.request({ method, url, headers: { depth }, body, accept });
+    // A listing (a full sync-collection or PROPFIND, a multiget) of a large collection takes a server minutes: at
+    // 10,000 events Radicale answered the first full listing after more than the 30 s other requests get.
+    const ans = await this.request({ method, url, headers: { depth }, body, accept, timeoutMs: LISTING_TIMEOUT_MS });
     if (ans.status !== 207) return { status: ans.status, responses: [], syncToken: null };
     return { status: 207, ...parseMultistatus(ans.body, url) };
   }

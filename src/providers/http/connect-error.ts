@@ -55,6 +55,8 @@ export function toConnectError(e: unknown, urlField = 'url'): ConnectError {
     if (e.kind === 'not-found')
       return new ConnectError('bad-url', 'Nothing answered at that address: check the URL.', urlField);
     if (e.kind === 'transient' && !e.status) return toConnectError(e.cause, urlField);
+    // The connectors build ProviderError messages from their own words and the vendor's error code only (never
+    // the vendor's message text, which can echo request data or secrets), so the message can be shown.
     return new ConnectError('provider-error', `The provider answered with an error (${e.message}).`);
   }
   const code = errorCode(e);
@@ -76,5 +78,9 @@ export function toConnectError(e: unknown, urlField = 'url'): ConnectError {
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
     return new ConnectError('unreachable', 'The server did not answer in time.', urlField);
   }
+  // A JSON parse failure quotes the answer it could not read (V8: `Unexpected token '<', "<html>…" is not valid
+  // JSON`): the provider's text never reaches the user or the log.
+  if (e instanceof SyntaxError)
+    return new ConnectError('provider-error', 'The provider answered with something other than the JSON expected.');
   return new ConnectError('provider-error', e instanceof Error ? e.message : String(e));
 }

@@ -11,6 +11,8 @@ import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import { googleContract } from '../../support/contract/google-contract';
 import { report } from '../../support/contract/shared-schemas';
 import { GoogleDouble } from '../../support/google-double/server';
+import { ProviderError } from '../../../src/sync/errors';
+import { ConnectError } from '../../../src/providers/http/connect-error';
 
 const c = googleContract();
 const clock = fixedClock('2027-04-01T08:00:00.000Z');
@@ -158,6 +160,85 @@ describe('Google connector and double against Google Calendar API v3', () => {
     expect(google.exchanges.length).toBeGreaterThan(15);
     expect(google.exchanges.some((e) => e.status === 410)).toBe(true);
     expect(report(google.exchanges.flatMap((ex) => c.check(ex)))).toEqual([]);
+  });
+
+  // Missing permission as Google answers it (Calendar API "Handle API errors": 403 requiredAccessLevel / forbidden);
+  // the error bodies are held to Google's Error description by c.check.
+  async function connectTo(g: GoogleDouble): Promise<Connection> {
+    const verifier = 'verifier-0123456789-0123456789-0123456789-xyz';
+    const code = g.authorize(createHash('sha256').update(verifier).digest('base64url'), redirectUri);
+    const e: ProviderEnv = {
+      ...env,
+      google: { ...env.google!, tokenUrl: `${g.origin}/token`, authBaseUrl: `${g.origin}/auth`, apiBaseUrl: g.origin },
+    };
+    return googleConnector.oauth!.exchangeCode({
+      code,
+      codeVerifier: verifier,
+      redirectUri,
+      input: { method: 'oauth', url: null, fields: {} },
+      env: e,
+    });
+  }
+
+  test('a calendar the account may only read: a write fails forbidden naming it; connect names it', async () => {
+    const g = await new GoogleDouble({ now: clock }).start();
+    try {
+      const conn = await connectTo(g);
+      g.denyWrite(crmCal);
+      const e: ProviderEnv = {
+        ...env,
+        google: { ...env.google!, tokenUrl: `${g.origin}/token`, apiBaseUrl: g.origin },
+      };
+      const p = googleConnector.open(conn, e, { saveSecrets: async () => undefined });
+      const [r] = await p.writeEvents(crmCal, [{ op: 'create', idempotencyKey: 'x', draft: draft('crm-denied') }]);
+      const err = r && !r.ok ? r.error : null;
+      expect(err).toBeInstanceOf(ProviderError);
+      expect((err as ProviderError).kind).toBe('forbidden');
+      expect((err as ProviderError).message).toContain(`write to the calendar ${crmCal} (requiredAccessLevel)`);
+      expect((err as ProviderError).message).not.toMatch(/You need to have/);
+
+      g.denyWrite('primary');
+      const refused = (await connectTo(g).catch((x: unknown) => x)) as ConnectError;
+      expect(refused).toBeInstanceOf(ConnectError);
+      expect(refused.reason).toBe('missing-permission');
+      expect(refused.message).toContain(g.user);
+      expect(report(g.exchanges.flatMap((ex) => c.check(ex)))).toEqual([]);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  test('no Google message text reaches an error: a secret echoed in the message is not repeated', async () => {
+    const token = String(connection.secrets['accessToken']);
+    const p = open();
+    for (const [status, reason] of [
+      [400, 'invalid'],
+      [403, 'forbidden'],
+      [500, 'backendError'],
+    ] as const) {
+      google.failNext(status, {
+        error: {
+          code: status,
+          message: `Invalid value ${token} password=Hunter2-secret`,
+          errors: [{ domain: 'global', reason, message: `Invalid value ${token}` }],
+        },
+      });
+      const e = (await p.listChanges(crmCal, null, window).catch((x: unknown) => x)) as ProviderError;
+      expect(e).toBeInstanceOf(ProviderError);
+      expect(e.message).toContain(reason);
+      expect(e.message).not.toContain(token);
+      expect(e.message).not.toContain('Hunter2');
+    }
+    const g = await new GoogleDouble({ now: clock }).start();
+    try {
+      g.failNext(500, { error: { code: 500, message: `Backend Error ${token}`, status: 'INTERNAL' } });
+      const refused = (await connectTo(g).catch((x: unknown) => x)) as ConnectError;
+      expect(refused).toBeInstanceOf(ConnectError);
+      expect(refused.message).not.toContain('Backend Error');
+      expect(refused.message).not.toContain(token);
+    } finally {
+      await g.stop();
+    }
   });
 
   test('the contract can fail: a wrong field name, a wrong type, a wrong envelope', () => {

@@ -317,6 +317,10 @@ export function loadSalesforceContract(): SalesforceContract | null {
     const out: string[] = [];
     if (b.name !== type) out.push(`describe of ${type} names '${String(b.name)}'`);
     if (!Array.isArray(b.fields)) return [...out, 'describe without fields[]'];
+    // DescribeSObjectResult (REST API Developer Guide, sObject Describe): the access flags are booleans.
+    for (const flag of ['queryable', 'createable', 'updateable', 'deletable'])
+      if (flag in b && typeof (b as Record<string, unknown>)[flag] !== 'boolean')
+        out.push(`describe of ${type}: ${flag} must be boolean`);
     const known = fields.get(type);
     for (const f of b.fields) {
       if (!f.name || /__c$/.test(f.name)) continue;

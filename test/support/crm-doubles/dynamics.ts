@@ -61,6 +61,13 @@ export interface DynamicsDouble extends LoopbackDouble {
   timeZoneCode: number;
   /** An org without the Sales app has no lead table: `leads` answers 404. */
   salesApp: boolean;
+  /**
+   * The user's security roles lack Read (denyRead) or Create/Write/Delete (denyWrite) on this entity set: Dataverse
+   * answers 403 with error code 0x80040220 (PrivilegeDenied, "Principal user … is missing prv<Op><Entity>
+   * privilege", Web API error codes reference), also inside $batch.
+   */
+  denyRead(set: string): void;
+  denyWrite(set: string): void;
   /** The double's clock (`modifiedon`); a world shares it with the calendar side and the engine. */
   now: Clock;
 }
@@ -132,6 +139,22 @@ export async function startDynamicsDouble(opts: { now?: Clock } = {}): Promise<D
   let pageSize = 5000;
   let timeZoneCode = 92;
   let salesApp = true;
+  const noRead = new Set<string>();
+  const noWrite = new Set<string>();
+  /** The 403 Dataverse answers when the user's roles lack the privilege for this method on this entity set. */
+  function privilegeDenied(method: string, path: string): DoubleResponse | null {
+    const set = new RegExp(`^${api}/(\\w+)`).exec(path)?.[1] ?? '';
+    const entity = singular[set];
+    if (!entity) return null;
+    const op = method === 'GET' ? 'Read' : method === 'POST' ? 'Create' : method === 'DELETE' ? 'Delete' : 'Write';
+    if (op === 'Read' ? !noRead.has(set) : !noWrite.has(set) && !noRead.has(set)) return null;
+    const prv = `prv${op}${entity.charAt(0).toUpperCase()}${entity.slice(1)}`;
+    return err(
+      403,
+      '0x80040220',
+      `Principal user (Id=${me}, type=8, roleCount=1, privilegeCount=412, accessMode=0), is missing ${prv} privilege (Id=${crypto.randomUUID()}) on OTC=4201 for entity '${entity}'. context: Method=${method}`,
+    );
+  }
   const clientId = crypto.randomUUID();
   const table = (s: string) => {
     let t = tables.get(s);
@@ -294,6 +317,8 @@ export async function startDynamicsDouble(opts: { now?: Clock } = {}): Promise<D
   }
 
   function write(method: string, path: string, headers: Record<string, string>, body: DvRow): DoubleResponse {
+    const denied = privilegeDenied(method, path);
+    if (denied) return denied;
     const one = new RegExp(`^${api}/(\\w+)\\(([0-9a-f-]+)\\)$`).exec(path);
     const coll = new RegExp(`^${api}/(\\w+)$`).exec(path);
     // activityparty supports GET only (Dataverse table reference, activityparty): parties are written with the
@@ -502,6 +527,10 @@ export async function startDynamicsDouble(opts: { now?: Clock } = {}): Promise<D
         },
       };
     }
+    if (req.method === 'GET') {
+      const denied = privilegeDenied('GET', req.path);
+      if (denied) return denied;
+    }
     const one = new RegExp(`^${api}/(\\w+)\\(([0-9a-f-]+)\\)$`).exec(req.path);
     if (req.method === 'GET' && one) {
       const row = table(one[1]!).get(one[2]!);
@@ -587,6 +616,12 @@ export async function startDynamicsDouble(opts: { now?: Clock } = {}): Promise<D
     parties: (activityId) =>
       [...table('activityparties').values()].filter((p) => p['_activityid_value'] === activityId),
     all: (set) => [...table(set).values()],
+    denyRead(set) {
+      noRead.add(set);
+    },
+    denyWrite(set) {
+      noWrite.add(set);
+    },
     expireTokens() {
       tokens.clear();
     },

@@ -172,6 +172,17 @@ export interface SalesforceDouble extends LoopbackDouble {
   /** Field-level security hides these fields from this user (absent from describe, INVALID_FIELD in SOQL). */
   hideFields(type: string, fields: string[]): void;
   /**
+   * The user's profile/sharing gives read but not edit on this object: every create, update and delete of it fails
+   * with INSUFFICIENT_ACCESS_OR_READONLY (a SaveResult error in Collections, 400 on a single-record call), as the
+   * REST API Developer Guide's status codes and sObject Collections pages describe.
+   */
+  denyWrite(type: string): void;
+  /**
+   * The user's profile has no Read on this object: SOQL answers 400 INVALID_TYPE ("sObject type '…' is not
+   * supported"), describe 404 NOT_FOUND, writes INSUFFICIENT_ACCESS_OR_READONLY.
+   */
+  denyRead(type: string): void;
+  /**
    * Shared Activities (Setup): on by default. Off, EventRelation has no IsInvitee/IsParent/IsWhat and every row is
    * an invitee (Object Reference, EventRelation).
    */
@@ -205,6 +216,8 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
   /** Deletions before this instant are gone from the delete log (an admin emptied the Recycle Bin). */
   let purgedBefore = 0;
   const hidden = new Map<string, Set<string>>();
+  const noWrite = new Set<string>();
+  const noRead = new Set<string>();
   let counter = 0;
   let pageSize = 2000;
   const clientId = `3MVG9${crypto.randomBytes(8).toString('hex')}`;
@@ -289,7 +302,12 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
     );
     if (!m) return sfError(400, 'MALFORMED_QUERY', `unexpected token in ${soql.slice(0, 60)}`);
     const [, fieldList, type, where, orderBy, dir, limit] = m;
-    if (!schema[type!]) return sfError(400, 'INVALID_TYPE', `sObject type '${type}' is not supported.`);
+    if (!schema[type!] || noRead.has(type!))
+      return sfError(
+        400,
+        'INVALID_TYPE',
+        `sObject type '${type}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
     const fields = fieldList!.split(',').map((f) => f.trim());
     const known = fieldsOf(type!);
     const bad = [...fields, ...(orderBy ? [orderBy] : [])].find((f) => !known.includes(f));
@@ -362,6 +380,17 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
     fields: Record<string, unknown>,
     id: string | null,
   ): { id?: string; success: boolean; errors: unknown[] } {
+    if (noWrite.has(type) || noRead.has(type))
+      return {
+        success: false,
+        errors: [
+          {
+            statusCode: 'INSUFFICIENT_ACCESS_OR_READONLY',
+            message: 'insufficient access rights on object id',
+            fields: [],
+          },
+        ],
+      };
     const known = fieldsOf(type);
     const bad = Object.keys(fields).find((f) => f !== 'attributes' && f !== 'Id' && !known.includes(f));
     if (bad)
@@ -533,12 +562,17 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
       const desc = new RegExp(`^${base}/sobjects/(\\w+)/describe/?$`).exec(req.path);
       if (req.method === 'GET' && desc) {
         const type = desc[1]!;
-        if (!schema[type]) return sfError(404, 'NOT_FOUND', `The requested resource does not exist`);
+        if (!schema[type] || noRead.has(type))
+          return sfError(404, 'NOT_FOUND', `The requested resource does not exist`);
         return {
           status: 200,
           body: {
             name: type,
             queryable: true,
+            // DescribeSObjectResult: what this user's profile allows on the object.
+            createable: !noWrite.has(type),
+            updateable: !noWrite.has(type),
+            deletable: !noWrite.has(type),
             fields: fieldsOf(type).map((name) => ({ name, type: typeOf(name), custom: name.endsWith('__c') })),
           },
         };
@@ -556,6 +590,18 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
                 id,
                 success: false,
                 errors: [{ statusCode: 'ENTITY_IS_DELETED', message: 'entity is deleted', fields: [] }],
+              };
+            if (noWrite.has(type) || noRead.has(type))
+              return {
+                id,
+                success: false,
+                errors: [
+                  {
+                    statusCode: 'INSUFFICIENT_ACCESS_OR_READONLY',
+                    message: 'insufficient access rights on object id',
+                    fields: [],
+                  },
+                ],
               };
             rec['IsDeleted'] = true;
             deleted.push({ type, id, at: clock });
@@ -665,6 +711,12 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
     },
     dropCustomFields() {
       hasCustom = false;
+    },
+    denyWrite(type) {
+      noWrite.add(type);
+    },
+    denyRead(type) {
+      noRead.add(type);
     },
     hideFields(type, fields) {
       hidden.set(type, new Set([...(hidden.get(type) ?? []), ...fields]));

@@ -116,6 +116,24 @@ export class GoogleDouble {
     await new Promise((r) => this.server?.close(r));
   }
 
+  /**
+   * The signed-in account may only read this calendar (its calendarList accessRole becomes `reader`): event writes
+   * answer 403 with reason `requiredAccessLevel` ("You need to have writer access to this calendar."), as the
+   * Calendar API's "Handle API errors" page describes.
+   */
+  denyWrite(calendarId: string): void {
+    const id = calendarId === 'primary' ? this.user : calendarId;
+    const cal = this.calendars.find((c) => c.id === id);
+    if (!cal) throw new Error(`no calendar ${calendarId}`);
+    cal.accessRole = 'reader';
+  }
+
+  private readonly injected: { status: number; body: unknown }[] = [];
+  /** The next Calendar API request (after the token check) is answered with this error instead. */
+  failNext(status: number, body: unknown): void {
+    this.injected.push({ status, body });
+  }
+
   /** Simulates Google invalidating every sync token (the client must do a full sync). */
   expireSyncTokens(): void {
     this.validFrom = this.seq;
@@ -226,6 +244,8 @@ export class GoogleDouble {
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const expires = auth ? this.accessTokens.get(auth) : undefined;
     if (!expires || expires < this.now().getTime()) return this.error(res, 401, 'authError', 'Invalid Credentials');
+    const injected = this.injected.shift();
+    if (injected) return this.send(res, injected.status, injected.body);
     const p = url.pathname.split('/').map(decodeURIComponent);
     // ['', 'calendar', 'v3', ...]
     if (p[1] !== 'calendar' || p[2] !== 'v3') return this.error(res, 404, 'notFound', 'Not Found');
@@ -254,6 +274,9 @@ export class GoogleDouble {
       const calendarId = rest[1] === 'primary' ? this.user : (rest[1] ?? '');
       if (!this.calendars.some((c) => c.id === calendarId)) return this.error(res, 404, 'notFound', 'Not Found');
       if (rest[3] === 'watch' && method === 'POST') return this.watch(calendarId, JSON.parse(body) as Json, res);
+      const role = this.calendars.find((c) => c.id === calendarId)?.accessRole;
+      if (method !== 'GET' && role !== 'owner' && role !== 'writer')
+        return this.error(res, 403, 'requiredAccessLevel', 'You need to have writer access to this calendar.');
       const id = rest[3];
       if (!id && method === 'GET') return this.list(calendarId, query, res);
       if (!id && method === 'POST') return this.insert(calendarId, JSON.parse(body) as Json, query, res);

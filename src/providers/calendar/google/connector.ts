@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { ProviderDescriptor } from '../../../shared/providers';
 import type { CalendarConnector, Connection, ProviderEnv } from '../../connector';
 import { ConnectError, toConnectError } from '../../http';
+import { ProviderError } from '../../../sync/errors';
 import { googleEndpoints, type GoogleEndpoints } from './endpoints';
 import { GoogleApi, postToken, type GoogleTokens } from './google-api';
 import { googleNotifications } from './notifications';
@@ -88,6 +89,9 @@ export const googleConnector: CalendarConnector = {
         const { account } = await new GoogleCalendarProvider({ api, account: '' }).testConnection();
         return { secrets: tokensToSecrets(tokens), account, url: null, expiresAt: tokens.expiresAt };
       } catch (err) {
+        // Our own words naming the calendar (google-api.ts / provider.ts): never Google's message text.
+        if (err instanceof ProviderError && err.kind === 'forbidden')
+          throw new ConnectError('missing-permission', `${err.message}.`);
         throw toConnectError(err);
       }
     },

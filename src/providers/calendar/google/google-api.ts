@@ -28,7 +28,33 @@ export interface TokenResponse {
   refresh_token?: string;
 }
 
-const rateLimitReasons = /rateLimitExceeded|userRateLimitExceeded|quotaExceeded/;
+const rateLimitReasons = /^(rateLimitExceeded|userRateLimitExceeded|quotaExceeded)$/;
+/** 403 reasons that mean this account lacks access (Calendar API "Handle API errors"): not a rate limit. */
+const accessReasons = /^(forbidden|requiredAccessLevel|insufficientPermissions|forbiddenForNonOrganizer)$/;
+
+/**
+ * Google's error code of a failed answer: `error.errors[0].reason`, else `error.status` (the canonical code), else
+ * the OAuth `error`. Only the code is kept: Google's message text can echo request data, so no message a user or
+ * log sees repeats it.
+ */
+export function googleErrorCode(text: string): string | null {
+  try {
+    const body = JSON.parse(text) as {
+      error?: { errors?: { reason?: unknown }[]; status?: unknown } | string;
+    };
+    const e = body.error;
+    const code = typeof e === 'string' ? e : (e?.errors?.[0]?.reason ?? e?.status);
+    return typeof code === 'string' && /^[\w.-]{1,80}$/.test(code) ? code : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The calendar a Calendar API path is about (`/calendar/v3/calendars/<id>/…`), for messages. */
+function calendarOf(pathname: string): string | null {
+  const m = /^\/calendar\/v3\/calendars\/([^/]+)/.exec(pathname);
+  return m ? decodeURIComponent(m[1]!) : null;
+}
 
 export async function postToken(
   fetchFn: FetchLike,
@@ -53,9 +79,10 @@ export async function postToken(
   const text = await res.text();
   if (!res.ok) {
     // invalid_grant: the refresh token was revoked or expired; the user must sign in again.
-    if (res.status === 400 && /invalid_grant/.test(text))
+    const code = googleErrorCode(text);
+    if (res.status === 400 && code === 'invalid_grant')
       throw new ProviderError('auth', 'Google authorization was revoked or has expired', { status: 400 });
-    throw providerErrorFromResponse(res, text, now);
+    throw providerErrorFromResponse(res, `Google token endpoint${code ? ` ${code}` : ''}`, now);
   }
   const body = JSON.parse(text) as Partial<TokenResponse>;
   if (typeof body.access_token !== 'string')
@@ -133,13 +160,27 @@ export class GoogleApi {
       const text = await res.text();
       if (res.ok) return { status: res.status, data: text ? (JSON.parse(text) as T) : null };
       if (opts.accept?.includes(res.status)) return { status: res.status, data: null };
-      if (res.status === 403 && rateLimitReasons.test(text)) {
-        throw new ProviderError('transient', `Google rate limit: ${text.slice(0, 200)}`, {
-          status: 403,
+      const code = googleErrorCode(text);
+      if ((res.status === 403 || res.status === 429) && code && rateLimitReasons.test(code)) {
+        throw new ProviderError('transient', `Google rate limit (${code})`, {
+          status: res.status,
           retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.o.now()),
         });
       }
-      throw providerErrorFromResponse(res, `${method} ${url.pathname}: ${text.slice(0, 200)}`, this.o.now());
+      const calendar = calendarOf(url.pathname);
+      if (res.status === 403 && (!code || accessReasons.test(code))) {
+        const op = method === 'GET' ? 'read' : 'write to';
+        throw new ProviderError(
+          'forbidden',
+          `This Google account may not ${op} ${calendar ? `the calendar ${calendar}` : 'this calendar data'}${code ? ` (${code})` : ''}`,
+          { status: 403 },
+        );
+      }
+      throw providerErrorFromResponse(
+        res,
+        `Google ${method} ${calendar ? `calendar ${calendar}` : url.pathname}${code ? `: ${code}` : ''}`,
+        this.o.now(),
+      );
     }
   }
 }

@@ -117,6 +117,14 @@ export class GoogleCalendarProvider implements CalendarProvider {
 
   async testConnection(): Promise<{ account: string }> {
     const { data } = await this.o.api.call<CalendarListEntry>('GET', '/calendar/v3/users/me/calendarList/primary');
+    // The connector writes CRM activities into the calendar: an account that may only read it (a delegated or
+    // shared mailbox signed in as a reader) is told so now, naming the calendar, not at the first write.
+    if (data && data.accessRole !== 'owner' && data.accessRole !== 'writer')
+      throw new ProviderError(
+        'forbidden',
+        `This Google account may not write to the calendar ${data.id} (accessRole ${data.accessRole ?? 'none'})`,
+        { status: 403 },
+      );
     return { account: data?.id ?? this.o.account };
   }
 

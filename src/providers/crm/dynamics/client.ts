@@ -38,18 +38,49 @@ export function dynamicsSecretsFromRecord(r: Record<string, string>): DynamicsSe
   return r as unknown as DynamicsSecrets;
 }
 
+/**
+ * The error code of a failed answer (Dataverse `{ error: { code } }`, Entra `{ error }`). Only the code is kept:
+ * Dataverse's and Entra's message text can echo request data (ids, filter values, column values), so no message
+ * a user or log sees repeats it.
+ */
+export function errorCodeOfBody(body: unknown): string | null {
+  const e = (body as { error?: unknown } | null)?.error;
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : e;
+  return typeof code === 'string' && /^[\w.-]{1,80}$/.test(code) ? code : null;
+}
+
 async function detail(res: Response): Promise<string> {
   const text = await res.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as {
-      error?: { code?: string; message?: string } | string;
-      error_description?: string;
-    };
-    if (typeof body.error === 'object') return `${body.error.code ?? ''}: ${body.error.message ?? ''}`;
-    return `${body.error ?? ''}: ${body.error_description ?? ''}`;
+    return errorCodeOfBody(JSON.parse(text)) ?? '';
   } catch {
-    return text.slice(0, 200);
+    return '';
   }
+}
+
+/** The entity set a Web API path is about (appointments(…), tasks?$filter=…), for messages. */
+export function entitySetOf(pathOrUrl: string): string | null {
+  const path = pathOrUrl.replace(/^https?:\/\/[^/]+/, '').replace(/^\/api\/data\/v[\d.]+\//, '');
+  return /^(\w+)/.exec(path)?.[1] ?? null;
+}
+
+/** Our words for a refused call: the code and the entity set, never the vendor's text. */
+export function dataverseError(
+  status: number,
+  code: string | null,
+  method: string,
+  set: string | null,
+  base: ProviderError,
+): ProviderError {
+  if (status === 403) {
+    const op = method === 'GET' ? 'read' : method === 'POST' ? 'create' : method === 'DELETE' ? 'delete' : 'write';
+    return new ProviderError(
+      'forbidden',
+      `This Dynamics 365 user's security roles do not allow them to ${op} ${set ?? 'this table'}${code ? ` (${code})` : ''}`,
+      { status },
+    );
+  }
+  return base;
 }
 
 export interface TokenAnswer {
@@ -78,8 +109,10 @@ export async function entraToken(
     const clone = res.clone();
     const d = await detail(res);
     if (res.status === 400 || res.status === 401)
-      throw new ProviderError('auth', `Entra refused the authorization (${d})`, { status: res.status });
-    throw providerErrorFromResponse(clone, d, now());
+      throw new ProviderError('auth', `Entra refused the authorization (${d || `HTTP ${res.status}`})`, {
+        status: res.status,
+      });
+    throw providerErrorFromResponse(clone, `Entra token endpoint${d ? ` ${d}` : ''}`, now());
   }
   const json = (await res.json().catch(() => null)) as TokenAnswer | null;
   if (!json?.access_token) throw new ProviderError('permanent', 'Entra token response without access_token');
@@ -171,7 +204,19 @@ export class DynamicsClient {
       }
       if (!res.ok) {
         const clone = res.clone();
-        throw providerErrorFromResponse(clone, await detail(res), this.now());
+        const code = await detail(res);
+        const set = entitySetOf(url);
+        throw dataverseError(
+          res.status,
+          code || null,
+          method,
+          set,
+          providerErrorFromResponse(
+            clone,
+            `Dataverse ${method} ${set ?? 'call'}${code ? `: ${code}` : ''}`,
+            this.now(),
+          ),
+        );
       }
       return res;
     }

@@ -142,6 +142,9 @@ export function createDynamicsConnector(options: { authorityUrl?: string } = {})
             expiresAt: null,
           };
         } catch (e) {
+          // Our own words naming the table (client.ts): never Dataverse's message text.
+          if (e instanceof ProviderError && e.kind === 'forbidden')
+            throw new ConnectError('missing-permission', `${e.message}.`);
           throw toConnectError(e);
         }
       },

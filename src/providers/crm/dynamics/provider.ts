@@ -27,6 +27,7 @@ import type {
 } from '../../../sync/ports';
 import { providerErrorFromStatus } from './errors';
 import type { BatchOperation, DynamicsClient } from './client';
+import { dataverseError, entitySetOf, errorCodeOfBody } from './client';
 import { readICalUIdTag, storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 
 type EntitySet = 'appointments' | 'phonecalls' | 'tasks';
@@ -177,7 +178,8 @@ export class DynamicsProvider implements CrmProvider {
   }
 
   async testConnection(): Promise<{ account: string }> {
-    await this.client.json('GET', 'appointments?$select=activityid&$top=1');
+    // Each table the connector reads: a missing Read privilege is named at connect, not at the first run.
+    for (const set of entitySets) await this.client.json('GET', `${set}?$select=activityid&$top=1`);
     return { account: this.options.me.account };
   }
 
@@ -573,11 +575,23 @@ export class DynamicsProvider implements CrmProvider {
         const set = o.op.method === 'POST' ? (o.op.path as EntitySet) : null;
         touched.set(o.i, o.id ?? (set && created ? `${logical[set]}:${created}` : ''));
       } else {
-        const message =
-          a.body && typeof a.body === 'object'
-            ? str(((a.body as { error?: { message?: string } }).error ?? {}).message)
-            : '';
-        fail(o.i, providerErrorFromStatus(a.status, message || `HTTP ${a.status}`, a.headers['retry-after']));
+        // The code only: Dataverse's message text can echo the row's values.
+        const code = errorCodeOfBody(a.body);
+        const set = entitySetOf(o.op.path);
+        fail(
+          o.i,
+          dataverseError(
+            a.status,
+            code,
+            o.op.method,
+            set,
+            providerErrorFromStatus(
+              a.status,
+              `${o.op.method} ${set ?? 'row'}${code ? `: ${code}` : ''}`,
+              a.headers['retry-after'],
+            ),
+          ),
+        );
       }
     });
     const items = touched.size

@@ -46,15 +46,54 @@ export interface SalesforceError {
   message?: string;
 }
 
-async function errorDetail(res: Response): Promise<{ code: string | null; detail: string }> {
+/**
+ * The vendor's error code of a failed answer (REST `[{ errorCode, message }]`, OAuth `{ error, error_description }`).
+ * Only the code is kept: Salesforce's message text can echo request data (SOQL literals, field values, tokens), so
+ * no message a user or log sees repeats it.
+ */
+async function errorCodeOf(res: Response): Promise<string | null> {
   const text = await res.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as SalesforceError[] | { error?: string; error_description?: string };
-    if (Array.isArray(body))
-      return { code: body[0]?.errorCode ?? null, detail: `${body[0]?.errorCode ?? ''}: ${body[0]?.message ?? ''}` };
-    return { code: body.error ?? null, detail: `${body.error ?? ''}: ${body.error_description ?? ''}` };
+    const body = JSON.parse(text) as SalesforceError[] | { error?: unknown };
+    const code = Array.isArray(body) ? body[0]?.errorCode : body.error;
+    return typeof code === 'string' && /^[\w.-]{1,80}$/.test(code) ? code : null;
   } catch {
-    return { code: null, detail: text.slice(0, 200) };
+    return null;
+  }
+}
+
+/**
+ * Codes that say the user lacks access rather than that the request was malformed (Salesforce answers them with
+ * 400 or 403): INSUFFICIENT_ACCESS_OR_READONLY / INSUFFICIENT_ACCESS on a write, INVALID_TYPE for an object the
+ * user's profile cannot read ("sObject type 'Event' is not supported"), INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY
+ * for a related record they cannot see.
+ */
+export const accessCodes = new Set([
+  'INSUFFICIENT_ACCESS_OR_READONLY',
+  'INSUFFICIENT_ACCESS',
+  'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY',
+  'INVALID_TYPE',
+]);
+
+/** The object a REST path is about (sobjects/<Object>/…, or FROM <Object> of a SOQL query), for messages. */
+export function objectOfCall(path: string): string | null {
+  const sobject = /\/sobjects\/(\w+)/.exec(path)?.[1];
+  if (sobject) return sobject;
+  const q = /[?&]q=([^&]*)/.exec(path)?.[1];
+  if (!q) return null;
+  return /\bFROM\s+(\w+)/i.exec(decodeURIComponent(q.replace(/\+/g, ' ')))?.[1] ?? null;
+}
+
+/** A ProviderError that keeps Salesforce's error code (never its message) and the object the call was about. */
+export class SalesforceCallError extends ProviderError {
+  constructor(
+    kind: ProviderError['kind'],
+    message: string,
+    readonly code: string | null,
+    readonly object: string | null,
+    options: { status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(kind, message, options);
   }
 }
 
@@ -141,14 +180,34 @@ export class SalesforceClient {
       }
       if (!res.ok) {
         const clone = res.clone();
-        const { code, detail } = await errorDetail(res);
+        const code = await errorCodeOf(res);
         if (code === 'REQUEST_LIMIT_EXCEEDED') {
-          throw new ProviderError('transient', `Salesforce API limit reached (${detail})`, {
+          throw new ProviderError('transient', 'Salesforce API limit reached (REQUEST_LIMIT_EXCEEDED)', {
             status: res.status,
             retryAfterMs: hourMs,
           });
         }
-        throw providerErrorFromResponse(clone, detail, this.now());
+        const object = objectOfCall(path);
+        if (code && accessCodes.has(code)) {
+          throw new SalesforceCallError(
+            'forbidden',
+            `This Salesforce user has no ${method === 'GET' ? 'read' : 'write'} access to ${object ?? 'an object the connector uses'} (${code})`,
+            code,
+            object,
+            { status: res.status },
+          );
+        }
+        const generic = providerErrorFromResponse(clone, code ?? '', this.now());
+        throw new SalesforceCallError(
+          generic.kind,
+          `Salesforce ${method} ${object ?? 'call'}: ${generic.message}`,
+          code,
+          object,
+          {
+            ...(generic.status ? { status: generic.status } : {}),
+            ...(generic.retryAfterMs !== undefined ? { retryAfterMs: generic.retryAfterMs } : {}),
+          },
+        );
       }
       if (res.status === 204) return null;
       const text = await res.text();
@@ -202,11 +261,13 @@ export async function tokenRequest(
   }
   if (!res.ok) {
     const clone = res.clone();
-    const { code, detail } = await errorDetail(res);
+    const code = await errorCodeOf(res);
     if (code === 'invalid_grant' || code === 'invalid_client' || code === 'invalid_client_id' || res.status === 401) {
-      throw new ProviderError('auth', `Salesforce refused the authorization (${detail})`, { status: res.status });
+      throw new ProviderError('auth', `Salesforce refused the authorization (${code ?? `HTTP ${res.status}`})`, {
+        status: res.status,
+      });
     }
-    throw providerErrorFromResponse(clone, detail, now());
+    throw providerErrorFromResponse(clone, `Salesforce token endpoint${code ? ` ${code}` : ''}`, now());
   }
   const json = (await res.json().catch(() => null)) as TokenResponse | null;
   if (!json?.access_token) throw new ProviderError('permanent', 'Salesforce token response without access_token');

@@ -214,6 +214,9 @@ export const salesforceConnector: CrmConnector = {
             'This Salesforce user cannot read a standard Event/Task field the connector needs (field-level security).',
           );
         }
+        // Our own words naming the object (client.ts / org-fields.ts): never Salesforce's message text.
+        if (e instanceof ProviderError && e.kind === 'forbidden')
+          throw new ConnectError('missing-permission', `${e.message}.`);
         throw toConnectError(e);
       }
     },

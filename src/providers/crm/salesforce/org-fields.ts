@@ -8,6 +8,7 @@
  */
 import type { SalesforceClient } from './client';
 import { apiVersion } from './client';
+import { ProviderError } from '../../../sync/errors';
 import { iCalUIdField } from './mapping';
 
 /** The optional fields the connector uses when they exist. */
@@ -18,7 +19,14 @@ const wanted: Record<'Event' | 'Task' | 'EventRelation', string[]> = {
 };
 
 export class OrgFields {
-  private constructor(private readonly present: ReadonlySet<string>) {}
+  private constructor(
+    private readonly present: ReadonlySet<string>,
+    /**
+     * Objects whose describe says this user may not create, edit or delete them (DescribeSObjectResult
+     * createable/updateable/deletable: profile and permission sets). Checked at connect only; not stored.
+     */
+    readonly unwritable: readonly string[] = [],
+  ) {}
 
   /** Every optional field present: what connections made before describe() was read had to have. */
   static assumedForOlderConnections(syncFlagField: string | null): OrgFields {
@@ -33,12 +41,14 @@ export class OrgFields {
 
   static async describe(client: SalesforceClient, syncFlagField: string | null): Promise<OrgFields> {
     const present = new Set<string>();
+    const unwritable: string[] = [];
     for (const [object, fields] of Object.entries(wanted)) {
-      const names = await describeFieldNames(client, object);
+      const { names, writable } = await describeObject(client, object);
+      if (!writable) unwritable.push(object);
       const want = [...fields, ...(syncFlagField && object !== 'EventRelation' ? [syncFlagField] : [])];
       for (const f of want) if (names.has(f)) present.add(`${object}.${f}`);
     }
-    return new OrgFields(present);
+    return new OrgFields(present, unwritable);
   }
 
   has(object: 'Event' | 'Task' | 'EventRelation', field: string): boolean {
@@ -50,9 +60,24 @@ export class OrgFields {
   }
 }
 
-async function describeFieldNames(client: SalesforceClient, object: string): Promise<Set<string>> {
-  const doc = (await client.call('GET', `/services/data/${apiVersion}/sobjects/${object}/describe`)) as {
-    fields?: { name?: unknown }[];
-  } | null;
-  return new Set((doc?.fields ?? []).map((f) => f.name).filter((n): n is string => typeof n === 'string'));
+async function describeObject(
+  client: SalesforceClient,
+  object: string,
+): Promise<{ names: Set<string>; writable: boolean }> {
+  let doc: { fields?: { name?: unknown }[]; createable?: unknown; updateable?: unknown; deletable?: unknown } | null;
+  try {
+    doc = (await client.call('GET', `/services/data/${apiVersion}/sobjects/${object}/describe`)) as typeof doc;
+  } catch (e) {
+    // Event, Task and EventRelation exist in every org: a 404 on their describe means this user's profile has no
+    // Read on the object (Salesforce hides objects a user cannot access), not a wrong address.
+    if (e instanceof ProviderError && e.kind === 'not-found')
+      throw new ProviderError('forbidden', `This Salesforce user has no read access to ${object} (NOT_FOUND)`, {
+        status: 404,
+      });
+    throw e;
+  }
+  return {
+    names: new Set((doc?.fields ?? []).map((f) => f.name).filter((n): n is string => typeof n === 'string')),
+    writable: doc?.createable !== false && doc?.updateable !== false && doc?.deletable !== false,
+  };
 }

@@ -28,7 +28,7 @@ import type {
   ListingFilter,
   WriteResult,
 } from '../../../sync/ports';
-import { apiVersion, soqlDateTime, soqlString, type SalesforceClient } from './client';
+import { accessCodes, apiVersion, soqlDateTime, soqlString, type SalesforceClient } from './client';
 import { OrgFields } from './org-fields';
 import { storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 import {
@@ -78,19 +78,30 @@ const isInvalidField = (e: unknown) =>
 const deletionsUnknown = (e: unknown) =>
   e instanceof ProviderError && e.status === 400 && /INVALID_REPLICATION_DATE|EXCEEDED_ID_LIMIT/.test(e.message);
 
-function compositeError(r: CompositeResult | undefined): ProviderError {
+/** One record's failure in an sObject Collections answer; the code and field names only, never Salesforce's text. */
+function compositeError(r: CompositeResult | undefined, object: string | null): ProviderError {
   const e = r?.errors?.[0];
-  const code = e?.statusCode ?? 'UNKNOWN';
+  const code = e?.statusCode && /^[\w.-]{1,80}$/.test(e.statusCode) ? e.statusCode : 'UNKNOWN';
   const kind =
     code === 'ENTITY_IS_DELETED' || code === 'INVALID_CROSS_REFERENCE_KEY' || code === 'NOT_FOUND'
       ? 'not-found'
-      : code === 'INSUFFICIENT_ACCESS_OR_READONLY' || code === 'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY'
+      : accessCodes.has(code)
         ? 'forbidden'
         : code === 'UNABLE_TO_LOCK_ROW' || code === 'REQUEST_LIMIT_EXCEEDED'
           ? 'transient'
           : 'invalid';
-  return new ProviderError(kind, `Salesforce ${code}: ${e?.message ?? 'write failed'}`);
+  const fields = (e?.fields ?? []).filter((f) => /^\w{1,80}$/.test(f));
+  const what = object ?? 'a record';
+  return new ProviderError(
+    kind,
+    kind === 'forbidden'
+      ? `This Salesforce user has no write access to ${what} (${code})`
+      : `Salesforce refused the write to ${what}: ${code}${fields.length ? ` (${fields.join(', ')})` : ''}`,
+  );
 }
+
+const typeOfRecord = (r: Record<string, unknown>): string | null =>
+  (r['attributes'] as { type?: string } | undefined)?.type ?? null;
 
 const chunks = <T>(list: T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
@@ -167,6 +178,11 @@ export class SalesforceProvider implements CrmProvider {
     const flag = this.options.syncFlagField;
     if (flag && !(org.has('Event', flag) && org.has('Task', flag)))
       throw new ProviderError('forbidden', `Salesforce has no field ${flag} on Event and Task that this user can read`);
+    if (org.unwritable.length)
+      throw new ProviderError(
+        'forbidden',
+        `This Salesforce user may not create, edit and delete ${org.unwritable.join(', ')} records (profile or permission set)`,
+      );
     await this.client.query(`${this.eventSoql([`OwnerId = ${soqlString(this.options.me.id)}`])} LIMIT 1`);
     return { account: this.options.me.account };
   }
@@ -528,7 +544,7 @@ export class SalesforceProvider implements CrmProvider {
     if (records.length) {
       const res = await this.composite('POST', records);
       const failed = res.find((r) => !r.success);
-      if (failed) throw compositeError(failed);
+      if (failed) throw compositeError(failed, 'EventRelation');
     }
   }
 
@@ -575,7 +591,7 @@ export class SalesforceProvider implements CrmProvider {
           if (r?.success && r.id) {
             touched.set(c.i, r.id);
             if (isEventId(r.id)) invitees.push({ eventId: r.id, personIds: c.draft.links.contactIds });
-          } else fail(c.i, compositeError(r));
+          } else fail(c.i, compositeError(r, typeOfRecord(c.record)));
         });
         await this.addInvitees(invitees);
       } catch (e) {
@@ -622,7 +638,9 @@ export class SalesforceProvider implements CrmProvider {
           records.map((r) => r.record),
         );
         records.forEach((r, k) =>
-          res[k]?.success ? touched.set(r.i, String(r.record['Id'])) : fail(r.i, compositeError(res[k])),
+          res[k]?.success
+            ? touched.set(r.i, String(r.record['Id']))
+            : fail(r.i, compositeError(res[k], typeOfRecord(r.record))),
         );
         await this.addInvitees(invitees);
       } catch (e) {
@@ -668,7 +686,8 @@ export class SalesforceProvider implements CrmProvider {
           const user = users[0];
           if (!user) throw new ProviderError('not-found', `no active Salesforce user with the e-mail ${w.email}`);
           const res = await this.composite('POST', [this.invitee(w.id, user.Id)]);
-          if (!res[0]?.success && res[0]?.errors?.[0]?.statusCode !== 'DUPLICATE_VALUE') throw compositeError(res[0]);
+          if (!res[0]?.success && res[0]?.errors?.[0]?.statusCode !== 'DUPLICATE_VALUE')
+            throw compositeError(res[0], 'EventRelation');
         }
         touched.set(i, w.id);
       } catch (e) {
@@ -705,7 +724,7 @@ export class SalesforceProvider implements CrmProvider {
         `${data}/composite/sobjects?allOrNone=false&ids=${part.join(',')}`,
       )) as CompositeResult[];
       const failed = res.find((r) => !r.success);
-      if (failed) throw compositeError(failed);
+      if (failed) throw compositeError(failed, 'EventRelation');
     }
     await this.addInvitees([{ eventId: id, personIds: wanted }]);
     return wanted;

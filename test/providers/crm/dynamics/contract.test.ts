@@ -6,6 +6,8 @@
  */
 import crypto from 'node:crypto';
 import type { CrmDraft } from '../../../../src/sync/model';
+import { ProviderError } from '../../../../src/sync/errors';
+import { ConnectError } from '../../../../src/providers/http/connect-error';
 import { connectDynamics } from '../../../support/crm-doubles/connect';
 import { startDynamicsDouble, type DynamicsDouble } from '../../../support/crm-doubles/dynamics';
 import { loadDataverseContract, type DataverseContract } from '../../../support/contract/dataverse-contract';
@@ -131,6 +133,64 @@ if (!contract) {
 
       expect(dv.exchanges.length).toBeGreaterThan(20);
       expect(report(dv.exchanges.flatMap((ex) => c.check(ex)))).toEqual([]);
+    });
+
+    // Missing privilege as Dataverse answers it: 403 with error code 0x80040220 ("Principal user … is missing
+    // prv…" — Web API error codes reference); the error bodies are held to the description by c.check.
+    test('a role without Write on appointments: a write fails forbidden naming appointments', async () => {
+      const { connector, connection, env } = await connectDynamics(dv);
+      dv.denyWrite('appointments');
+      const p = connector.open(connection, env, { saveSecrets: async () => undefined });
+      const [r] = await p.writeItems([{ op: 'create', idempotencyKey: 'k', draft: draft('meeting', 1, [], []) }]);
+      const err = r && !r.ok ? r.error : null;
+      expect(err).toBeInstanceOf(ProviderError);
+      expect((err as ProviderError).kind).toBe('forbidden');
+      expect((err as ProviderError).message).toMatch(/create appointments \(0x80040220\)/);
+      expect((err as ProviderError).message).not.toMatch(/Principal user|prvCreate/);
+      expect(report(dv.exchanges.flatMap((ex) => c.check(ex)))).toEqual([]);
+    });
+
+    test('a role without Read on tasks: connect names tasks; a run fails forbidden naming tasks', async () => {
+      const { connector, connection, env } = await connectDynamics(dv);
+      dv.denyRead('tasks');
+      const p = connector.open(connection, env, { saveSecrets: async () => undefined });
+      const run = (await p.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
+      expect(run).toBeInstanceOf(ProviderError);
+      expect(run.kind).toBe('forbidden');
+      expect(run.message).toMatch(/read tasks\b/);
+      expect(run.message).not.toMatch(/Principal user/);
+      const refused = (await connectDynamics(dv).catch((e: unknown) => e)) as ConnectError;
+      expect(refused).toBeInstanceOf(ConnectError);
+      expect(refused.reason).toBe('missing-permission');
+      expect(refused.message).toMatch(/read tasks\b/);
+      expect(report(dv.exchanges.flatMap((ex) => c.check(ex)))).toEqual([]);
+    });
+
+    test('no Dataverse message text reaches an error: a secret echoed in the message is not repeated', async () => {
+      const { connector, connection, env } = await connectDynamics(dv);
+      const token = connection.secrets['accessToken']!;
+      const p = connector.open(connection, env, { saveSecrets: async () => undefined });
+      for (const status of [400, 403, 500]) {
+        dv.failNext({
+          status,
+          body: { error: { code: '0x80040203', message: `Invalid value '${token}' password=Hunter2-secret` } },
+          pathIncludes: '/appointments',
+        });
+        const e = (await p.listChanges(null, window).catch((x: unknown) => x)) as ProviderError;
+        expect(e).toBeInstanceOf(ProviderError);
+        expect(e.message).toContain('0x80040203');
+        expect(e.message).not.toContain(token);
+        expect(e.message).not.toContain('Hunter2');
+      }
+      dv.failNext({
+        status: 500,
+        body: { error: { code: '0x80040216', message: `An unexpected error occurred: ${token}` } },
+        pathIncludes: '/appointments',
+      });
+      const refused = (await connectDynamics(dv).catch((x: unknown) => x)) as ConnectError;
+      expect(refused).toBeInstanceOf(ConnectError);
+      expect(refused.message).not.toContain('unexpected error');
+      expect(refused.message).not.toContain(token);
     });
   });
 

@@ -6,6 +6,8 @@
 import crypto from 'node:crypto';
 import { salesforceConnector } from '../../../../src/providers/crm/salesforce';
 import type { CrmDraft } from '../../../../src/sync/model';
+import { ProviderError } from '../../../../src/sync/errors';
+import { ConnectError } from '../../../../src/providers/http/connect-error';
 import { connectSalesforce } from '../../../support/crm-doubles/connect';
 import { startSalesforceDouble, type SalesforceDouble } from '../../../support/crm-doubles/salesforce';
 import { loadSalesforceContract, type SalesforceContract } from '../../../support/contract/salesforce-contract';
@@ -155,6 +157,71 @@ if (!contract) {
 
       expect(sf.exchanges.length).toBeGreaterThan(30);
       expect(findings()).toEqual([]);
+    });
+
+    // Missing permission as Salesforce answers it (REST API Developer Guide, Status Codes and Error Responses;
+    // sObject Collections; sObject Describe): the error bodies are held to the ErrorResponse/SaveResult description
+    // by findings(), and the connector says which object in its own words.
+    test('a user who may not edit Events: a write fails forbidden naming Event, connect names Event', async () => {
+      const { connection, env } = await connectSalesforce(sf);
+      sf.denyWrite('Event');
+      const p = salesforceConnector.open(connection, env, { saveSecrets: async () => undefined });
+      const [r] = await p.writeItems([{ op: 'create', idempotencyKey: 'k', draft: draft('meeting', 1, [], []) }]);
+      const err = r && !r.ok ? r.error : null;
+      expect(err).toBeInstanceOf(ProviderError);
+      expect((err as ProviderError).kind).toBe('forbidden');
+      expect((err as ProviderError).message).toMatch(/write access to Event\b/);
+      expect((err as ProviderError).message).not.toMatch(/insufficient access rights/);
+      const refused = await connectSalesforce(sf).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ConnectError);
+      expect((refused as ConnectError).reason).toBe('missing-permission');
+      expect((refused as ConnectError).message).toMatch(/\bEvent\b/);
+      expect(findings()).toEqual([]);
+    });
+
+    test('a user who cannot read Events: connect names Event; a run fails forbidden naming Event', async () => {
+      const { connection, env } = await connectSalesforce(sf);
+      sf.denyRead('Event');
+      const p = salesforceConnector.open(connection, env, { saveSecrets: async () => undefined });
+      const run = await p.listChanges(null, window).catch((e: unknown) => e);
+      expect(run).toBeInstanceOf(ProviderError);
+      expect((run as ProviderError).kind).toBe('forbidden');
+      expect((run as ProviderError).message).toMatch(/read access to Event\b/);
+      expect((run as ProviderError).message).not.toMatch(/not supported/);
+      const refused = await connectSalesforce(sf).catch((e: unknown) => e);
+      expect((refused as ConnectError).reason).toBe('missing-permission');
+      expect((refused as ConnectError).message).toMatch(/read access to Event\b/);
+      expect(findings()).toEqual([]);
+    });
+
+    test('no Salesforce message text reaches an error: a secret echoed in the message is not repeated', async () => {
+      const { connection, env } = await connectSalesforce(sf);
+      const token = connection.secrets['accessToken']!;
+      const echo = (errorCode: string) => ({
+        status: 400,
+        body: [{ errorCode, message: `bad value '${token}' password=Hunter2-secret` }],
+        pathIncludes: '/query',
+      });
+      const p = salesforceConnector.open(connection, env, { saveSecrets: async () => undefined });
+      for (const code of ['MALFORMED_QUERY', 'INVALID_FIELD', 'INSUFFICIENT_ACCESS']) {
+        // INVALID_FIELD is asked twice (describe() is re-read once in between).
+        sf.failNext(...(code === 'INVALID_FIELD' ? [echo(code), echo(code)] : [echo(code)]));
+        const e = (await p.listChanges(null, window).catch((x: unknown) => x)) as ProviderError;
+        expect(e).toBeInstanceOf(ProviderError);
+        expect(e.message).toContain(code);
+        expect(e.message).not.toContain(token);
+        expect(e.message).not.toContain('Hunter2');
+      }
+      // The connect test: the reason a user sees.
+      sf.failNext({
+        status: 500,
+        body: [{ errorCode: 'UNKNOWN_EXCEPTION', message: `An unexpected error occurred: ${token}` }],
+        pathIncludes: '/describe',
+      });
+      const refused = (await connectSalesforce(sf).catch((x: unknown) => x)) as ConnectError;
+      expect(refused).toBeInstanceOf(ConnectError);
+      expect(refused.message).not.toContain('unexpected error');
+      expect(refused.message).not.toContain(token);
     });
   });
 

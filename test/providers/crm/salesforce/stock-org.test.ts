@@ -162,4 +162,28 @@ describe('Salesforce on a stock org', () => {
     );
     expect(listed).toMatchObject({ iCalUId: 'uid-board@graph', origin: 'crm' });
   });
+
+  test('a run after Event read is taken away fails with forbidden naming Event, not a crash or vendor text', async () => {
+    sf = await startSalesforceDouble();
+    const { env, connection } = await connectSalesforce(sf);
+    const crm = salesforceConnector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+    const now = () => sf.now();
+    const ctx: EngineContext = {
+      crm,
+      calendar: new MemoryCalendar({ userEmail: USER, now }),
+      store: new MemoryStatusStore(),
+      settings: { ...defaultSettings, syncRecords: 'all' },
+      userEmail: USER,
+      calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
+      sleep: async () => undefined,
+      now,
+    };
+    sf.denyRead('Event');
+    const r = await runSync(ctx, { runId: 'r1', trigger: 'manual' });
+    expect(r.status).toBe('failed');
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatchObject({ kind: 'forbidden', side: 'connector' });
+    expect(r.errors[0]!.message).toMatch(/read access to Event \(INVALID_TYPE\)/);
+    expect(r.errors[0]!.message).not.toMatch(/not supported/);
+  });
 });

@@ -32,6 +32,14 @@ export interface DavAnswer {
 
 const writeMethods = new Set(['PUT', 'DELETE', 'MKCALENDAR', 'PROPPATCH']);
 
+/** The first element inside a DAV:error body (`<D:error><D:valid-sync-token/></D:error>` → `valid-sync-token`). */
+export function davPrecondition(body: string): string | null {
+  const m = /<(?:[A-Za-z][\w.-]*:)?error\b[^>]*>\s*<(?:[A-Za-z][\w.-]*:)?([A-Za-z][\w-]{0,63})\b/.exec(
+    body.slice(0, 4096),
+  );
+  return m?.[1] ?? null;
+}
+
 /** How long a PROPFIND / REPORT may take before it counts as lost. */
 export const LISTING_TIMEOUT_MS = 5 * 60_000;
 
@@ -76,9 +84,12 @@ export class DavClient {
     }
     if (res.ok || req.accept?.includes(res.status))
       return { status: res.status, headers: res.headers, body, url: req.url };
+    // The server's own text is never repeated (it may echo request data or credentials): the method, the path and,
+    // when the server names one, the DAV precondition it refused (RFC 4918 §16, e.g. valid-sync-token).
+    const precondition = davPrecondition(body);
     throw providerErrorFromResponse(
       res,
-      `${req.method} ${new URL(req.url).pathname}: ${body.slice(0, 200)}`,
+      `${req.method} ${new URL(req.url).pathname}${precondition ? `: ${precondition}` : ''}`,
       this.now(),
     );
   }

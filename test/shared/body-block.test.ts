@@ -72,7 +72,8 @@ describe('body block: HTML', () => {
         expect(withA).toBe(`<html><head><meta charset="utf-8"></head><body>${user}${blockA}</body></html>`);
         expect(setHtmlBlock(withA, null)).toBe(doc);
         // The user (or Teams) adds content after our block: it stays, byte for byte.
-        const later = withA.replace('</body>', `${tail}</body>`);
+        // A function replacement: a "$$" in the generated tail must stay two dollars.
+        const later = withA.replace('</body>', () => `${tail}</body>`);
         expect(setHtmlBlock(later, blockB)).toBe(
           `<html><head><meta charset="utf-8"></head><body>${user}${blockB}${tail}</body></html>`,
         );

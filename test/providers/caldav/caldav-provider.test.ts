@@ -304,6 +304,141 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
       ]);
     });
 
+    it('keeps what another client wrote (its alarms, X- properties, attendees and their answers) through CRM edits', async () => {
+      const lines = (ics: string): string[] => ics.split(/\r?\n/).filter(Boolean);
+      const other = [
+        'BEGIN:VCALENDAR',
+        'VERSION:2.0',
+        'PRODID:-//Apple Inc.//macOS 14.0//EN',
+        'BEGIN:VEVENT',
+        'UID:other-client-keep-1',
+        'DTSTAMP:20270101T120000Z',
+        'DTSTART:20270310T090000Z',
+        'DTEND:20270310T100000Z',
+        'SUMMARY:Quarterly review',
+        'X-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC',
+        'X-CRM-CONNECTOR-ID:crm-keep',
+        'ORGANIZER;CN=Alice:mailto:alice@example.com',
+        'ATTENDEE;CN=Carol;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:carol@customer.example',
+        'ATTENDEE;CN=Dave Smith;PARTSTAT=TENTATIVE;ROLE=OPT-PARTICIPANT:mailto:dave@customer.example',
+        'BEGIN:VALARM',
+        'ACTION:DISPLAY',
+        'DESCRIPTION:Leave now',
+        'TRIGGER:-PT45M',
+        'X-WR-ALARMUID:7A1B2C3D-0001',
+        'UID:7A1B2C3D-0001',
+        'END:VALARM',
+        'BEGIN:VALARM',
+        'ACTION:AUDIO',
+        'TRIGGER;VALUE=DATE-TIME:20270309T180000Z',
+        'X-APPLE-DEFAULT-ALARM:TRUE',
+        'END:VALARM',
+        'END:VEVENT',
+        'END:VCALENDAR',
+        '',
+      ].join('\r\n');
+      await radicale.seed(calendarId, [{ name: 'other-client-keep-1.ics', ics: other }]);
+      const [found] = await open().findByTag(calendarId, ['crm-keep']);
+      if (!found) throw new Error('seeded event not found');
+      const before = lines(await raw(found.id));
+      const alarms = (ls: string[]): string[] => {
+        const out: string[] = [];
+        let inAlarm = false;
+        let cur: string[] = [];
+        for (const l of ls) {
+          if (l === 'BEGIN:VALARM') [inAlarm, cur] = [true, []];
+          if (inAlarm) cur.push(l);
+          if (l === 'END:VALARM') {
+            inAlarm = false;
+            out.push(cur.join('\n'));
+          }
+        }
+        return out;
+      };
+      const userAlarms = alarms(before).filter((a) => !a.includes('X-CRM-CONNECTOR-ALARM'));
+      expect(userAlarms).toHaveLength(2);
+      const kept = before.filter((l) => /^(X-APPLE-TRAVEL|ATTENDEE)/.test(l));
+      expect(kept).toHaveLength(3);
+
+      // The CRM side edits subject, time, reminder and adds one attendee, one write after the other.
+      const base = { attendees: [{ email: 'carol@customer.example' }, { email: 'dave@customer.example' }] };
+      const edits: Partial<SyncedFields>[] = [
+        { ...base, subject: 'Quarterly review (moved)' },
+        {
+          ...base,
+          subject: 'Quarterly review (moved)',
+          timing: {
+            kind: 'timed',
+            start: '2027-03-11T13:00:00.000Z',
+            end: '2027-03-11T14:00:00.000Z',
+            timeZone: 'UTC',
+          },
+          reminderMinutes: 10,
+        },
+        {
+          subject: 'Quarterly review (moved)',
+          timing: {
+            kind: 'timed',
+            start: '2027-03-11T13:00:00.000Z',
+            end: '2027-03-11T14:00:00.000Z',
+            timeZone: 'UTC',
+          },
+          reminderMinutes: 5,
+          attendees: [...base.attendees, { email: 'erin@customer.example', name: 'Erin' }],
+        },
+      ];
+      let version = found.version;
+      let last = found;
+      for (const over of edits) {
+        const [w] = await open().writeEvents(calendarId, [
+          { op: 'update', id: found.id, ifMatch: version, draft: draft('crm-keep', over, { sendInvitations: true }) },
+        ]);
+        if (!w?.ok || !w.value) throw new Error(`update failed: ${JSON.stringify(w)}`);
+        version = w.value.version;
+        last = w.value;
+      }
+      expect(last.fields).toMatchObject({ subject: 'Quarterly review (moved)', reminderMinutes: 5 });
+      expect(last.fields.attendees.map((a) => a.email).sort()).toEqual([
+        'carol@customer.example',
+        'dave@customer.example',
+        'erin@customer.example',
+      ]);
+      const after = lines(await raw(found.id));
+      const afterAlarms = alarms(after);
+      // The user's two alarms byte for byte, plus exactly one alarm of ours with the last reminder.
+      expect(afterAlarms.filter((a) => !a.includes('X-CRM-CONNECTOR-ALARM'))).toEqual(userAlarms);
+      const ours = afterAlarms.filter((a) => a.includes('X-CRM-CONNECTOR-ALARM'));
+      expect(ours).toHaveLength(1);
+      expect(ours[0]).toMatch(/TRIGGER:-PT5M/);
+      for (const line of kept) expect(after).toContain(line);
+      expect(after.filter((l) => /^ATTENDEE/.test(l))).toHaveLength(3);
+      expect(after.some((l) => /^ATTENDEE.*:mailto:erin@customer\.example$/.test(l))).toBe(true);
+
+      // The CRM drops Dave and the reminder: only his line and our alarm go.
+      const [dropped] = await open().writeEvents(calendarId, [
+        {
+          op: 'update',
+          id: found.id,
+          ifMatch: version,
+          draft: draft(
+            'crm-keep',
+            {
+              ...edits[2],
+              attendees: [{ email: 'carol@customer.example' }, { email: 'erin@customer.example' }],
+              reminderMinutes: null,
+            },
+            { sendInvitations: true },
+          ),
+        },
+      ]);
+      if (!dropped?.ok || !dropped.value) throw new Error('update failed');
+      const final = lines(await raw(found.id));
+      expect(alarms(final)).toEqual(userAlarms);
+      expect(final).toContain(kept.find((l) => l.includes('carol@'))!);
+      expect(final).toContain(kept.find((l) => l.startsWith('X-APPLE'))!);
+      expect(final.some((l) => l.includes('dave@customer.example'))).toBe(false);
+    });
+
     it('finds events by tag exactly (text-match is a substring match)', async () => {
       const p = open();
       await p.writeEvents(calendarId, [

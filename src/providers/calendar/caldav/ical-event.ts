@@ -1,7 +1,8 @@
 /**
  * One CalDAV resource (a VCALENDAR with a master VEVENT and its RECURRENCE-ID overrides) ↔ the engine's events.
- * Writing edits the stored component in place, so properties the connector does not own (PARTSTAT, other
- * clients' X- properties, alarms' extra fields) survive a round trip.
+ * Writing edits the stored component in place, so what the connector does not own survives a round trip: other
+ * clients' X- properties, the user's own alarms (only the marked connector alarm is replaced) and attendee lines of
+ * addresses the draft keeps (PARTSTAT, RSVP, CN as other clients wrote them).
  */
 import ICAL from 'ical.js';
 import { describeWithLink, userTextOf } from '../../../shared/body-block';
@@ -86,12 +87,37 @@ export function addDays(date: string, days: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** Marks the one VALARM the connector writes; every other alarm is the user's and is never touched. */
+export const crmAlarmProperty = 'X-CRM-CONNECTOR-ALARM';
+
+function alarmMinutes(alarm: ICAL.Component): number | null {
+  const trigger = alarm.getFirstProperty('trigger');
+  const related = trigger?.getFirstParameter('related');
+  const value = trigger?.getFirstValue();
+  return value instanceof ICAL.Duration && related !== 'END' ? Math.max(0, Math.round(-value.toSeconds() / 60)) : null;
+}
+
+/**
+ * The connector's alarm: the marked one, or (resources written before the mark existed) an alarm that is exactly
+ * what the connector used to write — ACTION:DISPLAY, TRIGGER and DESCRIPTION equal to the summary or "Reminder".
+ */
+function isOurAlarm(alarm: ICAL.Component, summary: string): boolean {
+  if (alarm.hasProperty(crmAlarmProperty.toLowerCase())) return true;
+  const names = alarm.getAllProperties().map((p) => p.name);
+  if (names.length !== 3 || alarm.getAllSubcomponents().length > 0) return false;
+  if (!['action', 'description', 'trigger'].every((n) => names.includes(n))) return false;
+  const description = text(alarm, 'description');
+  return text(alarm, 'action').toUpperCase() === 'DISPLAY' && (description === summary || description === 'Reminder');
+}
+
+/** The synced reminder: the connector's alarm when there is one, otherwise the first relative alarm. */
 function readReminder(comp: ICAL.Component): number | null {
-  for (const alarm of comp.getAllSubcomponents('valarm')) {
-    const trigger = alarm.getFirstProperty('trigger');
-    const related = trigger?.getFirstParameter('related');
-    const value = trigger?.getFirstValue();
-    if (value instanceof ICAL.Duration && related !== 'END') return Math.max(0, Math.round(-value.toSeconds() / 60));
+  const alarms = comp.getAllSubcomponents('valarm');
+  const ours = alarms.find((a) => a.hasProperty(crmAlarmProperty.toLowerCase()));
+  if (ours) return alarmMinutes(ours);
+  for (const alarm of alarms) {
+    const minutes = alarmMinutes(alarm);
+    if (minutes !== null) return minutes;
   }
   return null;
 }
@@ -335,7 +361,6 @@ const ownedProperties = [
   'location',
   'class',
   'transp',
-  'attendee',
   'rrule',
   'exdate',
   'rdate',
@@ -354,14 +379,76 @@ function icsNow(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
 }
 
+/**
+ * Attendees by address: lines of addresses the draft keeps stay as they are (PARTSTAT, RSVP, CN and whatever other
+ * clients set), only addresses the draft drops are removed and only new ones are added. The connected user's own
+ * lines are not synced and stay. SCHEDULE-AGENT is the one parameter the connector owns on a kept line: without
+ * invitations it must say CLIENT, or a scheduling server would mail the change to that attendee.
+ */
+function applyAttendees(comp: ICAL.Component, draft: EventDraft, self: SelfIdentity): void {
+  const wanted = new Map(draft.fields.attendees.map((p) => [p.email.toLowerCase(), p]));
+  const agent = draft.sendInvitations ? '' : ';SCHEDULE-AGENT=CLIENT';
+  const present = new Set<string>();
+  for (const prop of comp.getAllProperties('attendee')) {
+    const email = mailAddress(prop.getFirstValue());
+    if (self.addresses.includes(email)) continue;
+    if (!wanted.has(email) || present.has(email)) {
+      comp.removeProperty(prop);
+      continue;
+    }
+    present.add(email);
+    if (!draft.sendInvitations && String(prop.getFirstParameter('schedule-agent') ?? '').toUpperCase() !== 'CLIENT') {
+      prop.setParameter('schedule-agent', 'CLIENT');
+    }
+  }
+  if (wanted.size === 0) return;
+  const me = self.addresses[0];
+  const organizer = comp.getFirstProperty('organizer');
+  if (!organizer && me) comp.addProperty(ICAL.Property.fromString(`ORGANIZER${agent}:mailto:${me}`));
+  else if (organizer && !draft.sendInvitations) organizer.setParameter('schedule-agent', 'CLIENT');
+  else if (organizer) organizer.removeParameter('schedule-agent');
+  for (const [email, p] of wanted) {
+    if (present.has(email)) continue;
+    const cn = p.name ? `;CN=${escapeParam(p.name)}` : '';
+    comp.addProperty(
+      ICAL.Property.fromString(`ATTENDEE${cn};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION${agent}:mailto:${email}`),
+    );
+  }
+}
+
+/**
+ * Only the connector's alarm is replaced or removed; the user's own alarms stay byte for byte. When the resource has
+ * no alarm of ours and the reminder read from the user's alarm is already what the CRM wants, nothing is added
+ * (a second, duplicate alarm would ring twice).
+ */
+function applyReminder(
+  comp: ICAL.Component,
+  minutes: number | null,
+  subject: string,
+  previousSummary: string,
+  previousReminder: number | null,
+): void {
+  const ours = comp.getAllSubcomponents('valarm').filter((a) => isOurAlarm(a, previousSummary));
+  for (const alarm of ours) comp.removeSubcomponent(alarm);
+  if (minutes === null) return;
+  if (ours.length === 0 && previousReminder === minutes) return;
+  const alarm = new ICAL.Component('valarm');
+  alarm.addPropertyWithValue('action', 'DISPLAY');
+  alarm.addPropertyWithValue('description', subject || 'Reminder');
+  alarm.addProperty(ICAL.Property.fromString(`TRIGGER:${minutes === 0 ? 'PT0S' : `-PT${minutes}M`}`));
+  alarm.addPropertyWithValue(crmAlarmProperty.toLowerCase(), '1');
+  comp.addSubcomponent(alarm);
+}
+
 /** Rewrites the owned properties of one VEVENT from a draft. */
 function applyDraft(
   comp: ICAL.Component,
   draft: EventDraft,
   opts: { self: SelfIdentity; now: Date; recurrenceId: string | null; zone: string | null },
 ): void {
+  const previousSummary = text(comp, 'summary');
+  const previousReminder = readReminder(comp);
   for (const name of ownedProperties) comp.removeAllProperties(name);
-  comp.removeAllSubcomponents('valarm');
   const f = draft.fields;
   const now = icsNow(opts.now);
   comp.addProperty(ICAL.Property.fromString(`DTSTAMP:${now}`));
@@ -380,22 +467,7 @@ function applyDraft(
   if (f.location) comp.addPropertyWithValue('location', f.location);
   comp.addPropertyWithValue('class', f.visibility === 'private' ? 'PRIVATE' : 'PUBLIC');
   comp.addPropertyWithValue('transp', f.showAs === 'free' ? 'TRANSPARENT' : 'OPAQUE');
-  if (f.attendees.length > 0) {
-    const agent = draft.sendInvitations ? '' : ';SCHEDULE-AGENT=CLIENT';
-    const me = opts.self.addresses[0];
-    const organizer = comp.getFirstProperty('organizer');
-    if (!organizer && me) comp.addProperty(ICAL.Property.fromString(`ORGANIZER${agent}:mailto:${me}`));
-    else if (organizer && !draft.sendInvitations) organizer.setParameter('schedule-agent', 'CLIENT');
-    else if (organizer) organizer.removeParameter('schedule-agent');
-    for (const p of f.attendees) {
-      const cn = p.name ? `;CN=${escapeParam(p.name)}` : '';
-      comp.addProperty(
-        ICAL.Property.fromString(
-          `ATTENDEE${cn};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION${agent}:mailto:${p.email.toLowerCase()}`,
-        ),
-      );
-    }
-  }
+  applyAttendees(comp, draft, opts.self);
   if (opts.recurrenceId === null && f.recurrence) {
     comp.addProperty(ICAL.Property.fromString(`RRULE:${f.recurrence.rrule.replace(/^RRULE:/i, '')}`));
     for (const ex of f.recurrence.exdates) comp.addProperty(timeProperty('EXDATE', ex, opts.zone));
@@ -404,15 +476,7 @@ function applyDraft(
     comp.removeAllProperties('recurrence-id');
     comp.addProperty(timeProperty('RECURRENCE-ID', opts.recurrenceId, opts.zone));
   }
-  if (f.reminderMinutes !== null) {
-    const alarm = new ICAL.Component('valarm');
-    alarm.addPropertyWithValue('action', 'DISPLAY');
-    alarm.addPropertyWithValue('description', f.subject || 'Reminder');
-    alarm.addProperty(
-      ICAL.Property.fromString(`TRIGGER:${f.reminderMinutes === 0 ? 'PT0S' : `-PT${f.reminderMinutes}M`}`),
-    );
-    comp.addSubcomponent(alarm);
-  }
+  applyReminder(comp, f.reminderMinutes, f.subject, previousSummary, previousReminder);
   if (draft.priority) {
     comp.addPropertyWithValue('priority', priorityValue[draft.priority].priority);
     comp.addPropertyWithValue('color', priorityValue[draft.priority].color);

@@ -40,7 +40,10 @@ const client = () =>
 test('an error body is not repeated in the error, even when it echoes the password', async () => {
   const e = await client()
     .request({ method: 'PROPFIND', url: `${origin}/echo/`, headers: { depth: '0' }, body: '<x/>' })
-    .catch((x: unknown) => x as Error);
+    .then(
+      () => new Error('no error'),
+      (x: unknown) => x as Error,
+    );
   expect(e).toBeInstanceOf(Error);
   expect(e.message).toContain('PROPFIND /echo/');
   expect(e.message).not.toContain(secret);
@@ -50,7 +53,10 @@ test('an error body is not repeated in the error, even when it echoes the passwo
 test('the DAV precondition a server names is kept', async () => {
   const e = await client()
     .request({ method: 'REPORT', url: `${origin}/cal/`, headers: { depth: '1' }, body: '<x/>' })
-    .catch((x: unknown) => x as Error);
+    .then(
+      () => new Error('no error'),
+      (x: unknown) => x as Error,
+    );
   expect(e.message).toMatch(/REPORT \/cal\/: valid-sync-token/);
   expect(e.message).not.toContain(secret);
   expect(davPrecondition('<error xmlns="DAV:"><number-of-matches-within-limits/></error>')).toBe(

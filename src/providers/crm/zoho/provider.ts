@@ -144,8 +144,12 @@ export class ZohoProvider implements CrmProvider {
       maxBatch: 100,
       createContacts: true,
       reminders: false,
-      // A call holds one contact (Who_Id) and no venue; a task neither.
-      missingFields: { call: ['location', 'attendees'], task: ['location', 'attendees'] },
+      // A call holds one contact (Who_Id) and no venue; a task neither. Only Events' series are mapped (a Zoho call
+      // has no rule; task rules are not mapped), so a call or task never takes or gives a series' rule.
+      missingFields: {
+        call: ['location', 'attendees', 'recurrence'],
+        task: ['location', 'attendees', 'recurrence'],
+      },
     };
   }
 

@@ -559,3 +559,99 @@ describe.each([
     expect((await h.all()).filter((i) => i.iCalUId === ev.iCalUId)).toHaveLength(1);
   });
 });
+
+describe('engine with Zoho CRM: meeting series as one Event with Recurring_Activity', () => {
+  const rrule = 'FREQ=WEEKLY;INTERVAL=1;BYDAY=MO;UNTIL=20270125T090000Z';
+  const setup = async () => {
+    const zd = await startZohoDouble();
+    const { env, connector, connection } = await connectZoho(zd);
+    const crm = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
+    const cal = new MemoryCalendar({ userEmail: USER, now: clock });
+    const ctx: EngineContext = {
+      crm,
+      calendar: cal,
+      store: new MemoryStatusStore(),
+      settings: { ...defaultSettings, syncRecords: 'all' },
+      userEmail: USER,
+      calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
+      sleep: async () => undefined,
+      now: clock,
+    };
+    const run = async () => {
+      const r = await runSync(ctx, { runId: `z${Math.random()}`, trigger: 'manual' });
+      expect(r.errors).toEqual([]);
+      return r;
+    };
+    const close = async () => {
+      const violations = [...zd.violations];
+      await zd.close();
+      expect(violations).toEqual([]);
+    };
+    return { zd, cal, run, close };
+  };
+
+  test('a weekly calendar series becomes one Zoho event with Recurring_Activity, not one record per occurrence', async () => {
+    const { zd, cal, run, close } = await setup();
+    try {
+      cal.userCreate('primary', {
+        fields: {
+          subject: 'Weekly sync',
+          timing: {
+            kind: 'timed',
+            start: '2026-11-23T09:00:00.000Z',
+            end: '2026-11-23T09:30:00.000Z',
+            timeZone: 'UTC',
+          },
+          body: '',
+          location: '',
+          visibility: 'normal',
+          showAs: 'busy',
+          attendees: [{ email: 'ann@acme.example' }],
+          recurrence: { rrule, exdates: ['2026-12-28T09:00:00.000Z'] },
+          reminderMinutes: null,
+        },
+      });
+      const r = await run();
+      expect(r.crm.created).toBe(1);
+      const events = zd.all('Events');
+      expect(events).toHaveLength(1);
+      expect(events[0]!['Recurring_Activity']).toEqual({
+        RRULE: 'FREQ=WEEKLY;BYDAY=MO;INTERVAL=1;UNTIL=2027-01-25;DTSTART=2026-11-23',
+        EXDATE: '2026-12-28',
+      });
+      // Read back unchanged: nothing to write on the next run.
+      const again = await run();
+      expect(again.crm.created + again.crm.updated + again.calendar.created + again.calendar.updated).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a Zoho series becomes one calendar series', async () => {
+    const { zd, cal, run, close } = await setup();
+    try {
+      zd.insert('Events', {
+        Event_Title: 'Monthly review',
+        Start_DateTime: '2026-12-01T14:00:00+00:00',
+        End_DateTime: '2026-12-01T15:00:00+00:00',
+        All_day: false,
+        Owner: { id: zd.users[0]!.id, name: 'Sally' },
+        Participants: [{ type: 'email', participant: 'max@corp.example' }],
+        Recurring_Activity: { RRULE: 'FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=1;COUNT=6;DTSTART=2026-12-01' },
+      });
+      const r = await run();
+      expect(r.calendar.created).toBe(1);
+      const mirrors = cal.all().filter((e) => e.crmTag);
+      expect(mirrors).toHaveLength(1);
+      expect(mirrors[0]!.fields.recurrence).toEqual({
+        // (The engine's canonical form: parts sorted.)
+        rrule: 'BYMONTHDAY=1;COUNT=6;FREQ=MONTHLY;INTERVAL=1',
+        exdates: [],
+      });
+      const again = await run();
+      expect(again.crm.created + again.crm.updated + again.calendar.created + again.calendar.updated).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -58,7 +58,7 @@ export function zohoDescriptorFor(
     customUrl: 'none',
     capabilities: {
       activityTypes: ['meeting', 'call', 'task'],
-      recurrence: false,
+      recurrence: true,
       invitees: true,
       webhooks: false,
       calendars: false,

@@ -11,7 +11,10 @@
  *   `$se_module: Accounts`.
  * - The iCalUId tag is the custom field `CrmSync_ICalUId` (single line, on Events, Calls and Tasks, created by the
  *   admin); the Sync-to-calendar flag an optional checkbox field named at connect. No archive state (a Zoho user
- *   deletes); no recurrence mapped (occurrences become records, SPEC §5); reminders not mapped.
+ *   deletes); reminders not mapped.
+ * - Recurrence: a meeting series is one Event with `Recurring_Activity` (RRULE + EXDATE, see ./recurrence.ts).
+ *   Zoho's API has no changed occurrence of a series: a calendar series' moved/edited occurrence is refused with a
+ *   named error (the Zoho series keeps that occurrence as the rule says); turning a series into a single meeting too.
  */
 import { ProviderError } from '../../../sync/errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields, Timing } from '../../../sync/model';
@@ -27,12 +30,13 @@ import type {
 import type { ActivityType } from '../../../shared/settings';
 import { readICalUIdTag, storedTagsFor, writtenBackTag } from '../ical-uid-tag';
 import type { ZohoClient } from './client';
+import { recurrenceFromZoho, recurrenceToZoho } from './recurrence';
 
 export type ZohoModule = 'Events' | 'Calls' | 'Tasks';
 export const zohoModules: readonly ZohoModule[] = ['Events', 'Calls', 'Tasks'];
 export const zohoTagField = 'CrmSync_ICalUId';
 const baseFields: Record<ZohoModule, string[]> = {
-  Events: ['Event_Title', 'Start_DateTime', 'End_DateTime', 'All_day', 'Venue', 'Participants'],
+  Events: ['Event_Title', 'Start_DateTime', 'End_DateTime', 'All_day', 'Venue', 'Participants', 'Recurring_Activity'],
   Calls: ['Subject', 'Call_Start_Time', 'Call_Duration'],
   Tasks: ['Subject', 'Due_Date', 'Status', 'Priority'],
 };
@@ -132,7 +136,7 @@ export class ZohoProvider implements CrmProvider {
   ) {
     this.capabilities = {
       types: ['meeting', 'call', 'task'],
-      recurrence: false,
+      recurrence: true,
       invitees: true,
       syncFlagField: options.syncFlagField !== null,
       archive: false,
@@ -140,8 +144,12 @@ export class ZohoProvider implements CrmProvider {
       maxBatch: 100,
       createContacts: true,
       reminders: false,
-      // A call holds one contact (Who_Id) and no venue; a task neither.
-      missingFields: { call: ['location', 'attendees'], task: ['location', 'attendees'] },
+      // A call holds one contact (Who_Id) and no venue; a task neither. Only Events' series are mapped (a Zoho call
+      // has no rule; task rules are not mapped), so a call or task never takes or gives a series' rule.
+      missingFields: {
+        call: ['location', 'attendees', 'recurrence'],
+        task: ['location', 'attendees', 'recurrence'],
+      },
     };
   }
 
@@ -184,15 +192,16 @@ export class ZohoProvider implements CrmProvider {
     ];
     const what = idOfLookup(r['What_Id']);
     const completed = module === 'Tasks' && r['Status'] === 'Completed';
+    const timing = timingOf(module, r);
     const fields: CrmItem['fields'] = {
       subject: str(module === 'Events' ? r['Event_Title'] : r['Subject']),
-      timing: timingOf(module, r),
+      timing,
       body: str(r['Description']),
       location: module === 'Events' ? str(r['Venue']) : '',
       visibility: 'normal',
       showAs: completed ? 'free' : 'busy',
       attendees,
-      recurrence: null,
+      recurrence: module === 'Events' ? recurrenceFromZoho(r['Recurring_Activity'], timing) : null,
       reminderMinutes: null,
     };
     const priority = str(r['Priority']).toLowerCase();
@@ -267,7 +276,8 @@ export class ZohoProvider implements CrmProvider {
           const item = this.toItem(module, r);
           const t = item.fields.timing;
           const end = t ? Date.parse(t.kind === 'timed' ? t.end : `${t.endDate}T00:00:00Z`) : null;
-          if (full && end !== null && end < from) continue;
+          // A series stays whatever its first occurrence's end: later occurrences may fall in the window.
+          if (full && end !== null && end < from && !item.fields.recurrence) continue;
           if (keep?.(item) ?? true) items.push(item);
         }
       });
@@ -347,8 +357,19 @@ export class ZohoProvider implements CrmProvider {
     return { email, contactId: `contact:${id}`, kind: 'contact', name: person.name?.trim() || null, companyId: null };
   }
 
-  private async fieldsBody(module: ZohoModule, f: Partial<SyncedFields>): Promise<Record<string, unknown>> {
+  private async fieldsBody(
+    module: ZohoModule,
+    f: Partial<SyncedFields>,
+    current: CrmItem | null = null,
+  ): Promise<Record<string, unknown>> {
     const b: Record<string, unknown> = {};
+    if (f.recurrence !== undefined && module === 'Events') {
+      const timing = f.timing ?? current?.fields.timing ?? null;
+      if (f.recurrence && timing) b['Recurring_Activity'] = recurrenceToZoho(f.recurrence, timing);
+      else if (f.recurrence) throw new ProviderError('invalid', 'recurrence: a Zoho series needs a start');
+      else if (current?.fields.recurrence)
+        throw new ProviderError('invalid', 'recurrence: the connector does not turn a Zoho series into one meeting');
+    }
     if (f.subject !== undefined) b[module === 'Events' ? 'Event_Title' : 'Subject'] = f.subject;
     if (f.body !== undefined) b['Description'] = f.body;
     if (f.location !== undefined && module === 'Events') b['Venue'] = f.location;
@@ -425,6 +446,11 @@ export class ZohoProvider implements CrmProvider {
             continue;
           }
           const module = moduleOf(w.draft.type);
+          if (w.draft.occurrence)
+            throw new ProviderError(
+              'invalid',
+              'Zoho CRM keeps no changed occurrence of a series: the Zoho series keeps this occurrence as its rule says',
+            );
           const record: Record<string, unknown> = {
             ...(await this.fieldsBody(module, w.draft.fields)),
             ...this.linkFields(w.draft.links),
@@ -441,8 +467,13 @@ export class ZohoProvider implements CrmProvider {
         if (!zohoModules.includes(module) || !id)
           throw new ProviderError('not-found', `${w.id} is not a Zoho record id`);
         let record: Record<string, unknown>;
-        if (w.op === 'update') record = { ...(await this.fieldsBody(module, w.fields)), ...this.linkFields(w.links) };
-        else if (w.op === 'set-ical-uid') record = { [zohoTagField]: writtenBackTag(w.iCalUId) };
+        if (w.op === 'update') {
+          // A changed rule needs the series' start (Zoho's DTSTART); clearing one is refused only for a series.
+          const current =
+            module === 'Events' && w.fields.recurrence !== undefined ? (await this.read([w.id])).get(w.id) : undefined;
+          const fieldsBody = await this.fieldsBody(module, w.fields, current ?? null);
+          record = { ...fieldsBody, ...this.linkFields(w.links) };
+        } else if (w.op === 'set-ical-uid') record = { [zohoTagField]: writtenBackTag(w.iCalUId) };
         else if (w.op === 'set-sync-flag') {
           if (!this.options.syncFlagField)
             throw new ProviderError('invalid', 'no Sync-to-calendar field was named when Zoho CRM was connected');

@@ -361,4 +361,57 @@ describe('Zoho CRM connector (v8 double, checked against Zoho’s OpenAPI slice 
     expect(zd.violations.length).toBeGreaterThan(0);
     zd.violations.length = 0;
   });
+  test('recurrence: a series is one Event with Recurring_Activity; updates keep DTSTART; what Zoho cannot hold is refused by name', async () => {
+    const weekly = { rrule: 'FREQ=WEEKLY;BYDAY=SA;COUNT=4', exdates: ['2030-01-19T09:00:00.000Z'] };
+    const [made] = await crm.writeItems([
+      { op: 'create', idempotencyKey: 'r', draft: draft({}, { recurrence: weekly }) },
+    ]);
+    expect(made).toMatchObject({ ok: true, value: { fields: { recurrence: weekly } } });
+    const id = made!.ok ? made!.value!.id : '';
+    expect(zd.get('Events', id.split(':')[1]!)?.['Recurring_Activity']).toEqual({
+      RRULE: 'FREQ=WEEKLY;BYDAY=SA;COUNT=4;DTSTART=2030-01-12',
+      EXDATE: '2030-01-19',
+    });
+    // A new rule without a new time: the series' own start gives Zoho's DTSTART.
+    const until = { rrule: 'FREQ=WEEKLY;BYDAY=SA;UNTIL=20300209T090000Z', exdates: [] };
+    const [upd] = await crm.writeItems([{ op: 'update', id, ifMatch: null, fields: { recurrence: until } }]);
+    expect(upd).toMatchObject({ ok: true, value: { fields: { recurrence: until } } });
+    expect(zd.get('Events', id.split(':')[1]!)?.['Recurring_Activity']).toEqual({
+      RRULE: 'FREQ=WEEKLY;BYDAY=SA;UNTIL=2030-02-09;DTSTART=2030-01-12',
+    });
+    const refused = await crm.writeItems([
+      {
+        op: 'create',
+        idempotencyKey: 'h',
+        draft: draft({}, { recurrence: { rrule: 'FREQ=DAILY;BYHOUR=9', exdates: [] } }),
+      },
+      {
+        op: 'create',
+        idempotencyKey: 'o',
+        draft: draft({ occurrence: { seriesId: id, originalStart: '2030-01-26T09:00:00.000Z' } }),
+      },
+      { op: 'update', id, ifMatch: null, fields: { recurrence: null } },
+    ]);
+    expect(refused.map((r) => (r.ok ? 'ok' : (r.error as ProviderError).message))).toEqual([
+      'recurrence: Zoho CRM cannot repeat by BYHOUR',
+      expect.stringContaining('changed occurrence'),
+      expect.stringContaining('does not turn a Zoho series into one meeting'),
+    ]);
+    expect(zd.all('Events')).toHaveLength(1);
+  });
+
+  test('the double refuses a Recurring_Activity Zoho would not take (UNTIL as an instant, no DTSTART)', async () => {
+    const p = crm as unknown as { client: { call: (m: string, path: string, body: unknown) => Promise<unknown> } };
+    const answer = (await p.client.call('POST', '/crm/v8/Events', {
+      data: [
+        {
+          Event_Title: 'x',
+          Start_DateTime: '2030-01-12T09:00:00+00:00',
+          End_DateTime: '2030-01-12T10:00:00+00:00',
+          Recurring_Activity: { RRULE: 'FREQ=WEEKLY;UNTIL=20300209T090000Z' },
+        },
+      ],
+    })) as { data: { code: string; details: { api_name: string } }[] };
+    expect(answer.data[0]).toMatchObject({ code: 'INVALID_DATA', details: { api_name: 'Recurring_Activity' } });
+  });
 });

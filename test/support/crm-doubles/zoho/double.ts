@@ -47,6 +47,27 @@ function standardFields(): Record<string, Set<string>> | null {
   return Object.fromEntries(Object.entries(json.modules).map(([m, f]) => [m, new Set(Object.keys(f))]));
 }
 
+/**
+ * Zoho's recurring meetings: RRULE with FREQ (daily to yearly), DTSTART and UNTIL as dates, no iCalendar-only parts
+ * (BYHOUR, WKST, …); EXDATE dates comma-separated. What Zoho's UI offers, held as the double's rule.
+ */
+function recurringActivityValid(v: unknown): boolean {
+  if (!v || typeof v !== 'object') return false;
+  const { RRULE: rule, EXDATE: ex } = v as { RRULE?: unknown; EXDATE?: unknown };
+  if (typeof rule !== 'string') return false;
+  const parts = new Map(rule.split(';').map((p) => [p.split('=')[0] ?? '', p.split('=')[1] ?? ''] as const));
+  const known = ['FREQ', 'INTERVAL', 'BYDAY', 'BYMONTHDAY', 'BYMONTH', 'BYSETPOS', 'COUNT', 'UNTIL', 'DTSTART'];
+  const date = /^\d{4}-\d{2}-\d{2}$/;
+  return (
+    [...parts.keys()].every((k) => known.includes(k)) &&
+    ['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY'].includes(parts.get('FREQ') ?? '') &&
+    date.test(parts.get('DTSTART') ?? '') &&
+    (!parts.has('UNTIL') || date.test(parts.get('UNTIL') ?? '')) &&
+    !(parts.has('UNTIL') && parts.has('COUNT')) &&
+    (ex === undefined || (typeof ex === 'string' && ex.split(',').every((d) => date.test(d))))
+  );
+}
+
 export async function startZohoDouble(options: { tagField?: boolean } = {}): Promise<ZohoDouble> {
   const contract = loadContractIfPresent([schemaFile('zoho', 'zoho-crm-v8-openapi.json')], {
     oneOfAsAnyOf: true,
@@ -143,6 +164,13 @@ export async function startZohoDouble(options: { tagField?: boolean } = {}): Pro
       const bad = badFields(module, Object.keys(rec));
       if (bad.length)
         return { code: 'INVALID_DATA', details: { api_name: bad[0] }, message: 'invalid data', status: 'error' };
+      if (rec['Recurring_Activity'] !== undefined && !recurringActivityValid(rec['Recurring_Activity']))
+        return {
+          code: 'INVALID_DATA',
+          details: { api_name: 'Recurring_Activity' },
+          message: 'invalid data',
+          status: 'error',
+        };
       const { $send_notification: notify, ...fields } = rec;
       if (module === 'Events' && fields['Participants'] !== undefined && notify !== false) api.invitationsSent++;
       if (method === 'POST') {

@@ -154,6 +154,23 @@ describe('connections', () => {
     });
     expect(wrongMethod.body.field).toBe('method');
   });
+
+  it('says a refused OAuth sign-in in its own words, never the provider’s error_description', async () => {
+    const dora = { tid: 'tenant-a', oid: 'oid-dora', email: 'dora@a.test' };
+    const start = await call(dora, 'oauthStart', {
+      params: { side: 'calendar' },
+      body: { provider: 'memcal', method: 'oauth' },
+    });
+    const { state } = start.body as { state: string };
+    const description = encodeURIComponent('Visit http://evil.test and enter your password Hunter2');
+    const cb = await h.app.inject({
+      method: 'GET',
+      url: `/api/v1/oauth/callback?state=${state}&error=access_denied&error_description=${description}`,
+    });
+    expect(cb.body).toContain('the sign-in was cancelled or access was declined');
+    expect(cb.body).not.toContain('evil.test');
+    expect(cb.body).not.toContain('Hunter2');
+  });
 });
 
 describe('settings and automatic sync', () => {

@@ -287,13 +287,7 @@ export class ConnectionService {
       );
     }
     if (q.error || !q.code) {
-      throw new HttpError(
-        422,
-        'connection-failed',
-        `The provider did not authorize the connection: ${q.error_description ?? q.error ?? 'no code returned'}`,
-        null,
-        'unauthorized',
-      );
+      throw new HttpError(422, 'connection-failed', oauthRefusal(q.error), null, 'unauthorized');
     }
     const { codeVerifier, input } = this.deps.vault.decryptJson<{ codeVerifier: string; input: ConnectInput }>(
       row.secret,
@@ -395,5 +389,28 @@ export class ConnectionService {
 export class NotConnectedError extends HttpError {
   constructor(readonly side: ConnectionSide) {
     super(409, 'conflict', `Connect your ${side === 'crm' ? 'CRM' : 'calendar'} first.`, null);
+  }
+}
+
+/**
+ * What the provider's refusal on the OAuth redirect means, in our words. Its `error_description` is never shown: it
+ * is the vendor's text, arrives in a URL anyone can craft, and may quote what was sent (RFC 6749 §4.1.2.1 codes).
+ */
+export function oauthRefusal(code: string | undefined): string {
+  switch (code) {
+    case 'access_denied':
+      return 'The connection was not authorized: the sign-in was cancelled or access was declined.';
+    case 'unauthorized_client':
+    case 'invalid_client':
+      return 'The provider does not accept this connector’s app registration: ask your admin to check it.';
+    case 'invalid_scope':
+      return 'The provider refused the permissions the connector asks for: ask your admin to allow them.';
+    case 'temporarily_unavailable':
+    case 'server_error':
+      return 'The provider could not complete the sign-in just now. Try again in a few minutes.';
+    case undefined:
+      return 'The provider returned no authorization. Start the connection again.';
+    default:
+      return 'The provider did not authorize the connection. Start the connection again.';
   }
 }

@@ -247,7 +247,7 @@ export class FakeApi {
       case 'getRun':
         return {
           report: this.runs.find((r) => r.runId === params.runId) ?? report(),
-          trail: this.trails[params.runId] ?? [],
+          trail: this.trails[params.runId ?? ''] ?? [],
           conflicts: [],
         };
       case 'confirmDeletions':

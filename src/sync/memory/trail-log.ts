@@ -4,9 +4,10 @@
  * A run writes one entry per item it touched (200,000 at 100k items after an initial sync); as objects they took
  * about 80 bytes each plus their id strings. In a batch the run id, instant, action and reason repeat (one sentence
  * per rule), so a batch stores each distinct combination once and every entry as that combination's index plus its
- * two ids (about 25 characters) plus the item's subject, which History names the line with. Listing parses the batches newest first; a batch that cannot hold a match
- * (the wanted id does not occur in its text) is skipped unparsed. Batches are kept in V8's one-byte form when that is
- * smaller (compactJson): the reason sentences contain a ’, which would double the size of every batch.
+ * two ids (about 25 characters) plus the item's subject, which History names the line with. Listing parses the
+ * batches newest first; a batch that cannot hold a match (the wanted id does not occur in its text) is skipped
+ * unparsed. Batches are kept in V8's one-byte form when that is smaller (compactJson): the reason sentences contain
+ * a ’, which would double the size of every batch.
  */
 import type { TrailEntry } from '../status-store';
 import { compactJson, escapeWide } from './plain';

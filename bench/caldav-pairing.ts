@@ -89,7 +89,7 @@ export const caldavPairingBench: BenchSection = {
         await radicale.seed(calendarId, resources);
       });
       const store = new MemoryStatusStore();
-      await resetSync({ store });
+      await resetSync({ store, now: systemClock });
       const ctx: EngineContext = {
         crm,
         calendar: caldavConnector.open(connection, env, { saveSecrets: async () => {} }),

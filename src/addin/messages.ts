@@ -221,6 +221,16 @@ export const messages = {
     conflictLine: (field: string, winner: string, policy: string) =>
       `${field}: both sides changed; kept the ${winner} value (${policy}).`,
     loadMore: 'Show more',
+    /** A trail line names its item: “Quarterly review”: created in the calendar. */
+    trailLine: (subject: string, reason: string) => `“${subject || '(no title)'}”: ${reason}`,
+    /** Who started a cleanup, an undo or a reset: always the user (pane, API or their admin's command line). */
+    byYou: 'By you',
+    action: {
+      cleanup: (n: number) => `Removed ${plural(n, 'duplicate copy', 'duplicate copies')}.`,
+      'cleanup-undo': (n: number) => `Undid the duplicate cleanup: restored ${plural(n, 'copy', 'copies')}.`,
+      reset: () =>
+        'Reset the sync: the links between CRM items and events were forgotten; the next run pairs them again without duplicates or mail.',
+    },
   },
 
   settings: {

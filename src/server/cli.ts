@@ -333,7 +333,7 @@ export function buildCli(options: { registry?: ProviderRegistry } = {}): Command
       await withRuntime(async (rt) => {
         const u = await findUser(rt, email, tenant());
         await rt.runs.exclusive(u.tenantId, u.id, () =>
-          rt.engine.resetSync({ store: rt.runs.store(u.tenantId, u.id) }),
+          rt.engine.resetSync({ store: rt.runs.store(u.tenantId, u.id), now: rt.clock }),
         );
         out('sync state reset; the next run re-pairs without duplicates or mail', { reset: true, repairing: true });
       });

@@ -35,9 +35,17 @@ export const runStatusSchema = z.enum([
 ]);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
+/**
+ * What a History entry that is not a sync run records: a duplicate cleanup, its undo, a reset. Absent on sync runs.
+ * They share the run record (same store, same History list, same trail by runId) rather than a table of their own.
+ */
+export const historyActionSchema = z.enum(['cleanup', 'cleanup-undo', 'reset']);
+export type HistoryAction = z.infer<typeof historyActionSchema>;
+
 /** The run report of SPEC §11 (JSON from `crm-sync sync --json`, the API and the pane's History view). */
 export const runReportSchema = z.object({
   runId: z.string(),
+  kind: historyActionSchema.optional(),
   status: runStatusSchema,
   trigger: runTriggerSchema,
   startedAt: z.string(),

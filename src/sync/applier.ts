@@ -293,7 +293,7 @@ class Applier {
             if (w.op === 'update' && w.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
             if (w.op === 'delete' && w.sendCancellations) this.ctx.report.invitationsSent += 1;
             this.addTrail(op, 'calendar');
-            if (r.ok) this.addNotes(op.base.crmId, op.base.eventId, r.notes);
+            if (r.ok) this.addNotes(op.base.crmId, op.base.eventId, r.notes, summariesOf(op)[0]?.subject);
           } else if (w.op === 'update' && r.error.kind === 'not-found' && this.ctx.onEventGone) {
             // Deleted in the calendar meanwhile: planned again as a calendar deletion (SPEC §5.1), not an error.
             this.ctx.onEventGone(op.base.calendarId, op.base.eventId);
@@ -707,12 +707,13 @@ class Applier {
         eventId: s.eventId ?? (side === 'calendar' ? (newId ?? null) : null),
         action: trailAction(s.side, s.action),
         reason: s.reason,
+        subject: s.subject,
       });
     }
   }
 
   /** What the calendar provider said it left alone, next to the write in the item's trail. */
-  private addNotes(crmId: string, eventId: string, notes: string[] | undefined): void {
+  private addNotes(crmId: string, eventId: string, notes: string[] | undefined, subject?: string): void {
     for (const reason of notes ?? []) {
       this.trail.push({
         runId: this.ctx.runId,
@@ -721,6 +722,7 @@ class Applier {
         eventId,
         action: trailAction('calendar', 'note'),
         reason,
+        subject: subject ?? null,
       });
     }
   }

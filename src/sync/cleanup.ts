@@ -14,6 +14,7 @@ import { defaultSleep, withRetry } from './retry';
 import { fingerprint, windowStart } from './mapping';
 import { normAttendees } from './canonical';
 import { ProviderError } from './errors';
+import { recordHistoryAction } from './history';
 
 export interface DuplicateGroup {
   kind: 'tagged-events' | 'ical-activities' | 'fingerprint';
@@ -340,9 +341,29 @@ export async function applyCleanup(ctx: EngineContext): Promise<CleanupRecord> {
       eventId: r.side === 'calendar' ? r.id : null,
       action: r.side === 'crm' ? 'cleanup:archive' : 'cleanup:delete',
       reason: 'Duplicate removed by duplicate cleanup (undo possible for 7 days).',
+      subject: subjectOf(r.snapshot),
     })),
   );
+  // A cleanup that found nothing to remove changed nothing, so History has nothing to tell.
+  if (record.removals.length > 0) {
+    await recordHistoryAction(ctx.store, {
+      id: record.id,
+      kind: 'cleanup',
+      at: record.appliedAt,
+      crm: { archived: record.removals.filter((r) => r.side === 'crm').length },
+      calendar: { deleted: record.removals.filter((r) => r.side === 'calendar').length },
+    });
+  }
   return record;
+}
+
+/** The removed copy's subject, from its snapshot (an event or a CRM item: both keep it in fields). */
+function subjectOf(snapshot: unknown): string | null {
+  if (typeof snapshot !== 'object' || snapshot === null || !('fields' in snapshot)) return null;
+  const fields = (snapshot as { fields: unknown }).fields;
+  if (typeof fields !== 'object' || fields === null || !('subject' in fields)) return null;
+  const subject = (fields as { subject: unknown }).subject;
+  return typeof subject === 'string' ? subject : null;
 }
 
 function isEvent(s: unknown): s is CalendarEvent {
@@ -407,5 +428,24 @@ export async function undoCleanup(ctx: EngineContext, cleanupId: string): Promis
   }
   record.undoneAt = now.toISOString();
   await ctx.store.saveCleanup(record);
+  const undoId = `${record.id}:undo`;
+  await ctx.store.addTrail(
+    restored.map((r) => ({
+      runId: undoId,
+      at: record.undoneAt!,
+      crmId: r.side === 'crm' ? r.id : null,
+      eventId: r.side === 'calendar' ? r.id : null,
+      action: r.side === 'crm' ? 'cleanup-undo:unarchive' : 'cleanup-undo:create',
+      reason: 'Restored by undoing the duplicate cleanup.',
+      subject: subjectOf(r.snapshot),
+    })),
+  );
+  await recordHistoryAction(ctx.store, {
+    id: undoId,
+    kind: 'cleanup-undo',
+    at: record.undoneAt,
+    crm: { updated: restored.filter((r) => r.side === 'crm').length },
+    calendar: { created: restored.filter((r) => r.side === 'calendar').length },
+  });
   return record;
 }

@@ -105,6 +105,8 @@ export interface TrailEntry {
   action: string;
   /** Human sentence: why it synced, was skipped or deleted. */
   reason: string;
+  /** The item's subject when the entry was written, so History names it (absent on entries from before it was kept). */
+  subject?: string | null;
 }
 
 export interface ConflictRecord {

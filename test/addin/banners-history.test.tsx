@@ -100,4 +100,66 @@ describe('History', () => {
     expect(await screen.findByText('A new run was started.')).toBeInTheDocument();
     expect(fake.callsTo('startRun')).toHaveLength(1);
   });
+
+  it('names the item on each line of a run and shows cleanup, undo and reset as entries of their own', async () => {
+    const fake = new FakeApi();
+    fake.runs = [
+      report({ runId: 'reset-1', kind: 'reset', startedAt: '2026-11-21T09:00:00.000Z' }),
+      report({
+        runId: 'cleanup-1:undo',
+        kind: 'cleanup-undo',
+        calendar: { created: 2, updated: 0, deleted: 0, archived: 0 },
+        crm: { created: 0, updated: 1, deleted: 0, archived: 0 },
+      }),
+      report({
+        runId: 'cleanup-1',
+        kind: 'cleanup',
+        calendar: { created: 0, updated: 0, deleted: 2, archived: 0 },
+        crm: { created: 0, updated: 0, deleted: 0, archived: 1 },
+      }),
+      report({ runId: 'run-1', calendar: { created: 1, updated: 0, deleted: 0, archived: 0 } }),
+    ];
+    fake.trails['run-1'] = [
+      {
+        runId: 'run-1',
+        at: '2026-11-20T10:00:00.000Z',
+        crmId: 'm-1',
+        eventId: 'e-1',
+        action: 'calendar:create',
+        reason: 'Created in the calendar: a new CRM meeting.',
+        subject: 'Quarterly review',
+      },
+    ];
+    fake.trails['cleanup-1'] = [
+      {
+        runId: 'cleanup-1',
+        at: '2026-11-20T11:00:00.000Z',
+        crmId: null,
+        eventId: 'e-9',
+        action: 'cleanup:delete',
+        reason: 'Duplicate removed by duplicate cleanup (undo possible for 7 days).',
+        subject: 'Site visit',
+      },
+    ];
+    const user = userEvent.setup();
+    renderPane(fake, { view: 'history' });
+    expect(await screen.findByText('Removed 3 duplicate copies.')).toBeInTheDocument();
+    expect(screen.getByText('Undid the duplicate cleanup: restored 3 copies.')).toBeInTheDocument();
+    expect(
+      screen.getByText(/^Reset the sync: the links between CRM items and events were forgotten/),
+    ).toBeInTheDocument();
+    expect(screen.getAllByText(/^By you · /)).toHaveLength(3);
+    // Only sync runs offer Retry; a reset has no details to open.
+    expect(screen.queryByRole('button', { name: 'Retry' })).not.toBeInTheDocument();
+    const details = screen.getAllByRole('button', { name: 'Details' });
+    expect(details).toHaveLength(3);
+    await user.click(details[2]!);
+    expect(
+      await screen.findByText('“Quarterly review”: Created in the calendar: a new CRM meeting.'),
+    ).toBeInTheDocument();
+    await user.click(details[1]!);
+    expect(
+      await screen.findByText('“Site visit”: Duplicate removed by duplicate cleanup (undo possible for 7 days).'),
+    ).toBeInTheDocument();
+  });
 });

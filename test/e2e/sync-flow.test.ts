@@ -231,6 +231,10 @@ describe('sync flow through the pane', () => {
     await navigate(page, 'History');
     await page.getByText('Sync now').first().waitFor();
     expect(await page.getByText('Succeeded').count()).toBeGreaterThanOrEqual(2);
+    // The reset above is an entry of its own, in plain words (SPEC §7: who, when, what).
+    await page.getByText(/^Reset the sync: the links between CRM items and events were forgotten/).waitFor();
+    await page.getByText('Removed 1 duplicate copy.').waitFor();
+    expect(await page.getByText(/^By you · /).count()).toBe(2);
     await checkView('27-history');
   });
 });

@@ -251,6 +251,13 @@ describe('runs, preview, items, cleanup, reset', () => {
     expect(detail.report.calendar.created).toBe(1);
     const event = h.world.calendar('ann@a.test').all('crm')[0];
     expect(event?.crmTag).toBe(item.id);
+    // History lines name their item (SPEC §7): the trail keeps the subject it was written with.
+    const trail = (await call(ann, 'getRun', { params: { runId } })).body.trail as {
+      subject?: string;
+      reason: string;
+    }[];
+    expect(trail.length).toBeGreaterThan(0);
+    expect(trail.every((t) => t.subject === 'Quarterly review')).toBe(true);
 
     const runs = await call(ann, 'listRuns', { query: { limit: '5' } });
     expect((runs.body.runs as { runId: string }[]).map((r) => r.runId)).toContain(runId);
@@ -295,7 +302,11 @@ describe('runs, preview, items, cleanup, reset', () => {
     expect((status.body.lastRun as { runId: string }).runId).toBe(runId);
   });
 
-  it('previews, applies and undoes a duplicate cleanup', async () => {
+  it('previews, applies and undoes a duplicate cleanup, each with its History entry', async () => {
+    // A copy of the synced "Quarterly review" event with the same CRM tag: a duplicate to remove.
+    const cal = h.world.calendar('ann@a.test');
+    const original = cal.all('crm')[0]!;
+    cal.userCreate(original.calendarId, { fields: original.fields, crmTag: original.crmTag });
     const preview = await call(ann, 'cleanupPreview');
     expect(preview.status).toBe(200);
     expect(Array.isArray(preview.body.groups)).toBe(true);
@@ -308,6 +319,23 @@ describe('runs, preview, items, cleanup, reset', () => {
     expect(undone.status).toBe(200);
     expect(undone.body.undoneAt).not.toBeNull();
     expect((await call(ann, 'cleanupUndo', { params: { cleanupId: 'ghost' } })).status).toBe(404);
+
+    type Entry = { runId: string; kind?: string; calendar: { deleted: number; created: number } };
+    const runs = (await call(ann, 'listRuns', { query: { limit: '10' } })).body.runs as Entry[];
+    expect(runs.find((r) => r.runId === id)).toMatchObject({ kind: 'cleanup', calendar: { deleted: 1 } });
+    expect(runs.find((r) => r.runId === `${id}:undo`)).toMatchObject({
+      kind: 'cleanup-undo',
+      calendar: { created: 1 },
+    });
+    for (const entryId of [id, `${id}:undo`]) {
+      const detail = await call(ann, 'getRun', { params: { runId: entryId } });
+      expect(detail.status).toBe(200);
+      expect(detail.body.trail).toEqual([expect.objectContaining({ subject: 'Quarterly review' })]);
+    }
+    // The status's "last run" stays the last sync run, not the cleanup.
+    const status = await call(ann, 'syncStatus');
+    expect(status.body.lastRun).not.toBeNull();
+    expect((status.body.lastRun as { kind?: string }).kind).toBeUndefined();
   });
 
   it('answers a deletion question and resets', async () => {
@@ -328,6 +356,9 @@ describe('runs, preview, items, cleanup, reset', () => {
     expect(bad.body.field).toBe('confirm');
     const reset = await call(ann, 'reset', { body: { confirm: true } });
     expect(reset.body).toEqual({ reset: true, repairing: true });
+    const runs = (await call(ann, 'listRuns', { query: { limit: '10' } })).body.runs as { kind?: string }[];
+    expect(runs[0]).toMatchObject({ kind: 'reset', status: 'succeeded', trigger: 'manual' });
+    expect(((await call(ann, 'syncStatus')).body.lastRun as { kind?: string } | null)?.kind).toBeUndefined();
   });
 
   it('disconnect revokes, deletes the credentials and turns automatic sync off', async () => {

@@ -692,7 +692,7 @@ async function runScenario(sc: Scenario, opts: EnginePropertyOptions): Promise<v
         ctx.settings = live.settings;
       }
       if (fault.kind === 'reset') {
-        await resetSync({ store: ctx.store });
+        await resetSync({ store: ctx.store, now: ctx.now });
         // The connector forgot its "not again" notes; it re-derives them from the items as they are now.
         for (const uid of mem.noImport.keys()) mem.noImport.set(uid, null);
       }

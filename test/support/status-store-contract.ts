@@ -223,6 +223,10 @@ export function describeStatusStoreContract(
       expect(await store.getRun('r1')).toEqual(final);
       expect((await store.listRuns(10)).map((r) => r.runId)).toEqual(['r2', 'r1']);
       expect((await store.listRuns(1)).map((r) => r.runId)).toEqual(['r2']);
+      // A cleanup, undo or reset entry keeps its kind (History shows it in its own words).
+      const reset = makeReport({ runId: 'reset-1', kind: 'reset', startedAt: '2026-11-21T11:00:00.000Z' });
+      await store.saveRun(reset);
+      expect((await store.listRuns(1))[0]).toEqual(reset);
     });
 
     test('trail: filter by crmId, eventId, runId; newest first; limit', async () => {
@@ -241,6 +245,9 @@ export function describeStatusStoreContract(
       expect((await store.listTrail({ eventId: 'e1' }, 10)).map((t) => t.reason)).toEqual(['reason 3', 'reason 2']);
       expect((await store.listTrail({ runId: 'r2' }, 10)).map((t) => t.reason)).toEqual(['reason 3']);
       expect(await store.listTrail({}, 2)).toHaveLength(2);
+      // The subject a line names its item with comes back as written.
+      await store.addTrail([e(4, { runId: 'r3', subject: 'Quarterly review' })]);
+      expect((await store.listTrail({ runId: 'r3' }, 10))[0]?.subject).toBe('Quarterly review');
     });
 
     test('conflicts keep both values of any JSON shape', async () => {

@@ -446,7 +446,7 @@ describe('a CRM without recurrence gets one activity per occurrence (SPEC §5)',
     const w = noRecurrenceWorld();
     w.cal.userCreate('primary', { fields: series('FREQ=WEEKLY;BYDAY=MO;COUNT=4') });
     await w.run();
-    await resetSync({ store: w.store });
+    await resetSync({ store: w.store, now: () => w.clock.now });
     const before = w.writes();
     const r = await w.run();
     expect(r.errors).toEqual([]);

@@ -73,9 +73,9 @@ export function HistoryView() {
           {runs.map((r) => (
             <li key={r.runId} style={{ listStyleType: 'none' }}>
               <Card>
-                <RunSummary report={r} />
-                <RunDetails runId={r.runId} />
-                {retryable.has(r.status) && (
+                {r.kind ? <ActionSummary report={r} /> : <RunSummary report={r} />}
+                {r.kind !== 'reset' && <RunDetails runId={r.runId} />}
+                {!r.kind && retryable.has(r.status) && (
                   <div className={s.actions}>
                     <Button size="small" onClick={() => void retry()}>
                       {m.retry}
@@ -93,6 +93,21 @@ export function HistoryView() {
         </Button>
       )}
     </div>
+  );
+}
+
+/** A cleanup, its undo or a reset (SPEC §7: who, when, what), in the words the user chose the action with. */
+function ActionSummary({ report }: { report: RunReport }) {
+  const m = messages.history;
+  const total = (c: RunReport['crm']) => c.created + c.updated + c.deleted + c.archived;
+  const n = total(report.crm) + total(report.calendar);
+  return (
+    <>
+      <Text>{report.kind ? m.action[report.kind](n) : null}</Text>
+      <Text size={200}>
+        {m.byYou} · {messages.time.dateTime(report.startedAt)}
+      </Text>
+    </>
   );
 }
 
@@ -129,7 +144,7 @@ function RunDetails({ runId }: { runId: string }) {
           ))}
           {data.trail.map((t, i) => (
             <li key={i}>
-              <Text size={200}>{t.reason}</Text>
+              <Text size={200}>{typeof t.subject === 'string' ? m.trailLine(t.subject, t.reason) : t.reason}</Text>
             </li>
           ))}
         </ul>

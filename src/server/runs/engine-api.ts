@@ -46,5 +46,5 @@ export interface EngineApi {
   previewCleanup(ctx: EngineContext): Promise<{ groups: EngineDuplicateGroup[] }>;
   applyCleanup(ctx: EngineContext): Promise<CleanupRecord>;
   undoCleanup(ctx: EngineContext, id: string): Promise<CleanupRecord>;
-  resetSync(p: { store: StatusStore }): Promise<void>;
+  resetSync(p: { store: StatusStore; now: Clock }): Promise<void>;
 }

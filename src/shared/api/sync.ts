@@ -86,6 +86,8 @@ export const trailEntrySchema = z.object({
   eventId: z.string().nullable(),
   action: z.string(),
   reason: z.string(),
+  /** The item's subject when the entry was written; null or absent on older entries. */
+  subject: z.string().nullable().optional(),
 });
 export type TrailEntryDto = z.infer<typeof trailEntrySchema>;
 

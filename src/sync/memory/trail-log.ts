@@ -4,9 +4,10 @@
  * A run writes one entry per item it touched (200,000 at 100k items after an initial sync); as objects they took
  * about 80 bytes each plus their id strings. In a batch the run id, instant, action and reason repeat (one sentence
  * per rule), so a batch stores each distinct combination once and every entry as that combination's index plus its
- * two ids: about 25 characters an entry. Listing parses the batches newest first; a batch that cannot hold a match
- * (the wanted id does not occur in its text) is skipped unparsed. Batches are kept in V8's one-byte form when that is
- * smaller (compactJson): the reason sentences contain a ’, which would double the size of every batch.
+ * two ids (about 25 characters) plus the item's subject, which History names the line with. Listing parses the
+ * batches newest first; a batch that cannot hold a match (the wanted id does not occur in its text) is skipped
+ * unparsed. Batches are kept in V8's one-byte form when that is smaller (compactJson): the reason sentences contain
+ * a ’, which would double the size of every batch.
  */
 import type { TrailEntry } from '../status-store';
 import { compactJson, escapeWide } from './plain';
@@ -16,10 +17,10 @@ type TrailFilter = { crmId?: string; eventId?: string; runId?: string };
 /** What repeats across a batch: [runId, at, action, reason]. */
 type Kind = [string, string, string, string];
 
-/** A batch as stored: its distinct kinds, then per entry (in order) its kind's index, crmId and eventId. */
+/** A batch as stored: its distinct kinds, then per entry (in order) its kind's index, crmId, eventId and subject. */
 type Batch = [Kind[], ...(number | string | null)[]];
 
-const PER_ENTRY = 3;
+const PER_ENTRY = 4;
 
 function encodeBatch(entries: TrailEntry[]): string {
   const kinds: Kind[] = [];
@@ -34,7 +35,7 @@ function encodeBatch(entries: TrailEntry[]): string {
       kinds.push(kind);
       kindIndex.set(key, k);
     }
-    cells.push(k, e.crmId, e.eventId);
+    cells.push(k, e.crmId, e.eventId, e.subject ?? null);
   }
   return compactJson(JSON.stringify([kinds, ...cells]));
 }
@@ -84,6 +85,8 @@ export class TrailLog {
           action,
           reason,
         };
+        const subject = cells[i + 3];
+        if (typeof subject === 'string') entry.subject = subject;
         if (matches(entry, filter)) out.push(entry);
       }
     }

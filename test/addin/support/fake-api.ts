@@ -14,6 +14,7 @@ import {
   type ProvidersResponse,
   type RouteName,
   type SyncStatusResponse,
+  type TrailEntryDto,
 } from '../../../src/shared/api';
 import type { RunReport } from '../../../src/shared/run-report';
 import { defaultSettings, resolveSettings, type PartialSettings, type SettingKey } from '../../../src/shared/settings';
@@ -146,6 +147,8 @@ export class FakeApi {
   profile: { id: string; name: string; values: PartialSettings; locked: SettingKey[] } | null = null;
   user: PartialSettings = {};
   runs: RunReport[] = [];
+  /** Trail entries per run id, for a run's details. */
+  trails: Record<string, TrailEntryDto[]> = {};
   items: ItemView[] = [];
   cleanupGroups: CleanupGroup[] = [];
   profiles: Profile[] = [];
@@ -242,7 +245,11 @@ export class FakeApi {
       case 'listRuns':
         return { runs: this.runs };
       case 'getRun':
-        return { report: this.runs.find((r) => r.runId === params.runId) ?? report(), trail: [], conflicts: [] };
+        return {
+          report: this.runs.find((r) => r.runId === params.runId) ?? report(),
+          trail: this.trails[params.runId ?? ''] ?? [],
+          conflicts: [],
+        };
       case 'confirmDeletions':
         this.status = { ...this.status, pendingConfirmation: null };
         return { run: b.confirm ? { runId: 'run-3', status: 'queued' } : null, pendingConfirmation: null };

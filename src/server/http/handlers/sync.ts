@@ -5,6 +5,7 @@ import type { Runtime } from '../../runtime';
 import type { UserRecord } from '../../store/users';
 import type { HandlerGroup } from '../handler-types';
 import { cleanupDto } from './dto';
+import { isSyncRun } from '../../../sync/history';
 
 type SyncRoutes =
   | 'getSettings'
@@ -32,7 +33,7 @@ export async function syncStatus(runtime: Runtime, user: UserRecord): Promise<Sy
   ]);
   const fresh = await runtime.users.get(tenantId, id);
   // The last run that finished: while one runs, the status still shows what the previous one did.
-  const lastRun = (await store.listRuns(5)).find((r) => r.finishedAt !== null) ?? null;
+  const lastRun = (await store.listRuns(20)).find((r) => isSyncRun(r) && r.finishedAt !== null) ?? null;
   const pending = await store.getPendingConfirmation();
   let paused: SyncStatusResponse['paused'] = null;
   const reauth = conns.find((c) => c.status === 'needs-reauth');
@@ -127,7 +128,7 @@ export const syncHandlers: HandlerGroup<SyncRoutes> = {
   async reset({ runtime, auth }) {
     const { tenantId, id } = auth.user;
     await runtime.runs.exclusive(tenantId, id, async () => {
-      await runtime.engine.resetSync({ store: runtime.runs.store(tenantId, id) });
+      await runtime.engine.resetSync({ store: runtime.runs.store(tenantId, id), now: runtime.clock });
     });
     const meta = await runtime.runs.store(tenantId, id).getMeta();
     return { reset: true as const, repairing: meta.repairing };

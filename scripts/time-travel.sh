@@ -52,7 +52,7 @@ for d in "${dates[@]}"; do
   # FAKETIME "@…" starts the clock at that instant and lets it run; every child (Jest workers, Radicale,
   # PostgreSQL) inherits it. CI pins the property seed, so a failure here replays today with the same seed.
   if ! TZ=UTC FAKETIME_NO_CACHE=1 ENGINE_PROPERTY_RUNS="${ENGINE_PROPERTY_RUNS:-0.2}" \
-    faketime -f "@$d" npx jest --ci "${suites[@]}" --selectProjects node; then
+    faketime -f "@$d" npx jest --ci --forceExit "${suites[@]}" --selectProjects node; then
     failed+=("$d")
   fi
 done

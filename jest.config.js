@@ -50,6 +50,7 @@ module.exports = {
     {
       ...common,
       displayName: 'node',
+      setupFiles: ['<rootDir>/test/support/fast-check-ci.ts'],
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/addin/', '<rootDir>/test/peers/'],
@@ -68,7 +69,7 @@ module.exports = {
       ...common,
       displayName: 'pane',
       testEnvironment: 'jsdom',
-      setupFiles: ['<rootDir>/test/addin/support/jsdom-setup.ts'],
+      setupFiles: ['<rootDir>/test/addin/support/jsdom-setup.ts', '<rootDir>/test/support/fast-check-ci.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/addin/support/after-env.ts'],
       // The pane's dynamic imports carry .js (TypeScript's nodenext rule) and point at .ts/.tsx sources.
       moduleNameMapper: { ...common.moduleNameMapper, '^(\\.{1,2}/.*)\\.js$': '$1' },

@@ -30,7 +30,9 @@ export function firstUnknownKey(schema: z.ZodType, value: unknown, path: string[
       if (!isRecord(value) || !def.shape) return null;
       const catchallType = def.catchall ? defOf(def.catchall).type : undefined;
       for (const key of Object.keys(value)) {
-        const field = def.shape[key];
+        // Own keys only: `toString`, `constructor`… are on every object's prototype, not in the schema (a body
+        // {"toString":{}} was taken for a declared field and answered with a 500).
+        const field = Object.hasOwn(def.shape, key) ? def.shape[key] : undefined;
         if (!field) {
           if (catchallType === undefined || catchallType === 'never') return [...path, key];
           continue;

@@ -11,6 +11,7 @@ import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import { googleContract } from '../../support/contract/google-contract';
 import { report } from '../../support/contract/shared-schemas';
 import { GoogleDouble } from '../../support/google-double/server';
+import { connectGoogle, googleEnv } from '../../support/google-double/connect';
 import { ProviderError } from '../../../src/sync/errors';
 import { ConnectError } from '../../../src/providers/http/connect-error';
 
@@ -53,29 +54,8 @@ describe('Google connector and double against Google Calendar API v3', () => {
   let connection: Connection;
   beforeAll(async () => {
     google = await new GoogleDouble({ pageSize: 2, now: clock }).start();
-    env = {
-      safeFetch: () => Promise.reject(new Error('Google must not use the user-URL fetch')),
-      fetch: (i, init) => fetch(i, init),
-      publicUrl: 'https://connector.example',
-      graphBaseUrl: 'https://graph.invalid',
-      google: {
-        clientId: google.clientId,
-        clientSecret: google.clientSecret,
-        authBaseUrl: `${google.origin}/auth`,
-        tokenUrl: `${google.origin}/token`,
-        apiBaseUrl: google.origin,
-      },
-      now: clock,
-    };
-    const verifier = 'verifier-0123456789-0123456789-0123456789-abc';
-    const code = google.authorize(createHash('sha256').update(verifier).digest('base64url'), redirectUri);
-    connection = await googleConnector.oauth!.exchangeCode({
-      code,
-      codeVerifier: verifier,
-      redirectUri,
-      input: { method: 'oauth', url: null, fields: {} },
-      env,
-    });
+    env = googleEnv(google, clock);
+    connection = await connectGoogle(google, env, redirectUri);
   });
   afterAll(() => google.stop());
 

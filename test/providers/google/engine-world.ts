@@ -2,7 +2,6 @@
  * The engine property harness's world on the Google double: the Google provider (connected through the real
  * OAuth code exchange), and a "user" editing events in Google Calendar's UI (the double's user* methods).
  */
-import { createHash } from 'node:crypto';
 import { googleConnector } from '../../../src/providers/calendar/google/connector';
 import {
   eventBody,
@@ -10,12 +9,12 @@ import {
   type GoogleEvent,
   type MappingContext,
 } from '../../../src/providers/calendar/google/event-mapping';
-import type { ProviderEnv } from '../../../src/providers/connector';
 import { MemoryCrm } from '../../../src/sync';
 import type { SyncedFields } from '../../../src/sync/model';
 import type { CrmCapabilities } from '../../../src/sync/ports';
 import type { EngineWorld } from '../../support/engine-properties';
 import { GoogleDouble } from '../../support/google-double/server';
+import { connectGoogle, googleEnv } from '../../support/google-double/connect';
 import { fixedClock } from '../../../src/shared/clock';
 
 const calendarId = 'crm-items@group.calendar.google.com';
@@ -24,29 +23,8 @@ export async function googleWorld(options: { crmCapabilities?: Partial<CrmCapabi
   // One clock for both sides, one second per read, so modification times order edits (most-recent-wins).
   const clock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
   const google = await new GoogleDouble({ now: clock }).start();
-  const env: ProviderEnv = {
-    safeFetch: () => Promise.reject(new Error('not for Google')),
-    fetch: (i, init) => fetch(i, init),
-    publicUrl: 'https://connector.example',
-    graphBaseUrl: 'https://graph.invalid',
-    google: {
-      clientId: google.clientId,
-      clientSecret: google.clientSecret,
-      tokenUrl: `${google.origin}/token`,
-      apiBaseUrl: google.origin,
-    },
-    now: clock,
-  };
-  const verifier = 'property-harness-verifier-0123456789-abcdefgh';
-  const redirectUri = 'https://connector.example/cb';
-  const code = google.authorize(createHash('sha256').update(verifier).digest('base64url'), redirectUri);
-  let connection = await googleConnector.oauth!.exchangeCode({
-    code,
-    codeVerifier: verifier,
-    redirectUri,
-    input: { method: 'oauth', url: null, fields: {} },
-    env,
-  });
+  const env = googleEnv(google, clock);
+  let connection = await connectGoogle(google, env);
   const calendar = googleConnector.open(connection, env, {
     saveSecrets: async (secrets) => {
       connection = { ...connection, secrets };

@@ -4,6 +4,7 @@ import type { Connection, ProviderEnv, Secrets } from '../../../src/providers/co
 import type { EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { CalendarProvider, ListWindow } from '../../../src/sync/ports';
 import { GoogleDouble } from '../../support/google-double/server';
+import { connectGoogle, googleEnv } from '../../support/google-double/connect';
 import { systemClock } from '../../../src/shared/clock';
 
 let google: GoogleDouble;
@@ -16,29 +17,8 @@ const crmCal = 'crm-items@group.calendar.google.com';
 
 beforeAll(async () => {
   google = await new GoogleDouble({ pageSize: 2 }).start();
-  env = {
-    safeFetch: () => Promise.reject(new Error('Google must not use the user-URL fetch')),
-    fetch: (i, init) => fetch(i, init),
-    publicUrl: 'https://connector.example',
-    graphBaseUrl: 'https://graph.invalid',
-    google: {
-      clientId: google.clientId,
-      clientSecret: google.clientSecret,
-      authBaseUrl: `${google.origin}/auth`,
-      tokenUrl: `${google.origin}/token`,
-      apiBaseUrl: google.origin,
-    },
-    now: systemClock,
-  };
-  const verifier = 'verifier-0123456789-0123456789-0123456789-abc';
-  const code = google.authorize(createHash('sha256').update(verifier).digest('base64url'), redirectUri);
-  connection = await googleConnector.oauth!.exchangeCode({
-    code,
-    codeVerifier: verifier,
-    redirectUri,
-    input: { method: 'oauth', url: null, fields: {} },
-    env,
-  });
+  env = googleEnv(google, systemClock);
+  connection = await connectGoogle(google, env, redirectUri);
 });
 
 afterAll(async () => {

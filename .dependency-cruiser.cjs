@@ -48,6 +48,15 @@ module.exports = {
       to: { path: '^src/providers/calendar/' },
     },
     {
+      name: 'sync-testing-only-for-tests-and-bench',
+      comment:
+        'src/sync/testing holds the in-memory doubles of the ports (test and benchmark storage): only test/, bench/ and ' +
+        'src/sync/testing itself may import it, never production code.',
+      severity: 'error',
+      from: { pathNot: '^(test|bench|src/sync/testing)/' },
+      to: { path: '^src/sync/testing/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

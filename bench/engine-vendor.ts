@@ -6,7 +6,7 @@
  */
 import type { CrmProvider, CalendarProvider, ChangeSet } from '../src/sync/ports';
 import type { SyncedFields } from '../src/sync/model';
-import { MemoryCalendar, MemoryCrm } from '../src/sync';
+import { MemoryCalendar, MemoryCrm } from '../src/sync/testing';
 import { isProviderError } from '../src/sync/errors';
 
 export const VENDOR_FLAG = '--engine-bench-vendor';

@@ -12,14 +12,8 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { defaultSettings } from '../src/shared/settings';
-import {
-  applyCleanup,
-  MemoryStatusStore,
-  previewCleanup,
-  runSync,
-  type EngineContext,
-  type SyncProgress,
-} from '../src/sync';
+import { applyCleanup, previewCleanup, runSync, type EngineContext, type SyncProgress } from '../src/sync';
+import { MemoryStatusStore } from '../src/sync/testing';
 import { peakRssMb, type BenchSection } from './section';
 import { VendorProcess } from './engine-remote';
 import { BENCH_NOW, BENCH_USER } from './engine-vendor';

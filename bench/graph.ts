@@ -1,5 +1,6 @@
 import { defaultSettings } from '../src/shared/settings';
-import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../src/sync';
+import { runSync, type EngineContext } from '../src/sync';
+import { MemoryCrm, MemoryStatusStore } from '../src/sync/testing';
 import type { SyncedFields } from '../src/sync/model';
 import { openGraphProvider } from '../src/providers/calendar/graph';
 import { GraphDouble } from '../test/support/graph-double/server';

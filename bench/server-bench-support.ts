@@ -1,6 +1,6 @@
 import type { CalendarConnector, CrmConnector } from '../src/providers/connector';
 import type { ProviderRegistry } from '../src/server/connections/connection-service';
-import { MemoryCalendar, MemoryCrm } from '../src/sync';
+import { MemoryCalendar, MemoryCrm } from '../src/sync/testing';
 import { systemClock } from '../src/shared/clock';
 
 /** Connectors over the engine's in-memory providers, one account each, for the server benchmarks. */

@@ -7,6 +7,3 @@ export { previewCleanup, applyCleanup, undoCleanup } from './cleanup';
 export { resetSync } from './reset';
 export type { CleanupRecord } from './status-store';
 export { canonicalFields, contentHash } from './canonical';
-export { MemoryStatusStore } from './memory/status-store';
-export { MemoryCalendar } from './memory/calendar';
-export { MemoryCrm, MemoryCrmData } from './memory/crm';

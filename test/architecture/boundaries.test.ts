@@ -21,10 +21,11 @@ describe('architecture boundaries', () => {
     expect(r.status).toBe(0);
   }, 60_000);
 
-  it('fail when the engine or the pane imports the server', () => {
+  it('fail when the engine or the pane imports the server, or production code the engine’s test doubles', () => {
     const r = cruise(path.join(__dirname, 'fixture'));
     expect(r.status).not.toBe(0);
     expect(r.output).toContain('sync-is-pure');
     expect(r.output).toContain('addin-stays-in-the-browser');
+    expect(r.output).toMatch(/sync-testing-only-for-tests-and-bench: src\/server\/store\.ts/);
   }, 60_000);
 });

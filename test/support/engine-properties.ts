@@ -16,8 +16,9 @@ import type { ActivityType, CalendarEvent, CrmItem, SyncedFields } from '../../s
 import type { CalendarProvider, CrmProvider, EventWrite } from '../../src/sync/ports';
 import type { StatusStore } from '../../src/sync/status-store';
 import type { RunReport } from '../../src/shared/run-report';
-import { MemoryStatusStore, resetSync, runSync, type EngineContext } from '../../src/sync';
-import { crashableStore, FaultPlan, faultyCalendar, faultyCrm, SimulatedCrash } from '../../src/sync/memory/faults';
+import { resetSync, runSync, type EngineContext } from '../../src/sync';
+import { MemoryStatusStore } from '../../src/sync/testing';
+import { crashableStore, FaultPlan, faultyCalendar, faultyCrm, SimulatedCrash } from '../../src/sync/testing/faults';
 import type { Clock } from '../../src/shared/clock';
 
 /** The user's hands on the calendar: edits that bypass the engine. */

@@ -1,8 +1,9 @@
 /** The rules of SPEC §5 / §5.1 and the applier's guarantees (§7, §10), one test each. */
 import { fields, makeWorld, NOW, USER } from './helpers';
 import { ProviderError } from '../../src/sync/errors';
-import { crashableStore, FaultPlan, faultyCalendar, faultyCrm } from '../../src/sync/memory/faults';
-import { MemoryCalendar, MemoryCrm, MemoryCrmData, MemoryStatusStore, runSync } from '../../src/sync';
+import { crashableStore, FaultPlan, faultyCalendar, faultyCrm } from '../../src/sync/testing/faults';
+import { runSync } from '../../src/sync';
+import { MemoryCalendar, MemoryCrm, MemoryCrmData, MemoryStatusStore } from '../../src/sync/testing';
 import { defaultSettings } from '../../src/shared/settings';
 import { canonicalFields, contentHash } from '../../src/sync/canonical';
 

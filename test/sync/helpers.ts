@@ -2,7 +2,8 @@
 import { defaultSettings, type SyncSettings } from '../../src/shared/settings';
 import type { CrmItem, SyncedFields } from '../../src/sync/model';
 import type { CalendarCapabilities, CrmCapabilities } from '../../src/sync/ports';
-import { MemoryCalendar, MemoryCrm, MemoryStatusStore, previewSync, runSync, type EngineContext } from '../../src/sync';
+import { previewSync, runSync, type EngineContext } from '../../src/sync';
+import { MemoryCalendar, MemoryCrm, MemoryStatusStore } from '../../src/sync/testing';
 import type { RunReport } from '../../src/shared/run-report';
 
 export const USER = 'me@example.com';

@@ -4,15 +4,9 @@
  */
 import { fields, makeWorld, NOW, USER } from './helpers';
 import { ProviderError } from '../../src/sync/errors';
-import { crashableStore, FaultPlan, faultyCrm, SimulatedCrash } from '../../src/sync/memory/faults';
-import {
-  MemoryCalendar,
-  MemoryCrm,
-  MemoryCrmData,
-  MemoryStatusStore,
-  runSync,
-  type EngineContext,
-} from '../../src/sync';
+import { crashableStore, FaultPlan, faultyCrm, SimulatedCrash } from '../../src/sync/testing/faults';
+import { runSync, type EngineContext } from '../../src/sync';
+import { MemoryCalendar, MemoryCrm, MemoryCrmData, MemoryStatusStore } from '../../src/sync/testing';
 import { defaultSettings, type SyncSettings } from '../../src/shared/settings';
 import { plan, type PlanInput } from '../../src/sync/planner';
 import type { CrmProvider, CrmWrite } from '../../src/sync/ports';

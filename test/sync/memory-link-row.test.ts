@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { SyncedFields } from '../../src/sync/model';
 import type { LinkRecord } from '../../src/sync/status-store';
-import { decodeLinkHeavy, encodeLinkRow, loadLinkRow, StringTable } from '../../src/sync/memory/link-row';
+import { decodeLinkHeavy, encodeLinkRow, loadLinkRow, StringTable } from '../../src/sync/testing/link-row';
 
 /** Strings that stress the row format: its separators, JSON's escapes, wide and astral characters, lone surrogates. */
 const tricky = fc.oneof(

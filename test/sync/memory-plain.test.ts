@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compactJson, copyPlain, plainEqual } from '../../src/sync/memory/plain';
+import { compactJson, copyPlain, plainEqual } from '../../src/sync/testing/plain';
 
 describe('memory store plain-data helpers', () => {
   test('compactJson keeps the JSON meaning and escapes wide characters when that is shorter in bytes', () => {

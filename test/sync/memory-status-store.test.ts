@@ -1,4 +1,4 @@
-import { MemoryStatusStore } from '../../src/sync';
+import { MemoryStatusStore } from '../../src/sync/testing';
 import { describeStatusStoreContract } from '../support/status-store-contract';
 
 describeStatusStoreContract('memory', async () => ({ store: new MemoryStatusStore(), cleanup: async () => undefined }));

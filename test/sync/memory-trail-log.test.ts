@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { TrailEntry } from '../../src/sync/status-store';
-import { TrailLog } from '../../src/sync/memory/trail-log';
+import { TrailLog } from '../../src/sync/testing/trail-log';
 
 /** Few distinct values, so filters hit; some with quotes, escapes and wide characters (batches may be escaped). */
 const id = fc.constantFrom('c1', 'c"2', 'é3', '’4', '😀5', 'a\\b', '\u20ac', 'x\ny');

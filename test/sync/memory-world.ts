@@ -1,5 +1,5 @@
 /** The engine property harness's world on the in-memory providers. */
-import { MemoryCalendar, MemoryCrm } from '../../src/sync';
+import { MemoryCalendar, MemoryCrm } from '../../src/sync/testing';
 import type { CalendarCapabilities, CrmCapabilities } from '../../src/sync/ports';
 import type { EngineWorld } from '../support/engine-properties';
 import { NotifyingCalendar } from './notifying-calendar';

@@ -8,7 +8,7 @@
 import type { CalendarEvent } from '../../src/sync/model';
 import type { CalendarProvider, ChangeSet, EventWrite, ListWindow, WriteResult } from '../../src/sync/ports';
 import { ProviderError } from '../../src/sync/errors';
-import type { MemoryCalendar } from '../../src/sync';
+import type { MemoryCalendar } from '../../src/sync/testing';
 
 export class NotifyingCalendar implements CalendarProvider {
   readonly kind = 'notifying-memory';

@@ -15,8 +15,9 @@
 import fc from 'fast-check';
 import { defaultSettings, type SyncSettings } from '../../src/shared/settings';
 import type { CalendarEvent, CrmItem, SyncedFields, Timing } from '../../src/sync/model';
-import { MemoryCalendar, MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../../src/sync';
-import { crashableStore, FaultPlan, faultyCalendar, faultyCrm, SimulatedCrash } from '../../src/sync/memory/faults';
+import { runSync, type EngineContext } from '../../src/sync';
+import { MemoryCalendar, MemoryCrm, MemoryStatusStore } from '../../src/sync/testing';
+import { crashableStore, FaultPlan, faultyCalendar, faultyCrm, SimulatedCrash } from '../../src/sync/testing/faults';
 import { expandRecurrence, occurrenceICalUId, OCCURRENCE_HORIZON_DAYS } from '../../src/sync/occurrences';
 import { CI_SEED } from '../support/engine-properties';
 

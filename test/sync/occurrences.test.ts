@@ -11,7 +11,8 @@ import {
   OCCURRENCE_HORIZON_DAYS,
   parseOccurrenceEventId,
 } from '../../src/sync/occurrences';
-import { MemoryCalendar, MemoryCrm, MemoryCrmData, MemoryStatusStore, resetSync, runSync } from '../../src/sync';
+import { resetSync, runSync } from '../../src/sync';
+import { MemoryCalendar, MemoryCrm, MemoryCrmData, MemoryStatusStore } from '../../src/sync/testing';
 import { defaultSettings } from '../../src/shared/settings';
 import type { CrmItem, SyncedFields } from '../../src/sync/model';
 

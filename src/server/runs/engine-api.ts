@@ -1,21 +1,10 @@
 import type { RunReport, RunTrigger } from '../../shared/run-report';
-import type { SyncSettings } from '../../shared/settings';
-import type { CalendarProvider, CrmProvider } from '../../sync/ports';
+import type { EngineContext } from '../../sync';
 import type { CleanupRecord, StatusStore } from '../../sync/status-store';
 import type { Clock } from '../../shared/clock';
 
-/** What one engine call needs (the engine's EngineContext, src/sync/index.ts). */
-export interface EngineContext {
-  crm: CrmProvider;
-  calendar: CalendarProvider;
-  store: StatusStore;
-  settings: SyncSettings;
-  userEmail: string;
-  calendars: { targetCalendarId: string; sourceCalendarIds: string[] };
-  now: Clock;
-  signal?: AbortSignal;
-  onProgress?: (p: unknown) => void;
-}
+/** What one engine call needs: the engine's own type (one definition, src/sync/run.ts). */
+export type { EngineContext };
 
 /** One planned action of a preview, as the engine summarises it. */
 export interface EnginePreviewAction {

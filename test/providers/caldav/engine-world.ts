@@ -17,7 +17,7 @@ import {
 import { listResources } from '../../../src/providers/calendar/caldav/listing';
 import { canonicalPath } from '../../../src/providers/calendar/caldav/multistatus';
 import type { Connection } from '../../../src/providers/connector';
-import { MemoryCrm } from '../../../src/sync';
+import { MemoryCrm } from '../../../src/sync/testing';
 import type { CalendarEvent, EventDraft, SyncedFields } from '../../../src/sync/model';
 import type { EngineWorld } from '../../support/engine-properties';
 import type { CalDavTestServer } from '../../support/caldav-server';

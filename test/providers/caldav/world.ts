@@ -7,7 +7,8 @@ import { caldavConnector } from '../../../src/providers/calendar/caldav/connecto
 import type { Connection } from '../../../src/providers/connector';
 import { defaultSettings, type SyncSettings } from '../../../src/shared/settings';
 import type { RunReport } from '../../../src/shared/run-report';
-import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
+import { runSync, type EngineContext } from '../../../src/sync';
+import { MemoryCrm, MemoryStatusStore } from '../../../src/sync/testing';
 import type { SyncedFields } from '../../../src/sync/model';
 import type { CalendarProvider, CrmCapabilities } from '../../../src/sync/ports';
 import { parseMultistatus, propText } from '../../../src/providers/calendar/caldav/multistatus';

@@ -5,7 +5,7 @@
  * harness it cannot converge on what SuiteCRM has no field for — a task holds one contact — see docs/crm.md.)
  */
 import { describeEngineProperties, type EngineWorld } from '../../support/engine-properties';
-import { MemoryCalendar } from '../../../src/sync';
+import { MemoryCalendar } from '../../../src/sync/testing';
 import type { CalendarProvider } from '../../../src/sync/ports';
 import { SandboxCrmProvider, type SandboxItemData } from '../../../src/providers/crm/sandbox';
 import { openSandboxDb } from './sandbox/sandbox-support';

@@ -5,7 +5,8 @@
 import { defaultSettings } from '../../../src/shared/settings';
 import { connectDynamics, connectSalesforce } from '../../support/crm-doubles/connect';
 import type { RunReport } from '../../../src/shared/run-report';
-import { MemoryCalendar, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
+import { runSync, type EngineContext } from '../../../src/sync';
+import { MemoryCalendar, MemoryStatusStore } from '../../../src/sync/testing';
 import type { CrmItem } from '../../../src/sync/model';
 import type { CrmProvider, CrmWrite } from '../../../src/sync/ports';
 import { SandboxCrmProvider } from '../../../src/providers/crm/sandbox';

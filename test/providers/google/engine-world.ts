@@ -9,7 +9,7 @@ import {
   type GoogleEvent,
   type MappingContext,
 } from '../../../src/providers/calendar/google/event-mapping';
-import { MemoryCrm } from '../../../src/sync';
+import { MemoryCrm } from '../../../src/sync/testing';
 import type { SyncedFields } from '../../../src/sync/model';
 import type { CrmCapabilities } from '../../../src/sync/ports';
 import type { EngineWorld } from '../../support/engine-properties';

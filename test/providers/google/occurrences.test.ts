@@ -3,8 +3,9 @@
  * occurrence; a CRM edit of one of them patches that instance (sendUpdates=none), nothing else.
  */
 import { defaultSettings } from '../../../src/shared/settings';
-import { MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
-import type { MemoryCrm } from '../../../src/sync';
+import { runSync, type EngineContext } from '../../../src/sync';
+import { MemoryStatusStore } from '../../../src/sync/testing';
+import type { MemoryCrm } from '../../../src/sync/testing';
 import type { SyncedFields } from '../../../src/sync/model';
 import { googleWorld } from './engine-world';
 

@@ -1,5 +1,6 @@
 import { defaultSettings, type SyncSettings } from '../../../src/shared/settings';
-import { MemoryCrm, MemoryStatusStore, runSync, type EngineContext } from '../../../src/sync';
+import { runSync, type EngineContext } from '../../../src/sync';
+import { MemoryCrm, MemoryStatusStore } from '../../../src/sync/testing';
 import type { SyncedFields } from '../../../src/sync/model';
 import type { CrmCapabilities } from '../../../src/sync/ports';
 import { teamsBlob, teamsBody } from './bodies';

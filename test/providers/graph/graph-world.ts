@@ -1,6 +1,6 @@
 /** The engine property harness's world on the Graph provider and the Graph double (calendar) + memory CRM. */
 import type { Event } from '@microsoft/microsoft-graph-types';
-import { MemoryCrm } from '../../../src/sync';
+import { MemoryCrm } from '../../../src/sync/testing';
 import type { SyncedFields } from '../../../src/sync/model';
 import { openGraphProvider } from '../../../src/providers/calendar/graph';
 import { tagPropertyId, toCalendarEvent } from '../../../src/providers/calendar/graph/mapping';

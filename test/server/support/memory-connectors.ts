@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { CalendarConnector, CrmConnector } from '../../../src/providers/connector';
 import type { ProviderRegistry } from '../../../src/server/connections/connection-service';
 import { ProviderError } from '../../../src/sync/errors';
-import { MemoryCalendar, MemoryCrm } from '../../../src/sync';
+import { MemoryCalendar, MemoryCrm } from '../../../src/sync/testing';
 import type { Clock } from '../../../src/shared/clock';
 
 /**

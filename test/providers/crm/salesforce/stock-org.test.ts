@@ -4,7 +4,8 @@
  */
 import { salesforceConnector } from '../../../../src/providers/crm/salesforce';
 import { defaultSettings } from '../../../../src/shared/settings';
-import { MemoryCalendar, MemoryStatusStore, runSync, type EngineContext } from '../../../../src/sync';
+import { runSync, type EngineContext } from '../../../../src/sync';
+import { MemoryCalendar, MemoryStatusStore } from '../../../../src/sync/testing';
 import { connectSalesforce } from '../../../support/crm-doubles/connect';
 import { memoryItemTags } from '../../../support/crm-doubles/item-tags';
 import { startSalesforceDouble, type SalesforceDouble } from '../../../support/crm-doubles/salesforce';

@@ -5,17 +5,18 @@
  * - Transient errors are retried with backoff honouring retryAfterMs; uncertain creates are looked up first.
  * - Permanent errors are classified into the run report; an auth error stops the run (re-authorize).
  * - The AbortSignal is honoured between batches.
+ * - It writes what the plan holds (drafts, keys) and never changes the plan: it reads it once into job lists of its
+ *   own, which let each operation go once applied.
  */
 import type { CalendarEvent, CrmItem, SyncedFields } from './model';
 import type { CalendarProvider, CrmProvider, CrmWrite, EventWrite, WriteResult } from './ports';
 import type { LinkRecord, StatusStore, TrailEntry } from './status-store';
 import type { RunError, RunReport } from '../shared/run-report';
-import type { CreateCrmOp, CreateEventOp, CrmBornEvent, PairOp, Plan, PlanOp, UnlinkOp } from './plan';
-import { summariesOf } from './plan';
+import type { CreateCrmOp, CreateEventOp, PairOp, Plan, PlanOp, UnlinkOp } from './plan';
 import { isProviderError, ProviderError } from './errors';
 import { backoffMs, MAX_RETRIES, withRetry } from './retry';
 import { crmCanonical, crmHash, crmInfoOf, eventCanonical, type EngineEnv } from './mapping';
-import { crmBornEvent, eventHash } from './planner';
+import { eventHash, summariesOf } from './planner';
 
 export interface ApplyContext {
   crm: CrmProvider;
@@ -73,6 +74,21 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
   return new Applier(plan, ctx).run();
 }
 
+/** The plan's operations, sorted by what they write (the applier's own lists; the plan is not changed). */
+interface Work {
+  tombstones: Pick<Plan, 'forgetTombstones' | 'newTombstones'>;
+  anyOps: boolean;
+  /** Pairs and unlinks without a write: only their status is committed. */
+  writeless: PlanOp[];
+  /** Attendee e-mails without a CRM contact (createContacts setting). */
+  unknownEmails: Set<string>;
+  crm: PlanOp[];
+  calendar: Map<string, CalendarOp[]>;
+}
+
+/** Contacts created for unknown attendees, by e-mail. */
+type CreatedContacts = ReadonlyMap<string, { contactId: string; companyId: string | null }>;
+
 class Applier {
   private failures = 0;
   private done = 0;
@@ -82,28 +98,33 @@ class Applier {
   /** Links of events created in this run whose iCalUId is still to be written to their CRM-born items. */
   private readonly iCalUIdsOwed: { op: CreateEventOp; link: LinkRecord }[] = [];
   private readonly at: string;
+  /** Until read into the job lists (takeWork): the applier keeps no reference to the plan while it writes. */
+  private plan: Plan | null;
 
   constructor(
-    private readonly plan: Plan,
+    plan: Plan,
     private readonly ctx: ApplyContext,
   ) {
+    this.plan = plan;
     this.at = ctx.env.now.toISOString();
   }
 
   async run(): Promise<ApplyOutcome> {
-    const { plan } = this;
     try {
-      for (const t of plan.forgetTombstones) await this.ctx.store.deleteTombstone(t.side, t.sourceId);
-      for (const t of plan.newTombstones) await this.ctx.store.putTombstone(t);
-      await this.commitWritelessOps();
-      await this.createUnknownContacts();
-      const crmJobs = this.crmJobs();
-      const calOps = this.calendarOps();
+      const work = this.takeWork();
+      for (const t of work.tombstones.forgetTombstones) await this.ctx.store.deleteTombstone(t.side, t.sourceId);
+      for (const t of work.tombstones.newTombstones) await this.ctx.store.putTombstone(t);
+      for (const op of work.writeless.splice(0)) {
+        if (op.kind === 'pair') {
+          await this.commitPair(op, null);
+          this.addTrail(op);
+        } else if (op.kind === 'unlink') await this.finishUnlink(op);
+      }
+      const created = await this.createUnknownContacts(work.unknownEmails);
+      const crmJobs = this.crmJobs(work.crm.splice(0), created);
+      const calOps = work.calendar;
       this.total = crmJobs.length + [...calOps.values()].reduce((n, j) => n + j.length, 0);
-      // From here on the job lists hold the operations; each is let go once applied (runJobs), so a long run does
-      // not keep the whole plan next to the links it has already stored.
-      const anyOps = plan.ops.length > 0;
-      plan.ops = [];
+      const anyOps = work.anyOps;
       await this.runJobs(
         crmJobs,
         (job) => job,
@@ -141,25 +162,43 @@ class Applier {
 
   // ------------------------------------------------------------------ job lists
 
-  private async commitWritelessOps(): Promise<void> {
-    for (const op of this.plan.ops) {
-      if (op.kind === 'pair' && op.crmWrites.length === 0 && !op.eventWrite) {
-        await this.commitPair(op, null);
-        this.addTrail(op);
-      } else if (op.kind === 'unlink' && !op.crmWrite && !op.eventWrite) {
-        await this.finishUnlink(op);
-      }
+  /** Reads the plan once into the applier's own lists, which let each operation go once applied (runJobs). */
+  private takeWork(): Work {
+    const plan = this.plan!;
+    this.plan = null;
+    const work: Work = {
+      tombstones: { forgetTombstones: plan.forgetTombstones, newTombstones: plan.newTombstones },
+      anyOps: plan.ops.length > 0,
+      writeless: [],
+      unknownEmails: new Set(),
+      crm: [],
+      calendar: new Map(),
+    };
+    const onCalendar = (calendarId: string, op: CalendarOp): void => {
+      const list = work.calendar.get(calendarId) ?? [];
+      list.push(op);
+      work.calendar.set(calendarId, list);
+    };
+    for (const op of plan.ops) {
+      if (op.kind === 'create-crm' || op.kind === 'pair') for (const e of op.unknownEmails) work.unknownEmails.add(e);
+      if (op.kind === 'pair' && op.crmWrites.length === 0 && !op.eventWrite) work.writeless.push(op);
+      else if (op.kind === 'unlink' && !op.crmWrite && !op.eventWrite) work.writeless.push(op);
+      if (op.kind === 'create-crm' || (op.kind === 'pair' && op.crmWrites.length > 0)) work.crm.push(op);
+      else if (op.kind === 'unlink' && op.crmWrite) work.crm.push(op);
+      if (op.kind === 'create-event') onCalendar(op.calendarId, op);
+      else if (op.kind === 'pair' && op.eventWrite) onCalendar(op.base.calendarId, op);
+      else if (op.kind === 'unlink' && op.eventWrite) onCalendar(op.link.calendarId, op);
     }
+    return work;
   }
 
-  /** The createContacts setting: unknown attendees become CRM contacts before the activities that link them. */
-  private async createUnknownContacts(): Promise<void> {
+  /**
+   * The createContacts setting: unknown attendees become CRM contacts before the activities that link them
+   * (withCreatedContacts adds them to the writes). Null when the setting or the CRM does not create contacts.
+   */
+  private async createUnknownContacts(emails: ReadonlySet<string>): Promise<CreatedContacts | null> {
     const { crm, env } = this.ctx;
-    if (!env.settings.createContacts || !crm.createContact || !env.crmCaps.createContacts) return;
-    const emails = new Set<string>();
-    for (const op of this.plan.ops) {
-      if (op.kind === 'create-crm' || op.kind === 'pair') for (const e of op.unknownEmails) emails.add(e);
-    }
+    if (!env.settings.createContacts || !crm.createContact || !env.crmCaps.createContacts) return null;
     const created = new Map<string, { contactId: string; companyId: string | null }>();
     for (const email of emails) {
       try {
@@ -171,34 +210,19 @@ class Applier {
         if (e.kind === 'auth') throw new StopRun('auth');
       }
     }
-    const add = (links: { contactIds: string[]; companyIds: string[] }, emailsOf: string[]): void => {
-      for (const e of emailsOf) {
-        const c = created.get(e);
-        if (!c) continue;
-        if (!links.contactIds.includes(c.contactId)) links.contactIds.push(c.contactId);
-        if (c.companyId && !links.companyIds.includes(c.companyId)) links.companyIds.push(c.companyId);
-      }
-    };
-    for (const op of this.plan.ops) {
-      if (op.kind === 'create-crm') add(op.draft.links, op.unknownEmails);
-      if (op.kind === 'pair') {
-        for (const w of op.crmWrites) {
-          if (w.op === 'update' && w.fields.attendees) {
-            w.links ??= { contactIds: [], companyIds: [] };
-            add(w.links, op.unknownEmails);
-          }
-        }
-      }
-    }
+    return created;
   }
 
-  private crmJobs(): Job<CrmWrite, CrmItem | null>[] {
+  private crmJobs(ops: PlanOp[], created: CreatedContacts | null): Job<CrmWrite, CrmItem | null>[] {
     const jobs: Job<CrmWrite, CrmItem | null>[] = [];
-    for (const op of this.plan.ops) {
+    for (const op of ops) {
       if (op.kind === 'create-crm') {
+        const draft = created
+          ? { ...op.draft, links: withContacts(op.draft.links, op.unknownEmails, created) }
+          : op.draft;
         jobs.push({
           op,
-          write: { op: 'create', idempotencyKey: op.key, draft: op.draft },
+          write: { op: 'create', idempotencyKey: op.key, draft },
           done: (r) => this.afterCreateCrm(op, r),
         });
       } else if (op.kind === 'pair' && op.crmWrites.length > 0) {
@@ -208,9 +232,13 @@ class Applier {
         let ok = true;
         let item: CrmItem | null = null;
         for (const w of op.crmWrites) {
+          const withLinks =
+            created && w.op === 'update' && w.fields.attendees
+              ? { ...w, links: withContacts(w.links ?? { contactIds: [], companyIds: [] }, op.unknownEmails, created) }
+              : w;
           jobs.push({
             op,
-            write: w,
+            write: withLinks,
             done: async (r) => {
               remaining -= 1;
               if (r.ok) {
@@ -254,32 +282,12 @@ class Applier {
     return jobs;
   }
 
-  /**
-   * The operations with a calendar write, per calendar. Their jobs are made batch by batch (calendarJob): a create's
-   * draft is derived only when its batch is sent.
-   */
-  private calendarOps(): Map<string, CalendarOp[]> {
-    const byCal = new Map<string, CalendarOp[]>();
-    const push = (calendarId: string, op: CalendarOp): void => {
-      const list = byCal.get(calendarId) ?? [];
-      list.push(op);
-      byCal.set(calendarId, list);
-    };
-    for (const op of this.plan.ops) {
-      if (op.kind === 'create-event') push(op.calendarId, op);
-      else if (op.kind === 'pair' && op.eventWrite) push(op.base.calendarId, op);
-      else if (op.kind === 'unlink' && op.eventWrite) push(op.link.calendarId, op);
-    }
-    return byCal;
-  }
-
   private calendarJob(op: CalendarOp): Job<EventWrite, CalendarEvent | null> {
     if (op.kind === 'create-event') {
-      const born = crmBornEvent(op, this.ctx.env);
       return {
         op,
-        write: { op: 'create', idempotencyKey: born.key, draft: born.draft },
-        done: (r) => this.afterCreateEvent(op, born, r),
+        write: { op: 'create', idempotencyKey: op.key, draft: op.draft },
+        done: (r) => this.afterCreateEvent(op, r),
       };
     }
     if (op.kind === 'pair') {
@@ -370,7 +378,7 @@ class Applier {
         await this.ctx.store.putIntent({
           key: job.write.idempotencyKey,
           side: 'calendar',
-          sourceId: op.item.id,
+          sourceId: op.crmId,
           calendarId: op.calendarId,
           createdAt: this.at,
         });
@@ -442,14 +450,14 @@ class Applier {
           byCal.set(op.calendarId, [...(byCal.get(op.calendarId) ?? []), i]);
         }
         for (const [calendarId, idxs] of byCal) {
-          const ids = idxs.map((i) => (batch[i]!.op as CreateEventOp).item.id);
+          const ids = idxs.map((i) => (batch[i]!.op as CreateEventOp).crmId);
           const events = await withRetry(
             () => this.ctx.calendar.findByTag(calendarId, ids),
             this.ctx.sleep,
             this.ctx.signal,
           );
           for (const i of idxs) {
-            const ev = events.find((e) => e.crmTag === (batch[i]!.op as CreateEventOp).item.id);
+            const ev = events.find((e) => e.crmTag === (batch[i]!.op as CreateEventOp).crmId);
             if (ev) found.set(i, ev as R);
           }
         }
@@ -477,49 +485,44 @@ class Applier {
 
   // ------------------------------------------------------------------ commits
 
-  private async afterCreateEvent(
-    op: CreateEventOp,
-    born: CrmBornEvent,
-    r: Result<CalendarEvent | null>,
-  ): Promise<void> {
+  private async afterCreateEvent(op: CreateEventOp, r: Result<CalendarEvent | null>): Promise<void> {
     const { store, env } = this.ctx;
-    const item = op.item;
     if (!r.ok || !r.value) {
       if (!r.ok) {
-        this.writeError(r.error, 'calendar', item.id, `Creating the event for “${born.crmCurrent.subject}”`);
-        if (!r.error.uncertain) await store.deleteIntent(born.key);
+        this.writeError(r.error, 'calendar', op.crmId, `Creating the event for “${op.crmCurrent.subject}”`);
+        if (!r.error.uncertain) await store.deleteIntent(op.key);
       }
       return;
     }
     const ev = r.value;
     const eventFields = eventCanonical(ev, env);
     const link: LinkRecord = {
-      id: `${item.id}\u0001${ev.id}`,
-      crmId: item.id,
+      id: `${op.crmId}\u0001${ev.id}`,
+      crmId: op.crmId,
       eventId: ev.id,
       calendarId: op.calendarId,
       iCalUId: ev.iCalUId,
       origin: 'crm',
-      crmVersion: item.version,
+      crmVersion: op.crmVersion,
       eventVersion: ev.version,
-      crmFields: born.crmCurrent,
+      crmFields: op.crmCurrent,
       eventFields,
-      crmHash: born.crmHash,
+      crmHash: op.crmHash,
       eventHash: eventHash(eventFields, false),
       ...(ev.occurrence ? { occurrence: ev.occurrence } : {}),
       syncedAt: this.at,
-      crmInfo: born.crmInfo,
+      crmInfo: op.crmInfo,
       eventIsOrganizer: ev.isOrganizer,
       ...(ev.writesNotifyAttendees ? { eventWritesNotify: true } : {}),
       // Committed with the link, before the CRM write: a crash in between leaves the note for the next run.
-      ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== item.iCalUId ? { iCalUIdOwed: true } : {}),
+      ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== op.crmICalUId ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
     if (link.iCalUIdOwed) this.iCalUIdsOwed.push({ op, link });
-    await store.deleteIntent(born.key);
-    await store.deleteTombstone('calendar', item.id);
+    await store.deleteIntent(op.key);
+    await store.deleteTombstone('calendar', op.crmId);
     this.count('calendar', 'created');
-    if (born.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
+    if (op.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
     this.addTrail(op, 'calendar', ev.id);
   }
 
@@ -742,6 +745,22 @@ class Applier {
   private error(e: ProviderError, side: 'crm' | 'calendar', itemId: string | null, what: string): void {
     this.ctx.report.errors.push(describeError(e, side, itemId, what));
   }
+}
+
+/** Links with the contacts just created for the op's unknown attendees added (a copy). */
+function withContacts(
+  links: { contactIds: string[]; companyIds: string[] },
+  emails: string[],
+  created: CreatedContacts,
+): { contactIds: string[]; companyIds: string[] } {
+  const out = { contactIds: [...links.contactIds], companyIds: [...links.companyIds] };
+  for (const e of emails) {
+    const c = created.get(e);
+    if (!c) continue;
+    if (!out.contactIds.includes(c.contactId)) out.contactIds.push(c.contactId);
+    if (c.companyId && !out.companyIds.includes(c.companyId)) out.companyIds.push(c.companyId);
+  }
+  return out;
 }
 
 export function describeError(

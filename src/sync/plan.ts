@@ -2,16 +2,7 @@
  * What the planner produces: operations per pair of items, each with the provider writes it needs and the status
  * it commits, plus the counts the breaker and the preview need. Plain data; the applier executes it.
  */
-import type {
-  CalendarEvent,
-  CrmDraft,
-  CrmItem,
-  EventDraft,
-  OccurrenceRef,
-  PersonMatch,
-  SyncedFieldName,
-  SyncedFields,
-} from './model';
+import type { CalendarEvent, CrmDraft, EventDraft, PersonMatch, SyncedFieldName, SyncedFields } from './model';
 import type { CrmWrite, EventWrite } from './ports';
 import type { LinkRecord, LinkedCrmInfo, Tombstone } from './status-store';
 
@@ -90,31 +81,29 @@ export interface PairOp {
 }
 
 /**
- * A CRM item without an event gets one. Only the decisions are stored; the event's draft, its idempotency key, the
- * link's CRM side and the summaries are derived from the listed item (crmBornEvent, createEventSummaries): an
- * initial sync of 100,000 items would otherwise hold every item's values twice more in the plan.
+ * A CRM item without an event gets one: the create (key and draft, derived in planner/writes.ts), and the CRM side
+ * its link records once the event exists. The preview's and trail's lines are derived from it (summariesOf).
  */
 export interface CreateEventOp {
   kind: 'create-event';
-  /** The CRM item as listed. */
-  item: CrmItem;
+  crmId: string;
+  /** The CRM item as listed: its version and its iCalUId tag. */
+  crmVersion: string;
+  crmICalUId: string | null;
+  /** The CRM item's subject as listed (preview and trail). */
+  subject: string;
   calendarId: string;
-  /** The series' event when the item is a modified occurrence of a synced series. */
-  occurrence?: OccurrenceRef;
   reason: string;
   sendsInvitation: boolean;
   /** Once the event exists, write its iCalUId to the CRM item unless it already has it: one activity per meeting. */
   iCalUIdToCrm?: boolean;
-}
-
-/** A create-event op's CRM side as its link records it, and the event it writes. */
-export interface CrmBornEvent {
   /** The create's idempotency key (a changed item gets a new one). */
   key: string;
+  /** The event written (a modified occurrence of a synced series carries `occurrence`). */
   draft: EventDraft;
+  /** The CRM side as the link records it: canonical values, info, crmHash(crmCurrent, crmInfo). */
   crmCurrent: SyncedFields;
   crmInfo: LinkedCrmInfo;
-  /** crmHash(crmCurrent, crmInfo). */
   crmHash: string;
 }
 
@@ -149,45 +138,6 @@ export interface UnlinkOp {
 }
 
 export type PlanOp = PairOp | CreateEventOp | CreateCrmOp | UnlinkOp;
-
-const CREATE_EVENT_ICALUID_REASON =
-  'The new event’s iCalUId is stored on the CRM item, so invited colleagues share this activity.';
-
-/** What a create-event op will do, per side (the preview's lines and the trail's entries). */
-export function createEventSummaries(op: CreateEventOp): PlannedActionSummary[] {
-  // Object literals, not spreads of a shared base: this runs for every create when counting, previewing and
-  // writing the trail of a 100k-item initial sync.
-  const crmId = op.item.id;
-  const subject = op.item.fields.subject;
-  const out: PlannedActionSummary[] = [
-    {
-      side: 'calendar',
-      action: 'create',
-      crmId,
-      eventId: null,
-      subject,
-      reason: op.reason,
-      sendsInvitation: op.sendsInvitation,
-    },
-  ];
-  if (op.iCalUIdToCrm) {
-    out.push({
-      side: 'crm',
-      action: 'update',
-      crmId,
-      eventId: null,
-      subject,
-      reason: CREATE_EVENT_ICALUID_REASON,
-      sendsInvitation: false,
-    });
-  }
-  return out;
-}
-
-/** Every op's summaries: stored on most, derived for a CRM-born create. */
-export function summariesOf(op: PlanOp): PlannedActionSummary[] {
-  return op.kind === 'create-event' ? createEventSummaries(op) : op.summaries;
-}
 
 export interface Plan {
   ops: PlanOp[];

@@ -8,12 +8,12 @@ import type { StatusStore, SyncMeta } from './status-store';
 import type { EngineEnv } from './mapping';
 import type { SyncSettings } from '../shared/settings';
 import { emptySideCounts, type RunReport, type RunTrigger } from '../shared/run-report';
-import { summariesOf, type Plan, type PlannedActionSummary, type SyncCalendars } from './plan';
+import type { Plan, PlannedActionSummary, SyncCalendars } from './plan';
 import { isProviderError } from './errors';
 import { defaultSleep, withRetry } from './retry';
 import { hashString } from './canonical';
 import { windowStart } from './mapping';
-import { crmItemUnchanged, eventUnchanged, plan as makePlan, type PlanInput } from './planner';
+import { crmItemUnchanged, eventUnchanged, plan as makePlan, summariesOf, type PlanInput } from './planner';
 import { applyPlan, describeError, trailAction } from './applier';
 import { checkBreaker } from './breaker';
 import { needsExpansion, OccurrenceCalendar } from './occurrence-calendar';
@@ -388,7 +388,7 @@ export async function runSync(
       calendarWritten = calendar;
       const warnings = g.warnings;
       ctx.onProgress?.({ phase: 'planning', done: 0, total: 0 });
-      const p = makePlan(g.input);
+      let p: Plan | null = makePlan(g.input);
       // The listings and loaded links are not needed once planned: let them go before the writes (at 100k items
       // they are as large as the plan itself).
       g = null;
@@ -424,7 +424,8 @@ export async function runSync(
         await recordWarnings(store, report.runId, env.now.toISOString(), warnings);
       }
       const goneBefore = countGone(goneEvents);
-      const outcome = await applyPlan(p, {
+      const deferred = p.deferred;
+      const applying = applyPlan(p, {
         crm: ctx.crm,
         calendar,
         store,
@@ -437,6 +438,10 @@ export async function runSync(
         onEventGone: (calendarId, eventId) =>
           goneEvents.set(calendarId, [...(goneEvents.get(calendarId) ?? []), eventId]),
       });
+      // The applier has read the plan into job lists that let each operation go once applied: this run keeps no
+      // reference to it while the writes go out (at 100k creates it is as large as the listings were).
+      p = null;
+      const outcome = await applying;
       failures += outcome.failures;
       if (outcome.stopped === 'auth') return await finish('needs-reauth');
       if (outcome.stopped === 'aborted') {
@@ -451,7 +456,7 @@ export async function runSync(
       }
       cursors = nextCursors;
       const foundGone = countGone(goneEvents) > goneBefore;
-      if ((p.deferred === 0 && !foundGone) || failures > 0) break;
+      if ((deferred === 0 && !foundGone) || failures > 0) break;
       // Another pass over the same change sets (the stored cursors have not moved): what this pass linked is now
       // a no-op, and what waited for it (modified occurrences of a new series) goes through.
     }

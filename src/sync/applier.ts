@@ -16,7 +16,7 @@ import type { CreateCrmOp, CreateEventOp, PairOp, Plan, PlanOp, UnlinkOp } from 
 import { isProviderError, ProviderError } from './errors';
 import { backoffMs, MAX_RETRIES, withRetry } from './retry';
 import { crmCanonical, crmHash, crmInfoOf, eventCanonical, type EngineEnv } from './mapping';
-import { eventHash, summariesOf } from './planner';
+import { crmSideOf, eventHash, summariesOf } from './planner';
 
 export interface ApplyContext {
   crm: CrmProvider;
@@ -378,7 +378,7 @@ class Applier {
         await this.ctx.store.putIntent({
           key: job.write.idempotencyKey,
           side: 'calendar',
-          sourceId: op.crmId,
+          sourceId: op.item.id,
           calendarId: op.calendarId,
           createdAt: this.at,
         });
@@ -450,14 +450,14 @@ class Applier {
           byCal.set(op.calendarId, [...(byCal.get(op.calendarId) ?? []), i]);
         }
         for (const [calendarId, idxs] of byCal) {
-          const ids = idxs.map((i) => (batch[i]!.op as CreateEventOp).crmId);
+          const ids = idxs.map((i) => (batch[i]!.op as CreateEventOp).item.id);
           const events = await withRetry(
             () => this.ctx.calendar.findByTag(calendarId, ids),
             this.ctx.sleep,
             this.ctx.signal,
           );
           for (const i of idxs) {
-            const ev = events.find((e) => e.crmTag === (batch[i]!.op as CreateEventOp).crmId);
+            const ev = events.find((e) => e.crmTag === (batch[i]!.op as CreateEventOp).item.id);
             if (ev) found.set(i, ev as R);
           }
         }
@@ -487,9 +487,12 @@ class Applier {
 
   private async afterCreateEvent(op: CreateEventOp, r: Result<CalendarEvent | null>): Promise<void> {
     const { store, env } = this.ctx;
+    const item = op.item;
+    // The CRM side as planned (crmSideOf: the item's canonical values, shared with the listed item, not copied).
+    const crm = crmSideOf(item, env)!;
     if (!r.ok || !r.value) {
       if (!r.ok) {
-        this.writeError(r.error, 'calendar', op.crmId, `Creating the event for “${op.crmCurrent.subject}”`);
+        this.writeError(r.error, 'calendar', item.id, `Creating the event for “${crm.current.subject}”`);
         if (!r.error.uncertain) await store.deleteIntent(op.key);
       }
       return;
@@ -497,30 +500,30 @@ class Applier {
     const ev = r.value;
     const eventFields = eventCanonical(ev, env);
     const link: LinkRecord = {
-      id: `${op.crmId}\u0001${ev.id}`,
-      crmId: op.crmId,
+      id: `${item.id}\u0001${ev.id}`,
+      crmId: item.id,
       eventId: ev.id,
       calendarId: op.calendarId,
       iCalUId: ev.iCalUId,
       origin: 'crm',
-      crmVersion: op.crmVersion,
+      crmVersion: item.version,
       eventVersion: ev.version,
-      crmFields: op.crmCurrent,
+      crmFields: crm.current,
       eventFields,
-      crmHash: op.crmHash,
+      crmHash: crm.hash,
       eventHash: eventHash(eventFields, false),
       ...(ev.occurrence ? { occurrence: ev.occurrence } : {}),
       syncedAt: this.at,
-      crmInfo: op.crmInfo,
+      crmInfo: crm.info,
       eventIsOrganizer: ev.isOrganizer,
       ...(ev.writesNotifyAttendees ? { eventWritesNotify: true } : {}),
       // Committed with the link, before the CRM write: a crash in between leaves the note for the next run.
-      ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== op.crmICalUId ? { iCalUIdOwed: true } : {}),
+      ...(op.iCalUIdToCrm && ev.iCalUId && ev.iCalUId !== item.iCalUId ? { iCalUIdOwed: true } : {}),
     };
     await store.upsertLink(link);
     if (link.iCalUIdOwed) this.iCalUIdsOwed.push({ op, link });
     await store.deleteIntent(op.key);
-    await store.deleteTombstone('calendar', op.crmId);
+    await store.deleteTombstone('calendar', item.id);
     this.count('calendar', 'created');
     if (op.draft.sendInvitations) this.ctx.report.invitationsSent += 1;
     this.addTrail(op, 'calendar', ev.id);

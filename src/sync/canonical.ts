@@ -7,15 +7,27 @@
 import type { Person, Recurrence, SyncedFieldName, SyncedFields, Timing } from './model';
 import { syncedFieldNames } from './model';
 
+/*
+ * Every normaliser returns its input itself when it is canonical already (the usual case: values the connector
+ * wrote, or read back from a link), so canonical values share their strings and objects with the listed item
+ * instead of copying them: a plan of 100,000 creates holds each item's values once. Canonical values are never
+ * changed in place (a change is made on a copy).
+ */
+
 function normText(s: string): string {
   if (PLAIN_TEXT.test(s)) return s.trim(); // one line of ASCII: nothing else to normalise
-  return s
+  const n = s
     .normalize('NFC')
     .replace(/\r\n?/g, '\n')
     .split('\n')
     .map((l) => l.replace(/[ \t]+$/, ''))
     .join('\n')
     .trim();
+  return n === s ? s : n;
+}
+
+function keyCount(o: object): number {
+  return Object.keys(o).length;
 }
 
 const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -28,9 +40,17 @@ export function normInstant(iso: string): string {
 }
 
 function normTiming(t: Timing): Timing {
-  if (t.kind === 'all-day')
-    return { kind: 'all-day', startDate: t.startDate.slice(0, 10), endDate: t.endDate.slice(0, 10) };
-  return { kind: 'timed', start: normInstant(t.start), end: normInstant(t.end), timeZone: t.timeZone || 'UTC' };
+  if (t.kind === 'all-day') {
+    const startDate = t.startDate.slice(0, 10);
+    const endDate = t.endDate.slice(0, 10);
+    if (startDate === t.startDate && endDate === t.endDate && keyCount(t) === 3) return t;
+    return { kind: 'all-day', startDate, endDate };
+  }
+  const start = normInstant(t.start);
+  const end = normInstant(t.end);
+  const timeZone = t.timeZone || 'UTC';
+  if (start === t.start && end === t.end && timeZone === t.timeZone && keyCount(t) === 4) return t;
+  return { kind: 'timed', start, end, timeZone };
 }
 
 function normExdate(d: string): string {
@@ -47,7 +67,9 @@ function normRecurrence(r: Recurrence | null): Recurrence | null {
     .filter((p) => p.length > 0)
     .sort()
     .join(';');
-  return { rrule: rule, exdates: [...new Set(r.exdates.map(normExdate))].sort() };
+  const exdates = [...new Set(r.exdates.map(normExdate))].sort();
+  const same = rule === r.rrule && exdates.length === r.exdates.length && exdates.every((d, i) => d === r.exdates[i]);
+  return same && keyCount(r) === 2 ? r : { rrule: rule, exdates };
 }
 
 /** Attendees without the connector's user, one per e-mail (lower case), sorted; the first non-empty name is kept. */
@@ -62,11 +84,18 @@ export function normAttendees(people: Person[], userEmail: string): Person[] {
     if (!prev) byEmail.set(email, name ? { email, name } : { email });
     else if (!prev.name && name) prev.name = name;
   }
-  return [...byEmail.values()].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+  const out = [...byEmail.values()].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+  const same =
+    out.length === people.length &&
+    out.every((p, i) => {
+      const o = people[i]!;
+      return p.email === o.email && p.name === o.name && keyCount(o) === (p.name === undefined ? 1 : 2);
+    });
+  return same ? people : out;
 }
 
 export function canonicalFields(f: SyncedFields, userEmail: string): SyncedFields {
-  return {
+  const c: SyncedFields = {
     subject: normText(f.subject),
     timing: normTiming(f.timing),
     body: normText(f.body),
@@ -77,6 +106,7 @@ export function canonicalFields(f: SyncedFields, userEmail: string): SyncedField
     recurrence: normRecurrence(f.recurrence),
     reminderMinutes: f.reminderMinutes ?? null,
   };
+  return syncedFieldNames.every((n) => c[n] === f[n]) && keyCount(f) === syncedFieldNames.length ? f : c;
 }
 
 /**

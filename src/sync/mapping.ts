@@ -73,8 +73,10 @@ export function crmInfoOf(item: CrmItem): LinkedCrmInfo {
 
 /** The CRM item's synced fields in canonical CRM shape; null for a task without a due date. */
 export function crmCanonical(item: CrmItem, env: EngineEnv): SyncedFields | null {
-  if (!item.fields.timing) return null;
-  return canonicalFields({ ...item.fields, timing: item.fields.timing }, env.userEmail);
+  const f = item.fields;
+  if (!f.timing) return null;
+  // The item's own fields object when it is canonical already (canonicalFields shares, never copies, such values).
+  return canonicalFields(f as SyncedFields, env.userEmail);
 }
 
 export function crmHash(fields: SyncedFields, info: LinkedCrmInfo): string {

@@ -2,7 +2,7 @@
  * What the planner produces: operations per pair of items, each with the provider writes it needs and the status
  * it commits, plus the counts the breaker and the preview need. Plain data; the applier executes it.
  */
-import type { CalendarEvent, CrmDraft, EventDraft, PersonMatch, SyncedFieldName, SyncedFields } from './model';
+import type { CalendarEvent, CrmDraft, CrmItem, EventDraft, PersonMatch, SyncedFieldName, SyncedFields } from './model';
 import type { CrmWrite, EventWrite } from './ports';
 import type { LinkRecord, LinkedCrmInfo, Tombstone } from './status-store';
 
@@ -81,17 +81,15 @@ export interface PairOp {
 }
 
 /**
- * A CRM item without an event gets one: the create (key and draft, derived in planner/writes.ts), and the CRM side
- * its link records once the event exists. The preview's and trail's lines are derived from it (summariesOf).
+ * A CRM item without an event gets one: the create's idempotency key and draft (derived in planner/writes.ts).
+ * Its link records the listed item's CRM side (crmSideOf: canonical values that share the item's, not copies);
+ * the preview's and trail's lines are derived from it (summariesOf). Nothing else is stored: an initial sync of
+ * 100,000 items holds each item's values once.
  */
 export interface CreateEventOp {
   kind: 'create-event';
-  crmId: string;
-  /** The CRM item as listed: its version and its iCalUId tag. */
-  crmVersion: string;
-  crmICalUId: string | null;
-  /** The CRM item's subject as listed (preview and trail). */
-  subject: string;
+  /** The CRM item as listed. */
+  item: CrmItem;
   calendarId: string;
   reason: string;
   sendsInvitation: boolean;
@@ -101,10 +99,6 @@ export interface CreateEventOp {
   key: string;
   /** The event written (a modified occurrence of a synced series carries `occurrence`). */
   draft: EventDraft;
-  /** The CRM side as the link records it: canonical values, info, crmHash(crmCurrent, crmInfo). */
-  crmCurrent: SyncedFields;
-  crmInfo: LinkedCrmInfo;
-  crmHash: string;
 }
 
 export interface CreateCrmOp {

@@ -21,6 +21,7 @@ export type { PlanInput, Listing } from './context';
 export {
   PERMANENT,
   createKey,
+  crmSideOf,
   crmItemUnchanged,
   eventHash,
   eventUnchanged,

@@ -5,9 +5,9 @@
  */
 import type { CrmItem } from '../model';
 import type { CreateEventOp } from '../plan';
-import { crmCanonical, crmHash, crmInfoOf, crmScope, crmView, isBusy } from '../mapping';
+import { crmScope, crmView, isBusy } from '../mapping';
 import type { PlanContext } from './context';
-import { eventForCrmItem, PERMANENT, writesICalUId } from './writes';
+import { crmSideOf, eventForCrmItem, PERMANENT, writesICalUId } from './writes';
 
 export function planUnlinkedCrmItems(ctx: PlanContext): void {
   for (const item of ctx.input.crm.upserts) {
@@ -31,10 +31,9 @@ function planUnlinkedCrmItem(ctx: PlanContext, item: CrmItem): void {
     }
     return;
   }
-  const crmCur = crmCanonical(item, env)!;
-  const info = crmInfoOf(item);
-  const hash = crmHash(crmCur, info);
-  if (tomb && (tomb.sourceHash === hash || tomb.sourceHash === PERMANENT)) {
+  // In scope: it has a timing (a task without a due date is out of scope).
+  const crm = crmSideOf(item, env)!;
+  if (tomb && (tomb.sourceHash === crm.hash || tomb.sourceHash === PERMANENT)) {
     skip('Its event was deleted in the calendar: not re-created until the CRM item changes.');
     return;
   }
@@ -54,22 +53,19 @@ function planUnlinkedCrmItem(ctx: PlanContext, item: CrmItem): void {
     }
     occurrence = { seriesId: series.eventId, originalStart: item.occurrence.originalStart };
   }
-  const busy = isBusy(crmCur.visibility === 'private', env);
-  const sends = ctx.invites && crmView(crmCur, info, env, busy).attendees.length > 0;
+  const busy = isBusy(crm.current.visibility === 'private', env);
+  const sends = ctx.invites && crmView(crm.current, crm.info, env, busy).attendees.length > 0;
   if (sends) ctx.invitations += 1;
   // Written unless the CRM cannot store it or is the one-way source; the applier skips it when the new event's
   // iCalUId is the one the item already has.
   const iCalUIdToCrm = writesICalUId(env, item.type);
   ctx.ops.push({
     kind: 'create-event',
-    crmId: item.id,
-    crmVersion: item.version,
-    crmICalUId: item.iCalUId,
-    subject: item.fields.subject,
+    item,
     calendarId: ctx.input.calendars.targetCalendarId,
     reason: 'In scope with Sync to calendar on: a calendar event is created.',
     sendsInvitation: sends,
     ...(iCalUIdToCrm ? { iCalUIdToCrm } : {}),
-    ...eventForCrmItem(item, { current: crmCur, info, hash }, sends, occurrence, env),
+    ...eventForCrmItem(item, crm, sends, occurrence, env),
   });
 }

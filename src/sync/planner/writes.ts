@@ -8,7 +8,7 @@ import type { ActivityType, CalendarEvent, CrmDraft, CrmItem, OccurrenceRef, Syn
 import { PERMANENT_TOMBSTONE, type LinkRecord, type LinkedCrmInfo, type SyncMeta } from '../status-store';
 import type { CreateEventOp, PlanOp, PlannedActionSummary } from '../plan';
 import { contentHash, hashString } from '../canonical';
-import { crmView, eventView, isBusy, type EngineEnv } from '../mapping';
+import { crmCanonical, crmHash, crmInfoOf, crmView, eventView, isBusy, type EngineEnv } from '../mapping';
 
 /** Tombstone hash that matches every version of the source item. */
 export const PERMANENT = PERMANENT_TOMBSTONE;
@@ -19,7 +19,13 @@ export function linkId(crmId: string, eventId: string): string {
 
 /** Deterministic idempotency key: retries and re-runs after a crash reuse it, a changed source gets a new one. */
 export function createKey(side: 'crm' | 'calendar', userEmail: string, sourceId: string, sourceHash: string): string {
-  return `ccc-${side === 'calendar' ? 'e' : 'c'}-${hashString(`${userEmail.toLowerCase()}|${sourceId}`)}-${sourceHash}`;
+  // Joined, not concatenated: one flat string instead of a tree of string pieces (the plan holds one per create).
+  return [
+    'ccc',
+    side === 'calendar' ? 'e' : 'c',
+    hashString(`${userEmail.toLowerCase()}|${sourceId}`),
+    sourceHash,
+  ].join('-');
 }
 
 export function eventHash(f: SyncedFields, cancelled: boolean): string {
@@ -35,25 +41,32 @@ export function invitationsActive(env: EngineEnv, meta: SyncMeta): boolean {
 
 // ------------------------------------------------------------------ creates
 
-/**
- * The event a CRM item without one gets (its create's key and draft), and the CRM side its link will record
- * (`crm`: the item's canonical values, info and crmHash of them).
- */
+/** A CRM item's side as a link records it: canonical values, info, and their hash. Null for a task without a due date. */
+export function crmSideOf(
+  item: CrmItem,
+  env: EngineEnv,
+): { current: SyncedFields; info: LinkedCrmInfo; hash: string } | null {
+  const current = crmCanonical(item, env);
+  if (!current) return null;
+  const info = crmInfoOf(item);
+  return { current, info, hash: crmHash(current, info) };
+}
+
+/** The event a CRM item without one gets: its create's key and draft (`crm`: crmSideOf the item). */
 export function eventForCrmItem(
   item: CrmItem,
   crm: { current: SyncedFields; info: LinkedCrmInfo; hash: string },
   sendsInvitation: boolean,
   occurrence: OccurrenceRef | undefined,
   env: EngineEnv,
-): Pick<CreateEventOp, 'key' | 'draft' | 'crmCurrent' | 'crmInfo' | 'crmHash'> {
-  const { current: crmCurrent, info: crmInfo, hash } = crm;
-  const busy = isBusy(crmCurrent.visibility === 'private', env);
-  const view = crmView(crmCurrent, crmInfo, env, busy);
+): Pick<CreateEventOp, 'key' | 'draft'> {
+  const busy = isBusy(crm.current.visibility === 'private', env);
+  const view = crmView(crm.current, crm.info, env, busy);
   // A calendar without recurrence gets the first occurrence only; the pane explains why. (A copy: the view may be
   // the CRM values themselves, which the link records as they are.)
   const fields = env.calCaps.recurrence ? view : { ...view, recurrence: null };
   return {
-    key: createKey('calendar', env.userEmail, item.id, hash),
+    key: createKey('calendar', env.userEmail, item.id, crm.hash),
     draft: {
       fields,
       crmTag: item.id,
@@ -62,9 +75,6 @@ export function eventForCrmItem(
       priority: item.priority ?? null,
       ...(occurrence ? { occurrence } : {}),
     },
-    crmCurrent,
-    crmInfo,
-    crmHash: hash,
   };
 }
 
@@ -107,13 +117,15 @@ const CREATE_EVENT_ICALUID_REASON =
 export function createEventSummaries(op: CreateEventOp): PlannedActionSummary[] {
   // Object literals, not spreads of a shared base: this runs for every create when counting, previewing and
   // writing the trail of a 100k-item initial sync. Derived, not stored: the op holds everything they say.
+  const crmId = op.item.id;
+  const subject = op.item.fields.subject;
   const out: PlannedActionSummary[] = [
     {
       side: 'calendar',
       action: 'create',
-      crmId: op.crmId,
+      crmId,
       eventId: null,
-      subject: op.subject,
+      subject,
       reason: op.reason,
       sendsInvitation: op.sendsInvitation,
     },
@@ -122,9 +134,9 @@ export function createEventSummaries(op: CreateEventOp): PlannedActionSummary[] 
     out.push({
       side: 'crm',
       action: 'update',
-      crmId: op.crmId,
+      crmId,
       eventId: null,
-      subject: op.subject,
+      subject,
       reason: CREATE_EVENT_ICALUID_REASON,
       sendsInvitation: false,
     });

@@ -90,6 +90,19 @@ function byOldest<T extends { modifiedAt: string; id: string }>(a: T, b: T): num
   return a.modifiedAt < b.modifiedAt ? -1 : a.modifiedAt > b.modifiedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+/** Groups of two or more with the same key (null: no group). */
+function group<T>(list: T[], key: (t: T) => string | null): T[][] {
+  const m = new Map<string, T[]>();
+  for (const t of list) {
+    const k = key(t);
+    if (k === null) continue;
+    const l = m.get(k);
+    if (l) l.push(t);
+    else m.set(k, [t]);
+  }
+  return [...m.values()].filter((l) => l.length > 1);
+}
+
 async function findDuplicates(ctx: EngineContext): Promise<Found> {
   const userEmail = ctx.userEmail.toLowerCase();
   const { events, items, links } = await listAll(ctx);
@@ -178,18 +191,6 @@ async function findDuplicates(ctx: EngineContext): Promise<Found> {
       remove: remove.map((i) => ({ side: 'crm', id: i.id, subject: i.fields.subject })),
       merged,
     });
-  };
-
-  const group = <T>(list: T[], key: (t: T) => string | null): T[][] => {
-    const m = new Map<string, T[]>();
-    for (const t of list) {
-      const k = key(t);
-      if (k === null) continue;
-      const l = m.get(k);
-      if (l) l.push(t);
-      else m.set(k, [t]);
-    }
-    return [...m.values()].filter((l) => l.length > 1);
   };
 
   // 1. Several events tagged with one CRM id.

@@ -230,28 +230,7 @@ export async function gather(
       taggedExtra.push(...(await retry(() => calendar.findByTag(calendarId, part))));
   }
 
-  // One activity per meeting (and lost CRM creates): CRM items by the iCalUId of every unlinked, untagged event.
-  const sources = new Set(ctx.calendars.sourceCalendarIds);
-  const wantedUids = new Set<string>();
-  const emails = new Set<string>();
-  for (const c of events) {
-    if (!sources.has(c.calendarId)) continue;
-    for (const e of c.upserts) {
-      if (e.crmTag) continue;
-      if (!linkIndex.byEvent.has(e.id) && !e.cancelled) wantedUids.add(e.iCalUId);
-      for (const a of e.fields.attendees) emails.add(a.email.trim().toLowerCase());
-    }
-  }
-  emails.delete(env.userEmail);
-  const sharedItems: CrmItem[] = [];
-  if (env.settings.direction !== 'crm-to-calendar') {
-    for (const part of chunks([...wantedUids], LOOKUP_BATCH))
-      sharedItems.push(...(await retry(() => crm.findByICalUId(part))));
-  }
-  const people: PersonMatch[] = [];
-  if (env.settings.direction !== 'crm-to-calendar' && env.settings.syncInvitees) {
-    for (const part of chunks([...emails], LOOKUP_BATCH)) people.push(...(await retry(() => crm.lookupPeople(part))));
-  }
+  const { sharedItems, people } = await meetingLookups(ctx, env, events, linkIndex, retry);
   return {
     input: {
       env,
@@ -277,6 +256,40 @@ export async function gather(
     calendar,
     warnings,
   };
+}
+
+/** One activity per meeting (and lost CRM creates): CRM items by the iCalUId of every unlinked, untagged event; the
+ * contacts of their attendees. */
+async function meetingLookups(
+  ctx: EngineContext,
+  env: EngineEnv,
+  events: PlanInput['events'],
+  linkIndex: LinkIndex,
+  retry: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<{ sharedItems: CrmItem[]; people: PersonMatch[] }> {
+  const crm = ctx.crm;
+  const sources = new Set(ctx.calendars.sourceCalendarIds);
+  const wantedUids = new Set<string>();
+  const emails = new Set<string>();
+  for (const c of events) {
+    if (!sources.has(c.calendarId)) continue;
+    for (const e of c.upserts) {
+      if (e.crmTag) continue;
+      if (!linkIndex.byEvent.has(e.id) && !e.cancelled) wantedUids.add(e.iCalUId);
+      for (const a of e.fields.attendees) emails.add(a.email.trim().toLowerCase());
+    }
+  }
+  emails.delete(env.userEmail);
+  const sharedItems: CrmItem[] = [];
+  if (env.settings.direction !== 'crm-to-calendar') {
+    for (const part of chunks([...wantedUids], LOOKUP_BATCH))
+      sharedItems.push(...(await retry(() => crm.findByICalUId(part))));
+  }
+  const people: PersonMatch[] = [];
+  if (env.settings.direction !== 'crm-to-calendar' && env.settings.syncInvitees) {
+    for (const part of chunks([...emails], LOOKUP_BATCH)) people.push(...(await retry(() => crm.lookupPeople(part))));
+  }
+  return { sharedItems, people };
 }
 
 /** Per item: why it was skipped (SPEC §7), in the trail next to what was done. */
@@ -354,6 +367,43 @@ export async function previewSync(ctx: EngineContext): Promise<SyncPreview> {
   }
 }
 
+/** The mass-deletion breaker tripped (SPEC §5): the run stops before deleting anything and asks for confirmation. */
+async function pauseForConfirmation(
+  store: StatusStore,
+  runId: string,
+  at: string,
+  breaker: NonNullable<ReturnType<typeof checkBreaker>>,
+): Promise<void> {
+  await store.setPendingConfirmation({
+    runId,
+    createdAt: at,
+    crm: breaker.crm,
+    calendar: breaker.calendar,
+    reason: breaker.reason,
+  });
+  await store.addTrail([{ runId, at, crmId: null, eventId: null, action: 'breaker', reason: breaker.reason }]);
+}
+
+/** After a clean run: the listings' cursors (past this run's own writes), the settings they hold for. */
+async function storeCursors(
+  store: StatusStore,
+  cursors: Map<string, string | null>,
+  calendarWritten: CalendarProvider | null,
+  fingerprint: string,
+): Promise<void> {
+  for (const [key, value] of cursors) {
+    const calendarId = key.startsWith('calendar:') ? key.slice('calendar:'.length) : null;
+    const after =
+      calendarId !== null && value !== null && calendarWritten?.cursorAfterWrites
+        ? calendarWritten.cursorAfterWrites(calendarId, value)
+        : value;
+    await store.setCursor(key, after);
+  }
+  await store.setCursor(SETTINGS_KEY, fingerprint);
+  // Every create of this run was answered or found again: no intent is still open.
+  for (const i of await store.listIntents()) await store.deleteIntent(i.key);
+}
+
 export async function runSync(
   ctx: EngineContext,
   opts: { runId?: string; trigger: RunTrigger; confirmDeletions?: boolean },
@@ -399,23 +449,7 @@ export async function runSync(
       const breaker = checkBreaker(p);
       if (breaker && !opts.confirmDeletions) {
         report.pendingDeletions = breaker;
-        await store.setPendingConfirmation({
-          runId: report.runId,
-          createdAt: env.now.toISOString(),
-          crm: breaker.crm,
-          calendar: breaker.calendar,
-          reason: breaker.reason,
-        });
-        await store.addTrail([
-          {
-            runId: report.runId,
-            at: env.now.toISOString(),
-            crmId: null,
-            eventId: null,
-            action: 'breaker',
-            reason: breaker.reason,
-          },
-        ]);
+        await pauseForConfirmation(store, report.runId, env.now.toISOString(), breaker);
         return await finish('needs-confirmation');
       }
       if (pass === 0 && opts.confirmDeletions) await store.setPendingConfirmation(null);
@@ -462,17 +496,7 @@ export async function runSync(
     }
     if (failures === 0 && report.errors.length === 0 && cursors) {
       // Cursors move only after a clean run: a failed item is listed again next time (its writes are idempotent).
-      for (const [key, value] of cursors) {
-        const calendarId = key.startsWith('calendar:') ? key.slice('calendar:'.length) : null;
-        const after =
-          calendarId !== null && value !== null && calendarWritten?.cursorAfterWrites
-            ? calendarWritten.cursorAfterWrites(calendarId, value)
-            : value;
-        await store.setCursor(key, after);
-      }
-      await store.setCursor(SETTINGS_KEY, fingerprint);
-      // Every create of this run was answered or found again: no intent is still open.
-      for (const i of await store.listIntents()) await store.deleteIntent(i.key);
+      await storeCursors(store, cursors, calendarWritten, fingerprint);
     }
     await store.setMeta({
       firstSyncDone: true,

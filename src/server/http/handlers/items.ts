@@ -133,8 +133,11 @@ async function resolveOpenItem(
 ): Promise<{ id: string; iCalUId: string | null; seriesMasterId: string | null } | { cannot: string } | null> {
   try {
     const { provider, record } = await runtime.connectionService.openCalendar(tenantId, userId);
-    if (!canResolve(provider))
-      return { cannot: runtime.connectionService.connector('calendar', record.provider).descriptor.label };
+    if (!canResolve(provider)) {
+      // The provider's name without its examples: "CalDAV (iCloud, Fastmail, …)" → "CalDAV".
+      const label = runtime.connectionService.connector('calendar', record.provider).descriptor.label;
+      return { cannot: label.replace(/\s*\([^)]*\)\s*$/, '') || label };
+    }
     return await provider.resolveOutlookItem(restId);
   } catch (e) {
     runtime.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'resolving the open Outlook item failed');

@@ -10,23 +10,65 @@ import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
 import { oauthTokenRequest, OAuthSession, scrubSecrets, type TokenAnswer } from '../../http/oauth-token';
 
-/** Zoho's data centres: where accounts (OAuth) and the API live. */
-export const zohoDataCentres: Record<string, { label: string; accounts: string; api: string }> = {
-  com: { label: 'United States (zoho.com)', accounts: 'https://accounts.zoho.com', api: 'https://www.zohoapis.com' },
-  eu: { label: 'Europe (zoho.eu)', accounts: 'https://accounts.zoho.eu', api: 'https://www.zohoapis.eu' },
-  in: { label: 'India (zoho.in)', accounts: 'https://accounts.zoho.in', api: 'https://www.zohoapis.in' },
+/**
+ * A Zoho data centre: where accounts (OAuth) and the API live, and the `location` code Zoho's OAuth redirect names it
+ * by (Zoho "Multi DC support": `?code=…&location=eu&accounts-server=https://accounts.zoho.eu`).
+ */
+export interface ZohoDataCentre {
+  label: string;
+  accounts: string;
+  api: string;
+  location?: string;
+}
+
+export const zohoDataCentres: Record<string, ZohoDataCentre> = {
+  com: {
+    label: 'United States (zoho.com)',
+    accounts: 'https://accounts.zoho.com',
+    api: 'https://www.zohoapis.com',
+    location: 'us',
+  },
+  eu: {
+    label: 'Europe (zoho.eu)',
+    accounts: 'https://accounts.zoho.eu',
+    api: 'https://www.zohoapis.eu',
+    location: 'eu',
+  },
+  in: {
+    label: 'India (zoho.in)',
+    accounts: 'https://accounts.zoho.in',
+    api: 'https://www.zohoapis.in',
+    location: 'in',
+  },
   'com.au': {
     label: 'Australia (zoho.com.au)',
     accounts: 'https://accounts.zoho.com.au',
     api: 'https://www.zohoapis.com.au',
+    location: 'au',
   },
-  jp: { label: 'Japan (zoho.jp)', accounts: 'https://accounts.zoho.jp', api: 'https://www.zohoapis.jp' },
-  ca: { label: 'Canada (zohocloud.ca)', accounts: 'https://accounts.zohocloud.ca', api: 'https://www.zohoapis.ca' },
-  sa: { label: 'Saudi Arabia (zoho.sa)', accounts: 'https://accounts.zoho.sa', api: 'https://www.zohoapis.sa' },
+  jp: {
+    label: 'Japan (zoho.jp)',
+    accounts: 'https://accounts.zoho.jp',
+    api: 'https://www.zohoapis.jp',
+    location: 'jp',
+  },
+  ca: {
+    label: 'Canada (zohocloud.ca)',
+    accounts: 'https://accounts.zohocloud.ca',
+    api: 'https://www.zohoapis.ca',
+    location: 'ca',
+  },
+  sa: {
+    label: 'Saudi Arabia (zoho.sa)',
+    accounts: 'https://accounts.zoho.sa',
+    api: 'https://www.zohoapis.sa',
+    location: 'sa',
+  },
   'com.cn': {
     label: 'China (zoho.com.cn)',
     accounts: 'https://accounts.zoho.com.cn',
     api: 'https://www.zohoapis.com.cn',
+    location: 'cn',
   },
 };
 

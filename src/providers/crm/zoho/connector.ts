@@ -1,6 +1,7 @@
 /**
  * Zoho CRM connector: OAuth (authorization code through the Office dialog; client id and secret of a Zoho API
- * console "server-based" client in the form) at the data centre chosen in the form. The token answer's
+ * console "server-based" client in the form) at the data centre chosen in the form, or the one Zoho's redirect names
+ * (`accounts-server`, else `location`; only Zoho's own accounts hosts are taken). The token answer's
  * `api_domain` must be a Zoho API host; calls go there with the `Zoho-oauthtoken` header. Connecting reads the
  * current user (`/crm/v8/users?type=CurrentUser`), then one Events record with the connector's tag field.
  */
@@ -15,6 +16,7 @@ import {
   zohoSecretsFromRecord,
   zohoSecretsToRecord,
   zohoToken,
+  type ZohoDataCentre,
   type ZohoSecrets,
 } from './client';
 import { ZohoProvider, zohoTagField } from './provider';
@@ -22,9 +24,7 @@ import { ZohoProvider, zohoTagField } from './provider';
 export const zohoScopes = ['ZohoCRM.modules.ALL', 'ZohoCRM.users.READ'];
 
 /** The descriptor for a set of data centres (the form's choice lists exactly the ones this connector can reach). */
-export function zohoDescriptorFor(
-  centres: Record<string, { label: string; accounts: string; api: string }>,
-): ProviderDescriptor {
+export function zohoDescriptorFor(centres: Record<string, ZohoDataCentre>): ProviderDescriptor {
   return {
     id: 'zoho',
     side: 'crm',
@@ -87,7 +87,7 @@ function flagFieldOf(input: ConnectInput): string | undefined {
 
 export interface ZohoConnectorOptions {
   /** Data centres by key (tests: the double as its own data centre). */
-  dataCentres?: Record<string, { label: string; accounts: string; api: string }>;
+  dataCentres?: Record<string, ZohoDataCentre>;
   /** Whether an `api_domain` host is Zoho's (default: zohoapis.* hosts). */
   apiDomainAllowed?: (url: URL) => boolean;
 }
@@ -101,6 +101,44 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
     const dc = centres[key];
     if (!dc) throw new ConnectError('invalid-input', `unknown data centre ${key}`, 'fields.dataCentre');
     return dc;
+  };
+  /**
+   * The data centre the user's account lives in: the redirect's `accounts-server` (else its `location`) when Zoho
+   * sent one, else the form's choice. Only a known Zoho accounts host is taken: the value arrives in a URL anyone
+   * can craft, and the code and client secret are posted there (SSRF, SPEC §9).
+   */
+  const centreOfCallback = (input: ConnectInput, params: Readonly<Record<string, string>>): ZohoDataCentre => {
+    const server = params['accounts-server']?.trim();
+    const location = params['location']?.trim().toLowerCase();
+    const byLocation = location ? Object.values(centres).find((c) => c.location === location) : undefined;
+    if (server) {
+      let origin: string | null = null;
+      try {
+        origin = new URL(server).origin;
+      } catch {
+        origin = null;
+      }
+      const dc = Object.values(centres).find(
+        (c) => new URL(c.accounts).origin === origin && server.replace(/\/+$/, '') === origin,
+      );
+      if (!dc)
+        throw new ConnectError(
+          'blocked-url',
+          "Zoho's sign-in named an accounts server that is not one of Zoho's data centres; the connection was refused.",
+        );
+      if (location && dc.location && dc.location !== location)
+        throw new ConnectError(
+          'blocked-url',
+          "Zoho's sign-in named a location and an accounts server of different data centres; the connection was refused.",
+        );
+      return dc;
+    }
+    if (location) {
+      if (!byLocation)
+        throw new ConnectError('invalid-input', "Zoho's sign-in named a data centre this connector does not know.");
+      return byLocation;
+    }
+    return centreOf(input);
   };
   const clientFor = (s: ZohoSecrets, env: ProviderEnv, onTokens: (s: ZohoSecrets) => Promise<void>) =>
     new ZohoClient(s, { fetch: env.fetch, now: () => env.now(), onTokens });
@@ -131,8 +169,9 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
         return `${dc.accounts}/oauth/v2/auth?${q.toString()}`;
       },
 
-      async exchangeCode({ code, redirectUri, input, env }): Promise<Connection> {
-        const dc = centreOf(input);
+      async exchangeCode({ code, redirectUri, input, env, callbackParams = {} }): Promise<Connection> {
+        centreOf(input);
+        const dc = centreOfCallback(input, callbackParams);
         const clientId = required(input, 'clientId', 'the client ID');
         const clientSecret = required(input, 'clientSecret', 'the client secret');
         const flag = flagFieldOf(input);

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Secrets } from '../../../../src/providers/connector';
-import { zohoDescriptor, zohoSecretsFromRecord } from '../../../../src/providers/crm/zoho';
+import { createZohoConnector, zohoDescriptor, zohoSecretsFromRecord } from '../../../../src/providers/crm/zoho';
 import type { ProviderError } from '../../../../src/sync/errors';
 import type { CrmDraft, SyncedFields } from '../../../../src/sync/model';
 import type { CrmProvider } from '../../../../src/sync/ports';
@@ -135,6 +135,61 @@ describe('Zoho CRM connector (v8 double, checked against Zoho’s OpenAPI slice 
     zd.expireTokens();
     await crm.listChanges(null, window);
     expect(saved).toHaveLength(2);
+  });
+
+  test('data centre from the redirect: accounts-server (else location) wins over the form; an unknown accounts host is refused unasked', async () => {
+    // The form names a far data centre; the user's account lives at the double (Zoho's multi-DC redirect says so).
+    const connector = createZohoConnector({
+      dataCentres: {
+        test: { label: 'Test', accounts: zd.url, api: zd.url, location: 'us' },
+        far: { label: 'Far', accounts: 'https://accounts.far.invalid', api: 'https://api.far.invalid', location: 'eu' },
+      },
+      apiDomainAllowed: (u) => u.host === zd.host,
+    });
+    const base = zohoEnv(zd);
+    const asked: string[] = [];
+    const env = {
+      ...base,
+      fetch: (url: string | URL, init?: RequestInit) => {
+        asked.push(new URL(String(url)).origin);
+        return base.fetch(url, init);
+      },
+    };
+    const exchange = (callbackParams: Record<string, string>) =>
+      connector.oauth!.exchangeCode({
+        code: zd.authorize({ clientId: zd.clientId, redirectUri }),
+        codeVerifier: 'x',
+        redirectUri,
+        input: {
+          method: 'oauth',
+          url: null,
+          fields: { dataCentre: 'far', clientId: zd.clientId, clientSecret: zd.clientSecret },
+        },
+        env,
+        callbackParams,
+      });
+    const viaServer = await exchange({ location: 'us', 'accounts-server': `${zd.url}/` });
+    expect(zohoSecretsFromRecord(viaServer.secrets)).toMatchObject({ accountsBase: zd.url, apiBase: zd.url });
+    const viaLocation = await exchange({ location: 'us' });
+    expect(zohoSecretsFromRecord(viaLocation.secrets).accountsBase).toBe(zd.url);
+    expect(asked.every((o) => o === zd.url)).toBe(true);
+    asked.length = 0;
+    for (const server of [
+      'https://accounts.zoho.com.evil.example',
+      'http://169.254.169.254',
+      `${zd.url}/oauth/v2/token?x=`,
+      `https://accounts.zoho.com@127.0.0.1`,
+      'not a url',
+    ]) {
+      const err = await exchange({ 'accounts-server': server }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ reason: 'blocked-url' });
+      expect((err as Error).message).not.toContain(server);
+    }
+    // A location of another data centre than the accounts server: refused.
+    await expect(exchange({ location: 'eu', 'accounts-server': zd.url })).rejects.toMatchObject({
+      reason: 'blocked-url',
+    });
+    expect(asked).toEqual([]);
   });
 
   test('listing: Events, Calls and Tasks of the user, participants, company, tag and flag; then changes and deletions', async () => {

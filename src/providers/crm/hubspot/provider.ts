@@ -16,6 +16,7 @@
  *   private flag (HubSpot activities have neither as a property the API writes).
  */
 import { ProviderError } from '../../../sync/errors';
+import { asProviderError } from '../../http/provider-errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields, Timing } from '../../../sync/model';
 import type {
   ChangeSet,
@@ -605,7 +606,7 @@ export class HubSpotProvider implements CrmProvider {
   }
 
   private toError(e: unknown): ProviderError {
-    return e instanceof ProviderError ? e : new ProviderError('permanent', e instanceof Error ? e.message : String(e));
+    return asProviderError(e);
   }
 
   /** Creates per object type in batches of 100; a batch HubSpot refuses as a whole is retried one by one. */

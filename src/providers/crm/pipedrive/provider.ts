@@ -16,6 +16,7 @@
  *   recurrence (occurrences become activities, SPEC §5); no batch write endpoint (writes go one by one).
  */
 import { ProviderError } from '../../../sync/errors';
+import { asProviderError } from '../../http/provider-errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields, Timing } from '../../../sync/model';
 import type {
   ChangeSet,
@@ -450,7 +451,7 @@ export class PipedriveProvider implements CrmProvider {
         if (w.op === 'create') existing.set(w.draft.iCalUId, item);
         out.push({ ok: true, value: item });
       } catch (e) {
-        out.push({ ok: false, error: e instanceof ProviderError ? e : new ProviderError('permanent', String(e)) });
+        out.push({ ok: false, error: asProviderError(e) });
       }
     }
     return out;

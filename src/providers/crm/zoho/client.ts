@@ -2,13 +2,22 @@
  * Zoho CRM v8 transport: OAuth with the data centre's accounts server (tokens for an hour, refreshed by the shared
  * OAuthSession before they expire and once after a 401), calls to the `api_domain` the token answer names with the
  * `Zoho-oauthtoken` header, `If-Modified-Since` where a listing takes it (304 = nothing changed), and errors
- * classified from Zoho's `{code, message}` bodies with every credential scrubbed. Zoho's daily API credits answer
- * 429 (or a 400 `LIMIT_EXCEEDED`): transient, with Retry-After when given, else in an hour.
+ * classified from Zoho's `{code, message}` bodies by code only (never Zoho's message text). API credits used up
+ * (`LIMIT_EXCEEDED`) stop the run with one clear error; a 429 (too many concurrent requests) is transient, with
+ * Retry-After when given, else a minute.
  */
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
-import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
-import { oauthTokenRequest, OAuthSession, scrubSecrets, type TokenAnswer } from '../../http/oauth-token';
+import {
+  describeCall,
+  parseJsonAnswer,
+  providerErrorFromNetwork,
+  providerErrorFromResponse,
+  vendorCode,
+} from '../../http/provider-errors';
+import { oauthTokenRequest, renewedFrom, type TokenAnswer } from '../../http/oauth-token';
+import { OAuthSession } from '../../http/oauth-session';
+import { DailyBudget } from '../../http/rate-limit';
 
 /**
  * A Zoho data centre: where accounts (OAuth) and the API live, and the `location` code Zoho's OAuth redirect names it
@@ -110,32 +119,36 @@ export function zohoToken(
 
 export class ZohoClient {
   private secrets: ZohoSecrets;
-  private readonly session: OAuthSession;
+  private readonly session: OAuthSession<TokenAnswer>;
+  private readonly budget: DailyBudget;
 
   constructor(
     secrets: ZohoSecrets,
     private readonly options: { fetch: FetchLike; now: () => Date; onTokens: (s: ZohoSecrets) => Promise<void> },
   ) {
     this.secrets = { ...secrets };
-    this.session = new OAuthSession(
-      {
+    this.budget = new DailyBudget(options.now);
+    this.session = new OAuthSession<TokenAnswer>({
+      tokens: {
         accessToken: secrets.accessToken,
         ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
         expiresAt: secrets.accessTokenExpiresAt ?? null,
       },
-      (refreshToken) =>
-        zohoToken(
-          options.fetch,
-          secrets.accountsBase,
-          {
-            grant_type: 'refresh_token',
-            refresh_token: refreshToken,
-            client_id: secrets.clientId,
-            client_secret: secrets.clientSecret,
-          },
-          options.now,
+      renew: async ({ refreshToken }) =>
+        renewedFrom(
+          await zohoToken(
+            options.fetch,
+            secrets.accountsBase,
+            {
+              grant_type: 'refresh_token',
+              refresh_token: refreshToken ?? '',
+              client_id: secrets.clientId,
+              client_secret: secrets.clientSecret,
+            },
+            options.now,
+          ),
         ),
-      async (t) => {
+      save: async (t) => {
         this.secrets = {
           ...this.secrets,
           accessToken: t.accessToken,
@@ -143,25 +156,20 @@ export class ZohoClient {
         };
         await options.onTokens(this.current);
       },
-      options.now,
-    );
+      now: options.now,
+    });
   }
 
   get current(): ZohoSecrets {
     return { ...this.secrets };
   }
 
-  private scrub(text: string): string {
-    return scrubSecrets(text, [this.secrets.accessToken, this.secrets.refreshToken, this.secrets.clientSecret]);
-  }
-
   /** A JSON call; `path` starts with /crm/v8/…. Returns null for 204 (no content) and 304 (not modified). */
   async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T | null> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.session.token();
-      let res: Response;
+    this.budget.check();
+    const res = await this.session.send(async (token) => {
       try {
-        res = await this.options.fetch(`${this.secrets.apiBase}${path}`, {
+        return await this.options.fetch(`${this.secrets.apiBase}${path}`, {
           method,
           headers: {
             authorization: `Zoho-oauthtoken ${token}`,
@@ -172,48 +180,49 @@ export class ZohoClient {
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
       } catch (e) {
-        const err = providerErrorFromNetwork(e, method !== 'GET');
-        throw new ProviderError(err.kind, this.scrub(err.message), { uncertain: err.uncertain, cause: e });
+        throw providerErrorFromNetwork(e, method !== 'GET');
       }
-      if (res.status === 401 && attempt === 0 && this.session.canRefresh) {
-        await res.body?.cancel();
-        await this.session.refresh();
-        continue;
-      }
-      if (res.status === 204 || res.status === 304) {
-        await res.body?.cancel();
-        return null;
-      }
-      if (!res.ok) throw await this.errorFrom(res);
-      const text = await res.text();
-      return (text ? JSON.parse(text) : null) as T;
+    });
+    if (res.status === 204 || res.status === 304) {
+      await res.body?.cancel();
+      return null;
     }
+    if (!res.ok) throw await this.errorFrom(res, method, path);
+    return parseJsonAnswer<T>(await res.text(), 'Zoho', describeCall(method, path));
   }
 
-  private async errorFrom(res: Response): Promise<ProviderError> {
-    const clone = res.clone();
+  private async errorFrom(res: Response, method: string, path: string): Promise<ProviderError> {
     const text = await res.text().catch(() => '');
-    let code = '';
-    let message = '';
+    let code: string | null = null;
+    let field: string | null = null;
     try {
-      const body = JSON.parse(text) as { code?: string; message?: string };
-      code = body.code ?? '';
-      message = body.message ?? '';
+      const body = JSON.parse(text) as { code?: unknown; details?: { api_name?: unknown } };
+      code = vendorCode(body.code);
+      field = vendorCode(body.details?.api_name);
     } catch {
-      message = text.slice(0, 200);
+      code = null;
     }
-    const detail = this.scrub(`${code}${code && message ? ': ' : ''}${message}`);
-    if (res.status === 429 || code === 'LIMIT_EXCEEDED' || code === 'TOO_MANY_REQUESTS') {
-      const err = providerErrorFromResponse(clone, detail, this.options.now());
-      return new ProviderError('transient', `Zoho API limit reached (${detail})`, {
+    // Zoho's `message` is a sentence that can quote what was sent: only its code (and the field it names) is kept.
+    const call = describeCall(method, path);
+    const detail = `Zoho ${call}${code ? `: ${code}` : ''}${field ? ` (${field})` : ''}`;
+    const err = providerErrorFromResponse(res, detail, this.options.now());
+    // API credits of the rolling 24-hour window used up: stop the run (each further call would be refused too).
+    if (code === 'LIMIT_EXCEEDED' || code === 'LIMIT_REACHED')
+      return this.budget.exhausted(
+        'Zoho CRM: the organisation’s API credits for the last 24 hours are used up; syncing stops until credits free up.',
+        null,
+        res.status,
+      );
+    // Too many concurrent requests: a short wait.
+    if (res.status === 429 || code === 'TOO_MANY_REQUESTS')
+      return new ProviderError('transient', `Zoho CRM request limit reached (${call})`, {
         status: res.status,
-        retryAfterMs: err.retryAfterMs ?? 3_600_000,
+        retryAfterMs: err.retryAfterMs ?? 60_000,
       });
-    }
     if (code === 'INVALID_TOKEN' || code === 'AUTHENTICATION_FAILURE')
       return new ProviderError('auth', `Zoho refused the token (${code})`, { status: res.status });
     if (code === 'OAUTH_SCOPE_MISMATCH' || code === 'NO_PERMISSION')
-      return new ProviderError('forbidden', `Zoho: ${detail}`, { status: res.status });
-    return providerErrorFromResponse(clone, detail, this.options.now());
+      return new ProviderError('forbidden', detail, { status: res.status });
+    return err;
   }
 }

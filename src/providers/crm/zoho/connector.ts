@@ -195,7 +195,7 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
             throw new ProviderError('permanent', 'Zoho token answer with an invalid api_domain');
           }
           if (!apiAllowed(api))
-            throw new ProviderError('permanent', `Zoho named an api_domain that is not Zoho's (${api.host})`);
+            throw new ProviderError('permanent', "Zoho named an api_domain that is not one of Zoho's API hosts");
           const expiresAt = expiryOf(env.now(), t.expires_in);
           let secrets: ZohoSecrets = {
             accountsBase: dc.accounts,

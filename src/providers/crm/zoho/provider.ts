@@ -17,6 +17,7 @@
  *   named error (the Zoho series keeps that occurrence as the rule says); turning a series into a single meeting too.
  */
 import { ProviderError } from '../../../sync/errors';
+import { asProviderError, vendorCode } from '../../http/provider-errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields, Timing } from '../../../sync/model';
 import type {
   ChangeSet,
@@ -353,7 +354,7 @@ export class ZohoProvider implements CrmProvider {
     const r = answer?.data?.[0];
     const id = str(r?.details?.['id']);
     if (r?.code !== 'SUCCESS' || !id)
-      throw new ProviderError('invalid', `Zoho did not create the contact (${str(r?.code)})`);
+      throw new ProviderError('invalid', `Zoho did not create the contact (${vendorCode(r?.code) ?? 'no code'})`);
     return { email, contactId: `contact:${id}`, kind: 'contact', name: person.name?.trim() || null, companyId: null };
   }
 
@@ -413,8 +414,10 @@ export class ZohoProvider implements CrmProvider {
     return out;
   }
 
-  private errorOf(r: { code?: string; message?: string } | undefined): ProviderError {
-    const code = str(r?.code);
+  /** A per-record refusal, by Zoho's code and the field it names only (its message can quote the record). */
+  private errorOf(r: { code?: string; details?: Record<string, unknown> } | undefined): ProviderError {
+    const code = vendorCode(r?.code) ?? '';
+    const field = vendorCode(r?.details?.['api_name']);
     const kind =
       code === 'INVALID_DATA' || code === 'MANDATORY_NOT_FOUND'
         ? 'invalid'
@@ -423,14 +426,14 @@ export class ZohoProvider implements CrmProvider {
           : code === 'INVALID_DATA'
             ? 'invalid'
             : 'permanent';
-    return new ProviderError(kind, `Zoho ${code || 'error'}: ${str(r?.message)}`);
+    return new ProviderError(kind, `Zoho refused the record (${code || 'no code'}${field ? `, field ${field}` : ''})`);
   }
 
   async writeItems(writes: CrmWrite[]): Promise<WriteResult<CrmItem | null>[]> {
     const results: (WriteResult<CrmItem | null> | null)[] = writes.map(() => null);
     const touched = new Map<number, string>();
     const fail = (i: number, e: unknown) => {
-      results[i] = { ok: false, error: e instanceof ProviderError ? e : new ProviderError('permanent', String(e)) };
+      results[i] = { ok: false, error: asProviderError(e) };
     };
     const uids = writes.flatMap((w) => (w.op === 'create' ? [w.draft.iCalUId] : []));
     const existing = new Map((uids.length ? await this.findByICalUId(uids) : []).map((i) => [i.iCalUId, i.id]));

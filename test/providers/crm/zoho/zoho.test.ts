@@ -381,7 +381,7 @@ describe('Zoho CRM connector (v8 double, checked against Zoho’s OpenAPI slice 
     expect(flag[0]).toMatchObject({ ok: false, error: { kind: 'invalid' } });
   });
 
-  test('API credits and errors: 429 is transient; no credential in a message', async () => {
+  test('API credits: 429 (concurrency) is transient; credits used up stop the run with one clear error', async () => {
     zd.failNext({
       status: 429,
       headers: { 'retry-after': '30' },
@@ -389,12 +389,32 @@ describe('Zoho CRM connector (v8 double, checked against Zoho’s OpenAPI slice 
     });
     await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient', retryAfterMs: 30_000 });
     zd.failNext({ status: 400, body: { code: 'LIMIT_EXCEEDED', message: 'API credits exhausted', status: 'error' } });
-    await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient', retryAfterMs: 3_600_000 });
-    const secret = clientSecret;
-    zd.failNext({ status: 400, body: { code: 'INVALID_DATA', message: `bad ${secret}`, status: 'error' } });
     const err = (await crm.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
-    expect(err.message).toContain('[redacted]');
+    expect(err).toMatchObject({ kind: 'permanent', status: 400 });
+    expect(err.message).toBe(
+      'Zoho CRM: the organisation’s API credits for the last 24 hours are used up; syncing stops until credits free up.',
+    );
+    const asked = zd.requests.length;
+    await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'permanent' });
+    expect(zd.requests.length).toBe(asked);
+  });
+
+  test('errors name the call and Zoho’s code (and field) only, never Zoho’s message (which can carry a secret)', async () => {
+    const secret = clientSecret;
+    zd.failNext({
+      status: 400,
+      body: { code: 'INVALID_DATA', message: `bad ${secret}`, details: { api_name: 'Event_Title' }, status: 'error' },
+    });
+    const err = (await crm.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
+    expect(err.message).toBe('HTTP 400: Zoho GET /crm/v8/Events: INVALID_DATA (Event_Title)');
     expect(err.message).not.toContain(secret);
+    // A per-record refusal in a batch answer (an id Zoho does not know): Zoho's code and field only.
+    const [res] = await crm.writeItems([
+      { op: 'update', id: 'Events:999999999', ifMatch: null, fields: { subject: 'Moved' } },
+    ]);
+    expect(res).toMatchObject({ ok: false });
+    const message = res!.ok ? '' : res!.error.message;
+    expect(message).toBe('Zoho refused the record (INVALID_DATA, field id)');
   });
 
   test('a deliberately wrong field name in the double’s answers is caught by the contract check', async () => {

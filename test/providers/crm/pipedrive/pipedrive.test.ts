@@ -367,7 +367,9 @@ describe('Pipedrive connector (API v2 double, checked against Pipedrive’s Open
     );
     expect(err.retryAfterMs).toBe(Date.parse('2030-01-11T00:00:00Z') - pd.now().getTime());
     const asked = pd.requests.length;
-    await expect(crm.writeItems([{ op: 'create', draft: draft() }])).rejects.toMatchObject({ kind: 'permanent' });
+    await expect(crm.writeItems([{ op: 'create', idempotencyKey: 'k1', draft: draft() }])).rejects.toMatchObject({
+      kind: 'permanent',
+    });
     await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'permanent' });
     expect(pd.requests.length).toBe(asked);
     // A new run (a new client): the last tokens are spent by a request that succeeds; the next one is not sent.

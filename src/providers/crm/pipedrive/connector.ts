@@ -2,7 +2,7 @@
  * Pipedrive connector: a personal API token (form; the custom URL is the optional company domain,
  * https://<company>.pipedrive.com, reached through the SSRF-guarded fetch) or a Marketplace app's OAuth (client id and
  * secret in the form; the token answer names the company's `api_domain`, which must be a pipedrive.com host).
- * Connecting reads the user (`GET /v1/users/me`) and lists one of the user's activities (activities scope).
+ * Connecting reads the user (`GET /v1/users/me`), then one activity and one person: a refusal names what is missing.
  */
 import type { ProviderDescriptor } from '../../../shared/providers';
 import { ProviderError } from '../../../sync/errors';
@@ -113,7 +113,27 @@ export function createPipedriveConnector(options: PipedriveConnectorOptions = {}
       userEmail: me.data.email.toLowerCase(),
       ...(me.data.company_domain ? { companyDomain: me.data.company_domain } : {}),
     };
-    await providerFor(client, current, env).testConnection();
+    // One cheap read per permission the connector needs (activities; persons for attendees and companies), each
+    // refusal named: Pipedrive answers 403 when the OAuth app lacks the scope or the user the visibility.
+    const probes: [string, string][] = [
+      [
+        `/api/v2/activities?owner_id=${encodeURIComponent(current.userId)}&limit=1`,
+        'activities (scope activities:full)',
+      ],
+      ['/api/v2/persons?limit=1', 'persons and organizations (scope contacts:full)'],
+    ];
+    for (const [path, what] of probes) {
+      try {
+        await client.call('GET', path);
+      } catch (e) {
+        if (e instanceof ProviderError && e.kind === 'forbidden')
+          throw new ConnectError(
+            'missing-permission',
+            `Signed in, but this Pipedrive user or app may not read ${what}.`,
+          );
+        throw e;
+      }
+    }
     return {
       secrets: pipedriveSecretsToRecord(current),
       account: current.companyDomain

@@ -302,12 +302,18 @@ export class PipedriveProvider implements CrmProvider {
     };
   }
 
+  /**
+   * Pipedrive's person search takes one term (one request, and its tokens, per address): the answers are kept for
+   * the life of this provider (one run), so an address on many meetings is searched once.
+   */
+  private readonly people = new Map<string, PersonMatch | null>();
+
   async lookupPeople(emails: string[]): Promise<PersonMatch[]> {
-    // Pipedrive's person search takes one term: one request per address.
     const wanted = [...new Set(emails.map((e) => e.trim().toLowerCase()).filter((e) => e.length >= 2))];
     const out: PersonMatch[] = [];
     for (const email of wanted) {
-      const m = await this.searchPerson(email);
+      if (!this.people.has(email)) this.people.set(email, await this.searchPerson(email));
+      const m = this.people.get(email);
       if (m) out.push(m);
     }
     return out;
@@ -323,13 +329,15 @@ export class PipedriveProvider implements CrmProvider {
         emails: [{ value: email, primary: true, label: 'work' }],
       },
     );
-    return {
+    const match: PersonMatch = {
       email,
       contactId: `person:${created.data.id}`,
       kind: 'contact',
       name: person.name?.trim() || null,
       companyId: null,
     };
+    this.people.set(email, match);
+    return match;
   }
 
   private async fieldsBody(f: Partial<SyncedFields>, type: ActivityType, tag: string | null | undefined) {

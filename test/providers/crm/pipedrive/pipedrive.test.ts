@@ -92,6 +92,20 @@ describe('Pipedrive connector (API v2 double, checked against Pipedrive’s Open
     await expect(
       connector.connect!({ method: 'api-token', url: 'https://10.0.0.1', fields: { apiToken: 'x' } }, env),
     ).rejects.toMatchObject({ reason: 'blocked-url', field: 'url' });
+    // Connecting probes each permission it needs with a cheap read; a refusal names what is missing.
+    const token = pd.users[0]!.token;
+    for (const [path, what] of [
+      ['/api/v2/activities', 'activities (scope activities:full)'],
+      ['/api/v2/persons', 'persons and organizations (scope contacts:full)'],
+    ] as const) {
+      pd.failNext({ status: 403, pathIncludes: path, body: { success: false, error: `no ${token}`, errorCode: 403 } });
+      const err = (await connector.connect!(
+        { method: 'api-token', url: pd.url, fields: { apiToken: token } },
+        env,
+      ).catch((e: unknown) => e)) as Error & { reason: string };
+      expect(err).toMatchObject({ reason: 'missing-permission' });
+      expect(err.message).toBe(`Signed in, but this Pipedrive user or app may not read ${what}.`);
+    }
   });
 
   test('OAuth: authorize URL, code exchange with Basic client auth, api_domain checked, tokens refreshed', async () => {
@@ -339,6 +353,12 @@ describe('Pipedrive connector (API v2 double, checked against Pipedrive’s Open
       name: 'New Person',
       emails: [{ value: 'new@person.example', primary: true }],
     });
+    // One search per address per run (each costs tokens): asked again, nothing is sent; the new person is known.
+    const searches = () => pd.requests.filter((r) => r.path === '/api/v2/persons/search').length;
+    const before = searches();
+    const again = await crm.lookupPeople(['ann@acme.example', 'nobody@x.example', 'new@person.example']);
+    expect(again.map((m) => m.contactId)).toEqual([`person:${ann}`, created.contactId]);
+    expect(searches()).toBe(before);
   });
 
   test('rate limits: a 429 is transient with Retry-After, else x-ratelimit-reset', async () => {

@@ -380,6 +380,11 @@ export async function startPipedriveDouble(): Promise<PipedriveDouble> {
         },
       };
     }
+    if (p === '/api/v2/persons' && req.method === 'GET') {
+      const limit = Math.min(500, Number(req.query.get('limit') ?? 100));
+      const rows = [...persons.values()].slice(0, limit).map(presentPerson);
+      return { status: 200, body: { success: true, data: rows, additional_data: {} } };
+    }
     if (p === '/api/v2/persons' && req.method === 'POST') {
       if (!body['name']) return fail(400, 'name is required');
       const id = nextId++;

@@ -24,6 +24,18 @@ export interface Renewed<A> {
   answer: A;
 }
 
+/** An RFC 6749 token answer (access_token, refresh_token, expires_in) as a renewal. */
+export function renewedFrom<A extends { access_token: string; refresh_token?: string; expires_in?: number }>(
+  t: A,
+): Renewed<A> {
+  return {
+    accessToken: t.access_token,
+    ...(t.refresh_token ? { refreshToken: t.refresh_token } : {}),
+    ...(t.expires_in !== undefined ? { expiresIn: t.expires_in } : {}),
+    answer: t,
+  };
+}
+
 export interface OAuthSessionOptions<A> {
   tokens: SessionTokens;
   /** Gets new tokens with the current ones (a refresh grant, or the grant a connector falls back to); null: none. */

@@ -6,7 +6,6 @@
 import { ProviderError } from '../../sync/errors';
 import type { FetchLike } from './safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse, vendorCode } from './provider-errors';
-import type { Renewed } from './oauth-session';
 
 export interface TokenAnswer {
   access_token: string;
@@ -87,16 +86,6 @@ export async function oauthTokenRequest(
 /** When a token of `expiresIn` seconds, issued now, stops working. */
 export function expiryOf(now: Date, expiresIn: number | undefined): string | null {
   return expiresIn === undefined ? null : new Date(now.getTime() + expiresIn * 1000).toISOString();
-}
-
-/** A token endpoint's answer as the shared OAuth session takes it. */
-export function renewedFrom(t: TokenAnswer): Renewed<TokenAnswer> {
-  return {
-    accessToken: t.access_token,
-    ...(t.refresh_token ? { refreshToken: t.refresh_token } : {}),
-    ...(t.expires_in !== undefined ? { expiresIn: t.expires_in } : {}),
-    answer: t,
-  };
 }
 
 /** Removes every occurrence of the given secrets from a text that may be shown or logged. */

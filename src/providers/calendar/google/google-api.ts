@@ -6,7 +6,7 @@
 import { ProviderError } from '../../../sync/errors';
 import { parseRetryAfter, providerErrorFromNetwork, providerErrorFromResponse, type FetchLike } from '../../http';
 import type { GoogleEndpoints } from './endpoints';
-import { OAuthSession } from '../../http/oauth-session';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 
 export interface GoogleTokens {
   accessToken: string;
@@ -104,12 +104,7 @@ export class GoogleApi {
           { grant_type: 'refresh_token', refresh_token: refreshToken ?? '' },
           o.now(),
         );
-        return {
-          accessToken: t.access_token,
-          ...(t.refresh_token ? { refreshToken: t.refresh_token } : {}),
-          ...(t.expires_in !== undefined ? { expiresIn: t.expires_in } : {}),
-          answer: t,
-        };
+        return renewedFrom(t);
       },
       save: (t) =>
         o.saveTokens({ accessToken: t.accessToken, refreshToken: t.refreshToken ?? '', expiresAt: t.expiresAt ?? '' }),

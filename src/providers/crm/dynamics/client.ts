@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
-import { OAuthSession } from '../../http/oauth-session';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 import { systemClock, type Clock } from '../../../shared/clock';
 
 export const dataversePath = '/api/data/v9.2';
@@ -160,13 +160,7 @@ export class DynamicsClient {
           scope: `${this.secrets.orgUrl}/user_impersonation offline_access`,
         });
         if (this.secrets.clientSecret) body.set('client_secret', this.secrets.clientSecret);
-        const t = await entraToken(this.tokenFetch, this.secrets, body, this.now);
-        return {
-          accessToken: t.access_token,
-          ...(t.refresh_token ? { refreshToken: t.refresh_token } : {}),
-          ...(t.expires_in !== undefined ? { expiresIn: t.expires_in } : {}),
-          answer: t,
-        };
+        return renewedFrom(await entraToken(this.tokenFetch, this.secrets, body, this.now));
       },
       save: async (t) => {
         this.secrets.accessToken = t.accessToken;

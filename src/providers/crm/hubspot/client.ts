@@ -15,9 +15,10 @@ import {
   providerErrorFromResponse,
   vendorCode,
 } from '../../http/provider-errors';
-import { oauthTokenRequest, renewedFrom, type TokenAnswer } from '../../http/oauth-token';
-import { OAuthSession } from '../../http/oauth-session';
+import { oauthTokenRequest, type TokenAnswer } from '../../http/oauth-token';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 import { DailyBudget, intHeader } from '../../http/rate-limit';
+import { secretsFromRecord, secretsRecord, sessionTokensOf, withTokens } from '../connection-secrets';
 
 export const hubspotApiBase = 'https://api.hubapi.com';
 export const hubspotAppBase = 'https://app.hubspot.com';
@@ -42,18 +43,14 @@ export interface HubSpotSecrets {
 }
 
 export function hubspotSecretsToRecord(s: HubSpotSecrets): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
-  return out;
+  return secretsRecord(s);
 }
 
 export function hubspotSecretsFromRecord(r: Record<string, string>): HubSpotSecrets {
-  for (const k of ['method', 'accessToken', 'ownerId', 'userEmail']) {
-    if (!r[k]) throw new ProviderError('auth', `HubSpot connection lacks ${k}`);
-  }
-  if (r['method'] !== 'oauth' && r['method'] !== 'private-app')
+  const s = secretsFromRecord<HubSpotSecrets>(r, ['method', 'accessToken', 'ownerId', 'userEmail'], 'HubSpot');
+  if (s.method !== 'oauth' && s.method !== 'private-app')
     throw new ProviderError('auth', 'HubSpot connection has an unknown method');
-  return r as unknown as HubSpotSecrets;
+  return s;
 }
 
 export interface HubSpotTransportOptions {
@@ -98,11 +95,7 @@ export class HubSpotClient {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.budget = new DailyBudget(options.now);
     this.session = new OAuthSession<TokenAnswer>({
-      tokens: {
-        accessToken: secrets.accessToken,
-        ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
-        expiresAt: secrets.accessTokenExpiresAt ?? null,
-      },
+      tokens: sessionTokensOf(secrets),
       renew:
         secrets.method === 'oauth' && secrets.clientId && secrets.clientSecret
           ? async ({ refreshToken }) =>
@@ -121,12 +114,7 @@ export class HubSpotClient {
               )
           : null,
       save: async (t) => {
-        this.secrets = {
-          ...this.secrets,
-          accessToken: t.accessToken,
-          ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
-          ...(t.expiresAt ? { accessTokenExpiresAt: t.expiresAt } : {}),
-        };
+        this.secrets = withTokens(this.secrets, t);
         await options.onTokens(this.current);
       },
       now: options.now,

@@ -16,9 +16,10 @@ import {
   providerErrorFromResponse,
   vendorCode,
 } from '../../http/provider-errors';
-import { oauthTokenRequest, renewedFrom, type TokenAnswer } from '../../http/oauth-token';
-import { OAuthSession } from '../../http/oauth-session';
+import { oauthTokenRequest, type TokenAnswer } from '../../http/oauth-token';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 import { DailyBudget, intHeader, nextUtcMidnight } from '../../http/rate-limit';
+import { secretsFromRecord, secretsRecord, sessionTokensOf, withTokens } from '../connection-secrets';
 
 export const pipedriveApiBase = 'https://api.pipedrive.com';
 export const pipedriveOAuthBase = 'https://oauth.pipedrive.com';
@@ -41,18 +42,14 @@ export interface PipedriveSecrets {
 }
 
 export function pipedriveSecretsToRecord(s: PipedriveSecrets): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
-  return out;
+  return secretsRecord(s);
 }
 
 export function pipedriveSecretsFromRecord(r: Record<string, string>): PipedriveSecrets {
-  for (const k of ['method', 'apiBase', 'userId', 'userEmail']) {
-    if (!r[k]) throw new ProviderError('auth', `Pipedrive connection lacks ${k}`);
-  }
-  if (r['method'] === 'api-token' ? !r['apiToken'] : !r['accessToken'])
+  const s = secretsFromRecord<PipedriveSecrets>(r, ['method', 'apiBase', 'userId', 'userEmail'], 'Pipedrive');
+  if (s.method === 'api-token' ? !s.apiToken : !s.accessToken)
     throw new ProviderError('auth', 'Pipedrive connection lacks its token');
-  return r as unknown as PipedriveSecrets;
+  return s;
 }
 
 /** Token endpoint: client id and secret as HTTP Basic, as Pipedrive documents. */
@@ -108,11 +105,7 @@ export class PipedriveClient {
     this.session =
       secrets.method === 'oauth'
         ? new OAuthSession<TokenAnswer>({
-            tokens: {
-              accessToken: secrets.accessToken ?? '',
-              ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
-              expiresAt: secrets.accessTokenExpiresAt ?? null,
-            },
+            tokens: sessionTokensOf(secrets),
             renew:
               secrets.clientId && secrets.clientSecret
                 ? async ({ refreshToken }) =>
@@ -127,12 +120,7 @@ export class PipedriveClient {
                     )
                 : null,
             save: async (t) => {
-              this.secrets = {
-                ...this.secrets,
-                accessToken: t.accessToken,
-                ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
-                ...(t.expiresAt ? { accessTokenExpiresAt: t.expiresAt } : {}),
-              };
+              this.secrets = withTokens(this.secrets, t);
               await options.onTokens(this.current);
             },
             now: options.now,

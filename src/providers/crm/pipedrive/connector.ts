@@ -6,8 +6,9 @@
  */
 import type { ProviderDescriptor } from '../../../shared/providers';
 import { ProviderError } from '../../../sync/errors';
-import type { ConnectInput, Connection, CrmConnector, ProviderEnv } from '../../connector';
+import type { Connection, CrmConnector, ProviderEnv } from '../../connector';
 import { ConnectError, toConnectError } from '../../http/connect-error';
+import { requiredField } from '../connect-fields';
 import { expiryOf } from '../../http/oauth-token';
 import {
   PipedriveClient,
@@ -63,12 +64,6 @@ export const pipedriveDescriptor: ProviderDescriptor = {
     calendars: false,
   },
 };
-
-function required(input: ConnectInput, key: string, what: string): string {
-  const v = input.fields[key]?.trim();
-  if (!v) throw new ConnectError('invalid-input', `${what} is required`, `fields.${key}`);
-  return v;
-}
 
 function originOf(url: string, field: string): string {
   try {
@@ -150,7 +145,7 @@ export function createPipedriveConnector(options: PipedriveConnectorOptions = {}
     async connect(input, env) {
       if (input.method !== 'api-token')
         throw new ConnectError('invalid-input', `unknown method ${input.method}`, 'method');
-      const apiToken = required(input, 'apiToken', 'the API token');
+      const apiToken = requiredField(input, 'apiToken', 'the API token');
       const base = input.url ? originOf(input.url, 'url') : apiBase;
       try {
         return await verify({ method: 'api-token', apiBase: base, apiToken, userId: '', userEmail: '' }, env);
@@ -162,17 +157,17 @@ export function createPipedriveConnector(options: PipedriveConnectorOptions = {}
     oauth: {
       async authorizationUrl({ state, redirectUri, input }) {
         const q = new URLSearchParams({
-          client_id: required(input, 'clientId', 'the app client ID'),
+          client_id: requiredField(input, 'clientId', 'the app client ID'),
           redirect_uri: redirectUri,
           state,
         });
-        required(input, 'clientSecret', 'the app client secret');
+        requiredField(input, 'clientSecret', 'the app client secret');
         return `${oauthBase}/oauth/authorize?${q.toString()}`;
       },
 
       async exchangeCode({ code, redirectUri, input, env }): Promise<Connection> {
-        const clientId = required(input, 'clientId', 'the app client ID');
-        const clientSecret = required(input, 'clientSecret', 'the app client secret');
+        const clientId = requiredField(input, 'clientId', 'the app client ID');
+        const clientSecret = requiredField(input, 'clientSecret', 'the app client secret');
         try {
           const t = await pipedriveToken(
             env.fetch,

@@ -7,7 +7,7 @@
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
-import { OAuthSession } from '../../http/oauth-session';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 import { systemClock, type Clock } from '../../../shared/clock';
 
 export const apiVersion = 'v60.0';
@@ -126,12 +126,7 @@ export class SalesforceClient {
           client_id: this.secrets.clientId,
         });
         if (this.secrets.clientSecret) body.set('client_secret', this.secrets.clientSecret);
-        const json = await tokenRequest(this.fetch, this.secrets.loginUrl, body, this.now);
-        return {
-          accessToken: json.access_token,
-          ...(json.refresh_token ? { refreshToken: json.refresh_token } : {}),
-          answer: json,
-        };
+        return renewedFrom(await tokenRequest(this.fetch, this.secrets.loginUrl, body, this.now));
       },
       save: async (t, json) => {
         this.secrets.accessToken = t.accessToken;

@@ -6,7 +6,7 @@
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
-import { OAuthSession } from '../../http/oauth-session';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 import { systemClock, type Clock } from '../../../shared/clock';
 
 export type SuiteCrmGrant = 'password' | 'client_credentials';
@@ -157,15 +157,7 @@ export class SuiteCrmClient {
         ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
         expiresAt: secrets.accessTokenExpiresAt ?? null,
       },
-      renew: async ({ refreshToken }) => {
-        const t = await this.grant(refreshToken);
-        return {
-          accessToken: t.access_token,
-          ...(t.refresh_token ? { refreshToken: t.refresh_token } : {}),
-          ...(t.expires_in !== undefined ? { expiresIn: t.expires_in } : {}),
-          answer: t,
-        };
-      },
+      renew: async ({ refreshToken }) => renewedFrom(await this.grant(refreshToken)),
       save: async (t) => {
         this.secrets.accessToken = t.accessToken;
         if (t.refreshToken) this.secrets.refreshToken = t.refreshToken;

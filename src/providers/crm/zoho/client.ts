@@ -15,9 +15,10 @@ import {
   providerErrorFromResponse,
   vendorCode,
 } from '../../http/provider-errors';
-import { oauthTokenRequest, renewedFrom, type TokenAnswer } from '../../http/oauth-token';
-import { OAuthSession } from '../../http/oauth-session';
+import { oauthTokenRequest, type TokenAnswer } from '../../http/oauth-token';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 import { DailyBudget } from '../../http/rate-limit';
+import { secretsFromRecord, secretsRecord, sessionTokensOf, withTokens } from '../connection-secrets';
 
 /**
  * A Zoho data centre: where accounts (OAuth) and the API live, and the `location` code Zoho's OAuth redirect names it
@@ -96,16 +97,15 @@ export interface ZohoSecrets {
 }
 
 export function zohoSecretsToRecord(s: ZohoSecrets): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
-  return out;
+  return secretsRecord(s);
 }
 
 export function zohoSecretsFromRecord(r: Record<string, string>): ZohoSecrets {
-  for (const k of ['accountsBase', 'apiBase', 'accessToken', 'clientId', 'clientSecret', 'userId', 'userEmail']) {
-    if (!r[k]) throw new ProviderError('auth', `Zoho connection lacks ${k}`);
-  }
-  return r as unknown as ZohoSecrets;
+  return secretsFromRecord<ZohoSecrets>(
+    r,
+    ['accountsBase', 'apiBase', 'accessToken', 'clientId', 'clientSecret', 'userId', 'userEmail'],
+    'Zoho',
+  );
 }
 
 export function zohoToken(
@@ -129,11 +129,7 @@ export class ZohoClient {
     this.secrets = { ...secrets };
     this.budget = new DailyBudget(options.now);
     this.session = new OAuthSession<TokenAnswer>({
-      tokens: {
-        accessToken: secrets.accessToken,
-        ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
-        expiresAt: secrets.accessTokenExpiresAt ?? null,
-      },
+      tokens: sessionTokensOf(secrets),
       renew: async ({ refreshToken }) =>
         renewedFrom(
           await zohoToken(
@@ -149,11 +145,7 @@ export class ZohoClient {
           ),
         ),
       save: async (t) => {
-        this.secrets = {
-          ...this.secrets,
-          accessToken: t.accessToken,
-          ...(t.expiresAt ? { accessTokenExpiresAt: t.expiresAt } : {}),
-        };
+        this.secrets = withTokens(this.secrets, t);
         await options.onTokens(this.current);
       },
       now: options.now,

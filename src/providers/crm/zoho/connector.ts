@@ -9,6 +9,7 @@ import type { ProviderDescriptor } from '../../../shared/providers';
 import { ProviderError } from '../../../sync/errors';
 import type { ConnectInput, Connection, CrmConnector, ProviderEnv } from '../../connector';
 import { ConnectError, toConnectError } from '../../http/connect-error';
+import { optionalApiName, requiredField } from '../connect-fields';
 import { expiryOf } from '../../http/oauth-token';
 import {
   ZohoClient,
@@ -68,22 +69,13 @@ export function zohoDescriptorFor(centres: Record<string, ZohoDataCentre>): Prov
 
 export const zohoDescriptor: ProviderDescriptor = zohoDescriptorFor(zohoDataCentres);
 
-function required(input: ConnectInput, key: string, what: string): string {
-  const v = input.fields[key]?.trim();
-  if (!v) throw new ConnectError('invalid-input', `${what} is required`, `fields.${key}`);
-  return v;
-}
-
-function flagFieldOf(input: ConnectInput): string | undefined {
-  const f = input.fields['syncFlagField']?.trim() ?? '';
-  if (f && !/^[A-Za-z][A-Za-z0-9_]{0,99}$/.test(f))
-    throw new ConnectError(
-      'invalid-input',
-      'expected a field API name (letters, digits, underscores)',
-      'fields.syncFlagField',
-    );
-  return f || undefined;
-}
+const flagFieldOf = (input: ConnectInput) =>
+  optionalApiName(
+    input,
+    'syncFlagField',
+    /^[A-Za-z][A-Za-z0-9_]{0,99}$/,
+    'a field API name (letters, digits, underscores)',
+  );
 
 export interface ZohoConnectorOptions {
   /** Data centres by key (tests: the double as its own data centre). */
@@ -97,7 +89,7 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
   const apiAllowed =
     options.apiDomainAllowed ?? ((u: URL) => u.protocol === 'https:' && /^www\.zohoapis\.[a-z.]+$/.test(u.host));
   const centreOf = (input: ConnectInput) => {
-    const key = required(input, 'dataCentre', 'the data centre');
+    const key = requiredField(input, 'dataCentre', 'the data centre');
     const dc = centres[key];
     if (!dc) throw new ConnectError('invalid-input', `unknown data centre ${key}`, 'fields.dataCentre');
     return dc;
@@ -157,14 +149,14 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
         const dc = centreOf(input);
         const q = new URLSearchParams({
           scope: zohoScopes.join(','),
-          client_id: required(input, 'clientId', 'the client ID'),
+          client_id: requiredField(input, 'clientId', 'the client ID'),
           response_type: 'code',
           access_type: 'offline',
           prompt: 'consent',
           redirect_uri: redirectUri,
           state,
         });
-        required(input, 'clientSecret', 'the client secret');
+        requiredField(input, 'clientSecret', 'the client secret');
         flagFieldOf(input);
         return `${dc.accounts}/oauth/v2/auth?${q.toString()}`;
       },
@@ -172,8 +164,8 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
       async exchangeCode({ code, redirectUri, input, env, callbackParams = {} }): Promise<Connection> {
         centreOf(input);
         const dc = centreOfCallback(input, callbackParams);
-        const clientId = required(input, 'clientId', 'the client ID');
-        const clientSecret = required(input, 'clientSecret', 'the client secret');
+        const clientId = requiredField(input, 'clientId', 'the client ID');
+        const clientSecret = requiredField(input, 'clientSecret', 'the client secret');
         const flag = flagFieldOf(input);
         try {
           const t = await zohoToken(

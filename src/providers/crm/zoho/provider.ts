@@ -30,6 +30,7 @@ import type {
 } from '../../../sync/ports';
 import type { ActivityType } from '../../../shared/settings';
 import { readICalUIdTag, storedTagsFor, writtenBackTag } from '../ical-uid-tag';
+import { listingOverlapMs, timeCursor } from '../time-cursor';
 import type { ZohoClient } from './client';
 import { recurrenceFromZoho, recurrenceToZoho } from './recurrence';
 
@@ -42,9 +43,8 @@ const baseFields: Record<ZohoModule, string[]> = {
   Tasks: ['Subject', 'Due_Date', 'Status', 'Priority'],
 };
 const commonFields = ['Description', 'Owner', 'What_Id', 'Who_Id', 'Modified_Time', zohoTagField];
-const overlapMs = 5 * 60_000;
 const perPage = 200;
-const cursorPrefix = 'zoho:v1:';
+const listingCursor = timeCursor('zoho:v1:');
 
 type ZRecord = Record<string, unknown> & { id: string };
 interface ZList {
@@ -113,12 +113,6 @@ function timingBody(module: ZohoModule, t: Timing): Record<string, unknown> {
     };
   }
   return { Start_DateTime: zohoTime(start), End_DateTime: zohoTime(end), All_day: t.kind === 'all-day' };
-}
-
-function parseCursor(cursor: string | null): number | null {
-  if (!cursor?.startsWith(cursorPrefix)) return null;
-  const t = Number(cursor.slice(cursorPrefix.length));
-  return Number.isFinite(t) && t > 0 ? t : null;
 }
 
 /** Zoho search criteria for `field equals one of values`, at most 10 conditions a request. */
@@ -262,11 +256,11 @@ export class ZohoProvider implements CrmProvider {
     keep?: ListingFilter<CrmItem>,
   ): Promise<ChangeSet<CrmItem>> {
     const now = this.options.now().getTime();
-    const since = parseCursor(cursor);
+    const since = listingCursor.since(cursor);
     const full = since === null;
     const headers: Record<string, string> = full
       ? {}
-      : { 'If-Modified-Since': zohoTime(new Date(since - overlapMs).toISOString()) };
+      : { 'If-Modified-Since': zohoTime(new Date(since - listingOverlapMs).toISOString()) };
     const from = Date.parse(window.from);
     const items: CrmItem[] = [];
     const removedIds: string[] = [];
@@ -288,7 +282,7 @@ export class ZohoProvider implements CrmProvider {
         });
       }
     }
-    return { upserts: items, removedIds, full, nextCursor: `${cursorPrefix}${now}` };
+    return { upserts: items, removedIds, full, nextCursor: listingCursor.at(now) };
   }
 
   private async search(module: string, crit: string, fields: string): Promise<ZRecord[]> {

@@ -38,13 +38,16 @@ export function vendorCode(value: unknown): string | null {
 
 /**
  * A call described without its query (search terms, e-mails) or ids and tokens in the path: path segments that are
- * not plain lower-case words or versions become `{id}` (HubSpot's token-info path holds the access token itself).
+ * not plain words (lower, camel or Zoho's Module_Name case) or versions become `{id}` (HubSpot's token-info path
+ * holds the access token itself).
  */
 export function describeCall(method: string, path: string): string {
   const bare = path.split('?')[0] ?? '';
   const segments = bare
     .split('/')
-    .map((s) => (s === '' || /^(v\d+|[a-z]+(?:[_-][a-z]+)*|[A-Z][a-z]+(?:_[A-Z][a-z]+)*)$/.test(s) ? s : '{id}'));
+    .map((s) =>
+      s === '' || /^(v\d+|[a-z]+(?:[A-Z][a-z]+)*(?:[_-][a-z]+)*|[A-Z][a-z]+(?:_[A-Z][a-z]+)*)$/.test(s) ? s : '{id}',
+    );
   return `${method} ${segments.join('/')}`;
 }
 

@@ -199,7 +199,7 @@ export class ZohoClient {
     const detail = `Zoho ${call}${code ? `: ${code}` : ''}${field ? ` (${field})` : ''}`;
     const err = providerErrorFromResponse(res, detail, this.options.now());
     // API credits of the rolling 24-hour window used up: stop the run (each further call would be refused too).
-    if (code === 'LIMIT_EXCEEDED' || code === 'LIMIT_REACHED')
+    if (code === 'LIMIT_EXCEEDED')
       return this.budget.exhausted(
         'Zoho CRM: the organisation’s API credits for the last 24 hours are used up; syncing stops until credits free up.',
         null,

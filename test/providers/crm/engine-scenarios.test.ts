@@ -560,6 +560,68 @@ describe.each([
   });
 });
 
+describe.each([
+  ['HubSpot', hubspotHarness],
+  ['Pipedrive', pipedriveHarness],
+])('engine with %s (no recurrence in its API): a series becomes one activity per occurrence', (_name, makeHarness) => {
+  test('a weekly calendar series of four is written as four activities, each at its own time; then nothing', async () => {
+    const h = await makeHarness();
+    try {
+      const cal = new MemoryCalendar({ userEmail: USER, now: clock });
+      const ctx: EngineContext = {
+        crm: h.provider,
+        calendar: cal,
+        store: new MemoryStatusStore(),
+        settings: { ...defaultSettings, syncRecords: 'all' },
+        userEmail: USER,
+        calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
+        sleep: async () => undefined,
+        now: clock,
+      };
+      expect(h.provider.capabilities.recurrence).toBe(false);
+      cal.userCreate('primary', {
+        fields: {
+          subject: 'Weekly sync',
+          timing: {
+            kind: 'timed',
+            start: '2026-11-23T09:00:00.000Z',
+            end: '2026-11-23T09:30:00.000Z',
+            timeZone: 'UTC',
+          },
+          body: '',
+          location: '',
+          visibility: 'normal',
+          showAs: 'busy',
+          attendees: [{ email: 'ann@acme.example' }],
+          recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4', exdates: [] },
+          reminderMinutes: null,
+        },
+      });
+      const r = await runSync(ctx, { runId: 'series-1', trigger: 'manual' });
+      expect(r.errors).toEqual([]);
+      expect(r.crm.created).toBe(4);
+      const listed = await h.provider.listChanges(null, { from: '2026-11-01T00:00:00.000Z', to: null });
+      const starts = listed.upserts
+        .filter((i) => i.fields.subject === 'Weekly sync')
+        .map((i) => (i.fields.timing.kind === 'timed' ? i.fields.timing.start : ''))
+        .sort();
+      expect(starts).toEqual([
+        '2026-11-23T09:00:00.000Z',
+        '2026-11-30T09:00:00.000Z',
+        '2026-12-07T09:00:00.000Z',
+        '2026-12-14T09:00:00.000Z',
+      ]);
+      expect(listed.upserts.every((i) => i.fields.recurrence === null)).toBe(true);
+      const before = h.writes.length;
+      const again = await runSync(ctx, { runId: 'series-2', trigger: 'manual' });
+      expect(again.errors).toEqual([]);
+      expect(h.writes.length).toBe(before);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('engine with Zoho CRM: meeting series as one Event with Recurring_Activity', () => {
   const rrule = 'FREQ=WEEKLY;INTERVAL=1;BYDAY=MO;UNTIL=20270125T090000Z';
   const setup = async () => {

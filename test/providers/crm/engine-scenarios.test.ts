@@ -603,7 +603,10 @@ describe.each([
       const listed = await h.provider.listChanges(null, { from: '2026-11-01T00:00:00.000Z', to: null });
       const starts = listed.upserts
         .filter((i) => i.fields.subject === 'Weekly sync')
-        .map((i) => (i.fields.timing.kind === 'timed' ? i.fields.timing.start : ''))
+        .map((i) => {
+          const t = i.fields.timing;
+          return t?.kind === 'timed' ? t.start : '';
+        })
         .sort();
       expect(starts).toEqual([
         '2026-11-23T09:00:00.000Z',

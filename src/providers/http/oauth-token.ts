@@ -87,10 +87,3 @@ export async function oauthTokenRequest(
 export function expiryOf(now: Date, expiresIn: number | undefined): string | null {
   return expiresIn === undefined ? null : new Date(now.getTime() + expiresIn * 1000).toISOString();
 }
-
-/** Removes every occurrence of the given secrets from a text that may be shown or logged. */
-export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 6) out = out.split(s).join('[redacted]');
-  return out;
-}

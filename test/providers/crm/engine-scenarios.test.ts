@@ -31,6 +31,20 @@ const clock = fixedClock(START, 1000);
 const hours = (h: number) => new Date(Date.parse(START) + h * 3_600_000);
 const iso = (d: Date) => new Date(Math.floor(d.getTime() / 60_000) * 60_000).toISOString();
 
+/** The engine's context for a run between a CRM and the memory calendar, with every record synced. */
+function engineContext(crm: CrmProvider, calendar: MemoryCalendar): EngineContext {
+  return {
+    crm,
+    calendar,
+    store: new MemoryStatusStore(),
+    settings: { ...defaultSettings, syncRecords: 'all' },
+    userEmail: USER,
+    calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
+    sleep: async () => undefined,
+    now: clock,
+  };
+}
+
 /** Acts as the CRM's user (outside the engine) and counts the engine's writes. */
 interface CrmHarness {
   provider: CrmProvider;
@@ -460,16 +474,7 @@ describe.each([
   beforeEach(async () => {
     h = await makeHarness();
     cal = new MemoryCalendar({ userEmail: USER, now: clock });
-    ctx = {
-      crm: h.provider,
-      calendar: cal,
-      store: new MemoryStatusStore(),
-      settings: { ...defaultSettings, syncRecords: 'all' },
-      userEmail: USER,
-      calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
-      sleep: async () => undefined,
-      now: clock,
-    };
+    ctx = engineContext(h.provider, cal);
   });
   afterEach(() => h.close());
   const run = async (): Promise<RunReport> => {
@@ -568,16 +573,7 @@ describe.each([
     const h = await makeHarness();
     try {
       const cal = new MemoryCalendar({ userEmail: USER, now: clock });
-      const ctx: EngineContext = {
-        crm: h.provider,
-        calendar: cal,
-        store: new MemoryStatusStore(),
-        settings: { ...defaultSettings, syncRecords: 'all' },
-        userEmail: USER,
-        calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
-        sleep: async () => undefined,
-        now: clock,
-      };
+      const ctx = engineContext(h.provider, cal);
       expect(h.provider.capabilities.recurrence).toBe(false);
       cal.userCreate('primary', {
         fields: {
@@ -632,16 +628,7 @@ describe('engine with Zoho CRM: meeting series as one Event with Recurring_Activ
     const { env, connector, connection } = await connectZoho(zd);
     const crm = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
     const cal = new MemoryCalendar({ userEmail: USER, now: clock });
-    const ctx: EngineContext = {
-      crm,
-      calendar: cal,
-      store: new MemoryStatusStore(),
-      settings: { ...defaultSettings, syncRecords: 'all' },
-      userEmail: USER,
-      calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
-      sleep: async () => undefined,
-      now: clock,
-    };
+    const ctx = engineContext(crm, cal);
     const run = async () => {
       const r = await runSync(ctx, { runId: `z${Math.random()}`, trigger: 'manual' });
       expect(r.errors).toEqual([]);

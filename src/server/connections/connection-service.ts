@@ -272,7 +272,14 @@ export class ConnectionService {
   }
 
   /** Completes an OAuth authorization: the state is single-use, bound to the user who started it, and expires. */
-  async oauthCallback(q: { state: string; code?: string; error?: string; error_description?: string }) {
+  async oauthCallback(q: {
+    state: string;
+    code?: string;
+    error?: string;
+    error_description?: string;
+    location?: string;
+    'accounts-server'?: string;
+  }) {
     const row = await this.deps.db.transaction().execute(async (trx) => {
       const r = await trx.selectFrom('oauth_states').selectAll().where('state', '=', q.state).executeTakeFirst();
       if (r) await trx.deleteFrom('oauth_states').where('state', '=', q.state).execute();
@@ -303,6 +310,7 @@ export class ConnectionService {
         redirectUri: this.redirectUri(),
         input,
         env: this.deps.env,
+        callbackParams: callbackParamsOf(q),
       });
     } catch (e) {
       throw connectFailure(e);
@@ -390,6 +398,14 @@ export class NotConnectedError extends HttpError {
   constructor(readonly side: ConnectionSide) {
     super(409, 'conflict', `Connect your ${side === 'crm' ? 'CRM' : 'calendar'} first.`, null);
   }
+}
+
+/** The redirect's provider-specific parameters (Zoho's data centre), passed on unchecked for the connector to vet. */
+function callbackParamsOf(q: { location?: string; 'accounts-server'?: string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (q.location !== undefined) out['location'] = q.location;
+  if (q['accounts-server'] !== undefined) out['accounts-server'] = q['accounts-server'];
+  return out;
 }
 
 /**

@@ -218,9 +218,9 @@ async function postgresPart(dir: string) {
       WORKER_MAINTENANCE_SECONDS: String(maintenanceSeconds),
     };
     const children: ChildProcess[] = [];
-    const spawnWorker = async () => {
+    const spawnWorker = async (concurrency = 8) => {
       const child = spawn(process.execPath, [path.join(__dirname, 'server-pg-worker.js')], {
-        env,
+        env: { ...env, WORKER_CONCURRENCY: String(concurrency) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       children.push(child);
@@ -265,43 +265,50 @@ async function postgresPart(dir: string) {
       );
       return running.length === 0 && leases.length === 0 && Number(jobs.rows[0]?.n ?? 0) === 0;
     };
-    const close = async () => {
-      for (const c of children) {
+    const stopWorkers = async () => {
+      for (const c of children.splice(0)) {
         if (c.exitCode === null && c.signalCode === null) {
           c.kill('SIGTERM');
           await new Promise((r) => c.once('exit', r));
         }
       }
+    };
+    const close = async () => {
+      await stopWorkers();
       await rt.stop();
       await queue.stop();
       await db.close();
     };
-    return { rt, db, queue, users, children, spawnWorker, job, enqueue, finished, settled, close };
+    return { rt, db, queue, users, children, spawnWorker, stopWorkers, job, enqueue, finished, settled, close };
   }
 
+  type Cluster = Awaited<ReturnType<typeof cluster>>;
+
   /**
-   * No-op runs per second with `workers` worker processes: every user gets `rounds` runs, queued in one statement
-   * while the workers are idle, timed from then until the last run's finish. Also the CPU those runs cost the
-   * workers and PostgreSQL, per run.
+   * No-op runs per second with `workers` worker processes of `concurrency` slots each: every user gets `rounds` runs,
+   * queued in one statement while the workers are idle, timed from then until the last run's finish. Also the CPU
+   * those runs cost the workers and PostgreSQL, per run. The users synced once before (see below): these runs are
+   * no-ops, the common case.
    */
-  async function throughput(workers: number, userCount: number, rounds: number) {
-    const c = await cluster(`tp${workers}`, userCount);
+  async function throughput(c: Cluster, workers: number, rounds: number, concurrency = 8) {
     try {
-      // One run each first, so the measured runs are no-ops of users that synced before (the common case).
-      for (let i = 0; i < workers; i++) await c.spawnWorker();
-      await c.queue.enqueueMany(c.users.map((u) => c.job(u)));
-      while ((await c.finished()) < c.users.length) await sleep(50);
+      for (let i = 0; i < workers; i++) await c.spawnWorker(concurrency);
+      const done = await c.finished();
       const jobs = [];
       for (let r = 0; r < rounds; r++) jobs.push(...c.users.map((u) => c.job(u)));
       const runIds = new Set<string>(jobs.map((j) => j.runId));
-      const pids = [...c.children.map((ch) => ch.pid!), ...postgresPids(dataDir)];
-      const cpuBefore = pids.map(cpuMsOf);
+      const workerPids = c.children.map((ch) => ch.pid!);
+      const workerCpuBefore = workerPids.map(cpuMsOf);
+      // Backends the workers' pools open during the measurement count from zero.
+      const postgresCpuBefore = new Map(postgresPids(dataDir).map((p) => [p, cpuMsOf(p)]));
       const t0 = systemClock().getTime();
       await c.queue.enqueueMany(jobs);
-      while ((await c.finished()) < c.users.length + jobs.length) await sleep(50);
-      const cpu = pids.map((p, i) => cpuMsOf(p) - cpuBefore[i]!);
-      const workerCpuMs = cpu.slice(0, workers).reduce((a, b) => a + b, 0);
-      const postgresCpuMs = cpu.slice(workers).reduce((a, b) => a + b, 0);
+      while ((await c.finished()) < done + jobs.length) await sleep(50);
+      const workerCpuMs = workerPids.reduce((sum, p, i) => sum + cpuMsOf(p) - workerCpuBefore[i]!, 0);
+      const postgresCpuMs = postgresPids(dataDir).reduce(
+        (sum, p) => sum + cpuMsOf(p) - (postgresCpuBefore.get(p) ?? 0),
+        0,
+      );
       const rows = await c.db.kysely.selectFrom('status_runs').select(['run_id', 'data']).execute();
       const reports = rows
         .filter((r) => runIds.has(r.run_id))
@@ -318,8 +325,18 @@ async function postgresPart(dir: string) {
         postgresCpuMsPerRun: Math.round((postgresCpuMs / jobs.length) * 100) / 100,
       };
     } finally {
-      await c.close();
+      await c.stopWorkers();
     }
+  }
+
+  /** The users of the throughput measurements, each synced once (its first run is an initial sync, not a no-op). */
+  async function throughputCluster(userCount: number) {
+    const c = await cluster('throughput', userCount);
+    await c.spawnWorker();
+    await c.queue.enqueueMany(c.users.map((u) => c.job(u)));
+    while ((await c.finished()) < c.users.length) await sleep(50);
+    await c.stopWorkers();
+    return c;
   }
 
   /**
@@ -430,8 +447,18 @@ async function postgresPart(dir: string) {
     const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
     const users = 200;
     const rounds = 3;
-    const one = await throughput(1, users, rounds);
-    const two = await throughput(2, users, rounds);
+    const tp = await throughputCluster(users);
+    let one, two, oneSerial, twoSerial;
+    try {
+      one = await throughput(tp, 1, rounds);
+      two = await throughput(tp, 2, rounds);
+      // One slot per worker: a worker then waits on round trips rather than on the CPU, which shows whether workers
+      // get in each other's way (shared locks, the lease, the queue) apart from sharing this machine's two cores.
+      oneSerial = await throughput(tp, 1, 1, 1);
+      twoSerial = await throughput(tp, 2, 1, 1);
+    } finally {
+      await tp.close();
+    }
     const statements = await statementsPerRun(200);
     const latency = await syncNowLatency(40);
     return {
@@ -441,7 +468,12 @@ async function postgresPart(dir: string) {
       noopRunsPerSecondOneWorkerPostgres: one.runsPerSecond,
       noopRunsPerSecondTwoWorkersPostgres: two.runsPerSecond,
       twoWorkerSpeedup: Math.round((two.runsPerSecond / Math.max(1, one.runsPerSecond)) * 100) / 100,
-      noopRunsSucceeded: one.succeeded + two.succeeded,
+      noopRunsPerSecondOneWorkerOneSlot: oneSerial.runsPerSecond,
+      noopRunsPerSecondTwoWorkersOneSlotEach: twoSerial.runsPerSecond,
+      twoWorkerSpeedupOneSlotEach:
+        Math.round((twoSerial.runsPerSecond / Math.max(1, oneSerial.runsPerSecond)) * 100) / 100,
+      noopRunsSucceeded: one.succeeded + two.succeeded + oneSerial.succeeded + twoSerial.succeeded,
+      noopRunsMeasured: one.runs + two.runs + oneSerial.runs + twoSerial.runs,
       sqlStatementsPerNoopRun: statements,
       workerCpuMsPerNoopRun: one.workerCpuMsPerRun,
       postgresCpuMsPerNoopRun: one.postgresCpuMsPerRun,

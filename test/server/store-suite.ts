@@ -111,6 +111,7 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await state.acquire('tl', u.id, 'w4', 'r4', 60_000, later)).toBe(true);
       await state.release('tl', u.id, 'w4', { nextRunAt: later.toISOString(), failures: 0 });
       expect(await state.due(later, 10)).toEqual([{ tenantId: 'tl', userId: u.id }]);
+      expect(await state.dueWithProfile(later, 10)).toEqual([{ tenantId: 'tl', userId: u.id, profileId: null }]);
     });
 
     it('takes the lease in one statement: row created, failures returned, queued count taken off, other tenant refused', async () => {

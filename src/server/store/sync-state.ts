@@ -227,6 +227,23 @@ export class SyncStateRepository {
     return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id }));
   }
 
+  /** `due`, with each user's sync profile (the scheduler reads the user's settings from it without reading the user). */
+  async dueWithProfile(
+    now: Date,
+    limit: number,
+  ): Promise<{ tenantId: string; userId: string; profileId: string | null }[]> {
+    const rows = await this.db
+      .selectFrom('sync_state as s')
+      .innerJoin('users as u', (j) => j.onRef('u.id', '=', 's.user_id').onRef('u.tenant_id', '=', 's.tenant_id'))
+      .select(['s.tenant_id', 's.user_id', 'u.profile_id'])
+      .where('s.next_run_at', 'is not', null)
+      .where('s.next_run_at', '<=', now.toISOString())
+      .orderBy('s.next_run_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id, profileId: r.profile_id }));
+  }
+
   /**
    * Claims a due user for this scheduler: moves next_run_at to a fallback time so no other scheduler enqueues it
    * too, and so a job lost with its process still comes round again. True when this caller claimed it.

@@ -8,6 +8,7 @@ import { engineBench } from './engine';
 import { graphBench } from './graph';
 import { caldavBench } from './caldav';
 import { caldavPairingBench } from './caldav-pairing';
+import { caldavWritesBench } from './caldav-writes';
 import { serverBench } from './server';
 import { pane } from './pane';
 import { vsVdirsyncer } from './vs-vdirsyncer';
@@ -19,6 +20,7 @@ const sections: BenchSection[] = [
   graphBench,
   caldavBench,
   caldavPairingBench,
+  caldavWritesBench,
   serverBench,
   pane,
   vsVdirsyncer,

@@ -118,6 +118,25 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
     expect(listed.upserts).toHaveLength(12);
   }, 60_000);
 
+  it('after an auth failure the rest of the batch is not sent', async () => {
+    const calendarId = await server.makeCalendar('alice', 'batch-auth');
+    const counter = newCounter();
+    const revoked = { ...connection, secrets: { ...connection.secrets, password: 'revoked-app-password' } };
+    const provider = caldavConnector.open(revoked, testEnv([server.hostPort], counter), {
+      saveSecrets: async () => {},
+    });
+    const results = await provider.writeEvents(
+      calendarId,
+      Array.from({ length: 20 }, (_, i) => ({
+        op: 'create' as const,
+        idempotencyKey: `auth-${i}`,
+        draft: draft(`a-${i}`),
+      })),
+    );
+    expect(results.map((r) => !r.ok && r.error.kind)).toEqual(Array.from({ length: 20 }, () => 'auth'));
+    expect(counter.requests).toBeLessThanOrEqual(4); // those already in flight when the first 401 came back
+  }, 60_000);
+
   it('edits of resources changed meanwhile fail as conflicts, each on its own, the others go through', async () => {
     const calendarId = await server.makeCalendar('alice', 'batch-conflicts');
     const created = await open().provider.writeEvents(

@@ -277,9 +277,8 @@ export class CalDavCalendarProvider implements CalendarProvider {
     try {
       await this.prefetch(calendarId, writes);
     } catch (e) {
-      // Each write reads what it still needs on its own, and fails on its own if the server is gone.
-      if (!(e instanceof ProviderError)) throw e;
-      if (e.kind === 'auth') stop = e;
+      // Each write then reads what it still needs on its own, and fails on its own if the server is gone.
+      if (e instanceof ProviderError && e.kind === 'auth') stop = e;
     }
     const lanes = new Map<string, number[]>();
     writes.forEach((w, i) => {

@@ -5,9 +5,9 @@
  * K changed items. Every command is timed from spawn to exit, and Radicale's request log says how many requests each
  * made.
  *
- * N defaults to 1,000; `BENCH_VS_VDIRSYNCER_N=1000,10000` adds the 10,000 run (its pushes take Radicale most of an
- * hour: it checks every upload's UID against the whole collection). K is 10. The connector runs the way the README
- * says to run the CLI: `node bin/crm-sync.js` on the built server (`npm run build:server`, done here first; never
+ * N defaults to 1,000; `BENCH_VS_VDIRSYNCER_N=1000,10000` adds the 10,000 run (its pushes take Radicale hours, by
+ * estimate: it checks every upload's UID against the whole collection). K is 10. The connector runs as an installed
+ * `crm-sync` bin does: `node bin/crm-sync.js` on the built server (`npm run build:server`, done here first; never
  * npx). Debian's `vdirsyncer` is installed by scripts/ensure-system-packages.sh when missing.
  *
  * Everything the side-by-side table in docs/BENCHMARKS.md needs is in the JSON: times, requests, ratios, the targets

@@ -116,7 +116,7 @@ export const messages = {
       revoked ? 'Disconnected; the provider revoked the access.' : 'Disconnected; the stored credentials were deleted.',
     dialogClosed: 'The sign-in window was closed before the connection finished.',
     failureReasons: {
-      'bad-url': 'Nothing usable was found at that address.',
+      'bad-url': 'The address is wrong.',
       unreachable: 'The server could not be reached. Check the address and your network.',
       tls: 'The server’s security certificate was not accepted.',
       unauthorized: 'The provider refused these credentials.',

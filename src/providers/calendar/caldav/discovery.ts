@@ -61,7 +61,7 @@ function wrongPath(start: URL, homeUrl: string | null): ConnectError {
   const hint = homeUrl
     ? ` This account's calendars are at ${homeUrl}`
     : ' The server address alone (https://host/) also works.';
-  return new ConnectError('bad-url', `Nothing was found at ${where}: check the address.${hint}`, 'url');
+  return new ConnectError('bad-url', `Nothing was found at ${where}.${hint}`, 'url');
 }
 
 export async function discover(client: DavClient, userUrl: string, username: string): Promise<Discovered> {

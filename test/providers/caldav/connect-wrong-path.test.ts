@@ -4,9 +4,10 @@
  * (405 on PROPFIND, as nginx answers).
  */
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { caldavConnector } from '../../../src/providers/calendar/caldav/connector';
-import { ConnectError } from '../../../src/providers/http';
+import { ConnectError, createSafeFetch } from '../../../src/providers/http';
 import { startRadicale, type RadicaleServer } from '../../support/radicale';
 import { testEnv } from './env';
 
@@ -65,4 +66,42 @@ test('another user’s path (403) stays a missing permission; the right paths st
   expect((await failure(connect(`${radicale.origin}/nobody/`))).reason).toBe('missing-permission');
   expect((await connect(`${radicale.origin}/carol/work/`)).calendarId).toBe('/carol/work/');
   expect((await connect(`${radicale.origin}/`)).url).toBe(`${radicale.origin}/carol/`);
+});
+
+describe('a server that accepts the connection and never answers', () => {
+  let hole: net.Server;
+  let holeHost: string;
+  let accepted = 0;
+  const sockets = new Set<net.Socket>();
+  beforeAll(async () => {
+    hole = net.createServer((s) => {
+      accepted++;
+      sockets.add(s);
+      s.on('data', () => undefined);
+    });
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    holeHost = `127.0.0.1:${(hole.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => hole.close(r));
+  });
+
+  test('is reported as not answering after one request timeout, not two (no /.well-known try on the same server)', async () => {
+    // The safe fetch's timeout is injected (30 s in production) so the test takes a second.
+    const env = {
+      ...testEnv([holeHost]),
+      safeFetch: createSafeFetch({ allowedPrivateHosts: [holeHost] }, { timeoutMs: 400 }),
+    };
+    const started = performance.now();
+    const e = await failure(
+      caldavConnector.connect!(
+        { method: 'app-password', url: `http://${holeHost}/dav/`, fields: { username: 'carol', password: 'x' } },
+        env,
+      ),
+    );
+    expect([e.reason, e.message]).toEqual(['unreachable', 'The server did not answer in time.']);
+    expect(accepted).toBe(1);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
 });

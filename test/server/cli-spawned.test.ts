@@ -41,7 +41,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await radicale?.stop();
-  cli?.remove();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -39,8 +39,9 @@ const useGlobalStyles = makeStaticStyles({
 });
 
 /**
- * Fields and drop-downs stay within the pane (issue 17). The class is doubled so these win over a component's own
- * atomic classes (Griffel inserts static rules first). At 350 px nothing is wider than the pane; in a wide pane
+ * Fields and drop-downs stay within the pane (issue 17). For drop-downs the class is doubled so the cap wins over a
+ * form's own `max-width: 100%` (Griffel inserts static rules first); text fields keep a narrower width a form gives
+ * them (an 8rem number field). At 350 px nothing is wider than the pane; in a wide pane
  * (Outlook on the web lets users widen it, admins use a browser tab) a field stops at 28rem instead of stretching
  * to 860 px. A native <select> opens the browser's own list, as wide as its longest option and out of the page's
  * reach: where the browser has customisable selects (appearance: base-select, Chromium 135+, the Edge WebView2
@@ -49,8 +50,8 @@ const useGlobalStyles = makeStaticStyles({
  */
 const fieldCap = 'min(28rem, 100%)';
 const useFieldWidthStyles = makeStaticStyles(`
-.fui-Select.fui-Select, .fui-Input.fui-Input, .fui-Textarea.fui-Textarea, .fui-SpinButton.fui-SpinButton,
-.fui-Combobox.fui-Combobox, .fui-Dropdown.fui-Dropdown { max-width: ${fieldCap}; min-width: 0; }
+.fui-Input, .fui-Textarea, .fui-SpinButton { max-width: ${fieldCap}; min-width: 0; }
+.fui-Select.fui-Select, .fui-Combobox.fui-Combobox, .fui-Dropdown.fui-Dropdown { max-width: ${fieldCap}; min-width: 0; }
 .fui-Select__select.fui-Select__select { max-width: 100%; min-width: 0; }
 @supports (appearance: base-select) {
   select.fui-Select__select, select.fui-Select__select::picker(select) { appearance: base-select; }

@@ -7,6 +7,9 @@
  * leave everything Ann (and her admin) can see exactly as it was. Plus forged tokens beyond api-security.test.ts:
  * `alg: none`, a symmetric token, and a token from another tenant's issuer.
  */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import type { InjectOptions } from 'fastify';
 import { startHarness, type Harness } from './support/harness';
 
@@ -338,7 +341,6 @@ describe('forged tokens beyond the signature (SPEC §9)', () => {
       'HS256 (a symmetric key guessed from public data)',
       () => {
         const head = `${b64({ alg: 'HS256', kid: 'k1' })}.${b64(claims(ann))}`;
-        const crypto = require('node:crypto') as typeof import('node:crypto');
         return `${head}.${crypto.createHmac('sha256', 'client-1').update(head).digest('base64url')}`;
       },
     ],
@@ -360,5 +362,191 @@ describe('forged tokens beyond the signature (SPEC §9)', () => {
     // Bob is an admin in tenant B: nothing of tenant A in his admin views.
     const users = await call(bob, 'GET', '/api/v1/admin/users');
     expect(users.body).not.toContain('ann@a.test');
+  });
+});
+
+describe('rate limit with a new made-up Authorization header on every request, on every route (issue 16, finding 3)', () => {
+  let small: Harness;
+  beforeAll(async () => {
+    small = await startHarness({ RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  afterAll(() => small.close());
+
+  // Exempt on purpose (operations.ts: `rateLimit: false`): orchestrator probes and the Prometheus scrape, which
+  // come every few seconds from one address. A CORS preflight never reaches a handler.
+  const probes = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'OPTIONS *']);
+
+  it('limits each route by address once the budget is used', async () => {
+    const served = routesOf(small.app.printRoutes({ commonPrefix: false }));
+    const unlimited: string[] = [];
+    for (const [i, key] of served.entries()) {
+      const [method, path] = key.split(' ') as [string, string];
+      const url = path === '*' ? '/api/v1/me' : path.replace(/:(\w+)/g, 'x');
+      // One address per route, so each route shows on its own that it is limited.
+      const remoteAddress = `198.51.100.${i + 1}`;
+      const codes: number[] = [];
+      for (let n = 0; n < 4; n++) {
+        const res = await small.app.inject({
+          method: method as InjectOptions['method'],
+          url,
+          remoteAddress,
+          headers: { authorization: `Bearer ${crypto.randomBytes(24 + n).toString('base64url')}` },
+          ...(method === 'GET' || method === 'OPTIONS' || method === 'DELETE' ? {} : { payload: {} }),
+        });
+        codes.push(res.statusCode);
+      }
+      if (codes[3] !== 429 && !probes.has(key)) unlimited.push(`${key}: ${codes.join(',')}`);
+    }
+    expect(unlimited).toEqual([]);
+  });
+});
+
+describe('user URLs at the API edge: SSRF forms and redirects (SPEC §9)', () => {
+  let s: Harness;
+  let trap: net.Server;
+  let trapHits = 0;
+  let allowed: http.Server;
+  let allowedPort = 0;
+  let trapPort = 0;
+  beforeAll(async () => {
+    // A listener no refused URL may ever reach (counts TCP connections, whatever the protocol).
+    trap = net.createServer((sock) => {
+      trapHits++;
+      sock.destroy();
+    });
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+    trapPort = (trap.address() as AddressInfo).port;
+    // An allow-listed server (an admin's LAN CalDAV) that redirects elsewhere.
+    allowed = http.createServer((req, res) => {
+      const to = decodeURIComponent((req.url ?? '/').slice(1));
+      res.writeHead(302, { location: to }).end();
+    });
+    await new Promise<void>((r) => allowed.listen(0, '127.0.0.1', r));
+    allowedPort = (allowed.address() as AddressInfo).port;
+    // The shipped registry (real CalDAV connector, real safe fetch); only the allowed server is allow-listed.
+    s = await startHarness({ ALLOWED_PRIVATE_HOSTS: `127.0.0.1:${allowedPort}` }, { shippedRegistry: true });
+  });
+  afterAll(async () => {
+    await s.close();
+    await new Promise<void>((r) => trap.close(() => r()));
+    await new Promise<void>((r) => allowed.close(() => r()));
+  });
+
+  const connect = async (url: string) =>
+    s.app.inject({
+      method: 'POST',
+      url: '/api/v1/connections/calendar',
+      headers: { authorization: `Bearer ${await s.idp.token(ann)}` },
+      payload: { provider: 'caldav', method: 'app-password', url, fields: { username: 'ann', password: 'pw-123456' } },
+    });
+
+  it('refuses every private, loopback, metadata and non-https form, naming the url, without a connection', async () => {
+    const p = trapPort;
+    const forms = [
+      `http://127.0.0.1:${p}/`,
+      `https://127.0.0.1:${p}/`,
+      `https://localhost:${p}/`,
+      `https://localhost.:${p}/`,
+      `https://127.1:${p}/`,
+      `https://2130706433:${p}/`,
+      `https://0x7f000001:${p}/`,
+      `https://0177.0.0.1:${p}/`,
+      `https://[::1]:${p}/`,
+      `https://[::ffff:127.0.0.1]:${p}/`,
+      `https://[::ffff:7f00:1]:${p}/`,
+      `https://0.0.0.0:${p}/`,
+      `https://169.254.169.254/latest/meta-data/`,
+      `https://[fd00::1]/`,
+      `https://10.0.0.1/`,
+      `https://192.168.0.1/`,
+      `https://100.64.0.1/`,
+      `https://public.example@127.0.0.1:${p}/`,
+      `http://93.184.216.34/`,
+      `ftp://93.184.216.34/`,
+      `file:///etc/passwd`,
+      `javascript:alert(1)`,
+      `https://127.0.0.1:${p}\u0000.example.com/`,
+    ];
+    const answers = [];
+    for (const url of forms) {
+      const res = await connect(url);
+      answers.push({ url, status: res.statusCode, field: (res.json() as { field?: unknown }).field, body: res.body });
+    }
+    expect(answers.filter((a) => a.status < 400 || a.status >= 500 || a.field !== 'url')).toEqual([]);
+    expect(answers.every((a) => a.status === 400 || a.status === 422)).toBe(true);
+    expect(trapHits).toBe(0);
+  });
+
+  it('re-checks redirects: an allow-listed server cannot send the connector to a private or metadata address', async () => {
+    for (const target of [`http://127.0.0.1:${trapPort}/`, 'http://169.254.169.254/latest/meta-data/']) {
+      const res = await connect(`http://127.0.0.1:${allowedPort}/${encodeURIComponent(target)}`);
+      const reason = (res.json() as { reason?: string }).reason;
+      // Refused at the hop: a private host (blocked-url) or plain http to a host nobody allow-listed (bad-url).
+      expect({ target, status: res.statusCode, refused: ['blocked-url', 'bad-url'].includes(reason ?? '') }).toEqual({
+        target,
+        status: 422,
+        refused: true,
+      });
+    }
+    expect(trapHits).toBe(0);
+  });
+});
+
+describe('OAuth start (issue 16, finding 7): the URL is checked before any round trip', () => {
+  let trap: net.Server;
+  let trapHits = 0;
+  beforeAll(async () => {
+    trap = net.createServer((sock) => {
+      trapHits++;
+      sock.destroy();
+    });
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+  });
+  afterAll(() => new Promise<void>((r) => trap.close(() => r())));
+
+  const start = async (body: object) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/api/v1/connections/calendar/oauth/start',
+      headers: { authorization: `Bearer ${await h.idp.token(ann)}` },
+      payload: { provider: 'memcal', method: 'oauth', fields: {}, ...body },
+    });
+  const states = async () => (await h.db.kysely.selectFrom('oauth_states').select('state').execute()).length;
+
+  it('refuses a private or http authority URL, naming the url, storing no state and calling no provider', async () => {
+    const port = (trap.address() as AddressInfo).port;
+    const before = { states: await states(), started: h.world.challenges.size };
+    for (const url of [
+      `http://127.0.0.1:${port}/`,
+      `https://127.0.0.1:${port}/`,
+      'https://10.1.2.3/',
+      'https://169.254.169.254/',
+      'https://[::1]/',
+      'http://93.184.216.34/',
+    ]) {
+      const res = await start({ url });
+      expect({ url, status: res.statusCode, field: res.json().field }).toEqual({
+        url,
+        status: res.statusCode >= 400 && res.statusCode < 500 ? res.statusCode : 'not 4xx',
+        field: 'url',
+      });
+    }
+    expect({ states: await states(), started: h.world.challenges.size }).toEqual(before);
+    expect(trapHits).toBe(0);
+    // A public https authority goes through (so the refusals above are about the URL).
+    const ok = await start({ url: 'https://93.184.216.34/' });
+    expect(ok.statusCode).toBe(200);
+    expect(await states()).toBe(before.states + 1);
+  });
+
+  it.each([
+    ['fields.clientId', { fields: { clientId: 'abc\u0000def' } }],
+    ['fields.clientId', { fields: { clientId: 'line\nbreak' } }],
+    ['fields.tenant', { fields: { tenant: 'x\u001by' } }],
+    ['url', { url: 'https://93.184.216.34/\u0000' }],
+  ])('refuses a control character in %s, naming it', async (field, body) => {
+    const res = await start(body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ field });
   });
 });

@@ -252,7 +252,9 @@ if (underTimeTravel) process.stdout.write('chaos: skipped under time travel (it 
     // At least one of each, at a random moment: a short or unlucky seed still kills a worker and restarts PostgreSQL.
     const forcedKillAt = chaosStart + random.int(chaosMs * 0.1, chaosMs * 0.5);
     const forcedRestartAt = chaosStart + random.int(chaosMs * 0.3, chaosMs * 0.8);
-    while (performance.now() < chaosEnd) {
+    // The chaos lasts its time, and longer (up to twice) until every CalDAV fault kind has happened at least once.
+    const missingKinds = () => Object.entries(proxy.counts).some(([k, n]) => k !== 'passed' && n === 0);
+    while (performance.now() < chaosEnd || (missingKinds() && performance.now() < chaosStart + 2 * chaosMs)) {
       await new Promise((r) => setTimeout(r, random.int(200, 1200)));
       const t = performance.now();
       const roll =

@@ -7,7 +7,7 @@
 import type { ActivityType, CalendarEvent, CrmDraft, CrmItem, OccurrenceRef, SyncedFields } from '../model';
 import { PERMANENT_TOMBSTONE, type LinkRecord, type LinkedCrmInfo, type SyncMeta } from '../status-store';
 import type { CreateEventOp, PlanOp, PlannedActionSummary } from '../plan';
-import { contentHash, hashString } from '../canonical';
+import { contentHash, crmSubject, hashString } from '../canonical';
 import { crmCanonical, crmHash, crmInfoOf, crmView, eventView, isBusy, type EngineEnv } from '../mapping';
 
 /** Tombstone hash that matches every version of the source item. */
@@ -93,6 +93,8 @@ export function activityForEvent(
   const v = eventView(evCurrent, busy);
   const fields: SyncedFields = {
     ...v,
+    // An untitled event gets the placeholder a CRM accepts (equal to an empty title for the comparison).
+    subject: crmSubject(v.subject),
     attendees: env.settings.syncInvitees && env.crmCaps.invitees ? v.attendees : [],
     recurrence: env.crmCaps.recurrence ? v.recurrence : null,
   };

@@ -60,7 +60,7 @@ function row(cells: readonly [Decision, Decision, Decision, Decision, Decision])
 // prettier-ignore
 export const DECISIONS: Record<SyncDirection, Table> = {
   'two-way': {
-    //                  calendar: unchanged           changed                    deleted                    cancelled      left-scope
+    // CRM ↓ / calendar →  unchanged                 changed                    deleted                    cancelled      left-scope
     unchanged:    row(['nothing',                 'update-crm',              'flag-off-or-archive-crm', 'archive-crm', 'keep-import-home']),
     changed:      row(['update-event',            'merge-per-field',         'flag-off-or-archive-crm', 'archive-crm', 'keep-import-home']),
     deleted:      row(['delete-event',            'delete-event',            'unlink',                  'unlink',      'delete-event']),
@@ -68,6 +68,7 @@ export const DECISIONS: Record<SyncDirection, Table> = {
   },
   // One-way: the CRM is the source. Edits made to the mirror event are left alone until the CRM item changes.
   'crm-to-calendar': {
+    // CRM ↓ / calendar →  unchanged                 changed                    deleted                    cancelled           left-scope
     unchanged:    row(['nothing',                 'nothing',                 'not-re-created',          'nothing',          'nothing']),
     changed:      row(['update-event',            'update-event',            'not-re-created',          'update-event',     'update-event']),
     deleted:      row(['delete-event',            'delete-event',            'unlink',                  'delete-event',     'delete-event']),
@@ -76,6 +77,7 @@ export const DECISIONS: Record<SyncDirection, Table> = {
   // One-way: the calendar is the source. Edits made to the mirror activity are left alone until the event changes.
   // The CRM is the target: its calendar scope (type, flag off) does not apply, so its side is never "left-scope".
   'calendar-to-crm': {
+    // CRM ↓ / calendar →  unchanged                 changed                    deleted                    cancelled      left-scope
     unchanged:    row(['nothing',                 'update-crm',              'flag-off-or-archive-crm', 'archive-crm', 'keep-import-home']),
     changed:      row(['nothing',                 'update-crm',              'flag-off-or-archive-crm', 'archive-crm', 'keep-import-home']),
     deleted:      row(['not-re-imported',         'not-re-imported',         'unlink',                  'unlink',      'keep-import-home']),

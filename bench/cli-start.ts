@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       ...process.env,
       DATABASE_URL: `sqlite:${path.join(dir, 'connector.db')}`,
       DATA_DIR: dir,
-      CONNECTOR_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
+      CONNECTOR_MASTER_KEY: process.env.CONNECTOR_MASTER_KEY ?? crypto.randomBytes(32).toString('base64'),
       ALLOWED_PRIVATE_HOSTS: radicale.hostPort,
       LOG_LEVEL: 'silent',
     };
@@ -123,10 +123,20 @@ async function main(): Promise<void> {
     const loads: unknown[] = [];
     for (let i = 0; i < runs; i++) {
       floor.push((await run(['-e', ''], env, dir)).ms);
+      // CLI_START_PROFILE=<dir>: one CPU profile of each entry's no-op (the last round), for a flame graph.
+      const profile = process.env.CLI_START_PROFILE && i === runs - 1 ? process.env.CLI_START_PROFILE : null;
       for (const [k, entry] of mains.entries()) {
         const reportFile = path.join(dir, `modules-${k}.json`);
         const r = await run(
-          ['--require', hookFile, entry, 'sync', user, '--json'],
+          [
+            ...(profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(profile, String(k))] : []),
+            '--require',
+            hookFile,
+            entry,
+            'sync',
+            user,
+            '--json',
+          ],
           {
             ...env,
             CLI_START_REPORT: reportFile,

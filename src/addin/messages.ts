@@ -300,6 +300,12 @@ export const messages = {
     noItem: 'No item is selected.',
     looking: 'Looking up the CRM record…',
     notLinked: 'This item is not linked to a CRM record yet.',
+    /** The calendar connection cannot resolve an Outlook item (Google, CalDAV): matched by what Outlook shows. */
+    probableTitle: 'Probable match',
+    probable: (calendar: string) =>
+      `Found by organiser, start time and subject: your calendar is connected through ${calendar}, which cannot look up an Outlook item exactly. Check that this is the right record.`,
+    unresolved: (calendar: string) =>
+      `Your calendar is connected through ${calendar}, which cannot look up an Outlook item by its id, and no synced CRM record has this item's organiser, start time and subject.`,
     notSaved: 'Save the item first: unsaved items cannot be looked up.',
     record: 'CRM record',
     openInCrm: 'Open in CRM',

@@ -86,6 +86,11 @@ export interface OAuthSupport {
     redirectUri: string;
     input: ConnectInput;
     env: ProviderEnv;
+    /**
+     * The redirect's other query parameters (not state, code or error), as the provider's browser half sent them
+     * (e.g. Zoho's `location` and `accounts-server`). Untrusted: a connector checks any it uses.
+     */
+    callbackParams?: Readonly<Record<string, string>>;
   }): Promise<Connection>;
 }
 

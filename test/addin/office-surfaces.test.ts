@@ -18,6 +18,7 @@ const times = {
 };
 const customer = { emailAddress: 'bob@customer.com', displayName: 'Bob' };
 const me = { emailAddress: 'ann@example.com', displayName: 'Ann' };
+const hints = (subject: string, organizer: string) => ({ subject, start: times.start.toISOString(), organizer });
 
 async function surface(item: Record<string, unknown>) {
   installOfficeMock({ item, requirementSets: sets });
@@ -37,7 +38,7 @@ describe('Office bridge: one test per surface', () => {
       to: [me],
       cc: [],
     });
-    expect(read).toMatchObject({ kind: 'message', mode: 'read', seriesId: null, role: null });
+    expect(read).toMatchObject({ kind: 'message', mode: 'read', seriesId: null, role: null, organizer: null });
     expect(query).toEqual({ email: 'bob@customer.com' });
   });
 
@@ -63,8 +64,10 @@ describe('Office bridge: one test per surface', () => {
       requiredAttendees: [customer],
       optionalAttendees: [],
     });
-    expect(read).toMatchObject({ role: 'organizer', itemId: 'rest:EWS-single', seriesId: null });
-    expect(query).toEqual({ eventId: 'rest:EWS-single' });
+    expect(read).toMatchObject({ role: 'organizer', organizer: 'ann@example.com', itemId: 'rest:EWS-single' });
+    expect(read.seriesId).toBeNull();
+    // What Outlook shows of the item goes with its id (the last resort for calendars without Graph).
+    expect(query).toEqual({ eventId: 'rest:EWS-single', ...hints('Review', 'ann@example.com') });
   });
 
   test('appointment the user attends, read mode: their copy is looked up the same way, as attendee', async () => {
@@ -78,7 +81,8 @@ describe('Office bridge: one test per surface', () => {
       optionalAttendees: [],
     });
     expect(read).toMatchObject({ role: 'attendee', people: [{ email: 'bob@customer.com', name: 'Bob' }] });
-    expect(query).toEqual({ eventId: 'rest:EWS-invite' });
+    expect(read.organizer).toBe('bob@customer.com');
+    expect(query).toEqual({ eventId: 'rest:EWS-invite', ...hints('Their meeting', 'bob@customer.com') });
   });
 
   test('a series master: no seriesId (Office.js gives null for the series item itself)', async () => {
@@ -93,7 +97,7 @@ describe('Office bridge: one test per surface', () => {
       recurrence: { recurrenceType: 'weekly' },
     });
     expect(read.seriesId).toBeNull();
-    expect(query).toEqual({ eventId: 'rest:EWS-master' });
+    expect(query).toEqual({ eventId: 'rest:EWS-master', ...hints('Weekly', 'ann@example.com') });
   });
 
   test('an occurrence, read mode: its id and its series, both as REST ids', async () => {
@@ -108,7 +112,11 @@ describe('Office bridge: one test per surface', () => {
       optionalAttendees: [],
     });
     expect(read).toMatchObject({ itemId: 'rest:EWS-occ', seriesId: 'rest:EWS-master', role: 'attendee' });
-    expect(query).toEqual({ eventId: 'rest:EWS-occ', seriesId: 'rest:EWS-master' });
+    expect(query).toEqual({
+      eventId: 'rest:EWS-occ',
+      seriesId: 'rest:EWS-master',
+      ...hints('Weekly', 'bob@customer.com'),
+    });
   });
 
   test('an occurrence, compose mode (the organiser edits one instance): id from getItemIdAsync, series kept', async () => {
@@ -124,7 +132,13 @@ describe('Office bridge: one test per surface', () => {
         cb({ status: 'succeeded', value: 'EWS-occ' }),
     });
     expect(read).toMatchObject({ mode: 'compose', role: 'organizer', seriesId: 'rest:EWS-master' });
-    expect(query).toEqual({ eventId: 'rest:EWS-occ', seriesId: 'rest:EWS-master' });
+    // Compose mode has no organizer property: the organiser is the signed-in user.
+    expect(read.organizer).toBe('ann@example.com');
+    expect(query).toEqual({
+      eventId: 'rest:EWS-occ',
+      seriesId: 'rest:EWS-master',
+      ...hints('Weekly (moved)', 'ann@example.com'),
+    });
   });
 
   test('below Mailbox 1.7 there is no seriesId to read', async () => {

@@ -88,7 +88,11 @@ describe('This item', () => {
       'href',
       'https://crm.example.com/meetings/m-1',
     );
-    expect(fake.callsTo('lookupItems')[0]!.query).toEqual({ eventId: 'rest:AAMk-event-1' });
+    expect(fake.callsTo('lookupItems')[0]!.query).toEqual({
+      eventId: 'rest:AAMk-event-1',
+      subject: 'Quarterly review',
+      start: '2026-11-23T09:00:00.000Z',
+    });
     expect(screen.getByText('Bob <bob@customer.com>')).toBeInTheDocument();
     expect(screen.getByText('Conflict resolved in the last run')).toBeInTheDocument();
     expect(screen.getByText('subject was changed on both sides; the CRM value was kept.')).toBeInTheDocument();
@@ -107,6 +111,39 @@ describe('This item', () => {
     renderPane(fake, { view: 'item', office: await connectToOffice() });
     expect(await screen.findByText('This item cannot sync: the task has no due date')).toBeInTheDocument();
     expect(screen.getByRole('switch', { name: 'Sync to calendar' })).toBeDisabled();
+  });
+
+  it('with a calendar that cannot resolve Outlook ids, shows a probable match as such', async () => {
+    installOfficeMock({
+      item: { ...appointment, organizer: { emailAddress: 'Bob@Customer.com', displayName: 'Bob' } },
+    });
+    const fake = new FakeApi();
+    fake.items = [record()];
+    fake.itemMatch = { match: 'probable', calendarName: 'Google Calendar' };
+    renderPane(fake, { view: 'item', office: await connectToOffice() });
+    expect(await screen.findByText('Probable match')).toBeInTheDocument();
+    expect(
+      screen.getByText(/your calendar is connected through Google Calendar, which cannot look up/),
+    ).toBeInTheDocument();
+    expect(await screen.findByRole('link', { name: 'Open in CRM' })).toBeInTheDocument();
+    // What Outlook shows of the item goes with its id: the server's last resort.
+    expect(fake.callsTo('lookupItems')[0]!.query).toEqual({
+      eventId: 'rest:AAMk-event-1',
+      subject: 'Quarterly review',
+      start: '2026-11-23T09:00:00.000Z',
+      organizer: 'bob@customer.com',
+    });
+  });
+
+  it('says why nothing was found when the calendar cannot resolve Outlook ids', async () => {
+    installOfficeMock({ item: appointment });
+    const fake = new FakeApi();
+    fake.itemMatch = { match: 'unresolved', calendarName: 'CalDAV' };
+    renderPane(fake, { view: 'item', office: await connectToOffice() });
+    expect(
+      await screen.findByText(/connected through CalDAV, which cannot look up an Outlook item by its id/),
+    ).toBeInTheDocument();
+    expect(screen.queryByText('Probable match')).not.toBeInTheDocument();
   });
 
   it('follows the selected item when the pinned pane gets ItemChanged', async () => {
@@ -129,6 +166,10 @@ describe('This item', () => {
     (mock.context.mailbox as { item: unknown }).item = appointment;
     await act(async () => handlers.get('olkItemSelectedChanged')!());
     expect(await screen.findByRole('link', { name: 'Open in CRM' })).toBeInTheDocument();
-    expect(fake.callsTo('lookupItems')[1]!.query).toEqual({ eventId: 'rest:AAMk-event-1' });
+    expect(fake.callsTo('lookupItems')[1]!.query).toEqual({
+      eventId: 'rest:AAMk-event-1',
+      subject: 'Quarterly review',
+      start: '2026-11-23T09:00:00.000Z',
+    });
   });
 });

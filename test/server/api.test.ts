@@ -155,6 +155,22 @@ describe('connections', () => {
     expect(wrongMethod.body.field).toBe('method');
   });
 
+  it('hands the redirect’s data-centre parameters (Zoho’s location, accounts-server) to the connector', async () => {
+    const eve = { tid: 'tenant-a', oid: 'oid-eve', email: 'eve@a.test' };
+    const start = await call(eve, 'oauthStart', {
+      params: { side: 'calendar' },
+      body: { provider: 'memcal', method: 'oauth' },
+    });
+    const { state } = start.body as { state: string };
+    const server = encodeURIComponent('https://accounts.zoho.eu');
+    const cb = await h.app.inject({
+      method: 'GET',
+      url: `/api/v1/oauth/callback?state=${state}&code=eve&location=eu&accounts-server=${server}&other=dropped`,
+    });
+    expect(cb.statusCode).toBe(200);
+    expect(h.world.callbackParams.at(-1)).toEqual({ location: 'eu', 'accounts-server': 'https://accounts.zoho.eu' });
+  });
+
   it('says a refused OAuth sign-in in its own words, never the provider’s error_description', async () => {
     const dora = { tid: 'tenant-a', oid: 'oid-dora', email: 'dora@a.test' };
     const start = await call(dora, 'oauthStart', {

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { PgBossQueue } from '../../src/server/jobs/pg-boss-queue';
 import { openDatabase, type Db } from '../../src/server/store/database';
 import { DbStatusStore } from '../../src/server/store/db-status-store';
+import { RunStatusStore } from '../../src/server/store/run-status-store';
 import { migrateToLatest } from '../../src/server/store/migrations';
 import { ConnectionRepository } from '../../src/server/store/connections';
 import { UserRepository } from '../../src/server/store/users';
@@ -58,6 +59,24 @@ describe('StatusStore on PostgreSQL', () => {
       email: `u${++n}@example.com`,
     });
     return { store: new DbStatusStore(db.kysely, 'contract', user.id), cleanup: async () => {} };
+  });
+  // A run's store reads everything in one query up front and answers from it until it writes: the contract holds
+  // both when that snapshot is taken before any write and when it is taken later.
+  describeStatusStoreContract('PostgreSQL, a run (snapshot first)', async () => {
+    const user = await new UserRepository(db.kysely, testClock).create({
+      tenantId: 'contract',
+      email: `u${++n}@example.com`,
+    });
+    const store = new RunStatusStore(db.kysely, 'contract', user.id);
+    await store.prefetch();
+    return { store, cleanup: async () => {} };
+  });
+  describeStatusStoreContract('PostgreSQL, a run', async () => {
+    const user = await new UserRepository(db.kysely, testClock).create({
+      tenantId: 'contract',
+      email: `u${++n}@example.com`,
+    });
+    return { store: new RunStatusStore(db.kysely, 'contract', user.id), cleanup: async () => {} };
   });
 });
 

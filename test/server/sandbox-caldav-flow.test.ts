@@ -190,5 +190,44 @@ describe('Sandbox CRM → CalDAV through the shipped registry', () => {
     const third = await runOnce();
     expect(third.report.calendar).toMatchObject({ created: 0, updated: 0, deleted: 0 });
     expect(third.report.crm).toMatchObject({ created: 0, updated: 0, deleted: 0, archived: 0 });
+
+    // The item open in Outlook (issue 18): an invitation or copy of this meeting in the Outlook mailbox has an
+    // Outlook id CalDAV cannot resolve (no Graph here) and Office.js gives no iCalUId. Exact by the event's UID
+    // (iCalUId) across links of any calendar provider; otherwise by organiser + start + subject, marked probable.
+    const uid = /\r?\nUID:([^\r\n]+)/.exec(ics.replace(/\r?\n[ \t]/g, ''))![1]!;
+    const byUid = await call(ann, 'GET', `/api/v1/items/lookup?iCalUId=${encodeURIComponent(uid)}`);
+    expect((byUid.json() as { items: { subject: string }[] }).items.map((i) => i.subject)).toEqual([
+      'Quarterly review with Contoso',
+    ]);
+    const outlook = (subject: string, organizer: string) =>
+      call(
+        ann,
+        'GET',
+        `/api/v1/items/lookup?${new URLSearchParams({
+          eventId: 'AAMkAGOutlookRestIdOfTheInvitation=',
+          subject,
+          start: start.toISOString(),
+          organizer,
+        }).toString()}`,
+      );
+    const probable = await outlook('  quarterly REVIEW with contoso ', 'ann@a.test');
+    expect(probable.statusCode).toBe(200);
+    expect(probable.json()).toMatchObject({
+      match: 'probable',
+      calendarName: 'CalDAV',
+      items: [expect.objectContaining({ subject: 'Quarterly review with Contoso' })],
+    });
+    // The organiser is an invitee of the CRM activity: still fits; a stranger organising it does not.
+    expect((await outlook('Quarterly review with Contoso', 'buyer@contoso.example')).json()).toMatchObject({
+      match: 'probable',
+    });
+    expect((await outlook('Quarterly review with Contoso', 'someone@else.example')).json()).toEqual({
+      items: [],
+      match: 'unresolved',
+      calendarName: 'CalDAV',
+    });
+    expect((await outlook('Another meeting', 'ann@a.test')).json()).toMatchObject({ items: [], match: 'unresolved' });
+    // The hints only go with an Outlook item id.
+    expect((await call(ann, 'GET', '/api/v1/items/lookup?email=a@b.test&subject=x')).statusCode).toBe(400);
   }, 120_000);
 });

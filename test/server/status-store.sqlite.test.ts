@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Db } from '../../src/server/store/database';
 import { DbStatusStore } from '../../src/server/store/db-status-store';
+import { RunStatusStore } from '../../src/server/store/run-status-store';
 import { migrateToLatest } from '../../src/server/store/migrations';
 import { UserRepository } from '../../src/server/store/users';
 import { describeStatusStoreContract } from '../support/status-store-contract';
@@ -28,4 +29,23 @@ describeStatusStoreContract('SQLite', async () => {
     email: `u${++n}@example.com`,
   });
   return { store: new DbStatusStore(db.kysely, 'contract', user.id), cleanup: async () => {} };
+});
+
+// A run's store reads everything in one query up front and answers from it until it writes: the contract holds both
+// when that snapshot is taken before any write and when it is taken later.
+describeStatusStoreContract('SQLite, a run (snapshot first)', async () => {
+  const user = await new UserRepository(db.kysely, testClock).create({
+    tenantId: 'contract',
+    email: `u${++n}@example.com`,
+  });
+  const store = new RunStatusStore(db.kysely, 'contract', user.id);
+  await store.prefetch();
+  return { store, cleanup: async () => {} };
+});
+describeStatusStoreContract('SQLite, a run', async () => {
+  const user = await new UserRepository(db.kysely, testClock).create({
+    tenantId: 'contract',
+    email: `u${++n}@example.com`,
+  });
+  return { store: new RunStatusStore(db.kysely, 'contract', user.id), cleanup: async () => {} };
 });

@@ -111,6 +111,33 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await state.acquire('tl', u.id, 'w4', 'r4', 60_000, later)).toBe(true);
       await state.release('tl', u.id, 'w4', { nextRunAt: later.toISOString(), failures: 0 });
       expect(await state.due(later, 10)).toEqual([{ tenantId: 'tl', userId: u.id }]);
+      expect(await state.dueWithProfile(later, 10)).toEqual([{ tenantId: 'tl', userId: u.id, profileId: null }]);
+    });
+
+    it('takes the lease in one statement: row created, failures returned, queued count taken off, other tenant refused', async () => {
+      const users = new UserRepository(db.kysely, clock);
+      const u = await users.create({ tenantId: 'tq', email: 'take@example.com' });
+      const state = new SyncStateRepository(db.kysely);
+      const now = new Date('2026-01-01T00:00:00Z');
+      // No sync_state row yet: the statement creates it with the lease.
+      expect(await state.take('tq', u.id, 'w1', 'r1', 60_000, now, { dequeue: true })).toEqual({ failures: 0 });
+      expect((await state.get('tq', u.id)).queued).toBe(0);
+      await state.addQueued('tq', u.id, 1);
+      await state.addQueued('tq', u.id, 1);
+      // Held: refused, and the queued count stays (the run still waits).
+      expect(await state.take('tq', u.id, 'w2', 'r2', 60_000, now, { dequeue: true })).toBeNull();
+      expect((await state.get('tq', u.id)).queued).toBe(2);
+      await state.release('tq', u.id, 'w1', { nextRunAt: null, failures: 3 });
+      expect(await state.take('tq', u.id, 'w2', 'r2', 60_000, now, { dequeue: true })).toEqual({ failures: 3 });
+      const s = await state.get('tq', u.id);
+      expect([s.queued, s.leaseOwner, s.runningRunId]).toEqual([1, 'w2', 'r2']);
+      // Never below zero.
+      await state.addQueued('tq', u.id, -5);
+      expect((await state.get('tq', u.id)).queued).toBe(0);
+      // The same user id under another tenant is not this row.
+      await state.release('tq', u.id, 'w2', { nextRunAt: null, failures: 0 });
+      expect(await state.take('other', u.id, 'w3', 'r3', 60_000, now)).toBeNull();
+      expect((await state.get('tq', u.id)).leaseOwner).toBeNull();
     });
 
     it('status store keeps one user apart from another', async () => {

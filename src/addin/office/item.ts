@@ -21,6 +21,8 @@ export interface CurrentItem {
   seriesId: string | null;
   /** For an appointment: whether the signed-in user organises it (compose is always the organiser's). */
   role: 'organizer' | 'attendee' | null;
+  /** For an appointment: the organiser's lower-case e-mail (the signed-in user's in compose); null otherwise. */
+  organizer: string | null;
   subject: string;
   /** ISO instants; null for messages. */
   start: string | null;
@@ -111,6 +113,7 @@ export async function readCurrentItem(): Promise<CurrentItem | null> {
   let end: string | null = null;
   let people: ItemPerson[];
   let role: CurrentItem['role'] = null;
+  let organizerEmail: string | null = null;
   const own = officeGlobal()?.context.mailbox.userProfile?.emailAddress?.toLowerCase();
   if (kind === 'appointment') {
     start = toIso(await readValue<Date>(item.start as unknown as Date | AsyncGetter<Date>));
@@ -124,6 +127,7 @@ export async function readCurrentItem(): Promise<CurrentItem | null> {
     const organizer = compose ? null : ((item.organizer as Office.EmailAddressDetails | undefined) ?? null);
     people = toPeople([organizer, required, optional]);
     role = compose || (organizer?.emailAddress ?? '').toLowerCase() === own ? 'organizer' : 'attendee';
+    organizerEmail = (compose ? own : organizer?.emailAddress?.trim().toLowerCase()) || null;
   } else {
     const from = compose ? null : ((item.from as Office.EmailAddressDetails | undefined) ?? null);
     const to = await readValue<Office.EmailAddressDetails[]>(
@@ -140,6 +144,7 @@ export async function readCurrentItem(): Promise<CurrentItem | null> {
     itemId: await readItemId(item, compose),
     seriesId: kind === 'appointment' ? readSeriesId(item) : null,
     role,
+    organizer: organizerEmail,
     subject,
     start,
     end,

@@ -3,8 +3,16 @@
  * banner when the last run resolved one, and the item's trail. Follows the selection when the pane is pinned.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { makeStyles, MessageBar, MessageBarBody, Spinner, Text, tokens } from '@fluentui/react-components';
-import type { ItemView } from '../../shared/api';
+import {
+  makeStyles,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Text,
+  tokens,
+} from '@fluentui/react-components';
+import type { ItemLookupResponse, ItemView } from '../../shared/api';
 import { describeError } from '../api/describe-error';
 import { Section } from '../components/Section';
 import { messages } from '../messages';
@@ -22,7 +30,7 @@ type State =
   | { kind: 'loading' }
   | { kind: 'no-item' }
   | { kind: 'unsaved'; item: CurrentItem }
-  | { kind: 'loaded'; item: CurrentItem; records: ItemView[] }
+  | { kind: 'loaded'; item: CurrentItem; records: ItemView[]; lookup: Omit<ItemLookupResponse, 'items'> }
   | { kind: 'error'; item: CurrentItem | null; message: string };
 
 export function ThisItemView() {
@@ -39,8 +47,8 @@ export function ThisItemView() {
       if (!item) return setState({ kind: 'no-item' });
       const query = lookupFor(item);
       if (!query) return setState({ kind: 'unsaved', item });
-      const { items } = await api('lookupItems', { query });
-      setState({ kind: 'loaded', item, records: items });
+      const { items, ...lookup } = await api('lookupItems', { query });
+      setState({ kind: 'loaded', item, records: items, lookup });
     } catch (err) {
       setState({ kind: 'error', item, message: describeError(err) });
     }
@@ -87,7 +95,21 @@ export function ThisItemView() {
           <MessageBarBody>{state.message}</MessageBarBody>
         </MessageBar>
       )}
-      {state.kind === 'loaded' && state.records.length === 0 && <Text>{m.notLinked}</Text>}
+      {state.kind === 'loaded' && state.lookup.match === 'probable' && (
+        <MessageBar intent="warning">
+          <MessageBarBody>
+            <MessageBarTitle>{m.probableTitle}</MessageBarTitle>
+            {m.probable(state.lookup.calendarName ?? messages.sides.calendar)}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {state.kind === 'loaded' && state.records.length === 0 && (
+        <Text>
+          {state.lookup.match === 'unresolved'
+            ? m.unresolved(state.lookup.calendarName ?? messages.sides.calendar)
+            : m.notLinked}
+        </Text>
+      )}
       {state.kind === 'loaded' &&
         state.records.map((r) => (
           <CrmRecordCard

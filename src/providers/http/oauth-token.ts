@@ -1,12 +1,11 @@
 /**
- * The OAuth 2.0 token endpoint and access-token upkeep that HubSpot, Pipedrive and Zoho share (RFC 6749 §4.1.3,
- * §6): one form POST for the code exchange and the refresh, errors classified for the engine without echoing the
- * vendor's text (a token endpoint's error_description can quote what it was sent), and a session that refreshes
- * an access token shortly before it expires (HubSpot's last 30 minutes, Zoho's an hour) or once after a 401.
+ * The OAuth 2.0 token endpoint HubSpot, Pipedrive and Zoho share (RFC 6749 §4.1.3, §6): one form POST for the code
+ * exchange and the refresh, errors classified for the engine without echoing the vendor's text (a token endpoint's
+ * error_description can quote what it was sent). When to refresh is the shared session's (oauth-session.ts).
  */
 import { ProviderError } from '../../sync/errors';
 import type { FetchLike } from './safe-fetch';
-import { providerErrorFromNetwork, providerErrorFromResponse } from './provider-errors';
+import { providerErrorFromNetwork, providerErrorFromResponse, vendorCode } from './provider-errors';
 
 export interface TokenAnswer {
   access_token: string;
@@ -61,14 +60,15 @@ export async function oauthTokenRequest(
     json = null;
   }
   // Zoho answers a refused grant with 200 and {"error":"invalid_code"}.
-  const code = typeof json?.['error'] === 'string' ? json['error'] : null;
-  if (!res.ok || code) {
+  const refused = typeof json?.['error'] === 'string' && json['error'] !== '';
+  const code = vendorCode(json?.['error']);
+  if (!res.ok || refused) {
     if (res.status === 400 || res.status === 401 || (code && refusalCodes.has(code))) {
       throw new ProviderError('auth', `${opts.vendor} refused the authorization (${code ?? `HTTP ${res.status}`})`, {
         status: res.status,
       });
     }
-    throw providerErrorFromResponse(res, code ?? '', opts.now());
+    throw providerErrorFromResponse(res, `${opts.vendor} token endpoint${code ? ` ${code}` : ''}`, opts.now());
   }
   const accessToken = json?.['access_token'];
   if (typeof accessToken !== 'string' || !accessToken)
@@ -86,70 +86,4 @@ export async function oauthTokenRequest(
 /** When a token of `expiresIn` seconds, issued now, stops working. */
 export function expiryOf(now: Date, expiresIn: number | undefined): string | null {
   return expiresIn === undefined ? null : new Date(now.getTime() + expiresIn * 1000).toISOString();
-}
-
-export interface SessionTokens {
-  accessToken: string;
-  refreshToken?: string;
-  /** ISO instant; null when the vendor did not say (a private-app or API token never expires). */
-  expiresAt: string | null;
-}
-
-/**
- * An access token kept fresh: `token()` refreshes it when it expires within `marginMs`, `refresh()` after a 401.
- * Concurrent callers share one refresh. `onRefreshed` persists the new tokens (the server's vault).
- */
-export class OAuthSession {
-  private tokens: SessionTokens;
-  private pending: Promise<void> | null = null;
-
-  constructor(
-    tokens: SessionTokens,
-    private readonly refreshWith: ((refreshToken: string) => Promise<TokenAnswer>) | null,
-    private readonly onRefreshed: (t: SessionTokens, answer: TokenAnswer) => Promise<void>,
-    private readonly now: () => Date,
-    private readonly marginMs = 60_000,
-  ) {
-    this.tokens = { ...tokens };
-  }
-
-  get current(): SessionTokens {
-    return { ...this.tokens };
-  }
-
-  get canRefresh(): boolean {
-    return Boolean(this.refreshWith && this.tokens.refreshToken);
-  }
-
-  async token(): Promise<string> {
-    const at = this.tokens.expiresAt ? Date.parse(this.tokens.expiresAt) : NaN;
-    if (this.canRefresh && !Number.isNaN(at) && at - this.now().getTime() <= this.marginMs) await this.refresh();
-    return this.tokens.accessToken;
-  }
-
-  async refresh(): Promise<void> {
-    if (!this.refreshWith || !this.tokens.refreshToken)
-      throw new ProviderError('auth', 'the access token expired and there is no refresh token');
-    this.pending ??= (async () => {
-      try {
-        const answer = await this.refreshWith!(this.tokens.refreshToken!);
-        this.tokens = {
-          accessToken: answer.access_token,
-          refreshToken: answer.refresh_token ?? this.tokens.refreshToken,
-          expiresAt: expiryOf(this.now(), answer.expires_in),
-        };
-        await this.onRefreshed(this.current, answer);
-      } finally {
-        this.pending = null;
-      }
-    })();
-    await this.pending;
-  }
-}
-
-/** Removes every occurrence of the given secrets from a text that may be shown or logged. */
-export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 6) out = out.split(s).join('[redacted]');
-  return out;
 }

@@ -309,7 +309,14 @@ export class ConnectionService {
   }
 
   /** Completes an OAuth authorization: the state is single-use, bound to the user who started it, and expires. */
-  async oauthCallback(q: { state: string; code?: string; error?: string; error_description?: string }) {
+  async oauthCallback(q: {
+    state: string;
+    code?: string;
+    error?: string;
+    error_description?: string;
+    location?: string;
+    'accounts-server'?: string;
+  }) {
     const row = await this.deps.db.transaction().execute(async (trx) => {
       const r = await trx.selectFrom('oauth_states').selectAll().where('state', '=', q.state).executeTakeFirst();
       if (r) await trx.deleteFrom('oauth_states').where('state', '=', q.state).execute();
@@ -340,6 +347,7 @@ export class ConnectionService {
         redirectUri: this.redirectUri(),
         input,
         env: this.deps.env,
+        callbackParams: callbackParamsOf(q),
       });
     } catch (e) {
       throw connectFailure(e);
@@ -374,29 +382,56 @@ export class ConnectionService {
     userId: string,
   ): Promise<{ provider: CalendarProvider; record: ConnectionRecord }> {
     const { record, secrets } = await this.stored(tenantId, userId, 'calendar');
-    const connector = (await this.load('calendar', record.provider)) as CalendarConnector;
-    return {
-      provider: connector.open(
-        this.connection(record, secrets),
-        this.deps.env,
-        this.hooks(tenantId, userId, 'calendar'),
-      ),
-      record,
-    };
+    return { provider: await this.calendarProvider(tenantId, userId, record, secrets), record };
   }
 
   async openCrm(tenantId: string, userId: string): Promise<{ provider: CrmProvider; record: ConnectionRecord }> {
     const { record, secrets } = await this.stored(tenantId, userId, 'crm');
+    return { provider: await this.crmProvider(tenantId, userId, record, secrets), record };
+  }
+
+  /** Loads the provider's code on first use (a run loads its two providers, not all of them). */
+  private async calendarProvider(tenantId: string, userId: string, record: ConnectionRecord, secrets: Secrets) {
+    const connector = (await this.load('calendar', record.provider)) as CalendarConnector;
+    return connector.open(this.connection(record, secrets), this.deps.env, this.hooks(tenantId, userId, 'calendar'));
+  }
+
+  private async crmProvider(tenantId: string, userId: string, record: ConnectionRecord, secrets: Secrets) {
     const connector = (await this.load('crm', record.provider)) as CrmConnector;
+    return connector.open(this.connection(record, secrets), this.deps.env, {
+      ...this.hooks(tenantId, userId, 'crm'),
+      // One tag store per CRM org: the provider and the org's URL as the connection recorded it.
+      itemTags: itemTagStore(this.deps.db, tenantId, `${record.provider}|${record.url ?? ''}`, () =>
+        this.deps.env.now(),
+      ),
+    });
+  }
+
+  /**
+   * Both of a user's engine ports from one read of the connections (what a run needs); throws NotConnectedError
+   * naming the CRM first when a side is missing, as opening them one by one would.
+   */
+  async openBoth(
+    tenantId: string,
+    userId: string,
+  ): Promise<{
+    crm: { provider: CrmProvider; record: ConnectionRecord };
+    calendar: { provider: CalendarProvider; record: ConnectionRecord };
+  }> {
+    const rows = await this.deps.connections.listWithSecrets(tenantId, userId);
+    const crmRow = rows.find((r) => r.record.side === 'crm');
+    if (!crmRow) throw new NotConnectedError('crm');
+    const calendarRow = rows.find((r) => r.record.side === 'calendar');
+    if (!calendarRow) throw new NotConnectedError('calendar');
     return {
-      provider: connector.open(this.connection(record, secrets), this.deps.env, {
-        ...this.hooks(tenantId, userId, 'crm'),
-        // One tag store per CRM org: the provider and the org's URL as the connection recorded it.
-        itemTags: itemTagStore(this.deps.db, tenantId, `${record.provider}|${record.url ?? ''}`, () =>
-          this.deps.env.now(),
-        ),
-      }),
-      record,
+      crm: {
+        provider: await this.crmProvider(tenantId, userId, crmRow.record, crmRow.secret as Secrets),
+        record: crmRow.record,
+      },
+      calendar: {
+        provider: await this.calendarProvider(tenantId, userId, calendarRow.record, calendarRow.secret as Secrets),
+        record: calendarRow.record,
+      },
     };
   }
 
@@ -425,6 +460,14 @@ export class NotConnectedError extends HttpError {
   constructor(readonly side: ConnectionSide) {
     super(409, 'conflict', `Connect your ${side === 'crm' ? 'CRM' : 'calendar'} first.`, null);
   }
+}
+
+/** The redirect's provider-specific parameters (Zoho's data centre), passed on unchecked for the connector to vet. */
+function callbackParamsOf(q: { location?: string; 'accounts-server'?: string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (q.location !== undefined) out['location'] = q.location;
+  if (q['accounts-server'] !== undefined) out['accounts-server'] = q['accounts-server'];
+  return out;
 }
 
 /**

@@ -72,8 +72,8 @@ export class Scheduler {
   async tick(): Promise<number> {
     const now = this.o.now();
     let queued = 0;
-    for (const { tenantId, userId } of await this.deps.syncState.due(now, 100)) {
-      const settings = await this.deps.settings.resolved(tenantId, userId).catch(() => null);
+    for (const { tenantId, userId, profileId } of await this.deps.syncState.dueWithProfile(now, 100)) {
+      const settings = await this.deps.settings.resolvedFor({ tenantId, id: userId, profileId }).catch(() => null);
       const fallback = new Date(now.getTime() + Math.max(15, settings?.syncIntervalMinutes ?? 5) * 60_000);
       if (!(await this.deps.syncState.claimDue(tenantId, userId, now, fallback))) continue;
       await this.deps.queue.enqueue({

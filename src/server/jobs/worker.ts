@@ -1,19 +1,21 @@
 import type { Runtime } from '../runtime';
 import type { RunJob } from './queue';
 
-/** What a worker does with one queued run: run it under the user's lease, then keep notifications subscribed. */
+/**
+ * What a worker does with one queued run: run it under the user's lease (taking it off the user's queued count in
+ * the same statement), then keep notifications subscribed for the calendars the run used.
+ */
 export async function handleRunJob(runtime: Runtime, job: RunJob): Promise<void> {
-  await runtime.syncState.addQueued(job.tenantId, job.userId, -1);
-  const report = await runtime.runs.run({
+  const { report, calendar } = await runtime.runs.runWithOutcome({
     tenantId: job.tenantId,
     userId: job.userId,
     runId: job.runId,
     trigger: job.trigger,
     confirmDeletions: job.confirmDeletions,
+    fromQueue: true,
   });
   if (report.status === 'succeeded' || report.status === 'partial') {
-    const conn = await runtime.connections.get(job.tenantId, job.userId, 'calendar');
-    const calendars = conn?.options.sourceCalendarIds ?? [];
+    const calendars = calendar?.options.sourceCalendarIds ?? [];
     if (calendars.length) await runtime.subscriptions.ensure(job.tenantId, job.userId, calendars);
   }
 }

@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import type { RunReport, RunTrigger } from '../../shared/run-report';
 import { emptySideCounts } from '../../shared/run-report';
 import type { ConnectionService } from '../connections/connection-service';
-import type { ConnectionRepository } from '../store/connections';
+import type { ConnectionRecord, ConnectionRepository } from '../store/connections';
 import { DbStatusStore } from '../store/db-status-store';
+import { RunStatusStore } from '../store/run-status-store';
+import type { SyncSettings } from '../../shared/settings';
 import type { Db } from '../store/database';
 import type { SyncStateRepository } from '../store/sync-state';
 import type { UserRecord, UserRepository } from '../store/users';
@@ -19,6 +21,24 @@ export interface RunRequest {
   runId?: string;
   trigger: RunTrigger;
   confirmDeletions?: boolean;
+  /**
+   * The run was queued and counted in the user's queued count: taking the lease takes it off the count (in the same
+   * statement), and a run that ends before it holds the lease takes it off on its way out.
+   */
+  fromQueue?: boolean;
+}
+
+/** A run's report, and the calendar connection it ran with (the worker keeps its notifications subscribed). */
+export interface RunOutcome {
+  report: RunReport;
+  calendar: ConnectionRecord | null;
+}
+
+/** What a run read once at its start and uses again at its end (instead of reading it again). */
+interface RunInputs {
+  user: UserRecord;
+  settings: SyncSettings | null;
+  connections: ConnectionRecord[] | null;
 }
 
 export interface RunServiceOptions {
@@ -99,11 +119,25 @@ export class RunService {
   /** Everything the engine needs for one user; throws NotConnectedError when a side is missing. */
   async context(tenantId: string, userId: string, signal?: AbortSignal): Promise<EngineContext> {
     const user = await this.user(tenantId, userId);
-    const [crm, calendar, settings] = await Promise.all([
-      this.deps.connectionService.openCrm(tenantId, userId),
-      this.deps.connectionService.openCalendar(tenantId, userId),
-      this.deps.settings.resolved(tenantId, userId),
+    return this.contextFor(user, this.store(tenantId, userId), { user, settings: null, connections: null }, signal);
+  }
+
+  /**
+   * The engine context from one read of the connections and one of the settings layers (run in parallel); what was
+   * read is kept in `inputs` for the end of the run.
+   */
+  private async contextFor(
+    user: UserRecord,
+    store: DbStatusStore,
+    inputs: RunInputs,
+    signal?: AbortSignal,
+  ): Promise<EngineContext> {
+    const [{ crm, calendar }, settings] = await Promise.all([
+      this.deps.connectionService.openBoth(user.tenantId, user.id),
+      this.deps.settings.resolvedFor(user),
     ]);
+    inputs.settings = settings;
+    inputs.connections = [crm.record, calendar.record];
     const opts = calendar.record.options;
     let target = opts.targetCalendarId ?? null;
     let sources = opts.sourceCalendarIds ?? [];
@@ -117,7 +151,7 @@ export class RunService {
     return {
       crm: crm.provider,
       calendar: calendar.provider,
-      store: this.store(tenantId, userId),
+      store,
       settings,
       userEmail: user.email,
       calendars: { targetCalendarId: target, sourceCalendarIds: sources },
@@ -137,6 +171,11 @@ export class RunService {
    * overlap and Sync now queues behind a running one.
    */
   async run(req: RunRequest): Promise<RunReport> {
+    return (await this.runWithOutcome(req)).report;
+  }
+
+  /** `run`, also giving the calendar connection the run used (null when it failed before reading it). */
+  async runWithOutcome(req: RunRequest): Promise<RunOutcome> {
     if (this.shutdown.signal.aborted) throw new HttpError(503, 'unavailable', 'The connector is shutting down.');
     const runId = req.runId ?? crypto.randomUUID();
     const p = this.runHoldingLease({ ...req, runId });
@@ -148,11 +187,31 @@ export class RunService {
     }
   }
 
-  /** Waits for the user's lease (another run may hold it) and takes it. */
-  private async acquire(tenantId: string, userId: string, runId: string): Promise<void> {
+  /**
+   * Waits for the user's lease (another run may hold it) and takes it; gives the user's failure count before.
+   * With `dequeue` the statement that takes the lease also takes the run off the user's queued count.
+   */
+  private async acquire(
+    tenantId: string,
+    userId: string,
+    runId: string,
+    dequeue = false,
+  ): Promise<{ failures: number }> {
     // A duration, not a date: the monotonic clock.
     const deadline = performance.now() + this.o.maxWaitMs;
-    while (!(await this.deps.syncState.acquire(tenantId, userId, this.owner, runId, this.o.leaseTtlMs, this.o.now()))) {
+    for (;;) {
+      const taken = await this.deps.syncState.take(
+        tenantId,
+        userId,
+        this.owner,
+        runId,
+        this.o.leaseTtlMs,
+        this.o.now(),
+        {
+          dequeue,
+        },
+      );
+      if (taken) return taken;
       if (this.shutdown.signal.aborted) throw new HttpError(503, 'unavailable', 'The connector is shutting down.');
       if (performance.now() > deadline)
         throw new HttpError(409, 'conflict', 'Another run for this user is still running.');
@@ -171,10 +230,18 @@ export class RunService {
     }
   }
 
-  private async runHoldingLease(req: RunRequest & { runId: string }): Promise<RunReport> {
+  private async runHoldingLease(req: RunRequest & { runId: string }): Promise<RunOutcome> {
     const { tenantId, userId, runId } = req;
-    await this.user(tenantId, userId);
-    await this.acquire(tenantId, userId, runId);
+    let before: { failures: number };
+    let user: UserRecord;
+    try {
+      user = await this.user(tenantId, userId);
+      before = await this.acquire(tenantId, userId, runId, req.fromQueue);
+    } catch (e) {
+      // Never held the lease, so its statement never took this run off the queued count.
+      if (req.fromQueue) await this.deps.syncState.addQueued(tenantId, userId, -1).catch(() => {});
+      throw e;
+    }
     const abort = new AbortController();
     const onShutdown = () => abort.abort(new Error('shutting down'));
     this.shutdown.signal.addEventListener('abort', onShutdown);
@@ -190,22 +257,28 @@ export class RunService {
       Math.max(50, Math.floor(this.o.leaseTtlMs / 3)),
     );
     heartbeat.unref();
-    const before = await this.deps.syncState.get(tenantId, userId);
+    const inputs: RunInputs = { user, settings: null, connections: null };
     let report: RunReport;
     try {
-      report = await this.execute(req, abort.signal);
+      report = await this.execute(req, inputs, abort.signal);
     } finally {
       clearInterval(heartbeat);
       this.shutdown.signal.removeEventListener('abort', onShutdown);
     }
-    await this.afterRun(tenantId, userId, report!, before.failures);
-    return report!;
+    await this.afterRun(tenantId, userId, report!, before.failures, inputs);
+    return { report: report!, calendar: inputs.connections?.find((c) => c.side === 'calendar') ?? null };
   }
 
-  private async execute(req: RunRequest & { runId: string }, signal: AbortSignal): Promise<RunReport> {
+  private async execute(
+    req: RunRequest & { runId: string },
+    inputs: RunInputs,
+    signal: AbortSignal,
+  ): Promise<RunReport> {
     const startedAt = this.o.now().toISOString();
     try {
-      const ctx = await this.context(req.tenantId, req.userId, signal);
+      // Under the lease nobody else writes this user's sync state: the run's reads come from one query.
+      const store = new RunStatusStore(this.deps.db.kysely, req.tenantId, req.userId);
+      const ctx = await this.contextFor(inputs.user, store, inputs, signal);
       return await this.deps.engine.runSync(ctx, {
         runId: req.runId,
         trigger: req.trigger,
@@ -235,14 +308,26 @@ export class RunService {
     }
   }
 
-  /** Next automatic run, retry backoff, pause on revoked authorization; then releases the lease. */
-  private async afterRun(tenantId: string, userId: string, report: RunReport, failuresBefore: number) {
+  /**
+   * Next automatic run, retry backoff, pause on revoked authorization; then releases the lease. It uses the settings
+   * and connections the run started with (read again only when the run failed before reading them): a setting
+   * changed during the run is picked up by the scheduler's reconcile, as one changed between runs is.
+   */
+  private async afterRun(
+    tenantId: string,
+    userId: string,
+    report: RunReport,
+    failuresBefore: number,
+    inputs: RunInputs,
+  ) {
     const { syncState, users, connections } = this.deps;
-    let settings;
-    try {
-      settings = await this.deps.settings.resolved(tenantId, userId);
-    } catch {
-      settings = null;
+    let settings = inputs.settings;
+    if (!settings) {
+      try {
+        settings = await this.deps.settings.resolvedFor(inputs.user);
+      } catch {
+        settings = null;
+      }
     }
     let paused: { reason: string; message: string } | null = null;
     if (report.status === 'needs-reauth') {
@@ -259,11 +344,14 @@ export class RunService {
     } else if (report.status === 'needs-confirmation') {
       paused = { reason: 'needs-confirmation', message: report.pendingDeletions?.reason ?? 'Confirm the deletions.' };
     } else if (report.status === 'succeeded' || report.status === 'partial') {
-      for (const c of await connections.list(tenantId, userId)) {
+      for (const c of inputs.connections ?? (await connections.list(tenantId, userId))) {
         if (c.status !== 'connected') await connections.setStatus(tenantId, userId, c.side, 'connected', null);
       }
     }
-    await users.setPaused(tenantId, userId, paused);
+    const was = inputs.user.paused;
+    // Written only when it changes (a run that finds the user as it was writes nothing here).
+    if ((was?.reason ?? null) !== (paused?.reason ?? null) || (was?.message ?? null) !== (paused?.message ?? null))
+      await users.setPaused(tenantId, userId, paused);
 
     const now = this.o.now().getTime();
     const failed = report.status === 'failed';

@@ -8,7 +8,7 @@ import {
 import type { SettingsResponse } from '../../shared/api/settings';
 import { badRequest, notFound } from '../errors';
 import type { SettingsRepository } from '../store/settings';
-import type { UserRepository } from '../store/users';
+import type { UserRecord, UserRepository } from '../store/users';
 
 /** Effective settings of one user (SPEC §4) and the rules for changing the user layer. */
 export class UserSettingsService {
@@ -32,6 +32,11 @@ export class UserSettingsService {
 
   async resolved(tenantId: string, userId: string): Promise<SyncSettings> {
     return (await this.effective(tenantId, userId)).settings;
+  }
+
+  /** Effective settings of a user already read (a run has it): one round trip for the three layers. */
+  async resolvedFor(user: Pick<UserRecord, 'tenantId' | 'id' | 'profileId'>): Promise<SyncSettings> {
+    return resolveSettings(await this.settings.layersFor(user.tenantId, user.id, user.profileId)).settings;
   }
 
   /**

@@ -116,6 +116,26 @@ export class ConnectionRepository {
     return r ? this.vault.decryptJson<ConnectionSecret>(r.secret, connectionContext(tenantId, userId, side)) : null;
   }
 
+  /**
+   * The user's connections with their secrets decrypted, from one query (a run opens both sides every time; a
+   * secret is only decrypted here, on its way to the provider).
+   */
+  async listWithSecrets(
+    tenantId: string,
+    userId: string,
+  ): Promise<{ record: ConnectionRecord; secret: ConnectionSecret }[]> {
+    const rows = await this.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .execute();
+    return rows.map((r) => ({
+      record: toRecord(r),
+      secret: this.vault.decryptJson<ConnectionSecret>(r.secret, connectionContext(tenantId, userId, r.side)),
+    }));
+  }
+
   /** Stores refreshed credentials (e.g. a rotated refresh token) without touching the rest. */
   async updateSecret(
     tenantId: string,

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import {
   partialSettingsSchema,
   type PartialSettings,
@@ -160,21 +160,38 @@ export class SettingsRepository {
     });
   }
 
+  /**
+   * The three layers of one user in one round trip (a run reads them every time): the tenant's global settings,
+   * the user's overrides and the user's profile, if any.
+   */
   async layersFor(
     tenantId: string,
     userId: string,
     profileId: string | null,
   ): Promise<SettingLayers & { profileId: string | null }> {
-    const [global, user, profile] = await Promise.all([
-      this.getGlobal(tenantId),
-      this.getUser(tenantId, userId),
-      profileId ? this.getProfile(tenantId, profileId) : Promise.resolve(null),
-    ]);
+    const { rows } = await sql<{ layer: string; settings: string; name: string | null; locked: string | null }>`
+      select 'global' as layer, settings, null as name, null as locked
+        from global_settings where tenant_id = ${tenantId}
+      union all
+      select 'user', settings, null, null from user_settings where tenant_id = ${tenantId} and user_id = ${userId}
+      union all
+      select 'profile', settings, name, locked from profiles where tenant_id = ${tenantId} and id = ${profileId}
+    `.execute(this.db);
+    const layer = (name: string) => rows.find((r) => r.layer === name);
+    const global = layer('global');
+    const user = layer('user');
+    const profile = layer('profile');
     return {
-      global,
-      user,
-      profile: profile ? { name: profile.name, values: profile.values, locked: profile.locked } : null,
-      profileId: profile?.id ?? null,
+      global: global ? parseSettings(global.settings) : {},
+      user: user ? parseSettings(user.settings) : {},
+      profile: profile
+        ? {
+            name: profile.name ?? '',
+            values: parseSettings(profile.settings),
+            locked: JSON.parse(profile.locked ?? '[]') as SettingKey[],
+          }
+        : null,
+      profileId: profile ? profileId : null,
     };
   }
 }

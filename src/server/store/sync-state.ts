@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema';
 
 export interface SyncStateRecord {
@@ -57,21 +57,49 @@ export class SyncStateRepository {
     ttlMs: number,
     now: Date,
   ): Promise<boolean> {
-    await this.ensure(tenantId, userId);
+    return (await this.take(tenantId, userId, owner, runId, ttlMs, now)) !== null;
+  }
+
+  /**
+   * Takes the user's run lease if nobody holds a live one, in one statement (the row is created when the user has
+   * none yet): null when another holder's lease is live, else the user's failure count before this run. With
+   * `dequeue`, the same statement takes one off the user's queued count: a run that waits for the lease still
+   * counts as queued.
+   */
+  async take(
+    tenantId: string,
+    userId: string,
+    owner: string,
+    runId: string,
+    ttlMs: number,
+    now: Date,
+    options: { dequeue?: boolean } = {},
+  ): Promise<{ failures: number } | null> {
     const nowIso = now.toISOString();
+    const lease = {
+      lease_owner: owner,
+      lease_until: new Date(now.getTime() + ttlMs).toISOString(),
+      running_run_id: runId,
+      running_since: nowIso,
+    };
     const r = await this.db
-      .updateTable('sync_state')
-      .set({
-        lease_owner: owner,
-        lease_until: new Date(now.getTime() + ttlMs).toISOString(),
-        running_run_id: runId,
-        running_since: nowIso,
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('user_id', '=', userId)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', nowIso)]))
+      .insertInto('sync_state')
+      .values({ user_id: userId, tenant_id: tenantId, queued: 0, failures: 0, ...lease })
+      .onConflict((oc) =>
+        oc
+          .column('user_id')
+          .doUpdateSet({
+            ...lease,
+            ...(options.dequeue
+              ? { queued: sql<number>`case when sync_state.queued > 0 then sync_state.queued - 1 else 0 end` }
+              : {}),
+          })
+          .where('sync_state.tenant_id', '=', tenantId)
+          .where((eb) => eb.or([eb('sync_state.lease_until', 'is', null), eb('sync_state.lease_until', '<', nowIso)])),
+      )
+      .returning('failures')
       .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return r ? { failures: r.failures } : null;
   }
 
   /** Extends a held lease; false when it was lost (expired and taken), so the holder must stop. */
@@ -129,19 +157,19 @@ export class SyncStateRepository {
       .execute();
   }
 
+  /** Adds to the user's queued count (never below 0), in one statement. */
   async addQueued(tenantId: string, userId: string, delta: number): Promise<void> {
-    await this.ensure(tenantId, userId);
     await this.db
-      .updateTable('sync_state')
-      .set((eb) => ({ queued: eb('queued', '+', delta) }))
-      .where('tenant_id', '=', tenantId)
-      .where('user_id', '=', userId)
-      .execute();
-    await this.db
-      .updateTable('sync_state')
-      .set({ queued: 0 })
-      .where('user_id', '=', userId)
-      .where('queued', '<', 0)
+      .insertInto('sync_state')
+      .values({ user_id: userId, tenant_id: tenantId, queued: Math.max(0, delta), failures: 0 })
+      .onConflict((oc) =>
+        oc
+          .column('user_id')
+          .doUpdateSet({
+            queued: sql<number>`case when sync_state.queued + ${delta} < 0 then 0 else sync_state.queued + ${delta} end`,
+          })
+          .where('sync_state.tenant_id', '=', tenantId),
+      )
       .execute();
   }
 
@@ -197,6 +225,23 @@ export class SyncStateRepository {
       .limit(limit)
       .execute();
     return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id }));
+  }
+
+  /** `due`, with each user's sync profile (the scheduler reads the user's settings from it without reading the user). */
+  async dueWithProfile(
+    now: Date,
+    limit: number,
+  ): Promise<{ tenantId: string; userId: string; profileId: string | null }[]> {
+    const rows = await this.db
+      .selectFrom('sync_state as s')
+      .innerJoin('users as u', (j) => j.onRef('u.id', '=', 's.user_id').onRef('u.tenant_id', '=', 's.tenant_id'))
+      .select(['s.tenant_id', 's.user_id', 'u.profile_id'])
+      .where('s.next_run_at', 'is not', null)
+      .where('s.next_run_at', '<=', now.toISOString())
+      .orderBy('s.next_run_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ tenantId: r.tenant_id, userId: r.user_id, profileId: r.profile_id }));
   }
 
   /**

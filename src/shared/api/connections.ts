@@ -77,6 +77,9 @@ export const oauthCallbackQuerySchema = z.object({
   code: z.string().min(1).max(4096).optional(),
   error: z.string().max(200).optional(),
   error_description: z.string().max(2000).optional(),
+  // Zoho's multi-DC redirect: the user's data centre (checked against Zoho's accounts hosts by the connector).
+  location: z.string().max(20).optional(),
+  'accounts-server': z.string().max(200).optional(),
 });
 
 /** DELETE /api/v1/connections/:side */

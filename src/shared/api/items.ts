@@ -11,6 +11,13 @@ export const itemLookupQuerySchema = z
     seriesId: z.string().min(1).max(1000).optional(),
     iCalUId: z.string().min(1).max(1000).optional(),
     email: z.string().trim().toLowerCase().pipe(z.email()).optional(),
+    /**
+     * With eventId, what Outlook shows of the item (Office.js subject, start, organizer): the last resort when the
+     * user's calendar connection cannot resolve an Outlook item id (Google, CalDAV) — a "probable" match.
+     */
+    subject: z.string().max(1000).optional(),
+    start: isoInstantSchema.optional(),
+    organizer: z.string().trim().toLowerCase().pipe(z.email()).optional(),
   })
   .refine((q) => [q.eventId, q.iCalUId, q.email].filter((v) => v !== undefined).length === 1, {
     message: 'give exactly one of eventId, iCalUId, email',
@@ -19,7 +26,14 @@ export const itemLookupQuerySchema = z
   .refine((q) => q.seriesId === undefined || q.eventId !== undefined, {
     message: 'seriesId goes with eventId',
     path: ['seriesId'],
-  });
+  })
+  .refine(
+    (q) => (q.subject === undefined && q.start === undefined && q.organizer === undefined) || q.eventId !== undefined,
+    {
+      message: 'subject, start and organizer go with eventId',
+      path: ['subject'],
+    },
+  );
 export type ItemLookupQuery = z.infer<typeof itemLookupQuerySchema>;
 
 /** A CRM contact or lead matched to one of the item's invitees (SPEC §5: e-mails matched case-insensitively). */
@@ -53,7 +67,17 @@ export const itemViewSchema = z.object({
 });
 export type ItemView = z.infer<typeof itemViewSchema>;
 
-export const itemLookupResponseSchema = z.object({ items: z.array(itemViewSchema) });
+export const itemLookupResponseSchema = z.object({
+  items: z.array(itemViewSchema),
+  /**
+   * How the items were found: `exact` (absent in older servers: same) by link, id or iCalUId; `probable` by the
+   * Outlook item's organiser, start and subject because the calendar connection cannot resolve an Outlook item id;
+   * `unresolved` when it cannot and nothing matched that way either.
+   */
+  match: z.enum(['exact', 'probable', 'unresolved']).optional(),
+  /** With probable / unresolved: the calendar connection's name (e.g. "Google Calendar"), for the panel's sentence. */
+  calendarName: z.string().optional(),
+});
 export type ItemLookupResponse = z.infer<typeof itemLookupResponseSchema>;
 
 export const itemIdParamsSchema = z.object({ crmId: idSchema });

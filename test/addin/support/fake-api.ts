@@ -150,6 +150,8 @@ export class FakeApi {
   /** Trail entries per run id, for a run's details. */
   trails: Record<string, TrailEntryDto[]> = {};
   items: ItemView[] = [];
+  /** How lookupItems says it matched (absent: exact), e.g. a probable match through a CalDAV connection. */
+  itemMatch: { match?: 'exact' | 'probable' | 'unresolved'; calendarName?: string } = {};
   cleanupGroups: CleanupGroup[] = [];
   profiles: Profile[] = [];
   users: AdminUser[] = [];
@@ -278,7 +280,7 @@ export class FakeApi {
           merges: 0,
         };
       case 'lookupItems':
-        return { items: this.items };
+        return { items: this.items, ...this.itemMatch };
       case 'setItemSyncFlag': {
         const item = this.items.find((i) => i.crmId === params.crmId)!;
         item.syncToCalendar = Boolean(b.enabled);

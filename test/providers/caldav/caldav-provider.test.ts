@@ -439,6 +439,125 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
       expect(final.some((l) => l.includes('dave@customer.example'))).toBe(false);
     });
 
+    it('keeps every property it does not map (PRIORITY, COLOR, CATEGORIES, CLASS, URL, GEO, RFC 7986…) through CRM edits', async () => {
+      const lines = (ics: string): string[] => ics.split(/\r?\n/).filter(Boolean);
+      // Thunderbird / Apple style: properties of RFC 5545 and RFC 7986 the connector does not sync, and values of
+      // mapped properties written in forms the connector would not write (CLASS:CONFIDENTIAL, LOCATION;ALTREP).
+      const other = [
+        'BEGIN:VCALENDAR',
+        'VERSION:2.0',
+        'PRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN',
+        'BEGIN:VEVENT',
+        'UID:other-client-props-1',
+        'CREATED:20270101T110000Z',
+        'DTSTAMP:20270101T120000Z',
+        'LAST-MODIFIED:20270101T120000Z',
+        'DTSTART:20270410T090000Z',
+        'DTEND:20270410T100000Z',
+        'SUMMARY:Pipeline review',
+        'DESCRIPTION:Bring the forecast',
+        'LOCATION;ALTREP="https://rooms.example/12":Room 12',
+        'CLASS:CONFIDENTIAL',
+        'TRANSP:TRANSPARENT',
+        'PRIORITY:3',
+        'COLOR:mediumseagreen',
+        'CATEGORIES:Customer,Q2',
+        'URL;VALUE=URI:https://example.com/agenda',
+        'GEO:48.137154;11.576124',
+        'RESOURCES:Projector,Whiteboard',
+        'STATUS:CONFIRMED',
+        'CONFERENCE;VALUE=URI;FEATURE=AUDIO,VIDEO;LABEL=Join:https://meet.example/abc',
+        'IMAGE;VALUE=URI;DISPLAY=BADGE:https://example.com/badge.png',
+        'ATTACH;FMTTYPE=application/pdf:https://example.com/forecast.pdf',
+        'CONTACT:Jim Dolittle\\, ABC Industries\\, +1-919-555-1234',
+        'COMMENT:Seen by legal',
+        'X-MOZ-GENERATION:3',
+        'X-MOZ-LASTACK:20270101T120000Z',
+        'X-CRM-CONNECTOR-ID:crm-props',
+        'END:VEVENT',
+        'END:VCALENDAR',
+        '',
+      ].join('\r\n');
+      await radicale.seed(calendarId, [{ name: 'other-client-props-1.ics', ics: other }]);
+      const [found] = await open().findByTag(calendarId, ['crm-props']);
+      if (!found) throw new Error('seeded event not found');
+      expect(found.fields).toMatchObject({ visibility: 'private', showAs: 'free', location: 'Room 12' });
+      const before = lines(await raw(found.id));
+      // What the connector maps and rewrites when it changes; everything else must stay as the server stored it.
+      const mapped =
+        /^(SUMMARY|DTSTART|DTEND|DESCRIPTION|DTSTAMP|LAST-MODIFIED|SEQUENCE|ACTION|TRIGGER|X-CRM-CONNECTOR-ALARM)[;:]|^(BEGIN|END):VALARM$/;
+      const keptBefore = before.filter((l) => !mapped.test(l));
+      for (const l of ['PRIORITY:3', 'COLOR:mediumseagreen', 'CLASS:CONFIDENTIAL', 'TRANSP:TRANSPARENT'])
+        expect(keptBefore).toContain(l);
+
+      // Several CRM edits: subject, time, description, reminder — never visibility, place, free/busy or priority.
+      const same = { visibility: 'private' as const, showAs: 'free' as const, location: 'Room 12', attendees: [] };
+      const moved = {
+        kind: 'timed' as const,
+        start: '2027-04-11T13:00:00.000Z',
+        end: '2027-04-11T14:00:00.000Z',
+        timeZone: 'UTC',
+      };
+      const original = {
+        kind: 'timed' as const,
+        start: '2027-04-10T09:00:00.000Z',
+        end: '2027-04-10T10:00:00.000Z',
+        timeZone: 'UTC',
+      };
+      const edits: Partial<SyncedFields>[] = [
+        {
+          ...same,
+          subject: 'Pipeline review (v2)',
+          body: 'Bring the forecast',
+          reminderMinutes: null,
+          timing: original,
+        },
+        { ...same, subject: 'Pipeline review (v2)', body: 'Bring the forecast', reminderMinutes: null, timing: moved },
+        { ...same, subject: 'Pipeline review (v3)', body: 'Bring the forecast and the pipeline', timing: moved },
+        {
+          ...same,
+          subject: 'Pipeline review (v3)',
+          body: 'Bring the forecast and the pipeline',
+          timing: moved,
+          reminderMinutes: 5,
+        },
+      ];
+      let version = found.version;
+      for (const over of edits) {
+        const [w] = await open().writeEvents(calendarId, [
+          { op: 'update', id: found.id, ifMatch: version, draft: draft('crm-props', over, { crmUrl: null }) },
+        ]);
+        if (!w?.ok || !w.value) throw new Error(`update failed: ${JSON.stringify(w)}`);
+        version = w.value.version;
+        const now = lines(await raw(found.id));
+        // Byte for byte (after unfolding): every line the connector does not own, after each edit.
+        expect(now.filter((l) => !mapped.test(l)).sort()).toEqual([...keptBefore].sort());
+      }
+      const [reread] = await open().findByTag(calendarId, ['crm-props']);
+      expect(reread!.fields).toMatchObject({
+        subject: 'Pipeline review (v3)',
+        reminderMinutes: 5,
+        visibility: 'private',
+      });
+
+      // A CRM priority is the connector's to write (PRIORITY/COLOR), and a visibility change rewrites CLASS; the
+      // rest still stays.
+      const [p] = await open().writeEvents(calendarId, [
+        {
+          op: 'update',
+          id: found.id,
+          ifMatch: version,
+          draft: draft('crm-props', { ...edits[3], visibility: 'normal' }, { crmUrl: null, priority: 'high' }),
+        },
+      ]);
+      if (!p?.ok || !p.value) throw new Error('update failed');
+      const final = lines(await raw(found.id));
+      expect(final).toEqual(expect.arrayContaining(['PRIORITY:1', 'COLOR:red', 'CLASS:PUBLIC']));
+      for (const l of ['PRIORITY:3', 'COLOR:mediumseagreen', 'CLASS:CONFIDENTIAL']) expect(final).not.toContain(l);
+      const untouched = keptBefore.filter((l) => !/^(PRIORITY|COLOR|CLASS)[;:]/.test(l));
+      expect(final).toEqual(expect.arrayContaining(untouched));
+    });
+
     it('finds events by tag exactly (text-match is a substring match)', async () => {
       const p = open();
       await p.writeEvents(calendarId, [

@@ -31,6 +31,20 @@ const clock = fixedClock(START, 1000);
 const hours = (h: number) => new Date(Date.parse(START) + h * 3_600_000);
 const iso = (d: Date) => new Date(Math.floor(d.getTime() / 60_000) * 60_000).toISOString();
 
+/** The engine's context for a run between a CRM and the memory calendar, with every record synced. */
+function engineContext(crm: CrmProvider, calendar: MemoryCalendar): EngineContext {
+  return {
+    crm,
+    calendar,
+    store: new MemoryStatusStore(),
+    settings: { ...defaultSettings, syncRecords: 'all' },
+    userEmail: USER,
+    calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
+    sleep: async () => undefined,
+    now: clock,
+  };
+}
+
 /** Acts as the CRM's user (outside the engine) and counts the engine's writes. */
 interface CrmHarness {
   provider: CrmProvider;
@@ -460,16 +474,7 @@ describe.each([
   beforeEach(async () => {
     h = await makeHarness();
     cal = new MemoryCalendar({ userEmail: USER, now: clock });
-    ctx = {
-      crm: h.provider,
-      calendar: cal,
-      store: new MemoryStatusStore(),
-      settings: { ...defaultSettings, syncRecords: 'all' },
-      userEmail: USER,
-      calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
-      sleep: async () => undefined,
-      now: clock,
-    };
+    ctx = engineContext(h.provider, cal);
   });
   afterEach(() => h.close());
   const run = async (): Promise<RunReport> => {
@@ -560,6 +565,62 @@ describe.each([
   });
 });
 
+describe.each([
+  ['HubSpot', hubspotHarness],
+  ['Pipedrive', pipedriveHarness],
+])('engine with %s (no recurrence in its API): a series becomes one activity per occurrence', (_name, makeHarness) => {
+  test('a weekly calendar series of four is written as four activities, each at its own time; then nothing', async () => {
+    const h = await makeHarness();
+    try {
+      const cal = new MemoryCalendar({ userEmail: USER, now: clock });
+      const ctx = engineContext(h.provider, cal);
+      expect(h.provider.capabilities.recurrence).toBe(false);
+      cal.userCreate('primary', {
+        fields: {
+          subject: 'Weekly sync',
+          timing: {
+            kind: 'timed',
+            start: '2026-11-23T09:00:00.000Z',
+            end: '2026-11-23T09:30:00.000Z',
+            timeZone: 'UTC',
+          },
+          body: '',
+          location: '',
+          visibility: 'normal',
+          showAs: 'busy',
+          attendees: [{ email: 'ann@acme.example' }],
+          recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4', exdates: [] },
+          reminderMinutes: null,
+        },
+      });
+      const r = await runSync(ctx, { runId: 'series-1', trigger: 'manual' });
+      expect(r.errors).toEqual([]);
+      expect(r.crm.created).toBe(4);
+      const listed = await h.provider.listChanges(null, { from: '2026-11-01T00:00:00.000Z', to: null });
+      const starts = listed.upserts
+        .filter((i) => i.fields.subject === 'Weekly sync')
+        .map((i) => {
+          const t = i.fields.timing;
+          return t?.kind === 'timed' ? t.start : '';
+        })
+        .sort();
+      expect(starts).toEqual([
+        '2026-11-23T09:00:00.000Z',
+        '2026-11-30T09:00:00.000Z',
+        '2026-12-07T09:00:00.000Z',
+        '2026-12-14T09:00:00.000Z',
+      ]);
+      expect(listed.upserts.every((i) => i.fields.recurrence === null)).toBe(true);
+      const before = h.writes.length;
+      const again = await runSync(ctx, { runId: 'series-2', trigger: 'manual' });
+      expect(again.errors).toEqual([]);
+      expect(h.writes.length).toBe(before);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('engine with Zoho CRM: meeting series as one Event with Recurring_Activity', () => {
   const rrule = 'FREQ=WEEKLY;INTERVAL=1;BYDAY=MO;UNTIL=20270125T090000Z';
   const setup = async () => {
@@ -567,16 +628,7 @@ describe('engine with Zoho CRM: meeting series as one Event with Recurring_Activ
     const { env, connector, connection } = await connectZoho(zd);
     const crm = connector.open(connection, env, { saveSecrets: () => Promise.resolve() });
     const cal = new MemoryCalendar({ userEmail: USER, now: clock });
-    const ctx: EngineContext = {
-      crm,
-      calendar: cal,
-      store: new MemoryStatusStore(),
-      settings: { ...defaultSettings, syncRecords: 'all' },
-      userEmail: USER,
-      calendars: { targetCalendarId: 'primary', sourceCalendarIds: ['primary'] },
-      sleep: async () => undefined,
-      now: clock,
-    };
+    const ctx = engineContext(crm, cal);
     const run = async () => {
       const r = await runSync(ctx, { runId: `z${Math.random()}`, trigger: 'manual' });
       expect(r.errors).toEqual([]);

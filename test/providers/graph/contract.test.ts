@@ -61,10 +61,12 @@ if (!present) {
       ajv.addFormat('base64url', /^[A-Za-z0-9_-]*={0,2}$/);
       ajv.addSchema({ $id: 'graph', components: doc['components'] });
       validators = new Map(
-        ['batchRequest', 'microsoft.graph.event-create', 'microsoft.graph.event-update'].map((name) => [
-          name,
-          ajv.getSchema(`graph#/components/schemas/${name}`)!,
-        ]),
+        [
+          'batchRequest',
+          'microsoft.graph.event-create',
+          'microsoft.graph.event-update',
+          'microsoft.graph.singleValueLegacyExtendedProperty-create',
+        ].map((name) => [name, ajv.getSchema(`graph#/components/schemas/${name}`)!]),
       );
     });
     beforeEach(async () => {
@@ -156,8 +158,22 @@ if (!present) {
           uncovered.add(`${l.method} ${p.replace(/\/[A-Za-z0-9_-]{20,}/g, '/{id}')}`);
           continue;
         }
+        let body = l.body as Json;
+        if (name === 'microsoft.graph.event-update' && body && 'singleValueExtendedProperties' in body) {
+          // singlevaluelegacyextendedproperty-post-singlevalueextendedproperties.md documents `PATCH /me/events/{id}`
+          // carrying singleValueExtendedProperties (an extended property created in an existing event); the slice's
+          // "-update" shape leaves navigation properties out, so that array is checked on its own against the
+          // create shape of the property, the rest against event-update.
+          const { singleValueExtendedProperties: props, ...rest } = body;
+          const vp = validators.get('microsoft.graph.singleValueLegacyExtendedProperty-create')!;
+          const list = Array.isArray(props) ? props : [null];
+          for (const x of list) {
+            if (!vp(x)) failures.push(`${l.method} ${p} (extended property): ${JSON.stringify(vp.errors)}`);
+          }
+          body = rest;
+        }
         const validate = validators.get(name)!;
-        if (!validate(l.body)) failures.push(`${l.method} ${p}: ${JSON.stringify(validate.errors)}`);
+        if (!validate(body)) failures.push(`${l.method} ${p}: ${JSON.stringify(validate.errors)}`);
         checked.set(name, (checked.get(name) ?? 0) + 1);
       }
       expect(failures).toEqual([]);

@@ -191,6 +191,58 @@ test('a create whose answer was lost is found by its tag: no duplicate event', a
   expect(new Set(tags).size).toBe(2);
 });
 
+test('a lost answer to a modified occurrence written from the CRM: found by its tag, linked, not written again', async () => {
+  w = await world({ syncRecords: 'all' });
+  const series = w.crm.userCreate({
+    type: 'meeting',
+    fields: fields({
+      attendees: [],
+      recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4', exdates: [] },
+      timing: {
+        kind: 'timed',
+        start: '2026-11-23T09:00:00.000Z',
+        end: '2026-11-23T10:00:00.000Z',
+        timeZone: 'Europe/Berlin',
+      },
+    }),
+  });
+  expect((await w.run()).errors).toEqual([]);
+  const moved = w.crm.userCreate({
+    type: 'meeting',
+    occurrence: { seriesId: series.id, originalStart: '2026-11-30T09:00:00.000Z' },
+    fields: fields({
+      subject: 'Demo with ACME (moved)',
+      attendees: [],
+      timing: {
+        kind: 'timed',
+        start: '2026-11-30T13:00:00.000Z',
+        end: '2026-11-30T14:00:00.000Z',
+        timeZone: 'Europe/Berlin',
+      },
+    }),
+  });
+  // Graph applies the PATCH of the instance, but its answer never arrives.
+  const patches = () => w.h.double.log.filter((l) => l.method === 'PATCH').length;
+  w.h.double.dropResponses(
+    1,
+    (m, u) => m === 'POST' && u.endsWith('/$batch') && w.h.double.log.at(-1)?.method === 'PATCH',
+  );
+  const before = patches();
+  const r = await w.run();
+  expect(w.h.double.dropped).toEqual(['POST /v1.0/$batch']);
+  expect(r.errors).toEqual([]);
+  // The retry looked the exception up by its tag (through the series' /instances) instead of writing it again.
+  expect(patches() - before).toBe(1);
+  const exceptions = [...w.h.double.state.events.values()].filter((e) => e.ev.type === 'exception');
+  expect(exceptions).toHaveLength(1);
+  expect(exceptions[0]!.ev.subject).toBe('Demo with ACME (moved)');
+  const link = (await w.ctx.store.loadLinks()).find((l) => l.crmId === moved.id);
+  expect(link?.eventId).toBe(exceptions[0]!.ev.id);
+  const quiet = await w.run();
+  expect(quiet.calendar).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+  expect(quiet.crm).toMatchObject({ created: 0, updated: 0, archived: 0 });
+});
+
 test('never mode: a CRM edit to a meeting the user organises with attendees is held back (no mail), sent once invitations are on', async () => {
   w = await world({ syncRecords: 'all', invitations: 'never' });
   const own = w.h.double.userCreate({

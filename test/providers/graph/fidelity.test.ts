@@ -3,7 +3,7 @@
  * Graph as Microsoft documents it. Each `point N` test failed against the provider before its fix (docs/graph.md).
  */
 import type { Event } from '@microsoft/microsoft-graph-types';
-import { graphNotifications } from '../../../src/providers/calendar/graph';
+import { graphNotifications, openGraphProvider } from '../../../src/providers/calendar/graph';
 import { ProviderError } from '../../../src/sync/errors';
 import type { CalendarEvent, EventDraft, SyncedFields } from '../../../src/sync/model';
 import { plainBody, tableBody, teamsBlob, teamsBody } from './bodies';
@@ -330,6 +330,98 @@ test('point 10: a lost answer to an occurrence "create" (a PATCH of the instance
   expect(again!.ok).toBe(true);
   const instances = h.double.state.instances(master, Date.parse('2026-11-01'), Date.parse('2026-12-31'));
   expect(instances.map((i) => i.ev.subject)).toEqual(['Weekly', 'Weekly (moved)', 'Weekly']);
+});
+
+describe('point 10: exceptions written by the connector are found by tag', () => {
+  function weekly(extra: Event = {}): string {
+    return h.double.userCreate({
+      subject: 'Weekly',
+      start: { dateTime: '2026-11-23T09:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-11-23T09:30:00', timeZone: 'UTC' },
+      recurrence: {
+        pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday'] },
+        range: { type: 'numbered', startDate: '2026-11-23', numberOfOccurrences: 3 },
+      },
+      ...extra,
+    }).ev.id!;
+  }
+  const occurrenceWrite = (master: string) => ({
+    op: 'create' as const,
+    idempotencyKey: 'occ',
+    draft: draft(
+      { crmTag: 'crm-occ', occurrence: { seriesId: master, originalStart: '2026-11-30T09:00:00.000Z' } },
+      {
+        subject: 'Weekly (moved)',
+        timing: { kind: 'timed', start: '2026-11-30T10:00:00.000Z', end: '2026-11-30T10:30:00.000Z', timeZone: 'UTC' },
+      },
+    ),
+  });
+  const loseNextPatch = () =>
+    h.double.dropResponses(
+      1,
+      (m, u) => m === 'POST' && u.includes('$batch') && h.double.log.at(-1)?.method === 'PATCH',
+    );
+
+  test('an exception of a series imported from Outlook (untagged master), after a lost answer', async () => {
+    const master = weekly();
+    await h.provider.listChanges(cal(), null, window);
+    loseNextPatch();
+    const [lost] = await h.provider.writeEvents(cal(), [occurrenceWrite(master)]);
+    expect(lost!.ok).toBe(false);
+    // The PATCH carried our tag (singlevaluelegacyextendedproperty-post-singlevalueextendedproperties.md).
+    expect(lastPatch().body).toMatchObject({ singleValueExtendedProperties: [{ value: 'crm-occ' }] });
+
+    const found = await h.provider.findByTag(cal(), ['crm-occ']);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      crmTag: 'crm-occ',
+      occurrence: { seriesId: master, originalStart: '2026-11-30T09:00:00.000Z' },
+      fields: { subject: 'Weekly (moved)' },
+    });
+    // Reached through the series' /instances with our tag expanded (event-list-instances.md), not calendarView.
+    expect(h.double.log.some((l) => l.url.includes(`/me/events/${master}/instances`))).toBe(true);
+    expect(h.double.log.some((l) => /calendarView\?.*filter/i.test(l.url))).toBe(false);
+    // Ids that exist nowhere stay unfound; the untouched occurrences carry no tag of an occurrence item.
+    expect(await h.provider.findByTag(cal(), ['crm-nothing'])).toEqual([]);
+  });
+
+  test('before any listing (a fresh provider), among the series masters that carry our tag', async () => {
+    const [c] = await h.provider.writeEvents(cal(), [
+      {
+        op: 'create',
+        idempotencyKey: 's',
+        draft: draft(
+          { crmTag: 'crm-series' },
+          {
+            subject: 'Weekly',
+            timing: {
+              kind: 'timed',
+              start: '2026-11-23T09:00:00.000Z',
+              end: '2026-11-23T09:30:00.000Z',
+              timeZone: 'UTC',
+            },
+            recurrence: { rrule: 'FREQ=WEEKLY;BYDAY=MO;COUNT=3', exdates: [] },
+          },
+        ),
+      },
+    ]);
+    const master = c!.ok ? c!.value!.id : '';
+    const [w] = await h.provider.writeEvents(cal(), [occurrenceWrite(master)]);
+    expect(w!.ok && w!.value!.crmTag).toBe('crm-occ');
+    const fresh = openGraphProvider(
+      {
+        account: h.double.state.userEmail,
+        env: { fetch: (u, i) => fetch(u, i), graphBaseUrl: h.double.baseUrl, now: () => h.clock.now },
+        getToken: () => Promise.resolve(h.double.token),
+      },
+      { sleep: () => Promise.resolve() },
+    );
+    const found = await fresh.findByTag(cal(), ['crm-occ', 'crm-series']);
+    expect(found.map((e) => [e.crmTag, e.occurrence?.seriesId ?? null]).sort()).toEqual([
+      ['crm-occ', master],
+      ['crm-series', null],
+    ]);
+  });
 });
 
 describe('point 11: the item open in Outlook resolves to its event, series and iCalUId', () => {

@@ -15,6 +15,8 @@ export class MemoryWorld {
   readonly revoked: string[] = [];
   /** OAuth: the PKCE challenge each state was started with. */
   readonly challenges = new Map<string, string>();
+  /** OAuth: the redirect's provider-specific parameters each code exchange was given. */
+  readonly callbackParams: Readonly<Record<string, string>>[] = [];
 
   /** `clock`: the server's, so the accounts' modification times and the engine's "now" agree. */
   constructor(private readonly clock: Clock) {}
@@ -82,7 +84,8 @@ export class MemoryWorld {
           this.challenges.set(state, codeChallenge);
           return `https://auth.example.test/authorize?state=${state}&code_challenge=${codeChallenge}&redirect_uri=${encodeURIComponent(redirectUri)}`;
         },
-        exchangeCode: async ({ code, codeVerifier }) => {
+        exchangeCode: async ({ code, codeVerifier, callbackParams }) => {
+          this.callbackParams.push(callbackParams ?? {});
           const challenge = crypto.createHash('sha256').update(codeVerifier).digest('base64url');
           if (![...this.challenges.values()].includes(challenge)) throw new ProviderError('auth', 'PKCE mismatch');
           return {

@@ -602,15 +602,26 @@ export class GraphDouble {
     const filter = req.url.searchParams.get('$filter');
     let match: ((s: StoredEvent) => boolean) | null = null;
     if (filter) {
+      // singlevaluelegacyextendedproperty-get.md, "GET resource instances with string-typed extended properties
+      // matching a filter": `eq` on the id, and `eq` or `ne` (also contains/startswith, unused) on the value; the
+      // value comparison is case-insensitive ("Filtering the value property … is case-insensitive").
       const m =
-        /^singleValueExtendedProperties\/Any\(ep: ep\/id eq '((?:[^']|'')*)' and ep\/value eq '((?:[^']|'')*)'\)$/i.exec(
+        /^singleValueExtendedProperties\/Any\(ep: ep\/id eq '((?:[^']|'')*)' and ep\/value (eq|ne) '((?:[^']|'')*)'\)$/i.exec(
           filter,
         );
       if (!m) return err(400, 'ErrorInvalidUrlQueryFilter', `unsupported filter ${filter}`);
       const pid = m[1]!.replace(/''/g, "'").toLowerCase();
-      const value = m[2]!.replace(/''/g, "'");
-      match = (s) => s.props.get(pid)?.value === value;
+      const op = m[2]!.toLowerCase();
+      const value = m[3]!.replace(/''/g, "'").toLowerCase();
+      match = (s) => {
+        const v = s.props.get(pid)?.value;
+        if (v === undefined) return false;
+        return op === 'eq' ? v.toLowerCase() === value : v.toLowerCase() !== value;
+      };
     }
+    // user-list-events.md / event.md "List events": "The list contains single instance meetings and series
+    // masters" — exceptions (edited occurrences) are never in it, whatever the filter; they are reached through
+    // their series' /instances (event-list-instances.md).
     const items = [...this.state.events.values()]
       .filter((s) => s.calendarId === cal && (s.ev.type === 'singleInstance' || s.ev.type === 'seriesMaster'))
       .filter((s) => !match || match(s))
@@ -623,6 +634,11 @@ export class GraphDouble {
     return { status: 200, body: { value: items } };
   }
 
+  /**
+   * event-list-instances.md: "the occurrences and exceptions of the event in the specified time range"; the method
+   * supports OData query parameters, so each instance is rendered with `$select` and with `$expand` of a single-value
+   * extended property (singlevaluelegacyextendedproperty-get.md) like any event.
+   */
   private instancesRoute(req: Req, id: string): Res {
     const skip = req.url.searchParams.get('$skiptoken');
     if (skip) {

@@ -7,6 +7,7 @@
 import ICAL from 'ical.js';
 import { describeWithLink, userTextOf } from '../../../shared/body-block';
 import type { CalendarEvent, EventDraft, Person, Priority, SyncedFields, Timing } from '../../../sync/model';
+import { parseKeepingLines } from './ical-lines';
 import { readTime, readTimes, timeProperty, type IcalValue } from './ical-time';
 import { isIanaZone, vtimezoneLines } from './time-zones';
 
@@ -352,24 +353,22 @@ const priorityValue: Record<Priority, { priority: number; color: string }> = {
   low: { priority: 9, color: 'gray' },
 };
 
-const ownedProperties = [
-  'summary',
-  'dtstart',
-  'dtend',
-  'duration',
-  'description',
-  'location',
-  'class',
-  'transp',
-  'rrule',
-  'exdate',
-  'rdate',
-  'priority',
-  'color',
-  'last-modified',
-  'dtstamp',
-  crmTagProperty.toLowerCase(),
-];
+/**
+ * What the connector maps, by group: a group is rewritten only when the draft's value differs from what the
+ * component already says (read the way the engine reads it), so a line another client wrote in its own form —
+ * CLASS:CONFIDENTIAL, LOCATION;ALTREP=…, SUMMARY;LANGUAGE=…, DTSTART+DURATION — stays as it is while the CRM does
+ * not change that value. DTSTAMP and LAST-MODIFIED always say when we wrote.
+ */
+const mappedGroups = {
+  summary: ['summary'],
+  timing: ['dtstart', 'dtend', 'duration'],
+  description: ['description'],
+  location: ['location'],
+  class: ['class'],
+  transp: ['transp'],
+  recurrence: ['rrule', 'exdate'],
+  tag: [crmTagProperty.toLowerCase()],
+} as const;
 
 function escapeParam(v: string): string {
   return /[;:,"]/.test(v) ? `"${v.replace(/"/g, "'")}"` : v;
@@ -440,7 +439,54 @@ function applyReminder(
   comp.addSubcomponent(alarm);
 }
 
-/** Rewrites the owned properties of one VEVENT from a draft. */
+function sameInstant(a: string, b: string): boolean {
+  return Date.parse(a) === Date.parse(b);
+}
+
+function sameTiming(a: Timing | null, b: Timing): boolean {
+  if (!a || a.kind !== b.kind) return false;
+  if (a.kind === 'all-day' && b.kind === 'all-day') return a.startDate === b.startDate && a.endDate === b.endDate;
+  if (a.kind === 'timed' && b.kind === 'timed')
+    return sameInstant(a.start, b.start) && sameInstant(a.end, b.end) && a.timeZone === b.timeZone;
+  return false;
+}
+
+function exdateKey(x: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(x) ? x : new Date(Date.parse(x)).toISOString();
+}
+
+/** Whether the component's RRULE and EXDATEs already say what the draft's recurrence says. */
+function sameRecurrence(comp: ICAL.Component, want: SyncedFields['recurrence']): boolean {
+  const rules = comp.getAllProperties('rrule');
+  if (!want) return rules.length === 0 && !comp.hasProperty('exdate');
+  const rule = rules.length === 1 ? rules[0]!.getFirstValue() : null;
+  if (!(rule instanceof ICAL.Recur)) return false;
+  if (freqFirst(rule.toString()) !== freqFirst(want.rrule.replace(/^RRULE:/i, ''))) return false;
+  const have = [...new Set(readTimes(comp, 'exdate').map(valueKey))].sort();
+  const wanted = [...new Set(want.exdates.map(exdateKey))].sort();
+  return have.length === wanted.length && have.every((x, i) => x === wanted[i]);
+}
+
+/**
+ * PRIORITY and COLOR are the connector's only while the CRM gives a priority: without one (null) they are left as
+ * another client set them; with one, lines already saying our value stay, others are replaced.
+ */
+function applyPriority(comp: ICAL.Component, priority: Priority | null): void {
+  if (!priority) return;
+  const want = priorityValue[priority];
+  const priorities = comp.getAllProperties('priority');
+  if (priorities.length !== 1 || Number(priorities[0]!.getFirstValue()) !== want.priority) {
+    comp.removeAllProperties('priority');
+    comp.addPropertyWithValue('priority', want.priority);
+  }
+  const colors = comp.getAllProperties('color');
+  if (colors.length !== 1 || String(colors[0]!.getFirstValue()).toLowerCase() !== want.color) {
+    comp.removeAllProperties('color');
+    comp.addPropertyWithValue('color', want.color);
+  }
+}
+
+/** Rewrites what the draft changes in one VEVENT; every other line stays as it was read. */
 function applyDraft(
   comp: ICAL.Component,
   draft: EventDraft,
@@ -448,27 +494,58 @@ function applyDraft(
 ): void {
   const previousSummary = text(comp, 'summary');
   const previousReminder = readReminder(comp);
-  for (const name of ownedProperties) comp.removeAllProperties(name);
   const f = draft.fields;
+  const description = describeWithLink(f.body, draft.crmUrl);
+  const cls = text(comp, 'class').toUpperCase();
+  const single = (name: string): boolean => comp.getAllProperties(name).length === 1;
+  // Which mapped values already hold (then their lines are not touched). A new component gets every line.
+  const fresh = !comp.hasProperty('dtstart');
+  const holds: Record<keyof typeof mappedGroups, boolean> = {
+    summary: single('summary') && text(comp, 'summary') === f.subject,
+    timing: sameTiming(readTiming(comp), f.timing),
+    description: description
+      ? single('description') && text(comp, 'description') === description
+      : !comp.hasProperty('description'),
+    location: f.location ? single('location') && text(comp, 'location') === f.location : !comp.hasProperty('location'),
+    class:
+      (cls === 'PRIVATE' || cls === 'CONFIDENTIAL') === (f.visibility === 'private') &&
+      comp.getAllProperties('class').length <= 1,
+    transp:
+      (text(comp, 'transp').toUpperCase() === 'TRANSPARENT') === (f.showAs === 'free') &&
+      comp.getAllProperties('transp').length <= 1,
+    recurrence: opts.recurrenceId !== null || sameRecurrence(comp, f.recurrence),
+    tag: draft.crmTag
+      ? single(crmTagProperty.toLowerCase()) && text(comp, crmTagProperty.toLowerCase()).trim() === draft.crmTag
+      : true,
+  };
+  if (fresh) for (const g of Object.keys(holds) as (keyof typeof holds)[]) if (g !== 'recurrence') holds[g] = false;
+  for (const [group, names] of Object.entries(mappedGroups) as [keyof typeof mappedGroups, readonly string[]][]) {
+    if (!holds[group]) for (const name of names) comp.removeAllProperties(name);
+  }
+  // A series that stops recurring loses its extra dates too (they would keep it recurring).
+  if (opts.recurrenceId === null && !f.recurrence) comp.removeAllProperties('rdate');
+  comp.removeAllProperties('dtstamp');
+  comp.removeAllProperties('last-modified');
   const now = icsNow(opts.now);
   comp.addProperty(ICAL.Property.fromString(`DTSTAMP:${now}`));
   comp.addProperty(ICAL.Property.fromString(`LAST-MODIFIED:${now}`));
-  comp.addPropertyWithValue('summary', f.subject);
-  if (f.timing.kind === 'all-day') {
-    comp.addProperty(timeProperty('DTSTART', f.timing.startDate, null));
-    comp.addProperty(timeProperty('DTEND', f.timing.endDate, null));
-  } else {
-    comp.addProperty(timeProperty('DTSTART', f.timing.start, opts.zone));
-    comp.addProperty(timeProperty('DTEND', f.timing.end, opts.zone));
+  if (!holds.summary) comp.addPropertyWithValue('summary', f.subject);
+  if (!holds.timing) {
+    if (f.timing.kind === 'all-day') {
+      comp.addProperty(timeProperty('DTSTART', f.timing.startDate, null));
+      comp.addProperty(timeProperty('DTEND', f.timing.endDate, null));
+    } else {
+      comp.addProperty(timeProperty('DTSTART', f.timing.start, opts.zone));
+      comp.addProperty(timeProperty('DTEND', f.timing.end, opts.zone));
+    }
   }
   // The user's text byte for byte, then the connector's marked block (shared with Graph and Google).
-  const description = describeWithLink(f.body, draft.crmUrl);
-  if (description) comp.addPropertyWithValue('description', description);
-  if (f.location) comp.addPropertyWithValue('location', f.location);
-  comp.addPropertyWithValue('class', f.visibility === 'private' ? 'PRIVATE' : 'PUBLIC');
-  comp.addPropertyWithValue('transp', f.showAs === 'free' ? 'TRANSPARENT' : 'OPAQUE');
+  if (!holds.description && description) comp.addPropertyWithValue('description', description);
+  if (!holds.location && f.location) comp.addPropertyWithValue('location', f.location);
+  if (!holds.class) comp.addPropertyWithValue('class', f.visibility === 'private' ? 'PRIVATE' : 'PUBLIC');
+  if (!holds.transp) comp.addPropertyWithValue('transp', f.showAs === 'free' ? 'TRANSPARENT' : 'OPAQUE');
   applyAttendees(comp, draft, opts.self);
-  if (opts.recurrenceId === null && f.recurrence) {
+  if (!holds.recurrence && f.recurrence) {
     comp.addProperty(ICAL.Property.fromString(`RRULE:${f.recurrence.rrule.replace(/^RRULE:/i, '')}`));
     for (const ex of f.recurrence.exdates) comp.addProperty(timeProperty('EXDATE', ex, opts.zone));
   }
@@ -477,11 +554,8 @@ function applyDraft(
     comp.addProperty(timeProperty('RECURRENCE-ID', opts.recurrenceId, opts.zone));
   }
   applyReminder(comp, f.reminderMinutes, f.subject, previousSummary, previousReminder);
-  if (draft.priority) {
-    comp.addPropertyWithValue('priority', priorityValue[draft.priority].priority);
-    comp.addPropertyWithValue('color', priorityValue[draft.priority].color);
-  }
-  if (draft.crmTag) comp.addPropertyWithValue(crmTagProperty.toLowerCase(), draft.crmTag);
+  applyPriority(comp, draft.priority);
+  if (!holds.tag && draft.crmTag) comp.addPropertyWithValue(crmTagProperty.toLowerCase(), draft.crmTag);
   const seq = Number(comp.getFirstPropertyValue('sequence') ?? 0);
   comp.updatePropertyWithValue('sequence', Number.isFinite(seq) ? seq + 1 : 1);
 }
@@ -548,7 +622,8 @@ export function renderIntoResource(
   draft: EventDraft,
   opts: RenderOptions,
 ): string {
-  const root = ICAL.Component.fromString(ics);
+  const kept = parseKeepingLines(ics);
+  const root = kept.root;
   const vevents = root.getAllSubcomponents('vevent');
   const master = vevents.find((v) => !v.hasProperty('recurrence-id'));
   let target: ICAL.Component | undefined;
@@ -579,12 +654,13 @@ export function renderIntoResource(
     target.addProperty(timeProperty('RECURRENCE-ID', originalStart, zone));
   }
   ensureTimezones(root, yearOf(draft));
-  return root.toString();
+  return kept.serialise();
 }
 
 /** Removes a modified occurrence and cancels it in the master (EXDATE): the occurrence is gone. */
 export function cancelOccurrence(ics: string, originalStart: string): string {
-  const root = ICAL.Component.fromString(ics);
+  const kept = parseKeepingLines(ics);
+  const root = kept.root;
   const vevents = root.getAllSubcomponents('vevent');
   for (const v of vevents) {
     const rid = readTime(v, 'recurrence-id');
@@ -594,7 +670,7 @@ export function cancelOccurrence(ics: string, originalStart: string): string {
   if (master && !readTimes(master, 'exdate').some((x) => valueKey(x) === originalStart)) {
     master.addProperty(timeProperty('EXDATE', originalStart, masterZone(root)));
   }
-  return root.toString();
+  return kept.serialise();
 }
 
 /**
@@ -602,7 +678,8 @@ export function cancelOccurrence(ics: string, originalStart: string): string {
  * cancellation (RFC 6638 §7.1); null when the resource already schedules nothing.
  */
 export function silenceScheduling(ics: string): string | null {
-  const root = ICAL.Component.fromString(ics);
+  const kept = parseKeepingLines(ics);
+  const root = kept.root;
   let changed = false;
   for (const ev of root.getAllSubcomponents('vevent')) {
     for (const prop of [...ev.getAllProperties('attendee'), ...ev.getAllProperties('organizer')]) {
@@ -612,13 +689,14 @@ export function silenceScheduling(ics: string): string | null {
       }
     }
   }
-  return changed ? root.toString() : null;
+  return changed ? kept.serialise() : null;
 }
 
 /** Drops STATUS:CANCELLED from the master, for a resource that is being created again. */
 export function uncancel(ics: string): string {
-  const root = ICAL.Component.fromString(ics);
+  const kept = parseKeepingLines(ics);
+  const root = kept.root;
   const master = root.getAllSubcomponents('vevent').find((v) => !v.hasProperty('recurrence-id'));
   if (master && text(master, 'status').toUpperCase() === 'CANCELLED') master.removeAllProperties('status');
-  return root.toString();
+  return kept.serialise();
 }

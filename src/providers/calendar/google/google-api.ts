@@ -6,6 +6,7 @@
 import { ProviderError } from '../../../sync/errors';
 import { parseRetryAfter, providerErrorFromNetwork, providerErrorFromResponse, type FetchLike } from '../../http';
 import type { GoogleEndpoints } from './endpoints';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 
 export interface GoogleTokens {
   accessToken: string;
@@ -91,31 +92,30 @@ export async function postToken(
 }
 
 export class GoogleApi {
-  private tokens: GoogleTokens;
+  private readonly session: OAuthSession<TokenResponse>;
 
   constructor(private readonly o: GoogleApiOptions) {
-    this.tokens = o.tokens;
+    this.session = new OAuthSession<TokenResponse>({
+      tokens: o.tokens,
+      renew: async ({ refreshToken }) => {
+        const t = await postToken(
+          o.fetch,
+          o.endpoints,
+          { grant_type: 'refresh_token', refresh_token: refreshToken ?? '' },
+          o.now(),
+        );
+        return renewedFrom(t);
+      },
+      save: (t) =>
+        o.saveTokens({ accessToken: t.accessToken, refreshToken: t.refreshToken ?? '', expiresAt: t.expiresAt ?? '' }),
+      now: () => o.now(),
+      defaultExpiresIn: 3600,
+    });
   }
 
   /** The connection's clock (the server's, through ProviderEnv). */
   now(): Date {
     return this.o.now();
-  }
-
-  private async refresh(): Promise<void> {
-    const now = this.o.now();
-    const t = await postToken(
-      this.o.fetch,
-      this.o.endpoints,
-      { grant_type: 'refresh_token', refresh_token: this.tokens.refreshToken },
-      now,
-    );
-    this.tokens = {
-      accessToken: t.access_token,
-      refreshToken: t.refresh_token ?? this.tokens.refreshToken,
-      expiresAt: new Date(now.getTime() + (t.expires_in ?? 3600) * 1000).toISOString(),
-    };
-    await this.o.saveTokens(this.tokens);
   }
 
   /** JSON request to the Calendar API; `path` starts with /calendar/v3. Statuses in `accept` come back as null. */
@@ -129,22 +129,20 @@ export class GoogleApi {
       accept?: number[];
     } = {},
   ): Promise<{ status: number; data: T | null }> {
-    if (Date.parse(this.tokens.expiresAt) - 60_000 <= this.o.now().getTime()) await this.refresh();
     const url = new URL(`${this.o.endpoints.apiBaseUrl.replace(/\/$/, '')}${path}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) {
       if (v === undefined) continue;
       for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, one);
     }
-    for (let attempt = 0; ; attempt++) {
+    const res = await this.session.send(async (token) => {
       const headers: Record<string, string> = {
-        authorization: `Bearer ${this.tokens.accessToken}`,
+        authorization: `Bearer ${token}`,
         accept: 'application/json',
       };
       if (opts.body !== undefined) headers['content-type'] = 'application/json';
       if (opts.ifMatch) headers['if-match'] = opts.ifMatch;
-      let res: Response;
       try {
-        res = await this.o.fetch(url, {
+        return await this.o.fetch(url, {
           method,
           headers,
           body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
@@ -152,35 +150,30 @@ export class GoogleApi {
       } catch (e) {
         throw providerErrorFromNetwork(e, method !== 'GET');
       }
-      if (res.status === 401 && attempt === 0) {
-        await res.body?.cancel();
-        await this.refresh();
-        continue;
-      }
-      const text = await res.text();
-      if (res.ok) return { status: res.status, data: text ? (JSON.parse(text) as T) : null };
-      if (opts.accept?.includes(res.status)) return { status: res.status, data: null };
-      const code = googleErrorCode(text);
-      if ((res.status === 403 || res.status === 429) && code && rateLimitReasons.test(code)) {
-        throw new ProviderError('transient', `Google rate limit (${code})`, {
-          status: res.status,
-          retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.o.now()),
-        });
-      }
-      const calendar = calendarOf(url.pathname);
-      if (res.status === 403 && (!code || accessReasons.test(code))) {
-        const op = method === 'GET' ? 'read' : 'write to';
-        throw new ProviderError(
-          'forbidden',
-          `This Google account may not ${op} ${calendar ? `the calendar ${calendar}` : 'this calendar data'}${code ? ` (${code})` : ''}`,
-          { status: 403 },
-        );
-      }
-      throw providerErrorFromResponse(
-        res,
-        `Google ${method} ${calendar ? `calendar ${calendar}` : url.pathname}${code ? `: ${code}` : ''}`,
-        this.o.now(),
+    });
+    const text = await res.text();
+    if (res.ok) return { status: res.status, data: text ? (JSON.parse(text) as T) : null };
+    if (opts.accept?.includes(res.status)) return { status: res.status, data: null };
+    const code = googleErrorCode(text);
+    if ((res.status === 403 || res.status === 429) && code && rateLimitReasons.test(code)) {
+      throw new ProviderError('transient', `Google rate limit (${code})`, {
+        status: res.status,
+        retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), this.o.now()),
+      });
+    }
+    const calendar = calendarOf(url.pathname);
+    if (res.status === 403 && (!code || accessReasons.test(code))) {
+      const op = method === 'GET' ? 'read' : 'write to';
+      throw new ProviderError(
+        'forbidden',
+        `This Google account may not ${op} ${calendar ? `the calendar ${calendar}` : 'this calendar data'}${code ? ` (${code})` : ''}`,
+        { status: 403 },
       );
     }
+    throw providerErrorFromResponse(
+      res,
+      `Google ${method} ${calendar ? `calendar ${calendar}` : url.pathname}${code ? `: ${code}` : ''}`,
+      this.o.now(),
+    );
   }
 }

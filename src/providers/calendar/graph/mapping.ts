@@ -197,9 +197,11 @@ export function renderDraft(draft: EventDraft, o: RenderOptions): Event {
     isReminderOn: f.reminderMinutes !== null,
     ...(f.reminderMinutes !== null ? { reminderMinutesBeforeStart: f.reminderMinutes } : {}),
   };
-  // The tag is written once, at creation: Graph's update shape has no extended properties, and the CRM id an
-  // event mirrors never changes.
-  if (o.create) ev.singleValueExtendedProperties = [{ id: tagPropertyId, value: draft.crmTag }];
+  // The tag is written at creation, and on every occurrence write: an occurrence "create" is a PATCH of an
+  // existing instance, and an extended property is created in an existing event by a PATCH carrying it
+  // (singlevaluelegacyextendedproperty-post-singlevalueextendedproperties.md), so the exception is found by tag
+  // after a lost answer. A single event or series keeps the tag it was created with (its CRM id never changes).
+  if (o.create || o.isOccurrence) ev.singleValueExtendedProperties = [{ id: tagPropertyId, value: draft.crmTag }];
   if (!o.isOccurrence) {
     ev.recurrence = f.recurrence ? rruleToGraph(f.recurrence.rrule, f.timing) : null;
     if (o.create && !f.recurrence) delete ev.recurrence;

@@ -65,6 +65,8 @@ export class GraphReader {
   private readonly slackMs: number;
   private readonly pageSize: number;
   private primaryId: Promise<string> | null = null;
+  /** Per calendar, from its latest listing: the series seen and the window (where findByTag looks for exceptions). */
+  private readonly seen = new Map<string, { series: string[]; from: string; to: string }>();
 
   constructor(
     private readonly api: GraphApi,
@@ -157,6 +159,7 @@ export class GraphReader {
     };
     await this.hydrateEach(calendarId, [...singles], take);
     const seriesRead = await this.readSeries(calendarId, [...series], from, to, take);
+    this.seen.set(calendarId, { series: seriesRead.masters, from, to });
     return {
       upserts,
       removedIds: [],
@@ -227,6 +230,7 @@ export class GraphReader {
     const knownSeries = new Set(c.series);
     for (const m of seriesRead.masters) knownSeries.add(m);
     for (const m of seriesRead.missing) knownSeries.delete(m);
+    this.seen.set(calendarId, { series: [...knownSeries], from: c.from, to: c.to });
     return {
       upserts,
       removedIds: [...new Set(removedIds)].filter((id) => !upsertIds.has(id)),
@@ -341,6 +345,13 @@ export class GraphReader {
     return { masters, missing };
   }
 
+  /**
+   * The events carrying our tag for these CRM ids. Singles and series masters come from the documented filter on
+   * the calendar's events (singlevaluelegacyextendedproperty-get.md: `GET /me/events?$filter=
+   * singleValueExtendedProperties/Any(ep: ep/id eq … and ep/value eq …)`); that list holds "single instance meetings
+   * and series masters" only (user-list-events.md, event.md "List events"), so an exception (an edited occurrence,
+   * tagged when the connector wrote it) is never in it. Ids not found there are looked for among exceptions.
+   */
   async findByTag(calendarId: string, crmIds: string[]): Promise<CalendarEvent[]> {
     const unique = [...new Set(crmIds)];
     if (unique.length === 0) return [];
@@ -370,6 +381,72 @@ export class GraphReader {
     }
     const reread = await this.hydrate(calendarId, masters);
     out.push(...reread.events);
+    const found = new Set(out.map((e) => e.crmTag));
+    const rest = new Set(unique.filter((id) => !found.has(id)));
+    if (rest.size > 0) out.push(...(await this.findTaggedExceptions(calendarId, rest)));
+    return out;
+  }
+
+  /**
+   * Exceptions carrying one of these tags. v1.0 documents no query that finds an exception by an extended
+   * property: the filter above lists singles and masters, calendarView documents no such filter, and
+   * `exceptionOccurrences` is a beta page. The documented way to an exception is its series' `/instances`
+   * (event-list-instances.md: "the occurrences and exceptions of the event in the specified time range", with
+   * OData query parameters), each instance expanded with our tag (singlevaluelegacyextendedproperty-get.md,
+   * `$expand=singleValueExtendedProperties($filter=id eq …)`). The series searched are those of the calendar's
+   * latest listing by this provider, over that listing's window (tagged or not: a series imported from Outlook has
+   * an untagged master and CRM-written exceptions); before any listing, the series masters carrying our tag
+   * (`ep/value ne ''`, the documented string operator) over the default window.
+   */
+  private async findTaggedExceptions(calendarId: string, wanted: Set<string>): Promise<CalendarEvent[]> {
+    const seen = this.seen.get(calendarId);
+    const series = seen?.series ?? (await this.taggedMasters(calendarId));
+    const from = seen?.from ?? new Date(this.o.now().getTime() - 365 * dayMs).toISOString();
+    const to = seen?.to ?? this.horizon({ from, to: null });
+    const out: CalendarEvent[] = [];
+    const take = (page: Page<Event>): void => {
+      for (const inst of page.value) {
+        if (inst.type !== 'exception') continue;
+        const ev = toCalendarEvent(inst, calendarId, this.o.selfEmail);
+        if (ev.crmTag && wanted.has(ev.crmTag)) out.push(ev);
+      }
+    };
+    const headers = { ...textBody, Prefer: `${textBody.Prefer}, odata.maxpagesize=${this.pageSize}` };
+    // First pages 20 to a $batch; the rare further pages one by one.
+    const first = await runBatch(
+      this.api,
+      series.map((m) => ({
+        method: 'GET' as const,
+        url: `/me/events/${q(m)}/instances?startDateTime=${q(from)}&endDateTime=${q(to)}&${eventQuery}`,
+        headers,
+      })),
+    );
+    for (const r of first) {
+      // A series deleted since the listing has no exceptions to find.
+      if (!r.ok) {
+        if (r.error.kind === 'not-found') continue;
+        throw r.error;
+      }
+      let page = r.body as Page<Event>;
+      take(page);
+      while (page['@odata.nextLink']) {
+        page = await this.api.get<Page<Event>>(this.api.relative(page['@odata.nextLink']), headers);
+        take(page);
+      }
+    }
+    return out;
+  }
+
+  /** The ids of the calendar's series masters that carry our tag (any value). */
+  private async taggedMasters(calendarId: string): Promise<string[]> {
+    const filter = `singleValueExtendedProperties/Any(ep: ep/id eq ${odataString(tagPropertyId)} and ep/value ne '')`;
+    const out: string[] = [];
+    let path: string | null = `/me/calendars/${q(calendarId)}/events?$filter=${q(filter)}&$select=id,type`;
+    while (path) {
+      const page: Page<Event> = await this.api.get<Page<Event>>(path, { Prefer: `odata.maxpagesize=${this.pageSize}` });
+      for (const ev of page.value) if (ev.type === 'seriesMaster' && ev.id) out.push(ev.id);
+      path = page['@odata.nextLink'] ? this.api.relative(page['@odata.nextLink']) : null;
+    }
     return out;
   }
 }

@@ -130,9 +130,10 @@ export class GraphWriter {
     }
     if (!a.ok) return { ok: false, error: a.error };
     const ev = toCalendarEvent(a.body as Event, calendarId, this.o.selfEmail);
-    // Graph answers with the HTML we sent; the engine gets the fields as written. Only a create wrote our tag
-    // (a PATCH answer does not expand extended properties, so an update reports what the answer shows).
-    const crmTag = w.op === 'create' && !w.draft.occurrence ? w.draft.crmTag : ev.crmTag;
+    // Graph answers with the HTML we sent; the engine gets the fields as written. A create and every occurrence
+    // write carried our tag (a PATCH answer does not expand extended properties, so another update reports what
+    // the answer shows).
+    const crmTag = w.op === 'create' || w.draft.occurrence ? w.draft.crmTag : ev.crmTag;
     // A description left alone (online meeting) is reported as what the event still says, not as written.
     const fields = kept !== undefined ? { ...w.draft.fields, body: kept } : { ...w.draft.fields };
     return { ok: true, value: { ...ev, fields, crmTag }, ...(note ? { notes: [note] } : {}) };

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 import { systemClock, type Clock } from '../../../shared/clock';
 
 export const dataversePath = '/api/data/v9.2';
@@ -135,6 +136,7 @@ export interface BatchAnswer {
 
 export class DynamicsClient {
   private secrets: DynamicsSecrets;
+  private readonly session: OAuthSession<TokenAnswer>;
 
   constructor(
     secrets: DynamicsSecrets,
@@ -144,6 +146,34 @@ export class DynamicsClient {
     private readonly now: Clock = systemClock,
   ) {
     this.secrets = { ...secrets };
+    this.session = new OAuthSession<TokenAnswer>({
+      tokens: {
+        accessToken: secrets.accessToken,
+        ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
+        expiresAt: secrets.accessTokenExpiresAt ?? null,
+      },
+      renew: async ({ refreshToken }) => {
+        const body = new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken ?? '',
+          client_id: this.secrets.clientId,
+          scope: `${this.secrets.orgUrl}/user_impersonation offline_access`,
+        });
+        if (this.secrets.clientSecret) body.set('client_secret', this.secrets.clientSecret);
+        return renewedFrom(await entraToken(this.tokenFetch, this.secrets, body, this.now));
+      },
+      save: async (t) => {
+        this.secrets.accessToken = t.accessToken;
+        if (t.refreshToken) this.secrets.refreshToken = t.refreshToken;
+        if (t.expiresAt) this.secrets.accessTokenExpiresAt = t.expiresAt;
+        await this.onTokens(this.current);
+      },
+      now: this.now,
+      // Entra's access token is renewed after a 401 only (as this connector always did).
+      marginMs: null,
+      defaultExpiresIn: 3600,
+      expiredMessage: 'Dynamics session expired and there is no refresh token',
+    });
   }
 
   get current(): DynamicsSecrets {
@@ -152,23 +182,6 @@ export class DynamicsClient {
 
   get apiRoot(): string {
     return `${this.secrets.orgUrl}${dataversePath}`;
-  }
-
-  async refresh(): Promise<void> {
-    if (!this.secrets.refreshToken)
-      throw new ProviderError('auth', 'Dynamics session expired and there is no refresh token');
-    const body = new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: this.secrets.refreshToken,
-      client_id: this.secrets.clientId,
-      scope: `${this.secrets.orgUrl}/user_impersonation offline_access`,
-    });
-    if (this.secrets.clientSecret) body.set('client_secret', this.secrets.clientSecret);
-    const t = await entraToken(this.tokenFetch, this.secrets, body, this.now);
-    this.secrets.accessToken = t.access_token;
-    if (t.refresh_token) this.secrets.refreshToken = t.refresh_token;
-    this.secrets.accessTokenExpiresAt = new Date(this.now().getTime() + (t.expires_in ?? 3600) * 1000).toISOString();
-    await this.onTokens(this.current);
   }
 
   /** A Web API request; `pathOrUrl` is relative to the API root or an absolute link the API gave (same org). */
@@ -180,13 +193,12 @@ export class DynamicsClient {
     const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.apiRoot}/${pathOrUrl}`;
     if (!url.startsWith(`${this.secrets.orgUrl}/`))
       throw new ProviderError('permanent', 'Dataverse returned a link to another host');
-    for (let attempt = 0; ; attempt++) {
-      let res: Response;
+    const res = await this.session.send(async (token) => {
       try {
-        res = await this.safeFetch(url, {
+        return await this.safeFetch(url, {
           method,
           headers: {
-            authorization: `Bearer ${this.secrets.accessToken}`,
+            authorization: `Bearer ${token}`,
             accept: 'application/json',
             'odata-version': '4.0',
             'odata-maxversion': '4.0',
@@ -197,29 +209,20 @@ export class DynamicsClient {
       } catch (e) {
         throw providerErrorFromNetwork(e, method !== 'GET');
       }
-      if (res.status === 401 && attempt === 0) {
-        await res.body?.cancel();
-        await this.refresh();
-        continue;
-      }
-      if (!res.ok) {
-        const clone = res.clone();
-        const code = await detail(res);
-        const set = entitySetOf(url);
-        throw dataverseError(
-          res.status,
-          code || null,
-          method,
-          set,
-          providerErrorFromResponse(
-            clone,
-            `Dataverse ${method} ${set ?? 'call'}${code ? `: ${code}` : ''}`,
-            this.now(),
-          ),
-        );
-      }
-      return res;
+    });
+    if (!res.ok) {
+      const clone = res.clone();
+      const code = await detail(res);
+      const set = entitySetOf(url);
+      throw dataverseError(
+        res.status,
+        code || null,
+        method,
+        set,
+        providerErrorFromResponse(clone, `Dataverse ${method} ${set ?? 'call'}${code ? `: ${code}` : ''}`, this.now()),
+      );
     }
+    return res;
   }
 
   async json<T>(method: string, pathOrUrl: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {

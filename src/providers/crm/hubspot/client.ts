@@ -1,20 +1,24 @@
 /**
  * HubSpot API transport (CRM v3 objects, associations v4, owners v3, OAuth v1): bearer calls with an OAuth
  * session (30-minute access tokens refreshed shortly before expiry, and once after a 401) or a private-app token,
- * search requests spaced to HubSpot's 4 per second per token, and rate-limit answers turned into transient errors
- * that carry when to come back (Retry-After, else the X-HubSpot-RateLimit-* window). Error messages name HubSpot's
- * error category and a message scrubbed of every credential this client holds.
+ * search requests spaced to HubSpot's 4 per second per token, the X-HubSpot-RateLimit-* headers honoured (a used-up
+ * 10-second window waits before the next request; a 429 is transient with Retry-After, else the window; the daily
+ * limit used up stops the run with one clear error). Error messages name the call and HubSpot's error category only,
+ * never HubSpot's message text (it can quote the request or a token).
  */
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
-import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
 import {
-  oauthTokenRequest,
-  OAuthSession,
-  scrubSecrets,
-  type SessionTokens,
-  type TokenAnswer,
-} from '../../http/oauth-token';
+  describeCall,
+  parseJsonAnswer,
+  providerErrorFromNetwork,
+  providerErrorFromResponse,
+  vendorCode,
+} from '../../http/provider-errors';
+import { oauthTokenRequest, type TokenAnswer } from '../../http/oauth-token';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
+import { DailyBudget, intHeader } from '../../http/rate-limit';
+import { secretsFromRecord, secretsRecord, sessionTokensOf, withTokens } from '../connection-secrets';
 
 export const hubspotApiBase = 'https://api.hubapi.com';
 export const hubspotAppBase = 'https://app.hubspot.com';
@@ -39,18 +43,14 @@ export interface HubSpotSecrets {
 }
 
 export function hubspotSecretsToRecord(s: HubSpotSecrets): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
-  return out;
+  return secretsRecord(s);
 }
 
 export function hubspotSecretsFromRecord(r: Record<string, string>): HubSpotSecrets {
-  for (const k of ['method', 'accessToken', 'ownerId', 'userEmail']) {
-    if (!r[k]) throw new ProviderError('auth', `HubSpot connection lacks ${k}`);
-  }
-  if (r['method'] !== 'oauth' && r['method'] !== 'private-app')
+  const s = secretsFromRecord<HubSpotSecrets>(r, ['method', 'accessToken', 'ownerId', 'userEmail'], 'HubSpot');
+  if (s.method !== 'oauth' && s.method !== 'private-app')
     throw new ProviderError('auth', 'HubSpot connection has an unknown method');
-  return r as unknown as HubSpotSecrets;
+  return s;
 }
 
 export interface HubSpotTransportOptions {
@@ -78,8 +78,11 @@ export function hubspotToken(
 
 export class HubSpotClient {
   private secrets: HubSpotSecrets;
-  private readonly session: OAuthSession;
+  private readonly session: OAuthSession<TokenAnswer>;
+  private readonly budget: DailyBudget;
   private lastSearchAt: number | null = null;
+  /** When HubSpot said the burst window is used up (X-HubSpot-RateLimit-Remaining: 0): wait this long first. */
+  private burstWaitMs = 0;
   private readonly monotonic: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -90,48 +93,36 @@ export class HubSpotClient {
     this.secrets = { ...secrets };
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    const tokens: SessionTokens = {
-      accessToken: secrets.accessToken,
-      ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
-      expiresAt: secrets.accessTokenExpiresAt ?? null,
-    };
-    const refresh =
-      secrets.method === 'oauth' && secrets.clientId && secrets.clientSecret
-        ? (refreshToken: string) =>
-            hubspotToken(
-              options.fetch,
-              options.apiBase,
-              {
-                grant_type: 'refresh_token',
-                refresh_token: refreshToken,
-                client_id: secrets.clientId!,
-                client_secret: secrets.clientSecret!,
-              },
-              options.now,
-            )
-        : null;
-    this.session = new OAuthSession(
-      tokens,
-      refresh,
-      async (t) => {
-        this.secrets = {
-          ...this.secrets,
-          accessToken: t.accessToken,
-          ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
-          ...(t.expiresAt ? { accessTokenExpiresAt: t.expiresAt } : {}),
-        };
+    this.budget = new DailyBudget(options.now);
+    this.session = new OAuthSession<TokenAnswer>({
+      tokens: sessionTokensOf(secrets),
+      renew:
+        secrets.method === 'oauth' && secrets.clientId && secrets.clientSecret
+          ? async ({ refreshToken }) =>
+              renewedFrom(
+                await hubspotToken(
+                  options.fetch,
+                  options.apiBase,
+                  {
+                    grant_type: 'refresh_token',
+                    refresh_token: refreshToken ?? '',
+                    client_id: secrets.clientId!,
+                    client_secret: secrets.clientSecret!,
+                  },
+                  options.now,
+                ),
+              )
+          : null,
+      save: async (t) => {
+        this.secrets = withTokens(this.secrets, t);
         await options.onTokens(this.current);
       },
-      options.now,
-    );
+      now: options.now,
+    });
   }
 
   get current(): HubSpotSecrets {
     return { ...this.secrets };
-  }
-
-  private scrub(text: string): string {
-    return scrubSecrets(text, [this.secrets.accessToken, this.secrets.refreshToken, this.secrets.clientSecret]);
   }
 
   /** Keeps search requests at least `searchIntervalMs` apart (HubSpot answers 429 past four a second). */
@@ -145,38 +136,57 @@ export class HubSpotClient {
     this.lastSearchAt = this.monotonic();
   }
 
-  private async errorFrom(res: Response): Promise<ProviderError> {
-    const clone = res.clone();
+  /** HubSpot's documented X-HubSpot-RateLimit-* headers, read on every answer. */
+  private readLimits(res: Response): void {
+    const remaining = intHeader(res, 'x-hubspot-ratelimit-remaining');
+    const interval = intHeader(res, 'x-hubspot-ratelimit-interval-milliseconds');
+    this.burstWaitMs = remaining === 0 && interval !== null && interval > 0 ? Math.min(interval, 10_000) : 0;
+  }
+
+  private dailyLimitReached(status?: number): ProviderError {
+    // HubSpot's daily limit resets at midnight in the account's time zone, which the API does not say.
+    return this.budget.exhausted(
+      'HubSpot: the account’s daily API limit is used up; syncing stops until it resets at midnight (account time zone).',
+      null,
+      status,
+    );
+  }
+
+  private async errorFrom(res: Response, method: string, path: string): Promise<ProviderError> {
     const text = await res.text().catch(() => '');
-    let category = '';
-    let message = '';
+    let category: string | null = null;
+    let policy: string | null = null;
     try {
-      const body = JSON.parse(text) as { category?: string; message?: string };
-      category = body.category ?? '';
-      message = body.message ?? '';
+      const body = JSON.parse(text) as { category?: unknown; policyName?: unknown };
+      category = vendorCode(body.category);
+      policy = vendorCode(body.policyName);
     } catch {
-      message = text.slice(0, 200);
+      category = null;
     }
-    const detail = this.scrub(`${category}${category && message ? ': ' : ''}${message}`);
-    const err = providerErrorFromResponse(clone, detail, this.options.now());
-    if (res.status === 429 && err.retryAfterMs === undefined) {
-      // HubSpot's documented headers: a 10-second window (…-Interval-Milliseconds) or the daily budget.
-      const daily = res.headers.get('x-hubspot-ratelimit-daily-remaining');
-      const interval = Number(res.headers.get('x-hubspot-ratelimit-interval-milliseconds') ?? '');
-      const retryAfterMs = daily === '0' ? 3_600_000 : Number.isFinite(interval) && interval > 0 ? interval : 1_000;
-      return new ProviderError('transient', `HubSpot rate limit reached (${detail})`, { status: 429, retryAfterMs });
+    // Only HubSpot's error category is kept: its message text can quote the request (or a token).
+    const detail = `HubSpot ${describeCall(method, path)}${category ? `: ${category}` : ''}`;
+    const err = providerErrorFromResponse(res, detail, this.options.now());
+    if (res.status === 429) {
+      if (policy === 'DAILY' || intHeader(res, 'x-hubspot-ratelimit-daily-remaining') === 0)
+        return this.dailyLimitReached(429);
+      const interval = intHeader(res, 'x-hubspot-ratelimit-interval-milliseconds');
+      const retryAfterMs = err.retryAfterMs ?? (interval !== null && interval > 0 ? interval : 1_000);
+      return new ProviderError('transient', `HubSpot rate limit reached (${describeCall(method, path)})`, {
+        status: 429,
+        retryAfterMs,
+      });
     }
     return err;
   }
 
   /** A JSON call; `path` starts with /crm/… or /oauth/…; returns the parsed body (null for 204). */
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    this.budget.check();
     if (method === 'POST' && /\/search$/.test(path)) await this.spaceSearch();
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.session.token();
-      let res: Response;
+    if (this.burstWaitMs > 0) await this.sleep(this.burstWaitMs);
+    const res = await this.session.send(async (token) => {
       try {
-        res = await this.options.fetch(`${this.options.apiBase}${path}`, {
+        return await this.options.fetch(`${this.options.apiBase}${path}`, {
           method,
           headers: {
             authorization: `Bearer ${token}`,
@@ -186,19 +196,16 @@ export class HubSpotClient {
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
       } catch (e) {
-        const err = providerErrorFromNetwork(e, method !== 'GET' && !/\/(search|batch\/read)$/.test(path));
-        throw new ProviderError(err.kind, this.scrub(err.message), { uncertain: err.uncertain, cause: e });
+        throw providerErrorFromNetwork(e, method !== 'GET' && !/\/(search|batch\/read)$/.test(path));
       }
-      if (res.status === 401 && attempt === 0 && this.session.canRefresh) {
-        await res.body?.cancel();
-        await this.session.refresh();
-        continue;
-      }
-      if (!res.ok) throw await this.errorFrom(res);
-      if (res.status === 204) return null as T;
-      const text = await res.text();
-      return (text ? JSON.parse(text) : null) as T;
-    }
+    });
+    // After a 429 the engine waits the hint it is given; only a successful answer sets the pace of the next request.
+    this.burstWaitMs = 0;
+    if (!res.ok) throw await this.errorFrom(res, method, path);
+    this.readLimits(res);
+    if (intHeader(res, 'x-hubspot-ratelimit-daily-remaining') === 0) this.dailyLimitReached();
+    if (res.status === 204) return null as T;
+    return parseJsonAnswer<T>(await res.text(), 'HubSpot', describeCall(method, path));
   }
 
   /** GET /oauth/v1/access-tokens/{token}: who the OAuth token belongs to and in which portal. */

@@ -9,6 +9,7 @@ import type { ProviderDescriptor } from '../../../shared/providers';
 import { ProviderError } from '../../../sync/errors';
 import type { ConnectInput, Connection, CrmConnector, ProviderEnv } from '../../connector';
 import { ConnectError, toConnectError } from '../../http/connect-error';
+import { optionalApiName, requiredField } from '../connect-fields';
 import { expiryOf } from '../../http/oauth-token';
 import {
   HubSpotClient,
@@ -81,22 +82,13 @@ export const hubspotDescriptor: ProviderDescriptor = {
   },
 };
 
-function required(input: ConnectInput, key: string, what: string): string {
-  const v = input.fields[key]?.trim();
-  if (!v) throw new ConnectError('invalid-input', `${what} is required`, `fields.${key}`);
-  return v;
-}
-
-function flagPropertyOf(input: ConnectInput): string | undefined {
-  const f = input.fields['syncFlagProperty']?.trim() ?? '';
-  if (f && !/^[a-z][a-z0-9_]{0,99}$/.test(f))
-    throw new ConnectError(
-      'invalid-input',
-      'expected a property internal name (lower case, digits, underscores)',
-      'fields.syncFlagProperty',
-    );
-  return f || undefined;
-}
+const flagPropertyOf = (input: ConnectInput) =>
+  optionalApiName(
+    input,
+    'syncFlagProperty',
+    /^[a-z][a-z0-9_]{0,99}$/,
+    'a property internal name (lower case, digits, underscores)',
+  );
 
 export interface HubSpotConnectorOptions {
   apiBase?: string;
@@ -169,8 +161,8 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions = {}): C
     async connect(input, env) {
       if (input.method !== 'private-app')
         throw new ConnectError('invalid-input', `unknown method ${input.method}`, 'method');
-      const accessToken = required(input, 'accessToken', 'the access token');
-      const email = required(input, 'ownerEmail', 'your HubSpot user e-mail').toLowerCase();
+      const accessToken = requiredField(input, 'accessToken', 'the access token');
+      const email = requiredField(input, 'ownerEmail', 'your HubSpot user e-mail').toLowerCase();
       if (!/^[^@\s]+@[^@\s]+$/.test(email))
         throw new ConnectError('invalid-input', 'expected an e-mail address', 'fields.ownerEmail');
       const flag = flagPropertyOf(input);
@@ -193,21 +185,21 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions = {}): C
     oauth: {
       async authorizationUrl({ state, codeChallenge, redirectUri, input }) {
         const q = new URLSearchParams({
-          client_id: required(input, 'clientId', 'the app client ID'),
+          client_id: requiredField(input, 'clientId', 'the app client ID'),
           redirect_uri: redirectUri,
           scope: hubspotScopes.join(' '),
           state,
           code_challenge: codeChallenge,
           code_challenge_method: 'S256',
         });
-        required(input, 'clientSecret', 'the app client secret');
+        requiredField(input, 'clientSecret', 'the app client secret');
         flagPropertyOf(input);
         return `${appBase}/oauth/authorize?${q.toString()}`;
       },
 
       async exchangeCode({ code, codeVerifier, redirectUri, input, env }): Promise<Connection> {
-        const clientId = required(input, 'clientId', 'the app client ID');
-        const clientSecret = required(input, 'clientSecret', 'the app client secret');
+        const clientId = requiredField(input, 'clientId', 'the app client ID');
+        const clientSecret = requiredField(input, 'clientSecret', 'the app client secret');
         const flag = flagPropertyOf(input);
         try {
           const t = await hubspotToken(

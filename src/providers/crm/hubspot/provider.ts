@@ -16,6 +16,7 @@
  *   private flag (HubSpot activities have neither as a property the API writes).
  */
 import { ProviderError } from '../../../sync/errors';
+import { asProviderError } from '../../http/provider-errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields, Timing } from '../../../sync/model';
 import type {
   ChangeSet,
@@ -27,6 +28,7 @@ import type {
   WriteResult,
 } from '../../../sync/ports';
 import { readICalUIdTag, storedTagsFor, writtenBackTag } from '../ical-uid-tag';
+import { listingOverlapMs, timeCursor } from '../time-cursor';
 import type { HubSpotClient } from './client';
 
 export type HubSpotObject = 'meetings' | 'calls' | 'tasks';
@@ -60,11 +62,10 @@ const baseProperties: Record<HubSpotObject, string[]> = {
   tasks: ['hs_task_subject', 'hs_task_body', 'hs_task_status', 'hs_task_priority'],
 };
 const commonProperties = ['hs_timestamp', 'hubspot_owner_id', 'hs_lastmodifieddate', 'hs_object_id', tagProperty];
-const overlapMs = 5 * 60_000;
 /** A full listing reaches this far before the window's start (a meeting that began earlier may still be in it). */
 const fullListingLeadMs = 7 * 86_400_000;
 const pageSize = 100;
-const cursorPrefix = 'hubspot:v1:';
+const listingCursor = timeCursor('hubspot:v1:');
 
 interface HsObject {
   id: string;
@@ -156,17 +157,6 @@ const archivedStatus: Record<HubSpotObject, { property: string; archived: string
   tasks: { property: 'hs_task_status', archived: 'DEFERRED', open: 'NOT_STARTED' },
 };
 const priorities: Record<string, 'low' | 'normal' | 'high'> = { LOW: 'low', MEDIUM: 'normal', HIGH: 'high' };
-
-interface Cursor {
-  /** ms since epoch: activities modified from here (minus the overlap). */
-  since: number;
-}
-
-function parseCursor(cursor: string | null): Cursor | null {
-  if (!cursor?.startsWith(cursorPrefix)) return null;
-  const since = Number(cursor.slice(cursorPrefix.length));
-  return Number.isFinite(since) && since > 0 ? { since } : null;
-}
 
 export class HubSpotProvider implements CrmProvider {
   readonly kind = 'hubspot';
@@ -262,9 +252,9 @@ export class HubSpotProvider implements CrmProvider {
     window: ListWindow,
     keep?: ListingFilter<CrmItem>,
   ): Promise<ChangeSet<CrmItem>> {
-    const parsed = parseCursor(cursor);
+    const since = listingCursor.since(cursor);
     const startedAt = this.options.now().getTime();
-    const full = parsed === null;
+    const full = since === null;
     const from = new Date(window.from).toISOString();
     const items: CrmItem[] = [];
     for (const object of activityObjects) {
@@ -276,7 +266,7 @@ export class HubSpotProvider implements CrmProvider {
               value: String(Math.max(0, Date.parse(from) - fullListingLeadMs)),
             },
           ]
-        : [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: String(parsed.since - overlapMs) }];
+        : [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: String(since - listingOverlapMs) }];
       const seen = new Set<string>();
       await this.searchAll(object, this.ownerGroups(object, extra), this.properties(object), async (rows) => {
         const fresh = rows.filter((r) => !seen.has(r.id));
@@ -301,13 +291,13 @@ export class HubSpotProvider implements CrmProvider {
           );
           for (const r of page.results) {
             const at = r.archivedAt ? Date.parse(r.archivedAt) : NaN;
-            if (!Number.isNaN(at) && at >= parsed.since - overlapMs) removedIds.push(`${singular[object]}:${r.id}`);
+            if (!Number.isNaN(at) && at >= since - listingOverlapMs) removedIds.push(`${singular[object]}:${r.id}`);
           }
           after = page.paging?.next?.after;
         } while (after);
       }
     }
-    return { upserts: items, removedIds, full, nextCursor: `${cursorPrefix}${startedAt}` };
+    return { upserts: items, removedIds, full, nextCursor: listingCursor.at(startedAt) };
   }
 
   /** Contact and company associations of activities, by activity id. */
@@ -605,7 +595,7 @@ export class HubSpotProvider implements CrmProvider {
   }
 
   private toError(e: unknown): ProviderError {
-    return e instanceof ProviderError ? e : new ProviderError('permanent', e instanceof Error ? e.message : String(e));
+    return asProviderError(e);
   }
 
   /** Creates per object type in batches of 100; a batch HubSpot refuses as a whole is retried one by one. */

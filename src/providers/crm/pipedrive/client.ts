@@ -2,14 +2,24 @@
  * Pipedrive API transport: v2 (activities, persons) and the v1 endpoints v2 has no equivalent for (users/me,
  * activityTypes). Auth is a personal API token (`x-api-token` header) against the company domain or
  * api.pipedrive.com, or OAuth (Bearer, against the `api_domain` the token response names; access tokens refreshed
- * by the shared OAuthSession before they expire and once after a 401). Rate limits (429) become transient errors
- * carrying Retry-After, else Pipedrive's `x-ratelimit-reset` seconds. Error messages carry Pipedrive's error text
- * scrubbed of every credential the client holds.
+ * by the shared OAuthSession before they expire and once after a 401). Rate limits: a used-up 2-second burst window
+ * waits `x-ratelimit-reset` before the next request; a 429 is transient with Retry-After, else that reset; the daily
+ * token budget used up (`x-daily-ratelimit-token-remaining: 0`) stops the run with one clear error until midnight UTC.
+ * Error messages name the call and Pipedrive's error code only, never its error text.
  */
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
-import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
-import { oauthTokenRequest, OAuthSession, scrubSecrets, type TokenAnswer } from '../../http/oauth-token';
+import {
+  describeCall,
+  parseJsonAnswer,
+  providerErrorFromNetwork,
+  providerErrorFromResponse,
+  vendorCode,
+} from '../../http/provider-errors';
+import { oauthTokenRequest, type TokenAnswer } from '../../http/oauth-token';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
+import { DailyBudget, intHeader, nextUtcMidnight } from '../../http/rate-limit';
+import { secretsFromRecord, secretsRecord, sessionTokensOf, withTokens } from '../connection-secrets';
 
 export const pipedriveApiBase = 'https://api.pipedrive.com';
 export const pipedriveOAuthBase = 'https://oauth.pipedrive.com';
@@ -32,18 +42,14 @@ export interface PipedriveSecrets {
 }
 
 export function pipedriveSecretsToRecord(s: PipedriveSecrets): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
-  return out;
+  return secretsRecord(s);
 }
 
 export function pipedriveSecretsFromRecord(r: Record<string, string>): PipedriveSecrets {
-  for (const k of ['method', 'apiBase', 'userId', 'userEmail']) {
-    if (!r[k]) throw new ProviderError('auth', `Pipedrive connection lacks ${k}`);
-  }
-  if (r['method'] === 'api-token' ? !r['apiToken'] : !r['accessToken'])
+  const s = secretsFromRecord<PipedriveSecrets>(r, ['method', 'apiBase', 'userId', 'userEmail'], 'Pipedrive');
+  if (s.method === 'api-token' ? !s.apiToken : !s.accessToken)
     throw new ProviderError('auth', 'Pipedrive connection lacks its token');
-  return r as unknown as PipedriveSecrets;
+  return s;
 }
 
 /** Token endpoint: client id and secret as HTTP Basic, as Pipedrive documents. */
@@ -67,49 +73,58 @@ export interface PipedriveEnvelope<T> {
   additional_data?: { next_cursor?: string | null };
 }
 
+export interface PipedriveClientOptions {
+  fetch: FetchLike;
+  tokenFetch: FetchLike;
+  now: () => Date;
+  onTokens: (s: PipedriveSecrets) => Promise<void>;
+  /** Waits out a used-up burst window (default setTimeout; tests inject one that records). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A burst wait longer than this is left to the engine's retry (with the hint) rather than slept here. */
+const maxBurstWaitMs = 10_000;
+
 export class PipedriveClient {
   private secrets: PipedriveSecrets;
-  private readonly session: OAuthSession | null;
+  private readonly session: OAuthSession<TokenAnswer> | null;
+  private readonly budget: DailyBudget;
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** x-ratelimit-remaining was 0 on the last answer: wait x-ratelimit-reset seconds before the next request. */
+  private burstWaitMs = 0;
+  /** x-daily-requests-left was 0 (API-token requests): POST/PUT/PATCH/DELETE are refused until the UTC day ends. */
+  private writesExhausted = false;
 
   constructor(
     secrets: PipedriveSecrets,
-    private readonly options: {
-      fetch: FetchLike;
-      tokenFetch: FetchLike;
-      now: () => Date;
-      onTokens: (s: PipedriveSecrets) => Promise<void>;
-    },
+    private readonly options: PipedriveClientOptions,
   ) {
     this.secrets = { ...secrets };
+    this.budget = new DailyBudget(options.now);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.session =
       secrets.method === 'oauth'
-        ? new OAuthSession(
-            {
-              accessToken: secrets.accessToken ?? '',
-              ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
-              expiresAt: secrets.accessTokenExpiresAt ?? null,
-            },
-            secrets.clientId && secrets.clientSecret
-              ? (refreshToken) =>
-                  pipedriveToken(
-                    options.tokenFetch,
-                    secrets.oauthBase ?? pipedriveOAuthBase,
-                    { id: secrets.clientId!, secret: secrets.clientSecret! },
-                    { grant_type: 'refresh_token', refresh_token: refreshToken },
-                    options.now,
-                  )
-              : null,
-            async (t) => {
-              this.secrets = {
-                ...this.secrets,
-                accessToken: t.accessToken,
-                ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
-                ...(t.expiresAt ? { accessTokenExpiresAt: t.expiresAt } : {}),
-              };
+        ? new OAuthSession<TokenAnswer>({
+            tokens: sessionTokensOf(secrets),
+            renew:
+              secrets.clientId && secrets.clientSecret
+                ? async ({ refreshToken }) =>
+                    renewedFrom(
+                      await pipedriveToken(
+                        options.tokenFetch,
+                        secrets.oauthBase ?? pipedriveOAuthBase,
+                        { id: secrets.clientId!, secret: secrets.clientSecret! },
+                        { grant_type: 'refresh_token', refresh_token: refreshToken ?? '' },
+                        options.now,
+                      ),
+                    )
+                : null,
+            save: async (t) => {
+              this.secrets = withTokens(this.secrets, t);
               await options.onTokens(this.current);
             },
-            options.now,
-          )
+            now: options.now,
+          })
         : null;
   }
 
@@ -117,64 +132,84 @@ export class PipedriveClient {
     return { ...this.secrets };
   }
 
-  private scrub(text: string): string {
-    return scrubSecrets(text, [
-      this.secrets.apiToken,
-      this.secrets.accessToken,
-      this.secrets.refreshToken,
-      this.secrets.clientSecret,
-    ]);
+  private budgetUsedUp(status?: number): ProviderError {
+    return this.budget.exhausted(
+      'Pipedrive: the company’s daily API token budget is used up; syncing stops until it resets at midnight UTC.',
+      nextUtcMidnight(this.options.now()),
+      status,
+    );
+  }
+
+  /**
+   * Pipedrive's rate-limit headers on every answer: the 2-second burst window (x-ratelimit-remaining/-reset), the
+   * daily token budget (x-daily-ratelimit-token-remaining; Pipedrive says it can be missing now and then, so only a
+   * 0 counts) and the older daily POST/PUT allowance of API tokens (x-daily-requests-left).
+   */
+  private readLimits(res: Response): void {
+    const remaining = intHeader(res, 'x-ratelimit-remaining');
+    const reset = intHeader(res, 'x-ratelimit-reset');
+    this.burstWaitMs =
+      remaining !== null && remaining <= 0 && reset !== null && reset > 0 ? Math.min(reset * 1000, maxBurstWaitMs) : 0;
+    if (intHeader(res, 'x-daily-requests-left') === 0) this.writesExhausted = true;
+  }
+
+  private send(method: string, path: string, body: unknown, token: string | null): Promise<Response> {
+    const auth: Record<string, string> = token
+      ? { authorization: `Bearer ${token}` }
+      : { 'x-api-token': this.secrets.apiToken ?? '' };
+    return this.options
+      .fetch(`${this.secrets.apiBase}${path}`, {
+        method,
+        headers: {
+          ...auth,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      })
+      .catch((e: unknown) => {
+        throw providerErrorFromNetwork(e, method !== 'GET');
+      });
   }
 
   /** A JSON call; `path` starts with /api/v2/… or /v1/…. */
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const auth: Record<string, string> = this.session
-        ? { authorization: `Bearer ${await this.session.token()}` }
-        : { 'x-api-token': this.secrets.apiToken ?? '' };
-      let res: Response;
-      try {
-        res = await this.options.fetch(`${this.secrets.apiBase}${path}`, {
-          method,
-          headers: {
-            ...auth,
-            accept: 'application/json',
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
-      } catch (e) {
-        const err = providerErrorFromNetwork(e, method !== 'GET');
-        throw new ProviderError(err.kind, this.scrub(err.message), { uncertain: err.uncertain, cause: e });
-      }
-      if (res.status === 401 && attempt === 0 && this.session?.canRefresh) {
-        await res.body?.cancel();
-        await this.session.refresh();
-        continue;
-      }
-      if (!res.ok) throw await this.errorFrom(res);
-      const text = await res.text();
-      return (text ? JSON.parse(text) : null) as T;
-    }
+    this.budget.check();
+    if (method !== 'GET' && this.writesExhausted)
+      throw new ProviderError(
+        'permanent',
+        'Pipedrive: this API token’s daily allowance of changes is used up; writes resume after midnight UTC.',
+        { retryAfterMs: nextUtcMidnight(this.options.now()).getTime() - this.options.now().getTime() },
+      );
+    if (this.burstWaitMs > 0) await this.sleep(this.burstWaitMs);
+    const res = this.session
+      ? await this.session.send((token) => this.send(method, path, body, token))
+      : await this.send(method, path, body, null);
+    this.burstWaitMs = 0;
+    if (!res.ok) throw await this.errorFrom(res, method, path);
+    this.readLimits(res);
+    if (intHeader(res, 'x-daily-ratelimit-token-remaining') === 0) this.budgetUsedUp();
+    return parseJsonAnswer<T>(await res.text(), 'Pipedrive', describeCall(method, path));
   }
 
-  private async errorFrom(res: Response): Promise<ProviderError> {
-    const clone = res.clone();
+  private async errorFrom(res: Response, method: string, path: string): Promise<ProviderError> {
     const text = await res.text().catch(() => '');
-    let detail = '';
+    let code: string | null = null;
     try {
-      const body = JSON.parse(text) as { error?: string; error_info?: string };
-      detail = [body.error, body.error_info].filter(Boolean).join(' — ');
+      const body = JSON.parse(text) as { errorCode?: unknown; code?: unknown };
+      code = vendorCode(body.errorCode ?? body.code);
     } catch {
-      detail = text.slice(0, 200);
+      code = null;
     }
-    detail = this.scrub(detail);
-    const err = providerErrorFromResponse(clone, detail, this.options.now());
-    if (res.status === 429 && err.retryAfterMs === undefined) {
-      const reset = Number(res.headers.get('x-ratelimit-reset') ?? '');
-      return new ProviderError('transient', `Pipedrive rate limit reached (${detail})`, {
+    // Pipedrive's `error` and `error_info` are sentences (they can quote what was sent): only a code is kept.
+    const call = describeCall(method, path);
+    const err = providerErrorFromResponse(res, `Pipedrive ${call}${code ? `: ${code}` : ''}`, this.options.now());
+    if (res.status === 429) {
+      if (intHeader(res, 'x-daily-ratelimit-token-remaining') === 0) return this.budgetUsedUp(429);
+      const reset = intHeader(res, 'x-ratelimit-reset');
+      return new ProviderError('transient', `Pipedrive rate limit reached (${call})`, {
         status: 429,
-        retryAfterMs: Number.isFinite(reset) && reset > 0 ? reset * 1000 : 2_000,
+        retryAfterMs: err.retryAfterMs ?? (reset !== null && reset > 0 ? reset * 1000 : 2_000),
       });
     }
     return err;

@@ -2,12 +2,13 @@
  * Pipedrive connector: a personal API token (form; the custom URL is the optional company domain,
  * https://<company>.pipedrive.com, reached through the SSRF-guarded fetch) or a Marketplace app's OAuth (client id and
  * secret in the form; the token answer names the company's `api_domain`, which must be a pipedrive.com host).
- * Connecting reads the user (`GET /v1/users/me`) and lists one of the user's activities (activities scope).
+ * Connecting reads the user (`GET /v1/users/me`), then one activity and one person: a refusal names what is missing.
  */
 import type { ProviderDescriptor } from '../../../shared/providers';
 import { ProviderError } from '../../../sync/errors';
-import type { ConnectInput, Connection, CrmConnector, ProviderEnv } from '../../connector';
+import type { Connection, CrmConnector, ProviderEnv } from '../../connector';
 import { ConnectError, toConnectError } from '../../http/connect-error';
+import { requiredField } from '../connect-fields';
 import { expiryOf } from '../../http/oauth-token';
 import {
   PipedriveClient,
@@ -64,12 +65,6 @@ export const pipedriveDescriptor: ProviderDescriptor = {
   },
 };
 
-function required(input: ConnectInput, key: string, what: string): string {
-  const v = input.fields[key]?.trim();
-  if (!v) throw new ConnectError('invalid-input', `${what} is required`, `fields.${key}`);
-  return v;
-}
-
 function originOf(url: string, field: string): string {
   try {
     return new URL(url).origin;
@@ -113,7 +108,27 @@ export function createPipedriveConnector(options: PipedriveConnectorOptions = {}
       userEmail: me.data.email.toLowerCase(),
       ...(me.data.company_domain ? { companyDomain: me.data.company_domain } : {}),
     };
-    await providerFor(client, current, env).testConnection();
+    // One cheap read per permission the connector needs (activities; persons for attendees and companies), each
+    // refusal named: Pipedrive answers 403 when the OAuth app lacks the scope or the user the visibility.
+    const probes: [string, string][] = [
+      [
+        `/api/v2/activities?owner_id=${encodeURIComponent(current.userId)}&limit=1`,
+        'activities (scope activities:full)',
+      ],
+      ['/api/v2/persons?limit=1', 'persons and organizations (scope contacts:full)'],
+    ];
+    for (const [path, what] of probes) {
+      try {
+        await client.call('GET', path);
+      } catch (e) {
+        if (e instanceof ProviderError && e.kind === 'forbidden')
+          throw new ConnectError(
+            'missing-permission',
+            `Signed in, but this Pipedrive user or app may not read ${what}.`,
+          );
+        throw e;
+      }
+    }
     return {
       secrets: pipedriveSecretsToRecord(current),
       account: current.companyDomain
@@ -130,7 +145,7 @@ export function createPipedriveConnector(options: PipedriveConnectorOptions = {}
     async connect(input, env) {
       if (input.method !== 'api-token')
         throw new ConnectError('invalid-input', `unknown method ${input.method}`, 'method');
-      const apiToken = required(input, 'apiToken', 'the API token');
+      const apiToken = requiredField(input, 'apiToken', 'the API token');
       const base = input.url ? originOf(input.url, 'url') : apiBase;
       try {
         return await verify({ method: 'api-token', apiBase: base, apiToken, userId: '', userEmail: '' }, env);
@@ -142,17 +157,17 @@ export function createPipedriveConnector(options: PipedriveConnectorOptions = {}
     oauth: {
       async authorizationUrl({ state, redirectUri, input }) {
         const q = new URLSearchParams({
-          client_id: required(input, 'clientId', 'the app client ID'),
+          client_id: requiredField(input, 'clientId', 'the app client ID'),
           redirect_uri: redirectUri,
           state,
         });
-        required(input, 'clientSecret', 'the app client secret');
+        requiredField(input, 'clientSecret', 'the app client secret');
         return `${oauthBase}/oauth/authorize?${q.toString()}`;
       },
 
       async exchangeCode({ code, redirectUri, input, env }): Promise<Connection> {
-        const clientId = required(input, 'clientId', 'the app client ID');
-        const clientSecret = required(input, 'clientSecret', 'the app client secret');
+        const clientId = requiredField(input, 'clientId', 'the app client ID');
+        const clientSecret = requiredField(input, 'clientSecret', 'the app client secret');
         try {
           const t = await pipedriveToken(
             env.fetch,

@@ -16,6 +16,7 @@
  *   recurrence (occurrences become activities, SPEC §5); no batch write endpoint (writes go one by one).
  */
 import { ProviderError } from '../../../sync/errors';
+import { asProviderError } from '../../http/provider-errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields, Timing } from '../../../sync/model';
 import type {
   ChangeSet,
@@ -28,14 +29,14 @@ import type {
 } from '../../../sync/ports';
 import type { ActivityType } from '../../../shared/settings';
 import { readICalUIdTag, storedTagsFor, writtenBackTag } from '../ical-uid-tag';
+import { listingOverlapMs, timeCursor } from '../time-cursor';
 import type { PipedriveClient, PipedriveEnvelope } from './client';
 
-const overlapMs = 5 * 60_000;
 const deletedKeptMs = 30 * 86_400_000;
 const findWindowMs = 90 * 86_400_000;
 const fullListingLeadMs = 7 * 86_400_000;
 const pageSize = 500;
-const cursorPrefix = 'pipedrive:v1:';
+const listingCursor = timeCursor('pipedrive:v1:');
 const tagLine = /\n*crm-sync-uid: (\S+)\s*$/;
 
 export interface PdActivity {
@@ -117,12 +118,6 @@ function splitNote(note: string | null | undefined): { body: string; tag: string
 
 function noteWith(body: string, tag: string | null): string {
   return tag ? `${body}${body ? '\n\n' : ''}crm-sync-uid: ${tag}` : body;
-}
-
-function parseCursor(cursor: string | null): number | null {
-  if (!cursor?.startsWith(cursorPrefix)) return null;
-  const t = Number(cursor.slice(cursorPrefix.length));
-  return Number.isFinite(t) && t > 0 ? t : null;
 }
 
 export class PipedriveProvider implements CrmProvider {
@@ -242,16 +237,16 @@ export class PipedriveProvider implements CrmProvider {
     keep?: ListingFilter<CrmItem>,
   ): Promise<ChangeSet<CrmItem>> {
     const now = this.options.now().getTime();
-    const since = parseCursor(cursor);
+    const since = listingCursor.since(cursor);
     // Pipedrive keeps deleted activities 30 days: an older cursor could miss a deletion, so list everything.
-    const full = since === null || now - since > deletedKeptMs - overlapMs;
+    const full = since === null || now - since > deletedKeptMs - listingOverlapMs;
     const from = Date.parse(window.from);
     const items: CrmItem[] = [];
     const removedIds: string[] = [];
     const query: Record<string, string> = { owner_id: String(this.options.userId) };
     if (full) query['sort_by'] = 'id';
     else {
-      query['updated_since'] = new Date(since - overlapMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      query['updated_since'] = new Date(since - listingOverlapMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
       query['sort_by'] = 'update_time';
     }
     await this.eachPage(query, async (rows) => {
@@ -265,7 +260,7 @@ export class PipedriveProvider implements CrmProvider {
         if (keep?.(item) ?? true) items.push(item);
       }
     });
-    return { upserts: items, removedIds, full, nextCursor: `${cursorPrefix}${now}` };
+    return { upserts: items, removedIds, full, nextCursor: listingCursor.at(now) };
   }
 
   async findByICalUId(iCalUIds: string[]): Promise<CrmItem[]> {
@@ -301,12 +296,18 @@ export class PipedriveProvider implements CrmProvider {
     };
   }
 
+  /**
+   * Pipedrive's person search takes one term (one request, and its tokens, per address): the answers are kept for
+   * the life of this provider (one run), so an address on many meetings is searched once.
+   */
+  private readonly people = new Map<string, PersonMatch | null>();
+
   async lookupPeople(emails: string[]): Promise<PersonMatch[]> {
-    // Pipedrive's person search takes one term: one request per address.
     const wanted = [...new Set(emails.map((e) => e.trim().toLowerCase()).filter((e) => e.length >= 2))];
     const out: PersonMatch[] = [];
     for (const email of wanted) {
-      const m = await this.searchPerson(email);
+      if (!this.people.has(email)) this.people.set(email, await this.searchPerson(email));
+      const m = this.people.get(email);
       if (m) out.push(m);
     }
     return out;
@@ -322,13 +323,15 @@ export class PipedriveProvider implements CrmProvider {
         emails: [{ value: email, primary: true, label: 'work' }],
       },
     );
-    return {
+    const match: PersonMatch = {
       email,
       contactId: `person:${created.data.id}`,
       kind: 'contact',
       name: person.name?.trim() || null,
       companyId: null,
     };
+    this.people.set(email, match);
+    return match;
   }
 
   private async fieldsBody(f: Partial<SyncedFields>, type: ActivityType, tag: string | null | undefined) {
@@ -450,7 +453,7 @@ export class PipedriveProvider implements CrmProvider {
         if (w.op === 'create') existing.set(w.draft.iCalUId, item);
         out.push({ ok: true, value: item });
       } catch (e) {
-        out.push({ ok: false, error: e instanceof ProviderError ? e : new ProviderError('permanent', String(e)) });
+        out.push({ ok: false, error: asProviderError(e) });
       }
     }
     return out;

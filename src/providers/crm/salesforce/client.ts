@@ -7,6 +7,7 @@
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 import { systemClock, type Clock } from '../../../shared/clock';
 
 export const apiVersion = 'v60.0';
@@ -102,6 +103,8 @@ export class SalesforceClient {
   /** Latest api-usage seen, e.g. { used: 18, max: 15000 }. */
   apiUsage: { used: number; max: number } | null = null;
 
+  private readonly session: OAuthSession<TokenResponse>;
+
   constructor(
     secrets: SalesforceSecrets,
     private readonly fetch: FetchLike,
@@ -109,6 +112,32 @@ export class SalesforceClient {
     private readonly now: Clock = systemClock,
   ) {
     this.secrets = { ...secrets };
+    this.session = new OAuthSession<TokenResponse>({
+      // Salesforce does not say when its access tokens expire: renewed after a 401 only.
+      tokens: {
+        accessToken: secrets.accessToken,
+        ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
+        expiresAt: null,
+      },
+      renew: async ({ refreshToken }) => {
+        const body = new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken ?? '',
+          client_id: this.secrets.clientId,
+        });
+        if (this.secrets.clientSecret) body.set('client_secret', this.secrets.clientSecret);
+        return renewedFrom(await tokenRequest(this.fetch, this.secrets.loginUrl, body, this.now));
+      },
+      save: async (t, json) => {
+        this.secrets.accessToken = t.accessToken;
+        // A refresh can move the org (instance_url): later calls go there.
+        if (json.instance_url) this.secrets.instanceUrl = json.instance_url.replace(/\/+$/, '');
+        if (t.refreshToken) this.secrets.refreshToken = t.refreshToken;
+        await this.onTokens(this.current);
+      },
+      now: this.now,
+      expiredMessage: 'Salesforce session expired and there is no refresh token',
+    });
   }
 
   get current(): SalesforceSecrets {
@@ -119,22 +148,6 @@ export class SalesforceClient {
   async saveOrgFields(value: string): Promise<void> {
     if (this.secrets.orgFields === value) return;
     this.secrets.orgFields = value;
-    await this.onTokens(this.current);
-  }
-
-  async refresh(): Promise<void> {
-    if (!this.secrets.refreshToken)
-      throw new ProviderError('auth', 'Salesforce session expired and there is no refresh token');
-    const body = new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: this.secrets.refreshToken,
-      client_id: this.secrets.clientId,
-    });
-    if (this.secrets.clientSecret) body.set('client_secret', this.secrets.clientSecret);
-    const json = await tokenRequest(this.fetch, this.secrets.loginUrl, body, this.now);
-    this.secrets.accessToken = json.access_token;
-    if (json.instance_url) this.secrets.instanceUrl = json.instance_url.replace(/\/+$/, '');
-    if (json.refresh_token) this.secrets.refreshToken = json.refresh_token;
     await this.onTokens(this.current);
   }
 
@@ -157,13 +170,13 @@ export class SalesforceClient {
   /** A REST call; `path` starts with /services/… Returns parsed JSON (null for 204). */
   async call(method: string, path: string, body?: unknown): Promise<unknown> {
     this.assertBudget();
-    for (let attempt = 0; ; attempt++) {
-      let res: Response;
+    const res = await this.session.send(async (token) => {
+      let answer: Response;
       try {
-        res = await this.fetch(`${this.secrets.instanceUrl}${path}`, {
+        answer = await this.fetch(`${this.secrets.instanceUrl}${path}`, {
           method,
           headers: {
-            authorization: `Bearer ${this.secrets.accessToken}`,
+            authorization: `Bearer ${token}`,
             accept: 'application/json',
             ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           },
@@ -172,47 +185,43 @@ export class SalesforceClient {
       } catch (e) {
         throw providerErrorFromNetwork(e, method !== 'GET');
       }
-      this.checkBudget(res);
-      if (res.status === 401 && attempt === 0) {
-        await res.body?.cancel();
-        await this.refresh();
-        continue;
+      this.checkBudget(answer);
+      return answer;
+    });
+    if (!res.ok) {
+      const clone = res.clone();
+      const code = await errorCodeOf(res);
+      if (code === 'REQUEST_LIMIT_EXCEEDED') {
+        throw new ProviderError('transient', 'Salesforce API limit reached (REQUEST_LIMIT_EXCEEDED)', {
+          status: res.status,
+          retryAfterMs: hourMs,
+        });
       }
-      if (!res.ok) {
-        const clone = res.clone();
-        const code = await errorCodeOf(res);
-        if (code === 'REQUEST_LIMIT_EXCEEDED') {
-          throw new ProviderError('transient', 'Salesforce API limit reached (REQUEST_LIMIT_EXCEEDED)', {
-            status: res.status,
-            retryAfterMs: hourMs,
-          });
-        }
-        const object = objectOfCall(path);
-        if (code && accessCodes.has(code)) {
-          throw new SalesforceCallError(
-            'forbidden',
-            `This Salesforce user has no ${method === 'GET' ? 'read' : 'write'} access to ${object ?? 'an object the connector uses'} (${code})`,
-            code,
-            object,
-            { status: res.status },
-          );
-        }
-        const generic = providerErrorFromResponse(clone, code ?? '', this.now());
+      const object = objectOfCall(path);
+      if (code && accessCodes.has(code)) {
         throw new SalesforceCallError(
-          generic.kind,
-          `Salesforce ${method} ${object ?? 'call'}: ${generic.message}`,
+          'forbidden',
+          `This Salesforce user has no ${method === 'GET' ? 'read' : 'write'} access to ${object ?? 'an object the connector uses'} (${code})`,
           code,
           object,
-          {
-            ...(generic.status ? { status: generic.status } : {}),
-            ...(generic.retryAfterMs !== undefined ? { retryAfterMs: generic.retryAfterMs } : {}),
-          },
+          { status: res.status },
         );
       }
-      if (res.status === 204) return null;
-      const text = await res.text();
-      return text ? (JSON.parse(text) as unknown) : null;
+      const generic = providerErrorFromResponse(clone, code ?? '', this.now());
+      throw new SalesforceCallError(
+        generic.kind,
+        `Salesforce ${method} ${object ?? 'call'}: ${generic.message}`,
+        code,
+        object,
+        {
+          ...(generic.status ? { status: generic.status } : {}),
+          ...(generic.retryAfterMs !== undefined ? { retryAfterMs: generic.retryAfterMs } : {}),
+        },
+      );
     }
+    if (res.status === 204) return null;
+    const text = await res.text();
+    return text ? (JSON.parse(text) as unknown) : null;
   }
 
   /** Runs a SOQL query and follows nextRecordsUrl to the end. */

@@ -6,6 +6,7 @@
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
 import { systemClock, type Clock } from '../../../shared/clock';
 
 export type SuiteCrmGrant = 'password' | 'client_credentials';
@@ -132,8 +133,15 @@ function describeCall(method: string, path: string): string {
   return `${method} ${path.replace(/\/[0-9a-f]{8}-[0-9a-f-]{27,}/gi, '/{id}')}`;
 }
 
+interface SuiteCrmTokenAnswer {
+  access_token: string;
+  refresh_token?: string;
+  expires_in?: number;
+}
+
 export class SuiteCrmClient {
   private secrets: SuiteCrmSecrets;
+  private readonly session: OAuthSession<SuiteCrmTokenAnswer>;
 
   constructor(
     readonly baseUrl: string,
@@ -143,6 +151,25 @@ export class SuiteCrmClient {
     private readonly now: Clock = systemClock,
   ) {
     this.secrets = { ...secrets };
+    this.session = new OAuthSession<SuiteCrmTokenAnswer>({
+      tokens: {
+        accessToken: secrets.accessToken ?? '',
+        ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
+        expiresAt: secrets.accessTokenExpiresAt ?? null,
+      },
+      renew: async ({ refreshToken }) => renewedFrom(await this.grant(refreshToken)),
+      save: async (t) => {
+        this.secrets.accessToken = t.accessToken;
+        if (t.refreshToken) this.secrets.refreshToken = t.refreshToken;
+        if (t.expiresAt) this.secrets.accessTokenExpiresAt = t.expiresAt;
+        await this.onTokens(this.current);
+      },
+      now: this.now,
+      defaultExpiresIn: 3600,
+      // The stored grant (password or client credentials) can always get a token, refresh token or not.
+      renewWithoutRefreshToken: true,
+      unknownExpiryIsStale: true,
+    });
   }
 
   get current(): SuiteCrmSecrets {
@@ -151,10 +178,13 @@ export class SuiteCrmClient {
 
   /** Gets a fresh access token: the refresh token first, then the grant itself (stored credentials). */
   async authenticate(): Promise<void> {
-    if (this.secrets.refreshToken) {
+    await this.session.refresh();
+  }
+
+  private async grant(refreshToken: string | undefined): Promise<SuiteCrmTokenAnswer> {
+    if (refreshToken) {
       try {
-        await this.tokenRequest({ grant_type: 'refresh_token', refresh_token: this.secrets.refreshToken });
-        return;
+        return await this.tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
       } catch (e) {
         if (
           !(e instanceof ProviderError) ||
@@ -165,14 +195,14 @@ export class SuiteCrmClient {
           throw e;
       }
     }
-    await this.tokenRequest(
+    return this.tokenRequest(
       this.secrets.grant === 'password'
         ? { grant_type: 'password', username: this.secrets.username ?? '', password: this.secrets.password ?? '' }
         : { grant_type: 'client_credentials' },
     );
   }
 
-  private async tokenRequest(params: Record<string, string>): Promise<void> {
+  private async tokenRequest(params: Record<string, string>): Promise<SuiteCrmTokenAnswer> {
     const body = new URLSearchParams({
       ...params,
       client_id: this.secrets.clientId,
@@ -194,29 +224,22 @@ export class SuiteCrmClient {
     const json = answer.body as { access_token?: unknown; refresh_token?: unknown; expires_in?: unknown } | null;
     if (typeof json?.access_token !== 'string' || !json.access_token)
       throw new ProviderError('permanent', 'SuiteCRM token response without access_token');
-    this.secrets.accessToken = json.access_token;
-    if (typeof json.refresh_token === 'string' && json.refresh_token) this.secrets.refreshToken = json.refresh_token;
-    const expiresIn = typeof json.expires_in === 'number' ? json.expires_in : 3600;
-    this.secrets.accessTokenExpiresAt = new Date(this.now().getTime() + expiresIn * 1000).toISOString();
-    await this.onTokens(this.current);
-  }
-
-  private tokenFresh(): boolean {
-    const exp = this.secrets.accessTokenExpiresAt ? Date.parse(this.secrets.accessTokenExpiresAt) : 0;
-    return Boolean(this.secrets.accessToken) && exp - 60_000 > this.now().getTime();
+    return {
+      access_token: json.access_token,
+      ...(typeof json.refresh_token === 'string' && json.refresh_token ? { refresh_token: json.refresh_token } : {}),
+      ...(typeof json.expires_in === 'number' ? { expires_in: json.expires_in } : {}),
+    };
   }
 
   /** One V8 call, answered whatever its status (a 401 renews the token once). */
   async send(method: string, path: string, options: { query?: URLSearchParams; body?: unknown } = {}): Promise<Answer> {
-    if (!this.tokenFresh()) await this.authenticate();
     const url = `${this.baseUrl}/Api/V8${path}${options.query && [...options.query].length ? `?${options.query.toString()}` : ''}`;
-    for (let attempt = 0; ; attempt++) {
-      let res: Response;
+    const res = await this.session.send(async (token) => {
       try {
-        res = await this.fetch(url, {
+        return await this.fetch(url, {
           method,
           headers: {
-            authorization: `Bearer ${this.secrets.accessToken ?? ''}`,
+            authorization: `Bearer ${token}`,
             accept: 'application/vnd.api+json',
             ...(options.body !== undefined ? { 'content-type': 'application/vnd.api+json' } : {}),
           },
@@ -225,13 +248,8 @@ export class SuiteCrmClient {
       } catch (e) {
         throw providerErrorFromNetwork(e, method !== 'GET');
       }
-      if (res.status === 401 && attempt === 0) {
-        await res.body?.cancel();
-        await this.authenticate();
-        continue;
-      }
-      return parse(res);
-    }
+    });
+    return parse(res);
   }
 
   /** One V8 call; `path` is relative to /Api/V8 (e.g. /module/Meetings). Returns the parsed JSON body. */

@@ -6,6 +6,7 @@ import type { ProviderDescriptor } from '../../../shared/providers';
 import { ProviderError } from '../../../sync/errors';
 import type { ConnectInput, Connection, CrmConnector, ProviderEnv } from '../../connector';
 import { ConnectError, toConnectError } from '../../http/connect-error';
+import { requiredField } from '../connect-fields';
 import { secretsFromRecord, secretsToRecord, SuiteCrmClient, type SuiteCrmSecrets } from './client';
 import { SuiteCrmProvider } from './provider';
 
@@ -82,12 +83,6 @@ export function normaliseSuiteCrmUrl(raw: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
-function required(input: ConnectInput, key: string, label: string): string {
-  const v = input.fields[key]?.trim();
-  if (!v) throw new ConnectError('invalid-input', `${label} is required`, `fields.${key}`);
-  return v;
-}
-
 async function findUser(
   client: SuiteCrmClient,
   username: string,
@@ -134,14 +129,14 @@ export const suiteCrmConnector: CrmConnector = {
     }
     const secrets: SuiteCrmSecrets = {
       grant: input.method === 'password' ? 'password' : 'client_credentials',
-      clientId: required(input, 'clientId', 'The client ID'),
-      clientSecret: required(input, 'clientSecret', 'The client secret'),
+      clientId: requiredField(input, 'clientId', 'The client ID'),
+      clientSecret: requiredField(input, 'clientSecret', 'The client secret'),
       ...(flagField ? { syncFlagField: flagField } : {}),
       ...(input.userEmail?.trim() ? { mailbox: input.userEmail.trim().toLowerCase() } : {}),
     };
     if (input.method === 'password') {
-      secrets.username = required(input, 'username', 'The user name');
-      secrets.password = required(input, 'password', 'The password');
+      secrets.username = requiredField(input, 'username', 'The user name');
+      secrets.password = requiredField(input, 'password', 'The password');
     } else if (input.fields['username']?.trim()) {
       secrets.username = input.fields['username'].trim();
     }

@@ -2,31 +2,83 @@
  * Zoho CRM v8 transport: OAuth with the data centre's accounts server (tokens for an hour, refreshed by the shared
  * OAuthSession before they expire and once after a 401), calls to the `api_domain` the token answer names with the
  * `Zoho-oauthtoken` header, `If-Modified-Since` where a listing takes it (304 = nothing changed), and errors
- * classified from Zoho's `{code, message}` bodies with every credential scrubbed. Zoho's daily API credits answer
- * 429 (or a 400 `LIMIT_EXCEEDED`): transient, with Retry-After when given, else in an hour.
+ * classified from Zoho's `{code, message}` bodies by code only (never Zoho's message text). API credits used up
+ * (`LIMIT_EXCEEDED`) stop the run with one clear error; a 429 (too many concurrent requests) is transient, with
+ * Retry-After when given, else a minute.
  */
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
-import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
-import { oauthTokenRequest, OAuthSession, scrubSecrets, type TokenAnswer } from '../../http/oauth-token';
+import {
+  describeCall,
+  parseJsonAnswer,
+  providerErrorFromNetwork,
+  providerErrorFromResponse,
+  vendorCode,
+} from '../../http/provider-errors';
+import { oauthTokenRequest, type TokenAnswer } from '../../http/oauth-token';
+import { OAuthSession, renewedFrom } from '../../http/oauth-session';
+import { DailyBudget } from '../../http/rate-limit';
+import { secretsFromRecord, secretsRecord, sessionTokensOf, withTokens } from '../connection-secrets';
 
-/** Zoho's data centres: where accounts (OAuth) and the API live. */
-export const zohoDataCentres: Record<string, { label: string; accounts: string; api: string }> = {
-  com: { label: 'United States (zoho.com)', accounts: 'https://accounts.zoho.com', api: 'https://www.zohoapis.com' },
-  eu: { label: 'Europe (zoho.eu)', accounts: 'https://accounts.zoho.eu', api: 'https://www.zohoapis.eu' },
-  in: { label: 'India (zoho.in)', accounts: 'https://accounts.zoho.in', api: 'https://www.zohoapis.in' },
+/**
+ * A Zoho data centre: where accounts (OAuth) and the API live, and the `location` code Zoho's OAuth redirect names it
+ * by (Zoho "Multi DC support": `?code=…&location=eu&accounts-server=https://accounts.zoho.eu`).
+ */
+export interface ZohoDataCentre {
+  label: string;
+  accounts: string;
+  api: string;
+  location?: string;
+}
+
+export const zohoDataCentres: Record<string, ZohoDataCentre> = {
+  com: {
+    label: 'United States (zoho.com)',
+    accounts: 'https://accounts.zoho.com',
+    api: 'https://www.zohoapis.com',
+    location: 'us',
+  },
+  eu: {
+    label: 'Europe (zoho.eu)',
+    accounts: 'https://accounts.zoho.eu',
+    api: 'https://www.zohoapis.eu',
+    location: 'eu',
+  },
+  in: {
+    label: 'India (zoho.in)',
+    accounts: 'https://accounts.zoho.in',
+    api: 'https://www.zohoapis.in',
+    location: 'in',
+  },
   'com.au': {
     label: 'Australia (zoho.com.au)',
     accounts: 'https://accounts.zoho.com.au',
     api: 'https://www.zohoapis.com.au',
+    location: 'au',
   },
-  jp: { label: 'Japan (zoho.jp)', accounts: 'https://accounts.zoho.jp', api: 'https://www.zohoapis.jp' },
-  ca: { label: 'Canada (zohocloud.ca)', accounts: 'https://accounts.zohocloud.ca', api: 'https://www.zohoapis.ca' },
-  sa: { label: 'Saudi Arabia (zoho.sa)', accounts: 'https://accounts.zoho.sa', api: 'https://www.zohoapis.sa' },
+  jp: {
+    label: 'Japan (zoho.jp)',
+    accounts: 'https://accounts.zoho.jp',
+    api: 'https://www.zohoapis.jp',
+    location: 'jp',
+  },
+  ca: {
+    label: 'Canada (zohocloud.ca)',
+    accounts: 'https://accounts.zohocloud.ca',
+    api: 'https://www.zohoapis.ca',
+    location: 'ca',
+  },
+  sa: {
+    label: 'Saudi Arabia (zoho.sa)',
+    accounts: 'https://accounts.zoho.sa',
+    api: 'https://www.zohoapis.sa',
+    location: 'sa',
+  },
   'com.cn': {
     label: 'China (zoho.com.cn)',
     accounts: 'https://accounts.zoho.com.cn',
     api: 'https://www.zohoapis.com.cn',
+    location: 'cn',
   },
 };
 
@@ -45,16 +97,15 @@ export interface ZohoSecrets {
 }
 
 export function zohoSecretsToRecord(s: ZohoSecrets): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s)) if (typeof v === 'string' && v) out[k] = v;
-  return out;
+  return secretsRecord(s);
 }
 
 export function zohoSecretsFromRecord(r: Record<string, string>): ZohoSecrets {
-  for (const k of ['accountsBase', 'apiBase', 'accessToken', 'clientId', 'clientSecret', 'userId', 'userEmail']) {
-    if (!r[k]) throw new ProviderError('auth', `Zoho connection lacks ${k}`);
-  }
-  return r as unknown as ZohoSecrets;
+  return secretsFromRecord<ZohoSecrets>(
+    r,
+    ['accountsBase', 'apiBase', 'accessToken', 'clientId', 'clientSecret', 'userId', 'userEmail'],
+    'Zoho',
+  );
 }
 
 export function zohoToken(
@@ -68,58 +119,49 @@ export function zohoToken(
 
 export class ZohoClient {
   private secrets: ZohoSecrets;
-  private readonly session: OAuthSession;
+  private readonly session: OAuthSession<TokenAnswer>;
+  private readonly budget: DailyBudget;
 
   constructor(
     secrets: ZohoSecrets,
     private readonly options: { fetch: FetchLike; now: () => Date; onTokens: (s: ZohoSecrets) => Promise<void> },
   ) {
     this.secrets = { ...secrets };
-    this.session = new OAuthSession(
-      {
-        accessToken: secrets.accessToken,
-        ...(secrets.refreshToken ? { refreshToken: secrets.refreshToken } : {}),
-        expiresAt: secrets.accessTokenExpiresAt ?? null,
-      },
-      (refreshToken) =>
-        zohoToken(
-          options.fetch,
-          secrets.accountsBase,
-          {
-            grant_type: 'refresh_token',
-            refresh_token: refreshToken,
-            client_id: secrets.clientId,
-            client_secret: secrets.clientSecret,
-          },
-          options.now,
+    this.budget = new DailyBudget(options.now);
+    this.session = new OAuthSession<TokenAnswer>({
+      tokens: sessionTokensOf(secrets),
+      renew: async ({ refreshToken }) =>
+        renewedFrom(
+          await zohoToken(
+            options.fetch,
+            secrets.accountsBase,
+            {
+              grant_type: 'refresh_token',
+              refresh_token: refreshToken ?? '',
+              client_id: secrets.clientId,
+              client_secret: secrets.clientSecret,
+            },
+            options.now,
+          ),
         ),
-      async (t) => {
-        this.secrets = {
-          ...this.secrets,
-          accessToken: t.accessToken,
-          ...(t.expiresAt ? { accessTokenExpiresAt: t.expiresAt } : {}),
-        };
+      save: async (t) => {
+        this.secrets = withTokens(this.secrets, t);
         await options.onTokens(this.current);
       },
-      options.now,
-    );
+      now: options.now,
+    });
   }
 
   get current(): ZohoSecrets {
     return { ...this.secrets };
   }
 
-  private scrub(text: string): string {
-    return scrubSecrets(text, [this.secrets.accessToken, this.secrets.refreshToken, this.secrets.clientSecret]);
-  }
-
   /** A JSON call; `path` starts with /crm/v8/…. Returns null for 204 (no content) and 304 (not modified). */
   async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T | null> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.session.token();
-      let res: Response;
+    this.budget.check();
+    const res = await this.session.send(async (token) => {
       try {
-        res = await this.options.fetch(`${this.secrets.apiBase}${path}`, {
+        return await this.options.fetch(`${this.secrets.apiBase}${path}`, {
           method,
           headers: {
             authorization: `Zoho-oauthtoken ${token}`,
@@ -130,48 +172,49 @@ export class ZohoClient {
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
       } catch (e) {
-        const err = providerErrorFromNetwork(e, method !== 'GET');
-        throw new ProviderError(err.kind, this.scrub(err.message), { uncertain: err.uncertain, cause: e });
+        throw providerErrorFromNetwork(e, method !== 'GET');
       }
-      if (res.status === 401 && attempt === 0 && this.session.canRefresh) {
-        await res.body?.cancel();
-        await this.session.refresh();
-        continue;
-      }
-      if (res.status === 204 || res.status === 304) {
-        await res.body?.cancel();
-        return null;
-      }
-      if (!res.ok) throw await this.errorFrom(res);
-      const text = await res.text();
-      return (text ? JSON.parse(text) : null) as T;
+    });
+    if (res.status === 204 || res.status === 304) {
+      await res.body?.cancel();
+      return null;
     }
+    if (!res.ok) throw await this.errorFrom(res, method, path);
+    return parseJsonAnswer<T>(await res.text(), 'Zoho', describeCall(method, path));
   }
 
-  private async errorFrom(res: Response): Promise<ProviderError> {
-    const clone = res.clone();
+  private async errorFrom(res: Response, method: string, path: string): Promise<ProviderError> {
     const text = await res.text().catch(() => '');
-    let code = '';
-    let message = '';
+    let code: string | null = null;
+    let field: string | null = null;
     try {
-      const body = JSON.parse(text) as { code?: string; message?: string };
-      code = body.code ?? '';
-      message = body.message ?? '';
+      const body = JSON.parse(text) as { code?: unknown; details?: { api_name?: unknown } };
+      code = vendorCode(body.code);
+      field = vendorCode(body.details?.api_name);
     } catch {
-      message = text.slice(0, 200);
+      code = null;
     }
-    const detail = this.scrub(`${code}${code && message ? ': ' : ''}${message}`);
-    if (res.status === 429 || code === 'LIMIT_EXCEEDED' || code === 'TOO_MANY_REQUESTS') {
-      const err = providerErrorFromResponse(clone, detail, this.options.now());
-      return new ProviderError('transient', `Zoho API limit reached (${detail})`, {
+    // Zoho's `message` is a sentence that can quote what was sent: only its code (and the field it names) is kept.
+    const call = describeCall(method, path);
+    const detail = `Zoho ${call}${code ? `: ${code}` : ''}${field ? ` (${field})` : ''}`;
+    const err = providerErrorFromResponse(res, detail, this.options.now());
+    // API credits of the rolling 24-hour window used up: stop the run (each further call would be refused too).
+    if (code === 'LIMIT_EXCEEDED')
+      return this.budget.exhausted(
+        'Zoho CRM: the organisation’s API credits for the last 24 hours are used up; syncing stops until credits free up.',
+        null,
+        res.status,
+      );
+    // Too many concurrent requests: a short wait.
+    if (res.status === 429 || code === 'TOO_MANY_REQUESTS')
+      return new ProviderError('transient', `Zoho CRM request limit reached (${call})`, {
         status: res.status,
-        retryAfterMs: err.retryAfterMs ?? 3_600_000,
+        retryAfterMs: err.retryAfterMs ?? 60_000,
       });
-    }
     if (code === 'INVALID_TOKEN' || code === 'AUTHENTICATION_FAILURE')
       return new ProviderError('auth', `Zoho refused the token (${code})`, { status: res.status });
     if (code === 'OAUTH_SCOPE_MISMATCH' || code === 'NO_PERMISSION')
-      return new ProviderError('forbidden', `Zoho: ${detail}`, { status: res.status });
-    return providerErrorFromResponse(clone, detail, this.options.now());
+      return new ProviderError('forbidden', detail, { status: res.status });
+    return err;
   }
 }

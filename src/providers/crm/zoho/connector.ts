@@ -1,6 +1,7 @@
 /**
  * Zoho CRM connector: OAuth (authorization code through the Office dialog; client id and secret of a Zoho API
- * console "server-based" client in the form) at the data centre chosen in the form. The token answer's
+ * console "server-based" client in the form) at the data centre chosen in the form, or the one Zoho's redirect names
+ * (`accounts-server`, else `location`; only Zoho's own accounts hosts are taken). The token answer's
  * `api_domain` must be a Zoho API host; calls go there with the `Zoho-oauthtoken` header. Connecting reads the
  * current user (`/crm/v8/users?type=CurrentUser`), then one Events record with the connector's tag field.
  */
@@ -8,6 +9,7 @@ import type { ProviderDescriptor } from '../../../shared/providers';
 import { ProviderError } from '../../../sync/errors';
 import type { ConnectInput, Connection, CrmConnector, ProviderEnv } from '../../connector';
 import { ConnectError, toConnectError } from '../../http/connect-error';
+import { optionalApiName, requiredField } from '../connect-fields';
 import { expiryOf } from '../../http/oauth-token';
 import {
   ZohoClient,
@@ -15,6 +17,7 @@ import {
   zohoSecretsFromRecord,
   zohoSecretsToRecord,
   zohoToken,
+  type ZohoDataCentre,
   type ZohoSecrets,
 } from './client';
 import { ZohoProvider, zohoTagField } from './provider';
@@ -22,9 +25,7 @@ import { ZohoProvider, zohoTagField } from './provider';
 export const zohoScopes = ['ZohoCRM.modules.ALL', 'ZohoCRM.users.READ'];
 
 /** The descriptor for a set of data centres (the form's choice lists exactly the ones this connector can reach). */
-export function zohoDescriptorFor(
-  centres: Record<string, { label: string; accounts: string; api: string }>,
-): ProviderDescriptor {
+export function zohoDescriptorFor(centres: Record<string, ZohoDataCentre>): ProviderDescriptor {
   return {
     id: 'zoho',
     side: 'crm',
@@ -68,26 +69,17 @@ export function zohoDescriptorFor(
 
 export const zohoDescriptor: ProviderDescriptor = zohoDescriptorFor(zohoDataCentres);
 
-function required(input: ConnectInput, key: string, what: string): string {
-  const v = input.fields[key]?.trim();
-  if (!v) throw new ConnectError('invalid-input', `${what} is required`, `fields.${key}`);
-  return v;
-}
-
-function flagFieldOf(input: ConnectInput): string | undefined {
-  const f = input.fields['syncFlagField']?.trim() ?? '';
-  if (f && !/^[A-Za-z][A-Za-z0-9_]{0,99}$/.test(f))
-    throw new ConnectError(
-      'invalid-input',
-      'expected a field API name (letters, digits, underscores)',
-      'fields.syncFlagField',
-    );
-  return f || undefined;
-}
+const flagFieldOf = (input: ConnectInput) =>
+  optionalApiName(
+    input,
+    'syncFlagField',
+    /^[A-Za-z][A-Za-z0-9_]{0,99}$/,
+    'a field API name (letters, digits, underscores)',
+  );
 
 export interface ZohoConnectorOptions {
   /** Data centres by key (tests: the double as its own data centre). */
-  dataCentres?: Record<string, { label: string; accounts: string; api: string }>;
+  dataCentres?: Record<string, ZohoDataCentre>;
   /** Whether an `api_domain` host is Zoho's (default: zohoapis.* hosts). */
   apiDomainAllowed?: (url: URL) => boolean;
 }
@@ -97,10 +89,48 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
   const apiAllowed =
     options.apiDomainAllowed ?? ((u: URL) => u.protocol === 'https:' && /^www\.zohoapis\.[a-z.]+$/.test(u.host));
   const centreOf = (input: ConnectInput) => {
-    const key = required(input, 'dataCentre', 'the data centre');
+    const key = requiredField(input, 'dataCentre', 'the data centre');
     const dc = centres[key];
     if (!dc) throw new ConnectError('invalid-input', `unknown data centre ${key}`, 'fields.dataCentre');
     return dc;
+  };
+  /**
+   * The data centre the user's account lives in: the redirect's `accounts-server` (else its `location`) when Zoho
+   * sent one, else the form's choice. Only a known Zoho accounts host is taken: the value arrives in a URL anyone
+   * can craft, and the code and client secret are posted there (SSRF, SPEC §9).
+   */
+  const centreOfCallback = (input: ConnectInput, params: Readonly<Record<string, string>>): ZohoDataCentre => {
+    const server = params['accounts-server']?.trim();
+    const location = params['location']?.trim().toLowerCase();
+    const byLocation = location ? Object.values(centres).find((c) => c.location === location) : undefined;
+    if (server) {
+      let origin: string | null = null;
+      try {
+        origin = new URL(server).origin;
+      } catch {
+        origin = null;
+      }
+      const dc = Object.values(centres).find(
+        (c) => new URL(c.accounts).origin === origin && server.replace(/\/+$/, '') === origin,
+      );
+      if (!dc)
+        throw new ConnectError(
+          'blocked-url',
+          "Zoho's sign-in named an accounts server that is not one of Zoho's data centres; the connection was refused.",
+        );
+      if (location && dc.location && dc.location !== location)
+        throw new ConnectError(
+          'blocked-url',
+          "Zoho's sign-in named a location and an accounts server of different data centres; the connection was refused.",
+        );
+      return dc;
+    }
+    if (location) {
+      if (!byLocation)
+        throw new ConnectError('invalid-input', "Zoho's sign-in named a data centre this connector does not know.");
+      return byLocation;
+    }
+    return centreOf(input);
   };
   const clientFor = (s: ZohoSecrets, env: ProviderEnv, onTokens: (s: ZohoSecrets) => Promise<void>) =>
     new ZohoClient(s, { fetch: env.fetch, now: () => env.now(), onTokens });
@@ -119,22 +149,23 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
         const dc = centreOf(input);
         const q = new URLSearchParams({
           scope: zohoScopes.join(','),
-          client_id: required(input, 'clientId', 'the client ID'),
+          client_id: requiredField(input, 'clientId', 'the client ID'),
           response_type: 'code',
           access_type: 'offline',
           prompt: 'consent',
           redirect_uri: redirectUri,
           state,
         });
-        required(input, 'clientSecret', 'the client secret');
+        requiredField(input, 'clientSecret', 'the client secret');
         flagFieldOf(input);
         return `${dc.accounts}/oauth/v2/auth?${q.toString()}`;
       },
 
-      async exchangeCode({ code, redirectUri, input, env }): Promise<Connection> {
-        const dc = centreOf(input);
-        const clientId = required(input, 'clientId', 'the client ID');
-        const clientSecret = required(input, 'clientSecret', 'the client secret');
+      async exchangeCode({ code, redirectUri, input, env, callbackParams = {} }): Promise<Connection> {
+        centreOf(input);
+        const dc = centreOfCallback(input, callbackParams);
+        const clientId = requiredField(input, 'clientId', 'the client ID');
+        const clientSecret = requiredField(input, 'clientSecret', 'the client secret');
         const flag = flagFieldOf(input);
         try {
           const t = await zohoToken(
@@ -156,7 +187,7 @@ export function createZohoConnector(options: ZohoConnectorOptions = {}): CrmConn
             throw new ProviderError('permanent', 'Zoho token answer with an invalid api_domain');
           }
           if (!apiAllowed(api))
-            throw new ProviderError('permanent', `Zoho named an api_domain that is not Zoho's (${api.host})`);
+            throw new ProviderError('permanent', "Zoho named an api_domain that is not one of Zoho's API hosts");
           const expiresAt = expiryOf(env.now(), t.expires_in);
           let secrets: ZohoSecrets = {
             accountsBase: dc.accounts,

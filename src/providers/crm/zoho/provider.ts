@@ -17,6 +17,7 @@
  *   named error (the Zoho series keeps that occurrence as the rule says); turning a series into a single meeting too.
  */
 import { ProviderError } from '../../../sync/errors';
+import { asProviderError, vendorCode } from '../../http/provider-errors';
 import type { CrmDraft, CrmItem, PersonMatch, SyncedFields, Timing } from '../../../sync/model';
 import type {
   ChangeSet,
@@ -29,6 +30,7 @@ import type {
 } from '../../../sync/ports';
 import type { ActivityType } from '../../../shared/settings';
 import { readICalUIdTag, storedTagsFor, writtenBackTag } from '../ical-uid-tag';
+import { listingOverlapMs, timeCursor } from '../time-cursor';
 import type { ZohoClient } from './client';
 import { recurrenceFromZoho, recurrenceToZoho } from './recurrence';
 
@@ -41,9 +43,8 @@ const baseFields: Record<ZohoModule, string[]> = {
   Tasks: ['Subject', 'Due_Date', 'Status', 'Priority'],
 };
 const commonFields = ['Description', 'Owner', 'What_Id', 'Who_Id', 'Modified_Time', zohoTagField];
-const overlapMs = 5 * 60_000;
 const perPage = 200;
-const cursorPrefix = 'zoho:v1:';
+const listingCursor = timeCursor('zoho:v1:');
 
 type ZRecord = Record<string, unknown> & { id: string };
 interface ZList {
@@ -112,12 +113,6 @@ function timingBody(module: ZohoModule, t: Timing): Record<string, unknown> {
     };
   }
   return { Start_DateTime: zohoTime(start), End_DateTime: zohoTime(end), All_day: t.kind === 'all-day' };
-}
-
-function parseCursor(cursor: string | null): number | null {
-  if (!cursor?.startsWith(cursorPrefix)) return null;
-  const t = Number(cursor.slice(cursorPrefix.length));
-  return Number.isFinite(t) && t > 0 ? t : null;
 }
 
 /** Zoho search criteria for `field equals one of values`, at most 10 conditions a request. */
@@ -261,11 +256,11 @@ export class ZohoProvider implements CrmProvider {
     keep?: ListingFilter<CrmItem>,
   ): Promise<ChangeSet<CrmItem>> {
     const now = this.options.now().getTime();
-    const since = parseCursor(cursor);
+    const since = listingCursor.since(cursor);
     const full = since === null;
     const headers: Record<string, string> = full
       ? {}
-      : { 'If-Modified-Since': zohoTime(new Date(since - overlapMs).toISOString()) };
+      : { 'If-Modified-Since': zohoTime(new Date(since - listingOverlapMs).toISOString()) };
     const from = Date.parse(window.from);
     const items: CrmItem[] = [];
     const removedIds: string[] = [];
@@ -287,7 +282,7 @@ export class ZohoProvider implements CrmProvider {
         });
       }
     }
-    return { upserts: items, removedIds, full, nextCursor: `${cursorPrefix}${now}` };
+    return { upserts: items, removedIds, full, nextCursor: listingCursor.at(now) };
   }
 
   private async search(module: string, crit: string, fields: string): Promise<ZRecord[]> {
@@ -353,7 +348,7 @@ export class ZohoProvider implements CrmProvider {
     const r = answer?.data?.[0];
     const id = str(r?.details?.['id']);
     if (r?.code !== 'SUCCESS' || !id)
-      throw new ProviderError('invalid', `Zoho did not create the contact (${str(r?.code)})`);
+      throw new ProviderError('invalid', `Zoho did not create the contact (${vendorCode(r?.code) ?? 'no code'})`);
     return { email, contactId: `contact:${id}`, kind: 'contact', name: person.name?.trim() || null, companyId: null };
   }
 
@@ -413,8 +408,10 @@ export class ZohoProvider implements CrmProvider {
     return out;
   }
 
-  private errorOf(r: { code?: string; message?: string } | undefined): ProviderError {
-    const code = str(r?.code);
+  /** A per-record refusal, by Zoho's code and the field it names only (its message can quote the record). */
+  private errorOf(r: { code?: string; details?: Record<string, unknown> } | undefined): ProviderError {
+    const code = vendorCode(r?.code) ?? '';
+    const field = vendorCode(r?.details?.['api_name']);
     const kind =
       code === 'INVALID_DATA' || code === 'MANDATORY_NOT_FOUND'
         ? 'invalid'
@@ -423,14 +420,14 @@ export class ZohoProvider implements CrmProvider {
           : code === 'INVALID_DATA'
             ? 'invalid'
             : 'permanent';
-    return new ProviderError(kind, `Zoho ${code || 'error'}: ${str(r?.message)}`);
+    return new ProviderError(kind, `Zoho refused the record (${code || 'no code'}${field ? `, field ${field}` : ''})`);
   }
 
   async writeItems(writes: CrmWrite[]): Promise<WriteResult<CrmItem | null>[]> {
     const results: (WriteResult<CrmItem | null> | null)[] = writes.map(() => null);
     const touched = new Map<number, string>();
     const fail = (i: number, e: unknown) => {
-      results[i] = { ok: false, error: e instanceof ProviderError ? e : new ProviderError('permanent', String(e)) };
+      results[i] = { ok: false, error: asProviderError(e) };
     };
     const uids = writes.flatMap((w) => (w.op === 'create' ? [w.draft.iCalUId] : []));
     const existing = new Map((uids.length ? await this.findByICalUId(uids) : []).map((i) => [i.iCalUId, i.id]));

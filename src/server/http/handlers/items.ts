@@ -6,6 +6,7 @@ import type { Runtime } from '../../runtime';
 import type { LinkRecord, StatusStore } from '../../../sync/status-store';
 import { HttpError, notFound } from '../../errors';
 import type { HandlerGroup } from '../handler-types';
+import { probableLinks } from '../../items/probable-match';
 
 function startOf(t: Timing | null | undefined): string | null {
   if (!t) return null;
@@ -120,16 +121,24 @@ function canResolve(p: unknown): p is OutlookItemResolver {
   return typeof (p as Partial<OutlookItemResolver> | null)?.resolveOutlookItem === 'function';
 }
 
-/** The event behind an Outlook item id, or null when the user's calendar cannot tell (not Graph, not found). */
+/**
+ * The event behind an Outlook item id; null when the calendar does not know it (or cannot be asked);
+ * `{ cannot }` with the connection's name when the calendar cannot resolve Outlook ids at all (Google, CalDAV).
+ */
 async function resolveOpenItem(
   runtime: Runtime,
   tenantId: string,
   userId: string,
   restId: string,
-): Promise<{ id: string; iCalUId: string | null; seriesMasterId: string | null } | null> {
+): Promise<{ id: string; iCalUId: string | null; seriesMasterId: string | null } | { cannot: string } | null> {
   try {
-    const { provider } = await runtime.connectionService.openCalendar(tenantId, userId);
-    return canResolve(provider) ? await provider.resolveOutlookItem(restId) : null;
+    const { provider, record } = await runtime.connectionService.openCalendar(tenantId, userId);
+    if (!canResolve(provider)) {
+      // The provider's name without its examples: "CalDAV (iCloud, Fastmail, …)" → "CalDAV".
+      const label = runtime.connectionService.connector('calendar', record.provider).descriptor.label;
+      return { cannot: label.replace(/\s*\([^)]*\)\s*$/, '') || label };
+    }
+    return await provider.resolveOutlookItem(restId);
   } catch (e) {
     runtime.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'resolving the open Outlook item failed');
     return null;
@@ -157,6 +166,17 @@ export const itemHandlers: HandlerGroup<'lookupItems' | 'setItemSyncFlag'> = {
       // Office.js gives a REST id (not the immutable id links hold) and, for an occurrence, its series: the
       // calendar provider resolves them to the event, its series master and its iCalUId.
       const ref = await resolveOpenItem(runtime, tenantId, id, query.eventId);
+      if (ref && 'cannot' in ref) {
+        // No exact way from an Outlook id to this calendar's events: what Outlook shows of the item, as a last resort.
+        const hint =
+          query.subject !== undefined && query.start !== undefined
+            ? { subject: query.subject, start: query.start, organizer: query.organizer ?? null }
+            : null;
+        const probable = hint ? probableLinks(links, hint, auth.user.email) : [];
+        return probable.length
+          ? { items: await linked(probable), match: 'probable' as const, calendarName: ref.cannot }
+          : { items: [], match: 'unresolved' as const, calendarName: ref.cannot };
+      }
       if (!ref) return { items: [] };
       for (const candidate of [ref.id, ref.seriesMasterId]) {
         const hit = candidate ? links.filter((l) => l.eventId === candidate) : [];

@@ -497,14 +497,58 @@ describe('HubSpot connector (CRM v3 + associations v4 double, checked against Hu
       body: { category: 'RATE_LIMITS', message: 'ten-secondly limit', correlationId: crypto.randomUUID() },
     });
     await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient', retryAfterMs: 10_000 });
+    hs.failNext({ status: 503, body: { category: 'INTERNAL', message: 'down', correlationId: crypto.randomUUID() } });
+    await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient' });
+    // The daily limit: the run stops with one clear error, and asks HubSpot nothing more.
     hs.failNext({
       status: 429,
       headers: { 'x-hubspot-ratelimit-daily-remaining': '0' },
       body: { category: 'RATE_LIMITS', message: 'daily limit', correlationId: crypto.randomUUID() },
     });
-    await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient', retryAfterMs: 3_600_000 });
-    hs.failNext({ status: 503, body: { category: 'INTERNAL', message: 'down', correlationId: crypto.randomUUID() } });
-    await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient' });
+    const daily = (await crm.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
+    expect(daily).toMatchObject({ kind: 'permanent', status: 429 });
+    expect(daily.message).toBe(
+      'HubSpot: the account’s daily API limit is used up; syncing stops until it resets at midnight (account time zone).',
+    );
+    const asked = hs.requests.length;
+    await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'permanent' });
+    expect(hs.requests.length).toBe(asked);
+  });
+
+  test('rate-limit headers on successful answers: a used-up window waits its interval; a used-up day stops', async () => {
+    let t = 0;
+    let n = 0;
+    const sleeps: number[] = [];
+    const token = hs.privateAppToken();
+    const client = new HubSpotClient(
+      { method: 'private-app', accessToken: token, ownerId: '501', userEmail: 'sally@corp.example' },
+      {
+        apiBase: hs.url,
+        fetch: async (url, init) => {
+          const res = await hubspotEnv(hs).fetch(url, init);
+          // HubSpot's documented headers, as a private app's answers carry them.
+          const headers = new Headers(res.headers);
+          n++;
+          headers.set('x-hubspot-ratelimit-interval-milliseconds', '10000');
+          headers.set('x-hubspot-ratelimit-remaining', n === 1 ? '0' : '90');
+          headers.set('x-hubspot-ratelimit-daily-remaining', n === 3 ? '0' : '1000');
+          return new Response(await res.text(), { status: res.status, headers });
+        },
+        now: () => hs.now(),
+        onTokens: async () => undefined,
+        searchIntervalMs: 0,
+        monotonic: () => t,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          t += ms;
+        },
+      },
+    );
+    const path = '/crm/v3/owners?email=sally%40corp.example';
+    for (let i = 0; i < 3; i++) await client.call('GET', path);
+    expect(sleeps).toEqual([10_000]);
+    await expect(client.call('GET', path)).rejects.toMatchObject({ kind: 'permanent' });
+    expect(n).toBe(3);
   });
 
   test('searches are spaced to four a second (injected monotonic clock and sleep)', async () => {
@@ -533,7 +577,7 @@ describe('HubSpot connector (CRM v3 + associations v4 double, checked against Hu
     expect(sleeps).toEqual([250, 250, 150]);
   });
 
-  test('errors never echo a credential, even when HubSpot’s message quotes it', async () => {
+  test('errors name the call and HubSpot’s category only, never its message (which can quote a secret)', async () => {
     const s = await connectHubSpot(hs);
     const secrets = hubspotSecretsFromRecord(s.connection.secrets);
     const p = s.connector.open(s.connection, s.env, { saveSecrets: async () => undefined });
@@ -541,15 +585,18 @@ describe('HubSpot connector (CRM v3 + associations v4 double, checked against Hu
       status: 400,
       body: {
         category: 'VALIDATION_ERROR',
-        message: `bad request for token ${secrets.accessToken} / ${secrets.clientSecret}`,
+        message: `bad request for token ${secrets.accessToken} / ${secrets.clientSecret}; see evil.example`,
         correlationId: crypto.randomUUID(),
       },
     });
     const err = (await p.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
     expect(err).toBeInstanceOf(ProviderError);
-    expect(err.message).toContain('[redacted]');
+    expect(err.message).toBe('HTTP 400: HubSpot POST /crm/v3/objects/meetings/search: VALIDATION_ERROR');
     expect(err.message).not.toContain(secrets.accessToken);
-    expect(err.message).not.toContain(secrets.clientSecret!);
+    // A category that is not a code (free text) is dropped too.
+    hs.failNext({ status: 500, body: { category: `oops ${secrets.accessToken}`, message: 'x', correlationId: 'c' } });
+    const e2 = (await p.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
+    expect(e2.message).toBe('HTTP 500: HubSpot POST /crm/v3/objects/meetings/search');
   });
 
   test('a deliberately wrong field name in an answer is caught by the contract check', async () => {

@@ -1,6 +1,10 @@
 import crypto from 'node:crypto';
-import type { Secrets } from '../../../../src/providers/connector';
-import { createPipedriveConnector, pipedriveSecretsFromRecord } from '../../../../src/providers/crm/pipedrive';
+import type { Connection, Secrets } from '../../../../src/providers/connector';
+import {
+  createPipedriveConnector,
+  PipedriveClient,
+  pipedriveSecretsFromRecord,
+} from '../../../../src/providers/crm/pipedrive';
 import type { CrmDraft, SyncedFields } from '../../../../src/sync/model';
 import type { CrmProvider } from '../../../../src/sync/ports';
 import type { ProviderError } from '../../../../src/sync/errors';
@@ -43,11 +47,14 @@ describe('Pipedrive connector (API v2 double, checked against Pipedrive’s Open
   let saved: Secrets[];
   let acme: number;
   let ann: number;
+  let connection: Connection;
   beforeEach(async () => {
     pd = await startPipedriveDouble();
     acme = pd.addOrganization('Acme');
     ann = pd.addPerson({ name: 'Ann Smith', email: 'ann@acme.example', orgId: acme });
-    const { connector, connection, env } = await connectPipedrive(pd);
+    const connected = await connectPipedrive(pd);
+    const { connector, env } = connected;
+    connection = connected.connection;
     saved = [];
     crm = connector.open(connection, env, { saveSecrets: async (s) => void saved.push(s) });
   });
@@ -85,6 +92,20 @@ describe('Pipedrive connector (API v2 double, checked against Pipedrive’s Open
     await expect(
       connector.connect!({ method: 'api-token', url: 'https://10.0.0.1', fields: { apiToken: 'x' } }, env),
     ).rejects.toMatchObject({ reason: 'blocked-url', field: 'url' });
+    // Connecting probes each permission it needs with a cheap read; a refusal names what is missing.
+    const token = pd.users[0]!.token;
+    for (const [path, what] of [
+      ['/api/v2/activities', 'activities (scope activities:full)'],
+      ['/api/v2/persons', 'persons and organizations (scope contacts:full)'],
+    ] as const) {
+      pd.failNext({ status: 403, pathIncludes: path, body: { success: false, error: `no ${token}`, errorCode: 403 } });
+      const err = (await connector.connect!(
+        { method: 'api-token', url: pd.url, fields: { apiToken: token } },
+        env,
+      ).catch((e: unknown) => e)) as Error & { reason: string };
+      expect(err).toMatchObject({ reason: 'missing-permission' });
+      expect(err.message).toBe(`Signed in, but this Pipedrive user or app may not read ${what}.`);
+    }
   });
 
   test('OAuth: authorize URL, code exchange with Basic client auth, api_domain checked, tokens refreshed', async () => {
@@ -332,9 +353,15 @@ describe('Pipedrive connector (API v2 double, checked against Pipedrive’s Open
       name: 'New Person',
       emails: [{ value: 'new@person.example', primary: true }],
     });
+    // One search per address per run (each costs tokens): asked again, nothing is sent; the new person is known.
+    const searches = () => pd.requests.filter((r) => r.path === '/api/v2/persons/search').length;
+    const before = searches();
+    const again = await crm.lookupPeople(['ann@acme.example', 'nobody@x.example', 'new@person.example']);
+    expect(again.map((m) => m.contactId)).toEqual([`person:${ann}`, created.contactId]);
+    expect(searches()).toBe(before);
   });
 
-  test('rate limits and errors: Retry-After or x-ratelimit-reset; no credential in a message', async () => {
+  test('rate limits: a 429 is transient with Retry-After, else x-ratelimit-reset', async () => {
     pd.failNext({ status: 429, headers: { 'retry-after': '3' }, body: { success: false, error: 'Too many requests' } });
     await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient', retryAfterMs: 3000 });
     pd.failNext({
@@ -343,11 +370,74 @@ describe('Pipedrive connector (API v2 double, checked against Pipedrive’s Open
       body: { success: false, error: 'Too many requests' },
     });
     await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient', retryAfterMs: 2000 });
-    const token = pd.users[0]!.token;
-    pd.failNext({ status: 400, body: { success: false, error: `bad token ${token}` } });
+  });
+
+  test('the daily token budget: spent per operation’s x-token-cost; used up, the run stops with one clear error and asks no more', async () => {
+    for (let i = 0; i < 3; i++)
+      pd.addActivity({ subject: `A${i}`, owner_id: 11, type: 'meeting', due_date: '2030-01-20', due_time: '09:00' });
+    await crm.listChanges(null, window);
+    const spent = pd.limits.dailyTokens - pd.limits.tokensLeft;
+    expect(spent).toBeGreaterThanOrEqual(pd.tokenCost('GET', '/api/v2/activities'));
+    // Used up: Pipedrive answers 429 with x-daily-ratelimit-token-remaining 0.
+    pd.limits.tokensLeft = 0;
     const err = (await crm.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
-    expect(err.message).toContain('[redacted]');
+    expect(err).toMatchObject({ kind: 'permanent', status: 429 });
+    expect(err.message).toBe(
+      'Pipedrive: the company’s daily API token budget is used up; syncing stops until it resets at midnight UTC.',
+    );
+    expect(err.retryAfterMs).toBe(Date.parse('2030-01-11T00:00:00Z') - pd.now().getTime());
+    const asked = pd.requests.length;
+    await expect(crm.writeItems([{ op: 'create', idempotencyKey: 'k1', draft: draft() }])).rejects.toMatchObject({
+      kind: 'permanent',
+    });
+    await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'permanent' });
+    expect(pd.requests.length).toBe(asked);
+    // A new run (a new client): the last tokens are spent by a request that succeeds; the next one is not sent.
+    const client = new PipedriveClient(pipedriveSecretsFromRecord(connection.secrets), {
+      fetch: pipedriveEnv(pd).fetch,
+      tokenFetch: pipedriveEnv(pd).fetch,
+      now: () => pd.now(),
+      onTokens: async () => undefined,
+    });
+    pd.limits.tokensLeft = 1;
+    await expect(client.call('GET', '/v1/users/me')).resolves.toBeTruthy();
+    const before = pd.requests.length;
+    await expect(client.call('GET', '/v1/users/me')).rejects.toMatchObject({ kind: 'permanent' });
+    expect(pd.requests.length).toBe(before);
+  });
+
+  test('the burst window: x-ratelimit-remaining 0 waits x-ratelimit-reset before the next request (no 429)', async () => {
+    const sleeps: number[] = [];
+    const s = pipedriveSecretsFromRecord((await connectPipedrive(pd)).connection.secrets);
+    const client = new PipedriveClient(s, {
+      fetch: pipedriveEnv(pd).fetch,
+      tokenFetch: pipedriveEnv(pd).fetch,
+      now: () => pd.now(),
+      onTokens: async () => undefined,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        pd.advance(ms);
+      },
+    });
+    pd.limits.burst = 3;
+    pd.advance(2_000);
+    for (let i = 0; i < 7; i++) await client.call('GET', '/v1/users/me');
+    expect(sleeps).toEqual([2000, 2000]);
+  });
+
+  test('errors name the call and Pipedrive’s code only, never its error text (which can carry a secret)', async () => {
+    const token = pd.users[0]!.token;
+    pd.failNext({
+      status: 400,
+      body: { success: false, error: `bad token ${token}`, error_info: 'Visit evil.example', errorCode: 400 },
+    });
+    const err = (await crm.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
+    expect(err.message).toBe('HTTP 400: Pipedrive GET /api/v2/activities: 400');
     expect(err.message).not.toContain(token);
+    expect(err.message).not.toContain('evil');
+    pd.failNext({ status: 403, body: { success: false, error: `forbidden for ${token}`, error_info: token } });
+    const forbidden = (await crm.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
+    expect(forbidden).toMatchObject({ kind: 'forbidden', message: 'HTTP 403: Pipedrive GET /api/v2/activities' });
   });
 
   test('a deliberately wrong field name in an answer is caught by the strict contract check', async () => {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Secrets } from '../../../../src/providers/connector';
-import { zohoDescriptor, zohoSecretsFromRecord } from '../../../../src/providers/crm/zoho';
+import { createZohoConnector, zohoDescriptor, zohoSecretsFromRecord } from '../../../../src/providers/crm/zoho';
 import type { ProviderError } from '../../../../src/sync/errors';
 import type { CrmDraft, SyncedFields } from '../../../../src/sync/model';
 import type { CrmProvider } from '../../../../src/sync/ports';
@@ -135,6 +135,61 @@ describe('Zoho CRM connector (v8 double, checked against Zoho’s OpenAPI slice 
     zd.expireTokens();
     await crm.listChanges(null, window);
     expect(saved).toHaveLength(2);
+  });
+
+  test('data centre from the redirect: accounts-server (else location) wins over the form; an unknown accounts host is refused unasked', async () => {
+    // The form names a far data centre; the user's account lives at the double (Zoho's multi-DC redirect says so).
+    const connector = createZohoConnector({
+      dataCentres: {
+        test: { label: 'Test', accounts: zd.url, api: zd.url, location: 'us' },
+        far: { label: 'Far', accounts: 'https://accounts.far.invalid', api: 'https://api.far.invalid', location: 'eu' },
+      },
+      apiDomainAllowed: (u) => u.host === zd.host,
+    });
+    const base = zohoEnv(zd);
+    const asked: string[] = [];
+    const env = {
+      ...base,
+      fetch: (url: string | URL, init?: RequestInit) => {
+        asked.push(new URL(String(url)).origin);
+        return base.fetch(url, init);
+      },
+    };
+    const exchange = (callbackParams: Record<string, string>) =>
+      connector.oauth!.exchangeCode({
+        code: zd.authorize({ clientId: zd.clientId, redirectUri }),
+        codeVerifier: 'x',
+        redirectUri,
+        input: {
+          method: 'oauth',
+          url: null,
+          fields: { dataCentre: 'far', clientId: zd.clientId, clientSecret: zd.clientSecret },
+        },
+        env,
+        callbackParams,
+      });
+    const viaServer = await exchange({ location: 'us', 'accounts-server': `${zd.url}/` });
+    expect(zohoSecretsFromRecord(viaServer.secrets)).toMatchObject({ accountsBase: zd.url, apiBase: zd.url });
+    const viaLocation = await exchange({ location: 'us' });
+    expect(zohoSecretsFromRecord(viaLocation.secrets).accountsBase).toBe(zd.url);
+    expect(asked.every((o) => o === zd.url)).toBe(true);
+    asked.length = 0;
+    for (const server of [
+      'https://accounts.zoho.com.evil.example',
+      'http://169.254.169.254',
+      `${zd.url}/oauth/v2/token?x=`,
+      `https://accounts.zoho.com@127.0.0.1`,
+      'not a url',
+    ]) {
+      const err = await exchange({ 'accounts-server': server }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ reason: 'blocked-url' });
+      expect((err as Error).message).not.toContain(server);
+    }
+    // A location of another data centre than the accounts server: refused.
+    await expect(exchange({ location: 'eu', 'accounts-server': zd.url })).rejects.toMatchObject({
+      reason: 'blocked-url',
+    });
+    expect(asked).toEqual([]);
   });
 
   test('listing: Events, Calls and Tasks of the user, participants, company, tag and flag; then changes and deletions', async () => {
@@ -326,7 +381,7 @@ describe('Zoho CRM connector (v8 double, checked against Zoho’s OpenAPI slice 
     expect(flag[0]).toMatchObject({ ok: false, error: { kind: 'invalid' } });
   });
 
-  test('API credits and errors: 429 is transient; no credential in a message', async () => {
+  test('API credits: 429 (concurrency) is transient; credits used up stop the run with one clear error', async () => {
     zd.failNext({
       status: 429,
       headers: { 'retry-after': '30' },
@@ -334,12 +389,32 @@ describe('Zoho CRM connector (v8 double, checked against Zoho’s OpenAPI slice 
     });
     await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient', retryAfterMs: 30_000 });
     zd.failNext({ status: 400, body: { code: 'LIMIT_EXCEEDED', message: 'API credits exhausted', status: 'error' } });
-    await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'transient', retryAfterMs: 3_600_000 });
-    const secret = clientSecret;
-    zd.failNext({ status: 400, body: { code: 'INVALID_DATA', message: `bad ${secret}`, status: 'error' } });
     const err = (await crm.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
-    expect(err.message).toContain('[redacted]');
+    expect(err).toMatchObject({ kind: 'permanent', status: 400 });
+    expect(err.message).toBe(
+      'Zoho CRM: the organisation’s API credits for the last 24 hours are used up; syncing stops until credits free up.',
+    );
+    const asked = zd.requests.length;
+    await expect(crm.listChanges(null, window)).rejects.toMatchObject({ kind: 'permanent' });
+    expect(zd.requests.length).toBe(asked);
+  });
+
+  test('errors name the call and Zoho’s code (and field) only, never Zoho’s message (which can carry a secret)', async () => {
+    const secret = clientSecret;
+    zd.failNext({
+      status: 400,
+      body: { code: 'INVALID_DATA', message: `bad ${secret}`, details: { api_name: 'Event_Title' }, status: 'error' },
+    });
+    const err = (await crm.listChanges(null, window).catch((e: unknown) => e)) as ProviderError;
+    expect(err.message).toBe('HTTP 400: Zoho GET /crm/v8/Events: INVALID_DATA (Event_Title)');
     expect(err.message).not.toContain(secret);
+    // A per-record refusal in a batch answer (an id Zoho does not know): Zoho's code and field only.
+    const [res] = await crm.writeItems([
+      { op: 'update', id: 'Events:999999999', ifMatch: null, fields: { subject: 'Moved' } },
+    ]);
+    expect(res).toMatchObject({ ok: false });
+    const message = res!.ok ? '' : res!.error.message;
+    expect(message).toBe('Zoho refused the record (INVALID_DATA, field id)');
   });
 
   test('a deliberately wrong field name in the double’s answers is caught by the contract check', async () => {

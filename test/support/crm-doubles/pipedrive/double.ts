@@ -10,6 +10,7 @@
  * The description types fields without nulls: the double leaves an empty field out instead of answering null.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { startDouble, type DoubleRequest, type DoubleResponse, type LoopbackDouble } from '../http-double';
 import { ContractRecorder, loadContractIfPresent, schemaFile } from '../../contract/openapi';
 
@@ -66,6 +67,38 @@ export interface PipedriveDouble extends LoopbackDouble {
   now(): Date;
   advance(ms: number): void;
   mutateAnswer: ((path: string, body: unknown) => unknown) | null;
+  /**
+   * Pipedrive's token-based rate limits: each request spends its operation's `x-token-cost` (read from the OpenAPI
+   * files) from the company's daily budget; `burst` requests per 2-second window (on the double's clock). Every
+   * answer carries x-ratelimit-limit/-remaining/-reset and x-daily-ratelimit-token-limit/-remaining; past either
+   * limit the answer is 429 (Retry-After for the burst window).
+   */
+  limits: { dailyTokens: number; tokensLeft: number; burst: number };
+  /** Token cost of a request by its method and path (1 when the description is absent). */
+  tokenCost(method: string, path: string): number;
+}
+
+/** `x-token-cost` per operation, from Pipedrive's own descriptions (v2 under /api/v2, v1 under /v1). */
+function loadTokenCosts(): { method: string; re: RegExp; params: number; cost: number }[] {
+  const out: { method: string; re: RegExp; params: number; cost: number }[] = [];
+  for (const [file, base] of [
+    ['pipedrive-v2-openapi.json', '/api/v2'],
+    ['pipedrive-v1-openapi.json', '/v1'],
+  ] as const) {
+    const f = schemaFile('pipedrive', file);
+    if (!fs.existsSync(f)) continue;
+    const doc = JSON.parse(fs.readFileSync(f, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      const re = new RegExp(`^${base}${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+      const params = (template.match(/\{/g) ?? []).length;
+      for (const [method, op] of Object.entries(ops)) {
+        const cost = (op as { 'x-token-cost'?: unknown })['x-token-cost'];
+        if (typeof cost === 'number') out.push({ method: method.toUpperCase(), re, params, cost });
+      }
+    }
+  }
+  // Literal segments first (/users/me before /users/{id}).
+  return out.sort((a, b) => a.params - b.params);
 }
 
 export async function startPipedriveDouble(): Promise<PipedriveDouble> {
@@ -347,6 +380,11 @@ export async function startPipedriveDouble(): Promise<PipedriveDouble> {
         },
       };
     }
+    if (p === '/api/v2/persons' && req.method === 'GET') {
+      const limit = Math.min(500, Number(req.query.get('limit') ?? 100));
+      const rows = [...persons.values()].slice(0, limit).map(presentPerson);
+      return { status: 200, body: { success: true, data: rows, additional_data: {} } };
+    }
     if (p === '/api/v2/persons' && req.method === 'POST') {
       if (!body['name']) return fail(400, 'name is required');
       const id = nextId++;
@@ -366,6 +404,43 @@ export async function startPipedriveDouble(): Promise<PipedriveDouble> {
     return fail(404, `no route ${req.method} ${p}`);
   }
 
+  const costs = loadTokenCosts();
+  const tokenCost = (method: string, path: string) =>
+    costs.find((c) => c.method === method && c.re.test(path))?.cost ?? 1;
+  // Generous unless a test lowers them (Pipedrive's real budgets are tens of thousands of tokens a day).
+  const limits = { dailyTokens: 10_000_000, tokensLeft: 10_000_000, burst: 100_000 };
+  let windowStart = clock;
+  let windowUsed = 0;
+  /** Spends the request's tokens; a 429 when the day's budget or the 2-second window is used up. */
+  const meter = (req: DoubleRequest): { headers: Record<string, string>; refused: DoubleResponse | null } => {
+    if (clock - windowStart >= 2_000) {
+      windowStart = clock;
+      windowUsed = 0;
+    }
+    const cost = tokenCost(req.method, req.path);
+    const resetS = Math.max(1, Math.ceil((windowStart + 2_000 - clock) / 1000));
+    let refused: DoubleResponse | null = null;
+    // Once the budget is spent further requests are refused until the day ends (the last one may overdraw it).
+    if (limits.tokensLeft <= 0) refused = fail(429, 'Daily token budget exceeded');
+    else if (windowUsed >= limits.burst)
+      refused = { ...fail(429, 'Request over limit'), headers: { 'retry-after': String(resetS) } };
+    else {
+      limits.tokensLeft = Math.max(0, limits.tokensLeft - cost);
+      windowUsed++;
+    }
+    return {
+      refused,
+      headers: {
+        'x-ratelimit-limit': String(limits.burst),
+        'x-ratelimit-remaining': String(Math.max(0, limits.burst - windowUsed)),
+        'x-ratelimit-reset': String(resetS),
+        'x-daily-ratelimit-token-limit': String(limits.dailyTokens),
+        'x-daily-ratelimit-token-remaining': String(Math.max(0, limits.tokensLeft)),
+        ...(refused?.headers ?? {}),
+      },
+    };
+  };
+
   const double = await startDouble(async (req) => {
     recorder.request({
       method: req.method,
@@ -375,11 +450,14 @@ export async function startPipedriveDouble(): Promise<PipedriveDouble> {
       body: req.rawBody ? req.body : undefined,
       contentType: String(req.headers['content-type'] ?? ''),
     });
-    let answer = await route(req);
+    // The token endpoint (oauth.pipedrive.com) is not metered by the API's budget.
+    const metered = req.path.startsWith('/api/') || req.path.startsWith('/v1/') ? meter(req) : null;
+    let answer = metered?.refused ?? (await route(req));
     if (api.mutateAnswer && answer.body !== undefined)
       answer = { ...answer, body: api.mutateAnswer(req.path, answer.body) };
-    recorder.response(req, answer.status, answer.body);
-    return answer;
+    // Pipedrive's descriptions declare no 429 answer: the double's refusals are not contract-checked.
+    if (!metered?.refused) recorder.response(req, answer.status, answer.body);
+    return metered ? { ...answer, headers: { ...(answer.headers ?? {}), ...metered.headers } } : answer;
   });
 
   const api: PipedriveDouble = {
@@ -436,6 +514,8 @@ export async function startPipedriveDouble(): Promise<PipedriveDouble> {
       clock += ms;
     },
     mutateAnswer: null,
+    limits,
+    tokenCost,
   };
   return api;
 }

@@ -1,0 +1,202 @@
+import { sql, type Kysely } from 'kysely';
+import type { LinkRecord, SyncMeta, Tombstone, WriteIntent } from '../../sync/status-store';
+import { DbStatusStore } from './db-status-store';
+import type { DatabaseSchema } from './schema';
+
+/** What one run reads at its start, as stored (JSON text): parsed on every read, like a read from the table. */
+interface Snapshot {
+  links: string[] | null;
+  tombstones: string[] | null;
+  intents: string[] | null;
+  cursors: Map<string, string> | null;
+  /** null: not known; `absent`: the user has no meta row yet. */
+  meta: { firstSyncDone: number; repairing: number } | 'absent' | null;
+}
+
+/**
+ * The status store a run uses. A run starts by reading the user's links, tombstones, intents, cursors and meta one
+ * after another (nine round trips on a no-op run); this store reads them all in one query on the first such read and
+ * answers from that snapshot until the run itself writes the table concerned. Writes that would change nothing (a
+ * cursor set to the value it has, meta already as asked) are skipped. It is only correct while nobody else writes
+ * this user's sync state, which is what the run lease guarantees: it is made for one run, held under the lease.
+ */
+export class RunStatusStore extends DbStatusStore {
+  private snapshot: Promise<Snapshot> | null = null;
+  /** Set when the snapshot cannot be trusted any more (it failed, or a reset rewrote everything): tables only. */
+  private bypass = false;
+
+  constructor(
+    private readonly kdb: Kysely<DatabaseSchema>,
+    private readonly tenant: string,
+    private readonly user: string,
+  ) {
+    super(kdb, tenant, user);
+  }
+
+  /** Starts the one read (a run calls it as soon as it holds the lease); reads await it. */
+  prefetch(): Promise<Snapshot | null> {
+    this.snapshot ??= this.read();
+    // A failed prefetch (the database went away) is not cached: each read then goes to the table and fails there.
+    return this.snapshot.catch(() => {
+      this.bypass = true;
+      return null;
+    });
+  }
+
+  private async read(): Promise<Snapshot> {
+    const t = this.tenant;
+    const u = this.user;
+    // One statement for both dialects; each part keeps the order its own query has (the ORDER BY below).
+    const { rows } = await sql<{ part: number; k1: string; k2: string; data: string }>`
+      select 0 as part, id as k1, '' as k2, data from status_links where tenant_id = ${t} and user_id = ${u}
+      union all
+      select 1, side, source_id, data from status_tombstones where tenant_id = ${t} and user_id = ${u}
+      union all
+      select 2, key, '', data from status_intents where tenant_id = ${t} and user_id = ${u}
+      union all
+      select 3, key, '', value from status_cursors where tenant_id = ${t} and user_id = ${u}
+      union all
+      select 4, '', '', cast(first_sync_done as text) || ',' || cast(repairing as text)
+        from status_meta where tenant_id = ${t} and user_id = ${u}
+      order by 1, 2, 3
+    `.execute(this.kdb);
+    const snap: Snapshot = { links: [], tombstones: [], intents: [], cursors: new Map(), meta: 'absent' };
+    for (const r of rows) {
+      switch (Number(r.part)) {
+        case 0:
+          snap.links!.push(r.data);
+          break;
+        case 1:
+          snap.tombstones!.push(r.data);
+          break;
+        case 2:
+          snap.intents!.push(r.data);
+          break;
+        case 3:
+          snap.cursors!.set(r.k1, r.data);
+          break;
+        default: {
+          const [first, repairing] = r.data.split(',').map(Number);
+          snap.meta = { firstSyncDone: first ?? 0, repairing: repairing ?? 0 };
+        }
+      }
+    }
+    return snap;
+  }
+
+  /** The snapshot for a read (taken now if not yet). */
+  private async current(): Promise<Snapshot | null> {
+    if (this.bypass) return null;
+    return this.prefetch();
+  }
+
+  /**
+   * The snapshot for a write, only if one was taken: a write before any read needs none (a later snapshot sees it),
+   * and one being taken is awaited first, so it holds what the table had before this write.
+   */
+  private async known(): Promise<Snapshot | null> {
+    if (this.bypass || !this.snapshot) return null;
+    return this.prefetch();
+  }
+
+  /** Forgets a part of the snapshot: the run wrote that table, the next read goes to it. */
+  private async forget(part: keyof Snapshot): Promise<void> {
+    const snap = await this.known();
+    if (snap) snap[part] = null;
+  }
+
+  override async loadLinks(): Promise<LinkRecord[]> {
+    const s = (await this.current())?.links;
+    return s ? s.map((d) => JSON.parse(d) as LinkRecord) : super.loadLinks();
+  }
+
+  override async upsertLink(link: LinkRecord): Promise<void> {
+    await this.forget('links');
+    await super.upsertLink(link);
+  }
+
+  override async deleteLink(id: string): Promise<void> {
+    await this.forget('links');
+    await super.deleteLink(id);
+  }
+
+  override async listTombstones(): Promise<Tombstone[]> {
+    const s = (await this.current())?.tombstones;
+    return s ? s.map((d) => JSON.parse(d) as Tombstone) : super.listTombstones();
+  }
+
+  override async putTombstone(t: Tombstone): Promise<void> {
+    await this.forget('tombstones');
+    await super.putTombstone(t);
+  }
+
+  override async deleteTombstone(side: Tombstone['side'], sourceId: string): Promise<void> {
+    await this.forget('tombstones');
+    await super.deleteTombstone(side, sourceId);
+  }
+
+  override async listIntents(): Promise<WriteIntent[]> {
+    const s = (await this.current())?.intents;
+    return s ? s.map((d) => JSON.parse(d) as WriteIntent) : super.listIntents();
+  }
+
+  override async putIntent(intent: WriteIntent): Promise<void> {
+    await this.forget('intents');
+    await super.putIntent(intent);
+  }
+
+  override async deleteIntent(key: string): Promise<void> {
+    await this.forget('intents');
+    await super.deleteIntent(key);
+  }
+
+  override async getCursor(key: string): Promise<string | null> {
+    const s = (await this.current())?.cursors;
+    return s ? (s.get(key) ?? null) : super.getCursor(key);
+  }
+
+  override async setCursor(key: string, value: string | null): Promise<void> {
+    const snap = await this.known();
+    const cursors = snap?.cursors;
+    if (cursors && (cursors.get(key) ?? null) === value) return;
+    // In doubt while the write is under way (and for good if it fails): read from the table.
+    if (snap) snap.cursors = null;
+    await super.setCursor(key, value);
+    if (snap && cursors) {
+      if (value === null) cursors.delete(key);
+      else cursors.set(key, value);
+      snap.cursors = cursors;
+    }
+  }
+
+  override async getMeta(): Promise<SyncMeta> {
+    const m = (await this.current())?.meta;
+    if (!m) return super.getMeta();
+    return m === 'absent'
+      ? { firstSyncDone: false, repairing: false }
+      : { firstSyncDone: m.firstSyncDone === 1, repairing: m.repairing === 1 };
+  }
+
+  override async setMeta(meta: Partial<SyncMeta>): Promise<void> {
+    const m = (await this.known())?.meta;
+    const same =
+      m &&
+      m !== 'absent' &&
+      (meta.firstSyncDone === undefined || (m.firstSyncDone === 1) === meta.firstSyncDone) &&
+      (meta.repairing === undefined || (m.repairing === 1) === meta.repairing);
+    if (same) return;
+    await this.forget('meta');
+    await super.setMeta(meta);
+  }
+
+  override async setPendingConfirmation(...args: Parameters<DbStatusStore['setPendingConfirmation']>): Promise<void> {
+    // It may create the meta row.
+    await this.forget('meta');
+    await super.setPendingConfirmation(...args);
+  }
+
+  override async reset(): Promise<void> {
+    this.bypass = true;
+    await super.reset();
+  }
+}

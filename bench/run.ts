@@ -8,6 +8,7 @@ import { engineBench } from './engine';
 import { graphBench } from './graph';
 import { caldavBench } from './caldav';
 import { caldavPairingBench } from './caldav-pairing';
+import { caldavWritesBench } from './caldav-writes';
 import { serverBench } from './server';
 import { pane } from './pane';
 import { vsVdirsyncer } from './vs-vdirsyncer';
@@ -19,13 +20,36 @@ const sections: BenchSection[] = [
   graphBench,
   caldavBench,
   caldavPairingBench,
+  caldavWritesBench,
   serverBench,
   pane,
   vsVdirsyncer,
 ];
 
+/** `npm run bench -- --help`: what each section measures (docs/BENCHMARKS.md has the figures). */
+const help: Record<string, string> = {
+  'server-start': 'cold start of the embedded default: SQLite file, migrations, listen, /healthz answered',
+  engine: 'engine alone, vendors in another process: initial 1k/10k/100k, no-ops, 100 changes, cleanup of 50k',
+  graph: 'engine + Graph provider + Graph double: 10,000 CRM meetings pushed, after-push, no-op, 100 changes',
+  caldav: 'engine + CalDAV provider + real Radicale: 1,000 CRM meetings pushed, after-push, no-op, 10 changes',
+  'caldav-pairing': 're-pairing 10,000 events already in Radicale after a reset (CALDAV_PAIRING_ITEMS)',
+  'caldav-writes':
+    'CalDAV creates at 1/2/4/8 in flight and 10 updates, on Radicale and Xandikos (BENCH_CALDAV_WRITES_N)',
+  server: 'HTTP API throughput, no-op runs/s on SQLite and PostgreSQL (1 and 2 workers), recovery times',
+  pane: 'pane JavaScript size and time to the first interactive view in headless Chromium',
+  'vs-vdirsyncer': 'whole CLI commands side by side with vdirsyncer on Radicale (BENCH_VS_VDIRSYNCER_N=1000,10000)',
+};
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
+  if (wanted.includes('--help') || wanted.includes('-h')) {
+    process.stdout.write(
+      `npm run bench [section…]   (no section: all of them; JSON on stdout)\n\n${sections
+        .map((s) => `  ${s.name.padEnd(16)}${help[s.name] ?? ''}`)
+        .join('\n')}\n`,
+    );
+    return;
+  }
   const unknown = wanted.filter((w) => !sections.some((s) => s.name === w));
   if (unknown.length) {
     process.stderr.write(

@@ -38,6 +38,57 @@ const useGlobalStyles = makeStaticStyles({
   body: { overflowX: 'hidden' },
 });
 
+/**
+ * Fields and drop-downs stay within the pane (issue 17). For drop-downs the class is doubled so the cap wins over a
+ * form's own `max-width: 100%` (Griffel inserts static rules first); text fields keep a narrower width a form gives
+ * them (an 8rem number field). At 350 px nothing is wider than the pane; in a wide pane
+ * (Outlook on the web lets users widen it, admins use a browser tab) a field stops at 28rem instead of stretching
+ * to 860 px. A native <select> opens the browser's own list, as wide as its longest option and out of the page's
+ * reach: where the browser has customisable selects (appearance: base-select, Chromium 135+, the Edge WebView2
+ * Outlook uses), the list is drawn in the page, in the theme's colours, no wider than the pane, and long options wrap.
+ * Elsewhere the native list stays.
+ */
+const fieldCap = 'min(28rem, 100%)';
+const useFieldWidthStyles = makeStaticStyles(`
+.fui-Input, .fui-Textarea, .fui-SpinButton { max-width: ${fieldCap}; min-width: 0; }
+.fui-Select.fui-Select, .fui-Combobox.fui-Combobox, .fui-Dropdown.fui-Dropdown { max-width: ${fieldCap}; min-width: 0; }
+.fui-Select__select.fui-Select__select { max-width: 100%; min-width: 0; }
+@supports (appearance: base-select) {
+  select.fui-Select__select, select.fui-Select__select::picker(select) { appearance: base-select; }
+  /* One line, as the native select: a long choice is cut before the chevron instead of wrapping out of the field. */
+  select.fui-Select__select {
+    display: flex;
+    align-items: center;
+    white-space: nowrap;
+    overflow: clip;
+    overflow-clip-margin: content-box;
+  }
+  select.fui-Select__select::picker-icon { display: none; }
+  select.fui-Select__select::picker(select) {
+    box-sizing: border-box;
+    max-inline-size: min(28rem, calc(100vw - 16px));
+    max-block-size: min(20rem, 60vh);
+    background-color: ${tokens.colorNeutralBackground1};
+    color: ${tokens.colorNeutralForeground1};
+    border: 1px solid ${tokens.colorNeutralStroke1};
+    border-radius: ${tokens.borderRadiusMedium};
+    box-shadow: ${tokens.shadow16};
+    padding: ${tokens.spacingVerticalXS} 0;
+  }
+  select.fui-Select__select option {
+    white-space: normal;
+    overflow-wrap: break-word;
+    padding: ${tokens.spacingVerticalSNudge} ${tokens.spacingHorizontalM};
+    min-block-size: 32px;
+    box-sizing: border-box;
+  }
+  select.fui-Select__select option:hover, select.fui-Select__select option:focus-visible {
+    background-color: ${tokens.colorNeutralBackground1Hover};
+  }
+  select.fui-Select__select option:checked { font-weight: ${tokens.fontWeightSemibold}; }
+}
+`);
+
 const useStyles = makeStyles({
   root: {
     minHeight: '100vh',
@@ -137,6 +188,7 @@ function Navigation() {
 
 export function App() {
   useGlobalStyles();
+  useFieldWidthStyles();
   const s = useStyles();
   const { store, auth, office } = useServices();
   const phase = useApp((st) => st.phase);

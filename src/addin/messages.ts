@@ -91,6 +91,16 @@ export const messages = {
     choose: 'Choose a provider',
     connect: 'Connect',
     connecting: 'Testing the connection…',
+    /** The connection test has had no answer for a while (issue 17: it used to spin for 60 s without a word). */
+    slowConnect: (host: string, waited: string) =>
+      `Still waiting for ${host}… it has not answered for ${waited}. The test gives up after 30 s; you can stop waiting now.`,
+    stopWaiting: 'Stop waiting',
+    connectCancelled: (host: string) =>
+      `Stopped waiting for ${host}. Check the address, or try again when the server answers.`,
+    theServer: 'the server',
+    noCalendars:
+      'This calendar account has no calendars yet. Create one in your calendar app (for example “CRM items”), then check again.',
+    checkAgain: 'Check again',
     connected: 'Connected',
     needsReauth: 'Needs re-authorization',
     error: 'Error',
@@ -116,7 +126,7 @@ export const messages = {
       revoked ? 'Disconnected; the provider revoked the access.' : 'Disconnected; the stored credentials were deleted.',
     dialogClosed: 'The sign-in window was closed before the connection finished.',
     failureReasons: {
-      'bad-url': 'The address is not valid. Check the URL.',
+      'bad-url': 'The address is wrong.',
       unreachable: 'The server could not be reached. Check the address and your network.',
       tls: 'The server’s security certificate was not accepted.',
       unauthorized: 'The provider refused these credentials.',
@@ -150,6 +160,9 @@ export const messages = {
     nextSync: (when: string) => `Next sync: ${when}`,
     neverSynced: 'Not synced yet.',
     running: 'Sync in progress…',
+    /** A run that has been going for a while (issue 17: "Sync in progress" showed for 3 minutes without a word). */
+    slowRun: (waited: string) =>
+      `Still syncing: this run started ${waited} ago. A calendar or CRM server that does not answer holds it until the connector gives up on it (at most 5 minutes a request); the run then ends by itself and History says why. You can close the pane: the run goes on.`,
     queued: (n: number) => `${plural(n, 'run', 'runs')} waiting`,
     started: 'Sync started.',
     previewTitle: 'Preview: what a run would do',

@@ -18,6 +18,19 @@ function normText(s: string): string {
     .trim();
 }
 
+/**
+ * The CRM subject of an event that has no title (issue 17). CRMs refuse an empty subject (Salesforce, Dynamics,
+ * SuiteCRM's list views show a blank row) or show an unclickable blank line, so an untitled event is imported under
+ * this placeholder, the wording Google Calendar and the pane's History use. The placeholder and an empty title are
+ * the same value to the comparison (fieldKey), so it is never written back to the calendar as a title change.
+ */
+export const UNTITLED_SUBJECT = '(No title)';
+
+/** The subject a CRM gets for an event's title: the title, or the placeholder when it is blank. */
+export function crmSubject(title: string): string {
+  return title.trim() === '' ? UNTITLED_SUBJECT : title;
+}
+
 const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const PLAIN_TEXT = /^[\x20-\x7e]*$/;
 
@@ -95,6 +108,8 @@ export function fieldKey(name: SyncedFieldName, f: SyncedFields): string {
       return f.recurrence ? `${f.recurrence.rrule}|${f.recurrence.exdates.join(',')}` : '';
     case 'reminderMinutes':
       return f.reminderMinutes === null ? '' : String(f.reminderMinutes);
+    case 'subject':
+      return crmSubject(f.subject);
     default:
       return f[name];
   }

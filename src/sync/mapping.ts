@@ -7,7 +7,7 @@ import type { CalendarEvent, CrmItem, SyncedFieldName, SyncedFields, Timing } fr
 import type { CalendarCapabilities, CrmCapabilities } from './ports';
 import type { LinkedCrmInfo } from './status-store';
 import type { SyncSettings } from '../shared/settings';
-import { canonicalFields, contentHash, hashString } from './canonical';
+import { canonicalFields, contentHash, crmSubject, hashString } from './canonical';
 
 export interface EngineEnv {
   settings: SyncSettings;
@@ -132,8 +132,9 @@ export function crmValueFromEvent<K extends SyncedFieldName>(
   ev: SyncedFields,
   info: LinkedCrmInfo,
 ): SyncedFields[K] {
+  if (name === 'subject')
+    return crmSubject(info.type === 'task' ? unstrike(ev.subject) : ev.subject) as SyncedFields[K];
   if (info.type === 'task') {
-    if (name === 'subject') return unstrike(ev.subject) as SyncedFields[K];
     if (name === 'timing' && ev.timing.kind === 'timed') {
       return {
         kind: 'timed',

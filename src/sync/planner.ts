@@ -25,7 +25,7 @@ import type {
   SyncCalendars,
   UnlinkOp,
 } from './plan';
-import { contentHash, fieldKey, hashString } from './canonical';
+import { contentHash, crmSubject, fieldKey, hashString } from './canonical';
 import { isOccurrenceEventId } from './occurrences';
 import { indexLinks, type LinkIndex } from './link-index';
 import {
@@ -1184,6 +1184,7 @@ class Planner {
     }
     const fields: SyncedFields = {
       ...v,
+      subject: crmSubject(v.subject),
       attendees: env.settings.syncInvitees && env.crmCaps.invitees ? v.attendees : [],
       recurrence: env.crmCaps.recurrence ? v.recurrence : null,
     };

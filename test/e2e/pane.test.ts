@@ -7,7 +7,14 @@ import type { Page } from 'playwright-core';
 import { launchPane, screenshot, seriousViolations, type PaneBrowser } from './support/browser';
 import { devSignIn, navigate, openPane } from './support/pane-actions';
 import { ensurePaneBuilt } from './support/pane-build';
-import { expectDialogWithFocus, expectFitsPane, expectHeadingVisible, expectNoRawErrors } from './support/pane-checks';
+import {
+  expectDialogWithFocus,
+  expectFieldsCapped,
+  expectFitsPane,
+  expectHeadingVisible,
+  expectNoRawErrors,
+  expectOpenListsFit,
+} from './support/pane-checks';
 import { startServer, type E2eServer } from './support/server';
 
 jest.setTimeout(180_000);
@@ -263,6 +270,7 @@ describe('the pane against the real server', () => {
 
   it('looks right in the dark and high-contrast themes: no frame, nothing covered, nothing wider than the pane', async () => {
     for (const [theme, media] of [
+      ['light', { colorScheme: 'light' as const }],
       ['dark', { colorScheme: 'dark' as const }],
       ['high-contrast', { forcedColors: 'active' as const }],
     ] as const) {
@@ -278,6 +286,7 @@ describe('the pane against the real server', () => {
       });
       if (theme === 'dark') expect(corner).not.toBe('rgb(255, 255, 255)');
       await checkView(page, `30-${theme}-connections`);
+      await expectOpenListsFit(page, 350, () => screenshot(page, `30b-${theme}-connections-open-list`), 0);
       await checkSectionsMenu(page, `31-${theme}-sections-menu`);
       await navigate(page, 'Automatic sync');
       await checkView(page, `32-${theme}-automatic-sync`);
@@ -287,6 +296,7 @@ describe('the pane against the real server', () => {
       await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
       await navigate(page, 'Sync settings');
       await checkView(page, `34-${theme}-sync-settings`);
+      await expectOpenListsFit(page, 350, () => screenshot(page, `34b-${theme}-sync-settings-open-list`));
       await page.close();
     }
     // A wide pane (Outlook on the web lets users widen it; admins use a browser tab).
@@ -297,6 +307,12 @@ describe('the pane against the real server', () => {
     await navigate(wide, 'Sync settings');
     await screenshot(wide, '35-wide-sync-settings');
     await expectFitsPane(wide, 900);
+    // Fields stop at 28rem (448 px) instead of stretching to 860 px, and so do their open lists.
+    await expectFieldsCapped(wide, 448);
+    await expectOpenListsFit(wide, 900, () => screenshot(wide, '35b-wide-sync-settings-open-list'));
+    await navigate(wide, 'Connections');
+    await screenshot(wide, '36-wide-connections');
+    await expectFieldsCapped(wide, 448);
     await wide.close();
   });
 });

@@ -344,9 +344,23 @@ describe('one error shape (issue 16, finding 8)', () => {
     }
   });
 
-  it('answers fuzzed bodies on every body route with the one shape, never a 500', async () => {
+  it('answers fuzzed bodies on every body route (user, admin, Sandbox) with the one shape, never a 500', async () => {
     const token = await h.idp.token(ann);
-    const bodyRoutes = (Object.values(apiRoutes) as RouteDef[]).filter((d) => d.body && d.auth === 'user');
+    const adminToken = await h.idp.token({ tid: 'tenant-a', oid: 'oid-ada', email: 'ada@a.test', admin: true });
+    const params = { side: 'crm', runId: 'r', cleanupId: 'c', crmId: 'i', profileId: 'p', userId: 'u' };
+    const targets = [
+      ...(Object.values(apiRoutes) as RouteDef[])
+        .filter((d) => d.body && d.auth !== 'none')
+        .map((d) => ({ method: d.method, url: routeUrl(d.path, params), admin: d.auth === 'admin' })),
+      // The Sandbox CRM's own REST API (not in the shared route table).
+      ...[
+        ['POST', '/sandbox/v1/items'],
+        ['POST', '/sandbox/v1/items/import'],
+        ['PATCH', '/sandbox/v1/items/nope'],
+        ['POST', '/sandbox/v1/contacts'],
+        ['POST', '/sandbox/v1/companies'],
+      ].map(([method, url]) => ({ method: method as RouteDef['method'], url: url!, admin: false })),
+    ];
     const json = fc.jsonValue({ maxDepth: 3 });
     const body = fc.oneof(
       json,
@@ -354,11 +368,11 @@ describe('one error shape (issue 16, finding 8)', () => {
       fc.record({ set: fc.dictionary(fc.string({ maxLength: 12 }), json, { maxKeys: 4 }) }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...bodyRoutes), body, async (def, payload) => {
+      fc.asyncProperty(fc.constantFrom(...targets), body, async (t, payload) => {
         const res = await h.app.inject({
-          method: def.method,
-          url: routeUrl(def.path, { side: 'crm', runId: 'r', cleanupId: 'c', crmId: 'i', profileId: 'p', userId: 'u' }),
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          method: t.method,
+          url: t.url,
+          headers: { authorization: `Bearer ${t.admin ? adminToken : token}`, 'content-type': 'application/json' },
           payload: JSON.stringify(payload),
         });
         expect(res.statusCode).toBeLessThan(500);
@@ -368,13 +382,13 @@ describe('one error shape (issue 16, finding 8)', () => {
           if (res.statusCode === 400) expect(parsed.data?.field).not.toBeNull();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 250 },
     );
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('logs at every level (issue 16, finding 5)', () => {
-  it.each(['trace', 'debug', 'info', 'warn', 'error'])(
+  it.each(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])(
     'hold no bearer token or password at %s, malformed requests included',
     async (level) => {
       const lines: string[] = [];

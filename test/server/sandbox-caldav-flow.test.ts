@@ -65,13 +65,35 @@ describe('Sandbox CRM → CalDAV through the shipped registry', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const call = async (who: typeof ann, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
+  const call = async (who: typeof ann, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
     app.inject({
       method,
       url,
       headers: { authorization: `Bearer ${await idp.token(who)}` },
       ...(payload === undefined ? {} : { payload: payload as object }),
     });
+
+  let calendarPath = '';
+  const auth = { authorization: `Basic ${Buffer.from('ann:ann-app-password').toString('base64')}` };
+  const runOnce = async () => {
+    const started = await call(ann, 'POST', '/api/v1/runs', {});
+    expect(started.statusCode).toBe(202);
+    const { runId } = started.json() as { runId: string };
+    for (let i = 0; i < 600; i++) {
+      const detail = await call(ann, 'GET', `/api/v1/runs/${runId}`);
+      const status =
+        detail.statusCode === 200 ? (detail.json() as { report: { status: string } }).report.status : 'queued';
+      if (status !== 'queued' && status !== 'running')
+        return detail.json() as {
+          report: Record<string, unknown> & {
+            calendar: { created: number; updated: number };
+            crm: { created: number; updated: number };
+          };
+        };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('run did not finish');
+  };
 
   it('connects both sides, syncs a Sandbox meeting into Radicale, and a second run writes nothing', async () => {
     const providers = (await call(ann, 'GET', '/api/v1/providers')).json() as {
@@ -95,7 +117,7 @@ describe('Sandbox CRM → CalDAV through the shipped registry', () => {
       fields: { username: 'ann', password: 'ann-app-password' },
     });
     expect(cal.statusCode).toBe(201);
-    const calendarPath = await radicale.makeCalendar('ann', 'crm', 'CRM');
+    calendarPath = await radicale.makeCalendar('ann', 'crm', 'CRM');
     const calendars = (await call(ann, 'GET', '/api/v1/connections/calendar/calendars')).json() as {
       calendars: { id: string }[];
     };
@@ -132,23 +154,6 @@ describe('Sandbox CRM → CalDAV through the shipped registry', () => {
     expect(created.statusCode).toBe(201);
     // Bob (another tenant) sees none of Ann's Sandbox data.
     expect(((await call(bob, 'GET', '/sandbox/v1/items')).json() as { items: unknown[] }).items).toEqual([]);
-
-    const runOnce = async () => {
-      const started = await call(ann, 'POST', '/api/v1/runs', {});
-      expect(started.statusCode).toBe(202);
-      const { runId } = started.json() as { runId: string };
-      for (let i = 0; i < 600; i++) {
-        const detail = await call(ann, 'GET', `/api/v1/runs/${runId}`);
-        const status =
-          detail.statusCode === 200 ? (detail.json() as { report: { status: string } }).report.status : 'queued';
-        if (status !== 'queued' && status !== 'running')
-          return detail.json() as {
-            report: Record<string, unknown> & { calendar: { created: number; updated: number } };
-          };
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('run did not finish');
-    };
 
     const first = await runOnce();
     expect(first.report.status).toBe('succeeded');
@@ -229,5 +234,69 @@ describe('Sandbox CRM → CalDAV through the shipped registry', () => {
     expect((await outlook('Another meeting', 'ann@a.test')).json()).toMatchObject({ items: [], match: 'unresolved' });
     // The hints only go with an Outlook item id.
     expect((await call(ann, 'GET', '/api/v1/items/lookup?email=a@b.test&subject=x')).statusCode).toBe(400);
+  }, 120_000);
+
+  it('imports an event without a title as "(No title)" and never writes the placeholder back as its title', async () => {
+    const start = new Date(systemClock().getTime() + 4 * 86_400_000);
+    start.setUTCHours(13, 0, 0, 0);
+    const ics = (d: Date) =>
+      d
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d{3}/, '');
+    const untitled = [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//test//untitled//EN',
+      'BEGIN:VEVENT',
+      'UID:untitled-1@test',
+      `DTSTAMP:${ics(start)}`,
+      `DTSTART:${ics(start)}`,
+      `DTEND:${ics(new Date(start.getTime() + 1_800_000))}`,
+      // With an invitee: only related events sync by default.
+      'ORGANIZER:mailto:ann@a.test',
+      'ATTENDEE;CN=Bea Buyer;SCHEDULE-AGENT=CLIENT:mailto:buyer@contoso.example',
+      'END:VEVENT',
+      'END:VCALENDAR',
+      '',
+    ].join('\r\n');
+    const href = `${calendarPath}untitled-1.ics`;
+    const put = await fetch(`${radicale.origin}${href}`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'text/calendar; charset=utf-8' },
+      body: untitled,
+    });
+    expect(put.status).toBe(201);
+
+    const imported = await runOnce();
+    expect(imported.report.status).toBe('succeeded');
+    expect(imported.report.crm.created).toBe(1);
+    const items = (await call(ann, 'GET', '/sandbox/v1/items')).json() as {
+      items: { id: string; subject: string; start: string }[];
+    };
+    const item = items.items.find((i) => i.start === start.toISOString());
+    expect(item?.subject).toBe('(No title)');
+
+    // The placeholder is the CRM's wording only: the event keeps having no title, run after run, and a CRM edit of
+    // another field (the time) travels without taking the placeholder along.
+    const readEvent = async () =>
+      (await (await fetch(`${radicale.origin}${href}`, { headers: auth })).text()).replace(/\r\n /g, '');
+    await runOnce();
+    const settled = await runOnce();
+    expect(settled.report.calendar).toMatchObject({ created: 0, updated: 0 });
+    expect(settled.report.crm).toMatchObject({ created: 0, updated: 0 });
+    expect(await readEvent()).not.toMatch(/^SUMMARY/m);
+
+    const later = new Date(start.getTime() + 3_600_000);
+    const moved = await call(ann, 'PATCH', `/sandbox/v1/items/${item!.id}`, {
+      start: later.toISOString(),
+      end: new Date(later.getTime() + 1_800_000).toISOString(),
+    });
+    expect(moved.statusCode).toBe(200);
+    const pushed = await runOnce();
+    expect(pushed.report.calendar.updated).toBe(1);
+    const after = await readEvent();
+    expect(after).toContain(`DTSTART:${ics(later)}`);
+    expect(after).not.toMatch(/^SUMMARY:\(No title\)/m);
   }, 120_000);
 });

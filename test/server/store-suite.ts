@@ -140,6 +140,25 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       expect((await state.get('tq', u.id)).leaseOwner).toBeNull();
     });
 
+    it('scopes a lease to its run: a later run of the same process ends the old one and keeps its own lease', async () => {
+      // Found by the chaos test: a worker's old run (its lease expired while the database was away) kept renewing
+      // the lease its own process's retry had taken, so two runs of one user ran at once.
+      const users = new UserRepository(db.kysely, clock);
+      const u = await users.create({ tenantId: 'tl', email: 'same-process@example.com' });
+      const state = new SyncStateRepository(db.kysely);
+      const t0 = new Date('2026-01-01T00:00:00Z');
+      expect(await state.acquire('tl', u.id, 'w1', 'old-run', 4_000, t0)).toBe(true);
+      const t1 = new Date(t0.getTime() + 10_000); // expired: the retry in the same process takes it
+      expect(await state.acquire('tl', u.id, 'w1', 'retry-run', 4_000, t1)).toBe(true);
+      expect(await state.renew('tl', u.id, 'w1', 4_000, t1, 'old-run')).toBe(false);
+      expect(await state.renew('tl', u.id, 'w1', 4_000, t1, 'retry-run')).toBe(true);
+      // The old run, ending, does not free the retry's lease.
+      await state.release('tl', u.id, 'w1', { nextRunAt: null, failures: 0 }, 'old-run');
+      expect(await state.acquire('tl', u.id, 'w2', 'third-run', 4_000, t1)).toBe(false);
+      await state.release('tl', u.id, 'w1', { nextRunAt: null, failures: 0 }, 'retry-run');
+      expect(await state.acquire('tl', u.id, 'w2', 'third-run', 4_000, t1)).toBe(true);
+    });
+
     it('status store keeps one user apart from another', async () => {
       const users = new UserRepository(db.kysely, clock);
       const u1 = await users.create({ tenantId: 'tx', email: 'one@example.com' });

@@ -24,6 +24,11 @@ export interface CalDavTestServer {
    * fixtures such as the 10,000-event pairing).
    */
   seed(calendarPath: string, resources: { name: string; ics: string }[]): Promise<void>;
+  /**
+   * Requests the server received so far, every method and user (Radicale: counted from its log, started with
+   * `logRequests`; Xandikos: counted by its authenticating proxy).
+   */
+  requestCount(): number;
   stop(): Promise<void>;
 }
 
@@ -37,6 +42,10 @@ export const caldavServerKinds: CalDavServerKind[] = (() => {
   return wanted.length ? all.filter((k) => wanted.includes(k)) : all;
 })();
 
-export function startCalDavServer(kind: CalDavServerKind, users?: Record<string, string>): Promise<CalDavTestServer> {
-  return kind === 'radicale' ? startRadicale(users) : startXandikos(users);
+export function startCalDavServer(
+  kind: CalDavServerKind,
+  users?: Record<string, string>,
+  opts: { logRequests?: boolean } = {},
+): Promise<CalDavTestServer> {
+  return kind === 'radicale' ? startRadicale(users, opts) : startXandikos(users);
 }

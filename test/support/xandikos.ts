@@ -60,7 +60,9 @@ export async function startXandikos(
   const allowed = new Set(
     Object.entries(users).map(([u, p]) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`),
   );
+  let requests = 0;
   const proxy = http.createServer((req, res) => {
+    requests++;
     if (!allowed.has(req.headers.authorization ?? '')) {
       req.resume();
       res.writeHead(401, { 'www-authenticate': 'Basic realm="xandikos"', 'content-type': 'text/plain' });
@@ -90,6 +92,7 @@ export async function startXandikos(
     hostPort: `127.0.0.1:${proxyPort}`,
     users,
     homePath: () => `${principal}calendars/`,
+    requestCount: () => requests,
     async makeCalendar(_user, name, displayName = name) {
       const p = `${principal}calendars/${name}/`;
       // Xandikos answers MKCALENDAR in a misspelt namespace and refuses supported-calendar-component-set (it stays

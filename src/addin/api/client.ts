@@ -57,17 +57,28 @@ export interface ApiClientOptions {
   baseUrl?: string;
 }
 
+/** `signal` stops waiting for the answer (the user cancelled a call to a server that does not answer). */
+type Abortable = { signal?: AbortSignal };
+
 export type ApiClient = <N extends RouteName>(
   name: N,
-  ...args: keyof Args<N> extends never ? [] : [Args<N>]
+  ...args: keyof Args<N> extends never ? [options?: Abortable] : [Args<N> & Abortable]
 ) => Promise<RouteResponse<N>>;
+
+/** The user stopped waiting for a call (its `signal` was aborted). */
+export class ApiCancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'ApiCancelledError';
+  }
+}
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const base = options.baseUrl ?? '';
   return (async (
     name: RouteName,
-    args?: { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown },
+    args?: { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; signal?: AbortSignal },
   ) => {
     const route = apiRoutes[name];
     let url = base + routeUrl(route.path, args?.params ?? {});
@@ -97,11 +108,18 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     }
     let response: Response;
     try {
-      response = await doFetch(url, { method: route.method, headers, body });
+      response = await doFetch(url, { method: route.method, headers, body, signal: args?.signal ?? null });
     } catch (err) {
+      if (args?.signal?.aborted) throw new ApiCancelledError();
       throw new ApiUnreachableError(err);
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      if (args?.signal?.aborted) throw new ApiCancelledError();
+      throw new ApiUnreachableError(err);
+    }
     const json: unknown = text ? safeJson(text) : null;
     if (!response.ok) {
       if (response.status === 401) options.onUnauthorized?.();

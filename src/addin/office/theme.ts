@@ -30,14 +30,27 @@ export function currentTheme(): ThemeKind {
 
 /**
  * Calls the listener when the user switches Office's theme while the pane is open (Office.EventType
- * .OfficeThemeChanged, Mailbox 1.14, task panes only). Where Office has no such event the theme is read at start.
+ * .OfficeThemeChanged, Mailbox 1.14, task panes only), or the system's high contrast or dark mode changes.
  * Returns the function that stops listening.
  */
 export function onThemeChanged(listener: () => void): () => void {
+  const stops: (() => void)[] = [];
+  // Windows high contrast switched on or off, or the system's dark mode (Outlook on the web, a browser tab), while
+  // the pane is open: the media queries change, and the pane follows without a reload.
+  if (typeof window !== 'undefined' && typeof window.matchMedia === 'function') {
+    for (const query of ['(forced-colors: active)', '(prefers-color-scheme: dark)']) {
+      const mq = window.matchMedia(query);
+      if (typeof mq.addEventListener !== 'function') continue;
+      mq.addEventListener('change', listener);
+      stops.push(() => mq.removeEventListener('change', listener));
+    }
+  }
   const office = officeGlobal();
   const mailbox = office?.context?.mailbox;
   const type = office?.EventType?.OfficeThemeChanged;
-  if (!mailbox?.addHandlerAsync || !type || !isSetSupported('Mailbox', '1.14')) return () => undefined;
-  mailbox.addHandlerAsync(type, listener);
-  return () => mailbox.removeHandlerAsync(type);
+  if (mailbox?.addHandlerAsync && type && isSetSupported('Mailbox', '1.14')) {
+    mailbox.addHandlerAsync(type, listener);
+    stops.push(() => mailbox.removeHandlerAsync(type));
+  }
+  return () => stops.forEach((stop) => stop());
 }

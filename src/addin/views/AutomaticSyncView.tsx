@@ -28,6 +28,10 @@ import { CleanupDialog } from './sync/CleanupDialog';
 import { PreviewDialog } from './sync/PreviewDialog';
 import { ResetDialog } from './sync/ResetDialog';
 import { useRunProgress } from './sync/use-run-progress';
+import { formatWait, useElapsedSeconds } from '../state/use-elapsed';
+
+/** After this long, the running state says why a run can take long and that the pane can be closed. */
+const SLOW_RUN_AFTER_S = 20;
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL },
@@ -48,6 +52,8 @@ export function AutomaticSyncView() {
   /** The value the user just chose, shown while the server confirms it. */
   const [toggling, setToggling] = useState<boolean | null>(null);
   const busy = useRunProgress();
+  const runningSince = busy && status?.running ? Date.parse(status.running.startedAt) : null;
+  const runFor = useElapsedSeconds(runningSince !== null && Number.isFinite(runningSince) ? runningSince : null);
 
   const bothConnected = connections?.crm?.status === 'connected' && connections?.calendar?.status === 'connected';
   const autoLocked = settings?.details.find((d) => d.key === 'automaticSync')?.locked ?? false;
@@ -145,6 +151,9 @@ export function AutomaticSyncView() {
             {m.running}
             {status && status.queued > 0 ? ` ${m.queued(status.queued)}` : ''}
           </Text>
+          {runningSince !== null && runFor >= SLOW_RUN_AFTER_S && (
+            <Text size={200}>{m.slowRun(formatWait(runFor))}</Text>
+          )}
         </div>
       )}
 

@@ -75,7 +75,9 @@ export function toConnectError(e: unknown, urlField = 'url'): ConnectError {
   ) {
     return new ConnectError('unreachable', `The server could not be reached (${code}).`, urlField);
   }
-  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) {
+  // By name: the abort signal's DOMException is not always `instanceof Error` (another realm: undici's, a test VM's).
+  const name = (e as { name?: unknown } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
     return new ConnectError('unreachable', 'The server did not answer in time.', urlField);
   }
   // A JSON parse failure quotes the answer it could not read (V8: `Unexpected token '<', "<html>…" is not valid

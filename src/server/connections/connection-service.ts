@@ -208,6 +208,15 @@ export class ConnectionService {
     userEmail = '',
   ): Promise<ConnectionRecord> {
     const { connector, input, method } = this.input(side, req, 'direct');
+    // A user's URL is checked (syntax, https, public address) before any connector parses or fetches it: a URL the
+    // platform cannot parse (`javascript:…`) was answered "TypeError: Invalid URL" with no field.
+    if (input.url) {
+      try {
+        await assertSafeUrl(input.url, this.deps.urlPolicy ?? { allowedPrivateHosts: [] });
+      } catch (e) {
+        throw connectFailure(e);
+      }
+    }
     let verified: VerifiedConnection;
     try {
       if (connector.connect) {

@@ -248,7 +248,7 @@ export class RunService {
     const heartbeat = setInterval(
       () => {
         void this.deps.syncState
-          .renew(tenantId, userId, this.owner, this.o.leaseTtlMs, this.o.now())
+          .renew(tenantId, userId, this.owner, this.o.leaseTtlMs, this.o.now(), runId)
           .then((held) => {
             if (!held) abort.abort(new Error('run lease lost'));
           })
@@ -265,7 +265,7 @@ export class RunService {
       clearInterval(heartbeat);
       this.shutdown.signal.removeEventListener('abort', onShutdown);
     }
-    await this.afterRun(tenantId, userId, report!, before.failures, inputs);
+    await this.afterRun(tenantId, userId, report!, before.failures, inputs, runId);
     return { report: report!, calendar: inputs.connections?.find((c) => c.side === 'calendar') ?? null };
   }
 
@@ -319,6 +319,7 @@ export class RunService {
     report: RunReport,
     failuresBefore: number,
     inputs: RunInputs,
+    runId: string,
   ) {
     const { syncState, users, connections } = this.deps;
     let settings = inputs.settings;
@@ -364,7 +365,8 @@ export class RunService {
         : intervalMs * (1 + this.o.jitter * (2 * this.o.random() - 1));
       nextRunAt = new Date(now + Math.round(delay)).toISOString();
     }
-    await syncState.release(tenantId, userId, this.owner, { nextRunAt, failures });
+    // Only this run's lease: if it was lost, another run of this user (maybe in this process) holds it now.
+    await syncState.release(tenantId, userId, this.owner, { nextRunAt, failures }, runId);
   }
 
   /** Graceful shutdown: running engines are told to stop between writes, then awaited; no new runs start. */

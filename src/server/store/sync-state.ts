@@ -102,25 +102,39 @@ export class SyncStateRepository {
     return r ? { failures: r.failures } : null;
   }
 
-  /** Extends a held lease; false when it was lost (expired and taken), so the holder must stop. */
-  async renew(tenantId: string, userId: string, owner: string, ttlMs: number, now: Date): Promise<boolean> {
-    const r = await this.db
+  /**
+   * Extends a held lease; false when it was lost (expired and taken), so the holder must stop. With `runId`, the
+   * lease must still be that run's: a process running a retry of the same user (same owner) after the janitor
+   * freed an expired lease must not keep the old run alive (found by the chaos test: two runs of one user at once).
+   */
+  async renew(
+    tenantId: string,
+    userId: string,
+    owner: string,
+    ttlMs: number,
+    now: Date,
+    runId?: string,
+  ): Promise<boolean> {
+    let q = this.db
       .updateTable('sync_state')
       .set({ lease_until: new Date(now.getTime() + ttlMs).toISOString() })
       .where('tenant_id', '=', tenantId)
       .where('user_id', '=', userId)
-      .where('lease_owner', '=', owner)
-      .executeTakeFirst();
+      .where('lease_owner', '=', owner);
+    if (runId !== undefined) q = q.where('running_run_id', '=', runId);
+    const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /** Releases the lease and sets the schedule; with `runId`, only while the lease is still that run's (see renew). */
   async release(
     tenantId: string,
     userId: string,
     owner: string,
     next: { nextRunAt: string | null; failures: number },
+    runId?: string,
   ): Promise<void> {
-    await this.db
+    let q = this.db
       .updateTable('sync_state')
       .set({
         lease_owner: null,
@@ -132,8 +146,9 @@ export class SyncStateRepository {
       })
       .where('tenant_id', '=', tenantId)
       .where('user_id', '=', userId)
-      .where('lease_owner', '=', owner)
-      .execute();
+      .where('lease_owner', '=', owner);
+    if (runId !== undefined) q = q.where('running_run_id', '=', runId);
+    await q.execute();
   }
 
   /** Releases a lease taken for something other than a run (reset, cleanup): the schedule stays as it was. */

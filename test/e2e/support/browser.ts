@@ -97,11 +97,19 @@ function isTabsterDummy(ruleId: string, html: string): boolean {
   return ruleId === 'aria-hidden-focus' && /^<i [^>]*data-tabster-dummy/.test(html);
 }
 
-/** Waits until no Web Animation is running, so colours and layout are final (a fading dialog is not). */
+/**
+ * Waits until no Web Animation is running, so colours and layout are final (a fading dialog is not). Endless ones
+ * (a spinner, an indeterminate progress bar) never end and are what a waiting state shows: they are not waited for.
+ */
 export async function settled(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), undefined, {
-    timeout: 10_000,
-  });
+  await page.waitForFunction(
+    () =>
+      document
+        .getAnimations()
+        .every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity),
+    undefined,
+    { timeout: 10_000 },
+  );
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

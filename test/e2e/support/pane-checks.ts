@@ -13,7 +13,9 @@ export async function expectFitsPane(page: Page, width = PANE_WIDTH): Promise<vo
     const out: string[] = [];
     const doc = document.documentElement;
     if (doc.scrollWidth > max) out.push(`page scrollWidth ${doc.scrollWidth}`);
-    for (const el of document.querySelectorAll<HTMLElement>('[role="dialog"], [role="alertdialog"], [role="menu"]')) {
+    for (const el of document.querySelectorAll<HTMLElement>(
+      '[role="dialog"], [role="alertdialog"], [role="menu"], [role="listbox"]',
+    )) {
       const r = el.getBoundingClientRect();
       if (el.scrollWidth > max || r.right > max + 0.5 || r.left < -0.5) {
         out.push(
@@ -62,4 +64,56 @@ export async function expectNoRawErrors(page: Page): Promise<void> {
   const text = await page.evaluate(() => document.body.innerText);
   expect(text).not.toMatch(/Something went wrong/);
   expect(text).not.toMatch(/[[{]\s*"(code|path|message|expected|origin)"/);
+}
+
+/**
+ * Every drop-down on the view, opened one by one: its list is drawn in the page (a customisable select, so it can
+ * be measured and kept in the pane; the browser's native list is as wide as the longest option and out of reach)
+ * and no option reaches past `width`. `shoot` takes a screenshot of the first open list. Escape closes each.
+ */
+export async function expectOpenListsFit(
+  page: Page,
+  width = PANE_WIDTH,
+  shoot?: () => Promise<unknown>,
+  atLeast = 1,
+): Promise<void> {
+  const selects = page.locator('select:visible');
+  const n = await selects.count();
+  expect(n).toBeGreaterThanOrEqual(atLeast);
+  const problems: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const select = selects.nth(i);
+    if (await select.isDisabled()) continue;
+    await select.click();
+    const seen = await select.evaluate((el, max) => {
+      const s = el as HTMLSelectElement;
+      const name = s.labels?.[0]?.textContent ?? s.getAttribute('aria-label') ?? s.id;
+      const appearance = getComputedStyle(s).getPropertyValue('appearance');
+      const rects = [...s.options].map((o) => o.getBoundingClientRect()).filter((r) => r.width > 0);
+      const right = Math.max(...rects.map((r) => r.right));
+      const left = Math.min(...rects.map((r) => r.left));
+      const out: string[] = [];
+      if (appearance !== 'base-select') out.push(`${name}: a native list (appearance ${appearance})`);
+      else if (!s.matches(':open') || rects.length === 0) out.push(`${name}: its list did not open`);
+      else if (right > max + 0.5 || left < -0.5) out.push(`${name}: list ${Math.round(left)}–${Math.round(right)}`);
+      return out;
+    }, width);
+    problems.push(...seen);
+    if (i === 0 && shoot) await shoot();
+    await page.keyboard.press('Escape');
+    await page.waitForFunction((el) => !(el as HTMLSelectElement).matches(':open'), await select.elementHandle());
+  }
+  expect(problems).toEqual([]);
+}
+
+/** In a wide pane, fields and drop-downs stop at `max` px instead of stretching across it. */
+export async function expectFieldsCapped(page: Page, max: number): Promise<void> {
+  const wide = await page.evaluate(
+    (cap) =>
+      [...document.querySelectorAll<HTMLElement>('select, input:not([type=checkbox]):not([type=radio]), textarea')]
+        .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().width > cap + 0.5)
+        .map((el) => `${el.tagName.toLowerCase()} ${Math.round(el.getBoundingClientRect().width)} px`),
+    max,
+  );
+  expect(wide).toEqual([]);
 }

@@ -42,6 +42,8 @@ export async function startServer(opts: {
    * PUBLIC_URL set to it (otherwise port 0, and PUBLIC_URL unset).
    */
   fixedPort?: boolean;
+  /** Settings that replace the defaults above (e.g. AUTH_MODE=entra with an Entra app). */
+  env?: Record<string, string>;
 }): Promise<E2eServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pane-e2e-'));
   const port = opts.fixedPort ? await freePort() : 0;
@@ -56,6 +58,7 @@ export async function startServer(opts: {
     ADDIN_DIR: opts.addinDir,
     CONNECTOR_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
     ALLOWED_PRIVATE_HOSTS: (opts.allowedPrivateHosts ?? []).join(','),
+    ...opts.env,
   });
   const db = openDatabase(config.DATABASE_URL);
   await migrateToLatest(db);

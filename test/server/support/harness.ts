@@ -26,8 +26,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** The whole server on a temp SQLite file with a loopback identity provider and in-memory providers. */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+/**
+ * The whole server on a temp SQLite file with a loopback identity provider and in-memory providers (or, with
+ * `shippedRegistry`, the providers the product ships: Sandbox CRM, CalDAV, Graph, Google, the CRMs).
+ */
+export async function startHarness(
+  env: Record<string, string> = {},
+  o: { shippedRegistry?: boolean } = {},
+): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'server-api-'));
   const idp = await TestIdentityProvider.start();
   const config = loadConfig({
@@ -48,7 +54,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const runtime = await createRuntime(config, db, {
     engine,
     clock: systemClock,
-    registry: world.registry(),
+    ...(o.shippedRegistry ? {} : { registry: world.registry() }),
     logger: pino({ level: 'silent' }),
     runOptions: { waitPollMs: 10, leaseTtlMs: 30_000 },
   });

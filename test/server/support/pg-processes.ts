@@ -36,7 +36,7 @@ export interface PgCluster {
   enqueue(user: UserRecord, trigger?: RunJob['trigger']): Promise<string>;
   runs(): Promise<{ user_id: string; run_id: string; status: string; data: string }[]>;
   jobStates(): Promise<Record<string, number>>;
-  log(): Promise<{ pid: number; user_email: string; event: string }[]>;
+  log(): Promise<{ pid: number; user_email: string; event: string; at: string }[]>;
   /** Polls `check` until it returns true (or throws after `timeoutMs`, with `what` in the message). */
   until(what: string, check: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -105,9 +105,13 @@ export async function pgCluster(pg: TestPostgres, o: { users: number; env?: Node
       return child;
     },
     async enqueue(user, trigger = 'manual') {
-      queue ??= new PgBossQueue(url, { onError: () => {} });
+      // Queued as `crm-sync serve` would: with the deployment's job expiry (a killed worker's job is handed on after it).
+      queue ??= new PgBossQueue(url, {
+        onError: () => {},
+        ...(env.RUN_JOB_EXPIRY_SECONDS ? { expireSeconds: Number(env.RUN_JOB_EXPIRY_SECONDS) } : {}),
+      });
       const runId = crypto.randomUUID();
-      await queue.enqueue({ tenantId: 'pg', userId: user.id, runId, trigger, confirmDeletions: false });
+      await queue.enqueue({ tenantId: user.tenantId, userId: user.id, runId, trigger, confirmDeletions: false });
       return runId;
     },
     async runs() {
@@ -128,7 +132,8 @@ export async function pgCluster(pg: TestPostgres, o: { users: number; env?: Node
           pid: number;
           user_email: string;
           event: string;
-        }>`select pid, user_email, event from test_run_log order by seq`.execute(db.kysely)
+          at: string;
+        }>`select pid, user_email, event, at from test_run_log order by seq`.execute(db.kysely)
       ).rows;
     },
     async until(what, check, timeoutMs = 60_000) {

@@ -6,6 +6,7 @@ import {
   Field,
   makeStyles,
   MessageBar,
+  MessageBarActions,
   MessageBarBody,
   Select,
   Spinner,
@@ -32,6 +33,8 @@ export function CalendarPicker() {
   const [sources, setSources] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Bumped by "Check again" (an account with no calendars yet): the list is read anew. */
+  const [reads, setReads] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -48,7 +51,7 @@ export function CalendarPicker() {
     return () => {
       live = false;
     };
-  }, [api]);
+  }, [api, reads]);
 
   async function save() {
     setBusy(true);
@@ -70,7 +73,25 @@ export function CalendarPicker() {
   return (
     <Section title={m.calendarsTitle}>
       {!data && !error && <Spinner size="tiny" label={messages.loading} />}
-      {data && (
+      {data && data.calendars.length === 0 && (
+        // An empty account (a new CalDAV user, a server with nothing made yet): say so and what to do, instead of
+        // an empty drop-down and a Save button that cannot work.
+        <MessageBar intent="warning" role="status">
+          <MessageBarBody>{m.noCalendars}</MessageBarBody>
+          <MessageBarActions>
+            <Button
+              onClick={() => {
+                // The button stays where it is while the list is read again, and keeps the focus.
+                setError(null);
+                setReads((n) => n + 1);
+              }}
+            >
+              {m.checkAgain}
+            </Button>
+          </MessageBarActions>
+        </MessageBar>
+      )}
+      {data && data.calendars.length > 0 && (
         <>
           <Field label={m.targetCalendar}>
             <Select value={target} onChange={(_e, d) => setTarget(d.value)}>

@@ -3,7 +3,7 @@
  * Microsoft 365 sign-in, or OAuth through the Office dialog), an optional Custom URL, and the server's reason
  * when the test call fails.
  */
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import {
   Button,
   Checkbox,
@@ -11,6 +11,7 @@ import {
   Input,
   makeStyles,
   MessageBar,
+  MessageBarActions,
   MessageBarBody,
   Radio,
   RadioGroup,
@@ -20,11 +21,16 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import type { ProviderEntry, Side } from '../../../shared/api';
-import { ApiCallError, ApiUnreachableError, InputError } from '../../api/client';
+import { ApiCallError, ApiCancelledError, ApiUnreachableError, InputError } from '../../api/client';
+import { formatWait, useElapsedSeconds } from '../../state/use-elapsed';
+import { systemClock } from '../../../shared/clock';
 import { describeError, fieldProblems, problemFor, type FieldProblem } from '../../api/describe-error';
 import { messages } from '../../messages';
 import { useServices } from '../../state/context';
 import { connectRequestFrom, readDialogAnswer } from './connect-request';
+
+/** After this long without an answer, the connection test says whom it is waiting for and offers to stop. */
+const SLOW_AFTER_S = 10;
 
 const useStyles = makeStyles({
   // min-width 0 down to the native select: its intrinsic width is its longest option, wider than the pane.
@@ -58,6 +64,10 @@ export function ConnectForm(props: {
   const [error, setError] = useState<string | null>(null);
   const [problems, setProblems] = useState<FieldProblem[]>([]);
   const setFieldError = (p: FieldProblem | null) => setProblems(p ? [p] : []);
+  /** When the connection test started (ms), and how to stop waiting for it. */
+  const [startedAt, setStartedAt] = useState<number | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  const waited = useElapsedSeconds(startedAt);
 
   const method = provider
     ? (provider.authMethods.find((a) => a.id === methodId) ?? provider.authMethods[0] ?? null)
@@ -79,6 +89,8 @@ export function ConnectForm(props: {
       return;
     }
     setBusy(true);
+    const controller = new AbortController();
+    abort.current = controller;
     try {
       if (method.kind === 'oauth') {
         const start = await api('oauthStart', { params: { side: props.side }, body: request.body });
@@ -91,11 +103,17 @@ export function ConnectForm(props: {
           return;
         }
       } else {
-        await api('connect', { params: { side: props.side }, body: request.body });
+        setStartedAt(systemClock().getTime());
+        await api('connect', { params: { side: props.side }, body: request.body, signal: controller.signal });
       }
       await store.getState().refreshConnections();
       store.getState().notify({ intent: 'success', text: m.connected });
     } catch (err) {
+      if (err instanceof ApiCancelledError) {
+        setError(m.connectCancelled(serverName));
+        if (urlShown) focusField('url');
+        return;
+      }
       const named = fieldProblems(err);
       setProblems(named);
       if (named[0]) focusField(named[0].field);
@@ -109,6 +127,8 @@ export function ConnectForm(props: {
       );
     } finally {
       setBusy(false);
+      setStartedAt(null);
+      abort.current = null;
     }
   }
 
@@ -121,6 +141,17 @@ export function ConnectForm(props: {
     const message = problemFor(problems, field);
     return message ? { validationState: 'error' as const, validationMessage: message } : {};
   };
+
+  /** Whom the test is waiting for: the host the user typed, else the provider. */
+  const serverName = (() => {
+    try {
+      if (urlShown && url.trim()) return new URL(url.trim()).host;
+    } catch {
+      // not a URL yet: the provider's name below
+    }
+    return provider?.label ?? m.theServer;
+  })();
+  const slow = busy && startedAt !== null && waited >= SLOW_AFTER_S;
 
   const hint =
     method?.kind === 'oauth'
@@ -251,6 +282,14 @@ export function ConnectForm(props: {
         </Button>
         {busy && <Spinner size="tiny" label={m.connecting} />}
       </div>
+      {slow && (
+        <MessageBar intent="warning" role="status">
+          <MessageBarBody>{m.slowConnect(serverName, formatWait(waited))}</MessageBarBody>
+          <MessageBarActions>
+            <Button onClick={() => abort.current?.abort()}>{m.stopWaiting}</Button>
+          </MessageBarActions>
+        </MessageBar>
+      )}
     </form>
   );
 }

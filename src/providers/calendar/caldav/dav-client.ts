@@ -101,10 +101,19 @@ export class DavClient {
     depth: '0' | '1',
     body: string,
     accept?: number[],
+    /** `'request'`: the safe fetch's per-request timeout (a depth-0 probe, not a listing). */
+    timeout: 'listing' | 'request' = 'listing',
   ): Promise<Multistatus & { status: number }> {
     // A listing (a full sync-collection or PROPFIND, a multiget) of a large collection takes a server minutes: at
     // 10,000 events Radicale answered the first full listing after more than the 30 s other requests get.
-    const ans = await this.request({ method, url, headers: { depth }, body, accept, timeoutMs: LISTING_TIMEOUT_MS });
+    const ans = await this.request({
+      method,
+      url,
+      headers: { depth },
+      body,
+      accept,
+      ...(timeout === 'listing' ? { timeoutMs: LISTING_TIMEOUT_MS } : {}),
+    });
     if (ans.status !== 207) return { status: ans.status, responses: [], syncToken: null };
     return { status: 207, ...parseMultistatus(ans.body, url) };
   }

@@ -4,6 +4,7 @@
  * A URL that already is a calendar collection or a calendar home works too.
  */
 import { ProviderError } from '../../../sync/errors';
+import { ConnectError } from '../../http/connect-error';
 import type { CalendarInfo } from '../../../sync/ports';
 import type { DavClient } from './dav-client';
 import {
@@ -35,9 +36,34 @@ function mailtos(r: DavResponse): string[] {
     .map((h) => h.replace(/^mailto:/i, '').toLowerCase());
 }
 
-async function probe(client: DavClient, url: string): Promise<DavResponse | null> {
-  const ms = await client.multistatus('PROPFIND', url, '0', principalProps, [404, 405, 501]);
-  return ms.responses[0] ?? null;
+async function probe(client: DavClient, url: string): Promise<{ status: number; response: DavResponse | null }> {
+  // A depth-0 probe is no listing: it gets the ordinary per-request timeout, not the listings' 5 minutes (a server
+  // that never answered held the connection test for that long).
+  const ms = await client.multistatus('PROPFIND', url, '0', principalProps, [404, 405, 501], 'request');
+  return { status: ms.status, response: ms.responses[0] ?? null };
+}
+
+/** The typed path, decoded for reading ("/carol/work crm/"). */
+function shownPath(url: URL): string {
+  try {
+    return decodeURIComponent(url.pathname);
+  } catch {
+    return url.pathname;
+  }
+}
+
+/**
+ * A path the user typed that the server does not know (404, 405, 501: nothing there, or no WebDAV there) is a wrong
+ * address, named as such: falling back to /.well-known/caldav quietly connected to the default calendar instead
+ * of the one the user meant, and a server that found nothing anywhere looked like a refusal. A 403 stays a missing
+ * permission (the server knows the path and refuses this account).
+ */
+function wrongPath(start: URL, homeUrl: string | null): ConnectError {
+  const where = `${shownPath(start)} on ${start.host}`;
+  const hint = homeUrl
+    ? ` This account's calendars are at ${homeUrl}`
+    : ' The server address alone (https://host/) also works.';
+  return new ConnectError('bad-url', `Nothing was found at ${where}.${hint}`, 'url');
 }
 
 export async function discover(client: DavClient, userUrl: string, username: string): Promise<Discovered> {
@@ -47,13 +73,31 @@ export async function discover(client: DavClient, userUrl: string, username: str
   if (!candidates.includes(wellKnown)) candidates.push(wellKnown);
   const fallbackAddresses = username.includes('@') ? [username.toLowerCase()] : [];
   let lastAuthError: ProviderError | null = null;
+  // The user typed a path (not just the server) and nothing is there: reported as a wrong address, not skipped.
+  const typedPath = start.pathname.replace(/\/+$/, '') !== '' && start.pathname !== '/.well-known/caldav';
+  let typedPathMissing = false;
   for (const candidate of candidates) {
     let r: DavResponse | null;
     try {
-      r = await probe(client, candidate);
+      const answer = await probe(client, candidate);
+      r = answer.response;
+      if (candidate === candidates[0] && typedPath && (answer.status !== 207 || !r)) typedPathMissing = true;
     } catch (e) {
       if (e instanceof ProviderError && (e.kind === 'auth' || e.kind === 'forbidden')) throw e;
-      if (e instanceof ProviderError && e.kind === 'not-found') continue;
+      if (e instanceof ProviderError && e.kind === 'not-found') {
+        if (candidate === candidates[0] && typedPath) typedPathMissing = true;
+        continue;
+      }
+      // No answer at all (a timeout, a refused or reset connection): /.well-known/caldav on the same server would
+      // wait just as long, which doubled a dead server's connection test to 60 s. Said at once instead.
+      if (
+        candidate === candidates[0] &&
+        e instanceof ProviderError &&
+        e.kind === 'transient' &&
+        !e.status &&
+        new URL(wellKnown).origin === start.origin
+      )
+        throw e;
       lastAuthError = e instanceof ProviderError ? e : lastAuthError;
       continue;
     }
@@ -67,13 +111,14 @@ export async function discover(client: DavClient, userUrl: string, username: str
     let addresses = mailtos(r);
     const principal = propHrefs(r, 'current-user-principal')[0];
     if (!home && principal) {
-      const p = await probe(client, new URL(principal, candidate).toString());
+      const p = (await probe(client, new URL(principal, candidate).toString())).response;
       if (p) {
         home = propHrefs(p, 'calendar-home-set')[0];
         addresses = mailtos(p);
       }
     }
     if (home) {
+      if (typedPathMissing) throw wrongPath(start, new URL(home, candidate).toString());
       return {
         homeUrl: new URL(home, candidate).toString(),
         addresses: [...new Set([...addresses, ...fallbackAddresses])],
@@ -81,6 +126,7 @@ export async function discover(client: DavClient, userUrl: string, username: str
     }
   }
   if (lastAuthError) throw lastAuthError;
+  if (typedPathMissing) throw wrongPath(start, null);
   throw new ProviderError('not-found', 'no CalDAV calendar home found at this URL or its /.well-known/caldav');
 }
 

@@ -13,7 +13,12 @@ import type { CalDavTestServer } from './caldav-server';
 import { freePort } from './free-port';
 
 /** Radicale as one of the CalDAV test servers (test/support/caldav-server.ts); `requestCount` needs `logRequests`. */
-export type RadicaleServer = CalDavTestServer;
+export type RadicaleServer = CalDavTestServer & {
+  /** The storage folder of a collection (multifilesystem: one `.ics` per item, `.Radicale.cache/item/` beside). */
+  collectionFolder(calendarPath: string): string;
+  /** PUT and DELETE requests logged so far (needs `logRequests`). */
+  writeCount(): number;
+};
 
 async function waitUntilUp(origin: string, child: ChildProcess, stderr: () => string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -73,6 +78,7 @@ export async function startRadicale(
   const child = spawn('radicale', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
   let requests = 0;
+  let writes = 0;
   let partial = '';
   child.stderr?.on('data', (d: Buffer) => {
     const text = d.toString();
@@ -81,11 +87,16 @@ export async function startRadicale(
     // Radicale logs one "<METHOD> request for '<path>' received from …" line per request.
     const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
-    for (const line of lines) if (/\[INFO\] [A-Z]+ request for /i.test(line)) requests++;
+    for (const line of lines) {
+      if (/\[INFO\] [A-Z]+ request for /i.test(line)) requests++;
+      if (/\[INFO\] (PUT|DELETE) request for /i.test(line)) writes++;
+    }
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitUntilUp(origin, child, () => err);
 
+  const collectionFolder = (calendarPath: string): string =>
+    path.join(dir, 'collections', 'collection-root', ...calendarPath.split('/').filter(Boolean));
   const auth = (user: string): string => `Basic ${Buffer.from(`${user}:${users[user] ?? ''}`).toString('base64')}`;
   return {
     kind: 'radicale',
@@ -94,6 +105,7 @@ export async function startRadicale(
     users,
     homePath: (user) => `/${user}/`,
     requestCount: () => requests,
+    writeCount: () => writes,
     async makeCalendar(user, name, displayName = name) {
       const p = `/${user}/${name}/`;
       const res = await fetch(`${origin}${p}`, {
@@ -104,8 +116,9 @@ export async function startRadicale(
       if (res.status !== 201) throw new Error(`MKCALENDAR ${p}: ${res.status} ${await res.text()}`);
       return p;
     },
+    collectionFolder,
     async seed(calendarPath, resources) {
-      const folder = path.join(dir, 'collections', 'collection-root', ...calendarPath.split('/').filter(Boolean));
+      const folder = collectionFolder(calendarPath);
       for (const r of resources) await fs.writeFile(path.join(folder, r.name), r.ics);
       const owner = calendarPath.split('/').filter(Boolean)[0] ?? '';
       // Radicale parses an item the first time it is asked for and caches it; items uploaded by PUT are cached on

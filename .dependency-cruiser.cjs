@@ -57,6 +57,19 @@ module.exports = {
       to: { path: '^src/sync/testing/' },
     },
     {
+      name: 'entry-points-use-services',
+      comment:
+        'The HTTP handlers and the CLI commands reach the sync use cases (run, preview, cleanup, reset, status, ' +
+        'settings, history) through src/server/services: never the engine, the run service, the queue or the ' +
+        'status store below them. Types may be named.',
+      severity: 'error',
+      from: { path: '^src/server/(http/handlers|cli)/' },
+      to: {
+        path: '^src/sync/|^src/server/runs/(run-service|engine)[.]ts$|^src/server/jobs/|^src/server/store/(db-status-store|sync-state)[.]ts$',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

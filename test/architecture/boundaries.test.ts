@@ -28,4 +28,12 @@ describe('architecture boundaries', () => {
     expect(r.output).toContain('addin-stays-in-the-browser');
     expect(r.output).toMatch(/sync-testing-only-for-tests-and-bench: src\/server\/store\.ts/);
   }, 60_000);
+
+  it('fail when an HTTP handler or a CLI command goes around the services to the engine', () => {
+    const r = cruise(path.join(__dirname, 'fixture'));
+    expect(r.output).toMatch(
+      /entry-points-use-services: src\/server\/http\/handlers\/sync\.ts → src\/server\/runs\/engine\.ts/,
+    );
+    expect(r.output).toMatch(/entry-points-use-services: src\/server\/cli\/sync\.ts → src\/sync\/planner\.ts/);
+  }, 60_000);
 });

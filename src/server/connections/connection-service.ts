@@ -17,11 +17,14 @@ import { badRequest, HttpError, notFound } from '../errors';
 import type { ConnectionRecord, ConnectionRepository, ConnectionSide } from '../store/connections';
 import type { DatabaseSchema } from '../store/schema';
 import type { Vault } from '../vault/vault';
+import type { ConnectorLoaders } from '../../providers/loaders';
 
 export interface ProviderRegistry {
   calendar: readonly CalendarConnector[];
   crm: readonly CrmConnector[];
 }
+
+type AnyConnector = CrmConnector | CalendarConnector;
 
 export interface ConnectRequest {
   provider: string;
@@ -71,7 +74,10 @@ export class ConnectionService {
       db: Kysely<DatabaseSchema>;
       vault: Vault;
       connections: ConnectionRepository;
+      /** Connectors at hand (tests' doubles, the Sandbox CRM). */
       registry: ProviderRegistry;
+      /** Further connectors by id, loaded when first needed (src/providers/loaders.ts), listed after the registry's. */
+      loaders?: ConnectorLoaders;
       env: ProviderEnv;
       /** Graph token for `entra` connections (on-behalf-of / app-only), by user. */
       entraToken?: (tenantId: string, userId: string) => Promise<string>;
@@ -80,15 +86,46 @@ export class ConnectionService {
     },
   ) {}
 
+  private readonly loaded = new Map<string, AnyConnector>();
+
+  /** The connectors known now: the registry's, then the loaded ones in the loaders' order. */
+  private list(side: ConnectionSide): readonly AnyConnector[] {
+    const eager: readonly AnyConnector[] = side === 'crm' ? this.deps.registry.crm : this.deps.registry.calendar;
+    const lazy = Object.keys(this.deps.loaders?.[side] ?? {})
+      .map((id) => this.loaded.get(`${side}:${id}`))
+      .filter((c): c is AnyConnector => c !== undefined);
+    return [...eager, ...lazy];
+  }
+
+  /** Loads one provider (its vendor client and all) unless it is loaded; unknown ids are a 400 naming `provider`. */
+  async load(side: ConnectionSide, id: string): Promise<AnyConnector> {
+    const known = this.list(side).find((x) => x.descriptor.id === id);
+    if (known) return known;
+    const loaders: Readonly<Record<string, () => Promise<AnyConnector>>> = this.deps.loaders?.[side] ?? {};
+    const loader = Object.hasOwn(loaders, id) ? loaders[id] : undefined;
+    if (!loader) throw badRequest(`unknown ${side} provider ${JSON.stringify(id)}`, 'provider');
+    const connector = await loader();
+    this.loaded.set(`${side}:${id}`, connector);
+    return connector;
+  }
+
+  /** Loads every provider: before listing descriptors or connecting (the HTTP server does it once at start). */
+  async loadAll(): Promise<void> {
+    for (const side of ['crm', 'calendar'] as const) {
+      for (const id of Object.keys(this.deps.loaders?.[side] ?? {})) await this.load(side, id);
+    }
+  }
+
   connector(side: 'crm', id: string): CrmConnector;
   connector(side: 'calendar', id: string): CalendarConnector;
   connector(side: ConnectionSide, id: string): CrmConnector | CalendarConnector;
   connector(side: ConnectionSide, id: string): CrmConnector | CalendarConnector {
-    const list: readonly (CrmConnector | CalendarConnector)[] =
-      side === 'crm' ? this.deps.registry.crm : this.deps.registry.calendar;
-    const c = list.find((x) => x.descriptor.id === id);
-    if (!c) throw badRequest(`unknown ${side} provider ${JSON.stringify(id)}`, 'provider');
-    return c;
+    const c = this.list(side).find((x) => x.descriptor.id === id);
+    if (c) return c;
+    if (Object.hasOwn(this.deps.loaders?.[side] ?? {}, id)) {
+      throw new Error(`provider ${id} is not loaded yet: call load() or loadAll() first`);
+    }
+    throw badRequest(`unknown ${side} provider ${JSON.stringify(id)}`, 'provider');
   }
 
   descriptors() {
@@ -112,7 +149,7 @@ export class ConnectionService {
         unavailableReason: reason,
       };
     };
-    return { crm: this.deps.registry.crm.map(entry), calendar: this.deps.registry.calendar.map(entry) };
+    return { crm: this.list('crm').map(entry), calendar: this.list('calendar').map(entry) };
   }
 
   private input(side: ConnectionSide, req: ConnectRequest, expect: 'oauth' | 'direct') {
@@ -332,9 +369,7 @@ export class ConnectionService {
     const record = await this.deps.connections.get(tenantId, userId, side);
     if (!record) throw notFound(`${side} connection`);
     let revoked = false;
-    const connector = (side === 'crm' ? this.deps.registry.crm : this.deps.registry.calendar).find(
-      (c) => c.descriptor.id === record.provider,
-    );
+    const connector = await this.load(side, record.provider).catch(() => undefined);
     const secrets = await this.deps.connections.secret(tenantId, userId, side);
     if (connector?.revoke && secrets) {
       try {
@@ -355,25 +390,24 @@ export class ConnectionService {
     tenantId: string,
     userId: string,
   ): Promise<{ provider: CalendarProvider; record: ConnectionRecord }> {
-    const { record, secrets } = await this.loaded(tenantId, userId, 'calendar');
-    return { provider: this.calendarProvider(tenantId, userId, record, secrets), record };
+    const { record, secrets } = await this.stored(tenantId, userId, 'calendar');
+    return { provider: await this.calendarProvider(tenantId, userId, record, secrets), record };
   }
 
   async openCrm(tenantId: string, userId: string): Promise<{ provider: CrmProvider; record: ConnectionRecord }> {
-    const { record, secrets } = await this.loaded(tenantId, userId, 'crm');
-    return { provider: this.crmProvider(tenantId, userId, record, secrets), record };
+    const { record, secrets } = await this.stored(tenantId, userId, 'crm');
+    return { provider: await this.crmProvider(tenantId, userId, record, secrets), record };
   }
 
-  private calendarProvider(tenantId: string, userId: string, record: ConnectionRecord, secrets: Secrets) {
-    return this.connector('calendar', record.provider).open(
-      this.connection(record, secrets),
-      this.deps.env,
-      this.hooks(tenantId, userId, 'calendar'),
-    );
+  /** Loads the provider's code on first use (a run loads its two providers, not all of them). */
+  private async calendarProvider(tenantId: string, userId: string, record: ConnectionRecord, secrets: Secrets) {
+    const connector = (await this.load('calendar', record.provider)) as CalendarConnector;
+    return connector.open(this.connection(record, secrets), this.deps.env, this.hooks(tenantId, userId, 'calendar'));
   }
 
-  private crmProvider(tenantId: string, userId: string, record: ConnectionRecord, secrets: Secrets) {
-    return this.connector('crm', record.provider).open(this.connection(record, secrets), this.deps.env, {
+  private async crmProvider(tenantId: string, userId: string, record: ConnectionRecord, secrets: Secrets) {
+    const connector = (await this.load('crm', record.provider)) as CrmConnector;
+    return connector.open(this.connection(record, secrets), this.deps.env, {
       ...this.hooks(tenantId, userId, 'crm'),
       // One tag store per CRM org: the provider and the org's URL as the connection recorded it.
       itemTags: itemTagStore(this.deps.db, tenantId, `${record.provider}|${record.url ?? ''}`, () =>
@@ -400,11 +434,11 @@ export class ConnectionService {
     if (!calendarRow) throw new NotConnectedError('calendar');
     return {
       crm: {
-        provider: this.crmProvider(tenantId, userId, crmRow.record, crmRow.secret as Secrets),
+        provider: await this.crmProvider(tenantId, userId, crmRow.record, crmRow.secret as Secrets),
         record: crmRow.record,
       },
       calendar: {
-        provider: this.calendarProvider(tenantId, userId, calendarRow.record, calendarRow.secret as Secrets),
+        provider: await this.calendarProvider(tenantId, userId, calendarRow.record, calendarRow.secret as Secrets),
         record: calendarRow.record,
       },
     };
@@ -423,7 +457,7 @@ export class ConnectionService {
     };
   }
 
-  private async loaded(tenantId: string, userId: string, side: ConnectionSide) {
+  private async stored(tenantId: string, userId: string, side: ConnectionSide) {
     const record = await this.deps.connections.get(tenantId, userId, side);
     if (!record) throw new NotConnectedError(side);
     const secrets = (await this.deps.connections.secret(tenantId, userId, side)) as Secrets;

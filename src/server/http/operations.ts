@@ -27,6 +27,12 @@ async function workerLiveness(runtime: Runtime | undefined, config: Config, now:
  * is alive, so queued runs will be taken) and `/metrics` (Prometheus text).
  */
 export function registerOperations(app: FastifyInstance, deps: { config: Config; db: Db; runtime?: Runtime }) {
+  registerProbes(app, deps);
+  if (deps.runtime) registerMetrics(app, deps.config, deps.db, deps.runtime);
+}
+
+/** `/healthz` and `/readyz`: the database answers; on PostgreSQL, a worker is alive. */
+function registerProbes(app: FastifyInstance, deps: { config: Config; db: Db; runtime?: Runtime }) {
   const { config, db, runtime } = deps;
   const clock: Clock = runtime?.clock ?? systemClock;
   // Workers are separate processes on PostgreSQL; on SQLite the API process is its own worker.
@@ -69,10 +75,10 @@ export function registerOperations(app: FastifyInstance, deps: { config: Config;
       workers: p.workers,
     });
   });
+}
 
-  if (!runtime) return;
-  const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'crm_sync_process_' });
+/** The Prometheus series of /metrics, registered in `registry`. */
+function createMetrics(registry: client.Registry) {
   const runs = new client.Gauge({
     name: 'crm_sync_runs',
     help: 'Runs started in the last hour, by status and trigger (from the run history)',
@@ -144,76 +150,114 @@ export function registerOperations(app: FastifyInstance, deps: { config: Config;
     help: '1 when the database answered this scrape',
     registers: [registry],
   });
-
-  const collect = async () => {
-    const now = clock();
-    for (const g of [runs, providerErrors, heartbeatAge, workerRuns, pool]) g.reset();
-    durations.reset();
-    const state = db.poolState?.();
-    if (state) {
-      pool.set({ state: 'total' }, state.total);
-      pool.set({ state: 'idle' }, state.idle);
-      pool.set({ state: 'waiting' }, state.waiting);
-      poolErrors.set(state.errors);
-    }
-    try {
-      await sql`select 1`.execute(db.kysely);
-      up.set(1);
-    } catch {
-      up.set(0);
-      return;
-    }
-    const since = new Date(now.getTime() - metricsWindowMs).toISOString();
-    const recent = await db.kysely
-      .selectFrom('status_runs')
-      .select(['user_id', 'status', 'data'])
-      .where('started_at', '>=', since)
-      .limit(50_000)
-      .execute();
-    const providers = new Map<string, string>();
-    for (const c of await db.kysely.selectFrom('connections').select(['user_id', 'side', 'provider']).execute()) {
-      providers.set(`${c.user_id}:${c.side}`, c.provider);
-    }
-    for (const r of recent) {
-      const report = JSON.parse(r.data) as RunReport;
-      runs.inc({ status: r.status, trigger: report.trigger });
-      if (report.finishedAt) {
-        const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
-        if (Number.isFinite(seconds) && seconds >= 0) durations.observe(seconds);
-      }
-      for (const e of report.errors) {
-        const provider = e.side === 'connector' ? 'connector' : (providers.get(`${r.user_id}:${e.side}`) ?? 'unknown');
-        providerErrors.inc({ provider, side: e.side, kind: e.kind });
-      }
-    }
-    const runningRow = await db.kysely
-      .selectFrom('status_runs')
-      .select(sql<number>`count(*)`.as('n'))
-      .where('status', '=', 'running')
-      .executeTakeFirst();
-    running.set(Number(runningRow?.n ?? 0));
-    const q = await runtime.queue.stats(now).catch(() => null);
-    if (q) {
-      queueDepth.set(q.depth);
-      queueActive.set(q.active);
-      queueOldest.set(q.oldestAgeSeconds);
-    }
-    const live = await workerLiveness(runtime, config, now);
-    if (live) {
-      workersAlive.set(live.alive.length);
-      for (const b of live.beats) {
-        const labels = { worker: b.id, host: b.host };
-        heartbeatAge.set(labels, Math.max(0, (now.getTime() - Date.parse(b.seenAt)) / 1000));
-        workerRuns.set(labels, b.activeRuns);
-      }
-    }
+  return {
+    runs,
+    running,
+    providerErrors,
+    durations,
+    queueDepth,
+    queueActive,
+    queueOldest,
+    workersAlive,
+    heartbeatAge,
+    workerRuns,
+    pool,
+    poolErrors,
+    up,
   };
+}
 
+/** Recomputes every series from the database, the queue and the heartbeats (one scrape). */
+async function collectMetrics(m: ReturnType<typeof createMetrics>, config: Config, db: Db, runtime: Runtime) {
+  const {
+    runs,
+    running,
+    providerErrors,
+    durations,
+    queueDepth,
+    queueActive,
+    queueOldest,
+    workersAlive,
+    heartbeatAge,
+    workerRuns,
+    pool,
+    poolErrors,
+    up,
+  } = m;
+  const clock = runtime.clock;
+  const now = clock();
+  for (const g of [runs, providerErrors, heartbeatAge, workerRuns, pool]) g.reset();
+  durations.reset();
+  const state = db.poolState?.();
+  if (state) {
+    pool.set({ state: 'total' }, state.total);
+    pool.set({ state: 'idle' }, state.idle);
+    pool.set({ state: 'waiting' }, state.waiting);
+    poolErrors.set(state.errors);
+  }
+  try {
+    await sql`select 1`.execute(db.kysely);
+    up.set(1);
+  } catch {
+    up.set(0);
+    return;
+  }
+  const since = new Date(now.getTime() - metricsWindowMs).toISOString();
+  const recent = await db.kysely
+    .selectFrom('status_runs')
+    .select(['user_id', 'status', 'data'])
+    .where('started_at', '>=', since)
+    .limit(50_000)
+    .execute();
+  const providers = new Map<string, string>();
+  for (const c of await db.kysely.selectFrom('connections').select(['user_id', 'side', 'provider']).execute()) {
+    providers.set(`${c.user_id}:${c.side}`, c.provider);
+  }
+  for (const r of recent) {
+    const report = JSON.parse(r.data) as RunReport;
+    runs.inc({ status: r.status, trigger: report.trigger });
+    if (report.finishedAt) {
+      const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
+      if (Number.isFinite(seconds) && seconds >= 0) durations.observe(seconds);
+    }
+    for (const e of report.errors) {
+      const provider = e.side === 'connector' ? 'connector' : (providers.get(`${r.user_id}:${e.side}`) ?? 'unknown');
+      providerErrors.inc({ provider, side: e.side, kind: e.kind });
+    }
+  }
+  const runningRow = await db.kysely
+    .selectFrom('status_runs')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  running.set(Number(runningRow?.n ?? 0));
+  const q = await runtime.queue.stats(now).catch(() => null);
+  if (q) {
+    queueDepth.set(q.depth);
+    queueActive.set(q.active);
+    queueOldest.set(q.oldestAgeSeconds);
+  }
+  const live = await workerLiveness(runtime, config, now);
+  if (live) {
+    workersAlive.set(live.alive.length);
+    for (const b of live.beats) {
+      const labels = { worker: b.id, host: b.host };
+      heartbeatAge.set(labels, Math.max(0, (now.getTime() - Date.parse(b.seenAt)) / 1000));
+      workerRuns.set(labels, b.activeRuns);
+    }
+  }
+}
+
+/** `/metrics` (Prometheus text), behind METRICS_TOKEN when one is set. */
+function registerMetrics(app: FastifyInstance, config: Config, db: Db, runtime: Runtime) {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'crm_sync_process_' });
+  const metrics = createMetrics(registry);
   app.get('/metrics', { config: { rateLimit: false } }, async (req, reply) => {
     if (config.METRICS_TOKEN && req.headers.authorization !== `Bearer ${config.METRICS_TOKEN}`) {
       return reply.code(401).send({ error: 'unauthorized', message: 'metrics need the metrics token', field: null });
     }
-    await collect();
+    await collectMetrics(metrics, config, db, runtime);
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 }

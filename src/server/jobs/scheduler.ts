@@ -6,6 +6,7 @@ import type { UserRepository } from '../store/users';
 import type { UserSettingsService } from '../runs/user-settings';
 import type { RunQueue } from './queue';
 import { systemClock } from '../../shared/clock';
+import { automaticRunsWanted } from '../services/pause';
 
 export interface SchedulerOptions {
   tickMs?: number;
@@ -94,7 +95,13 @@ export class Scheduler {
       const state = await this.deps.syncState.get(user.tenantId, user.id);
       const settings = await this.deps.settings.resolved(user.tenantId, user.id).catch(() => null);
       const conns = await this.deps.connections.list(user.tenantId, user.id);
-      const wanted = !!settings?.automaticSync && !user.paused && conns.length === 2;
+      // The same decision as the status line's pause (src/server/services/pause.ts).
+      const wanted = automaticRunsWanted({
+        automaticSync: !!settings?.automaticSync,
+        stored: user.paused,
+        connections: conns,
+        pending: null,
+      });
       if (wanted && state.nextRunAt === null && state.leaseOwner === null) {
         await this.deps.syncState.setNextRun(user.tenantId, user.id, now.toISOString());
       } else if (!wanted && state.nextRunAt !== null) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseSchema } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -58,7 +58,10 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     // A connection attempt against a server that is down fails fast instead of hanging a request or a run.
-    const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
+    // The driver is loaded only where PostgreSQL is the store: a command on SQLite never loads it (issue 23).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Pool } = require('pg') as typeof pg;
+    const pool = new Pool({ connectionString: url, max: options.max ?? 10, connectionTimeoutMillis: 10_000 });
     let errors = 0;
     guardPool(pool, (err) => {
       errors++;

@@ -4,7 +4,6 @@ import type { Runtime } from '../../runtime';
 import type { ProfileRecord } from '../../store/settings';
 import type { UserRecord } from '../../store/users';
 import type { HandlerGroup } from '../handler-types';
-import { isSyncRun } from '../../../sync/history';
 
 type AdminRoutes =
   | 'adminGetSettings'
@@ -36,10 +35,10 @@ export async function userHealth(runtime: Runtime, user: UserRecord, profiles: P
   const [conns, settings, runs] = await Promise.all([
     runtime.connections.list(user.tenantId, user.id),
     runtime.userSettings.resolved(user.tenantId, user.id),
-    runtime.runs.store(user.tenantId, user.id).listRuns(20),
+    runtime.sync.history.syncRuns(user, 20),
   ]);
   // Health follows the last sync run; a cleanup or reset entry says nothing about it.
-  const last = runs.find(isSyncRun) ?? null;
+  const last = runs[0] ?? null;
   const soon = new Date(runtime.clock().getTime() + weekMs).toISOString();
   let health: AdminUser['health'] = last ? 'ok' : 'idle';
   if (last?.status === 'partial' || last?.status === 'needs-confirmation') health = 'warning';

@@ -426,7 +426,12 @@ export const vsVdirsyncer: BenchSection = {
     if (spawnSync('vdirsyncer', ['--version']).status !== 0) {
       spawnSync('bash', [path.join(root, 'scripts', 'ensure-system-packages.sh')], { stdio: 'inherit' });
     }
-    // The CLI as installed: bin/crm-sync.js runs dist/server/main.js, built here from the current sources (untimed).
+    // The CLI as installed: bin/crm-sync.js runs dist/server/main.js, built here from the current sources (untimed),
+    // into emptied folders as `npm run build:server` does: a module left from an older build (dist/sync/planner.js
+    // beside the new planner/) would be loaded instead of the new one.
+    for (const d of ['server', 'sync', 'providers', 'shared']) {
+      fs.rmSync(path.join(root, 'dist', d), { recursive: true, force: true });
+    }
     const build = spawnSync(
       process.execPath,
       [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.server.json'],

@@ -79,77 +79,48 @@ function registerProbes(app: FastifyInstance, deps: { config: Config; db: Db; ru
 
 /** The Prometheus series of /metrics, registered in `registry`. */
 function createMetrics(registry: client.Registry) {
-  const runs = new client.Gauge({
-    name: 'crm_sync_runs',
-    help: 'Runs started in the last hour, by status and trigger (from the run history)',
-    labelNames: ['status', 'trigger'],
-    registers: [registry],
-  });
-  const running = new client.Gauge({
-    name: 'crm_sync_runs_running',
-    help: 'Runs recorded as running now (any age)',
-    registers: [registry],
-  });
-  const providerErrors = new client.Gauge({
-    name: 'crm_sync_provider_errors',
-    help: 'Errors reported by runs started in the last hour, by provider and kind',
-    labelNames: ['provider', 'side', 'kind'],
-    registers: [registry],
-  });
+  // Every gauge lives in this process's registry; only its name, help and labels differ.
+  const gauge = (name: string, help: string, labelNames: string[] = []) =>
+    new client.Gauge({ name, help, labelNames, registers: [registry] });
+  const runs = gauge('crm_sync_runs', 'Runs started in the last hour, by status and trigger (from the run history)', [
+    'status',
+    'trigger',
+  ]);
+  const running = gauge('crm_sync_runs_running', 'Runs recorded as running now (any age)');
+  const providerErrors = gauge(
+    'crm_sync_provider_errors',
+    'Errors reported by runs started in the last hour, by provider and kind',
+    ['provider', 'side', 'kind'],
+  );
   const durations = new client.Histogram({
     name: 'crm_sync_run_duration_seconds',
     help: 'Duration of runs finished in the last hour (recomputed from the run history on each scrape)',
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
     registers: [registry],
   });
-  const queueDepth = new client.Gauge({
-    name: 'crm_sync_queue_depth',
-    help: 'Runs waiting in the queue',
-    registers: [registry],
-  });
-  const queueActive = new client.Gauge({
-    name: 'crm_sync_queue_active',
-    help: 'Queued runs taken by a worker and not finished',
-    registers: [registry],
-  });
-  const queueOldest = new client.Gauge({
-    name: 'crm_sync_queue_oldest_age_seconds',
-    help: 'Age of the oldest waiting run (0 when none waits)',
-    registers: [registry],
-  });
-  const workersAlive = new client.Gauge({
-    name: 'crm_sync_workers_alive',
-    help: 'Worker processes whose heartbeat is fresh',
-    registers: [registry],
-  });
-  const heartbeatAge = new client.Gauge({
-    name: 'crm_sync_worker_heartbeat_age_seconds',
-    help: 'Seconds since each known worker last wrote its heartbeat',
-    labelNames: ['worker', 'host'],
-    registers: [registry],
-  });
-  const workerRuns = new client.Gauge({
-    name: 'crm_sync_worker_active_runs',
-    help: 'Runs each worker was running at its last heartbeat',
-    labelNames: ['worker', 'host'],
-    registers: [registry],
-  });
-  const pool = new client.Gauge({
-    name: 'crm_sync_db_pool_connections',
-    help: 'PostgreSQL pool connections of this process, by state (total, idle, waiting requests)',
-    labelNames: ['state'],
-    registers: [registry],
-  });
-  const poolErrors = new client.Gauge({
-    name: 'crm_sync_db_connection_errors',
-    help: 'Connections this process lost since it started (database restart, failover)',
-    registers: [registry],
-  });
-  const up = new client.Gauge({
-    name: 'crm_sync_database_up',
-    help: '1 when the database answered this scrape',
-    registers: [registry],
-  });
+  const queueDepth = gauge('crm_sync_queue_depth', 'Runs waiting in the queue');
+  const queueActive = gauge('crm_sync_queue_active', 'Queued runs taken by a worker and not finished');
+  const queueOldest = gauge('crm_sync_queue_oldest_age_seconds', 'Age of the oldest waiting run (0 when none waits)');
+  const workersAlive = gauge('crm_sync_workers_alive', 'Worker processes whose heartbeat is fresh');
+  const heartbeatAge = gauge(
+    'crm_sync_worker_heartbeat_age_seconds',
+    'Seconds since each known worker last wrote its heartbeat',
+    ['worker', 'host'],
+  );
+  const workerRuns = gauge('crm_sync_worker_active_runs', 'Runs each worker was running at its last heartbeat', [
+    'worker',
+    'host',
+  ]);
+  const pool = gauge(
+    'crm_sync_db_pool_connections',
+    'PostgreSQL pool connections of this process, by state (total, idle, waiting requests)',
+    ['state'],
+  );
+  const poolErrors = gauge(
+    'crm_sync_db_connection_errors',
+    'Connections this process lost since it started (database restart, failover)',
+  );
+  const up = gauge('crm_sync_database_up', '1 when the database answered this scrape');
   return {
     runs,
     running,

@@ -11,33 +11,12 @@ import {
   hubspotEnv,
   redirectUri,
 } from '../../../support/crm-doubles/hubspot/connect';
+import { meetingDraft, meetingFields } from '../../../support/crm-drafts';
 
 const window = { from: '2030-01-01T00:00:00.000Z', to: null };
 
-function fields(over: Partial<SyncedFields> = {}): SyncedFields {
-  return {
-    subject: 'Quarterly review',
-    timing: { kind: 'timed', start: '2030-01-12T09:00:00.000Z', end: '2030-01-12T10:00:00.000Z', timeZone: 'UTC' },
-    body: 'Agenda',
-    location: 'Room 4',
-    visibility: 'normal',
-    showAs: 'busy',
-    attendees: [],
-    recurrence: null,
-    reminderMinutes: null,
-    ...over,
-  };
-}
-function draft(over: Partial<CrmDraft> = {}, f: Partial<SyncedFields> = {}): CrmDraft {
-  return {
-    type: 'meeting',
-    fields: fields(f),
-    iCalUId: `uid-${crypto.randomUUID()}@calendar.example`,
-    syncToCalendar: true,
-    links: { contactIds: [], companyIds: [] },
-    ...over,
-  };
-}
+const fields = meetingFields;
+const draft = (over: Partial<CrmDraft> = {}, f: Partial<SyncedFields> = {}): CrmDraft => meetingDraft(fields(f), over);
 
 describe('HubSpot connector (CRM v3 + associations v4 double, checked against HubSpot’s OpenAPI files)', () => {
   let hs: HubSpotDouble;

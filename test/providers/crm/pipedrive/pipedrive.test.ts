@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { Connection, Secrets } from '../../../../src/providers/connector';
 import {
   createPipedriveConnector,
@@ -15,31 +14,17 @@ import {
   pipedriveEnv,
   redirectUri,
 } from '../../../support/crm-doubles/pipedrive/connect';
+import { meetingDraft, meetingFields } from '../../../support/crm-drafts';
 
 const window = { from: '2030-01-01T00:00:00.000Z', to: null };
 
-function fields(over: Partial<SyncedFields> = {}): SyncedFields {
-  return {
+const fields = (over: Partial<SyncedFields> = {}): SyncedFields =>
+  meetingFields({
     subject: 'Demo',
     timing: { kind: 'timed', start: '2030-01-12T09:00:00.000Z', end: '2030-01-12T10:30:00.000Z', timeZone: 'UTC' },
-    body: 'Agenda',
-    location: 'Room 4',
-    visibility: 'normal',
-    showAs: 'busy',
-    attendees: [],
-    recurrence: null,
-    reminderMinutes: null,
     ...over,
-  };
-}
-const draft = (over: Partial<CrmDraft> = {}, f: Partial<SyncedFields> = {}): CrmDraft => ({
-  type: 'meeting',
-  fields: fields(f),
-  iCalUId: `uid-${crypto.randomUUID()}@calendar.example`,
-  syncToCalendar: true,
-  links: { contactIds: [], companyIds: [] },
-  ...over,
-});
+  });
+const draft = (over: Partial<CrmDraft> = {}, f: Partial<SyncedFields> = {}): CrmDraft => meetingDraft(fields(f), over);
 
 describe('Pipedrive connector (API v2 double, checked against Pipedrive’s OpenAPI descriptions, strict objects)', () => {
   let pd: PipedriveDouble;

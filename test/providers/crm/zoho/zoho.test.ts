@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { Secrets } from '../../../../src/providers/connector';
 import { createZohoConnector, zohoDescriptor, zohoSecretsFromRecord } from '../../../../src/providers/crm/zoho';
 import type { ProviderError } from '../../../../src/sync/errors';
@@ -6,28 +5,11 @@ import type { CrmDraft, SyncedFields } from '../../../../src/sync/model';
 import type { CrmProvider } from '../../../../src/sync/ports';
 import { startZohoDouble, type ZohoDouble } from '../../../support/crm-doubles/zoho/double';
 import { connectZoho, redirectUri, zohoConnectorFor, zohoEnv } from '../../../support/crm-doubles/zoho/connect';
+import { meetingDraft, meetingFields } from '../../../support/crm-drafts';
 
 const window = { from: '2030-01-01T00:00:00.000Z', to: null };
-const fields = (over: Partial<SyncedFields> = {}): SyncedFields => ({
-  subject: 'Review',
-  timing: { kind: 'timed', start: '2030-01-12T09:00:00.000Z', end: '2030-01-12T10:00:00.000Z', timeZone: 'UTC' },
-  body: 'Agenda',
-  location: 'Room 4',
-  visibility: 'normal',
-  showAs: 'busy',
-  attendees: [],
-  recurrence: null,
-  reminderMinutes: null,
-  ...over,
-});
-const draft = (over: Partial<CrmDraft> = {}, f: Partial<SyncedFields> = {}): CrmDraft => ({
-  type: 'meeting',
-  fields: fields(f),
-  iCalUId: `uid-${crypto.randomUUID()}@calendar.example`,
-  syncToCalendar: true,
-  links: { contactIds: [], companyIds: [] },
-  ...over,
-});
+const fields = (over: Partial<SyncedFields> = {}): SyncedFields => meetingFields({ subject: 'Review', ...over });
+const draft = (over: Partial<CrmDraft> = {}, f: Partial<SyncedFields> = {}): CrmDraft => meetingDraft(fields(f), over);
 
 describe('Zoho CRM connector (v8 double, checked against Zoho’s OpenAPI slice and standard field names)', () => {
   let zd: ZohoDouble;

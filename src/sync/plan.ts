@@ -83,22 +83,22 @@ export interface PairOp {
 /**
  * A CRM item without an event gets one: the create's idempotency key and draft (derived in planner/writes.ts).
  * Its link records the listed item's CRM side (crmSideOf: canonical values that share the item's, not copies);
- * the preview's and trail's lines are derived from it (summariesOf). Nothing else is stored: an initial sync of
- * 100,000 items holds each item's values once.
+ * the preview's and trail's lines are derived from it (summariesOf). The key and draft are read as properties and
+ * derived when read (writes.ts, CrmItemEventCreate): an initial sync of 100,000 items holds each item's values once.
  */
 export interface CreateEventOp {
-  kind: 'create-event';
+  readonly kind: 'create-event';
   /** The CRM item as listed. */
-  item: CrmItem;
-  calendarId: string;
-  reason: string;
-  sendsInvitation: boolean;
+  readonly item: CrmItem;
+  readonly calendarId: string;
+  readonly reason: string;
+  readonly sendsInvitation: boolean;
   /** Once the event exists, write its iCalUId to the CRM item unless it already has it: one activity per meeting. */
-  iCalUIdToCrm?: boolean;
+  readonly iCalUIdToCrm?: boolean;
   /** The create's idempotency key (a changed item gets a new one). */
-  key: string;
+  readonly key: string;
   /** The event written (a modified occurrence of a synced series carries `occurrence`). */
-  draft: EventDraft;
+  readonly draft: EventDraft;
 }
 
 export interface CreateCrmOp {

@@ -7,7 +7,7 @@ import type { CrmItem } from '../model';
 import type { CreateEventOp } from '../plan';
 import { crmScope, crmView, isBusy } from '../mapping';
 import type { PlanContext } from './context';
-import { crmSideOf, eventForCrmItem, PERMANENT, writesICalUId } from './writes';
+import { createEventOp, crmSideOf, PERMANENT, writesICalUId } from './writes';
 
 export function planUnlinkedCrmItems(ctx: PlanContext): void {
   for (const item of ctx.input.crm.upserts) {
@@ -59,13 +59,17 @@ function planUnlinkedCrmItem(ctx: PlanContext, item: CrmItem): void {
   // Written unless the CRM cannot store it or is the one-way source; the applier skips it when the new event's
   // iCalUId is the one the item already has.
   const iCalUIdToCrm = writesICalUId(env, item.type);
-  ctx.ops.push({
-    kind: 'create-event',
-    item,
-    calendarId: ctx.input.calendars.targetCalendarId,
-    reason: 'In scope with Sync to calendar on: a calendar event is created.',
-    sendsInvitation: sends,
-    ...(iCalUIdToCrm ? { iCalUIdToCrm } : {}),
-    ...eventForCrmItem(item, crm, sends, occurrence, env),
-  });
+  ctx.ops.push(
+    createEventOp(
+      item,
+      {
+        calendarId: ctx.input.calendars.targetCalendarId,
+        reason: 'In scope with Sync to calendar on: a calendar event is created.',
+        sendsInvitation: sends,
+        iCalUIdToCrm,
+        ...(occurrence ? { occurrence } : {}),
+      },
+      env,
+    ),
+  );
 }

@@ -4,7 +4,7 @@
  * the plan (the applier writes them as they are); the preview reads the same lines; the listing filter
  * (crmItemUnchanged / eventUnchanged) drops an item only when this module says nothing about it is owed.
  */
-import type { ActivityType, CalendarEvent, CrmDraft, CrmItem, OccurrenceRef, SyncedFields } from '../model';
+import type { ActivityType, CalendarEvent, CrmDraft, CrmItem, EventDraft, OccurrenceRef, SyncedFields } from '../model';
 import { PERMANENT_TOMBSTONE, type LinkRecord, type LinkedCrmInfo, type SyncMeta } from '../status-store';
 import type { CreateEventOp, PlanOp, PlannedActionSummary } from '../plan';
 import { contentHash, crmSubject, hashString } from '../canonical';
@@ -52,7 +52,10 @@ export function crmSideOf(
   return { current, info, hash: crmHash(current, info) };
 }
 
-/** The event a CRM item without one gets: its create's key and draft (`crm`: crmSideOf the item). */
+/**
+ * The event a CRM item without one gets: its create's key and draft. `crm` is crmSideOf the item; the event is
+ * the item's view (busy blocks, invitees as the settings say), without recurrence when the calendar has none.
+ */
 export function eventForCrmItem(
   item: CrmItem,
   crm: { current: SyncedFields; info: LinkedCrmInfo; hash: string },
@@ -76,6 +79,63 @@ export function eventForCrmItem(
       ...(occurrence ? { occurrence } : {}),
     },
   };
+}
+
+/**
+ * A planned create of a CRM item's event. Its key and draft are what eventForCrmItem derives from the listed item,
+ * read as properties of the op; they are derived when read, not kept: an initial sync of 100,000 items would
+ * otherwise hold a key, a draft and the item's canonical values a second time for every item until the run ends
+ * (about 30 MB at 100k, engine bench). The applier reads each once, when it hands the write to the calendar.
+ */
+class CrmItemEventCreate implements CreateEventOp {
+  readonly kind = 'create-event' as const;
+  readonly iCalUIdToCrm?: boolean;
+  readonly #occurrence: OccurrenceRef | undefined;
+  readonly #env: EngineEnv;
+
+  constructor(
+    readonly item: CrmItem,
+    readonly calendarId: string,
+    readonly reason: string,
+    readonly sendsInvitation: boolean,
+    iCalUIdToCrm: boolean,
+    occurrence: OccurrenceRef | undefined,
+    env: EngineEnv,
+  ) {
+    if (iCalUIdToCrm) this.iCalUIdToCrm = true;
+    this.#occurrence = occurrence;
+    this.#env = env;
+  }
+
+  get key(): string {
+    return createKey('calendar', this.#env.userEmail, this.item.id, this.#crm().hash);
+  }
+
+  get draft(): EventDraft {
+    return eventForCrmItem(this.item, this.#crm(), this.sendsInvitation, this.#occurrence, this.#env).draft;
+  }
+
+  #crm(): { current: SyncedFields; info: LinkedCrmInfo; hash: string } {
+    // Only items with a timing are planned as creates (a task without a due date is out of scope).
+    return crmSideOf(this.item, this.#env)!;
+  }
+}
+
+/** The create-event op for a CRM item in scope without an event (planned by unlinked-crm-items.ts). */
+export function createEventOp(
+  item: CrmItem,
+  opts: { calendarId: string; reason: string; sendsInvitation: boolean; iCalUIdToCrm: boolean; occurrence?: OccurrenceRef },
+  env: EngineEnv,
+): CreateEventOp {
+  return new CrmItemEventCreate(
+    item,
+    opts.calendarId,
+    opts.reason,
+    opts.sendsInvitation,
+    opts.iCalUIdToCrm,
+    opts.occurrence,
+    env,
+  );
 }
 
 /**

@@ -49,9 +49,7 @@ export default tseslint.config(
   {
     // The pane's routes and the CLI's commands reach the sync use cases through runtime.sync (src/server/services),
     // never the engine, the run lease or the queue below it (imports: .dependency-cruiser.cjs, same rule name).
-    // The item panel (items.ts) reads links from the status store itself: a use case of its own, not in the list.
     files: ['src/server/http/handlers/**/*.ts', 'src/server/cli/**/*.ts'],
-    ignores: ['src/server/http/handlers/items.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

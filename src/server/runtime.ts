@@ -168,6 +168,8 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
       runs,
       queue,
       engine,
+      connectionService,
+      logger,
     }),
     queue,
     engine,

@@ -1,9 +1,10 @@
 /**
- * The server's application services for sync, one per use case. The pane's HTTP handlers and the CLI's commands
+ * The server's application services for sync and the item panel, one per use case. The pane's HTTP handlers and the CLI's commands
  * call these and nothing below them (the engine, the run lease, the queue): a use case is written once, and
  * `.dependency-cruiser.cjs` (rule `entry-points-use-services`) keeps it that way.
  */
 import { CleanupService } from './cleanup';
+import { ItemPanelService, type ItemPanelDeps } from './item-panel';
 import type { SyncServiceDeps } from './deps';
 import { ResetService } from './reset';
 import { RunHistoryService } from './run-history';
@@ -23,9 +24,11 @@ export interface SyncServices {
   status: SyncStatusService;
   settings: SyncSettingsService;
   history: RunHistoryService;
+  /** The item panel: the CRM items behind the open Outlook item, and their Sync-to-calendar flag. */
+  items: ItemPanelService;
 }
 
-export function createSyncServices(deps: SyncServiceDeps): SyncServices {
+export function createSyncServices(deps: SyncServiceDeps & ItemPanelDeps): SyncServices {
   return {
     run: new SyncRunService(deps),
     preview: new SyncPreviewService(deps),
@@ -34,5 +37,6 @@ export function createSyncServices(deps: SyncServiceDeps): SyncServices {
     status: new SyncStatusService(deps),
     settings: new SyncSettingsService(deps),
     history: new RunHistoryService(deps),
+    items: new ItemPanelService(deps),
   };
 }

@@ -17,6 +17,7 @@ import { keyringFromEnvironment } from '../../src/server/vault/keyring';
 import { Vault } from '../../src/server/vault/vault';
 import { describeStatusStoreContract } from '../support/status-store-contract';
 import { startPostgres, type TestPostgres } from '../support/postgres';
+import { describeLeaseLoss } from './lease-loss-suite';
 import { describeStore } from './store-suite';
 import { fixedClock } from '../../src/shared/clock';
 
@@ -42,6 +43,12 @@ async function freshDb(): Promise<Db> {
 }
 
 describeStore('PostgreSQL', async () => {
+  const db = openDatabase(await pg.createDatabase());
+  await migrateToLatest(db);
+  return db;
+});
+
+describeLeaseLoss('PostgreSQL', async () => {
   const db = openDatabase(await pg.createDatabase());
   await migrateToLatest(db);
   return db;

@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import { sql } from 'kysely';
 import { PgBossQueue } from '../../src/server/jobs/pg-boss-queue';
 import { openDatabase, type Db } from '../../src/server/store/database';
@@ -20,6 +22,10 @@ import { startPostgres, type TestPostgres } from '../support/postgres';
 import { describeLeaseLoss } from './lease-loss-suite';
 import { describeStore } from './store-suite';
 import { fixedClock } from '../../src/shared/clock';
+import { loadConfig } from '../../src/server/config';
+import { InProcessQueue } from '../../src/server/jobs/in-process-queue';
+import { createRuntime } from '../../src/server/runtime';
+import { MemoryWorld } from './support/memory-connectors';
 
 const testClock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
 
@@ -184,6 +190,122 @@ describe('two worker processes on PostgreSQL', () => {
     for (const u of people) {
       const events = log.filter((l) => l.user_email === u.email).map((l) => l.event);
       expect(events).toEqual(Array.from({ length: perUser }, () => ['start', 'end']).flat());
+    }
+  });
+});
+
+describe('secrets at rest on PostgreSQL (SPEC §9)', () => {
+  /** Every file under the cluster's data directory (heap, indexes, TOAST, WAL, …), with its bytes. */
+  function* dataFiles(dir: string): Generator<{ file: string; bytes: Buffer }> {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) yield* dataFiles(file);
+      else if (entry.isFile()) yield { file, bytes: fs.readFileSync(file) };
+    }
+  }
+
+  it('no plaintext secret in any table, heap file or WAL segment after a checkpoint', async () => {
+    const db = await freshDb();
+    const clock = fixedClock('2030-01-01T08:00:00.000Z');
+    const world = new MemoryWorld(clock);
+    const rt = await createRuntime(
+      loadConfig({
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: 'sqlite::memory:',
+        CONNECTOR_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
+        PUBLIC_URL: 'https://connector.example.test',
+      }),
+      db,
+      {
+        registry: world.registry(),
+        clock,
+        logger: pino({ level: 'silent' }),
+        verifier: { verify: () => Promise.reject(new Error('no tokens here')) },
+        queue: new InProcessQueue(),
+      },
+    );
+    try {
+      const tag = crypto.randomBytes(6).toString('hex');
+      const caldavPassword = `CalDAV-Passw0rd-${tag}`;
+      const oauthCode = `code${tag}`;
+      const refreshToken = `rt-${oauthCode}`; // what the memory connector's code exchange answers
+      const rotatedRefreshToken = `Rotated-Refresh-Token-${tag}`;
+      const clientSecret = `Client-Secret-${tag}`;
+      const pendingClientSecret = `Pending-Client-Secret-${tag}`;
+      const secrets = [caldavPassword, refreshToken, rotatedRefreshToken, clientSecret, pendingClientSecret];
+
+      const ann = await rt.users.create({ tenantId: 'at-rest', email: `ann-${tag}@rest.test` });
+      const bob = await rt.users.create({ tenantId: 'at-rest', email: `bob-${tag}@rest.test` });
+      // A CalDAV-style password connection.
+      await rt.connectionService.connect('at-rest', ann.id, 'calendar', {
+        provider: 'memcal',
+        method: 'password',
+        fields: { username: ann.email, password: caldavPassword },
+      });
+      // An OAuth connection: start (the state row holds the PKCE verifier and the form, client secret included),
+      // then the callback stores the refresh token; then a refresh rotates it, as the CRM connectors do.
+      const started = await rt.connectionService.oauthStart('at-rest', bob.id, 'calendar', {
+        provider: 'memcal',
+        method: 'oauth',
+        fields: { clientId: `client-${tag}`, clientSecret },
+      });
+      await rt.connectionService.oauthCallback({ state: started.state, code: oauthCode });
+      expect(await rt.connections.secret('at-rest', bob.id, 'calendar')).toEqual({ refreshToken });
+      await rt.connections.updateSecret(
+        'at-rest',
+        bob.id,
+        'calendar',
+        { refreshToken: rotatedRefreshToken, clientId: `client-${tag}`, clientSecret },
+        null,
+      );
+      // An OAuth sign-in left pending (its state row stays until it expires).
+      await rt.connectionService.oauthStart('at-rest', ann.id, 'calendar', {
+        provider: 'memcal',
+        method: 'oauth',
+        fields: { clientId: `client-${tag}`, clientSecret: pendingClientSecret },
+      });
+      expect(await db.kysely.selectFrom('oauth_states').select('state').execute()).toHaveLength(1);
+
+      // The tables, read directly: every row of every table in every schema of ours (pg-boss's too), as text.
+      const tables = (
+        await sql<{ schema: string; name: string }>`
+          select table_schema as schema, table_name as name from information_schema.tables
+          where table_schema not in ('pg_catalog', 'information_schema') and table_type = 'BASE TABLE'`.execute(
+          db.kysely,
+        )
+      ).rows;
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['connections', 'oauth_states', 'users']));
+      let rowsText = '';
+      for (const t of tables) {
+        const rows = await sql<{ row: string }>`select t::text as row from ${sql.id(t.schema, t.name)} t`.execute(
+          db.kysely,
+        );
+        rowsText += rows.rows.map((r) => r.row).join('\n');
+      }
+      expect(rowsText).toContain(ann.email);
+      for (const s of secrets)
+        expect({ secret: s, inTables: rowsText.includes(s) }).toEqual({ secret: s, inTables: false });
+
+      // The files: flush every dirty page to the heap files (and the WAL is on disk already), then read them all.
+      await sql`checkpoint`.execute(db.kysely);
+      let scanned = 0;
+      let sawEmail = false;
+      const found: string[] = [];
+      for (const { file, bytes } of dataFiles(pg.dataDir)) {
+        scanned += bytes.length;
+        if (bytes.includes(ann.email)) sawEmail = true;
+        for (const s of secrets) {
+          for (const form of [s, Buffer.from(s).toString('base64')]) {
+            if (bytes.includes(form)) found.push(`${s} in ${path.relative(pg.dataDir, file)}`);
+          }
+        }
+      }
+      // The scan reads what is stored: the plaintext e-mail is there (so would a plaintext secret be).
+      expect(sawEmail).toBe(true);
+      expect(scanned).toBeGreaterThan(1_000_000);
+      expect(found).toEqual([]);
+    } finally {
+      await rt.stop();
     }
   });
 });

@@ -15,6 +15,12 @@ const envSchema = z.object({
     .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'must start with sqlite: or postgres://')
     .default('sqlite:./data/connector.db'),
   CONNECTOR_MASTER_KEY: z.string().optional(),
+  /**
+   * PostgreSQL: statements with parameters are named, so each connection parses and plans them once (on by
+   * default). `off` for a connection pooler in transaction mode without prepared statement support (PgBouncer
+   * before 1.21, or `max_prepared_statements = 0`).
+   */
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   AUTH_MODE: z.enum(['entra', 'dev']).default('entra'),
   ENTRA_CLIENT_ID: z.string().optional(),
   /** A tenant GUID (single-tenant) or `organizations` / `common` (any tenant; issuer checked per token `tid`). */

@@ -26,6 +26,7 @@ import { loadConfig } from '../../src/server/config';
 import { InProcessQueue } from '../../src/server/jobs/in-process-queue';
 import { createRuntime } from '../../src/server/runtime';
 import { MemoryWorld } from './support/memory-connectors';
+import { StatementNames } from '../../src/server/store/prepared-statements';
 
 const testClock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
 
@@ -307,5 +308,63 @@ describe('secrets at rest on PostgreSQL (SPEC §9)', () => {
     } finally {
       await rt.stop();
     }
+  });
+});
+
+describe('named (prepared) statements on PostgreSQL', () => {
+  const preparedOurs = async (db: Db, like: string) =>
+    (
+      await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements
+        where name like 'crm\\_sync\\_%' and statement like ${like}`.execute(db.kysely)
+    ).rows[0]!.n;
+
+  it('each connection prepares a statement with parameters once; off, nothing is prepared', async () => {
+    const url = await pg.createDatabase();
+    const setup = openDatabase(url);
+    await migrateToLatest(setup);
+    await setup.close();
+    // One connection, so the check below runs on the connection that ran the statements.
+    const on = openDatabase(url, { max: 1 });
+    const off = openDatabase(url, { max: 1, preparedStatements: false });
+    dbs.push(on, off);
+    const users = (db: Db) =>
+      db.kysely
+        .selectFrom('users')
+        .select('id')
+        .where('tenant_id', '=', 'prepared')
+        .where('email', '=', 'x@y')
+        .execute();
+    for (let i = 0; i < 3; i++) {
+      await users(on);
+      await users(off);
+    }
+    expect(await preparedOurs(on, '%from "users"%')).toBe(1);
+    expect(await preparedOurs(off, '%')).toBe(0);
+  });
+
+  it('a prepared statement whose result columns changed (a migration meanwhile) is prepared afresh', async () => {
+    const db = openDatabase(await pg.createDatabase(), { max: 1 });
+    dbs.push(db);
+    await sql`create table prep_t (a integer)`.execute(db.kysely);
+    await sql`insert into prep_t values (1)`.execute(db.kysely);
+    const read = () => sql<Record<string, unknown>>`select * from prep_t where a = ${1}`.execute(db.kysely);
+    expect((await read()).rows).toEqual([{ a: 1 }]);
+    await sql`alter table prep_t add column b text default 'new'`.execute(db.kysely);
+    // PostgreSQL refuses the old plan once (0A000); the text then gets a new name and is prepared again.
+    await expect(read()).rejects.toMatchObject({ code: '0A000' });
+    expect((await read()).rows).toEqual([{ a: 1, b: 'new' }]);
+  });
+
+  it('names at most maxNames different texts (texts that vary go unnamed)', () => {
+    const names = new StatementNames(2);
+    const a = names.nameFor('select $1');
+    expect(names.nameFor('select $1')).toBe(a);
+    expect(names.nameFor('select $1, $2')).toEqual(expect.any(String));
+    expect(names.nameFor('select $1, $2, $3')).toBeUndefined();
+    names.failed('select $1', Object.assign(new Error('cached plan must not change result type'), { code: '0A000' }));
+    expect(names.size).toBe(1);
+    expect(names.nameFor('select $1')).not.toBe(a);
+    names.failed('select $1, $2', Object.assign(new Error('duplicate key'), { code: '23505' }));
+    expect(names.size).toBe(2);
   });
 });

@@ -27,7 +27,7 @@ export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process
   } catch (e) {
     add('vault key', false, e instanceof Error ? e.message : String(e));
   }
-  const db = openDatabase(config.DATABASE_URL);
+  const db = openDatabase(config.DATABASE_URL, { preparedStatements: config.DATABASE_PREPARED_STATEMENTS === 'on' });
   try {
     await sql`select 1`.execute(db.kysely);
     add('database', true, `${db.dialect} reachable`);

@@ -15,6 +15,12 @@ const envSchema = z.object({
     .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'must start with sqlite: or postgres://')
     .default('sqlite:./data/connector.db'),
   CONNECTOR_MASTER_KEY: z.string().optional(),
+  /**
+   * PostgreSQL: statements with parameters are named, so each connection parses and plans them once (on by
+   * default). `off` for a connection pooler in transaction mode without prepared statement support (PgBouncer
+   * before 1.21, or `max_prepared_statements = 0`).
+   */
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   AUTH_MODE: z.enum(['entra', 'dev']).default('entra'),
   ENTRA_CLIENT_ID: z.string().optional(),
   /** A tenant GUID (single-tenant) or `organizations` / `common` (any tenant; issuer checked per token `tid`). */
@@ -52,7 +58,10 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** How often a worker writes its heartbeat and sweeps for interrupted runs. */
   WORKER_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
-  /** When set, GET /metrics needs `Authorization: Bearer <this>` (otherwise restrict it at the proxy). */
+  /**
+   * GET /metrics needs `Authorization: Bearer <this>` when set. A production deployment (isProductionDeployment)
+   * serves /metrics only with it: without it the endpoint is off (404). The embedded default serves it open.
+   */
   METRICS_TOKEN: z.string().min(16).optional(),
   /** Where the built pane is served from; `npm run build` writes it. */
   ADDIN_DIR: z.string().default(path.resolve(__dirname, '..', 'addin')),
@@ -66,6 +75,14 @@ export type Config = Readonly<
 >;
 
 export class ConfigError extends Error {}
+
+/**
+ * A production deployment: `NODE_ENV=production`, or PostgreSQL as the store (the multi-process set-up of SPEC §2:
+ * API and workers on a shared database). The embedded default (SQLite, not production) is one person's machine.
+ */
+export function isProductionDeployment(config: Pick<Config, 'NODE_ENV' | 'DATABASE_URL'>): boolean {
+  return config.NODE_ENV === 'production' || !config.DATABASE_URL.startsWith('sqlite:');
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);

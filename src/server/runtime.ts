@@ -125,6 +125,7 @@ export async function createRuntime(config: Config, db: Db, o: RuntimeOverrides)
         new (await import('./jobs/pg-boss-queue.js')).PgBossQueue(config.DATABASE_URL, {
           concurrency: config.WORKER_CONCURRENCY,
           expireSeconds: config.RUN_JOB_EXPIRY_SECONDS,
+          preparedStatements: config.DATABASE_PREPARED_STATEMENTS === 'on',
           onError: (err) => logger.warn({ err: err.message }, 'run queue: database error (retrying)'),
         })
       : new InProcessQueue());

@@ -78,6 +78,7 @@ function onSignal(stop: () => Promise<void>): void {
 /** The store, with connection errors (a restart, a failover) logged instead of ending the process. */
 function open(config: Config, logger: Logger): Db {
   return openDatabase(config.DATABASE_URL, {
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS === 'on',
     onConnectionError: (err) => logger.warn({ err: err.message }, 'database connection lost (reconnecting)'),
   });
 }

@@ -31,7 +31,7 @@ export const runStatusSchema = z.enum([
   'needs-confirmation', // mass-deletion breaker tripped (SPEC §5)
   'needs-reauth',
   'preview',
-  'interrupted', // its worker or the database went away mid-run; the janitor recorded it and queued a retry
+  'interrupted', // its worker or the database went away mid-run, or it lost its lease; it runs again (a retry)
 ]);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 

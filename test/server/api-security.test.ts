@@ -485,18 +485,86 @@ describe('operations endpoints', () => {
     expect(metrics.body).toMatch(/^crm_sync_database_up 1$/m);
   });
 
-  it('/metrics needs the metrics token when one is configured', async () => {
-    const t = await startHarness({ METRICS_TOKEN: 'metrics-token-0123456789' });
+  it('/metrics needs the metrics token when one is configured, compared in constant time', async () => {
+    const token = 'metrics-token-0123456789';
+    const t = await startHarness({ METRICS_TOKEN: token });
+    const compare = jest.spyOn(crypto, 'timingSafeEqual');
     try {
-      expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
-      const ok = await t.app.inject({
-        method: 'GET',
-        url: '/metrics',
-        headers: { authorization: 'Bearer metrics-token-0123456789' },
-      });
-      expect(ok.statusCode).toBe(200);
+      const get = (authorization?: string) =>
+        t.app.inject({ method: 'GET', url: '/metrics', ...(authorization ? { headers: { authorization } } : {}) });
+      for (const wrong of [
+        undefined,
+        'Bearer metrics-token-0123456788',
+        `Bearer ${token}x`,
+        `Basic ${Buffer.from(`x:${token}`).toString('base64')}`,
+        token,
+      ]) {
+        const res = await get(wrong);
+        expect({ wrong, status: res.statusCode }).toEqual({ wrong, status: 401 });
+        expect(apiErrorSchema.parse(res.json())).toMatchObject({ error: 'unauthorized', field: null });
+        expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
+        expect(res.body).not.toContain(token);
+      }
+      expect((await get(`Bearer ${token}`)).statusCode).toBe(200);
+      expect((await get(`bearer ${token}`)).statusCode).toBe(200);
+      // Not `===` on the strings (its time tells how much of a guess was right).
+      expect(compare).toHaveBeenCalled();
     } finally {
+      compare.mockRestore();
       await t.close();
+    }
+  });
+
+  it('/metrics is off in a production deployment without a token, and served there with one', async () => {
+    const off = await startHarness({ NODE_ENV: 'production' });
+    try {
+      for (const authorization of [undefined, 'Bearer anything-at-all-0123456789']) {
+        const res = await off.app.inject({
+          method: 'GET',
+          url: '/metrics',
+          ...(authorization ? { headers: { authorization } } : {}),
+        });
+        expect(res.statusCode).toBe(404);
+        expect(apiErrorSchema.parse(res.json())).toMatchObject({ error: 'not-found', field: null });
+        expect(res.json().message).toMatch(/METRICS_TOKEN/);
+      }
+    } finally {
+      await off.close();
+    }
+    const token = 'production-metrics-token-42';
+    const on = await startHarness({ NODE_ENV: 'production', METRICS_TOKEN: token });
+    try {
+      expect((await on.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      const ok = await on.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.body).toMatch(/^crm_sync_database_up 1$/m);
+    } finally {
+      await on.close();
+    }
+  });
+
+  it('never logs the metrics token, at any level', async () => {
+    const token = 'never-logged-metrics-token-7731';
+    for (const level of ['trace', 'debug', 'info']) {
+      const lines: string[] = [];
+      const stream = new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      const lh = await startHarness({ LOG_LEVEL: level, METRICS_TOKEN: token });
+      await lh.app.close();
+      const app = await buildApp({ config: lh.config, db: lh.db, runtime: lh.runtime, logStream: stream });
+      try {
+        for (const authorization of [`Bearer ${token}`, `Bearer ${token.slice(0, -1)}0`])
+          await app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
+        if (level === 'trace') expect(lines.join('')).toContain('/metrics');
+        expect(lines.join('')).not.toContain(token.slice(0, -1));
+      } finally {
+        await app.close();
+        await lh.close();
+      }
     }
   });
 });

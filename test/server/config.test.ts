@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/server/config';
+import { ConfigError, isProductionDeployment, loadConfig } from '../../src/server/config';
 
 describe('configuration by environment', () => {
   it('defaults to the embedded SQLite store on loopback', () => {
@@ -20,5 +20,13 @@ describe('configuration by environment', () => {
       'radicale.local:5232',
       '10.0.0.5',
     ]);
+  });
+
+  it('tells a production deployment (NODE_ENV=production or PostgreSQL) from the embedded default', () => {
+    expect(isProductionDeployment(loadConfig({}))).toBe(false);
+    expect(isProductionDeployment(loadConfig({ DATABASE_URL: 'sqlite:/tmp/c.db', NODE_ENV: 'test' }))).toBe(false);
+    expect(isProductionDeployment(loadConfig({ DATABASE_URL: 'postgres://u:p@db/crm' }))).toBe(true);
+    expect(isProductionDeployment(loadConfig({ DATABASE_URL: 'postgresql://u:p@db/crm' }))).toBe(true);
+    expect(isProductionDeployment(loadConfig({ NODE_ENV: 'production' }))).toBe(true);
   });
 });

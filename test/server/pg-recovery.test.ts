@@ -46,7 +46,14 @@ describe('a PostgreSQL restart in the middle of runs', () => {
     clusters.push(c);
     const workers = [await c.spawn(), await c.spawn()];
     const port = await freePort();
-    const api = await c.spawn({ CHILD_MODE: 'serve', PORT: String(port), HOST: '127.0.0.1' });
+    // On PostgreSQL (a production deployment) /metrics is served only with a token.
+    const metricsToken = 'pg-recovery-metrics-token-0123';
+    const api = await c.spawn({
+      CHILD_MODE: 'serve',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      METRICS_TOKEN: metricsToken,
+    });
     const health = async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
     expect(await health()).toBe(200);
 
@@ -88,7 +95,9 @@ describe('a PostgreSQL restart in the middle of runs', () => {
       const r = await fetch(`http://127.0.0.1:${port}/readyz`);
       return r.status === 200 && ((await r.json()) as { workers: { alive: number } }).workers.alive === 2;
     });
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })
+    ).text();
     expect(metrics).toMatch(/^crm_sync_workers_alive 2$/m);
     expect(metrics).toMatch(/^crm_sync_queue_depth 0$/m);
     expect(metrics).toMatch(/^crm_sync_runs\{status="succeeded",trigger="manual"\} \d+$/m);

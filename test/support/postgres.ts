@@ -18,6 +18,8 @@ export function freePort(): Promise<number> {
 }
 
 export interface TestPostgres {
+  /** The cluster's data directory (heap files, WAL): the secrets-at-rest test reads it. */
+  dataDir: string;
   /** A fresh empty database on the cluster. */
   createDatabase(): Promise<string>;
   /** Stops the server (a fast shutdown: every session gets 57P01) and starts it again on the same port and data. */
@@ -49,6 +51,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   await pg.start();
   let n = 0;
   return {
+    dataDir: path.join(dir, 'data'),
     async createDatabase() {
       const name = `t${process.pid}_${++n}`;
       await pg.createDatabase(name);

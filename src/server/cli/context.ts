@@ -11,7 +11,7 @@ export async function withRuntime<T>(
   config: Config = loadConfig(),
   registry?: ProviderRegistry,
 ): Promise<T> {
-  const db = openDatabase(config.DATABASE_URL);
+  const db = openDatabase(config.DATABASE_URL, { preparedStatements: config.DATABASE_PREPARED_STATEMENTS === 'on' });
   try {
     await migrateToLatest(db);
     // The CLI validates no tokens; dev mode avoids requiring the Entra settings for scripting.

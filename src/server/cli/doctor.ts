@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { calendarConnectors, crmConnectors } from '../../providers/registry';
-import type { Config } from '../config';
+import { isProductionDeployment, type Config } from '../config';
 import { openDatabase } from '../store/database';
 import { loadKeyring } from '../vault/keyring';
 import { Vault } from '../vault/vault';
@@ -27,7 +27,7 @@ export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process
   } catch (e) {
     add('vault key', false, e instanceof Error ? e.message : String(e));
   }
-  const db = openDatabase(config.DATABASE_URL);
+  const db = openDatabase(config.DATABASE_URL, { preparedStatements: config.DATABASE_PREPARED_STATEMENTS === 'on' });
   try {
     await sql`select 1`.execute(db.kysely);
     add('database', true, `${db.dialect} reachable`);
@@ -81,6 +81,16 @@ export async function runDoctor(config: Config, env: NodeJS.ProcessEnv = process
   } else add('identity', config.NODE_ENV !== 'production', 'AUTH_MODE=dev (development sign-in)');
   const httpsOk = !config.PUBLIC_URL || config.PUBLIC_URL.startsWith('https://') || config.NODE_ENV !== 'production';
   add('public URL', httpsOk, config.PUBLIC_URL ?? 'not set (OAuth callbacks use the listen address)');
+  // Not a fault: metrics are optional. But a production deployment serves them only with a token.
+  add(
+    'metrics',
+    true,
+    config.METRICS_TOKEN
+      ? 'GET /metrics with Authorization: Bearer <METRICS_TOKEN>'
+      : isProductionDeployment(config)
+        ? 'GET /metrics is off: set METRICS_TOKEN to scrape it'
+        : 'GET /metrics is open (embedded default; set METRICS_TOKEN to require a token)',
+  );
   add(
     'providers',
     true,

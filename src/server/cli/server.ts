@@ -29,7 +29,10 @@ export function registerServerCommands(program: Command, sh: CliShell): void {
         import('../store/database.js'),
         import('../store/migrations/index.js'),
       ]);
-      const db = openDatabase((await sh.loadConfig()).DATABASE_URL);
+      const config = await sh.loadConfig();
+      const db = openDatabase(config.DATABASE_URL, {
+        preparedStatements: config.DATABASE_PREPARED_STATEMENTS === 'on',
+      });
       try {
         const applied = await migrateToLatest(db);
         sh.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date', { applied });

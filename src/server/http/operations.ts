@@ -1,9 +1,11 @@
+import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import client from 'prom-client';
 import type { RunReport } from '../../shared/run-report';
 import { systemClock, type Clock } from '../../shared/clock';
-import type { Config } from '../config';
+import { isProductionDeployment, type Config } from '../config';
+import { HttpError } from '../errors';
 import { heartbeatGraceFactor } from '../jobs/maintenance';
 import type { Runtime } from '../runtime';
 import type { Db } from '../store/database';
@@ -219,14 +221,38 @@ async function collectMetrics(m: ReturnType<typeof createMetrics>, config: Confi
   }
 }
 
-/** `/metrics` (Prometheus text), behind METRICS_TOKEN when one is set. */
+/**
+ * Whether an Authorization header carries the metrics token: `Bearer <token>`, compared in constant time (digests of
+ * both, so neither the length nor a prefix of the token shows in the time the answer takes).
+ */
+export function metricsTokenMatches(header: string | undefined, token: string): boolean {
+  const given = /^Bearer +(\S+) *$/i.exec(header ?? '')?.[1] ?? '';
+  const a = crypto.createHash('sha256').update(given).digest();
+  const b = crypto.createHash('sha256').update(token).digest();
+  return crypto.timingSafeEqual(a, b) && given.length > 0;
+}
+
+/**
+ * `/metrics` (Prometheus text). With METRICS_TOKEN it needs `Authorization: Bearer <token>` (401 otherwise). Without
+ * one it is open on the embedded default, and off (404) in a production deployment: run, queue and worker figures
+ * of every tenant are not for whoever reaches the port (docs/server.md, "Operations").
+ */
 function registerMetrics(app: FastifyInstance, config: Config, db: Db, runtime: Runtime) {
+  const token = config.METRICS_TOKEN;
+  if (!token && isProductionDeployment(config)) {
+    app.log.warn('GET /metrics is off: set METRICS_TOKEN to scrape it (production deployments need a token)');
+    app.get('/metrics', { config: { rateLimit: false } }, async () => {
+      throw new HttpError(404, 'not-found', 'metrics are off: set METRICS_TOKEN on the server to scrape them');
+    });
+    return;
+  }
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'crm_sync_process_' });
   const metrics = createMetrics(registry);
   app.get('/metrics', { config: { rateLimit: false } }, async (req, reply) => {
-    if (config.METRICS_TOKEN && req.headers.authorization !== `Bearer ${config.METRICS_TOKEN}`) {
-      return reply.code(401).send({ error: 'unauthorized', message: 'metrics need the metrics token', field: null });
+    if (token && !metricsTokenMatches(req.headers.authorization, token)) {
+      void reply.header('www-authenticate', 'Bearer realm="crm-sync metrics"');
+      throw new HttpError(401, 'unauthorized', 'metrics need the metrics token (Authorization: Bearer <token>)');
     }
     await collectMetrics(metrics, config, db, runtime);
     return reply.type(registry.contentType).send(await registry.metrics());

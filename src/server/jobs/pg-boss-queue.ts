@@ -1,6 +1,7 @@
 import { PgBoss, type ConstructorOptions, type Job } from 'pg-boss';
 import pg from 'pg';
 import { guardPool } from '../store/database';
+import { namePreparedStatements } from '../store/prepared-statements';
 import type { QueueStats, RunJob, RunJobHandler, RunQueue } from './queue';
 
 export const runQueueName = 'crm-sync-run';
@@ -20,6 +21,8 @@ export interface PgBossQueueOptions {
   maintenanceSeconds?: number;
   /** Told about database and queue errors (an outage); the queue keeps going and resumes by itself. */
   onError?: (err: Error) => void;
+  /** Name the queue's statements (fetch, completion…) so each connection prepares them once (default on). */
+  preparedStatements?: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -47,7 +50,8 @@ export class PgBossQueue implements RunQueue {
   private completing: Promise<void> | null = null;
   /** The last job started per user in this process: the next one for that user starts after it. */
   private readonly lastOfUser = new Map<string, Promise<void>>();
-  private readonly o: Required<Omit<PgBossQueueOptions, 'onError'>> & Pick<PgBossQueueOptions, 'onError'>;
+  private readonly o: Required<Omit<PgBossQueueOptions, 'onError' | 'preparedStatements'>> &
+    Pick<PgBossQueueOptions, 'onError'>;
 
   constructor(connectionString: string, options: PgBossQueueOptions = {}) {
     this.o = {
@@ -61,6 +65,7 @@ export class PgBossQueue implements RunQueue {
     };
     this.pool = new pg.Pool({ connectionString, max: 4, connectionTimeoutMillis: 10_000 });
     guardPool(this.pool, (err) => this.report(err));
+    if (options.preparedStatements ?? true) namePreparedStatements(this.pool);
     const db = { executeSql: (text: string, values?: unknown[]) => this.pool.query(text, values) };
     this.boss = new PgBoss({
       db,

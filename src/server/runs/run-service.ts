@@ -14,6 +14,7 @@ import { HttpError, notFound } from '../errors';
 import type { EngineApi, EngineContext } from './engine-api';
 import type { UserSettingsService } from './user-settings';
 import { systemClock } from '../../shared/clock';
+import { guardProviderWrites, guardWrites, RunLease } from './run-lease';
 
 export interface RunRequest {
   tenantId: string;
@@ -196,10 +197,11 @@ export class RunService {
     userId: string,
     runId: string,
     dequeue = false,
-  ): Promise<{ failures: number }> {
+  ): Promise<{ failures: number; sentAt: number }> {
     // A duration, not a date: the monotonic clock.
     const deadline = performance.now() + this.o.maxWaitMs;
     for (;;) {
+      const sentAt = performance.now();
       const taken = await this.deps.syncState.take(
         tenantId,
         userId,
@@ -211,7 +213,7 @@ export class RunService {
           dequeue,
         },
       );
-      if (taken) return taken;
+      if (taken) return { ...taken, sentAt };
       if (this.shutdown.signal.aborted) throw new HttpError(503, 'unavailable', 'The connector is shutting down.');
       if (performance.now() > deadline)
         throw new HttpError(409, 'conflict', 'Another run for this user is still running.');
@@ -232,7 +234,7 @@ export class RunService {
 
   private async runHoldingLease(req: RunRequest & { runId: string }): Promise<RunOutcome> {
     const { tenantId, userId, runId } = req;
-    let before: { failures: number };
+    let before: { failures: number; sentAt: number };
     let user: UserRecord;
     try {
       user = await this.user(tenantId, userId);
@@ -245,51 +247,62 @@ export class RunService {
     const abort = new AbortController();
     const onShutdown = () => abort.abort(new Error('shutting down'));
     this.shutdown.signal.addEventListener('abort', onShutdown);
-    const heartbeat = setInterval(
-      () => {
-        void this.deps.syncState
-          .renew(tenantId, userId, this.owner, this.o.leaseTtlMs, this.o.now(), runId)
-          .then((held) => {
-            if (!held) abort.abort(new Error('run lease lost'));
-          })
-          .catch(() => {});
+    // Renewed every third of its TTL; once lost (taken over, or not renewed in time), the run is aborted and its
+    // store refuses every write: another run of this user may be writing now.
+    const lease = new RunLease({
+      ttlMs: this.o.leaseTtlMs,
+      heldSince: before.sentAt,
+      renew: () => this.deps.syncState.renew(tenantId, userId, this.owner, this.o.leaseTtlMs, this.o.now(), runId),
+      onLost: (err) => {
+        this.deps.logger.warn({ tenantId, userId, runId, reason: err.message }, 'run lease lost: run stopped');
+        abort.abort(err);
       },
-      Math.max(50, Math.floor(this.o.leaseTtlMs / 3)),
-    );
-    heartbeat.unref();
+    });
+    lease.start();
     const inputs: RunInputs = { user, settings: null, connections: null };
     let report: RunReport;
     try {
-      report = await this.execute(req, inputs, abort.signal);
+      report = await this.execute(req, inputs, abort.signal, lease);
     } finally {
-      clearInterval(heartbeat);
+      lease.stop();
       this.shutdown.signal.removeEventListener('abort', onShutdown);
     }
-    await this.afterRun(tenantId, userId, report!, before.failures, inputs, runId);
-    return { report: report!, calendar: inputs.connections?.find((c) => c.side === 'calendar') ?? null };
+    // A lost lease is not this run's to release, nor is the user's schedule, pause or connection state to set: the
+    // lease's new holder (a retry the janitor queued, another run) does that.
+    if (lease.lost === null) await this.afterRun(tenantId, userId, report, before.failures, inputs, runId);
+    return { report, calendar: inputs.connections?.find((c) => c.side === 'calendar') ?? null };
   }
 
   private async execute(
     req: RunRequest & { runId: string },
     inputs: RunInputs,
     signal: AbortSignal,
+    lease: RunLease,
   ): Promise<RunReport> {
     const startedAt = this.o.now().toISOString();
+    // Under the lease nobody else writes this user's sync state: the run's reads come from one query.
+    const guarded = guardWrites(new RunStatusStore(this.deps.db.kysely, req.tenantId, req.userId), () => lease.check());
+    let report: RunReport;
     try {
-      // Under the lease nobody else writes this user's sync state: the run's reads come from one query.
-      const store = new RunStatusStore(this.deps.db.kysely, req.tenantId, req.userId);
-      const ctx = await this.contextFor(inputs.user, store, inputs, signal);
-      return await this.deps.engine.runSync(ctx, {
+      const opened = await this.contextFor(inputs.user, guarded.store, inputs, signal);
+      const check = () => lease.check();
+      const ctx: EngineContext = {
+        ...opened,
+        crm: guardProviderWrites(opened.crm, check),
+        calendar: guardProviderWrites(opened.calendar, check),
+      };
+      report = await this.deps.engine.runSync(ctx, {
         runId: req.runId,
         trigger: req.trigger,
         ...(req.confirmDeletions ? { confirmDeletions: true } : {}),
       });
     } catch (e) {
+      if (lease.lost !== null) return this.interrupted(req, startedAt, guarded.lastReport(), lease.lost);
       // The engine reports provider trouble in its report; anything thrown here is the connector's own failure.
       const m = (e as { message?: unknown } | null)?.message;
       const message = typeof m === 'string' ? m : String(e);
       this.deps.logger.warn({ runId: req.runId, err: message }, 'run failed before the engine finished');
-      const report: RunReport = {
+      const failed: RunReport = {
         runId: req.runId,
         status: 'failed',
         trigger: req.trigger,
@@ -303,9 +316,56 @@ export class RunService {
         errors: [{ message, kind: 'internal', side: 'connector', itemId: null, retryable: true }],
         pendingDeletions: null,
       };
-      await this.store(req.tenantId, req.userId).saveRun(report);
-      return report;
+      await this.store(req.tenantId, req.userId).saveRun(failed);
+      return failed;
     }
+    // Every write of a run that returns was made under its lease (a refused one throws), so its report stands even
+    // if the lease was lost since; what comes after (release, schedule) is skipped then.
+    return report;
+  }
+
+  /**
+   * Records a run whose lease was lost as `interrupted`, with what it did until then and why it stopped (its own
+   * history row only: writing it cannot disturb the lease's new holder).
+   */
+  private async interrupted(
+    req: RunRequest & { runId: string },
+    startedAt: string,
+    last: RunReport | null,
+    reason: string,
+  ): Promise<RunReport> {
+    const base: RunReport = last
+      ? (JSON.parse(JSON.stringify(last)) as RunReport)
+      : {
+          runId: req.runId,
+          status: 'running',
+          trigger: req.trigger,
+          startedAt,
+          finishedAt: null,
+          crm: emptySideCounts(),
+          calendar: emptySideCounts(),
+          conflicts: 0,
+          skipped: 0,
+          invitationsSent: 0,
+          errors: [],
+          pendingDeletions: null,
+        };
+    const report: RunReport & { status: 'interrupted' } = {
+      ...base,
+      status: 'interrupted',
+      finishedAt: this.o.now().toISOString(),
+      errors: [
+        ...base.errors,
+        { message: reason, kind: 'transient', side: 'connector', itemId: null, retryable: true },
+      ],
+    };
+    await this.store(req.tenantId, req.userId)
+      .saveInterrupted(report)
+      .catch((e: unknown) =>
+        // The database may be what took the lease away; the janitor then records the run when it is back.
+        this.deps.logger.warn({ runId: req.runId, err: (e as Error).message }, 'could not record the interrupted run'),
+      );
+    return report;
   }
 
   /**

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseSchema } from './schema';
+import { namePreparedStatements } from './prepared-statements';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -29,6 +30,11 @@ export interface OpenDatabaseOptions {
   onConnectionError?: (err: Error) => void;
   /** Pool size (PostgreSQL). */
   max?: number;
+  /**
+   * Statements with parameters are named, so each connection parses and plans them once (PostgreSQL; default on,
+   * `DATABASE_PREPARED_STATEMENTS=off` for a pooler without prepared statement support). See prepared-statements.ts.
+   */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -67,6 +73,7 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db
       errors++;
       options.onConnectionError?.(err);
     });
+    if (options.preparedStatements ?? true) namePreparedStatements(pool);
     const kysely = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
     return {
       kysely,

@@ -200,6 +200,25 @@ export class DbStatusStore implements StatusStore {
       .execute();
   }
 
+  /**
+   * Records a run as interrupted, unless it already ended otherwise (a run's own report is never overwritten, but an
+   * `interrupted` row the janitor wrote is, with the run's own counts and reason). Creates the row if the run had none.
+   */
+  async saveInterrupted(report: RunReport & { status: 'interrupted' }): Promise<void> {
+    const data = JSON.stringify(report);
+    await this.db
+      .insertInto('status_runs')
+      .values({ ...this.scope, run_id: report.runId, started_at: report.startedAt, status: report.status, data })
+      .onConflict((oc) =>
+        oc
+          .columns(['user_id', 'run_id'])
+          .doUpdateSet({ status: report.status, data })
+          .where('status_runs.tenant_id', '=', this.tenantId)
+          .where('status_runs.status', 'in', ['running', 'interrupted']),
+      )
+      .execute();
+  }
+
   async getRun(runId: string): Promise<RunReport | null> {
     const row = await this.db
       .selectFrom('status_runs')

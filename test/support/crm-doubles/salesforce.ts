@@ -167,6 +167,8 @@ export interface SalesforceDouble extends LoopbackDouble {
   revoked: string[];
   /** Daily API budget reported in Sforce-Limit-Info. */
   setApiUsage(used: number, max: number): void;
+  /** The org's requests counted so far (every authenticated call counts, refused ones too, as Salesforce does). */
+  apiUsage(): { used: number; max: number };
   /** Orgs without the connector's custom fields. */
   dropCustomFields(): void;
   /** Field-level security hides these fields from this user (absent from describe, INVALID_FIELD in SOQL). */
@@ -709,6 +711,7 @@ export async function startSalesforceDouble(): Promise<SalesforceDouble> {
     setApiUsage(used, max) {
       usage = { used, max };
     },
+    apiUsage: () => ({ ...usage }),
     dropCustomFields() {
       hasCustom = false;
     },

@@ -1,18 +1,23 @@
 /**
  * Salesforce REST transport: bearer calls against the instance URL with one refresh-token retry on
- * INVALID_SESSION_ID, SOQL paging through nextRecordsUrl, and the org's API budget from the Sforce-Limit-Info
- * header: once the org has used `apiBudgetShare` of its daily requests the connector stops (transient, retry
- * in an hour) so that a sync never starves the org's other integrations.
+ * INVALID_SESSION_ID, SOQL paging through nextRecordsUrl, and the org's API budget: its requests of the last
+ * 24 hours (a rolling window, no reset time) as the Sforce-Limit-Info header counts them. Once the org has used
+ * `apiBudgetShare` of them (so a sync never starves the org's other integrations), or Salesforce refuses a call with
+ * REQUEST_LIMIT_EXCEEDED "TotalRequests", the run stops with one clear error (DailyBudget: no retries inside the run;
+ * the next scheduled run tries one request again). REQUEST_LIMIT_EXCEEDED for the concurrent long-running request
+ * limit ("ConcurrentRequests", "ConcurrentPerOrgLongTxn") is transient: it clears within seconds.
  */
 import { ProviderError } from '../../../sync/errors';
 import type { FetchLike } from '../../http/safe-fetch';
 import { providerErrorFromNetwork, providerErrorFromResponse } from '../../http/provider-errors';
 import { OAuthSession, renewedFrom } from '../../http/oauth-session';
+import { DailyBudget } from '../../http/rate-limit';
 import { systemClock, type Clock } from '../../../shared/clock';
 
 export const apiVersion = 'v60.0';
 const apiBudgetShare = 0.9;
-const hourMs = 3_600_000;
+/** Salesforce counts long-running requests over 20 s for its concurrency limit: retry after that. */
+const concurrencyRetryMs = 20_000;
 
 export interface SalesforceSecrets {
   clientId: string;
@@ -48,18 +53,23 @@ export interface SalesforceError {
 }
 
 /**
- * The vendor's error code of a failed answer (REST `[{ errorCode, message }]`, OAuth `{ error, error_description }`).
- * Only the code is kept: Salesforce's message text can echo request data (SOQL literals, field values, tokens), so
- * no message a user or log sees repeats it.
+ * The vendor's error code of a failed answer (REST `[{ errorCode, message }]`, OAuth `{ error, error_description }`)
+ * and whether it is about the concurrent request limit. Only the code is kept: Salesforce's message text can echo
+ * request data (SOQL literals, field values, tokens), so no message a user or log sees repeats it; it is only looked
+ * at to tell REQUEST_LIMIT_EXCEEDED's concurrency limit ("ConcurrentRequests …") from the daily one ("TotalRequests").
  */
-async function errorCodeOf(res: Response): Promise<string | null> {
+async function errorCodeOf(res: Response): Promise<{ code: string | null; concurrencyLimit: boolean }> {
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as SalesforceError[] | { error?: unknown };
     const code = Array.isArray(body) ? body[0]?.errorCode : body.error;
-    return typeof code === 'string' && /^[\w.-]{1,80}$/.test(code) ? code : null;
+    const message = Array.isArray(body) ? body[0]?.message : undefined;
+    return {
+      code: typeof code === 'string' && /^[\w.-]{1,80}$/.test(code) ? code : null,
+      concurrencyLimit: typeof message === 'string' && /\bConcurrent/i.test(message),
+    };
   } catch {
-    return null;
+    return { code: null, concurrencyLimit: false };
   }
 }
 
@@ -102,6 +112,8 @@ export class SalesforceClient {
   private secrets: SalesforceSecrets;
   /** Latest api-usage seen, e.g. { used: 18, max: 15000 }. */
   apiUsage: { used: number; max: number } | null = null;
+  /** Set once the org's daily requests are used up (or its share for this connector): every later call is refused. */
+  private readonly budget: DailyBudget;
 
   private readonly session: OAuthSession<TokenResponse>;
 
@@ -112,6 +124,7 @@ export class SalesforceClient {
     private readonly now: Clock = systemClock,
   ) {
     this.secrets = { ...secrets };
+    this.budget = new DailyBudget(this.now);
     this.session = new OAuthSession<TokenResponse>({
       // Salesforce does not say when its access tokens expire: renewed after a 401 only.
       tokens: {
@@ -157,14 +170,29 @@ export class SalesforceClient {
     if (m) this.apiUsage = { used: Number(m[1]), max: Number(m[2]) };
   }
 
+  /** Stops the run once the org's share of its daily requests is used (see the file's comment). */
   private assertBudget(): void {
-    if (this.apiUsage && this.apiUsage.max > 0 && this.apiUsage.used >= this.apiUsage.max * apiBudgetShare) {
-      throw new ProviderError(
-        'transient',
-        `Salesforce org has used ${this.apiUsage.used} of ${this.apiUsage.max} daily API requests; pausing to leave room for other integrations`,
-        { retryAfterMs: hourMs },
+    this.budget.check();
+    const usage = this.apiUsage;
+    if (usage && usage.max > 0 && usage.used >= usage.max * apiBudgetShare) {
+      throw this.budget.exhausted(
+        `Salesforce: the org has used ${usage.used} of its ${usage.max} daily API requests, and the connector leaves ` +
+          `the last ${Math.round((1 - apiBudgetShare) * 100)} % to other integrations; syncing stops and resumes ` +
+          'once the org’s requests over the last 24 hours are fewer.',
+        null,
       );
     }
+  }
+
+  /** Salesforce refused a call: the org's daily API request limit is used up. */
+  private dailyLimitReached(status: number): ProviderError {
+    // A rolling 24-hour window: no reset time to give. The next scheduled run asks once and goes on if it is back.
+    return this.budget.exhausted(
+      'Salesforce: the org’s daily API request limit is used up (REQUEST_LIMIT_EXCEEDED); syncing stops and resumes ' +
+        'once the org’s requests over the last 24 hours are under its limit again.',
+      null,
+      status,
+    );
   }
 
   /** A REST call; `path` starts with /services/… Returns parsed JSON (null for 204). */
@@ -190,12 +218,14 @@ export class SalesforceClient {
     });
     if (!res.ok) {
       const clone = res.clone();
-      const code = await errorCodeOf(res);
+      const { code, concurrencyLimit } = await errorCodeOf(res);
       if (code === 'REQUEST_LIMIT_EXCEEDED') {
-        throw new ProviderError('transient', 'Salesforce API limit reached (REQUEST_LIMIT_EXCEEDED)', {
-          status: res.status,
-          retryAfterMs: hourMs,
-        });
+        if (!concurrencyLimit) throw this.dailyLimitReached(res.status);
+        throw new ProviderError(
+          'transient',
+          'Salesforce: too many long-running requests in the org at once (REQUEST_LIMIT_EXCEEDED)',
+          { status: res.status, retryAfterMs: concurrencyRetryMs },
+        );
       }
       const object = objectOfCall(path);
       if (code && accessCodes.has(code)) {
@@ -270,7 +300,7 @@ export async function tokenRequest(
   }
   if (!res.ok) {
     const clone = res.clone();
-    const code = await errorCodeOf(res);
+    const { code } = await errorCodeOf(res);
     if (code === 'invalid_grant' || code === 'invalid_client' || code === 'invalid_client_id' || res.status === 401) {
       throw new ProviderError('auth', `Salesforce refused the authorization (${code ?? `HTTP ${res.status}`})`, {
         status: res.status,

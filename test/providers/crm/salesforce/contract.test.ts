@@ -151,8 +151,15 @@ if (!contract) {
       sf.expireTokens();
       await p.lookupPeople(['ann@acme.example']);
       await p.writeItems([{ op: 'update', id: '00U000000000999AAA', ifMatch: null, fields: { subject: 'x' } }]);
-      sf.setApiUsage(15_000, 15_000);
+      // The concurrency limit (transient), then the org's daily limit: the run stops (permanent, DailyBudget).
+      sf.failNext({
+        status: 403,
+        body: [{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'ConcurrentPerOrgLongTxn Limit exceeded.' }],
+        pathIncludes: '/query',
+      });
       await expect(p.lookupPeople(['x@y.example'])).rejects.toMatchObject({ kind: 'transient' });
+      sf.setApiUsage(15_000, 15_000);
+      await expect(p.lookupPeople(['x@y.example'])).rejects.toMatchObject({ kind: 'permanent', status: 403 });
       sf.setApiUsage(0, 15_000);
 
       expect(sf.exchanges.length).toBeGreaterThan(30);

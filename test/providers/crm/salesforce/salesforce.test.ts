@@ -471,24 +471,51 @@ describe('Salesforce connector', () => {
       expect(await p.findByICalUId(['uid-event@graph'])).toMatchObject([{ id: ev, origin: 'crm' }]);
     });
 
-    test('API limits: near the daily budget the connector pauses; REQUEST_LIMIT_EXCEEDED and 503 are transient', async () => {
+    test('API limits: near the daily limit, or past it (REQUEST_LIMIT_EXCEEDED), the run stops; the concurrency limit and 503 are transient', async () => {
       const p = await open();
       const q = await open();
       const r = await open();
       sf.setApiUsage(13_400, 15_000);
       await p.lookupPeople(['ann@acme.example']); // two queries: 13_402 used, under 90 %
       sf.setApiUsage(13_600, 15_000);
-      // The Contact query reports 13_601 of 15_000: the Lead query is not made.
-      await expect(p.lookupPeople(['ann@acme.example'])).rejects.toMatchObject({
-        kind: 'transient',
-        retryAfterMs: 3_600_000,
-      });
+      // The Contact query reports 13_601 of 15_000: the Lead query is not made, and no later call either.
+      const share = await p.lookupPeople(['ann@acme.example']).catch((e: unknown) => e);
+      expect(share).toMatchObject({ kind: 'permanent', retryAfterMs: undefined });
+      expect((share as Error).message).toMatch(/^Salesforce: the org has used 13601 of its 15000 daily API requests/);
+      const usedBefore = sf.apiUsage().used;
+      await expect(p.lookupPeople(['bob@acme.example'])).rejects.toBe(share);
+      expect(sf.apiUsage().used).toBe(usedBefore);
+
+      // The org's daily limit itself: Salesforce refuses with REQUEST_LIMIT_EXCEEDED "TotalRequests Limit exceeded".
+      // Not transient (the engine would retry and wait inside the run): the run stops with one clear error.
       sf.setApiUsage(15_000, 15_000);
-      await expect(q.lookupPeople(['x@y.example'])).rejects.toMatchObject({
-        kind: 'transient',
-        retryAfterMs: 3_600_000,
+      const daily = await q.lookupPeople(['x@y.example']).catch((e: unknown) => e);
+      expect(daily).toMatchObject({
+        kind: 'permanent',
+        status: 403,
+        message:
+          'Salesforce: the org’s daily API request limit is used up (REQUEST_LIMIT_EXCEEDED); syncing stops and ' +
+          'resumes once the org’s requests over the last 24 hours are under its limit again.',
       });
+      expect((daily as { retryAfterMs?: number }).retryAfterMs).toBeUndefined();
+      // The rest of the run asks Salesforce nothing more.
+      const refusedAt = sf.apiUsage().used;
+      await expect(q.lookupPeople(['z@y.example'])).rejects.toBe(daily);
+      expect(sf.apiUsage().used).toBe(refusedAt);
+
+      // REQUEST_LIMIT_EXCEEDED for the concurrent long-running requests clears in seconds: transient.
       sf.setApiUsage(0, 15_000);
+      sf.failNext({
+        status: 403,
+        body: [
+          {
+            errorCode: 'REQUEST_LIMIT_EXCEEDED',
+            message: 'ConcurrentRequests (Concurrent API Requests) Limit exceeded.',
+          },
+        ],
+        pathIncludes: '/query',
+      });
+      await expect(r.lookupPeople(['x@y.example'])).rejects.toMatchObject({ kind: 'transient', retryAfterMs: 20_000 });
       sf.failNext({
         status: 503,
         headers: { 'retry-after': '5' },

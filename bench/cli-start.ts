@@ -1,13 +1,16 @@
 /**
  * CLI start-up cost of a steady no-op (issue 23): N events paired between the Sandbox CRM and one Radicale
  * calendar, then whole `crm-sync sync <user>` commands timed from spawn to exit, and the modules each command
- * loaded (CommonJS `require.cache` at exit, counted by a preloaded hook).
+ * loaded (files read by require or import, counted by a preloaded hook; the bundled CLI is one file plus the
+ * packages it leaves in node_modules).
  *
- * Usage (after `npx tsc -p tsconfig.bench.json`):
- *   node dist-bench/bench/cli-start.js [main.js ...]
- * Each argument is a compiled CLI entry (`…/src/server/main.js`); the default is this tree's own. With several,
- * their runs alternate against the same database and calendar, so a loaded machine weighs on each alike: compare
- * builds (before/after) in the same minute. N = CLI_START_N (1,000), runs per entry = CLI_START_RUNS (15).
+ * Usage (after `npm run build:server` and `npx tsc -p tsconfig.bench.json`):
+ *   node dist-bench/bench/cli-start.js [entry.js ...]
+ * Each argument is a script that runs the CLI: the default is this tree's `bin/crm-sync.js` (the bundled
+ * dist/cli/crm-sync.js, as installed); a copy of an older build works too (its `bin`, or a `dist/server/main.js`
+ * of before the bundle). With several, their runs alternate against the same database and calendar, so a loaded
+ * machine weighs on each alike: compare builds (before/after) in the same minute. N = CLI_START_N (1,000), runs
+ * per entry = CLI_START_RUNS (15). The set-up (migrate, connect, import, push) runs with the first entry.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
   const runs = Number(process.env.CLI_START_RUNS ?? 15);
   const mains = process.argv.slice(2).length
     ? process.argv.slice(2).map((p) => path.resolve(p))
-    : [path.resolve(__dirname, '..', 'src', 'server', 'main.js')];
+    : [path.resolve(__dirname, '..', '..', 'bin', 'crm-sync.js')];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-start-'));
   const hookFile = path.join(dir, 'count-modules.cjs');
   fs.writeFileSync(hookFile, hook);

@@ -1,0 +1,40 @@
+/**
+ * The built command line (dist/cli/crm-sync.js, what bin/crm-sync.js runs): CI builds it before the tests; a local run
+ * builds it (`npm run build:server`) when it is missing or older than any of its sources, as the pane's e2e suite does
+ * with dist/addin (an old bundle would otherwise pass or fail for code that is no longer there).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const cliBin = path.join(repoRoot, 'bin', 'crm-sync.js');
+const bundle = path.join(repoRoot, 'dist', 'cli', 'crm-sync.js');
+
+/** What the bundle is built from: the server's tsc inputs, the bundle's config, the dependency list. */
+const cliSources = [
+  'src/server',
+  'src/sync',
+  'src/providers',
+  'src/shared',
+  'tsconfig.json',
+  'tsconfig.server.json',
+  'webpack.cli.config.js',
+  'package.json',
+];
+
+function newestMtime(p: string): number {
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  if (!st) return 0;
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const name of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, name)));
+  return newest;
+}
+
+export function ensureCliBuilt(): string {
+  const built = fs.statSync(bundle, { throwIfNoEntry: false });
+  const stale = !built || cliSources.some((s) => newestMtime(path.join(repoRoot, s)) > built.mtimeMs);
+  if (stale) execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: repoRoot, stdio: 'ignore' });
+  return cliBin;
+}

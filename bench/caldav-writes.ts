@@ -5,7 +5,7 @@
  * the server received. This is the measurement behind the provider's `defaultWriteConcurrency`.
  *
  * `npm run bench caldav-writes`; BENCH_CALDAV_WRITES_N sets N (default 300), BENCH_CALDAV_WRITES_ROUNDS the rounds
- * (default 2).
+ * (default 2), BENCH_CALDAV_WRITES_WIDTHS the writes in flight measured (default `1,2,4,8`).
  */
 import os from 'node:os';
 import { DavClient } from '../src/providers/calendar/caldav/dav-client';
@@ -17,7 +17,11 @@ import type { EventWrite } from '../src/sync/ports';
 import { startCalDavServer, type CalDavServerKind, type CalDavTestServer } from '../test/support/caldav-server';
 import type { BenchSection } from './section';
 
-const widths = [1, 2, 4, 8];
+/** Writes in flight measured: `BENCH_CALDAV_WRITES_WIDTHS` (comma-separated), default 1, 2, 4 and 8. */
+const widths = (process.env.BENCH_CALDAV_WRITES_WIDTHS ?? '1,2,4,8')
+  .split(',')
+  .map(Number)
+  .filter((w) => Number.isInteger(w) && w >= 1);
 
 function draft(i: number, base: number, subject = `Customer meeting ${i}`): EventDraft {
   const start = new Date(base + i * 3_600_000);

@@ -16,6 +16,9 @@
  * `crm-sync` bin does: `node bin/crm-sync.js` on the built server (`npm run build:server`, done here first; never
  * npx). Debian's `vdirsyncer` is installed by scripts/ensure-system-packages.sh when missing.
  *
+ * `BENCH_VS_VDIRSYNCER_WRITE_CONCURRENCY=<n>` runs the connector with `CALDAV_WRITE_CONCURRENCY=<n>` (CalDAV writes in
+ * flight; unset: the product's default), to compare settings on the push.
+ *
  * Everything the side-by-side table in docs/BENCHMARKS.md needs is in the JSON: times, requests, ratios, the targets
  * met or not, the machine and its load average before and after each size.
  */
@@ -30,6 +33,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { unpausedResponses } from '../src/providers/http/whole-body';
 import { renderNewResource } from '../src/providers/calendar/caldav/ical-event';
+import { defaultWriteConcurrency } from '../src/providers/calendar/caldav/provider';
 import { fromItemInput, sandboxItemInputSchema, type SandboxItemJson } from '../src/providers/crm/sandbox/item-json';
 import type { SyncedFields } from '../src/sync/model';
 import type { BenchSection } from './section';
@@ -152,6 +156,10 @@ async function setUpConnector(radicale: RadicaleServer, dir: string) {
     CONNECTOR_MASTER_KEY: crypto.randomBytes(32).toString('base64'),
     ALLOWED_PRIVATE_HOSTS: radicale.hostPort,
     LOG_LEVEL: 'silent',
+    // BENCH_VS_VDIRSYNCER_WRITE_CONCURRENCY: the connector's CalDAV writes in flight (unset: the product's default).
+    ...(process.env.BENCH_VS_VDIRSYNCER_WRITE_CONCURRENCY
+      ? { CALDAV_WRITE_CONCURRENCY: process.env.BENCH_VS_VDIRSYNCER_WRITE_CONCURRENCY }
+      : {}),
   };
   const crmSync = (...args: string[]) => run(process.execPath, [cli, ...args], env, dir);
   const calendar = await radicale.makeCalendar('alice', 'connector', 'Connector');
@@ -440,7 +448,12 @@ export const vsVdirsyncer: BenchSection = {
             .map(Number);
     const sizes = sizesOf(process.env.BENCH_VS_VDIRSYNCER_N ?? '1000');
     const seededSizes = sizesOf(process.env.BENCH_VS_VDIRSYNCER_SEED_N ?? 'none');
-    const results: Record<string, unknown> = { machine: machine(), changedItems: K };
+    const results: Record<string, unknown> = {
+      machine: machine(),
+      changedItems: K,
+      // The connector's CalDAV writes in flight: the knob's value, or the product's default.
+      writeConcurrency: Number(process.env.BENCH_VS_VDIRSYNCER_WRITE_CONCURRENCY ?? defaultWriteConcurrency),
+    };
     for (const n of sizes) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-vdir-${n}-`));
       const radicale = await startRadicale(

@@ -20,6 +20,8 @@ export interface ProviderEnv {
   graphBaseUrl: string;
   /** Google OAuth client, when configured. */
   google?: { clientId: string; clientSecret: string; authBaseUrl?: string; tokenUrl?: string; apiBaseUrl?: string };
+  /** CALDAV_WRITE_CONCURRENCY: CalDAV writes in flight at once (unset: the provider's default). */
+  caldavWriteConcurrency?: number;
   now(): Date;
 }
 

@@ -48,6 +48,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALLOWED_PRIVATE_HOSTS: z.string().default(''),
   /**
+   * CalDAV writes to different resources in flight at once, per run (default: the provider's `defaultWriteConcurrency`,
+   * measured in docs/BENCHMARKS.md); 1 = one after another.
+   */
+  CALDAV_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(16).optional(),
+  /**
    * A run's lease time to live; a live run renews it every third of it. A run whose worker died is recovered
    * (recorded as interrupted, retried) at most this long plus WORKER_MAINTENANCE_SECONDS after it stopped.
    */

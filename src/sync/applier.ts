@@ -1,7 +1,9 @@
 /**
  * The applier: executes a plan in provider-sized batches (SPEC §5, §7, §10.7).
  * - A write intent is stored before every create, so a create whose answer is lost is found again by tag/iCalUId.
- * - Status is committed after every write: a crash at any instant loses at most the answer of one request.
+ * - Status is committed after every provider batch (one transaction for the batch's intents before its writes, one
+ *   for its results after them, where the store has transactions): a crash at any instant loses at most the answers
+ *   of one batch, and the intents find its creates again.
  * - Transient errors are retried with backoff honouring retryAfterMs; uncertain creates are looked up first.
  * - Permanent errors are classified into the run report; an auth error stops the run (re-authorize).
  * - The AbortSignal is honoured between batches.
@@ -112,14 +114,17 @@ class Applier {
   async run(): Promise<ApplyOutcome> {
     try {
       const work = this.takeWork();
-      for (const t of work.tombstones.forgetTombstones) await this.ctx.store.deleteTombstone(t.side, t.sourceId);
-      for (const t of work.tombstones.newTombstones) await this.ctx.store.putTombstone(t);
-      for (const op of work.writeless.splice(0)) {
-        if (op.kind === 'pair') {
-          await this.commitPair(op, null);
-          this.addTrail(op);
-        } else if (op.kind === 'unlink') await this.finishUnlink(op);
-      }
+      // What needs no provider write, in one commit (a re-pairing stores thousands of links here).
+      await this.inTransaction(async () => {
+        for (const t of work.tombstones.forgetTombstones) await this.ctx.store.deleteTombstone(t.side, t.sourceId);
+        for (const t of work.tombstones.newTombstones) await this.ctx.store.putTombstone(t);
+        for (const op of work.writeless.splice(0)) {
+          if (op.kind === 'pair') {
+            await this.commitPair(op, null);
+            this.addTrail(op);
+          } else if (op.kind === 'unlink') await this.finishUnlink(op);
+        }
+      });
       const created = await this.createUnknownContacts(work.unknownEmails);
       const crmJobs = this.crmJobs(work.crm.splice(0), created);
       const calOps = work.calendar;
@@ -133,10 +138,12 @@ class Applier {
         (ws) => this.ctx.crm.writeItems(ws as CrmWrite[]),
       );
       // Pairs whose event write is still to come: commit the CRM half now (see commitPair).
-      for (const [op, st] of this.pairState) {
-        if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
-        if (!op.eventWrite) this.pairState.delete(op);
-      }
+      await this.inTransaction(async () => {
+        for (const [op, st] of this.pairState) {
+          if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
+          if (!op.eventWrite) this.pairState.delete(op);
+        }
+      });
       for (const [calendarId, ops] of calOps) {
         await this.runJobs(
           ops,
@@ -350,15 +357,19 @@ class Applier {
     for (let i = 0; i < items.length; i += size) {
       if (this.ctx.signal?.aborted) throw new StopRun('aborted');
       const batch = items.slice(i, i + size).map(toJob);
-      await this.putIntents(batch, side);
+      await this.inTransaction(() => this.putIntents(batch, side));
       const results = await this.writeWithRetry(batch, side, call);
       let auth = false;
-      for (let k = 0; k < batch.length; k++) {
-        const r = results[k]!;
-        if (!r.ok && r.error.kind === 'auth') auth = true;
-        await batch[k]!.done(r);
-        this.done += 1;
-      }
+      // The batch's status in one commit: a crash before it loses these answers, and the intents stored above find
+      // its creates again on the next run.
+      await this.inTransaction(async () => {
+        for (let k = 0; k < batch.length; k++) {
+          const r = results[k]!;
+          if (!r.ok && r.error.kind === 'auth') auth = true;
+          await batch[k]!.done(r);
+          this.done += 1;
+        }
+      });
       // Applied: the list lets its operations go.
       (items as (T | undefined)[]).fill(undefined, i, i + batch.length);
       this.ctx.onProgress?.(this.done, this.total);
@@ -366,6 +377,12 @@ class Applier {
       if (auth) throw new StopRun('auth');
       await afterBatch?.();
     }
+  }
+
+  /** The store's writes in `fn` as one commit when the store can (StatusStore.transaction), else one by one. */
+  private inTransaction(fn: () => Promise<void>): Promise<void> {
+    const { store } = this.ctx;
+    return store.transaction ? store.transaction(fn) : fn();
   }
 
   private async putIntents<W extends CrmWrite | EventWrite, R>(

@@ -1,8 +1,9 @@
 /**
  * The status store (vdirsyncer's "status"): what the engine remembers between runs for one user.
  * One instance is scoped to one (tenant, user); the server's database implementation and the in-memory one
- * must pass the same contract tests. Every write is durable when its promise resolves, so the applier can
- * commit after each provider write and a crash at any instant loses at most the answer of one request.
+ * must pass the same contract tests. Every write is durable when its promise resolves (inside `transaction`: when
+ * the transaction's promise resolves), so the applier can commit after each provider batch, and a crash at any
+ * instant loses at most the answers of one batch, whose creates its write intents find again.
  */
 import type { RunReport } from '../shared/run-report';
 import type { ActivityType, OccurrenceRef, Priority, SyncedFields } from './model';
@@ -189,4 +190,10 @@ export interface StatusStore {
    * deletions); keep runs, trail and cleanups; set repairing.
    */
   reset(): Promise<void>;
+
+  /**
+   * Optional: `fn`'s writes through this store made durable together, all or none (one commit for a batch of
+   * writes). The applier commits each provider batch's status with it; a store without it commits each write alone.
+   */
+  transaction?<T>(fn: () => Promise<T>): Promise<T>;
 }

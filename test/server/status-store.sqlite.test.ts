@@ -49,3 +49,30 @@ describeStatusStoreContract('SQLite, a run', async () => {
   });
   return { store: new RunStatusStore(db.kysely, 'contract', user.id), cleanup: async () => {} };
 });
+
+describe('RunStatusStore on SQLite', () => {
+  test('a create deleting a note its item does not have sends no statement; one it has is deleted', async () => {
+    const user = await new UserRepository(db.kysely, testClock).create({
+      tenantId: 'contract',
+      email: `u${++n}@example.com`,
+    });
+    const note = { side: 'calendar' as const, sourceId: 'crm-1', sourceHash: 'h', createdAt: 'x' };
+    await new DbStatusStore(db.kysely, 'contract', user.id).putTombstone(note);
+    const deletes: string[] = [];
+    const counted = db.kysely.withPlugin({
+      transformQuery: (args) => {
+        if (args.node.kind === 'DeleteQueryNode') deletes.push(args.queryId.queryId);
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const store = new RunStatusStore(counted, 'contract', user.id);
+    await store.prefetch();
+    await store.deleteTombstone('calendar', 'crm-2');
+    await store.deleteTombstone('crm', 'crm-1');
+    expect(deletes).toHaveLength(0);
+    await store.deleteTombstone('calendar', 'crm-1');
+    expect(deletes).toHaveLength(1);
+    expect(await store.listTombstones()).toEqual([]);
+  });
+});

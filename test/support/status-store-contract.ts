@@ -107,6 +107,28 @@ export function describeStatusStoreContract(
       expect(await store.getRun('nope')).toBeNull();
     });
 
+    test('a transaction (where the store has one) keeps all its writes, or none when it fails', async () => {
+      if (!store.transaction) return;
+      const intent: WriteIntent = { key: 'k1', side: 'calendar', sourceId: 'crm-1', calendarId: 'c', createdAt: 'x' };
+      await store.transaction(async () => {
+        await store.putIntent(intent);
+        await store.upsertLink(makeLink());
+        // Nested: joins the open one.
+        await store.transaction!(() => store.deleteTombstone('calendar', 'crm-1'));
+      });
+      expect(await store.listIntents()).toEqual([intent]);
+      expect((await store.loadLinks()).map((l) => l.id)).toEqual([makeLink().id]);
+      await expect(
+        store.transaction(async () => {
+          await store.deleteIntent('k1');
+          await store.deleteLink(makeLink().id);
+          throw new Error('the run failed here');
+        }),
+      ).rejects.toThrow('the run failed here');
+      expect(await store.listIntents()).toEqual([intent]);
+      expect((await store.loadLinks()).map((l) => l.id)).toEqual([makeLink().id]);
+    });
+
     test('links round-trip exactly, upsert replaces, delete removes', async () => {
       const a = makeLink({
         occurrence: { seriesId: 'crm-0', originalStart: '2026-11-23T09:00:00.000Z' },

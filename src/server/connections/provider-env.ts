@@ -13,6 +13,7 @@ export function createProviderEnv(config: Config, clock: Clock): ProviderEnv {
     ...(config.GOOGLE_CLIENT_ID && config.GOOGLE_CLIENT_SECRET
       ? { google: { clientId: config.GOOGLE_CLIENT_ID, clientSecret: config.GOOGLE_CLIENT_SECRET } }
       : {}),
+    ...(config.CALDAV_WRITE_CONCURRENCY ? { caldavWriteConcurrency: config.CALDAV_WRITE_CONCURRENCY } : {}),
     now: clock,
   };
 }

@@ -268,35 +268,61 @@ class KyselySandboxRepository implements SandboxRepository {
   }
 
   async updateItem(id: string, patch: Partial<SandboxItemData>, ifVersion: number | null = null): Promise<SandboxItem> {
+    return this.db.transaction().execute((trx) => this.update(trx, id, patch, ifVersion));
+  }
+
+  async updateItems(
+    updates: { id: string; patch: Partial<SandboxItemData>; ifVersion?: number | null }[],
+  ): Promise<(SandboxItem | SandboxError)[]> {
+    if (updates.length === 0) return [];
     return this.db.transaction().execute(async (trx) => {
-      const rows = await this.ownedItems(trx).where('sandbox_items.id', '=', id).execute();
-      const row = rows[0];
-      if (!row) throw new SandboxError('not-found', `no activity ${id}`);
-      if (ifVersion !== null && Number(row.version) !== ifVersion) {
-        throw new SandboxError('conflict', `activity ${id} changed (version ${row.version}, expected ${ifVersion})`);
+      const out: (SandboxItem | SandboxError)[] = [];
+      for (const u of updates) {
+        try {
+          out.push(await this.update(trx, u.id, u.patch, u.ifVersion ?? null));
+        } catch (e) {
+          // Refused before it wrote anything (not found, another version): the others go on.
+          if (e instanceof SandboxError) out.push(e);
+          else throw e;
+        }
       }
-      const data: SandboxItemData = { ...toData(row), ...patch };
-      await trx
-        .updateTable('sandbox_items')
-        .set({
-          ...dataColumns(data),
-          version: Number(row.version) + 1,
-          change_seq: await nextSeq(trx, this.tenant),
-          modified_at: this.clock().toISOString(),
-        })
-        .where('tenant_id', '=', this.tenant)
-        .where('id', '=', id)
-        .execute();
-      const updated = await trx
-        .selectFrom('sandbox_items')
-        .selectAll()
-        .where('tenant_id', '=', this.tenant)
-        .where('id', '=', id)
-        .execute();
-      const [item] = await this.hydrate(trx, updated);
-      if (!item) throw new SandboxError('not-found', `no activity ${id}`);
-      return item;
+      return out;
     });
+  }
+
+  private async update(
+    trx: Transaction<SandboxSchema>,
+    id: string,
+    patch: Partial<SandboxItemData>,
+    ifVersion: number | null,
+  ): Promise<SandboxItem> {
+    const rows = await this.ownedItems(trx).where('sandbox_items.id', '=', id).execute();
+    const row = rows[0];
+    if (!row) throw new SandboxError('not-found', `no activity ${id}`);
+    if (ifVersion !== null && Number(row.version) !== ifVersion) {
+      throw new SandboxError('conflict', `activity ${id} changed (version ${row.version}, expected ${ifVersion})`);
+    }
+    const data: SandboxItemData = { ...toData(row), ...patch };
+    await trx
+      .updateTable('sandbox_items')
+      .set({
+        ...dataColumns(data),
+        version: Number(row.version) + 1,
+        change_seq: await nextSeq(trx, this.tenant),
+        modified_at: this.clock().toISOString(),
+      })
+      .where('tenant_id', '=', this.tenant)
+      .where('id', '=', id)
+      .execute();
+    const updated = await trx
+      .selectFrom('sandbox_items')
+      .selectAll()
+      .where('tenant_id', '=', this.tenant)
+      .where('id', '=', id)
+      .execute();
+    const [item] = await this.hydrate(trx, updated);
+    if (!item) throw new SandboxError('not-found', `no activity ${id}`);
+    return item;
   }
 
   async deleteItem(id: string): Promise<void> {

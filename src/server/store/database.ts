@@ -50,6 +50,39 @@ export function guardPool(pool: pg.Pool, onError: (err: Error) => void): void {
   });
 }
 
+/** Prepared statements kept per SQL text (the most recently used ones). */
+export const statementCacheSize = 200;
+
+/**
+ * The SQLite database as Kysely's driver sees it, with its prepared statements kept and reused: the driver prepares
+ * every query anew, and preparing (SQLite compiling the SQL) was most of the cost of the small writes a run makes by
+ * the thousand (a push of 1,000 events: an upsert of a 25-column row per item, docs/BENCHMARKS.md). A statement still
+ * running (an iteration under way) is not handed out twice: a fresh one is prepared for that query.
+ */
+export function withStatementCache(sqlite: Database.Database, size = statementCacheSize) {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: (): void => {
+      cache.clear();
+      sqlite.close();
+    },
+    prepare(sql: string): Database.Statement {
+      const kept = cache.get(sql);
+      if (kept) {
+        if (kept.busy) return sqlite.prepare(sql);
+        // Most recently used last: the first key is the one to drop.
+        cache.delete(sql);
+        cache.set(sql, kept);
+        return kept;
+      }
+      const stmt = sqlite.prepare(sql);
+      cache.set(sql, stmt);
+      if (cache.size > size) cache.delete(cache.keys().next().value!);
+      return stmt;
+    },
+  };
+}
+
 /** Opens the store named by DATABASE_URL: `sqlite:<file>` (embedded default; the folder is created) or `postgres://…`. */
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db {
   if (url.startsWith('sqlite:')) {
@@ -59,7 +92,7 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Db
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const kysely = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const kysely = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { RunReport } from '../../shared/run-report';
 import type {
   CleanupRecord,
@@ -16,11 +16,37 @@ import { PERMANENT_TOMBSTONE } from '../../sync/status-store';
 
 /** The engine's status store over the connector's database, scoped to one (tenant, user) on every query. */
 export class DbStatusStore implements StatusStore {
+  /** The open transaction of `transaction`, which every query of this store goes through until it ends. */
+  private trx: Transaction<DatabaseSchema> | null = null;
+
   constructor(
-    private readonly db: Kysely<DatabaseSchema>,
+    private readonly kysely: Kysely<DatabaseSchema>,
     private readonly tenantId: string,
     private readonly userId: string,
   ) {}
+
+  /** Where queries go: the open transaction, else the database (each statement its own transaction). */
+  private get db(): Kysely<DatabaseSchema> {
+    return this.trx ?? this.kysely;
+  }
+
+  /**
+   * `fn`'s writes through this store as one database transaction: one commit (one fsync on SQLite) for a batch of
+   * writes instead of one each; all or none of them are kept. Calls inside an open one join it. While it is open the
+   * store is not to be used from anywhere else (the run lease gives the run the store to itself); on SQLite other
+   * queries on the same database wait for the commit.
+   */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.trx) return fn();
+    return this.kysely.transaction().execute(async (trx) => {
+      this.trx = trx;
+      try {
+        return await fn();
+      } finally {
+        this.trx = null;
+      }
+    });
+  }
 
   private get scope() {
     return { tenant_id: this.tenantId, user_id: this.userId };
@@ -343,7 +369,8 @@ export class DbStatusStore implements StatusStore {
   }
 
   async reset(): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.transaction(async () => {
+      const trx = this.db;
       for (const table of ['status_links', 'status_cursors', 'status_intents', 'status_conflicts'] as const) {
         await trx.deleteFrom(table).where('tenant_id', '=', this.tenantId).where('user_id', '=', this.userId).execute();
       }

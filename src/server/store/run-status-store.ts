@@ -131,6 +131,9 @@ export class RunStatusStore extends DbStatusStore {
   }
 
   override async deleteTombstone(side: Tombstone['side'], sourceId: string): Promise<void> {
+    // A create deletes its item's note just in case (a push: one per event): none in the snapshot, nothing to delete.
+    const known = (await this.known())?.tombstones;
+    if (known && !tombstoneKeys(known).has(tombstoneKey(side, sourceId))) return;
     await this.forget('tombstones');
     await super.deleteTombstone(side, sourceId);
   }
@@ -199,4 +202,22 @@ export class RunStatusStore extends DbStatusStore {
     this.bypass = true;
     await super.reset();
   }
+}
+
+const tombstoneKey = (side: Tombstone['side'], sourceId: string): string => `${side}\u0001${sourceId}`;
+
+/** The (side, source) keys of a snapshot's tombstones, worked out once per snapshot. */
+const keysOf = new WeakMap<string[], Set<string>>();
+function tombstoneKeys(stored: string[]): Set<string> {
+  let keys = keysOf.get(stored);
+  if (!keys) {
+    keys = new Set(
+      stored.map((d) => {
+        const t = JSON.parse(d) as Tombstone;
+        return tombstoneKey(t.side, t.sourceId);
+      }),
+    );
+    keysOf.set(stored, keys);
+  }
+  return keys;
 }

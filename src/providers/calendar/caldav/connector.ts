@@ -97,6 +97,7 @@ export const caldavConnector: CalendarConnector = {
       self: { addresses: secrets.addresses.split(',').filter(Boolean) },
       account: connection.account,
       now: env.now,
+      ...(env.caldavWriteConcurrency ? { writeConcurrency: env.caldavWriteConcurrency } : {}),
     });
   },
 };

@@ -58,11 +58,13 @@ export interface CalDavProviderOptions extends ListingOptions {
 export const writeBatch = 50;
 
 /**
- * Writes in flight at once. Measured with `npm run bench caldav-writes` (docs/BENCHMARKS.md): 200 creates took about
- * a fifth less time at 4 in flight than one after another, on Radicale 3.1.8 and on Xandikos alike; more did not gain
- * further. A server that cannot take more than one at a time queues them, which costs nothing extra.
+ * Writes in flight at once. Measured with `npm run bench caldav-writes` and the whole CLI push in `vs-vdirsyncer`
+ * (docs/BENCHMARKS.md): 2 in flight took an eighth less time than one after another on Radicale 3.1.8 and on Xandikos
+ * alike, and 4 gained nothing more (quiet machine); on a loaded one, 4 made Radicale slower than 2 (its threads
+ * contend for its collection lock and the interpreter lock). A server that cannot take more than one at a time
+ * queues them, which costs nothing extra.
  */
-export const defaultWriteConcurrency = 4;
+export const defaultWriteConcurrency = 2;
 
 /** Resource names we choose for creates: the idempotency key when it is URL-safe, else its hash. */
 export function resourceName(idempotencyKey: string): string {

@@ -133,15 +133,45 @@ export class SandboxCrmProvider implements CrmProvider {
     return { email, contactId: created.id, kind: 'contact', name: created.name, companyId: created.companyId };
   }
 
+  /**
+   * In order; a run of plain field changes (the iCalUIds a push writes back, archive flags…) goes to the repository
+   * as one `updateItems`, one transaction for the lot instead of one each.
+   */
   async writeItems(writes: CrmWrite[]): Promise<WriteResult<CrmItem | null>[]> {
     const results: WriteResult<CrmItem | null>[] = [];
+    let plain: { id: string; patch: Partial<SandboxItemData> }[] = [];
+    const flush = async (): Promise<void> => {
+      if (plain.length === 0) return;
+      const updates = plain;
+      plain = [];
+      let answers: (SandboxItem | SandboxError)[];
+      try {
+        answers = await this.repo.updateItems(updates);
+      } catch (e) {
+        const error = toProviderError(e);
+        for (const _ of updates) results.push({ ok: false, error });
+        return;
+      }
+      for (const a of answers) {
+        results.push(
+          a instanceof SandboxError ? { ok: false, error: toProviderError(a) } : { ok: true, value: this.toCrmItem(a) },
+        );
+      }
+    };
     for (const w of writes) {
+      const patch = plainPatch(w);
+      if (patch) {
+        plain.push({ id: (w as { id: string }).id, patch });
+        continue;
+      }
+      await flush();
       try {
         results.push({ ok: true, value: this.toCrmItem(await this.applyWrite(w)) });
       } catch (e) {
         results.push({ ok: false, error: toProviderError(e) });
       }
     }
+    await flush();
     return results;
   }
 
@@ -186,17 +216,11 @@ export class SandboxCrmProvider implements CrmProvider {
         }
         return this.repo.updateItem(w.id, { ...w.fields, ...(links ? { links } : {}) }, version);
       }
-      case 'archive':
-        return this.repo.updateItem(w.id, { archived: true });
-      case 'unarchive':
-        return this.repo.updateItem(w.id, { archived: false });
-      case 'set-sync-flag':
-        return this.repo.updateItem(w.id, { syncToCalendar: w.value });
       case 'add-owner':
         return this.repo.addOwner(w.id, w.email);
-      case 'set-ical-uid':
-        // Only the tag: the item keeps its origin ('crm'), the Sandbox stores origin on its own.
-        return this.repo.updateItem(w.id, { iCalUId: w.iCalUId });
+      default:
+        // The plain patches (writeItems sends them in one updateItems).
+        return this.repo.updateItem(w.id, plainPatch(w) ?? {});
     }
   }
 
@@ -228,6 +252,23 @@ export class SandboxCrmProvider implements CrmProvider {
       links: i.links,
       ownerEmails: i.ownerEmails,
     };
+  }
+}
+
+/** The change a write makes when it is a plain patch of fields (no version check, no read of links first). */
+function plainPatch(w: CrmWrite): Partial<SandboxItemData> | null {
+  switch (w.op) {
+    case 'set-ical-uid':
+      // Only the tag: the item keeps its origin ('crm'), the Sandbox stores origin on its own.
+      return { iCalUId: w.iCalUId };
+    case 'archive':
+      return { archived: true };
+    case 'unarchive':
+      return { archived: false };
+    case 'set-sync-flag':
+      return { syncToCalendar: w.value };
+    default:
+      return null;
   }
 }
 

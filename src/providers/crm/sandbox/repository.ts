@@ -109,6 +109,13 @@ export interface SandboxRepository {
   createItems(inputs: { data: SandboxItemData; idempotencyKey?: string | null }[]): Promise<SandboxItem[]>;
   /** Changes some fields; `ifVersion` (when given) must match. Throws SandboxError not-found / conflict. */
   updateItem(id: string, patch: Partial<SandboxItemData>, ifVersion?: number | null): Promise<SandboxItem>;
+  /**
+   * Several `updateItem`s in one transaction (one commit): each succeeds or fails on its own, its answer in its
+   * place (the item, or the SandboxError `updateItem` would have thrown).
+   */
+  updateItems(
+    updates: { id: string; patch: Partial<SandboxItemData>; ifVersion?: number | null }[],
+  ): Promise<(SandboxItem | SandboxError)[]>;
   /** Deletes for good (a CRM deletion the connector sees as a removal). */
   deleteItem(id: string): Promise<void>;
   /** Shares a tenant activity with another CRM user (one activity per meeting, linked to each attendee user). */

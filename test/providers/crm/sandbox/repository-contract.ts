@@ -3,6 +3,7 @@
  * (repository.postgres.test.ts).
  */
 import type { SandboxItemData, SandboxRepositoryFactory } from '../../../../src/providers/crm/sandbox';
+import { SandboxError } from '../../../../src/providers/crm/sandbox/repository';
 
 export function meeting(overrides: Partial<SandboxItemData> = {}): SandboxItemData {
   return {
@@ -108,6 +109,26 @@ export function repositoryContract(
     await expect(alice.updateItem('nope', { subject: 'y' })).rejects.toMatchObject({ kind: 'not-found' });
     await expect(alice.deleteItem('nope')).rejects.toMatchObject({ kind: 'not-found' });
     expect((await alice.getItem(a!.id))?.subject).toBe('x');
+  });
+
+  test('updateItems: several updates in one go, each failing on its own in its place', async () => {
+    const { alice } = fresh();
+    const [a, b] = await alice.createItems([{ data: meeting() }, { data: meeting({ subject: 'B' }) }]);
+    const answers = await alice.updateItems([
+      { id: a!.id, patch: { iCalUId: 'uid-a' } },
+      { id: 'nope', patch: { iCalUId: 'uid-x' } },
+      { id: b!.id, patch: { subject: 'B2' }, ifVersion: 7 },
+      { id: b!.id, patch: { archived: true }, ifVersion: 1 },
+    ]);
+    expect(answers.map((x) => (x instanceof SandboxError ? x.kind : [x.id, x.version]))).toEqual([
+      [a!.id, 2],
+      'not-found',
+      'conflict',
+      [b!.id, 2],
+    ]);
+    expect((await alice.getItem(a!.id))?.iCalUId).toBe('uid-a');
+    expect(await alice.getItem(b!.id)).toMatchObject({ subject: 'B', archived: true });
+    expect(await alice.updateItems([])).toEqual([]);
   });
 
   test('an idempotency key makes a repeated create return the first item', async () => {

@@ -124,7 +124,13 @@ class CrmItemEventCreate implements CreateEventOp {
 /** The create-event op for a CRM item in scope without an event (planned by unlinked-crm-items.ts). */
 export function createEventOp(
   item: CrmItem,
-  opts: { calendarId: string; reason: string; sendsInvitation: boolean; iCalUIdToCrm: boolean; occurrence?: OccurrenceRef },
+  opts: {
+    calendarId: string;
+    reason: string;
+    sendsInvitation: boolean;
+    iCalUIdToCrm: boolean;
+    occurrence?: OccurrenceRef;
+  },
   env: EngineEnv,
 ): CreateEventOp {
   return new CrmItemEventCreate(

@@ -1,0 +1,123 @@
+/**
+ * The two sides are listed at once (issue 23): a run waits for the longer listing, not for both in turn. And a side
+ * that fails while the other is still listing ends the run with that side's error, never as an unhandled rejection.
+ */
+import type { CalendarProvider, CrmProvider } from '../../src/sync/ports';
+import { ProviderError } from '../../src/sync/errors';
+import { makeWorld, type World } from './helpers';
+
+/** Each listing recorded as it starts and ends; `gate` holds the CRM's listing until it is released. */
+function observeListings(
+  w: World,
+  crmListing: (inner: () => ReturnType<CrmProvider['listChanges']>) => ReturnType<CrmProvider['listChanges']>,
+) {
+  const log: string[] = [];
+  const crm = w.ctx.crm;
+  const cal = w.ctx.calendar;
+  w.ctx.crm = Object.assign(Object.create(crm) as CrmProvider, {
+    listChanges: async (...args: Parameters<CrmProvider['listChanges']>) => {
+      log.push('crm start');
+      const r = await crmListing(() => crm.listChanges(...args));
+      log.push('crm end');
+      return r;
+    },
+  });
+  w.ctx.calendar = Object.assign(Object.create(cal) as CalendarProvider, {
+    listChanges: async (...args: Parameters<CalendarProvider['listChanges']>) => {
+      log.push('calendar start');
+      const r = await cal.listChanges(...args);
+      log.push('calendar end');
+      return r;
+    },
+  });
+  return log;
+}
+
+/** A promise settled from outside. */
+function latch(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+test('the calendar is listed while the CRM listing is still out, and the run plans both', async () => {
+  const w = makeWorld();
+  const item = w.crmCreate();
+  const calendarAsked = latch();
+  const log = observeListings(w, async (inner) => {
+    // The CRM answers only once the calendar has been asked: listed in turn, this run would never end.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      calendarAsked.promise,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the calendar was not listed meanwhile')), 2000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    return inner();
+  });
+  const calendarListing = w.ctx.calendar.listChanges.bind(w.ctx.calendar);
+  w.ctx.calendar.listChanges = (...args) => {
+    calendarAsked.open();
+    return calendarListing(...args);
+  };
+  const r = await w.run();
+  expect(r.errors).toEqual([]);
+  expect(r.status).toBe('succeeded');
+  expect(log.indexOf('calendar start')).toBeLessThan(log.indexOf('crm end'));
+  expect(w.eventsFor(item.id)).toHaveLength(1);
+});
+
+test('a calendar that fails while the CRM is still listing fails the run with its error, nothing written', async () => {
+  const w = makeWorld();
+  w.crmCreate();
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => void unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const crmMayAnswer = latch();
+    observeListings(w, async (inner) => {
+      await crmMayAnswer.promise;
+      return inner();
+    });
+    w.ctx.calendar.listChanges = () =>
+      Promise.reject(new ProviderError('permanent', 'The calendar answered 500 to its listing.'));
+    const running = w.run();
+    // Let the calendar's rejection settle (and any unhandled-rejection report fire) before the CRM answers.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    crmMayAnswer.open();
+    const r = await running;
+    expect(r.status).toBe('failed');
+    expect(JSON.stringify(r.errors)).toContain('The calendar answered 500');
+    expect(w.writes()).toEqual({ crm: 0, calendar: 0 });
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('a CRM that fails while the calendar is still listing fails the run with the CRM error', async () => {
+  const w = makeWorld();
+  w.crmCreate();
+  const calendarMayAnswer = latch();
+  const cal = w.ctx.calendar;
+  const calendarListing = cal.listChanges.bind(cal);
+  let calendarEnded = false;
+  w.ctx.calendar = Object.assign(Object.create(cal) as CalendarProvider, {
+    listChanges: async (...args: Parameters<CalendarProvider['listChanges']>) => {
+      await calendarMayAnswer.promise;
+      const r = await calendarListing(...args);
+      calendarEnded = true;
+      return r;
+    },
+  });
+  w.ctx.crm.listChanges = () => Promise.reject(new ProviderError('permanent', 'The CRM answered 500 to its listing.'));
+  const running = w.run();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  calendarMayAnswer.open();
+  const r = await running;
+  expect(r.status).toBe('failed');
+  expect(JSON.stringify(r.errors)).toContain('The CRM answered 500');
+  // The run ended after the calendar's listing did: nothing of this run is left running behind its report.
+  expect(calendarEnded).toBe(true);
+  expect(w.writes()).toEqual({ crm: 0, calendar: 0 });
+});

@@ -114,17 +114,20 @@ class Applier {
   async run(): Promise<ApplyOutcome> {
     try {
       const work = this.takeWork();
-      // What needs no provider write, in one commit (a re-pairing stores thousands of links here).
-      await this.inTransaction(async () => {
-        for (const t of work.tombstones.forgetTombstones) await this.ctx.store.deleteTombstone(t.side, t.sourceId);
-        for (const t of work.tombstones.newTombstones) await this.ctx.store.putTombstone(t);
-        for (const op of work.writeless.splice(0)) {
-          if (op.kind === 'pair') {
-            await this.commitPair(op, null);
-            this.addTrail(op);
-          } else if (op.kind === 'unlink') await this.finishUnlink(op);
-        }
-      });
+      // What needs no provider write, in one commit (a re-pairing stores thousands of links here). A no-op run has
+      // none, and opens no transaction (on PostgreSQL an empty one is still two round trips: BEGIN and COMMIT).
+      const { forgetTombstones, newTombstones } = work.tombstones;
+      if (forgetTombstones.length + newTombstones.length + work.writeless.length > 0)
+        await this.inTransaction(async () => {
+          for (const t of work.tombstones.forgetTombstones) await this.ctx.store.deleteTombstone(t.side, t.sourceId);
+          for (const t of work.tombstones.newTombstones) await this.ctx.store.putTombstone(t);
+          for (const op of work.writeless.splice(0)) {
+            if (op.kind === 'pair') {
+              await this.commitPair(op, null);
+              this.addTrail(op);
+            } else if (op.kind === 'unlink') await this.finishUnlink(op);
+          }
+        });
       const created = await this.createUnknownContacts(work.unknownEmails);
       const crmJobs = this.crmJobs(work.crm.splice(0), created);
       const calOps = work.calendar;
@@ -138,12 +141,13 @@ class Applier {
         (ws) => this.ctx.crm.writeItems(ws as CrmWrite[]),
       );
       // Pairs whose event write is still to come: commit the CRM half now (see commitPair).
-      await this.inTransaction(async () => {
-        for (const [op, st] of this.pairState) {
-          if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
-          if (!op.eventWrite) this.pairState.delete(op);
-        }
-      });
+      if (this.pairState.size > 0)
+        await this.inTransaction(async () => {
+          for (const [op, st] of this.pairState) {
+            if (op.eventWrite && st.crm?.ok) await this.commitPair(op, 'pending');
+            if (!op.eventWrite) this.pairState.delete(op);
+          }
+        });
       for (const [calendarId, ops] of calOps) {
         await this.runJobs(
           ops,

@@ -66,3 +66,21 @@ export type RunReport = z.infer<typeof runReportSchema>;
 export function emptySideCounts(): SideCounts {
   return { created: 0, updated: 0, deleted: 0, archived: 0 };
 }
+
+/** A run's report as it starts: `running`, nothing counted yet. */
+export function startedReport(runId: string, trigger: RunTrigger, startedAt: string): RunReport {
+  return {
+    runId,
+    status: 'running',
+    trigger,
+    startedAt,
+    finishedAt: null,
+    crm: emptySideCounts(),
+    calendar: emptySideCounts(),
+    conflicts: 0,
+    skipped: 0,
+    invitationsSent: 0,
+    errors: [],
+    pendingDeletions: null,
+  };
+}

@@ -7,7 +7,7 @@ import type { CalendarProvider, CrmProvider, ListingFilter } from './ports';
 import type { StatusStore, SyncMeta } from './status-store';
 import type { EngineEnv } from './mapping';
 import type { SyncSettings } from '../shared/settings';
-import { emptySideCounts, type RunReport, type RunTrigger } from '../shared/run-report';
+import { startedReport, type RunReport, type RunTrigger } from '../shared/run-report';
 import type { Plan, PlannedActionSummary, SyncCalendars } from './plan';
 import { isProviderError } from './errors';
 import { defaultSleep, withRetry } from './retry';
@@ -85,23 +85,6 @@ export function engineEnv(ctx: EngineContext): EngineEnv {
 
 function newRunId(now: Date): string {
   return `run-${now.getTime().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-}
-
-function emptyReport(runId: string, trigger: RunTrigger, startedAt: string): RunReport {
-  return {
-    runId,
-    status: 'running',
-    trigger,
-    startedAt,
-    finishedAt: null,
-    crm: emptySideCounts(),
-    calendar: emptySideCounts(),
-    conflicts: 0,
-    skipped: 0,
-    invitationsSent: 0,
-    errors: [],
-    pendingDeletions: null,
-  };
 }
 
 function chunks<T>(list: T[], size: number): T[][] {
@@ -395,7 +378,7 @@ function countPlan(p: Plan, report: RunReport): void {
 /** Dry run: what a run would create / update / delete on each side and how many invitations it would send. */
 export async function previewSync(ctx: EngineContext): Promise<SyncPreview> {
   const env = engineEnv(ctx);
-  const report = emptyReport(newRunId(env.now), 'manual', env.now.toISOString());
+  const report = startedReport(newRunId(env.now), 'manual', env.now.toISOString());
   report.status = 'preview';
   try {
     const meta = await ctx.store.getMeta();
@@ -459,7 +442,7 @@ export async function runSync(
   const clock = ctx.now;
   const env = engineEnv(ctx);
   const { store } = ctx;
-  const report = emptyReport(opts.runId ?? newRunId(env.now), opts.trigger, env.now.toISOString());
+  const report = startedReport(opts.runId ?? newRunId(env.now), opts.trigger, env.now.toISOString());
   const finish = async (status: RunReport['status']): Promise<RunReport> => {
     report.status = status;
     report.finishedAt = clock().toISOString();

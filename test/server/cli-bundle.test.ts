@@ -5,12 +5,12 @@
  * CalDAV parser) work from inside it, the ones it leaves in node_modules (the native SQLite driver; Fastify for
  * `serve`) are found from dist/cli, `--json` still prints one JSON document, and `serve` answers.
  */
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureCliBuilt } from '../support/cli-build';
+import { buildSpawnedCli, writeDevEnv, type SpawnedCli } from '../support/spawned-cli';
 import { freePort } from '../support/free-port';
 import { startRadicale, type RadicaleServer } from '../support/radicale';
 import { systemClock } from '../../src/shared/clock';
@@ -22,40 +22,16 @@ let radicale: RadicaleServer;
 let dir: string;
 const ann = 'ann@example.test';
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+let cli: SpawnedCli;
+const run = (args: string[], env: Record<string, string> = {}) => cli.run(args, { cwd: dir, env });
 
 beforeAll(async () => {
   bin = ensureCliBuilt();
+  cli = buildSpawnedCli([bin]);
   radicale = await startRadicale({ ann: 'ann-app-password' });
   await radicale.makeCalendar('ann', 'crm', 'CRM');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-bundle-'));
-  fs.writeFileSync(
-    path.join(dir, '.env'),
-    [
-      `DATABASE_URL=sqlite:${path.join(dir, 'connector.db')}`,
-      `DATA_DIR=${dir}`,
-      'AUTH_MODE=dev',
-      'LOG_LEVEL=debug',
-      `ALLOWED_PRIVATE_HOSTS=${radicale.hostPort}`,
-      '',
-    ].join('\n'),
-  );
+  writeDevEnv(dir, radicale.hostPort);
 }, 240_000);
 
 afterAll(async () => {
@@ -120,11 +96,7 @@ it('sets up, pushes and runs a steady no-op; `--json` prints only the report', a
 
 it('`serve` from the bundle: Fastify from node_modules, the health check answers', async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, [bin, 'serve'], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port) },
-  });
-  const exited = new Promise<void>((r) => child.on('close', () => r()));
+  const server = cli.start(['serve'], { cwd: dir, env: { HOST: '127.0.0.1', PORT: String(port) } });
   try {
     let health: { status?: string; database?: string } = {};
     for (let i = 0; i < 300 && !health.status; i++) {
@@ -137,7 +109,6 @@ it('`serve` from the bundle: Fastify from node_modules, the health check answers
     }
     expect(health).toMatchObject({ status: 'ok', database: 'sqlite' });
   } finally {
-    if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
-    await exited;
+    await server.stop();
   }
 });

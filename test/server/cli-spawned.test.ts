@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../support/free-port';
 import { startRadicale, type RadicaleServer } from '../support/radicale';
-import { buildSpawnedCli, type SpawnedCli } from '../support/spawned-cli';
+import { buildSpawnedCli, writeDevEnv, type SpawnedCli } from '../support/spawned-cli';
 import { systemClock } from '../../src/shared/clock';
 
 jest.setTimeout(120_000);
@@ -25,18 +25,7 @@ beforeAll(async () => {
   radicale = await startRadicale({ ann: 'ann-app-password' });
   await radicale.makeCalendar('ann', 'crm', 'CRM');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-spawned-'));
-  fs.writeFileSync(
-    path.join(dir, '.env'),
-    [
-      '# as README says: one .env for npm start, crm-sync serve and every command',
-      `DATABASE_URL=sqlite:${path.join(dir, 'connector.db')}`,
-      `DATA_DIR=${dir}`,
-      'AUTH_MODE=dev',
-      'LOG_LEVEL=debug',
-      `ALLOWED_PRIVATE_HOSTS=${radicale.hostPort}`,
-      '',
-    ].join('\n'),
-  );
+  writeDevEnv(dir, radicale.hostPort, 'as README says: one .env for npm start, crm-sync serve and every command');
 }, 60_000);
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
  * its TypeScript stripped by SWC through test/support/swc-register.cjs, as Jest does.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -29,13 +30,17 @@ export interface RunningCli {
   stop(): Promise<void>;
 }
 
-export function buildSpawnedCli(): SpawnedCli {
+/**
+ * `command`: what node runs before the arguments; by default the sources through SWC, or an installed bin (the
+ * bundle's test passes bin/crm-sync.js).
+ */
+export function buildSpawnedCli(command: string[] = ['--no-warnings', '-r', register, main]): SpawnedCli {
   const childEnv = (env: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? '', ...env });
 
   return {
     run(args, opts) {
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--no-warnings', '-r', register, main, ...args], {
+        const child = spawn(process.execPath, [...command, ...args], {
           cwd: opts.cwd,
           env: childEnv(opts.env),
         });
@@ -48,7 +53,7 @@ export function buildSpawnedCli(): SpawnedCli {
       });
     },
     start(args, opts) {
-      const child = spawn(process.execPath, ['--no-warnings', '-r', register, main, ...args], {
+      const child = spawn(process.execPath, [...command, ...args], {
         cwd: opts.cwd,
         env: childEnv(opts.env),
       });
@@ -66,4 +71,20 @@ export function buildSpawnedCli(): SpawnedCli {
       };
     },
   };
+}
+
+/** The `.env` README describes, in `dir`: SQLite there, dev sign-in, debug logs, the test's Radicale allowed. */
+export function writeDevEnv(dir: string, radicaleHostPort: string, comment?: string): void {
+  fs.writeFileSync(
+    path.join(dir, '.env'),
+    [
+      ...(comment ? [`# ${comment}`] : []),
+      `DATABASE_URL=sqlite:${path.join(dir, 'connector.db')}`,
+      `DATA_DIR=${dir}`,
+      'AUTH_MODE=dev',
+      'LOG_LEVEL=debug',
+      `ALLOWED_PRIVATE_HOSTS=${radicaleHostPort}`,
+      '',
+    ].join('\n'),
+  );
 }

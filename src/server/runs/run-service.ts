@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RunReport, RunTrigger } from '../../shared/run-report';
-import { emptySideCounts } from '../../shared/run-report';
+import { startedReport } from '../../shared/run-report';
 import type { ConnectionService } from '../connections/connection-service';
 import type { ConnectionRecord, ConnectionRepository } from '../store/connections';
 import { DbStatusStore } from '../store/db-status-store';
@@ -303,18 +303,10 @@ export class RunService {
       const message = typeof m === 'string' ? m : String(e);
       this.deps.logger.warn({ runId: req.runId, err: message }, 'run failed before the engine finished');
       const failed: RunReport = {
-        runId: req.runId,
+        ...startedReport(req.runId, req.trigger, startedAt),
         status: 'failed',
-        trigger: req.trigger,
-        startedAt,
         finishedAt: this.o.now().toISOString(),
-        crm: emptySideCounts(),
-        calendar: emptySideCounts(),
-        conflicts: 0,
-        skipped: 0,
-        invitationsSent: 0,
         errors: [{ message, kind: 'internal', side: 'connector', itemId: null, retryable: true }],
-        pendingDeletions: null,
       };
       await this.store(req.tenantId, req.userId).saveRun(failed);
       return failed;
@@ -336,20 +328,7 @@ export class RunService {
   ): Promise<RunReport> {
     const base: RunReport = last
       ? (JSON.parse(JSON.stringify(last)) as RunReport)
-      : {
-          runId: req.runId,
-          status: 'running',
-          trigger: req.trigger,
-          startedAt,
-          finishedAt: null,
-          crm: emptySideCounts(),
-          calendar: emptySideCounts(),
-          conflicts: 0,
-          skipped: 0,
-          invitationsSent: 0,
-          errors: [],
-          pendingDeletions: null,
-        };
+      : startedReport(req.runId, req.trigger, startedAt);
     const report: RunReport & { status: 'interrupted' } = {
       ...base,
       status: 'interrupted',

@@ -314,13 +314,18 @@ class KyselySandboxRepository implements SandboxRepository {
       .where('tenant_id', '=', this.tenant)
       .where('id', '=', id)
       .execute();
-    const updated = await trx
+    return this.reread(trx, id);
+  }
+
+  /** An activity as it is now inside `trx` (any owner's: after a write the caller was allowed to make). */
+  private async reread(trx: Transaction<SandboxSchema>, id: string): Promise<SandboxItem> {
+    const rows = await trx
       .selectFrom('sandbox_items')
       .selectAll()
       .where('tenant_id', '=', this.tenant)
       .where('id', '=', id)
       .execute();
-    const [item] = await this.hydrate(trx, updated);
+    const [item] = await this.hydrate(trx, rows);
     if (!item) throw new SandboxError('not-found', `no activity ${id}`);
     return item;
   }
@@ -372,15 +377,7 @@ class KyselySandboxRepository implements SandboxRepository {
         .where('tenant_id', '=', this.tenant)
         .where('id', '=', id)
         .execute();
-      const updated = await trx
-        .selectFrom('sandbox_items')
-        .selectAll()
-        .where('tenant_id', '=', this.tenant)
-        .where('id', '=', id)
-        .execute();
-      const [item] = await this.hydrate(trx, updated);
-      if (!item) throw new SandboxError('not-found', `no activity ${id}`);
-      return item;
+      return this.reread(trx, id);
     });
   }
 

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { newestMtime } from './newest-mtime';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const cliBin = path.join(repoRoot, 'bin', 'crm-sync.js');
@@ -22,15 +23,6 @@ const cliSources = [
   'webpack.cli.config.js',
   'package.json',
 ];
-
-function newestMtime(p: string): number {
-  const st = fs.statSync(p, { throwIfNoEntry: false });
-  if (!st) return 0;
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const name of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, name)));
-  return newest;
-}
 
 export function ensureCliBuilt(): string {
   const built = fs.statSync(bundle, { throwIfNoEntry: false });

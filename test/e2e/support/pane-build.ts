@@ -5,21 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { newestMtime } from '../../support/newest-mtime';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const addinDir = path.join(repoRoot, 'dist', 'addin');
 
 /** What the pane bundle is built from (webpack.config.js entries reach only these). */
 const paneSources = ['src/addin', 'src/shared', 'assets', 'webpack.config.js', 'manifest.xml'];
-
-function newestMtime(p: string): number {
-  const st = fs.statSync(p, { throwIfNoEntry: false });
-  if (!st) return 0;
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const name of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, name)));
-  return newest;
-}
 
 export function ensurePaneBuilt(): string {
   // A stamp written after each build: webpack leaves unchanged outputs untouched, so their mtimes say nothing.

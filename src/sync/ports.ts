@@ -48,7 +48,9 @@ export interface ListingSkip {
  * exactly as listed (the version it last synced). At 100,000 items a complete listing would otherwise be held
  * whole only to be found unchanged. A provider that pages calls it on each finished item as every page comes in and
  * leaves out what it rejects; ignoring it is still correct (the engine filters what comes back), only larger.
- * The engine remembers what it rejected as listed and unchanged, so a rejected item is simply not returned.
+ * The engine remembers what it rejected as listed and unchanged, so a rejected item is simply not returned. In a
+ * steady run (every listing from a cursor) the engine lists before its links are read: until they are, the filter
+ * keeps everything, and the engine filters what came back.
  */
 export type ListingFilter<T> = (item: T) => boolean;
 

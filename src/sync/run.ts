@@ -3,8 +3,8 @@
  * plan, check the mass-deletion breaker, apply, then store cursors and the run report.
  */
 import type { CalendarEvent, CrmItem, PersonMatch } from './model';
-import type { CalendarProvider, CrmProvider, ListingFilter } from './ports';
-import type { StatusStore, SyncMeta } from './status-store';
+import type { CalendarProvider, ChangeSet, CrmProvider, ListingFilter } from './ports';
+import type { StatusStore, SyncMeta, WriteIntent } from './status-store';
 import type { EngineEnv } from './mapping';
 import type { SyncSettings } from '../shared/settings';
 import { startedReport, type RunReport, type RunTrigger } from '../shared/run-report';
@@ -101,14 +101,21 @@ function chunks<T>(list: T[], size: number): T[][] {
 class UnchangedFilter {
   readonly crm = new Set<string>();
   readonly events = new Map<string, Set<string>>();
+  /** The run's links, once loaded: until then every item is kept (the run filters what came back afterwards). */
+  private links: LinkIndex | null = null;
 
   constructor(
     private readonly env: EngineEnv,
-    private readonly links: LinkIndex,
     private readonly active: boolean,
   ) {}
 
+  /** The links are loaded: from now on unchanged items are dropped as they arrive. */
+  useLinks(links: LinkIndex): void {
+    this.links = links;
+  }
+
   readonly keepCrm: ListingFilter<CrmItem> = (item) => {
+    if (!this.links) return true;
     const link = this.active ? this.links.byCrm.get(item.id) : undefined;
     if (!link || !crmItemUnchanged(this.env, link, item)) return true;
     this.crm.add(item.id);
@@ -119,6 +126,7 @@ class UnchangedFilter {
     const dropped = new Set<string>();
     this.events.set(calendarId, dropped);
     return (ev) => {
+      if (!this.links) return true;
       const link = this.active ? this.links.byEvent.get(ev.id) : undefined;
       if (!link || link.calendarId !== calendarId || !eventUnchanged(link, ev)) return true;
       dropped.add(ev.id);
@@ -134,6 +142,13 @@ interface CalendarsListed {
   warnings: { eventId: string; reason: string }[];
 }
 
+/** One calendar's listing as it came back, with the filter it was given. */
+interface CalendarListing {
+  calendarId: string;
+  c: ChangeSet<CalendarEvent>;
+  keep: ListingFilter<CalendarEvent>;
+}
+
 /** Lists each calendar of the run in turn, through the unchanged filter (the CRM is listed meanwhile). */
 async function listCalendars(
   calendar: CalendarProvider,
@@ -142,19 +157,33 @@ async function listCalendars(
   cursor: (key: string) => Promise<string | null>,
   window: Parameters<CalendarProvider['listChanges']>[2],
   retry: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<CalendarListing[]> {
+  const out: CalendarListing[] = [];
+  for (const calendarId of calendarIds) {
+    out.push(
+      await retry(async () => {
+        const keep = unchanged.keepEvents(calendarId); // afresh per attempt, as for the CRM
+        const c = await calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window, keep);
+        return { calendarId, c, keep };
+      }),
+    );
+  }
+  return out;
+}
+
+/**
+ * The calendars' listings once the links are loaded: what a filter kept before then (or a provider that ignores it
+ * returned anyway) is filtered now; then each calendar's cursor, skips and warnings.
+ */
+function finishCalendars(
+  listings: readonly CalendarListing[],
+  unchanged: UnchangedFilter,
   goneEvents: ReadonlyMap<string, readonly string[]> | undefined,
-): Promise<CalendarsListed> {
+): CalendarsListed {
   const events: PlanInput['events'] = [];
   const cursors = new Map<string, string | null>();
   const warnings: CalendarsListed['warnings'] = [];
-  for (const calendarId of calendarIds) {
-    const { c, keep } = await retry(async () => {
-      const filter = unchanged.keepEvents(calendarId); // afresh per attempt, as for the CRM
-      return {
-        c: await calendar.listChanges(calendarId, await cursor(calendarCursorKey(calendarId)), window, filter),
-        keep: filter,
-      };
-    });
+  for (const { calendarId, c, keep } of listings) {
     const upserts = c.upserts.filter(keep);
     const dropped = unchanged.events.get(calendarId)!;
     const skipped = c.skipped ?? [];
@@ -165,6 +194,14 @@ async function listCalendars(
     for (const w of c.warnings ?? []) warnings.push({ eventId: w.id, reason: w.reason });
   }
   return { events, cursors, warnings };
+}
+
+/** A promise's outcome as a value: a rejection while the run awaits something else is then not unhandled. */
+function settled<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 }
 
 interface Gathered {
@@ -189,9 +226,15 @@ export async function gather(
   const { store, crm } = ctx;
   const sleep = ctx.sleep ?? defaultSleep;
   const retry = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, sleep, ctx.signal);
-  const links = await store.loadLinks();
-  const calendar = needsExpansion(env.crmCaps, env.calCaps)
-    ? new OccurrenceCalendar(ctx.calendar, { sourceCalendarIds: ctx.calendars.sourceCalendarIds, now: env.now, links })
+  // Series are expanded against the links (a CRM without recurrence): they are loaded first then.
+  const expand = needsExpansion(env.crmCaps, env.calCaps);
+  const expansionLinks = expand ? await store.loadLinks() : null;
+  const calendar = expansionLinks
+    ? new OccurrenceCalendar(ctx.calendar, {
+        sourceCalendarIds: ctx.calendars.sourceCalendarIds,
+        now: env.now,
+        links: expansionLinks,
+      })
     : ctx.calendar;
   const tombstones = await store.listTombstones();
   const intents = await store.listIntents();
@@ -205,39 +248,50 @@ export async function gather(
   const window = { from: windowStart(env), to: null };
   const nextCursors = new Map<string, string | null>();
   const warnings: Gathered['warnings'] = [];
-  const linkIndex = indexLinks(links);
-  const unchanged = new UnchangedFilter(env, linkIndex, !resync);
-
-  // The calendars are listed while the CRM is: each side mostly waits on its server (or its database), so a run
-  // takes the longer of the two listings, not their sum (issue 23: at 10,000 events a no-op waits ~0.5 s on the
-  // CalDAV server's sync-collection answer, during which the CRM listing runs).
+  const unchanged = new UnchangedFilter(env, !resync);
   const calendarIds = [...new Set([ctx.calendars.targetCalendarId, ...ctx.calendars.sourceCalendarIds])];
-  // Settled at once into a value: a calendar failure while the CRM is still listing is not an unhandled rejection.
-  const calendarsListed = listCalendars(calendar, calendarIds, unchanged, cursor, window, retry, goneEvents).then(
-    (listed) => ({ listed }),
-    (error: unknown) => ({ error }),
-  );
-  let crmListed: Awaited<ReturnType<CrmProvider['listChanges']>>;
-  try {
-    crmListed = await retry(async () => {
+  // When every listing continues from a cursor (a steady run), the listings start first and the links are read
+  // while the servers answer (issue 23: at 10,000 links reading and parsing them takes about as long as the CalDAV
+  // server's sync-collection answer to a no-op); what a filter kept before they were loaded is filtered after. A
+  // complete listing (no cursor, a settings change) gets them first, so that 100,000 unchanged items are dropped as
+  // they arrive, never held whole.
+  const cursors = await Promise.all([crmCursorKey(), ...calendarIds.map(calendarCursorKey)].map(cursor));
+  const linksFirst = expansionLinks ?? (cursors.every((c) => c !== null) ? null : await store.loadLinks());
+  const firstIndex = linksFirst ? indexLinks(linksFirst) : null;
+  if (firstIndex) unchanged.useLinks(firstIndex);
+
+  // Both sides are listed at once, each mostly waiting on its own server (or database): a run takes the longer of
+  // the two listings, not their sum. The outcomes are held as values: one side failing while the other is still
+  // listing is not an unhandled rejection, and the run ends only once both have ended.
+  const calendarsListed = settled(listCalendars(calendar, calendarIds, unchanged, cursor, window, retry));
+  const crmListed = settled(
+    retry(async () => {
       // A retried listing starts afresh: what an earlier attempt dropped may have changed since.
       unchanged.crm.clear();
       return crm.listChanges(await cursor(crmCursorKey()), window, unchanged.keepCrm);
-    });
-  } catch (e) {
-    // The run stops on the CRM's error once the calendars' listing has ended (its own outcome is dropped).
-    await calendarsListed;
-    throw e;
-  }
-  // A provider may ignore the filter: what it returned anyway is filtered here.
-  const crmChanges = { ...crmListed, upserts: crmListed.upserts.filter(unchanged.keepCrm) };
+    }),
+  );
+  const linksLoaded = linksFirst ? { value: linksFirst } : await settled(store.loadLinks());
+  const crmOutcome = await crmListed;
+  const calendarsOutcome = await calendarsListed;
+  if ('error' in linksLoaded) throw linksLoaded.error;
+  if ('error' in crmOutcome) throw crmOutcome.error;
+  if ('error' in calendarsOutcome) throw calendarsOutcome.error;
+  const links = linksLoaded.value;
+  const linkIndex = firstIndex ?? indexLinks(links);
+  unchanged.useLinks(linkIndex);
+
+  // What the filters kept before the links were loaded, or a provider that ignores them returned anyway: filtered now.
+  const crmListing = crmOutcome.value;
+  const crmChanges = { ...crmListing, upserts: crmListing.upserts.filter(unchanged.keepCrm) };
   // An empty complete listing is not trusted as a baseline: the next run lists in full again.
   const emptyCrm = crmChanges.full && crmChanges.upserts.length === 0 && unchanged.crm.size === 0;
   nextCursors.set(crmCursorKey(), emptyCrm ? null : crmChanges.nextCursor);
-  ctx.onProgress?.({ phase: 'listing', done: crmChanges.upserts.length + unchanged.crm.size, total: 0 });
-  const calendarsOutcome = await calendarsListed;
-  if ('error' in calendarsOutcome) throw calendarsOutcome.error;
-  const { events, cursors: calendarCursors, warnings: listingWarnings } = calendarsOutcome.listed;
+  const {
+    events,
+    cursors: calendarCursors,
+    warnings: listingWarnings,
+  } = finishCalendars(calendarsOutcome.value, unchanged, goneEvents);
   for (const [key, value] of calendarCursors) nextCursors.set(key, value);
   warnings.push(...listingWarnings);
   ctx.onProgress?.({
@@ -249,18 +303,7 @@ export async function gather(
     total: 0,
   });
 
-  // Creates whose answer may have been lost: find them by tag before planning, so they are linked, not re-created.
-  const taggedExtra: CalendarEvent[] = [];
-  const byCalendar = new Map<string, string[]>();
-  for (const i of intents) {
-    if (i.side === 'calendar') byCalendar.set(i.calendarId, [...(byCalendar.get(i.calendarId) ?? []), i.sourceId]);
-  }
-  for (const [calendarId, crmIds] of byCalendar) {
-    if (!calendarIds.includes(calendarId)) continue;
-    for (const part of chunks(crmIds, LOOKUP_BATCH))
-      taggedExtra.push(...(await retry(() => calendar.findByTag(calendarId, part))));
-  }
-
+  const taggedExtra = await lostCalendarCreates(calendar, intents, calendarIds, retry);
   const { sharedItems, people } = await meetingLookups(ctx, env, events, linkIndex, retry);
   return {
     input: {
@@ -287,6 +330,26 @@ export async function gather(
     calendar,
     warnings,
   };
+}
+
+/** Creates whose answer may have been lost: found by tag before planning, so they are linked, not re-created. */
+async function lostCalendarCreates(
+  calendar: CalendarProvider,
+  intents: readonly WriteIntent[],
+  calendarIds: readonly string[],
+  retry: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<CalendarEvent[]> {
+  const found: CalendarEvent[] = [];
+  const byCalendar = new Map<string, string[]>();
+  for (const i of intents) {
+    if (i.side === 'calendar') byCalendar.set(i.calendarId, [...(byCalendar.get(i.calendarId) ?? []), i.sourceId]);
+  }
+  for (const [calendarId, crmIds] of byCalendar) {
+    if (!calendarIds.includes(calendarId)) continue;
+    for (const part of chunks(crmIds, LOOKUP_BATCH))
+      found.push(...(await retry(() => calendar.findByTag(calendarId, part))));
+  }
+  return found;
 }
 
 /** One activity per meeting (and lost CRM creates): CRM items by the iCalUId of every unlinked, untagged event; the

@@ -6,7 +6,7 @@ import { DbStatusStore } from '../../src/server/store/db-status-store';
 import { RunStatusStore } from '../../src/server/store/run-status-store';
 import { migrateToLatest } from '../../src/server/store/migrations';
 import { UserRepository } from '../../src/server/store/users';
-import { describeStatusStoreContract } from '../support/status-store-contract';
+import { describeStatusStoreContract, makeLink } from '../support/status-store-contract';
 import { fixedClock } from '../../src/shared/clock';
 
 const testClock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
@@ -50,7 +50,41 @@ describeStatusStoreContract('SQLite, a run', async () => {
   return { store: new RunStatusStore(db.kysely, 'contract', user.id), cleanup: async () => {} };
 });
 
+// As a run on SQLite uses it: the links are left out of the one read and read from the table a page at a time.
+describeStatusStoreContract('SQLite, a run with its links apart (snapshot first)', async () => {
+  const user = await new UserRepository(db.kysely, testClock).create({
+    tenantId: 'contract',
+    email: `u${++n}@example.com`,
+  });
+  const store = new RunStatusStore(db.kysely, 'contract', user.id, { linksApart: true });
+  await store.prefetch();
+  return { store, cleanup: async () => {} };
+});
+
 describe('RunStatusStore on SQLite', () => {
+  test('links read a page at a time: every link once, in id order, past a page boundary', async () => {
+    const user = await new UserRepository(db.kysely, testClock).create({
+      tenantId: 'contract',
+      email: `u${++n}@example.com`,
+    });
+    const writer = new DbStatusStore(db.kysely, 'contract', user.id);
+    const ids = Array.from({ length: 2500 }, (_, i) => `link-${String(i).padStart(5, '0')}`);
+    await writer.transaction(async () => {
+      for (const id of ids) await writer.upsertLink(makeLink({ id, crmId: `crm-${id}`, eventId: `ev-${id}` }));
+    });
+    // Another user's link sorts in between: never read.
+    const other = await new UserRepository(db.kysely, testClock).create({
+      tenantId: 'contract',
+      email: `u${++n}@example.com`,
+    });
+    await new DbStatusStore(db.kysely, 'contract', other.id).upsertLink(makeLink({ id: 'link-01000a' }));
+    const run = new RunStatusStore(db.kysely, 'contract', user.id, { linksApart: true });
+    await run.prefetch();
+    const loaded = await run.loadLinks();
+    expect(loaded.map((l) => l.id)).toEqual(ids);
+    expect(loaded[1999]).toEqual(makeLink({ id: ids[1999], crmId: `crm-${ids[1999]}`, eventId: `ev-${ids[1999]}` }));
+  });
+
   test('a create deleting a note its item does not have sends no statement; one it has is deleted', async () => {
     const user = await new UserRepository(db.kysely, testClock).create({
       tenantId: 'contract',

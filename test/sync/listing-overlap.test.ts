@@ -1,9 +1,12 @@
 /**
  * The two sides are listed at once (issue 23): a run waits for the longer listing, not for both in turn. And a side
  * that fails while the other is still listing ends the run with that side's error, never as an unhandled rejection.
+ * A steady run asks the servers before it reads its links; a complete listing waits for them (the filter drops
+ * 100,000 unchanged items as they arrive only when it knows the links).
  */
 import type { CalendarProvider, CrmProvider } from '../../src/sync/ports';
 import { ProviderError } from '../../src/sync/errors';
+import { calendarCursorKey } from '../../src/sync/run';
 import { makeWorld, type World } from './helpers';
 
 /** Each listing recorded as it starts and ends; `gate` holds the CRM's listing until it is released. */
@@ -120,4 +123,47 @@ test('a CRM that fails while the calendar is still listing fails the run with th
   // The run ended after the calendar's listing did: nothing of this run is left running behind its report.
   expect(calendarEnded).toBe(true);
   expect(w.writes()).toEqual({ crm: 0, calendar: 0 });
+});
+
+/** The store's link reads recorded in `log` as they start and end. */
+function observeLinkReads(w: World, log: string[]): void {
+  const load = w.store.loadLinks.bind(w.store);
+  w.store.loadLinks = async () => {
+    log.push('links start');
+    // A turn of the event loop, as a database read takes: the listings' requests go out meanwhile.
+    await new Promise((resolve) => setImmediate(resolve));
+    const links = await load();
+    log.push('links end');
+    return links;
+  };
+}
+
+test('a steady run asks the servers before it has read its links, and still plans nothing', async () => {
+  const w = makeWorld();
+  w.crmCreate();
+  await w.run();
+  await w.run();
+  const log = observeListings(w, (inner) => inner());
+  observeLinkReads(w, log);
+  const before = w.writes();
+  const r = await w.run();
+  expect(r.status).toBe('succeeded');
+  expect(w.writes()).toEqual(before);
+  expect(log.indexOf('calendar start')).toBeLessThan(log.indexOf('links end'));
+  expect(log.indexOf('crm start')).toBeLessThan(log.indexOf('links end'));
+});
+
+test('a complete listing waits for the links, so unchanged items are dropped as they arrive', async () => {
+  const w = makeWorld();
+  w.crmCreate();
+  await w.run();
+  await w.run();
+  await w.store.setCursor(calendarCursorKey('primary'), null);
+  const log = observeListings(w, (inner) => inner());
+  observeLinkReads(w, log);
+  const r = await w.run();
+  expect(r.status).toBe('succeeded');
+  expect(log.indexOf('links end')).toBeGreaterThanOrEqual(0);
+  expect(log.indexOf('links end')).toBeLessThan(log.indexOf('calendar start'));
+  expect(log.indexOf('links end')).toBeLessThan(log.indexOf('crm start'));
 });

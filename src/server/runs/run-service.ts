@@ -281,7 +281,12 @@ export class RunService {
   ): Promise<RunReport> {
     const startedAt = this.o.now().toISOString();
     // Under the lease nobody else writes this user's sync state: the run's reads come from one query.
-    const guarded = guardWrites(new RunStatusStore(this.deps.db.kysely, req.tenantId, req.userId), () => lease.check());
+    const guarded = guardWrites(
+      new RunStatusStore(this.deps.db.kysely, req.tenantId, req.userId, {
+        linksApart: this.deps.db.dialect === 'sqlite',
+      }),
+      () => lease.check(),
+    );
     let report: RunReport;
     try {
       const opened = await this.contextFor(inputs.user, guarded.store, inputs, signal);

@@ -594,7 +594,7 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
       ]);
       expect(d).toEqual({ ok: true, value: null });
       // GET (the stored attendees), PUT with SCHEDULE-AGENT=CLIENT, then DELETE.
-      expect(counter).toEqual({ requests: 3, writes: 2 });
+      expect(counter).toEqual({ requests: 3, writes: 2, sent: ['GET', 'PUT', 'DELETE'] });
     });
 
     it('leaves events outside the window out of a full listing', async () => {
@@ -732,6 +732,103 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
       { id: big.value.id, reason: expect.stringMatching(/larger than one request may read/) },
     ]);
     expect(listed.removedIds).toEqual([]);
+  });
+
+  describe('a steady listing asks the ctag first', () => {
+    const auth = `Basic ${Buffer.from('alice:alice-app-password').toString('base64')}`;
+    const counted = (): [CalendarProvider, RequestCounter] => {
+      const counter = newCounter();
+      return [open(counter), counter];
+    };
+    async function created(p: CalendarProvider, cal: string, key: string) {
+      const [c] = await p.writeEvents(cal, [{ op: 'create', idempotencyKey: key, draft: draft(`crm-${key}`) }]);
+      if (!c?.ok || !c.value) throw new Error('create failed');
+      return c.value;
+    }
+    /** Another client renames an event (a plain PUT of its stored body). */
+    async function renameElsewhere(href: string, subject: string): Promise<void> {
+      const body = (await raw(href)).replace(/^SUMMARY:.*$/m, `SUMMARY:${subject}`);
+      const res = await fetch(`${radicale.origin}${href}`, {
+        method: 'PUT',
+        headers: { authorization: auth, 'content-type': 'text/calendar; charset=utf-8' },
+        body,
+      });
+      expect(res.status).toBeLessThan(300);
+    }
+
+    it('an unchanged calendar costs one PROPFIND; a change elsewhere is still listed through sync-collection', async () => {
+      const cal = await radicale.makeCalendar('alice', 'ctag-steady');
+      const a = await created(open(), cal, 'ctag-a');
+      const first = await open().listChanges(cal, null, window);
+      expect(JSON.parse(first.nextCursor)).toMatchObject({ mode: 'sync', ctag: expect.stringMatching(/.+/) });
+
+      const [quiet, quietCount] = counted();
+      const unchanged = await quiet.listChanges(cal, first.nextCursor, window);
+      expect(unchanged).toMatchObject({ full: false, upserts: [], removedIds: [] });
+      expect(quietCount.sent).toEqual(['PROPFIND']);
+      expect(JSON.parse(unchanged.nextCursor)).toEqual(JSON.parse(first.nextCursor));
+
+      await renameElsewhere(a.id, 'Renamed elsewhere');
+      const [busy, busyCount] = counted();
+      const changed = await busy.listChanges(cal, unchanged.nextCursor, window);
+      expect(changed.upserts.map((e) => e.fields.subject)).toEqual(['Renamed elsewhere']);
+      expect(busyCount.sent).toEqual(['PROPFIND', 'REPORT sync-collection', 'REPORT calendar-multiget']);
+
+      // The ctag kept is the one read before that listing: the next run is quiet again.
+      const [after, afterCount] = counted();
+      expect((await after.listChanges(cal, changed.nextCursor, window)).upserts).toEqual([]);
+      expect(afterCount.sent).toEqual(['PROPFIND']);
+    });
+
+    it('our own creates since the last listing are confirmed by sync-collection whatever the ctag says', async () => {
+      const cal = await radicale.makeCalendar('alice', 'ctag-pending');
+      const first = await open().listChanges(cal, null, window);
+      const writer = open();
+      const x = await created(writer, cal, 'ctag-x');
+      const cursor = writer.cursorAfterWrites?.(cal, first.nextCursor) ?? first.nextCursor;
+      const [p, count] = counted();
+      const next = await p.listChanges(cal, cursor, window);
+      expect(next.upserts.map((e) => e.id)).toEqual([x.id]);
+      expect(count.sent.slice(0, 2)).toEqual(['PROPFIND', 'REPORT sync-collection']);
+      expect(JSON.parse(next.nextCursor).pending).toBeUndefined();
+    });
+
+    it('a cursor written before the ctag was kept is listed as before and gains one', async () => {
+      const cal = await radicale.makeCalendar('alice', 'ctag-old-cursor');
+      await created(open(), cal, 'ctag-old');
+      const first = await open().listChanges(cal, null, window);
+      const { ctag: _dropped, ...old } = JSON.parse(first.nextCursor) as Record<string, unknown>;
+      const [p, count] = counted();
+      const next = await p.listChanges(cal, JSON.stringify(old), window);
+      expect(next.upserts).toEqual([]);
+      expect(count.sent).toEqual(['PROPFIND', 'REPORT sync-collection']);
+      expect(JSON.parse(next.nextCursor)).toMatchObject({ ctag: expect.stringMatching(/.+/) });
+    });
+
+    it('a server that offers no ctag is asked for one once, then listed by sync-collection alone', async () => {
+      // Answers every PROPFIND without getctag (as a server without CalendarServer's extension would).
+      const proxy = await startDavProxy(radicale.origin, {
+        response: (method, _request, body) =>
+          method === 'PROPFIND' ? body.replace(/<(\w+:)?getctag>[^<]*<\/\1getctag>/g, '') : body,
+      });
+      try {
+        const conn = await caldavConnector.connect!(
+          { method: 'app-password', url: proxy.origin, fields: { username: 'alice', password: 'alice-app-password' } },
+          testEnv([proxy.host]),
+        );
+        const cal = await radicale.makeCalendar('alice', 'ctag-none');
+        const first = await caldavConnector
+          .open(conn, testEnv([proxy.host]), { saveSecrets: async () => {} })
+          .listChanges(cal, null, window);
+        expect(JSON.parse(first.nextCursor)).toMatchObject({ mode: 'sync', ctag: '' });
+        const counter = newCounter();
+        const p = caldavConnector.open(conn, testEnv([proxy.host], counter), { saveSecrets: async () => {} });
+        await p.listChanges(cal, first.nextCursor, window);
+        expect(counter.sent).toEqual(['REPORT sync-collection']);
+      } finally {
+        await proxy.close();
+      }
+    });
   });
 
   describe('answers other servers give (a proxy in front of the real one)', () => {

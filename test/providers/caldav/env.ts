@@ -11,10 +11,18 @@ export interface RequestCounter {
   requests: number;
   /** PUT / DELETE / POST / PATCH: requests that change the calendar. */
   writes: number;
+  /** Each request as `METHOD` or, for a REPORT, `REPORT <its root element>` (sync-collection, calendar-multiget…). */
+  sent: string[];
 }
 
 export function newCounter(): RequestCounter {
-  return { requests: 0, writes: 0 };
+  return { requests: 0, writes: 0, sent: [] };
+}
+
+function described(method: string, body: unknown): string {
+  if (method !== 'REPORT' || typeof body !== 'string') return method;
+  const root = /<(?:[\w-]+:)?([\w-]+)[\s>]/.exec(body.replace(/<\?xml[^>]*\?>/, ''))?.[1];
+  return root ? `REPORT ${root}` : method;
 }
 
 /** A provider environment whose safe fetch lets the test server through, as an admin allow-list would. */
@@ -27,7 +35,9 @@ export function testEnv(
   const safeFetch: FetchLike = (input, init) => {
     if (counter) {
       counter.requests++;
-      if (/^(PUT|DELETE|POST|PATCH)$/i.test(init?.method ?? 'GET')) counter.writes++;
+      const method = (init?.method ?? 'GET').toUpperCase();
+      if (/^(PUT|DELETE|POST|PATCH)$/.test(method)) counter.writes++;
+      counter.sent.push(described(method, init?.body));
     }
     return safe(input, init);
   };

@@ -23,6 +23,11 @@ export const cursorSchema = z.discriminatedUnion('mode', [
     v: z.literal(1),
     mode: z.literal('sync'),
     token: z.string(),
+    /**
+     * The collection's getctag as read just before the sync-collection that gave `token` (absent in cursors written
+     * before it was kept; '' when the server offers none, which is then never asked for again).
+     */
+    ctag: z.string().optional(),
     overrides: overridesSchema,
     pending: pendingSchema,
   }),
@@ -69,7 +74,7 @@ export interface ResourceDelta {
   changed: FetchedResource[];
   removedHrefs: string[];
   /** Cursor state except the overrides map, which the caller fills from the parsed resources. */
-  next: { mode: 'sync'; token: string } | { mode: 'etag'; ctag: string; etags: Record<string, string> };
+  next: { mode: 'sync'; token: string; ctag?: string } | { mode: 'etag'; ctag: string; etags: Record<string, string> };
 }
 
 const multigetChunk = 200;
@@ -239,6 +244,8 @@ async function fullListing(
 ): Promise<ResourceListingEnd> {
   const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
   if (!opts.preferEtags) {
+    // Read before the listing, so that it can only be older than the token: see streamResources.
+    const ctag = await currentCtag(client, collectionUrl);
     const sync = await syncCollection(client, collectionUrl, '');
     // RFC 6578 wants an unknown token refused (403 valid-sync-token); a server that answers it with a listing instead
     // makes an expired token's full listing look like a delta that hides every deletion. Asked once per full listing
@@ -250,7 +257,7 @@ async function fullListing(
       const hrefs = sync.responses.filter((r) => r.status < 300 && isIcs(r.href, collectionPath)).map((r) => r.href);
       sink.begin(true, []);
       await fetchInto(client, collectionUrl, hrefs, opts, sink);
-      return { vanishedHrefs: [], next: { mode: 'sync', token: sync.token } };
+      return { vanishedHrefs: [], next: { mode: 'sync', token: sync.token, ctag } };
     }
   }
   return etagFullListing(client, collectionUrl, opts, sink);
@@ -298,6 +305,15 @@ export async function streamResources(
   const collectionPath = canonicalPath(new URL(collectionUrl).pathname);
   const pending = cursor.pending ?? [];
   if (cursor.mode === 'sync') {
+    // The ctag first (as Thunderbird does): it changes whenever a member does, and a server answers it for less than a
+    // sync-collection (Radicale at 10,000 events: 0.49 against 0.74 s). It was read before the listing that gave the
+    // token, so an equal one means nothing changed since that listing. Our own creates since (pending) are confirmed
+    // by the sync-collection whatever the ctag says. A server that offers no ctag ('') is not asked again.
+    const ctag = cursor.ctag === '' ? '' : await currentCtag(client, collectionUrl);
+    if (ctag && ctag === cursor.ctag && pending.length === 0) {
+      sink.begin(false, []);
+      return { vanishedHrefs: [], next: { mode: 'sync', token: cursor.token, ctag } };
+    }
     const sync = await syncCollection(client, collectionUrl, cursor.token);
     if (typeof sync !== 'object') return fullListing(client, collectionUrl, opts, sink);
     const members = sync.responses.filter((r) => isIcs(r.href, collectionPath));
@@ -312,7 +328,7 @@ export async function streamResources(
     const fetched = changedHrefs.length ? await fetchInto(client, collectionUrl, changedHrefs, opts, sink) : new Map();
     return {
       vanishedHrefs: changedHrefs.filter((h) => !fetched.has(h)),
-      next: { mode: 'sync', token: sync.token },
+      next: { mode: 'sync', token: sync.token, ctag },
     };
   }
   const ctag = await currentCtag(client, collectionUrl);

@@ -71,6 +71,8 @@ module.exports = {
     },
   ],
   node: { __dirname: false, __filename: false },
+  // undici as far as the connector uses it (scripts/bundle-undici.cjs): its index loads much that no command needs.
+  resolve: { alias: { undici$: path.join(__dirname, 'scripts', 'bundle-undici.cjs') } },
   plugins: [
     // One file: the on-demand modules are in it too, each still run only when first imported.
     new webpack.optimize.LimitChunkCountPlugin({ maxChunks: 1 }),

@@ -272,13 +272,15 @@ export async function gather(
     }),
   );
   const linksLoaded = linksFirst ? { value: linksFirst } : await settled(store.loadLinks());
+  // Indexed before the listings are awaited: in a steady run the links are in while the servers still answer.
+  const loadedIndex = firstIndex ?? ('value' in linksLoaded ? indexLinks(linksLoaded.value) : null);
   const crmOutcome = await crmListed;
   const calendarsOutcome = await calendarsListed;
   if ('error' in linksLoaded) throw linksLoaded.error;
   if ('error' in crmOutcome) throw crmOutcome.error;
   if ('error' in calendarsOutcome) throw calendarsOutcome.error;
   const links = linksLoaded.value;
-  const linkIndex = firstIndex ?? indexLinks(links);
+  const linkIndex = loadedIndex ?? indexLinks(links);
   unchanged.useLinks(linkIndex);
 
   // What the filters kept before the links were loaded, or a provider that ignores them returned anyway: filtered now.

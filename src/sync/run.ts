@@ -4,7 +4,7 @@
  */
 import type { CalendarEvent, CrmItem, PersonMatch } from './model';
 import type { CalendarProvider, ChangeSet, CrmProvider, ListingFilter } from './ports';
-import type { StatusStore, SyncMeta, WriteIntent } from './status-store';
+import type { LinkRecord, StatusStore, SyncMeta, WriteIntent } from './status-store';
 import type { EngineEnv } from './mapping';
 import type { SyncSettings } from '../shared/settings';
 import { startedReport, type RunReport, type RunTrigger } from '../shared/run-report';
@@ -196,6 +196,59 @@ function finishCalendars(
   return { events, cursors, warnings };
 }
 
+/** A listing's outcome, or a store read's, held as a value (see `settled`). */
+type Outcome<T> = { value: T } | { error: unknown };
+
+/**
+ * The run's links, read beside its listings (in a steady run: `first` null), and the listings' outcomes.
+ *
+ * In a steady run the links are read while the servers answer, and indexed before the listings are awaited. A quiet
+ * run reads none (issue 23): when neither side lists anything and every link is settled, the planner leaves every
+ * link alone (an untouched pair: no item, no event, nothing held or owed), so their count is all it needs. When the
+ * store can tell that without handing the links out (`settledLinkCount`: on SQLite an aggregate in SQLite's own
+ * code, about 30 ms at 10,000 links against some 300 ms of reading them, which also took CPU from the calendar
+ * server answering meanwhile), it is asked instead, and the links are read after the listings, if at all.
+ */
+async function linksBesideListings(
+  store: StatusStore,
+  first: LinkRecord[] | null,
+  quietPossible: boolean,
+  crmListed: Promise<Outcome<ChangeSet<CrmItem>>>,
+  calendarsListed: Promise<Outcome<CalendarListing[]>>,
+): Promise<{
+  crm: ChangeSet<CrmItem>;
+  calendars: CalendarListing[];
+  links: LinkRecord[];
+  /** The links indexed while the servers answered, when they were read then. */
+  index: LinkIndex | null;
+  linksUnread?: number;
+}> {
+  const quietCount = quietPossible && store.settledLinkCount ? settled(store.settledLinkCount()) : null;
+  const loaded = first ? { value: first } : quietCount ? null : await settled(store.loadLinks());
+  const index = !first && loaded && 'value' in loaded ? indexLinks(loaded.value) : null;
+  const crm = await crmListed;
+  const calendars = await calendarsListed;
+  if ('error' in crm) throw crm.error;
+  if ('error' in calendars) throw calendars.error;
+  const listings = { crm: crm.value, calendars: calendars.value, index };
+  if (loaded) {
+    if ('error' in loaded) throw loaded.error;
+    return { ...listings, links: loaded.value };
+  }
+  const count = await quietCount!;
+  if ('error' in count) throw count.error;
+  if (count.value !== null && quiet(crm.value, calendars.value))
+    return { ...listings, links: [], linksUnread: count.value };
+  return { ...listings, links: await store.loadLinks() };
+}
+
+/** Neither side listed anything: incremental listings, each without an item, a removal or a skip. */
+function quiet(crm: ChangeSet<CrmItem>, calendars: readonly CalendarListing[]): boolean {
+  const nothing = (c: ChangeSet<unknown>): boolean =>
+    !c.full && c.upserts.length === 0 && c.removedIds.length === 0 && (c.skipped?.length ?? 0) === 0;
+  return nothing(crm) && calendars.every((l) => nothing(l.c));
+}
+
 /** A promise's outcome as a value: a rejection while the run awaits something else is then not unhandled. */
 function settled<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
   return p.then(
@@ -271,20 +324,14 @@ export async function gather(
       return crm.listChanges(await cursor(crmCursorKey()), window, unchanged.keepCrm);
     }),
   );
-  const linksLoaded = linksFirst ? { value: linksFirst } : await settled(store.loadLinks());
-  // Indexed before the listings are awaited: in a steady run the links are in while the servers still answer.
-  const loadedIndex = firstIndex ?? ('value' in linksLoaded ? indexLinks(linksLoaded.value) : null);
-  const crmOutcome = await crmListed;
-  const calendarsOutcome = await calendarsListed;
-  if ('error' in linksLoaded) throw linksLoaded.error;
-  if ('error' in crmOutcome) throw crmOutcome.error;
-  if ('error' in calendarsOutcome) throw calendarsOutcome.error;
-  const links = linksLoaded.value;
-  const linkIndex = loadedIndex ?? indexLinks(links);
+  const quietPossible = !linksFirst && intents.length === 0 && !goneEvents?.size;
+  const listed = await linksBesideListings(store, linksFirst, quietPossible, crmListed, calendarsListed);
+  const { links, linksUnread } = listed;
+  const linkIndex = firstIndex ?? listed.index ?? indexLinks(links);
   unchanged.useLinks(linkIndex);
 
   // What the filters kept before the links were loaded, or a provider that ignores them returned anyway: filtered now.
-  const crmListing = crmOutcome.value;
+  const crmListing = listed.crm;
   const crmChanges = { ...crmListing, upserts: crmListing.upserts.filter(unchanged.keepCrm) };
   // An empty complete listing is not trusted as a baseline: the next run lists in full again.
   const emptyCrm = crmChanges.full && crmChanges.upserts.length === 0 && unchanged.crm.size === 0;
@@ -293,7 +340,7 @@ export async function gather(
     events,
     cursors: calendarCursors,
     warnings: listingWarnings,
-  } = finishCalendars(calendarsOutcome.value, unchanged, goneEvents);
+  } = finishCalendars(listed.calendars, unchanged, goneEvents);
   for (const [key, value] of calendarCursors) nextCursors.set(key, value);
   warnings.push(...listingWarnings);
   ctx.onProgress?.({
@@ -313,6 +360,7 @@ export async function gather(
       calendars: ctx.calendars,
       meta,
       links,
+      ...(linksUnread !== undefined ? { linksUnread } : {}),
       linkIndex,
       tombstones,
       crm: {

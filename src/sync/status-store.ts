@@ -152,6 +152,12 @@ export interface PendingConfirmation {
 
 export interface StatusStore {
   loadLinks(): Promise<LinkRecord[]>;
+  /**
+   * How many links the user has when every one of them is settled (planner `settled`: both sides synced, nothing
+   * held back or owed), else null. A quiet run (run.ts: nothing listed on either side) then plans nothing for any
+   * link and reads none. Optional: a store that cannot tell more cheaply than by loading the links leaves it out.
+   */
+  settledLinkCount?(): Promise<number | null>;
   upsertLink(link: LinkRecord): Promise<void>;
   deleteLink(id: string): Promise<void>;
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Db } from '../../src/server/store/database';
@@ -8,6 +9,7 @@ import { migrateToLatest } from '../../src/server/store/migrations';
 import { UserRepository } from '../../src/server/store/users';
 import { describeStatusStoreContract, makeLink } from '../support/status-store-contract';
 import { fixedClock } from '../../src/shared/clock';
+import { settled } from '../../src/sync/planner/writes';
 
 const testClock = fixedClock('2026-11-21T09:00:00.000Z', 1000);
 
@@ -62,6 +64,66 @@ describeStatusStoreContract('SQLite, a run with its links apart (snapshot first)
 });
 
 describe('RunStatusStore on SQLite', () => {
+  // The quiet run's question (run.ts) answered in SQL must be the planner's `settled` over the same links.
+  test("settledLinkCount is the planner's `settled` over the stored links, for this user only", async () => {
+    const flags = fc.record(
+      {
+        crmHash: fc.constantFrom('', 'h1'),
+        eventHash: fc.constantFrom('', 'h2'),
+        heldPush: fc.constantFrom(undefined, { shown: {} }, { shown: { subject: 'Shown' } }),
+        heldDelete: fc.constantFrom(undefined, false, true),
+        iCalUIdOwed: fc.constantFrom(undefined, false, true),
+      },
+      { requiredKeys: ['crmHash', 'eventHash'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(flags, { maxLength: 5 }), fc.array(flags, { maxLength: 2 }), async (mine, others) => {
+        const [user, other] = await Promise.all(
+          [0, 1].map(() =>
+            new UserRepository(db.kysely, testClock).create({ tenantId: 'contract', email: `u${++n}@example.com` }),
+          ),
+        );
+        const links = mine.map((f, i) => makeLink({ id: `l${i}`, crmId: `c${i}`, eventId: `e${i}`, ...f }));
+        const writer = new DbStatusStore(db.kysely, 'contract', user!.id);
+        for (const l of links) await writer.upsertLink(l);
+        // Another user's links, settled or not, change nothing for this one.
+        const otherWriter = new DbStatusStore(db.kysely, 'contract', other!.id);
+        for (const [i, f] of others.entries()) await otherWriter.upsertLink(makeLink({ id: `o${i}`, ...f }));
+        const run = new RunStatusStore(db.kysely, 'contract', user!.id, { linksApart: true });
+        await run.prefetch();
+        const stored = await run.loadLinks();
+        expect(await run.settledLinkCount()).toBe(stored.every(settled) ? stored.length : null);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('settledLinkCount across pages: every link counted once; an unsettled one on a later page is seen', async () => {
+    const user = await new UserRepository(db.kysely, testClock).create({
+      tenantId: 'contract',
+      email: `u${++n}@example.com`,
+    });
+    const writer = new DbStatusStore(db.kysely, 'contract', user.id);
+    const ids = Array.from({ length: 2500 }, (_, i) => `link-${String(i).padStart(5, '0')}`);
+    await writer.transaction(async () => {
+      for (const id of ids) await writer.upsertLink(makeLink({ id, crmId: `crm-${id}`, eventId: `ev-${id}` }));
+    });
+    const run = () => new RunStatusStore(db.kysely, 'contract', user.id, { linksApart: true });
+    expect(await run().settledLinkCount()).toBe(2500);
+    await writer.upsertLink(makeLink({ id: ids[2400], crmId: `crm-${ids[2400]}`, eventId: 'ev', heldDelete: true }));
+    expect(await run().settledLinkCount()).toBeNull();
+  });
+
+  test('with the links in the one read (as on PostgreSQL) it does not answer: the run reads them', async () => {
+    const user = await new UserRepository(db.kysely, testClock).create({
+      tenantId: 'contract',
+      email: `u${++n}@example.com`,
+    });
+    await new DbStatusStore(db.kysely, 'contract', user.id).upsertLink(makeLink());
+    expect(await new RunStatusStore(db.kysely, 'contract', user.id).settledLinkCount()).toBeNull();
+    expect(await new RunStatusStore(db.kysely, 'contract', user.id, { linksApart: true }).settledLinkCount()).toBe(1);
+  });
+
   test('links read a page at a time: every link once, in id order, past a page boundary', async () => {
     const user = await new UserRepository(db.kysely, testClock).create({
       tenantId: 'contract',

@@ -107,6 +107,32 @@ export function describeStatusStoreContract(
       expect(await store.getRun('nope')).toBeNull();
     });
 
+    test('settledLinkCount (where a store has it) never counts while a link is unsettled', async () => {
+      if (!store.settledLinkCount) return;
+      // A store that cannot tell may always say null; a count is the number of links, and only while all are settled.
+      expect([0, null]).toContain(await store.settledLinkCount());
+      const settledOnes = [
+        makeLink({ id: 's1', crmId: 'c1', eventId: 'e1' }),
+        makeLink({ id: 's2', crmId: 'c2', eventId: 'e2', heldDelete: false, iCalUIdOwed: false }),
+      ];
+      for (const l of settledOnes) await store.upsertLink(l);
+      expect([2, null]).toContain(await store.settledLinkCount());
+      const unsettled: Partial<LinkRecord>[] = [
+        { crmHash: '' },
+        { eventHash: '' },
+        { heldPush: { shown: { subject: 'Shown' } } },
+        { heldDelete: true },
+        { iCalUIdOwed: true },
+      ];
+      for (const over of unsettled) {
+        const odd = makeLink({ id: 'u1', crmId: 'cu', eventId: 'eu', ...over });
+        await store.upsertLink(odd);
+        expect({ over, count: await store.settledLinkCount() }).toEqual({ over, count: null });
+        await store.deleteLink(odd.id);
+      }
+      expect([2, null]).toContain(await store.settledLinkCount());
+    });
+
     test('a transaction (where the store has one) keeps all its writes, or none when it fails', async () => {
       if (!store.transaction) return;
       const intent: WriteIntent = { key: 'k1', side: 'calendar', sourceId: 'crm-1', calendarId: 'c', createdAt: 'x' };

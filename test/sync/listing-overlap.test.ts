@@ -138,8 +138,26 @@ function observeLinkReads(w: World, log: string[]): void {
   };
 }
 
-test('a steady run asks the servers before it has read its links, and still plans nothing', async () => {
+test('a steady run asks the servers before it has read its links, and plans what changed', async () => {
   const w = makeWorld();
+  const item = w.crmCreate();
+  await w.run();
+  await w.run();
+  w.crm.userUpdate(item.id, { subject: 'Moved' });
+  const log = observeListings(w, (inner) => inner());
+  observeLinkReads(w, log);
+  const r = await w.run();
+  expect(r.status).toBe('succeeded');
+  expect(w.eventsFor(item.id).map((e) => e.fields.subject)).toEqual(['Moved']);
+  expect(log.indexOf('links end')).toBeGreaterThanOrEqual(0);
+  expect(log.indexOf('calendar start')).toBeLessThan(log.indexOf('links end'));
+  expect(log.indexOf('crm start')).toBeLessThan(log.indexOf('links end'));
+});
+
+// A quiet run (issue 23): neither side lists anything and every link is settled, so no link can need anything.
+test('a quiet run reads no links and plans nothing', async () => {
+  const w = makeWorld();
+  w.crmCreate();
   w.crmCreate();
   await w.run();
   await w.run();
@@ -149,8 +167,28 @@ test('a steady run asks the servers before it has read its links, and still plan
   const r = await w.run();
   expect(r.status).toBe('succeeded');
   expect(w.writes()).toEqual(before);
-  expect(log.indexOf('calendar start')).toBeLessThan(log.indexOf('links end'));
-  expect(log.indexOf('crm start')).toBeLessThan(log.indexOf('links end'));
+  expect(log).toEqual(expect.arrayContaining(['crm end', 'calendar end']));
+  expect(log).not.toContain('links start');
+});
+
+test('nothing listed, but a link that is not settled: the run reads its links and does what the link owes', async () => {
+  const w = makeWorld();
+  const item = w.crmCreate();
+  await w.run();
+  await w.run();
+  // The event's iCalUId is still owed to the CRM item (a write-back a crash interrupted): the note on the link.
+  const [link] = await w.store.loadLinks();
+  if (!link) throw new Error('no link');
+  await w.store.upsertLink({ ...link, iCalUIdOwed: true });
+  const log: string[] = [];
+  observeLinkReads(w, log);
+  const crmWrites = w.writes().crm;
+  const r = await w.run();
+  expect(r.status).toBe('succeeded');
+  expect(log).toContain('links end');
+  expect(w.writes().crm).toBe(crmWrites + 1);
+  expect(w.crm.get(item.id)?.iCalUId).toBe(link.iCalUId);
+  expect((await w.store.loadLinks())[0]?.iCalUIdOwed).not.toBe(true);
 });
 
 test('a complete listing waits for the links, so unchanged items are dropped as they arrive', async () => {

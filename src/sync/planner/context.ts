@@ -15,6 +15,11 @@ export interface PlanInput {
   calendars: SyncCalendars;
   meta: SyncMeta;
   links: LinkRecord[];
+  /**
+   * Links left unread by a quiet run (run.ts): none of them could need anything this run, so `links` is empty and
+   * this says how many there are (the deletion breaker weighs deletions against them).
+   */
+  linksUnread?: number;
   /** `links` indexed, when the caller has built it already (indexLinks). */
   linkIndex?: LinkIndex;
   tombstones: Tombstone[];
@@ -152,7 +157,7 @@ export class PlanContext {
       invitations: this.invitations,
       conflicts: this.conflicts,
       deletions: this.deletions,
-      linked: this.input.links.length,
+      linked: this.input.links.length + (this.input.linksUnread ?? 0),
       emptySides: this.emptySides(),
       deferred: this.deferred,
       forgetTombstones: this.forget,

@@ -26,6 +26,7 @@ import type {
   WriteIntent,
 } from '../status-store';
 import { PERMANENT_TOMBSTONE } from '../status-store';
+import { settled } from '../planner/writes';
 import { encodeLinkRow, loadLinkRow, StringTable } from './link-row';
 import { copyPlain } from './plain';
 import { TrailLog } from './trail-log';
@@ -60,6 +61,11 @@ export class MemoryStatusStore implements StatusStore {
     const out: LinkRecord[] = [];
     for (const [id, row] of this.links) out.push(loadLinkRow(id, row, this.shared));
     return out;
+  }
+  /** By the planner's own rule over each row's scalars (no field value is decoded, no link handed out). */
+  async settledLinkCount(): Promise<number | null> {
+    for (const [id, row] of this.links) if (!settled(loadLinkRow(id, row, this.shared))) return null;
+    return this.links.size;
   }
   async upsertLink(link: LinkRecord): Promise<void> {
     this.links.set(link.id, encodeLinkRow(link, this.shared));

@@ -63,6 +63,20 @@ describeStatusStoreContract('SQLite, a run with its links apart (snapshot first)
   return { store, cleanup: async () => {} };
 });
 
+/** A new user with 2,500 settled links (more than two pages of 1,000), written in one transaction; ids in order. */
+async function userWithPagesOfLinks() {
+  const user = await new UserRepository(db.kysely, testClock).create({
+    tenantId: 'contract',
+    email: `u${++n}@example.com`,
+  });
+  const writer = new DbStatusStore(db.kysely, 'contract', user.id);
+  const ids = Array.from({ length: 2500 }, (_, i) => `link-${String(i).padStart(5, '0')}`);
+  await writer.transaction(async () => {
+    for (const id of ids) await writer.upsertLink(makeLink({ id, crmId: `crm-${id}`, eventId: `ev-${id}` }));
+  });
+  return { user, writer, ids };
+}
+
 describe('RunStatusStore on SQLite', () => {
   // The quiet run's question (run.ts) answered in SQL must be the planner's `settled` over the same links.
   test("settledLinkCount is the planner's `settled` over the stored links, for this user only", async () => {
@@ -99,15 +113,7 @@ describe('RunStatusStore on SQLite', () => {
   });
 
   test('settledLinkCount across pages: every link counted once; an unsettled one on a later page is seen', async () => {
-    const user = await new UserRepository(db.kysely, testClock).create({
-      tenantId: 'contract',
-      email: `u${++n}@example.com`,
-    });
-    const writer = new DbStatusStore(db.kysely, 'contract', user.id);
-    const ids = Array.from({ length: 2500 }, (_, i) => `link-${String(i).padStart(5, '0')}`);
-    await writer.transaction(async () => {
-      for (const id of ids) await writer.upsertLink(makeLink({ id, crmId: `crm-${id}`, eventId: `ev-${id}` }));
-    });
+    const { user, writer, ids } = await userWithPagesOfLinks();
     const run = () => new RunStatusStore(db.kysely, 'contract', user.id, { linksApart: true });
     expect(await run().settledLinkCount()).toBe(2500);
     await writer.upsertLink(makeLink({ id: ids[2400], crmId: `crm-${ids[2400]}`, eventId: 'ev', heldDelete: true }));
@@ -125,15 +131,7 @@ describe('RunStatusStore on SQLite', () => {
   });
 
   test('links read a page at a time: every link once, in id order, past a page boundary', async () => {
-    const user = await new UserRepository(db.kysely, testClock).create({
-      tenantId: 'contract',
-      email: `u${++n}@example.com`,
-    });
-    const writer = new DbStatusStore(db.kysely, 'contract', user.id);
-    const ids = Array.from({ length: 2500 }, (_, i) => `link-${String(i).padStart(5, '0')}`);
-    await writer.transaction(async () => {
-      for (const id of ids) await writer.upsertLink(makeLink({ id, crmId: `crm-${id}`, eventId: `ev-${id}` }));
-    });
+    const { user, ids } = await userWithPagesOfLinks();
     // Another user's link sorts in between: never read.
     const other = await new UserRepository(db.kysely, testClock).create({
       tenantId: 'contract',

@@ -41,6 +41,7 @@ export class RunStatusStore extends DbStatusStore {
     } = {},
   ) {
     super(kdb, tenant, user);
+    if (o.linksApart) this.settledLinkCount = () => this.settledLinks();
   }
 
   /** Starts the one read (a run calls it as soon as it holds the lease); reads await it. */
@@ -130,14 +131,18 @@ export class RunStatusStore extends DbStatusStore {
   }
 
   /**
-   * On SQLite (links read apart): an aggregate over the stored JSON in SQLite's own code, no link handed to
-   * JavaScript, a page of links at a time after a turn of the event loop (as `loadLinks`: the run's listing requests
-   * go out first, and SQLite's reads block the event loop). The condition is the planner's `settled`
-   * (planner/writes.ts) over the stored values; a property test (test/server/status-store.sqlite.test.ts) holds the
-   * two together. With the links in the one read (PostgreSQL) they are read anyway: null, and the run reads them.
+   * Only with the links read apart (SQLite): see `settledLinks`. With the links in the one read (PostgreSQL) they are
+   * read anyway, and a run that asked first would only read them later, after its listings: there is none.
    */
-  async settledLinkCount(): Promise<number | null> {
-    if (!this.o.linksApart) return null;
+  readonly settledLinkCount?: () => Promise<number | null>;
+
+  /**
+   * An aggregate over the stored JSON in SQLite's own code, no link handed to JavaScript, a page of links at a time
+   * after a turn of the event loop (as `loadLinks`: the run's listing requests go out first, and SQLite's reads block
+   * the event loop). The condition is the planner's `settled` (planner/writes.ts) over the stored values; a property
+   * test (test/server/status-store.sqlite.test.ts) holds the two together.
+   */
+  private async settledLinks(): Promise<number | null> {
     let count = 0;
     let after = '';
     for (;;) {

@@ -196,9 +196,6 @@ function finishCalendars(
   return { events, cursors, warnings };
 }
 
-/** A listing's outcome, or a store read's, held as a value (see `settled`). */
-type Outcome<T> = { value: T } | { error: unknown };
-
 /**
  * The run's links, read beside its listings (in a steady run: `first` null), and the listings' outcomes.
  *
@@ -249,8 +246,11 @@ function quiet(crm: ChangeSet<CrmItem>, calendars: readonly CalendarListing[]): 
   return nothing(crm) && calendars.every((l) => nothing(l.c));
 }
 
+/** A listing's outcome, or a store read's, held as a value. */
+type Outcome<T> = { value: T } | { error: unknown };
+
 /** A promise's outcome as a value: a rejection while the run awaits something else is then not unhandled. */
-function settled<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+function settled<T>(p: Promise<T>): Promise<Outcome<T>> {
   return p.then(
     (value) => ({ value }),
     (error: unknown) => ({ error }),

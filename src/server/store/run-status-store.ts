@@ -1,10 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { LinkRecord, SyncMeta, Tombstone, WriteIntent } from '../../sync/status-store';
-import { DbStatusStore } from './db-status-store';
+import { DbStatusStore, LINKS_PAGE, nextTurn } from './db-status-store';
 import type { DatabaseSchema } from './schema';
-
-/** Links looked at per statement by `settledLinkCount` (about 3 ms of SQLite's time each). */
-const SETTLED_PAGE = 1000;
 
 /** What one run reads at its start, as stored (JSON text): parsed on every read, like a read from the table. */
 interface Snapshot {
@@ -146,7 +143,8 @@ export class RunStatusStore extends DbStatusStore {
     let count = 0;
     let after = '';
     for (;;) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
+      // One row always (an aggregate): `last` is null only on an empty page.
       const { rows } = await sql<{ links: number; unsettled: number | null; last: string | null }>`
         select count(*) as links, max(id) as last, sum(case when
             json_extract(data, '$.crmHash') = ''
@@ -157,12 +155,12 @@ export class RunStatusStore extends DbStatusStore {
           then 1 else 0 end) as unsettled
         from (select id, data from status_links
           where tenant_id = ${this.tenant} and user_id = ${this.user} and id > ${after}
-          order by id limit ${SETTLED_PAGE})
+          order by id limit ${LINKS_PAGE})
       `.execute(this.kdb);
-      const page = rows[0];
-      if (!page || page.unsettled) return page ? null : count;
+      const page = rows[0]!;
+      if (page.unsettled) return null;
       count += Number(page.links);
-      if (Number(page.links) < SETTLED_PAGE || page.last === null) return count;
+      if (Number(page.links) < LINKS_PAGE || page.last === null) return count;
       after = page.last;
     }
   }

@@ -23,7 +23,10 @@ let dir: string;
 const ann = 'ann@example.test';
 
 let cli: SpawnedCli;
-const run = (args: string[], env: Record<string, string> = {}) => cli.run(args, { cwd: dir, env });
+/** Node's compile cache and the bundle's code cache, this suite's own. */
+let cacheDir: string;
+const run = (args: string[], env: Record<string, string> = {}) =>
+  cli.run(args, { cwd: dir, env: { NODE_COMPILE_CACHE: cacheDir, ...env } });
 
 beforeAll(async () => {
   bin = ensureCliBuilt();
@@ -31,6 +34,7 @@ beforeAll(async () => {
   radicale = await startRadicale({ ann: 'ann-app-password' });
   await radicale.makeCalendar('ann', 'crm', 'CRM');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-bundle-'));
+  cacheDir = path.join(dir, 'compile-cache');
   writeDevEnv(dir, radicale.hostPort);
 }, 240_000);
 
@@ -56,6 +60,8 @@ it('sets up, pushes and runs a steady no-op; `--json` prints only the report', a
   expect((await run(['connect', ann, 'crm', 'sandbox'])).code).toBe(0);
   const caldav = ['--url', `${radicale.origin}/ann/crm/`, '--username', 'ann', '--password', 'ann-app-password'];
   expect((await run(['connect', ann, 'calendar', 'caldav', ...caldav])).code).toBe(0);
+  // The calendar chosen, as the pane asks after connecting (unset, each run first lists the account's calendars).
+  expect((await run(['calendars', ann, '--target', '/ann/crm/', '--source', '/ann/crm/'])).code).toBe(0);
   const start = new Date(systemClock().getTime() + 2 * 86_400_000);
   start.setUTCHours(9, 0, 0, 0);
   const end = new Date(start.getTime() + 3_600_000);
@@ -85,6 +91,31 @@ it('sets up, pushes and runs a steady no-op; `--json` prints only the report', a
     crm: { created: 0, updated: 0, deleted: 0 },
     calendar: { created: 0, updated: 0, deleted: 0 },
   });
+
+  // The bin kept the bundle's code cache in Node's compile-cache folder, named for the build, this user's only.
+  const build = /^\/\*! crm-sync build ([0-9a-f]+) \*\//.exec(
+    fs.readFileSync(path.join(path.dirname(bin), '..', 'dist', 'cli', 'crm-sync.js'), 'latin1'),
+  )?.[1];
+  expect(build).toMatch(/^[0-9a-f]{32}$/);
+  const caches = fs
+    .readdirSync(cacheDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => path.basename(f) === `crm-sync-${build}.v8`);
+  expect(caches).toHaveLength(1);
+  expect(fs.statSync(path.join(cacheDir, caches[0] ?? '')).mode & 0o077).toBe(0);
+
+  // A steady no-op loads none of the modules the bundle defers (scripts/bundle-lazy): node:zlib (its one request
+  // asks for an uncompressed answer), node:child_process, node:http2.
+  const loadedFile = path.join(dir, 'loaded.json');
+  const preload = path.join(dir, 'loaded.cjs');
+  fs.writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loadedFile)}, JSON.stringify(process.moduleLoadList)));`,
+  );
+  const watched = await run(['sync', ann, '--json'], { NODE_OPTIONS: `--require ${preload}` });
+  expect(JSON.parse(watched.stdout)).toMatchObject({ status: 'succeeded', calendar: { created: 0, updated: 0 } });
+  const loaded = JSON.parse(fs.readFileSync(loadedFile, 'utf8')) as string[];
+  expect(loaded).toContain('NativeModule net'); // the list is real: the run did connect to Radicale
+  expect(loaded.filter((m) => /^NativeModule (zlib|child_process|http2)$/.test(m))).toEqual([]);
 
   // A run that fails logs through the bundled pino, on stderr; stdout is still the one JSON report.
   const failed = await run(['sync', ann, '--json'], {

@@ -780,6 +780,34 @@ describe.each(caldavServerKinds)('on %s', (kind) => {
       expect(afterCount.sent).toEqual(['PROPFIND']);
     });
 
+    it('the ctag probe asks for its few bytes uncompressed', async () => {
+      const cal = await radicale.makeCalendar('alice', 'ctag-identity');
+      await created(open(), cal, 'ctag-identity');
+      const first = await open().listChanges(cal, null, window);
+      const env = testEnv([radicale.hostPort]);
+      const seen: { method: string; depth?: string; asked?: string; answered: string | null }[] = [];
+      const p = caldavConnector.open(
+        connection,
+        {
+          ...env,
+          safeFetch: async (input, init) => {
+            const res = await env.safeFetch(input, init);
+            const headers = (init?.headers ?? {}) as Record<string, string>;
+            seen.push({
+              method: init?.method ?? 'GET',
+              depth: headers.depth,
+              asked: headers['accept-encoding'],
+              answered: res.headers.get('content-encoding'),
+            });
+            return res;
+          },
+        },
+        { saveSecrets: async () => {} },
+      );
+      expect((await p.listChanges(cal, first.nextCursor, window)).upserts).toEqual([]);
+      expect(seen).toEqual([{ method: 'PROPFIND', depth: '0', asked: 'identity', answered: null }]);
+    });
+
     it('our own creates since the last listing are confirmed by sync-collection whatever the ctag says', async () => {
       const cal = await radicale.makeCalendar('alice', 'ctag-pending');
       const first = await open().listChanges(cal, null, window);

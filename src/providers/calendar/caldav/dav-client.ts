@@ -109,7 +109,8 @@ export class DavClient {
     const ans = await this.request({
       method,
       url,
-      headers: { depth },
+      // A depth-0 answer is one resource's few properties: compressing it only costs both sides (issue 23).
+      headers: depth === '0' ? { depth, 'accept-encoding': 'identity' } : { depth },
       body,
       accept,
       ...(timeout === 'listing' ? { timeoutMs: LISTING_TIMEOUT_MS } : {}),

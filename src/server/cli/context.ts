@@ -1,6 +1,6 @@
-import pino from 'pino';
 import { loadConfig, type Config } from '../config';
 import { createRuntime, type Runtime } from '../runtime';
+import { createLazyLogger } from '../log';
 import { openDatabase } from '../store/database';
 import { migrateToLatest } from '../store/migrations';
 import type { ProviderRegistry } from '../connections/connection-service';
@@ -18,8 +18,9 @@ export async function withRuntime<T>(
     const runtime = await createRuntime(config, db, {
       providers: 'on-demand',
       ...(registry ? { registry } : {}),
-      // Log lines go to stderr: stdout is the command's answer (`--json` prints only JSON there).
-      logger: pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2)),
+      // Log lines go to stderr: stdout is the command's answer (`--json` prints only JSON there). Made at the first
+      // line, with the server's redaction (it had none before).
+      logger: createLazyLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 2),
       verifier: { verify: () => Promise.reject(new Error('the CLI does not accept tokens')) },
     });
     try {

@@ -13,4 +13,5 @@ if (!fs.existsSync(entry)) {
   process.stderr.write('crm-sync: the server is not built; run `npm run build` first\n');
   process.exit(1);
 }
-require('./run-bundle.js').runBundle(entry, getCompileCacheDir?.());
+const { runBundle, commandOf } = require('./run-bundle.js');
+runBundle(entry, getCompileCacheDir?.(), commandOf(process.argv.slice(2)));

@@ -8,10 +8,12 @@
  * them instead: about 20–40 ms of a steady no-op `crm-sync sync` (docs/BENCHMARKS.md "CLI start").
  *
  * Where: Node's compile-cache folder (`module.getCompileCacheDir()`, so NODE_COMPILE_CACHE moves it and
- * NODE_DISABLE_COMPILE_CACHE turns it off), one file per build: `crm-sync-<build>.v8`, the build being the hash
- * the bundle's first line carries (webpack.cli.config.js writes it). V8 itself checks only the source's length, its
- * own version and flags, so the build's hash is what keeps one build from running another's code; a bundle without
- * that line gets no cache.
+ * NODE_DISABLE_COMPILE_CACHE turns it off), one file per build and command: `crm-sync-<build>-<command>.v8`, the
+ * build being the hash the bundle's first line carries (webpack.cli.config.js writes it). V8 itself checks only the
+ * source's length, its own version and flags, so the build's hash is what keeps one build from running another's
+ * code; a bundle without that line gets no cache. Per command, because a cache holds what the command that made it
+ * ran: one made by `migrate` (the first command after an install, often) left a steady `sync` compiling half of
+ * what it runs (359 against 336 ms at 1,000 events).
  *
  * Trust: V8 runs what the cache holds, so a cache is used only if it belongs to this user and nobody else may write
  * it (the folder may be the shared temporary folder); it is written to a temporary name and renamed, mode 0600. A
@@ -56,16 +58,24 @@ function writeCache(file, data) {
   }
 }
 
+/** The command a cache is kept for: the first argument that is not an option, if it is a plain word. */
+function commandOf(args) {
+  const first = args.find((a) => !a.startsWith('-'));
+  if (first === undefined) return 'none';
+  return /^[a-z][a-z-]{0,31}$/.test(first) ? first : 'other';
+}
+
 /**
  * Runs `entry` (a CommonJS file) as `require(entry)` would, compiled with the cache from `cacheDir` (none when
- * undefined). Returns what happened to the cache: `used`, `made` (none or rejected: written at exit) or `off`.
+ * undefined) kept for `command`. Returns what happened to the cache: `used`, `made` (none or rejected: written at
+ * exit) or `off`.
  */
-function runBundle(entry, cacheDir) {
+function runBundle(entry, cacheDir, command = 'none') {
   const bytes = fs.readFileSync(entry);
   // The bundle is ASCII (SWC's asciiOnly): read into a one-byte string without UTF-8 decoding.
   const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   const build = BUILD_LINE.exec(source)?.[1];
-  const cacheFile = build && cacheDir ? path.join(cacheDir, `crm-sync-${build}.v8`) : null;
+  const cacheFile = build && cacheDir ? path.join(cacheDir, `crm-sync-${build}-${command}.v8`) : null;
   const cachedData = cacheFile ? readCache(cacheFile) : undefined;
   const script = new vm.Script(Module.wrap(source), {
     filename: entry,
@@ -87,4 +97,4 @@ function runBundle(entry, cacheDir) {
   return cache;
 }
 
-module.exports = { runBundle };
+module.exports = { runBundle, commandOf };

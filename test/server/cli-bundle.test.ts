@@ -92,14 +92,14 @@ it('sets up, pushes and runs a steady no-op; `--json` prints only the report', a
     calendar: { created: 0, updated: 0, deleted: 0 },
   });
 
-  // The bin kept the bundle's code cache in Node's compile-cache folder, named for the build, this user's only.
+  // The bin kept the bundle's code cache in Node's compile-cache folder, one per build and command, this user's only.
   const build = /^\/\*! crm-sync build ([0-9a-f]+) \*\//.exec(
     fs.readFileSync(path.join(path.dirname(bin), '..', 'dist', 'cli', 'crm-sync.js'), 'latin1'),
   )?.[1];
   expect(build).toMatch(/^[0-9a-f]{32}$/);
   const caches = fs
     .readdirSync(cacheDir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => path.basename(f) === `crm-sync-${build}.v8`);
+    .filter((f) => path.basename(f) === `crm-sync-${build}-sync.v8`);
   expect(caches).toHaveLength(1);
   expect(fs.statSync(path.join(cacheDir, caches[0] ?? '')).mode & 0o077).toBe(0);
 

@@ -5,10 +5,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
 const runBundle = path.resolve(__dirname, '..', '..', 'bin', 'run-bundle.js');
+const { commandOf } = createRequire(__filename)(runBundle) as { commandOf: (args: string[]) => string };
 
 let dir: string;
 let cacheDir: string;
@@ -52,11 +54,11 @@ interface Ran {
 }
 
 /** Runs the bundle in a new process as bin/crm-sync.js does; the last stdout line says what the cache did. */
-/** `cache`: the folder, or null for none (as when Node's compile cache is off). */
-function run(entry: string, cache: string | null = cacheDir): Ran {
+/** `cache`: the folder, or null for none (as when Node's compile cache is off); `command` the cache's command. */
+function run(entry: string, cache: string | null = cacheDir, command?: string): Ran {
   const script = `const r = require(${JSON.stringify(runBundle)}).runBundle(${JSON.stringify(entry)}, ${
     cache === null ? 'undefined' : JSON.stringify(cache)
-  }); process.stdout.write('cache=' + r + '\\n');`;
+  }${command ? `, ${JSON.stringify(command)}` : ''}); process.stdout.write('cache=' + r + '\\n');`;
   try {
     const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     const lines = out.trim().split('\n');
@@ -84,8 +86,8 @@ it('runs the bundle as require() would: its exports, __filename, __dirname, pack
 it('makes the cache at exit, then the next command uses it', () => {
   const entry = writeBundle('0123456789abcdef0123456789abcdef');
   expect(run(entry).cache).toBe('cache=made');
-  expect(cacheFiles()).toEqual(['crm-sync-0123456789abcdef0123456789abcdef.v8']);
-  const file = path.join(cacheDir, 'crm-sync-0123456789abcdef0123456789abcdef.v8');
+  expect(cacheFiles()).toEqual(['crm-sync-0123456789abcdef0123456789abcdef-none.v8']);
+  const file = path.join(cacheDir, 'crm-sync-0123456789abcdef0123456789abcdef-none.v8');
   expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   const second = run(entry);
   expect(second).toMatchObject({ code: 0, cache: 'cache=used' });
@@ -102,8 +104,8 @@ it('one build never runs the cache of another, even one of the same length', () 
   expect(ran).toMatchObject({ code: 0, cache: 'cache=made' });
   expect(ran.seen?.total).toBe(12);
   expect(cacheFiles().sort()).toEqual([
-    'crm-sync-0123456789abcdef0123456789abcdef.v8',
-    'crm-sync-fedcba9876543210fedcba9876543210.v8',
+    'crm-sync-0123456789abcdef0123456789abcdef-none.v8',
+    'crm-sync-fedcba9876543210fedcba9876543210-none.v8',
   ]);
 });
 
@@ -111,6 +113,26 @@ it('a bundle without its build line, or no cache folder, runs without a cache', 
   expect(run(writeBundle(null))).toMatchObject({ code: 0, cache: 'cache=off' });
   expect(run(writeBundle('0123456789abcdef0123456789abcdef'), null)).toMatchObject({ code: 0, cache: 'cache=off' });
   expect(cacheFiles()).toEqual([]);
+});
+
+it('each command has its own cache: one made by another command is not the one used', () => {
+  const entry = writeBundle('0123456789abcdef0123456789abcdef');
+  expect(run(entry, cacheDir, 'migrate').cache).toBe('cache=made');
+  expect(run(entry, cacheDir, 'sync').cache).toBe('cache=made');
+  expect(run(entry, cacheDir, 'sync').cache).toBe('cache=used');
+  expect(cacheFiles().sort()).toEqual([
+    'crm-sync-0123456789abcdef0123456789abcdef-migrate.v8',
+    'crm-sync-0123456789abcdef0123456789abcdef-sync.v8',
+  ]);
+});
+
+it('the command is the first argument that is not an option, if it is a plain word', () => {
+  expect(commandOf(['sync', 'ann@example.com', '--json'])).toBe('sync');
+  expect(commandOf(['--json', 'sandbox', 'ann@example.com', 'add'])).toBe('sandbox');
+  expect(commandOf(['--version'])).toBe('none');
+  expect(commandOf([])).toBe('none');
+  expect(commandOf(['../../etc/passwd'])).toBe('other');
+  expect(commandOf(['SYNC'])).toBe('other');
 });
 
 it('a damaged cache is refused by V8 and made again; the command still runs', () => {

@@ -17,7 +17,7 @@
  * one-byte string without UTF-8 decoding (on the 2-vCPU bench machine reading and decoding the 5 MB unminified file
  * took 50–150 ms).
  *
- * Its first line names the build (a hash of the code): bin/run-bundle.js keeps a V8 code cache per build.
+ * Its first line names the build (a hash of the code): bin/run-bundle.js keeps a V8 code cache per build and command.
  *
  * `__dirname` is left to Node (the bundle's own folder, dist/cli): config.ts's default ADDIN_DIR (`../addin`) and
  * version.ts (package.json above) resolve from it exactly as from dist/server.

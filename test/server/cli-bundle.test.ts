@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureCliBuilt } from '../support/cli-build';
+import { cliBundle, ensureCliBuilt } from '../support/cli-build';
 import { buildSpawnedCli, writeDevEnv, type SpawnedCli } from '../support/spawned-cli';
 import { freePort } from '../support/free-port';
 import { startRadicale, type RadicaleServer } from '../support/radicale';
@@ -93,9 +93,7 @@ it('sets up, pushes and runs a steady no-op; `--json` prints only the report', a
   });
 
   // The bin kept the bundle's code cache in Node's compile-cache folder, one per build and command, this user's only.
-  const build = /^\/\*! crm-sync build ([0-9a-f]+) \*\//.exec(
-    fs.readFileSync(path.join(path.dirname(bin), '..', 'dist', 'cli', 'crm-sync.js'), 'latin1'),
-  )?.[1];
+  const build = /^\/\*! crm-sync build ([0-9a-f]+) \*\//.exec(fs.readFileSync(cliBundle, 'latin1'))?.[1];
   expect(build).toMatch(/^[0-9a-f]{32}$/);
   const caches = fs
     .readdirSync(cacheDir, { recursive: true, encoding: 'utf8' })

@@ -10,7 +10,8 @@ import { newestMtime } from './newest-mtime';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const cliBin = path.join(repoRoot, 'bin', 'crm-sync.js');
-const bundle = path.join(repoRoot, 'dist', 'cli', 'crm-sync.js');
+/** The bundle the bin runs. */
+export const cliBundle = path.join(repoRoot, 'dist', 'cli', 'crm-sync.js');
 
 /** What the bundle is built from: the server's tsc inputs, the bundle's config, the dependency list. */
 const cliSources = [
@@ -25,7 +26,7 @@ const cliSources = [
 ];
 
 export function ensureCliBuilt(): string {
-  const built = fs.statSync(bundle, { throwIfNoEntry: false });
+  const built = fs.statSync(cliBundle, { throwIfNoEntry: false });
   const stale = !built || cliSources.some((s) => newestMtime(path.join(repoRoot, s)) > built.mtimeMs);
   if (stale) execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: repoRoot, stdio: 'ignore' });
   return cliBin;

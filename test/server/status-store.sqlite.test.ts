@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +8,7 @@ import { openDatabase, type Db } from '../../src/server/store/database';
 import { DbStatusStore } from '../../src/server/store/db-status-store';
 import { RunStatusStore } from '../../src/server/store/run-status-store';
 import { migrateToLatest } from '../../src/server/store/migrations';
+import type { DatabaseSchema } from '../../src/server/store/schema';
 import { UserRepository } from '../../src/server/store/users';
 import { describeStatusStoreContract, makeLink } from '../support/status-store-contract';
 import { fixedClock } from '../../src/shared/clock';
@@ -112,12 +115,44 @@ describe('RunStatusStore on SQLite', () => {
     );
   });
 
-  test('settledLinkCount across pages: every link counted once; an unsettled one on a later page is seen', async () => {
+  test('settledLinkCount over many links: every link counted once; one unsettled among them is seen', async () => {
     const { user, writer, ids } = await userWithPagesOfLinks();
     const run = () => new RunStatusStore(db.kysely, 'contract', user.id, { linksApart: true });
     expect(await run().settledLinkCount?.()).toBe(2500);
     await writer.upsertLink(makeLink({ id: ids[2400], crmId: `crm-${ids[2400]}`, eventId: 'ev', heldDelete: true }));
     expect(await run().settledLinkCount?.()).toBeNull();
+    // Settled again: the partial index lets the link go.
+    await writer.upsertLink(makeLink({ id: ids[2400], crmId: `crm-${ids[2400]}`, eventId: 'ev' }));
+    expect(await run().settledLinkCount?.()).toBe(2500);
+  });
+
+  // What makes the quiet run cheap (migration 0005): SQLite answers from the two indexes and reads no link's row. A
+  // change to the question's text that no longer repeats the partial index's term would scan the table again.
+  test("settledLinkCount reads the indexes only, never the links' rows", async () => {
+    const { user } = await userWithPagesOfLinks();
+    const sqlite = new Database(path.join(dir, 'status.db'));
+    const asked: CompiledQuery[] = [];
+    const kysely = new Kysely<DatabaseSchema>({
+      dialect: new SqliteDialect({ database: sqlite }),
+      log: (event) => void asked.push(event.query),
+    });
+    try {
+      expect(
+        await new RunStatusStore(kysely, 'contract', user.id, { linksApart: true }).settledLinkCount?.(),
+      ).toBe(2500);
+      expect(asked).toHaveLength(1);
+      const plan = sqlite
+        .prepare(`explain query plan ${asked[0]!.sql}`)
+        .all(...asked[0]!.parameters)
+        .map((step) => (step as { detail: string }).detail)
+        .filter((detail) => detail.includes('status_links'));
+      expect(plan).toEqual([
+        expect.stringMatching(/^SEARCH status_links USING COVERING INDEX status_links_user_tenant \(/),
+        expect.stringMatching(/^SEARCH status_links USING INDEX status_links_unsettled \(/),
+      ]);
+    } finally {
+      await kysely.destroy();
+    }
   });
 
   test('with the links in the one read (as on PostgreSQL) it has no settledLinkCount: the run reads them at once', async () => {

@@ -5,6 +5,7 @@ import * as m0001 from './0001_initial';
 import { core } from './0002_core';
 import * as m0003 from './0003_crm_item_tags';
 import * as m0004 from './0004_worker_heartbeats';
+import { quietRunIndexes } from './0005_quiet_run_indexes';
 import * as m0100 from './0100_sandbox';
 
 /**
@@ -17,6 +18,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0002_core': core(dialect),
     '0003_crm_item_tags': m0003,
     '0004_worker_heartbeats': m0004,
+    '0005_quiet_run_indexes': quietRunIndexes(dialect),
     '0100_sandbox': m0100,
   };
 }

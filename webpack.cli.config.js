@@ -18,6 +18,8 @@
  * took 50–150 ms).
  *
  * Its first line names the build (a hash of the code): bin/run-bundle.js keeps a V8 code cache per build and command.
+ * The same line opens Node's module wrapper, closed on the last line: the file is a function expression that
+ * bin/run-bundle.js compiles as read and calls as require() would call a module; it is not itself a module to require.
  *
  * `__dirname` is left to Node (the bundle's own folder, dist/cli): config.ts's default ADDIN_DIR (`../addin`) and
  * version.ts (package.json above) resolve from it exactly as from dist/server.
@@ -43,6 +45,9 @@ const lazyRequires = [
   { file: 'undici/lib/dispatcher/client.js', from: "'./client-h2.js'", shim: 'undici-client-h2.cjs' },
 ];
 
+/** As bin/run-bundle.js recognises it. */
+const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+
 /** Minifies every emitted .js file with SWC (the same SWC the tests strip TypeScript with). */
 class SwcMinifyPlugin {
   apply(compiler) {
@@ -59,9 +64,12 @@ class SwcMinifyPlugin {
               keep_fnames: true,
               format: { comments: false, asciiOnly: true },
             });
-            // The build's hash on the first line: bin/run-bundle.js names its code cache after it.
+            // The build's hash on the first line: bin/run-bundle.js names its code cache after it. Then Node's module
+            // wrapper, which bin/run-bundle.js would otherwise add (a joined string V8 copies whole before it
+            // compiles); the code keeps its line numbers, from line 2.
             const build = createHash('sha256').update(code).digest('hex').slice(0, 32);
-            compilation.updateAsset(name, new sources.RawSource(`/*! crm-sync build ${build} */\n${code}`));
+            const wrapped = `/*! crm-sync build ${build} */${WRAPPER_HEAD}\n${code}\n})`;
+            compilation.updateAsset(name, new sources.RawSource(wrapped));
           }
         },
       );

@@ -24,14 +24,12 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** A bundle that names what it was given and does enough work for V8 to compile a few functions. */
-function writeBundle(build: string | null, extra = ''): string {
+function writeBundle(build: string | null, extra = '', wrapped = false): string {
   const file = path.join(dir, 'dist', 'bundle.js');
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.mkdirSync(path.join(dir, 'node_modules', 'helper'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'node_modules', 'helper', 'index.js'), 'module.exports = "from node_modules";');
-  fs.writeFileSync(
-    file,
-    `${build ? `/*! crm-sync build ${build} */\n` : ''}'use strict';
+  const body = `'use strict';
 function square(n) { return n * n; }
 function total(list) { return list.map(square).reduce((a, b) => a + b, 0); }
 module.exports.seen = {
@@ -42,7 +40,14 @@ module.exports.seen = {
   total: total([1, 2, 3]),
 };
 process.stdout.write(JSON.stringify(module.exports.seen) + '\\n');
-${extra}`,
+${extra}`;
+  // As webpack.cli.config.js writes the real one: Node's module wrapper opened on the build line, closed at the end.
+  const head = build ? `/*! crm-sync build ${build} */` : '';
+  fs.writeFileSync(
+    file,
+    wrapped
+      ? `${head}(function (exports, require, module, __filename, __dirname) {\n${body}\n})`
+      : `${head}${build ? '\n' : ''}${body}`,
   );
   return file;
 }
@@ -81,6 +86,23 @@ it('runs the bundle as require() would: its exports, __filename, __dirname, pack
     helper: 'from node_modules',
     total: 14,
   });
+});
+
+it('a bundle that carries the module wrapper itself runs the same, with its cache made and used', () => {
+  const entry = writeBundle('0123456789abcdef0123456789abcdef', '', true);
+  const first = run(entry);
+  expect(first).toMatchObject({ code: 0, cache: 'cache=made' });
+  // Wrapped a second time, it would only define a function and print nothing.
+  expect(first.seen).toEqual({
+    thisIsExports: true,
+    filename: entry,
+    dirname: path.dirname(entry),
+    helper: 'from node_modules',
+    total: 14,
+  });
+  const second = run(entry);
+  expect(second).toMatchObject({ code: 0, cache: 'cache=used' });
+  expect(second.seen).toEqual(first.seen);
 });
 
 it('makes the cache at exit, then the next command uses it', () => {

@@ -137,9 +137,9 @@ describe('RunStatusStore on SQLite', () => {
       log: (event) => void asked.push(event.query),
     });
     try {
-      expect(
-        await new RunStatusStore(kysely, 'contract', user.id, { linksApart: true }).settledLinkCount?.(),
-      ).toBe(2500);
+      expect(await new RunStatusStore(kysely, 'contract', user.id, { linksApart: true }).settledLinkCount?.()).toBe(
+        2500,
+      );
       expect(asked).toHaveLength(1);
       const plan = sqlite
         .prepare(`explain query plan ${asked[0]!.sql}`)

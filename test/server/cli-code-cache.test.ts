@@ -73,19 +73,22 @@ function run(entry: string, cache: string | null = cacheDir, command?: string): 
   }
 }
 
+/** What the test bundle prints when it ran as require() runs a module at `entry`. */
+const asRequired = (entry: string): Ran['seen'] => ({
+  thisIsExports: true,
+  filename: entry,
+  dirname: path.dirname(entry),
+  helper: 'from node_modules',
+  total: 14,
+});
+
 const cacheFiles = () => fs.readdirSync(cacheDir).filter((f) => f.endsWith('.v8'));
 
 it('runs the bundle as require() would: its exports, __filename, __dirname, packages from node_modules', () => {
   const entry = writeBundle('0123456789abcdef0123456789abcdef');
   const first = run(entry);
   expect(first.code).toBe(0);
-  expect(first.seen).toEqual({
-    thisIsExports: true,
-    filename: entry,
-    dirname: path.dirname(entry),
-    helper: 'from node_modules',
-    total: 14,
-  });
+  expect(first.seen).toEqual(asRequired(entry));
 });
 
 it('a bundle that carries the module wrapper itself runs the same, with its cache made and used', () => {
@@ -93,13 +96,7 @@ it('a bundle that carries the module wrapper itself runs the same, with its cach
   const first = run(entry);
   expect(first).toMatchObject({ code: 0, cache: 'cache=made' });
   // Wrapped a second time, it would only define a function and print nothing.
-  expect(first.seen).toEqual({
-    thisIsExports: true,
-    filename: entry,
-    dirname: path.dirname(entry),
-    helper: 'from node_modules',
-    total: 14,
-  });
+  expect(first.seen).toEqual(asRequired(entry));
   const second = run(entry);
   expect(second).toMatchObject({ code: 0, cache: 'cache=used' });
   expect(second.seen).toEqual(first.seen);

@@ -14,17 +14,14 @@ import type {
 import type { DatabaseSchema } from './schema';
 import { PERMANENT_TOMBSTONE } from '../../sync/status-store';
 
-/**
- * Links read per statement by `loadLinks` (about 1.4 MB of JSON at the bench's item size), or looked at by a run's
- * `settledLinkCount`.
- */
-export const LINKS_PAGE = 1000;
+/** Links read per statement by `loadLinks` (about 1.4 MB of JSON at the bench's item size). */
+const LINKS_PAGE = 1000;
 
 /**
  * A turn of the event loop before a page of a paged read: SQLite's reads are synchronous, and a run starts its
  * listings' requests before it reads its links (run.ts), so the requests go out first.
  */
-export function nextTurn(): Promise<void> {
+function nextTurn(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
 }
 

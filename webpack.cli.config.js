@@ -45,8 +45,8 @@ const lazyRequires = [
   { file: 'undici/lib/dispatcher/client.js', from: "'./client-h2.js'", shim: 'undici-client-h2.cjs' },
 ];
 
-/** As bin/run-bundle.js recognises it. */
-const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+// Node's module wrapper, as bin/run-bundle.js recognises it.
+const { WRAPPER_HEAD, WRAPPER_TAIL } = require('./bin/run-bundle.js');
 
 /** Minifies every emitted .js file with SWC (the same SWC the tests strip TypeScript with). */
 class SwcMinifyPlugin {
@@ -68,7 +68,7 @@ class SwcMinifyPlugin {
             // wrapper, which bin/run-bundle.js would otherwise add (a joined string V8 copies whole before it
             // compiles); the code keeps its line numbers, from line 2.
             const build = createHash('sha256').update(code).digest('hex').slice(0, 32);
-            const wrapped = `/*! crm-sync build ${build} */${WRAPPER_HEAD}\n${code}\n})`;
+            const wrapped = `/*! crm-sync build ${build} */${WRAPPER_HEAD}\n${code}${WRAPPER_TAIL}`;
             compilation.updateAsset(name, new sources.RawSource(wrapped));
           }
         },

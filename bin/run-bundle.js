@@ -108,4 +108,5 @@ function runBundle(entry, cacheDir, command = 'none') {
   return cache;
 }
 
-module.exports = { runBundle, commandOf };
+// WRAPPER_HEAD and WRAPPER_TAIL for webpack.cli.config.js, which writes them: one text for both sides.
+module.exports = { runBundle, commandOf, WRAPPER_HEAD, WRAPPER_TAIL };

@@ -62,6 +62,15 @@ class StopRun extends Error {
 
 /** One string per trail action, not one per entry (a 100k-item run writes 100k entries). */
 const trailActions = new Map<string, string>();
+
+/**
+ * Two turns of the event loop: the writes just started open their connections in the first and send their requests
+ * in the second. Work that follows (an in-process CRM such as the Sandbox writes synchronously) then runs while the
+ * server answers them, instead of before the requests leave.
+ */
+async function afterRequestsLeave(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
 export function trailAction(side: 'crm' | 'calendar', action: string): string {
   const key = `${side}:${action}`;
   let name = trailActions.get(key);
@@ -362,7 +371,14 @@ class Applier {
       if (this.ctx.signal?.aborted) throw new StopRun('aborted');
       const batch = items.slice(i, i + size).map(toJob);
       await this.inTransaction(() => this.putIntents(batch, side));
-      const results = await this.writeWithRetry(batch, side, call);
+      // The previous batch's `afterBatch` (the iCalUIds owed to the CRM) runs while this batch's writes are in
+      // flight, so neither server waits for the other's work (issue 23); its failure counts once this batch's
+      // answers are stored.
+      const writing = this.writeWithRetry(batch, side, call);
+      const alongside = i > 0 && afterBatch ? afterRequestsLeave().then(afterBatch) : null;
+      const [written, after] = await Promise.allSettled([writing, alongside]);
+      if (written.status === 'rejected') throw written.reason;
+      const results = written.value;
       let auth = false;
       // The batch's status in one commit: a crash before it loses these answers, and the intents stored above find
       // its creates again on the next run.
@@ -378,9 +394,10 @@ class Applier {
       (items as (T | undefined)[]).fill(undefined, i, i + batch.length);
       this.ctx.onProgress?.(this.done, this.total);
       if (this.trail.length >= 500) await this.flushTrail();
+      if (after.status === 'rejected') throw after.reason;
       if (auth) throw new StopRun('auth');
-      await afterBatch?.();
     }
+    if (items.length > 0) await afterBatch?.();
   }
 
   /** The store's writes in `fn` as one commit when the store can (StatusStore.transaction), else one by one. */

@@ -60,17 +60,69 @@ describe('iCalUId write-back of CRM-born meetings', () => {
     expect(trail.map((t) => t.action)).toContain('crm:update');
   });
 
-  test('a large first sync sends them in full CRM batches between the calendar batches', async () => {
+  test('a large first sync sends them in full CRM batches, each while the next calendar batch is in flight', async () => {
     const w = makeWorld({}, { crm: { maxBatch: 2 }, cal: { maxBatch: 3 } });
     for (let i = 0; i < 7; i++) w.crmCreate({}, { subject: `Meeting ${i}` });
     const calls: string[] = [];
     const crmWrite = w.crm.writeItems.bind(w.crm);
     const calWrite = w.cal.writeEvents.bind(w.cal);
     w.crm.writeItems = async (ws) => (calls.push(`crm:${ws.length}`), crmWrite(ws));
-    w.cal.writeEvents = async (id, ws) => (calls.push(`cal:${ws.length}`), calWrite(id, ws));
+    // A calendar batch takes a few turns of the event loop to be answered, as a server's would.
+    w.cal.writeEvents = async (id, ws) => {
+      calls.push(`cal:${ws.length}`);
+      for (let turn = 0; turn < 5; turn++) await new Promise<void>((r) => setImmediate(r));
+      calls.push(`cal:${ws.length} answered`);
+      return calWrite(id, ws);
+    };
     const r = await w.run();
     expect(r.status).toBe('succeeded');
-    expect(calls).toEqual(['cal:3', 'crm:2', 'cal:3', 'crm:2', 'crm:2', 'cal:1', 'crm:1']);
+    // The iCalUIds the first batch owes go to the CRM while the second batch is in flight, not between them; the
+    // last batch's after it.
+    expect(calls).toEqual([
+      'cal:3',
+      'cal:3 answered',
+      'cal:3',
+      'crm:2',
+      'cal:3 answered',
+      'cal:1',
+      'crm:2',
+      'crm:2',
+      'cal:1 answered',
+      'crm:1',
+    ]);
+    expect(w.crm.all().every((i) => i.iCalUId === w.eventsFor(i.id)[0]!.iCalUId)).toBe(true);
+    expect((await w.store.loadLinks()).some((l) => l.iCalUIdOwed)).toBe(false);
+  });
+
+  test('a CRM auth failure while the next calendar batch is in flight: that batch is kept, then the run stops', async () => {
+    const w = makeWorld({}, { crm: { maxBatch: 2 }, cal: { maxBatch: 3 } });
+    for (let i = 0; i < 9; i++) w.crmCreate({}, { subject: `Meeting ${i}` });
+    const crmWrite = w.crm.writeItems.bind(w.crm);
+    const calWrite = w.cal.writeEvents.bind(w.cal);
+    let calBatches = 0;
+    w.crm.writeItems = async (ws) => {
+      if (ws.some((x) => x.op === 'set-ical-uid')) throw new ProviderError('auth', 'token revoked', { status: 401 });
+      return crmWrite(ws);
+    };
+    w.cal.writeEvents = async (id, ws) => {
+      calBatches++;
+      for (let turn = 0; turn < 5; turn++) await new Promise<void>((r) => setImmediate(r));
+      return calWrite(id, ws);
+    };
+    const r = await w.run();
+    expect(r.status).toBe('needs-reauth');
+    // The second batch was on its way when the CRM refused; its events exist and their links are stored, so the
+    // next run creates nothing twice. The third batch was never sent.
+    expect(calBatches).toBe(2);
+    expect(w.cal.size).toBe(6);
+    const links = await w.store.loadLinks();
+    expect(links).toHaveLength(6);
+    expect(links.every((l) => l.iCalUIdOwed)).toBe(true);
+    w.crm.writeItems = crmWrite;
+    w.cal.writeEvents = calWrite;
+    const again = await w.run();
+    expect(again.status).toBe('succeeded');
+    expect(w.cal.size).toBe(9);
     expect(w.crm.all().every((i) => i.iCalUId === w.eventsFor(i.id)[0]!.iCalUId)).toBe(true);
     expect((await w.store.loadLinks()).some((l) => l.iCalUIdOwed)).toBe(false);
   });

@@ -62,15 +62,6 @@ class StopRun extends Error {
 
 /** One string per trail action, not one per entry (a 100k-item run writes 100k entries). */
 const trailActions = new Map<string, string>();
-
-/**
- * Two turns of the event loop: the writes just started open their connections in the first and send their requests
- * in the second. Work that follows (an in-process CRM such as the Sandbox writes synchronously) then runs while the
- * server answers them, instead of before the requests leave.
- */
-async function afterRequestsLeave(): Promise<void> {
-  for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
 export function trailAction(side: 'crm' | 'calendar', action: string): string {
   const key = `${side}:${action}`;
   let name = trailActions.get(key);
@@ -79,6 +70,15 @@ export function trailAction(side: 'crm' | 'calendar', action: string): string {
     trailActions.set(key, name);
   }
   return name;
+}
+
+/**
+ * Two turns of the event loop: the writes just started open their connections in the first and send their requests
+ * in the second. Work that follows (an in-process CRM such as the Sandbox writes synchronously) then runs while the
+ * server answers them, instead of before the requests leave.
+ */
+async function afterRequestsLeave(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOutcome> {

@@ -17,6 +17,7 @@ import type { RunError, RunReport } from '../shared/run-report';
 import type { CreateCrmOp, CreateEventOp, PairOp, Plan, PlanOp, UnlinkOp } from './plan';
 import { isProviderError, ProviderError } from './errors';
 import { backoffMs, MAX_RETRIES, withRetry } from './retry';
+import { nextTurn } from './event-loop';
 import { crmCanonical, crmHash, crmInfoOf, eventCanonical, type EngineEnv } from './mapping';
 import { crmSideOf, eventHash, summariesOf } from './planner';
 
@@ -78,7 +79,8 @@ export function trailAction(side: 'crm' | 'calendar', action: string): string {
  * server answers them, instead of before the requests leave.
  */
 async function afterRequestsLeave(): Promise<void> {
-  for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+  await nextTurn();
+  await nextTurn();
 }
 
 export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOutcome> {

@@ -9,10 +9,16 @@ import { runSync, type EngineContext } from '../../src/sync';
 import { MemoryCalendar, MemoryCrm, MemoryCrmData, MemoryStatusStore } from '../../src/sync/testing';
 import { defaultSettings, type SyncSettings } from '../../src/shared/settings';
 import { plan, type PlanInput } from '../../src/sync/planner';
+import { nextTurn } from '../../src/sync/event-loop';
 import type { CrmProvider, CrmWrite } from '../../src/sync/ports';
 import type { LinkRecord } from '../../src/sync/status-store';
 
 const setICalUIds = (log: CrmWrite[]): CrmWrite[] => log.filter((w) => w.op === 'set-ical-uid');
+
+/** A calendar batch is answered a few turns of the event loop after it is sent, as a server's would be. */
+async function serverTurns(): Promise<void> {
+  for (let turn = 0; turn < 5; turn++) await nextTurn();
+}
 
 /** A CRM whose `set-ical-uid` writes fail (per write) while `failing` is on. */
 function failingICalUId(inner: MemoryCrm, state: { failing: boolean }): CrmProvider {
@@ -67,10 +73,9 @@ describe('iCalUId write-back of CRM-born meetings', () => {
     const crmWrite = w.crm.writeItems.bind(w.crm);
     const calWrite = w.cal.writeEvents.bind(w.cal);
     w.crm.writeItems = async (ws) => (calls.push(`crm:${ws.length}`), crmWrite(ws));
-    // A calendar batch takes a few turns of the event loop to be answered, as a server's would.
     w.cal.writeEvents = async (id, ws) => {
       calls.push(`cal:${ws.length}`);
-      for (let turn = 0; turn < 5; turn++) await new Promise<void>((r) => setImmediate(r));
+      await serverTurns();
       calls.push(`cal:${ws.length} answered`);
       return calWrite(id, ws);
     };
@@ -106,7 +111,7 @@ describe('iCalUId write-back of CRM-born meetings', () => {
     };
     w.cal.writeEvents = async (id, ws) => {
       calBatches++;
-      for (let turn = 0; turn < 5; turn++) await new Promise<void>((r) => setImmediate(r));
+      await serverTurns();
       return calWrite(id, ws);
     };
     const r = await w.run();

@@ -13,17 +13,10 @@ import type {
 } from '../../sync/status-store';
 import type { DatabaseSchema } from './schema';
 import { PERMANENT_TOMBSTONE } from '../../sync/status-store';
+import { nextTurn } from '../../sync/event-loop';
 
 /** Links read per statement by `loadLinks` (about 1.4 MB of JSON at the bench's item size). */
 const LINKS_PAGE = 1000;
-
-/**
- * A turn of the event loop before a page of a paged read: SQLite's reads are synchronous, and a run starts its
- * listings' requests before it reads its links (run.ts), so the requests go out first.
- */
-function nextTurn(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
-}
 
 /** The engine's status store over the connector's database, scoped to one (tenant, user) on every query. */
 export class DbStatusStore implements StatusStore {

@@ -7,8 +7,33 @@ import { SettingsRepository } from '../../src/server/store/settings';
 import { SyncStateRepository } from '../../src/server/store/sync-state';
 import { UserRepository } from '../../src/server/store/users';
 import { emptySideCounts, type RunReport } from '../../src/shared/run-report';
+import type {
+  CleanupRecord,
+  LinkRecord,
+  PendingConfirmation,
+  Tombstone,
+  WriteIntent,
+} from '../../src/sync/status-store';
 import { testVault } from './support/keys';
 import { fixedClock } from '../../src/shared/clock';
+
+/** Every status table's rows of one user, as stored, in a stable order. */
+async function statusRowsOf(db: Db, userId: string): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const table of [
+    'status_links',
+    'status_cursors',
+    'status_intents',
+    'status_tombstones',
+    'status_cleanups',
+    'status_runs',
+    'status_meta',
+  ] as const) {
+    const rows = await db.kysely.selectFrom(table).selectAll().where('user_id', '=', userId).execute();
+    out[table] = rows.map((r) => JSON.stringify(r)).sort();
+  }
+  return out;
+}
 
 /** Store behaviour both databases must show; called from the SQLite and the PostgreSQL test files. */
 export function describeStore(name: string, open: () => Promise<Db>): void {
@@ -23,6 +48,7 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
     afterAll(async () => {
       await db.close();
     });
+    const statusRows = (userId: string) => statusRowsOf(db, userId);
 
     it('keeps tenants apart and finds users by token or e-mail', async () => {
       const users = new UserRepository(db.kysely, clock);
@@ -191,6 +217,70 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await s1.getCursor('crm')).toBeNull();
       expect(await s1.getMeta()).toEqual({ firstSyncDone: true, repairing: true });
       expect(await s1.listRuns(5)).toHaveLength(1);
+    });
+
+    // SPEC §9 (8): no request can change another tenant's data. The per-user tables are keyed by user id alone, so a
+    // store or repository handed the wrong tenant for a user must not overwrite that user's rows through an upsert.
+    it('refuses every upsert made with the wrong tenant and leaves the other tenant’s rows as they were', async () => {
+      const users = new UserRepository(db.kysely, clock);
+      const u = await users.create({ tenantId: 'tw', email: 'owner@example.com' });
+      const own = new DbStatusStore(db.kysely, 'tw', u.id);
+      const wrong = new DbStatusStore(db.kysely, 'tz', u.id);
+      const link = { id: 'l1', crmId: 'c1', eventId: 'e1', iCalUId: 'u1' } as unknown as LinkRecord;
+      const intent = { key: 'k1', kind: 'create-event' } as unknown as WriteIntent;
+      const tombstone = { side: 'crm', sourceId: 's1', sourceHash: 'h1' } as unknown as Tombstone;
+      const cleanup = { id: 'cl1' } as unknown as CleanupRecord;
+      const run = { runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', status: 'succeeded' } as unknown as RunReport;
+      const pending = { runId: 'r1' } as unknown as PendingConfirmation;
+      await own.upsertLink(link);
+      await own.setCursor('crm', 'own-cursor');
+      await own.putIntent(intent);
+      await own.putTombstone(tombstone);
+      await own.saveCleanup(cleanup);
+      await own.saveRun(run);
+      await own.setMeta({ firstSyncDone: true });
+      await own.setPendingConfirmation(pending);
+      const before = await statusRows(u.id);
+
+      const refused = (what: Promise<unknown>) => expect(what).rejects.toThrow(/belongs to another tenant/);
+      await refused(wrong.upsertLink({ ...link, crmId: 'theirs' }));
+      await refused(wrong.setCursor('crm', 'their-cursor'));
+      await refused(wrong.putIntent({ ...intent, kind: 'theirs' } as unknown as WriteIntent));
+      await refused(wrong.putTombstone({ ...tombstone, sourceHash: 'theirs' }));
+      await refused(wrong.saveCleanup({ ...cleanup, note: 'theirs' } as unknown as CleanupRecord));
+      await refused(wrong.saveRun({ ...run, status: 'failed' }));
+      await refused(wrong.setMeta({ firstSyncDone: false }));
+      await refused(wrong.setPendingConfirmation(null));
+      await refused(wrong.reset());
+      expect(await statusRows(u.id)).toEqual(before);
+      expect(await own.getCursor('crm')).toBe('own-cursor');
+
+      const settings = new SettingsRepository(db.kysely, clock);
+      await settings.setUser('tw', u.id, { syncInvitees: false });
+      await expect(settings.setUser('tz', u.id, { syncInvitees: true })).rejects.toThrow(/belongs to another tenant/);
+      expect(await settings.getUser('tw', u.id)).toEqual({ syncInvitees: false });
+
+      const connections = new ConnectionRepository(db.kysely, vault, clock);
+      const connection = {
+        userId: u.id,
+        side: 'calendar' as const,
+        provider: 'caldav',
+        account: 'owner',
+        url: 'https://dav.example.com/owner/',
+        options: { targetCalendarId: null },
+        tokenExpiresAt: null,
+      };
+      await connections.save({ ...connection, tenantId: 'tw', secret: { password: 'owners-secret' } });
+      await expect(
+        connections.save({
+          ...connection,
+          tenantId: 'tz',
+          url: 'https://evil.example.com/',
+          secret: { password: 'x' },
+        }),
+      ).rejects.toThrow(/belongs to another tenant/);
+      expect((await connections.get('tw', u.id, 'calendar'))?.url).toBe('https://dav.example.com/owner/');
+      expect(await connections.secret('tw', u.id, 'calendar')).toEqual({ password: 'owners-secret' });
     });
 
     it('keeps the connectors’ own item tags per tenant and CRM org', async () => {

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Vault } from '../vault/vault';
 import type { ConnectionsTable, DatabaseSchema } from './schema';
 import type { Clock } from '../../shared/clock';
+import { upserted } from './tenant-scope';
 
 export type ConnectionSide = 'crm' | 'calendar';
 export type ConnectionStatus = 'connected' | 'needs-reauth' | 'error';
@@ -79,24 +80,28 @@ export class ConnectionRepository {
       connected_at: now,
       updated_at: now,
     };
-    await this.db
+    const write = this.db
       .insertInto('connections')
       .values(row)
       .onConflict((oc) =>
-        oc.columns(['user_id', 'side']).doUpdateSet({
-          provider: row.provider,
-          status: row.status,
-          account: row.account,
-          url: row.url,
-          secret: row.secret,
-          options: row.options,
-          token_expires_at: row.token_expires_at,
-          last_error: null,
-          connected_at: now,
-          updated_at: now,
-        }),
+        oc
+          .columns(['user_id', 'side'])
+          .doUpdateSet({
+            provider: row.provider,
+            status: row.status,
+            account: row.account,
+            url: row.url,
+            secret: row.secret,
+            options: row.options,
+            token_expires_at: row.token_expires_at,
+            last_error: null,
+            connected_at: now,
+            updated_at: now,
+          })
+          .where('connections.tenant_id', '=', input.tenantId),
       )
-      .execute();
+      .executeTakeFirstOrThrow();
+    await upserted(write, 'a connection');
     return toRecord(row);
   }
 

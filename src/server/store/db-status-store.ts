@@ -14,6 +14,7 @@ import type {
 import type { DatabaseSchema } from './schema';
 import { PERMANENT_TOMBSTONE } from '../../sync/status-store';
 import { nextTurn } from '../../sync/event-loop';
+import { upserted } from './tenant-scope';
 
 /** Links read per statement by `loadLinks` (about 1.4 MB of JSON at the bench's item size). */
 const LINKS_PAGE = 1000;
@@ -88,18 +89,17 @@ export class DbStatusStore implements StatusStore {
       ical_uid: link.iCalUId,
       data: JSON.stringify(link),
     };
-    await this.db
+    const write = this.db
       .insertInto('status_links')
       .values(row)
       .onConflict((oc) =>
-        oc.columns(['user_id', 'id']).doUpdateSet({
-          crm_id: row.crm_id,
-          event_id: row.event_id,
-          ical_uid: row.ical_uid,
-          data: row.data,
-        }),
+        oc
+          .columns(['user_id', 'id'])
+          .doUpdateSet({ crm_id: row.crm_id, event_id: row.event_id, ical_uid: row.ical_uid, data: row.data })
+          .where('status_links.tenant_id', '=', this.tenantId),
       )
-      .execute();
+      .executeTakeFirstOrThrow();
+    await upserted(write, 'a link');
   }
 
   async deleteLink(id: string): Promise<void> {
@@ -132,11 +132,14 @@ export class DbStatusStore implements StatusStore {
         .execute();
       return;
     }
-    await this.db
+    const write = this.db
       .insertInto('status_cursors')
       .values({ ...this.scope, key, value })
-      .onConflict((oc) => oc.columns(['user_id', 'key']).doUpdateSet({ value }))
-      .execute();
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'key']).doUpdateSet({ value }).where('status_cursors.tenant_id', '=', this.tenantId),
+      )
+      .executeTakeFirstOrThrow();
+    await upserted(write, 'a cursor');
   }
 
   async listIntents(): Promise<WriteIntent[]> {
@@ -152,11 +155,14 @@ export class DbStatusStore implements StatusStore {
 
   async putIntent(intent: WriteIntent): Promise<void> {
     const data = JSON.stringify(intent);
-    await this.db
+    const write = this.db
       .insertInto('status_intents')
       .values({ ...this.scope, key: intent.key, data })
-      .onConflict((oc) => oc.columns(['user_id', 'key']).doUpdateSet({ data }))
-      .execute();
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'key']).doUpdateSet({ data }).where('status_intents.tenant_id', '=', this.tenantId),
+      )
+      .executeTakeFirstOrThrow();
+    await upserted(write, 'a write intent');
   }
 
   async deleteIntent(key: string): Promise<void> {
@@ -182,11 +188,17 @@ export class DbStatusStore implements StatusStore {
 
   async putTombstone(t: Tombstone): Promise<void> {
     const data = JSON.stringify(t);
-    await this.db
+    const write = this.db
       .insertInto('status_tombstones')
       .values({ ...this.scope, side: t.side, source_id: t.sourceId, data })
-      .onConflict((oc) => oc.columns(['user_id', 'side', 'source_id']).doUpdateSet({ data }))
-      .execute();
+      .onConflict((oc) =>
+        oc
+          .columns(['user_id', 'side', 'source_id'])
+          .doUpdateSet({ data })
+          .where('status_tombstones.tenant_id', '=', this.tenantId),
+      )
+      .executeTakeFirstOrThrow();
+    await upserted(write, 'a tombstone');
   }
 
   async deleteTombstone(side: Tombstone['side'], sourceId: string): Promise<void> {
@@ -217,11 +229,22 @@ export class DbStatusStore implements StatusStore {
     const set: { first_sync_done?: number; repairing?: number } = {};
     if (meta.firstSyncDone !== undefined) set.first_sync_done = meta.firstSyncDone ? 1 : 0;
     if (meta.repairing !== undefined) set.repairing = meta.repairing ? 1 : 0;
-    await this.db
+    const values = { ...this.scope, first_sync_done: set.first_sync_done ?? 0, repairing: set.repairing ?? 0 };
+    if (Object.keys(set).length === 0) {
+      // Nothing to change: the row is made if it is missing, and an existing one (of any tenant) is left alone.
+      await this.db
+        .insertInto('status_meta')
+        .values(values)
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+      return;
+    }
+    const write = this.db
       .insertInto('status_meta')
-      .values({ ...this.scope, first_sync_done: set.first_sync_done ?? 0, repairing: set.repairing ?? 0 })
-      .onConflict((oc) => (Object.keys(set).length ? oc.column('user_id').doUpdateSet(set) : oc.doNothing()))
-      .execute();
+      .values(values)
+      .onConflict((oc) => oc.column('user_id').doUpdateSet(set).where('status_meta.tenant_id', '=', this.tenantId))
+      .executeTakeFirstOrThrow();
+    await upserted(write, 'the sync state');
   }
 
   async saveRun(report: RunReport): Promise<void> {
@@ -231,15 +254,17 @@ export class DbStatusStore implements StatusStore {
       status: report.status,
       data: JSON.stringify(report),
     };
-    await this.db
+    const write = this.db
       .insertInto('status_runs')
       .values({ ...this.scope, ...row })
       .onConflict((oc) =>
         oc
           .columns(['user_id', 'run_id'])
-          .doUpdateSet({ started_at: row.started_at, status: row.status, data: row.data }),
+          .doUpdateSet({ started_at: row.started_at, status: row.status, data: row.data })
+          .where('status_runs.tenant_id', '=', this.tenantId),
       )
-      .execute();
+      .executeTakeFirstOrThrow();
+    await upserted(write, 'a run report');
   }
 
   /**
@@ -352,11 +377,14 @@ export class DbStatusStore implements StatusStore {
 
   async saveCleanup(record: CleanupRecord): Promise<void> {
     const data = JSON.stringify(record);
-    await this.db
+    const write = this.db
       .insertInto('status_cleanups')
       .values({ ...this.scope, id: record.id, data })
-      .onConflict((oc) => oc.columns(['user_id', 'id']).doUpdateSet({ data }))
-      .execute();
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'id']).doUpdateSet({ data }).where('status_cleanups.tenant_id', '=', this.tenantId),
+      )
+      .executeTakeFirstOrThrow();
+    await upserted(write, 'a cleanup');
   }
 
   async getCleanup(id: string): Promise<CleanupRecord | null> {
@@ -377,11 +405,14 @@ export class DbStatusStore implements StatusStore {
 
   async setPendingConfirmation(p: PendingConfirmation | null): Promise<void> {
     const pending_confirmation = p === null ? null : JSON.stringify(p);
-    await this.db
+    const write = this.db
       .insertInto('status_meta')
       .values({ ...this.scope, first_sync_done: 0, repairing: 0, pending_confirmation })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ pending_confirmation }))
-      .execute();
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet({ pending_confirmation }).where('status_meta.tenant_id', '=', this.tenantId),
+      )
+      .executeTakeFirstOrThrow();
+    await upserted(write, 'a pending confirmation');
   }
 
   async reset(): Promise<void> {
@@ -407,11 +438,17 @@ export class DbStatusStore implements StatusStore {
           .where('source_id', '=', t.source_id)
           .execute();
       }
-      await trx
+      const write = trx
         .insertInto('status_meta')
         .values({ ...this.scope, first_sync_done: 0, repairing: 1, pending_confirmation: null })
-        .onConflict((oc) => oc.column('user_id').doUpdateSet({ repairing: 1, pending_confirmation: null }))
-        .execute();
+        .onConflict((oc) =>
+          oc
+            .column('user_id')
+            .doUpdateSet({ repairing: 1, pending_confirmation: null })
+            .where('status_meta.tenant_id', '=', this.tenantId),
+        )
+        .executeTakeFirstOrThrow();
+      await upserted(write, 'the sync state');
     });
   }
 }

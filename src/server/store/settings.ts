@@ -8,6 +8,7 @@ import {
 } from '../../shared/settings';
 import type { DatabaseSchema } from './schema';
 import type { Clock } from '../../shared/clock';
+import { upserted } from './tenant-scope';
 
 export interface ProfileRecord {
   id: string;
@@ -62,11 +63,14 @@ export class SettingsRepository {
   async setUser(tenantId: string, userId: string, values: PartialSettings): Promise<void> {
     const settings = JSON.stringify(partialSettingsSchema.parse(values));
     const updated_at = this.clock().toISOString();
-    await this.db
+    const write = this.db
       .insertInto('user_settings')
       .values({ tenant_id: tenantId, user_id: userId, settings, updated_at })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ settings, updated_at }))
-      .execute();
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet({ settings, updated_at }).where('user_settings.tenant_id', '=', tenantId),
+      )
+      .executeTakeFirstOrThrow();
+    await upserted(write, "a user's settings");
   }
 
   async listProfiles(tenantId: string): Promise<ProfileRecord[]> {

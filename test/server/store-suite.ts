@@ -5,6 +5,7 @@ import { DbStatusStore } from '../../src/server/store/db-status-store';
 import { itemTagStore } from '../../src/server/store/item-tags';
 import { SettingsRepository } from '../../src/server/store/settings';
 import { SyncStateRepository } from '../../src/server/store/sync-state';
+import { TenantScopeError } from '../../src/server/store/tenant-scope';
 import { UserRepository } from '../../src/server/store/users';
 import { emptySideCounts, type RunReport } from '../../src/shared/run-report';
 import type {
@@ -278,7 +279,7 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
           url: 'https://evil.example.com/',
           secret: { password: 'x' },
         }),
-      ).rejects.toThrow(/belongs to another tenant/);
+      ).rejects.toThrow(new TenantScopeError('a connection'));
       expect((await connections.get('tw', u.id, 'calendar'))?.url).toBe('https://dav.example.com/owner/');
       expect(await connections.secret('tw', u.id, 'calendar')).toEqual({ password: 'owners-secret' });
     });

@@ -8,7 +8,7 @@ import type { InsertResult } from 'kysely';
  */
 export class TenantScopeError extends Error {
   constructor(what: string) {
-    super(`${what} was not written: its key belongs to another tenant`);
+    super(`${what.charAt(0).toUpperCase()}${what.slice(1)} was not written: its key belongs to another tenant`);
     this.name = 'TenantScopeError';
   }
 }

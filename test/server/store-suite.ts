@@ -8,13 +8,8 @@ import { SyncStateRepository } from '../../src/server/store/sync-state';
 import { TenantScopeError } from '../../src/server/store/tenant-scope';
 import { UserRepository } from '../../src/server/store/users';
 import { emptySideCounts, type RunReport } from '../../src/shared/run-report';
-import type {
-  CleanupRecord,
-  LinkRecord,
-  PendingConfirmation,
-  Tombstone,
-  WriteIntent,
-} from '../../src/sync/status-store';
+import type { CleanupRecord, PendingConfirmation, Tombstone, WriteIntent } from '../../src/sync/status-store';
+import { makeLink, makeReport } from '../support/status-store-contract';
 import { testVault } from './support/keys';
 import { fixedClock } from '../../src/shared/clock';
 
@@ -227,12 +222,37 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       const u = await users.create({ tenantId: 'tw', email: 'owner@example.com' });
       const own = new DbStatusStore(db.kysely, 'tw', u.id);
       const wrong = new DbStatusStore(db.kysely, 'tz', u.id);
-      const link = { id: 'l1', crmId: 'c1', eventId: 'e1', iCalUId: 'u1' } as unknown as LinkRecord;
-      const intent = { key: 'k1', kind: 'create-event' } as unknown as WriteIntent;
-      const tombstone = { side: 'crm', sourceId: 's1', sourceHash: 'h1' } as unknown as Tombstone;
-      const cleanup = { id: 'cl1' } as unknown as CleanupRecord;
-      const run = { runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', status: 'succeeded' } as unknown as RunReport;
-      const pending = { runId: 'r1' } as unknown as PendingConfirmation;
+      const link = makeLink();
+      const intent: WriteIntent = {
+        key: 'k1',
+        side: 'crm',
+        sourceId: 'evt-1',
+        calendarId: 'primary',
+        createdAt: '2026-11-21T09:00:00.000Z',
+      };
+      const tombstone: Tombstone = {
+        side: 'crm',
+        sourceId: 's1',
+        sourceHash: 'h1',
+        createdAt: '2026-11-21T09:00:00.000Z',
+      };
+      const cleanup: CleanupRecord = {
+        id: 'cl1',
+        createdAt: '2026-11-21T09:00:00.000Z',
+        appliedAt: null,
+        undoneAt: null,
+        undoUntil: '2026-11-28T09:00:00.000Z',
+        removals: [],
+        merges: [],
+      };
+      const run = makeReport({ runId: 'r1' });
+      const pending: PendingConfirmation = {
+        runId: 'r1',
+        createdAt: '2026-11-21T09:00:00.000Z',
+        crm: 0,
+        calendar: 40,
+        reason: 'Empty side.',
+      };
       await own.upsertLink(link);
       await own.setCursor('crm', 'own-cursor');
       await own.putIntent(intent);
@@ -246,9 +266,9 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       const refused = (what: Promise<unknown>) => expect(what).rejects.toThrow(/belongs to another tenant/);
       await refused(wrong.upsertLink({ ...link, crmId: 'theirs' }));
       await refused(wrong.setCursor('crm', 'their-cursor'));
-      await refused(wrong.putIntent({ ...intent, kind: 'theirs' } as unknown as WriteIntent));
+      await refused(wrong.putIntent({ ...intent, calendarId: 'theirs' }));
       await refused(wrong.putTombstone({ ...tombstone, sourceHash: 'theirs' }));
-      await refused(wrong.saveCleanup({ ...cleanup, note: 'theirs' } as unknown as CleanupRecord));
+      await refused(wrong.saveCleanup({ ...cleanup, appliedAt: '2026-11-21T09:00:01.000Z' }));
       await refused(wrong.saveRun({ ...run, status: 'failed' }));
       await refused(wrong.setMeta({ firstSyncDone: false }));
       await refused(wrong.setPendingConfirmation(null));

@@ -215,8 +215,9 @@ export function describeStore(name: string, open: () => Promise<Db>): void {
       expect(await s1.listRuns(5)).toHaveLength(1);
     });
 
-    // SPEC §9 (8): no request can change another tenant's data. The per-user tables are keyed by user id alone, so a
-    // store or repository handed the wrong tenant for a user must not overwrite that user's rows through an upsert.
+    // SPEC §9 (every query scoped to the tenant) and §10.8 (no request can change another tenant's data). The
+    // per-user tables are keyed by user id alone, so a store or repository handed the wrong tenant for a user must
+    // not overwrite that user's rows through an upsert.
     it('refuses every upsert made with the wrong tenant and leaves the other tenant’s rows as they were', async () => {
       const users = new UserRepository(db.kysely, clock);
       const u = await users.create({ tenantId: 'tw', email: 'owner@example.com' });
